@@ -1,0 +1,2 @@
+package org.klpcatalog.bench;
+final class Placeholder {}

@@ -1,0 +1,425 @@
+package org.klpcatalog.catalog.analysis;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Tells, for each line of one side of a hunk, which top-level C construct encloses it. It relies
+ * on the layout kernel code has (checkpatch enforces it): top-level constructs start at column 0,
+ * function bodies open with '{' and close with '}' at column 0, labels sit at column 0 inside
+ * functions, and everything inside a body is indented. The hunk header's function context tells
+ * where a hunk starts when its first lines are inside a construct.
+ */
+final class CScanner {
+  /** Kinds of top-level construct. */
+  enum Kind {
+    FUNCTION,
+    DATA_STRUCTURE,
+    GLOBAL,
+    MACRO,
+    DIRECTIVE,
+    INCLUDE,
+    DECLARATION,
+    OTHER,
+    UNKNOWN
+  }
+
+  /** A top-level construct; identity matters within one scan. */
+  static final class Construct {
+    final Kind kind;
+    final String name;
+    final String header;
+    /** Index in the scanned view of the construct's first line, or -1 if it started before. */
+    final int startIndex;
+    boolean statementEndsAtSemicolon;
+
+    Construct(Kind kind, String name, String header, int startIndex) {
+      this.kind = kind;
+      this.name = name;
+      this.header = header;
+      this.startIndex = startIndex;
+    }
+
+    boolean isInit() {
+      return INIT.matcher(header).find();
+    }
+
+    boolean isExit() {
+      return EXIT.matcher(header).find();
+    }
+
+    boolean isInline() {
+      return INLINE.matcher(header).find();
+    }
+  }
+
+  /** Where one line of the view belongs. {@code construct} null means top level. */
+  record Attribution(Construct construct, boolean inHeader, boolean trivia) {}
+
+  private static final Pattern INIT = Pattern.compile("\\b__(init|meminit|cpuinit|devinit)\\b");
+  private static final Pattern EXIT = Pattern.compile("\\b__(exit|meminitexit|devexit)\\b");
+  private static final Pattern INLINE = Pattern.compile("\\b(inline|__inline__|__always_inline)\\b");
+  private static final Pattern LABEL = Pattern.compile("^[A-Za-z_]\\w*:\\s*(/[/*].*)?$");
+  private static final Pattern IDENT_PAREN = Pattern.compile("([A-Za-z_]\\w*)\\s*\\(");
+  private static final Pattern SYSCALL =
+      Pattern.compile("^(COMPAT_)?SYSCALL_DEFINE\\d\\s*\\(\\s*(\\w+)");
+  private static final Pattern AGGREGATE =
+      Pattern.compile("^(?:typedef\\s+)?(struct|union|enum)(?:\\s+(\\w+))?\\s*(\\{.*)?$");
+  private static final Set<String> ATTRIBUTE_MACROS =
+      Set.of(
+          "__attribute__", "__attribute", "__printf", "__scanf", "__aligned", "__section",
+          "__acquires", "__releases", "__must_hold", "__alloc_size", "__realloc_size",
+          "__cond_acquires", "__diagnose_as", "__counted_by", "__malloc", "__nocfi",
+          "__no_sanitize_or_inline", "__maybe_unused", "__visible", "__used", "__weak",
+          "__noreturn", "__cold", "__nocapture");
+  private static final Pattern OUTSIDE_MACRO =
+      Pattern.compile(
+          "^(EXPORT_\\w+|MODULE_\\w+|module_\\w+|\\w*initcall\\w*|__setup|early_param|core_param"
+              + "|__exitcall|__initcall|ALLOW_ERROR_INJECTION|NOKPROBE_SYMBOL|late_initcall\\w*)$");
+
+  private CScanner() {}
+
+  /** Attributes each line of one side of a hunk (context plus that side's changed lines). */
+  static List<Attribution> scan(List<String> lines, String hunkContext) {
+    List<Attribution> out = new ArrayList<>(lines.size());
+    Construct cur = null;
+    boolean body = false;
+    Construct fromContext = hunkContext.isEmpty() ? null : classify(hunkContext, -1);
+    if (fromContext != null && fromContext.kind != Kind.DECLARATION
+        && !(fromContext.kind == Kind.GLOBAL && hunkContext.trim().endsWith(";"))
+        && fromContext.kind != Kind.OTHER && fromContext.kind != Kind.INCLUDE
+        && fromContext.kind != Kind.DIRECTIVE && fromContext.kind != Kind.MACRO) {
+      cur = fromContext;
+      body = true;
+    }
+    boolean inComment = false;
+    Construct macro = null;
+    for (int i = 0; i < lines.size(); i++) {
+      String t = lines.get(i);
+      if (inComment) {
+        out.add(new Attribution(cur, false, cur == null || !body));
+        if (t.contains("*/")) {
+          inComment = false;
+        }
+        continue;
+      }
+      if (macro != null) {
+        out.add(new Attribution(macro, false, false));
+        if (!t.endsWith("\\")) {
+          macro = null;
+        }
+        continue;
+      }
+      if (t.isBlank()) {
+        out.add(new Attribution(cur, false, true));
+        continue;
+      }
+      char c0 = t.charAt(0);
+      String trimmed = t.strip();
+      if (c0 == ' ' || c0 == '\t') {
+        if (cur == null) {
+          if (trimmed.startsWith("*") || trimmed.startsWith("/*") || trimmed.startsWith("//")) {
+            out.add(new Attribution(null, false, true));
+            inComment = opensComment(trimmed);
+          } else {
+            cur = new Construct(Kind.UNKNOWN, "", "", -1);
+            body = true;
+            out.add(new Attribution(cur, false, false));
+          }
+          continue;
+        }
+        boolean header = cur.kind == Kind.FUNCTION && !body;
+        out.add(new Attribution(cur, header, isCommentOnly(trimmed)));
+        if (!body && stripComment(trimmed).endsWith("{")) {
+          body = true;
+        }
+        if (cur.statementEndsAtSemicolon && stripComment(trimmed).endsWith(";")) {
+          cur = null;
+          body = false;
+        }
+        inComment = opensComment(trimmed);
+        continue;
+      }
+      if (c0 == '#') {
+        String directive = trimmed.substring(1).strip();
+        String word = directive.split("[\\s(]", 2)[0];
+        if (cur != null && (body || cur.kind == Kind.UNKNOWN)) {
+          out.add(new Attribution(cur, false, false));
+          if (t.endsWith("\\")) {
+            macro = cur;
+          }
+          continue;
+        }
+        Construct c;
+        if (word.equals("define") || word.equals("undef")) {
+          String rest = directive.substring(word.length()).strip();
+          Matcher m = Pattern.compile("^(\\w+)").matcher(rest);
+          c = new Construct(Kind.MACRO, m.find() ? m.group(1) : rest, trimmed, i);
+          if (t.endsWith("\\")) {
+            macro = c;
+          }
+        } else if (word.equals("include")) {
+          c = new Construct(Kind.INCLUDE, directive, trimmed, i);
+        } else {
+          c = new Construct(Kind.DIRECTIVE, "#" + directive, trimmed, i);
+        }
+        out.add(new Attribution(c, false, false));
+        cur = null;
+        body = false;
+        continue;
+      }
+      if (c0 == '}') {
+        Construct c = cur != null ? cur : new Construct(Kind.UNKNOWN, "", "", -1);
+        out.add(new Attribution(c, false, false));
+        cur = null;
+        body = false;
+        continue;
+      }
+      if (c0 == '{') {
+        Construct c = cur != null ? cur : new Construct(Kind.UNKNOWN, "", "", -1);
+        out.add(new Attribution(c, false, false));
+        cur = c;
+        body = true;
+        continue;
+      }
+      if (trimmed.startsWith("/*") || trimmed.startsWith("//")) {
+        out.add(new Attribution(cur != null && body ? cur : null, false, true));
+        inComment = opensComment(trimmed);
+        continue;
+      }
+      if (LABEL.matcher(t).matches() && !t.startsWith("default:")) {
+        if (cur == null) {
+          cur = new Construct(Kind.UNKNOWN, "", "", -1);
+          body = true;
+        }
+        out.add(new Attribution(cur, false, false));
+        continue;
+      }
+      // A new top-level construct starts at column 0.
+      String decl = gather(lines, i);
+      Construct c = classify(decl, i);
+      String end = stripComment(t.strip());
+      boolean singleLine = end.endsWith(";") || end.endsWith("}") && end.contains("{");
+      out.add(new Attribution(c, c.kind == Kind.FUNCTION && !end.endsWith("{"), false));
+      if (singleLine && c.kind != Kind.FUNCTION) {
+        cur = null;
+        body = false;
+      } else {
+        cur = c;
+        body = end.endsWith("{");
+        c.statementEndsAtSemicolon = !decl.endsWith("{") && c.kind != Kind.FUNCTION;
+      }
+      inComment = opensComment(trimmed);
+    }
+    return out;
+  }
+
+  /** The declaration starting at line i: it and its continuation lines, up to '{' or ';'. */
+  private static String gather(List<String> lines, int i) {
+    StringBuilder sb = new StringBuilder(stripComment(lines.get(i).strip()));
+    for (int j = i + 1; j < lines.size() && j < i + 12; j++) {
+      String s = sb.toString();
+      if (s.endsWith(";") || s.endsWith("{") || s.endsWith("}")) {
+        break;
+      }
+      String next = lines.get(j);
+      if (next.startsWith("{")) {
+        sb.append(" {");
+        break;
+      }
+      if (next.isEmpty() || !(next.charAt(0) == ' ' || next.charAt(0) == '\t')) {
+        break;
+      }
+      sb.append(' ').append(stripComment(next.strip()));
+    }
+    return sb.toString();
+  }
+
+  /** Classifies a top-level declaration's text. */
+  static Construct classify(String declText, int index) {
+    String d = stripComment(declText.strip());
+    if (d.startsWith("#")) {
+      String directive = d.substring(1).strip();
+      if (directive.startsWith("define") || directive.startsWith("undef")) {
+        String[] parts = directive.split("\\s+", 3);
+        return new Construct(Kind.MACRO, parts.length > 1 ? parts[1].replaceAll("\\(.*", "") : "", d, index);
+      }
+      return new Construct(directive.startsWith("include") ? Kind.INCLUDE : Kind.DIRECTIVE, "#" + directive, d, index);
+    }
+    if (LABEL.matcher(d).matches()) {
+      return new Construct(Kind.UNKNOWN, "", d, index);
+    }
+    int paren = indexOutsideBraces(d, '(');
+    int eq = indexOutsideParens(d, '=');
+    Matcher sys = SYSCALL.matcher(d);
+    if (sys.find() && !d.endsWith(";")) {
+      String prefix = sys.group(1) != null ? "__do_compat_sys_" : "__do_sys_";
+      return new Construct(Kind.FUNCTION, prefix + sys.group(2), d, index);
+    }
+    Matcher agg = AGGREGATE.matcher(d);
+    if (agg.matches() && paren < 0 && eq < 0) {
+      String tag = agg.group(1) + (agg.group(2) != null ? " " + agg.group(2) : "");
+      if (d.startsWith("typedef") && d.endsWith(";")) {
+        return new Construct(Kind.DATA_STRUCTURE, typedefName(d, tag), d, index);
+      }
+      if (d.endsWith(";") && !d.contains("{")) {
+        return new Construct(Kind.DECLARATION, tag, d, index);
+      }
+      return new Construct(Kind.DATA_STRUCTURE, tag, d, index);
+    }
+    if (d.startsWith("typedef")) {
+      return new Construct(Kind.DATA_STRUCTURE, typedefName(d, "typedef"), d, index);
+    }
+    if (d.startsWith("extern ") && d.endsWith(";")) {
+      return new Construct(Kind.DECLARATION, d, d, index);
+    }
+    if (d.endsWith(";") && paren >= 0 && (eq < 0 || paren < eq)) {
+      String callee = firstCallee(d);
+      if (callee != null && OUTSIDE_MACRO.matcher(callee).matches()) {
+        return new Construct(Kind.OTHER, abbreviate(d), d, index);
+      }
+      if (callee != null && (callee.equals(callee.toUpperCase(Locale.ROOT)) || callee.startsWith("DEFINE_")
+          || callee.startsWith("DECLARE_"))) {
+        return new Construct(Kind.GLOBAL, firstArgument(d, callee), d, index);
+      }
+      return new Construct(Kind.DECLARATION, callee == null ? d : callee, d, index);
+    }
+    if (eq >= 0 && (paren < 0 || eq < paren || isFunctionPointerDecl(d, eq))) {
+      return new Construct(Kind.GLOBAL, variableName(d.substring(0, eq)), d, index);
+    }
+    if (paren >= 0) {
+      String name = functionName(d);
+      if (name != null) {
+        return new Construct(Kind.FUNCTION, name, d, index);
+      }
+    }
+    if (d.endsWith(";")) {
+      return new Construct(Kind.GLOBAL, variableName(d.substring(0, d.length() - 1)), d, index);
+    }
+    return new Construct(Kind.OTHER, abbreviate(d), d, index);
+  }
+
+  private static boolean isFunctionPointerDecl(String d, int eq) {
+    return d.substring(0, eq).contains("(*");
+  }
+
+  /** The function name of a definition header: the first identifier before '(' that is not an attribute. */
+  static String functionName(String header) {
+    Matcher m = IDENT_PAREN.matcher(header);
+    while (m.find()) {
+      String id = m.group(1);
+      if (ATTRIBUTE_MACROS.contains(id) || id.startsWith("__attribute")) {
+        continue;
+      }
+      if (id.equals("sizeof") || id.equals("typeof") || id.equals("__typeof__")) {
+        continue;
+      }
+      return id;
+    }
+    return null;
+  }
+
+  private static String firstCallee(String d) {
+    Matcher m = IDENT_PAREN.matcher(d);
+    while (m.find()) {
+      String id = m.group(1);
+      if (!ATTRIBUTE_MACROS.contains(id)) {
+        return id;
+      }
+    }
+    return null;
+  }
+
+  private static String firstArgument(String d, String callee) {
+    int open = d.indexOf('(', d.indexOf(callee));
+    int close = d.indexOf(')', open);
+    if (open < 0) {
+      return callee;
+    }
+    String args = d.substring(open + 1, close < 0 ? d.length() : close);
+    String first = args.split(",", 2)[0].strip();
+    return first.matches("\\w+") ? first : callee;
+  }
+
+  private static String variableName(String beforeEquals) {
+    String s = beforeEquals.replaceAll("\\[[^\\]]*]", " ").replaceAll("__\\w+\\([^)]*\\)", " ").strip();
+    Matcher m = Pattern.compile("([A-Za-z_]\\w*)\\s*\\)?\\s*$").matcher(s);
+    if (m.find()) {
+      return m.group(1);
+    }
+    return abbreviate(beforeEquals.strip());
+  }
+
+  private static String typedefName(String d, String fallback) {
+    Matcher m = Pattern.compile("(\\w+)\\s*;\\s*$").matcher(d);
+    return m.find() ? "typedef " + m.group(1) : fallback;
+  }
+
+  private static int indexOutsideBraces(String s, char c) {
+    int depth = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      if (ch == '{') {
+        depth++;
+      } else if (ch == '}') {
+        depth--;
+      } else if (ch == c && depth == 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int indexOutsideParens(String s, char c) {
+    int depth = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      if (ch == '(' || ch == '[') {
+        depth++;
+      } else if (ch == ')' || ch == ']') {
+        depth--;
+      } else if (ch == c && depth == 0) {
+        if (i + 1 < s.length() && s.charAt(i + 1) == '=') {
+          i++;
+          continue;
+        }
+        if (i > 0 && "!<>=".indexOf(s.charAt(i - 1)) >= 0) {
+          continue;
+        }
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  static String stripComment(String s) {
+    String r = s.replaceAll("/\\*.*?\\*/", " ");
+    int open = r.indexOf("/*");
+    if (open >= 0) {
+      r = r.substring(0, open);
+    }
+    int line = r.indexOf("//");
+    if (line >= 0) {
+      r = r.substring(0, line);
+    }
+    return r.strip();
+  }
+
+  private static boolean opensComment(String s) {
+    int open = s.lastIndexOf("/*");
+    return open >= 0 && s.indexOf("*/", open + 2) < 0;
+  }
+
+  private static boolean isCommentOnly(String trimmed) {
+    return trimmed.startsWith("/*") || trimmed.startsWith("*") || trimmed.startsWith("//");
+  }
+
+  static String abbreviate(String s) {
+    String one = s.replaceAll("\\s+", " ").strip();
+    return one.length() > 60 ? one.substring(0, 57) + "..." : one;
+  }
+}

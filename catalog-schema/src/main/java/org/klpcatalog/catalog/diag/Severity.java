@@ -1,0 +1,12 @@
+package org.klpcatalog.catalog.diag;
+
+/** How bad a {@link Diagnostic} is. Errors make a catalog invalid; warnings do not. */
+public enum Severity {
+  ERROR,
+  WARNING;
+
+  /** The lower-case word used in reports ({@code error}, {@code warning}). */
+  public String label() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

@@ -1,0 +1,262 @@
+package org.klpcatalog.catalog.load;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.klpcatalog.catalog.analysis.PatchAnalyzer;
+import org.klpcatalog.catalog.diag.Diagnostics;
+import org.klpcatalog.catalog.model.Acknowledgement;
+import org.klpcatalog.catalog.model.CatalogSpec;
+import org.klpcatalog.catalog.model.GroupSpec;
+import org.klpcatalog.catalog.model.Kernel;
+import org.klpcatalog.catalog.model.KernelSelector;
+import org.klpcatalog.catalog.model.Livepatch;
+import org.klpcatalog.catalog.model.ModuleSpec;
+import org.klpcatalog.catalog.model.StateSpec;
+import org.klpcatalog.catalog.model.Variant;
+import org.klpcatalog.catalog.schema.SchemaValidator;
+import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.FileRead;
+import org.klpcatalog.catalog.yaml.Mark;
+import org.klpcatalog.catalog.yaml.SafeYamlLoader;
+import org.klpcatalog.catalog.yaml.YamlDocument;
+import org.klpcatalog.catalog.yaml.YamlPath;
+import org.klpcatalog.catalog.yaml.YamlProblem;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Loads a catalog from a {@link CatalogTree}: reads {@code catalog.yaml} and every {@code
+ * patches/<name>/manifest.yaml} safely, checks them against the schemas and binds them to the
+ * model. Problems are collected, never thrown; a file that fails its schema is reported and left
+ * out of the model so later rules do not pile on. Pure: no I/O beyond the tree value.
+ */
+public final class CatalogLoader {
+  public static final String CATALOG_FILE = "catalog.yaml";
+  public static final String PATCHES_DIR = "patches";
+  public static final String MANIFEST = "manifest.yaml";
+
+  private final SafeYamlLoader yaml;
+  private final SchemaValidator schemas;
+
+  public CatalogLoader() {
+    this(new SafeYamlLoader(), new SchemaValidator());
+  }
+
+  public CatalogLoader(SafeYamlLoader yaml, SchemaValidator schemas) {
+    this.yaml = yaml;
+    this.schemas = schemas;
+  }
+
+  /**
+   * The outcome: the catalog's settings (absent when catalog.yaml is unusable), the patches whose
+   * manifests loaded, sorted by name, and every problem found on the way.
+   */
+  public record Result(Optional<CatalogSpec> spec, List<Livepatch> patches, Diagnostics diagnostics) {}
+
+  public Result load(CatalogTree tree) {
+    Diagnostics diags = new Diagnostics();
+    Optional<CatalogSpec> spec = loadSpec(tree, diags);
+    List<String> dirs = new ArrayList<>();
+    for (String child : tree.children(PATCHES_DIR)) {
+      String path = PATCHES_DIR + "/" + child;
+      if (tree.isDirectory(path)) {
+        dirs.add(path);
+      } else {
+        diags.warning(Codes.STRAY_FILE, path, 0, 0, "",
+            "not a patch directory; patches/ holds one directory per patch, so this file is ignored");
+      }
+    }
+    if (dirs.isEmpty() && !tree.isDirectory(PATCHES_DIR)) {
+      diags.warning(Codes.STRAY_FILE, PATCHES_DIR, 0, 0, "", "the catalog has no patches/ directory yet");
+    }
+    // Manifests are independent: load them in parallel, then merge in a fixed order.
+    List<PatchLoad> loads =
+        dirs.parallelStream().map(d -> loadPatch(tree, d)).collect(Collectors.toList());
+    List<Livepatch> patches = new ArrayList<>();
+    for (PatchLoad l : loads) {
+      diags.addAll(l.diags);
+      l.patch.ifPresent(patches::add);
+    }
+    patches.sort(Comparator.comparing(Livepatch::name));
+    return new Result(spec, List.copyOf(patches), diags);
+  }
+
+  private record PatchLoad(Optional<Livepatch> patch, Diagnostics diags) {}
+
+  /** Reads, parses and schema-checks one YAML file; empty when it is unusable. */
+  private Optional<YamlDocument> document(
+      CatalogTree tree, String path, String boundary, SchemaValidator.Kind kind, Diagnostics diags) {
+    FileRead read = FileRead.read(tree, path, boundary);
+    if (read instanceof FileRead.Missing || read instanceof FileRead.NotAFile) {
+      if (kind == SchemaValidator.Kind.CATALOG) {
+        diags.error(Codes.CATALOG_MISSING, path, 0, 0, "",
+            "no catalog.yaml at the catalog root; create one (kind: Catalog) listing the group and kernels");
+      } else {
+        diags.error(Codes.MANIFEST_MISSING, path, 0, 0, "",
+            "patch directory has no manifest.yaml; add one (kind: Livepatch) or remove the directory");
+      }
+      return Optional.empty();
+    }
+    if (read instanceof FileRead.Escapes e) {
+      diags.error(Codes.PATH_ESCAPE, path, 0, 0, "",
+          "symbolic link to '" + e.linkTarget() + "' leaves " + (boundary.isEmpty() ? "the catalog" : boundary)
+              + "; replace it with the file itself");
+      return Optional.empty();
+    }
+    if (read instanceof FileRead.TooLarge t) {
+      diags.error(Codes.FILE_TOO_LARGE, path, 0, 0, "", "file is " + t.size() + " bytes, too large for a catalog file");
+      return Optional.empty();
+    }
+    byte[] content = ((FileRead.Found) read).content();
+    SafeYamlLoader.Result r = yaml.load(path, content);
+    if (!r.ok()) {
+      for (YamlProblem p : r.problems()) {
+        diags.error(Codes.YAML, path, p.mark().line(), p.mark().column(), p.yamlPath(), p.message());
+      }
+      return Optional.empty();
+    }
+    var schemaErrors = schemas.validate(kind, r.document());
+    if (!schemaErrors.isEmpty()) {
+      diags.addAll(schemaErrors);
+      return Optional.empty();
+    }
+    return Optional.of(r.document());
+  }
+
+  private Optional<CatalogSpec> loadSpec(CatalogTree tree, Diagnostics diags) {
+    Optional<YamlDocument> doc =
+        document(tree, CATALOG_FILE, "", SchemaValidator.Kind.CATALOG, diags);
+    if (doc.isEmpty()) {
+      return Optional.empty();
+    }
+    JsonNode root = doc.get().root();
+    JsonNode spec = root.get("spec");
+    JsonNode group = spec.get("group");
+    List<Kernel> kernels = new ArrayList<>();
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    int i = 0;
+    for (JsonNode k : Json.objects(spec, "kernels")) {
+      String release = Json.text(k, "release", "");
+      String path = YamlPath.child(YamlPath.index("spec.kernels", i), "release");
+      Integer prev = seen.putIfAbsent(release, i);
+      if (prev != null) {
+        Mark m = doc.get().markOf(path);
+        diags.error(Codes.KERNEL_DUPLICATE, CATALOG_FILE, m.line(), m.column(), path,
+            "kernel " + release + " is listed twice (also spec.kernels[" + prev + "]); remove one");
+      } else {
+        kernels.add(Kernel.of(release, Json.text(k, "flavour", null), Json.text(k, "provider", "")));
+      }
+      i++;
+    }
+    List<String> unpatchable =
+        spec.has("unpatchableFunctions")
+            ? Json.strings(spec, "unpatchableFunctions")
+            : PatchAnalyzer.DEFAULT_UNPATCHABLE;
+    return Optional.of(
+        new CatalogSpec(
+            Json.text(root.get("metadata"), "name", ""),
+            Json.text(spec, "packagePrefix", "kpatch-"),
+            Json.text(spec, "license", "GPL-2.0-only"),
+            new GroupSpec(
+                Json.text(group, "id", "kernel-livepatches"),
+                Json.text(group, "name", ""),
+                Json.text(group, "description", "")),
+            List.copyOf(kernels),
+            List.copyOf(unpatchable),
+            doc.get()));
+  }
+
+  private PatchLoad loadPatch(CatalogTree tree, String dir) {
+    Diagnostics diags = new Diagnostics();
+    String manifest = dir + "/" + MANIFEST;
+    Optional<YamlDocument> doc = document(tree, manifest, dir, SchemaValidator.Kind.LIVEPATCH, diags);
+    if (doc.isEmpty()) {
+      return new PatchLoad(Optional.empty(), diags);
+    }
+    return new PatchLoad(Optional.of(bind(dir, doc.get())), diags);
+  }
+
+  /** Binds a schema-valid manifest to the model. */
+  static Livepatch bind(String dir, YamlDocument doc) {
+    JsonNode root = doc.root();
+    JsonNode spec = root.get("spec");
+    String name = Json.text(root.get("metadata"), "name", "");
+    KernelSelector kernels = selector(spec.get("kernels"), "spec.kernels");
+    String tests = Json.text(spec, "tests", "tests");
+    List<Variant> variants = new ArrayList<>();
+    boolean explicit = spec.has("variants");
+    if (explicit) {
+      int i = 0;
+      for (JsonNode v : Json.objects(spec, "variants")) {
+        String path = YamlPath.index("spec.variants", i++);
+        variants.add(
+            new Variant(
+                Json.text(v, "name", ""),
+                selector(v.get("kernels"), path + ".kernels"),
+                Json.text(v, "patch", ""),
+                Json.text(v, "module"),
+                Json.text(v, "tests", tests),
+                path));
+      }
+    } else {
+      variants.add(
+          new Variant(
+              Variant.DEFAULT,
+              KernelSelector.all("spec.kernels"),
+              Json.text(spec, "patch", ""),
+              Json.text(spec, "module"),
+              tests,
+              "spec"));
+    }
+    List<ModuleSpec> modules = new ArrayList<>();
+    for (JsonNode m : Json.objects(spec, "modules")) {
+      modules.add(new ModuleSpec(Json.text(m, "name", ""), List.copyOf(Json.strings(m, "files"))));
+    }
+    List<StateSpec> states = new ArrayList<>();
+    for (JsonNode s : Json.objects(spec, "states")) {
+      states.add(new StateSpec(s.get("id").longValue(), s.get("version").longValue()));
+    }
+    List<Acknowledgement> acks = new ArrayList<>();
+    int i = 0;
+    for (JsonNode a : Json.objects(spec, "acknowledge")) {
+      acks.add(
+          new Acknowledgement(
+              Json.text(a, "flag", ""),
+              Json.text(a, "key", ""),
+              Json.text(a, "reason", ""),
+              YamlPath.index("spec.acknowledge", i++)));
+    }
+    return new Livepatch(
+        name,
+        dir,
+        Json.text(spec, "version", "1"),
+        Json.text(spec, "summary", ""),
+        Json.text(spec, "description", ""),
+        List.copyOf(Json.strings(spec, "references")),
+        Json.text(spec, "license").orElse(null),
+        kernels,
+        List.copyOf(variants),
+        explicit,
+        List.copyOf(modules),
+        List.copyOf(Json.strings(spec, "supersedes")),
+        Json.bool(spec, "replace", false),
+        List.copyOf(states),
+        List.copyOf(Json.strings(spec, "extraFunctions")),
+        List.copyOf(acks),
+        doc);
+  }
+
+  private static KernelSelector selector(JsonNode node, String path) {
+    if (node == null) {
+      return KernelSelector.all(path);
+    }
+    return new KernelSelector(
+        Json.text(node, "from"),
+        Json.text(node, "to"),
+        List.copyOf(Json.strings(node, "flavours")),
+        List.copyOf(Json.strings(node, "releases")),
+        path);
+  }
+}

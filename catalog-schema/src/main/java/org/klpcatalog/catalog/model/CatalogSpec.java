@@ -1,0 +1,18 @@
+package org.klpcatalog.catalog.model;
+
+import java.util.List;
+import org.klpcatalog.catalog.yaml.YamlDocument;
+
+/**
+ * The catalog's own settings from {@code catalog.yaml}: the package name prefix, the default
+ * license, the comps group, the supported kernels (in file order) and the functions no patch may
+ * change.
+ */
+public record CatalogSpec(
+    String name,
+    String packagePrefix,
+    String license,
+    GroupSpec group,
+    List<Kernel> kernels,
+    List<String> unpatchableFunctions,
+    YamlDocument source) {}

@@ -1,0 +1,423 @@
+package org.klpcatalog.catalog.validate;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.klpcatalog.catalog.analysis.ChangedFunction;
+import org.klpcatalog.catalog.analysis.Flag;
+import org.klpcatalog.catalog.analysis.LivepatchSource;
+import org.klpcatalog.catalog.analysis.LivepatchSourceParser;
+import org.klpcatalog.catalog.analysis.PatchAnalysis;
+import org.klpcatalog.catalog.analysis.PatchAnalyzer;
+import org.klpcatalog.catalog.diag.Diagnostics;
+import org.klpcatalog.catalog.load.Codes;
+import org.klpcatalog.catalog.model.Acknowledgement;
+import org.klpcatalog.catalog.model.CatalogSpec;
+import org.klpcatalog.catalog.model.Kernel;
+import org.klpcatalog.catalog.model.Livepatch;
+import org.klpcatalog.catalog.model.ModuleSpec;
+import org.klpcatalog.catalog.model.StateSpec;
+import org.klpcatalog.catalog.model.Variant;
+import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.FileRead;
+import org.klpcatalog.catalog.source.Paths;
+import org.klpcatalog.catalog.source.TreeEntry;
+import org.klpcatalog.catalog.yaml.Mark;
+
+/**
+ * The rules that concern one patch on its own: names, text, files, kernel selection, variant
+ * coverage, the analysis of each variant's fix and its agreement with the module source.
+ */
+final class PatchRules {
+  private final CatalogTree tree;
+  private final Optional<CatalogSpec> spec;
+  private final PatchAnalyzer analyzer;
+
+  PatchRules(CatalogTree tree, Optional<CatalogSpec> spec, PatchAnalyzer analyzer) {
+    this.tree = tree;
+    this.spec = spec;
+    this.analyzer = analyzer;
+  }
+
+  record Outcome(PatchReport report, Diagnostics diagnostics) {}
+
+  Outcome check(Livepatch p) {
+    Diagnostics d = new Diagnostics();
+    Located at = new Located(p, d);
+    checkName(p, at);
+    checkText(p, at);
+    checkSymlinks(p, at);
+    List<Kernel> kernels = List.of();
+    if (spec.isPresent()) {
+      List<Kernel> all = spec.get().kernels();
+      KernelSelection.Result sel = KernelSelection.select(p.kernels(), all, all, "the catalog");
+      for (KernelSelection.Problem pr : sel.problems()) {
+        at.error(pr.code(), pr.yamlPath(), pr.message());
+      }
+      kernels = sel.kernels();
+      if (kernels.isEmpty() && sel.problems().isEmpty()) {
+        at.error(Codes.KERNELS_EMPTY, "spec.kernels",
+            "selects none of the catalog's kernels; check from/to/flavours against catalog.yaml's spec.kernels");
+      }
+    }
+    Map<String, List<Kernel>> variantKernels = variantKernels(p, kernels, at);
+    Map<String, PatchAnalysis> analyses = new HashMap<>();
+    Map<String, LivepatchSource> modules = new HashMap<>();
+    Set<String> usedAcks = new TreeSet<>();
+    List<VariantReport> reports = new ArrayList<>();
+    Set<String> testedDirs = new TreeSet<>();
+    for (Variant v : p.variants()) {
+      Optional<PatchAnalysis> analysis = analysis(p, v, analyses, at, usedAcks);
+      Optional<LivepatchSource> module = Optional.empty();
+      if (v.module().isPresent()) {
+        module = module(p, v, modules, at);
+        if (module.isPresent() && analysis.isPresent() && analysis.get().problems().isEmpty()) {
+          crossCheck(p, v, analysis.get(), module.get(), at);
+        }
+      }
+      if (testedDirs.add(v.tests())) {
+        checkTests(p, v, at);
+      }
+      Set<String> keys = new TreeSet<>(p.extraFunctions());
+      analysis.ifPresent(a -> keys.addAll(a.ownedKeys()));
+      reports.add(new VariantReport(v, variantKernels.getOrDefault(v.name(), List.of()), analysis, module, keys));
+    }
+    for (Acknowledgement a : p.acknowledged()) {
+      if (!usedAcks.contains(a.flag() + " " + a.key())) {
+        at.warning(Codes.ACK_UNUSED, a.yamlPath() + ".key",
+            "acknowledges " + a.flag() + " '" + a.key() + "', which the fix does not have; remove the entry"
+                + " (klp-catalog analyze prints the flags and their keys)");
+      }
+    }
+    return new Outcome(new PatchReport(p, true, kernels, List.copyOf(reports)), d);
+  }
+
+  /** Reports diagnostics at positions of one manifest. */
+  static final class Located {
+    final Livepatch p;
+    final Diagnostics d;
+
+    Located(Livepatch p, Diagnostics d) {
+      this.p = p;
+      this.d = d;
+    }
+
+    void error(String code, String yamlPath, String message) {
+      Mark m = p.source().markOf(yamlPath);
+      d.error(code, p.manifestPath(), m.line(), m.column(), yamlPath, message);
+    }
+
+    void warning(String code, String yamlPath, String message) {
+      Mark m = p.source().markOf(yamlPath);
+      d.warning(code, p.manifestPath(), m.line(), m.column(), yamlPath, message);
+    }
+
+    void errorIn(String code, String file, int line, String yamlPath, String message) {
+      d.error(code, file, line, line > 0 ? 1 : 0, yamlPath, message);
+    }
+  }
+
+  private void checkName(Livepatch p, Located at) {
+    String dirName = Paths.name(p.dir());
+    if (!dirName.equals(p.name())) {
+      at.error(Codes.NAME_MISMATCH, "metadata.name",
+          "metadata.name '" + p.name() + "' differs from its directory '" + dirName
+              + "'; rename one so they match (the directory name is the patch's identity)");
+    }
+  }
+
+  private void checkText(Livepatch p, Located at) {
+    TextRules.check(p.summary(), false).ifPresent(w -> at.error(Codes.UNSAFE_TEXT, "spec.summary", "spec.summary " + w));
+    TextRules.check(p.description(), true).ifPresent(w -> at.error(Codes.UNSAFE_TEXT, "spec.description", "spec.description " + w));
+    for (int i = 0; i < p.references().size(); i++) {
+      String r = p.references().get(i);
+      String path = "spec.references[" + i + "]";
+      Optional<String> bad = TextRules.check(r, false);
+      if (bad.isPresent()) {
+        at.error(Codes.UNSAFE_TEXT, path, path + " " + bad.get());
+      } else if (!TextRules.isReference(r)) {
+        at.error(Codes.UNSAFE_TEXT, path,
+            path + " must be a CVE id (CVE-2024-1234), an http(s) URL without spaces, or a tracker id such as bsc#1234567");
+      }
+    }
+  }
+
+  /** Symbolic links in a patch directory may not point outside it: the build copies the directory. */
+  private void checkSymlinks(Livepatch p, Located at) {
+    for (String path : tree.listRecursive(p.dir())) {
+      TreeEntry e = tree.get(path).orElseThrow();
+      if (e instanceof TreeEntry.Symlink link) {
+        Optional<String> target = tree.resolve(path);
+        if (target.isEmpty() || !Paths.isWithin(target.get(), p.dir())) {
+          at.d.error(Codes.PATH_ESCAPE, path, 0, 0, "",
+              "symbolic link to '" + link.target() + "' leaves the patch directory " + p.dir()
+                  + "; replace it with the file itself");
+        }
+      }
+    }
+  }
+
+  private Map<String, List<Kernel>> variantKernels(Livepatch p, List<Kernel> kernels, Located at) {
+    Map<String, List<Kernel>> out = new LinkedHashMap<>();
+    if (!p.explicitVariants()) {
+      out.put(p.variants().get(0).name(), kernels);
+      return out;
+    }
+    Set<String> names = new TreeSet<>();
+    List<Kernel> all = spec.map(CatalogSpec::kernels).orElse(List.of());
+    Map<Kernel, List<String>> claims = new LinkedHashMap<>();
+    for (Kernel k : kernels) {
+      claims.put(k, new ArrayList<>());
+    }
+    for (Variant v : p.variants()) {
+      if (!names.add(v.name())) {
+        at.error(Codes.VARIANT_DUPLICATE, v.pathOf("name"), "variant name '" + v.name() + "' is used twice; give each variant its own name");
+      }
+      if (spec.isEmpty()) {
+        continue;
+      }
+      KernelSelection.Result sel = KernelSelection.select(v.kernels(), kernels, all, "spec.kernels");
+      for (KernelSelection.Problem pr : sel.problems()) {
+        at.error(pr.code(), pr.yamlPath(), pr.message());
+      }
+      if (sel.kernels().isEmpty() && sel.problems().isEmpty() && !kernels.isEmpty()) {
+        at.error(Codes.KERNELS_EMPTY, v.pathOf("kernels"),
+            "variant '" + v.name() + "' selects none of the patch's kernels (" + KernelSelection.describe(kernels) + ")");
+      }
+      out.put(v.name(), sel.kernels());
+      for (Kernel k : sel.kernels()) {
+        claims.get(k).add(v.name());
+      }
+    }
+    if (spec.isEmpty()) {
+      return out;
+    }
+    Map<String, List<Kernel>> overlaps = new LinkedHashMap<>();
+    List<Kernel> gaps = new ArrayList<>();
+    for (Map.Entry<Kernel, List<String>> e : claims.entrySet()) {
+      if (e.getValue().isEmpty()) {
+        gaps.add(e.getKey());
+      } else if (e.getValue().size() > 1) {
+        overlaps.computeIfAbsent(String.join("', '", e.getValue()), x -> new ArrayList<>()).add(e.getKey());
+      }
+    }
+    for (Map.Entry<String, List<Kernel>> e : overlaps.entrySet()) {
+      at.error(Codes.VARIANT_OVERLAP, "spec.variants",
+          "variants '" + e.getKey() + "' all claim " + KernelSelection.describe(e.getValue())
+              + "; each kernel must be served by exactly one variant, so narrow their kernels");
+    }
+    if (!gaps.isEmpty()) {
+      at.error(Codes.VARIANT_GAP, "spec.variants",
+          "no variant serves " + KernelSelection.describe(gaps)
+              + ", which spec.kernels selects; extend a variant's kernels or narrow spec.kernels");
+    }
+    return out;
+  }
+
+  /** Resolves a path of the manifest inside the patch directory, reporting escapes. */
+  private Optional<String> inside(Livepatch p, String relative, String yamlPath, Located at) {
+    Optional<String> joined = Paths.join(p.dir(), relative);
+    if (joined.isEmpty() || !Paths.isWithin(joined.get(), p.dir()) || joined.get().equals(p.dir())) {
+      at.error(Codes.PATH_ESCAPE, yamlPath,
+          yamlPath + " '" + relative + "' points outside the patch directory; files of a patch live in its directory");
+      return Optional.empty();
+    }
+    return joined;
+  }
+
+  private Optional<String> readText(Livepatch p, String relative, String yamlPath, String what, Located at) {
+    Optional<String> path = inside(p, relative, yamlPath, at);
+    if (path.isEmpty()) {
+      return Optional.empty();
+    }
+    FileRead r = FileRead.read(tree, path.get(), p.dir());
+    if (r instanceof FileRead.Found f) {
+      return Optional.of(new String(f.content(), StandardCharsets.UTF_8));
+    }
+    if (r instanceof FileRead.Escapes) {
+      return Optional.empty(); // reported by checkSymlinks
+    }
+    if (r instanceof FileRead.TooLarge t) {
+      at.error(Codes.FILE_TOO_LARGE, yamlPath, what + " " + relative + " is " + t.size() + " bytes; livepatch fixes are small");
+      return Optional.empty();
+    }
+    at.error(Codes.FILE_MISSING, yamlPath,
+        what + " '" + relative + "' does not exist in " + p.dir() + "; add the file or fix " + yamlPath);
+    return Optional.empty();
+  }
+
+  private Optional<PatchAnalysis> analysis(
+      Livepatch p, Variant v, Map<String, PatchAnalysis> cache, Located at, Set<String> usedAcks) {
+    String yamlPath = v.pathOf("patch");
+    if (cache.containsKey(v.patch())) {
+      return Optional.of(cache.get(v.patch()));
+    }
+    Optional<String> text = readText(p, v.patch(), yamlPath, "fix", at);
+    if (text.isEmpty()) {
+      return Optional.empty();
+    }
+    PatchAnalysis a = analyzer.analyze(text.get());
+    cache.put(v.patch(), a);
+    String file = p.file(v.patch());
+    for (PatchAnalysis.Problem pr : a.problems()) {
+      at.errorIn(Codes.DIFF_INVALID, file, pr.patchLine(), yamlPath, pr.message());
+    }
+    if (a.functions().isEmpty() && a.problems().isEmpty()) {
+      at.errorIn(Codes.DIFF_INVALID, file, 1, yamlPath,
+          "the fix changes no function; a livepatch carries function changes");
+    }
+    for (Flag f : a.flags()) {
+      String id = f.kind().id() + " " + f.key();
+      boolean acked = false;
+      for (Acknowledgement ack : p.acknowledged()) {
+        if (ack.flag().equals(f.kind().id()) && ack.key().equals(f.key())) {
+          acked = true;
+          usedAcks.add(id);
+        }
+      }
+      if (!acked) {
+        at.errorIn(Codes.FLAGGED_CHANGE, file, f.patchLine(), yamlPath,
+            f.message() + " [" + f.kind().id() + " " + f.key() + "]; if it is safe, acknowledge it in"
+                + " spec.acknowledge with flag: " + f.kind().id() + ", key: " + f.key() + " and a reason");
+      }
+    }
+    return Optional.of(a);
+  }
+
+  private Optional<LivepatchSource> module(Livepatch p, Variant v, Map<String, LivepatchSource> cache, Located at) {
+    String rel = v.module().orElseThrow();
+    if (cache.containsKey(rel)) {
+      return Optional.of(cache.get(rel));
+    }
+    Optional<String> text = readText(p, rel, v.pathOf("module"), "module source", at);
+    if (text.isEmpty()) {
+      return Optional.empty();
+    }
+    LivepatchSource src = LivepatchSourceParser.parse(text.get());
+    cache.put(rel, src);
+    String file = p.file(rel);
+    for (PatchAnalysis.Problem pr : src.problems()) {
+      at.errorIn(Codes.LIVEPATCH_INVALID, file, pr.patchLine(), v.pathOf("module"), pr.message());
+    }
+    if (!src.hasPatch()) {
+      at.errorIn(Codes.LIVEPATCH_INVALID, file, 1, v.pathOf("module"),
+          "defines no 'struct klp_patch'; a source-based livepatch declares its klp_patch, klp_object and klp_func arrays");
+    }
+    return Optional.of(src);
+  }
+
+  /** The module's replaced functions, replace mode and states must match the fix and manifest. */
+  private void crossCheck(Livepatch p, Variant v, PatchAnalysis a, LivepatchSource src, Located at) {
+    if (!src.hasPatch()) {
+      return;
+    }
+    String file = p.file(v.module().orElseThrow());
+    String yamlPath = v.pathOf("module");
+    Set<String> expected = new TreeSet<>();
+    for (ChangedFunction f : a.replaced()) {
+      expected.add(objectOf(p, f.file()) + ":" + f.name());
+    }
+    for (String extra : p.extraFunctions()) {
+      int colon = extra.lastIndexOf(':');
+      expected.add(objectOf(p, extra.substring(0, colon)) + ":" + extra.substring(colon + 1));
+    }
+    Set<String> actual = new TreeSet<>();
+    int firstLine = src.patchLine();
+    for (LivepatchSource.KlpObject o : src.objects()) {
+      for (LivepatchSource.KlpFunc f : o.funcs()) {
+        actual.add(o.name() + ":" + f.oldName());
+        firstLine = Math.min(firstLine, f.line());
+      }
+    }
+    if (!expected.equals(actual)) {
+      Set<String> missing = new TreeSet<>(expected);
+      missing.removeAll(actual);
+      Set<String> extra = new TreeSet<>(actual);
+      extra.removeAll(expected);
+      StringBuilder msg = new StringBuilder();
+      msg.append("the module replaces [").append(String.join(", ", actual)).append("] but the fix changes [")
+          .append(String.join(", ", expected)).append("] (object:function)");
+      if (!missing.isEmpty()) {
+        msg.append("; add klp_func entries for ").append(String.join(", ", missing));
+      }
+      if (!extra.isEmpty()) {
+        msg.append("; the fix does not change ").append(String.join(", ", extra))
+            .append(" (if the compiler inlined a changed function into it, list it in spec.extraFunctions;"
+                + " if it lives in a loadable module, declare the module in spec.modules)");
+      }
+      at.errorIn(Codes.LIVEPATCH_MISMATCH, file, firstLine, yamlPath, msg.toString());
+    }
+    boolean srcReplace = src.replace().orElse(false);
+    if (srcReplace != p.replace()) {
+      at.errorIn(Codes.LIVEPATCH_MISMATCH, file, src.replaceLine() > 0 ? src.replaceLine() : src.patchLine(), yamlPath,
+          "the module's klp_patch has .replace = " + srcReplace + " but the manifest says replace: " + p.replace()
+              + "; make them agree (independent patches are non-replace)");
+    }
+    Set<String> manifestStates = new TreeSet<>();
+    for (StateSpec s : p.states()) {
+      manifestStates.add(s.id() + "@" + s.version());
+    }
+    Set<String> sourceStates = new TreeSet<>();
+    int stateLine = src.patchLine();
+    for (LivepatchSource.KlpState s : src.states()) {
+      sourceStates.add(s.id() + "@" + s.version());
+      stateLine = s.line();
+    }
+    if (!manifestStates.equals(sourceStates)) {
+      at.errorIn(Codes.LIVEPATCH_MISMATCH, file, stateLine, yamlPath,
+          "the module declares klp_states [" + String.join(", ", sourceStates) + "] but spec.states lists ["
+              + String.join(", ", manifestStates) + "] (id@version); make them agree");
+    }
+  }
+
+  private static String objectOf(Livepatch p, String file) {
+    for (ModuleSpec m : p.modules()) {
+      if (m.files().contains(file)) {
+        return m.name();
+      }
+    }
+    return LivepatchSource.VMLINUX;
+  }
+
+  private void checkTests(Livepatch p, Variant v, Located at) {
+    String yamlPath = p.explicitVariants() && !v.tests().equals("tests") ? v.pathOf("tests") : "spec.tests";
+    Optional<String> dir = inside(p, v.tests(), yamlPath, at);
+    if (dir.isEmpty()) {
+      return;
+    }
+    String resolved = tree.resolve(dir.get()).orElse(dir.get());
+    if (!Paths.isWithin(resolved, p.dir())) {
+      return; // reported by checkSymlinks
+    }
+    int loaded = 0;
+    boolean any = false;
+    for (String name : tree.children(resolved)) {
+      if (!name.endsWith(".test")) {
+        continue;
+      }
+      any = true;
+      if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*\\.test")) {
+        at.errorIn(Codes.TEST_NAME, resolved + "/" + name, 0, yamlPath,
+            "test file names use letters, digits, '.', '_' and '-' and end in .test");
+      }
+      if (name.endsWith("-LOADED.test")) {
+        loaded++;
+      }
+    }
+    if (!tree.isDirectory(resolved)) {
+      at.error(Codes.TESTS_MISSING, yamlPath,
+          "the patch has no tests: add " + p.dir() + "/" + v.tests() + "/ with at least one <name>-LOADED.test"
+              + " (passes only while the patch is loaded)");
+    } else if (loaded == 0) {
+      at.error(Codes.TESTS_MISSING, yamlPath,
+          (any ? "" : "no *.test files; ") + p.dir() + "/" + v.tests()
+              + "/ needs at least one *-LOADED.test (passes only while the patch is loaded; kpatch's convention)");
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package org.klpcatalog.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code klp-catalog} command: a thin picocli shell over the library's API. */
+@Command(
+    name = "klp-catalog",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = {
+      "GitOps controller for kernel livepatch catalogs.",
+      "",
+      "A catalog is a Git repository with one directory per livepatch. 'validate' checks it on"
+          + " every pull request; 'analyze' shows what a kernel fix changes."
+    },
+    subcommands = {ValidateCommand.class, AnalyzeCommand.class, CommandLine.HelpCommand.class},
+    footerHeading = "%nExit codes:%n",
+    footer = {
+      "  0  success (valid catalog, analysis printed)",
+      "  1  internal failure (a bug, an unreadable file system)",
+      "  2  invalid input (catalog, diff or command line)"
+    })
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(Terminal.system(), args));
+  }
+
+  /** Runs the command line and returns the exit code; what tests call. */
+  public static int run(Terminal terminal, String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(terminal.out());
+    cl.setErr(terminal.err());
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setExitCodeExceptionMapper(e -> ExitCodes.FAILURE);
+    cl.setParameterExceptionHandler(
+        (ex, a) -> {
+          terminal.err().println("klp-catalog: " + ex.getMessage());
+          terminal.err().println("Try 'klp-catalog " + commandPath(ex.getCommandLine()) + "--help' for usage.");
+          return ExitCodes.INVALID;
+        });
+    cl.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          terminal.err().println("klp-catalog: internal failure: " + ex);
+          if (System.getenv("KLP_CATALOG_DEBUG") != null) {
+            ex.printStackTrace(terminal.err());
+          } else {
+            terminal.err().println("(set KLP_CATALOG_DEBUG=1 for the stack trace)");
+          }
+          return ExitCodes.FAILURE;
+        });
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      sub.setOut(terminal.out());
+      sub.setErr(terminal.err());
+    }
+    int code = cl.execute(args);
+    terminal.out().flush();
+    terminal.err().flush();
+    return code;
+  }
+
+  private static String commandPath(CommandLine cl) {
+    String name = cl.getCommandName();
+    return name.equals("klp-catalog") ? "" : name + " ";
+  }
+
+  /** Reads the version Maven wrote into the jar. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      Properties p = new Properties();
+      try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          p.load(in);
+        }
+      }
+      return new String[] {"klp-catalog " + p.getProperty("version", "unknown")};
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package org.klpcatalog.cli;
+
+import java.io.PrintWriter;
+
+/**
+ * Where a command writes: standard output and error, and whether to colour them (a terminal,
+ * and NO_COLOR unset). Catalog text is printed as data, never interpreted as markup.
+ */
+public final class Terminal {
+  private final PrintWriter out;
+  private final PrintWriter err;
+  private final boolean colour;
+
+  public Terminal(PrintWriter out, PrintWriter err, boolean colour) {
+    this.out = out;
+    this.err = err;
+    this.colour = colour;
+  }
+
+  /** The process's own streams; colour when stdout is a terminal and NO_COLOR is not set. */
+  public static Terminal system() {
+    boolean tty = System.console() != null && System.getenv("NO_COLOR") == null
+        && !"dumb".equals(System.getenv("TERM"));
+    return new Terminal(
+        new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true),
+        new PrintWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true),
+        tty);
+  }
+
+  public PrintWriter out() {
+    return out;
+  }
+
+  public PrintWriter err() {
+    return err;
+  }
+
+  public boolean colour() {
+    return colour;
+  }
+
+  public String red(String s) {
+    return paint("1;31", s);
+  }
+
+  public String yellow(String s) {
+    return paint("1;33", s);
+  }
+
+  public String green(String s) {
+    return paint("1;32", s);
+  }
+
+  public String bold(String s) {
+    return paint("1", s);
+  }
+
+  public String dim(String s) {
+    return paint("2", s);
+  }
+
+  private String paint(String code, String s) {
+    return colour ? "\u001b[" + code + "m" + s + "\u001b[0m" : s;
+  }
+
+  /** Makes untrusted text safe to print: control characters become visible escapes. */
+  public static String safe(String s) {
+    StringBuilder sb = new StringBuilder(s.length());
+    s.codePoints().forEach(cp -> {
+      int type = Character.getType(cp);
+      if (cp != '\n' && cp != '\t' && (type == Character.CONTROL || type == Character.FORMAT)) {
+        sb.append(String.format("\\u%04x", cp));
+      } else {
+        sb.appendCodePoint(cp);
+      }
+    });
+    return sb.toString();
+  }
+}

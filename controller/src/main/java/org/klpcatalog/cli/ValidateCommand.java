@@ -1,0 +1,173 @@
+package org.klpcatalog.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.klpcatalog.catalog.diag.Diagnostic;
+import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.DirectoryTreeReader;
+import org.klpcatalog.catalog.validate.CatalogValidator;
+import org.klpcatalog.catalog.validate.PatchReport;
+import org.klpcatalog.catalog.validate.ValidationReport;
+import org.klpcatalog.catalog.validate.VariantReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/** {@code klp-catalog validate DIR}: every rule, every problem at once. */
+@Command(
+    name = "validate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Check a catalog: schemas, names, files, kernel selection, variants, the analysis of each"
+          + " fix, conflicts between patches, supersedes, cumulative patches and klp states.",
+      "Problems are printed as path:line:column: error: message (yaml.path)."
+    },
+    footerHeading = "%nExit codes:%n",
+    footer = {"  0  valid (warnings allowed)", "  1  internal failure", "  2  invalid catalog"})
+final class ValidateCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "DIR", description = "Catalog directory (default: current directory).")
+  Path dir = Path.of(".");
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+  OutputFormat output = OutputFormat.text;
+
+  @Option(names = {"-q", "--quiet"}, description = "Print only problems and the summary line, not the patch list.")
+  boolean quiet;
+
+  private final Terminal terminal;
+
+  ValidateCommand() {
+    this(null);
+  }
+
+  ValidateCommand(Terminal terminal) {
+    this.terminal = terminal;
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    Terminal t = terminal != null ? terminal : new Terminal(spec.commandLine().getOut(), spec.commandLine().getErr(), Terminal.system().colour());
+    if (!Files.isDirectory(dir)) {
+      t.err().println("klp-catalog: " + dir + " is not a directory; give the catalog's directory");
+      return ExitCodes.INVALID;
+    }
+    CatalogTree tree = new DirectoryTreeReader().read(dir);
+    ValidationReport report = new CatalogValidator().validate(tree);
+    String prefix = prefix(dir);
+    if (output == OutputFormat.json) {
+      t.out().println(Json.pretty(toJson(report, prefix)));
+    } else {
+      printText(t, report, prefix);
+    }
+    return report.valid() ? ExitCodes.OK : ExitCodes.INVALID;
+  }
+
+  /** The catalog directory as the user wrote it, as a prefix for file paths ("" for "."). */
+  static String prefix(Path dir) {
+    String s = dir.toString();
+    if (s.equals(".") || s.isEmpty()) {
+      return "";
+    }
+    return s.endsWith("/") ? s : s + "/";
+  }
+
+  private void printText(Terminal t, ValidationReport report, String prefix) {
+    for (Diagnostic d : report.diagnostics()) {
+      String line = Terminal.safe(d.format(prefix));
+      String label = d.severity().label() + ":";
+      String painted = d.isError() ? t.red(label) : t.yellow(label);
+      t.out().println(line.replaceFirst(java.util.regex.Pattern.quote(": " + label), java.util.regex.Matcher.quoteReplacement(": " + painted)));
+    }
+    if (!quiet && report.spec().isPresent()) {
+      if (!report.diagnostics().isEmpty()) {
+        t.out().println();
+      }
+      printPatches(t, report);
+    }
+    long active = report.patches().values().stream().filter(PatchReport::active).count();
+    String name = prefix.isEmpty() ? "catalog" : prefix.substring(0, prefix.length() - 1);
+    String status = report.valid() ? t.green("valid") : t.red("invalid");
+    t.out().printf("%s: %s, %d patches (%d active), %d kernels, %d errors, %d warnings%n",
+        name, status, report.patches().size(), active,
+        report.spec().map(s -> s.kernels().size()).orElse(0), report.errorCount(), report.warningCount());
+  }
+
+  private static void printPatches(Terminal t, ValidationReport report) {
+    for (PatchReport p : report.patches().values()) {
+      String state = p.active() ? "active" : "superseded";
+      t.out().printf("%s %s  %s, %d kernel%s%n", t.bold(p.patch().name()), "v" + p.patch().version(), state,
+          p.kernels().size(), p.kernels().size() == 1 ? "" : "s");
+      for (VariantReport v : p.variants()) {
+        String indent = "    ";
+        if (p.patch().explicitVariants()) {
+          t.out().printf("  variant %s: %s%n", v.variant().name(), kernelsText(v));
+        } else {
+          indent = "  ";
+          t.out().printf("  kernels: %s%n", kernelsText(v));
+        }
+        for (String key : v.functionKeys()) {
+          t.out().println(indent + "function " + key);
+        }
+      }
+    }
+  }
+
+  private static String kernelsText(VariantReport v) {
+    List<String> names = v.kernels().stream().map(k -> k.release()).toList();
+    return names.isEmpty() ? "(none)" : String.join(" ", names);
+  }
+
+  static ObjectNode toJson(ValidationReport report, String prefix) {
+    ObjectNode root = Json.object();
+    root.put("catalog", prefix.isEmpty() ? "." : prefix.substring(0, prefix.length() - 1));
+    root.put("valid", report.valid());
+    root.put("errors", report.errorCount());
+    root.put("warnings", report.warningCount());
+    ArrayNode diags = root.putArray("diagnostics");
+    for (Diagnostic d : report.diagnostics()) {
+      ObjectNode o = diags.addObject();
+      o.put("severity", d.severity().label());
+      o.put("code", d.code());
+      o.put("file", d.file());
+      o.put("path", prefix + d.file());
+      o.put("line", d.line());
+      o.put("column", d.column());
+      o.put("yamlPath", d.yamlPath());
+      o.put("message", d.message());
+    }
+    ArrayNode kernels = root.putArray("kernels");
+    report.spec().ifPresent(s -> s.kernels().forEach(k -> kernels.add(k.release())));
+    ArrayNode patches = root.putArray("patches");
+    for (PatchReport p : report.patches().values()) {
+      ObjectNode o = patches.addObject();
+      o.put("name", p.patch().name());
+      o.put("version", p.patch().version());
+      o.put("active", p.active());
+      o.put("replace", p.patch().replace());
+      ArrayNode sup = o.putArray("supersedes");
+      p.patch().supersedes().forEach(sup::add);
+      ArrayNode ks = o.putArray("kernels");
+      p.kernels().forEach(k -> ks.add(k.release()));
+      ArrayNode vs = o.putArray("variants");
+      for (VariantReport v : p.variants()) {
+        ObjectNode vo = vs.addObject();
+        vo.put("name", v.variant().name());
+        vo.put("patch", v.variant().patch());
+        vo.put("module", v.variant().module().orElse(null));
+        ArrayNode vk = vo.putArray("kernels");
+        v.kernels().forEach(k -> vk.add(k.release()));
+        ArrayNode fs = vo.putArray("functions");
+        v.functionKeys().forEach(fs::add);
+      }
+    }
+    return root;
+  }
+}
