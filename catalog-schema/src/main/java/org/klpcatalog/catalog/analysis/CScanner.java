@@ -199,44 +199,67 @@ final class CScanner {
         out.add(new Attribution(cur, false, false));
         continue;
       }
-      // A new top-level construct starts at column 0.
-      String decl = gather(lines, i);
+      // A new top-level construct starts at column 0; its declaration may span lines.
+      int last = declarationEnd(lines, i);
+      String decl = join(lines, i, last);
       Construct c = classify(decl, i);
-      String end = stripComment(t.strip());
-      boolean singleLine = end.endsWith(";") || end.endsWith("}") && end.contains("{");
-      out.add(new Attribution(c, c.kind == Kind.FUNCTION && !end.endsWith("{"), false));
-      if (singleLine && c.kind != Kind.FUNCTION) {
+      for (int j = i; j <= last; j++) {
+        out.add(new Attribution(c, c.kind == Kind.FUNCTION, false));
+      }
+      String end = stripComment(lines.get(last).strip());
+      if (end.endsWith("{")) {
+        cur = c;
+        body = true;
+      } else if (c.kind != Kind.FUNCTION && (end.endsWith(";") || end.endsWith("}"))) {
         cur = null;
         body = false;
       } else {
         cur = c;
-        body = end.endsWith("{");
-        c.statementEndsAtSemicolon = !decl.endsWith("{") && c.kind != Kind.FUNCTION;
+        body = false;
+        c.statementEndsAtSemicolon = c.kind != Kind.FUNCTION;
       }
-      inComment = opensComment(trimmed);
+      inComment = opensComment(lines.get(last).strip());
+      i = last;
     }
     return out;
   }
 
-  /** The declaration starting at line i: it and its continuation lines, up to '{' or ';'. */
-  private static String gather(List<String> lines, int i) {
+  /**
+   * The index of the last line of the declaration starting at line i: up to a line ending in '{',
+   * ';' or '}', taking indented continuation lines and, while no '(' has been seen, a name on the
+   * next line (kernel style puts long return types on their own line).
+   */
+  private static int declarationEnd(List<String> lines, int i) {
     StringBuilder sb = new StringBuilder(stripComment(lines.get(i).strip()));
-    for (int j = i + 1; j < lines.size() && j < i + 12; j++) {
+    int j = i;
+    while (j + 1 < lines.size() && j < i + 12) {
       String s = sb.toString();
       if (s.endsWith(";") || s.endsWith("{") || s.endsWith("}")) {
         break;
       }
-      String next = lines.get(j);
-      if (next.startsWith("{")) {
-        sb.append(" {");
+      String next = lines.get(j + 1);
+      boolean indented = !next.isEmpty() && (next.charAt(0) == ' ' || next.charAt(0) == '\t');
+      boolean nameLine = !next.isEmpty() && !s.contains("(") && !s.contains("=")
+          && (Character.isLetter(next.charAt(0)) || next.charAt(0) == '_')
+          && !LABEL.matcher(next).matches();
+      if (!indented && !nameLine) {
         break;
       }
-      if (next.isEmpty() || !(next.charAt(0) == ' ' || next.charAt(0) == '\t')) {
-        break;
-      }
+      j++;
       sb.append(' ').append(stripComment(next.strip()));
     }
-    return sb.toString();
+    return j;
+  }
+
+  private static String join(List<String> lines, int from, int to) {
+    StringBuilder sb = new StringBuilder();
+    for (int j = from; j <= to; j++) {
+      if (sb.length() > 0) {
+        sb.append(' ');
+      }
+      sb.append(stripComment(lines.get(j).strip()));
+    }
+    return sb.toString().strip();
   }
 
   /** Classifies a top-level declaration's text. */

@@ -172,8 +172,11 @@ public final class PatchAnalyzer {
       List<PatchAnalysis.Problem> problems) {
     Map<String, Side> oldSide = new LinkedHashMap<>();
     Map<String, Side> newSide = new LinkedHashMap<>();
-    scanSide(path, hunk, '-', oldSide, flags, problems);
-    scanSide(path, hunk, '+', newSide, flags, problems);
+    List<PatchAnalysis.Problem> unplaced = new ArrayList<>();
+    scanSide(path, hunk, '-', oldSide, flags, unplaced);
+    scanSide(path, hunk, '+', newSide, flags, unplaced);
+    // Both sides of a hunk report the same unplaceable change; keep the first line once.
+    unplaced.stream().min(java.util.Comparator.comparingInt(PatchAnalysis.Problem::patchLine)).ifPresent(problems::add);
     Set<String> names = new TreeSet<>();
     names.addAll(oldSide.keySet());
     names.addAll(newSide.keySet());

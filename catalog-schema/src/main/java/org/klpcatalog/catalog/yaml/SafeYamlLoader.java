@@ -115,9 +115,19 @@ public final class SafeYamlLoader {
       if (e.getContext() != null && e.getProblem() != null) {
         why = e.getContext() + ": " + e.getProblem();
       }
-      return fail(pm == null ? Mark.START : mark(pm), "", "invalid YAML: " + oneLine(why));
+      String detail = oneLine(why);
+      if (detail.contains("Global tag is not allowed")) {
+        detail = "YAML tag " + detail.substring(detail.lastIndexOf(' ') + 1)
+            + " is not allowed; use plain strings, numbers, booleans, lists and mappings";
+        return fail(pm == null ? Mark.START : mark(pm), "", detail);
+      }
+      return fail(pm == null ? Mark.START : mark(pm), "", "invalid YAML: " + detail);
     } catch (YAMLException e) {
-      return fail(Mark.START, "", "invalid YAML: " + oneLine(e.getMessage()));
+      String m = oneLine(e.getMessage());
+      if (m.contains("Nesting Depth exceeded")) {
+        return fail(Mark.START, "", "nesting deeper than " + maxDepth + " levels");
+      }
+      return fail(Mark.START, "", "invalid YAML: " + m);
     }
     if (docs.isEmpty()) {
       return fail(Mark.START, "", "file is empty");
@@ -189,8 +199,11 @@ public final class SafeYamlLoader {
 
     JsonNode convert(Node node, String path, int depth) {
       Mark here = mark(node.getStartMark());
-      if (seen.put(node, Boolean.TRUE) != null) {
-        problems.add(new YamlProblem(here, path, "YAML anchors and aliases are not allowed in a catalog; write the value out"));
+      boolean repeated = seen.put(node, Boolean.TRUE) != null;
+      if (repeated || node.getAnchor() != null) {
+        if (!repeated) {
+          problems.add(new YamlProblem(here, path, "YAML anchors and aliases are not allowed in a catalog; write the value out"));
+        }
         return f.nullNode();
       }
       if (depth > maxDepth) {
@@ -212,16 +225,16 @@ public final class SafeYamlLoader {
         for (NodeTuple t : map.getValue()) {
           Node k = t.getKeyNode();
           Mark km = mark(k.getStartMark());
+          if (k.getTag().equals(Tag.MERGE)) {
+            problems.add(new YamlProblem(km, path, "YAML merge keys (<<) are not allowed in a catalog"));
+            continue;
+          }
           if (!(k instanceof ScalarNode ks) || !(k.getTag().equals(Tag.STR) || k.getTag().equals(Tag.INT)
               || k.getTag().equals(Tag.BOOL) || k.getTag().equals(Tag.NULL) || k.getTag().equals(Tag.FLOAT))) {
             problems.add(new YamlProblem(km, path, "mapping keys must be plain strings"));
             continue;
           }
           String key = ks.getValue();
-          if (key.equals("<<")) {
-            problems.add(new YamlProblem(km, path, "YAML merge keys (<<) are not allowed in a catalog"));
-            continue;
-          }
           Mark prev = firstSeen.putIfAbsent(key, km);
           String childPath = YamlPath.child(path, key);
           if (prev != null) {
