@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import org.klpcatalog.catalog.diag.Diagnostic;
 import org.klpcatalog.catalog.diag.Severity;
@@ -80,33 +79,28 @@ public final class SchemaValidator {
   public List<Diagnostic> validate(Kind kind, YamlDocument doc) {
     Schema schema = kind == Kind.CATALOG ? catalogSchema : livepatchSchema;
     List<Error> errors = schema.validate(doc.root());
+    // A oneOf/anyOf finding already says the value fits none of the alternatives; the findings
+    // of each alternative at the same place only repeat it in pieces.
+    java.util.Set<String> alternatives = new java.util.HashSet<>();
+    for (Error e : errors) {
+      if ("oneOf".equals(e.getKeyword()) || "anyOf".equals(e.getKeyword())) {
+        alternatives.add(toYamlPath(e.getInstanceLocation()));
+      }
+    }
     List<Diagnostic> out = new ArrayList<>();
     for (Error e : errors) {
-      if (isNoise(e, errors)) {
+      String path = toYamlPath(e.getInstanceLocation());
+      boolean alternative = "oneOf".equals(e.getKeyword()) || "anyOf".equals(e.getKeyword());
+      if (!alternative && alternatives.contains(path)) {
         continue;
       }
-      String path = toYamlPath(e.getInstanceLocation());
       String message = describe(kind, e, path);
-      String target =
-          "additionalProperties".equals(e.getKeyword()) && e.getProperty() != null
-              ? YamlPath.child(path, e.getProperty())
-              : path;
-      Mark m = doc.keyMarkOf(target).orElseGet(() -> doc.markOf(target));
+      boolean unknownKey = "additionalProperties".equals(e.getKeyword()) && e.getProperty() != null;
+      String target = unknownKey ? YamlPath.child(path, e.getProperty()) : path;
+      Mark m = unknownKey ? doc.keyMarkOf(target).orElseGet(() -> doc.markOf(target)) : doc.markOf(target);
       out.add(new Diagnostic(Severity.ERROR, CODE, doc.file(), m.line(), m.column(), target, message));
     }
     return out;
-  }
-
-  /**
-   * The 'if/then' and 'oneOf' wrappers repeat what their branches already said; keep the specific
-   * branch findings and drop the wrappers when the branches produced any.
-   */
-  private static boolean isNoise(Error e, Collection<Error> all) {
-    String k = e.getKeyword();
-    if ("if".equals(k) || "then".equals(k) && all.size() > 1) {
-      return "if".equals(k);
-    }
-    return false;
   }
 
   static String toYamlPath(NodePath p) {

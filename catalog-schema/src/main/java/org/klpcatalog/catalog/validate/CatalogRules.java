@@ -72,7 +72,9 @@ final class CatalogRules {
           continue;
         }
         if (!reports.containsKey(target) && history.lastVersion(target).isEmpty()) {
-          String hint = Suggest.closest(target, reports.keySet());
+          java.util.Set<String> others = new java.util.TreeSet<>(reports.keySet());
+          others.remove(p.name());
+          String hint = Suggest.closest(target, others);
           error(p, Codes.SUPERSEDES_UNKNOWN, path,
               "supersedes '" + target + "', which is neither in the catalog nor in its history"
                   + (hint != null ? " (did you mean '" + hint + "'?)" : "")

@@ -204,12 +204,12 @@ final class PatchRules {
       if (e.getValue().isEmpty()) {
         gaps.add(e.getKey());
       } else if (e.getValue().size() > 1) {
-        overlaps.computeIfAbsent(String.join("', '", e.getValue()), x -> new ArrayList<>()).add(e.getKey());
+        overlaps.computeIfAbsent(listNames(e.getValue()), x -> new ArrayList<>()).add(e.getKey());
       }
     }
     for (Map.Entry<String, List<Kernel>> e : overlaps.entrySet()) {
       at.error(Codes.VARIANT_OVERLAP, "spec.variants",
-          "variants '" + e.getKey() + "' all claim " + KernelSelection.describe(e.getValue())
+          "variants " + e.getKey() + " claim " + KernelSelection.describe(e.getValue())
               + "; each kernel must be served by exactly one variant, so narrow their kernels");
     }
     if (!gaps.isEmpty()) {
@@ -218,6 +218,15 @@ final class PatchRules {
               + ", which spec.kernels selects; extend a variant's kernels or narrow spec.kernels");
     }
     return out;
+  }
+
+  /** 'a' and 'b', or 'a', 'b' and 'c'. */
+  private static String listNames(List<String> names) {
+    List<String> quoted = names.stream().map(n -> "'" + n + "'").toList();
+    if (quoted.size() == 1) {
+      return quoted.get(0);
+    }
+    return String.join(", ", quoted.subList(0, quoted.size() - 1)) + " and " + quoted.get(quoted.size() - 1);
   }
 
   /** Resolves a path of the manifest inside the patch directory, reporting escapes. */
