@@ -67,16 +67,13 @@ static int livepatch_proc_cwd_link(struct dentry *dentry, struct path *path)
 	int result = -ENOENT;
 
 	if (task) {
-		/* Kernel threads have no working directory of their own. */
-		if (task->flags & PF_KTHREAD)
-			goto out;
 		task_lock(task);
-		if (task->fs) {
+		/* Kernel threads have no working directory of their own. */
+		if (task->fs && !(task->flags & PF_KTHREAD)) {
 			get_fs_pwd(task->fs, path);
 			result = 0;
 		}
 		task_unlock(task);
-out:
 		put_task_struct(task);
 	}
 	return result;

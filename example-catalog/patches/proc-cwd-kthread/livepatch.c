@@ -27,12 +27,9 @@ static int livepatch_proc_cwd_link(struct dentry *dentry, struct path *path,
 {
 	int result = -ENOENT;
 
-	/* Kernel threads have no working directory of their own. */
-	if (task->flags & PF_KTHREAD)
-		return -ENOENT;
-
 	task_lock(task);
-	if (task->fs) {
+	/* Kernel threads have no working directory of their own. */
+	if (task->fs && !(task->flags & PF_KTHREAD)) {
 		get_fs_pwd(task->fs, path);
 		result = 0;
 	}
