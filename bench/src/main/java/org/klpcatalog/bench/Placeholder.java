@@ -1,2 +1,0 @@
-package org.klpcatalog.bench;
-final class Placeholder {}
