@@ -21,12 +21,14 @@ public final class LivepatchSourceParser {
   private static final Pattern ARRAY =
       Pattern.compile("struct\\s+(klp_func|klp_object|klp_state)\\s+(\\w+)\\s*\\[\\s*\\w*\\s*]\\s*=\\s*\\{");
   private static final Pattern PATCH = Pattern.compile("struct\\s+klp_patch\\s+(\\w+)\\s*=\\s*\\{");
+  private static final Pattern FIELD = Pattern.compile("^\\s*\\.(\\w+)\\s*=\\s*(.*?)\\s*$", Pattern.DOTALL);
   private static final Pattern DEFINE = Pattern.compile("(?m)^\\s*#\\s*define\\s+(\\w+)\\s+\\(?\\s*(\\d+)[uUlL]*\\s*\\)?\\s*$");
 
   private LivepatchSourceParser() {}
 
   public static LivepatchSource parse(String source) {
     String text = stripComments(source);
+    LineIndex lines = new LineIndex(text);
     Map<String, Long> defines = new HashMap<>();
     Matcher dm = DEFINE.matcher(text);
     while (dm.find()) {
@@ -42,10 +44,10 @@ public final class LivepatchSourceParser {
       int open = am.end() - 1;
       int close = matchingBrace(text, open);
       if (close < 0) {
-        problems.add(new PatchAnalysis.Problem(lineOf(text, am.start()), "unterminated " + am.group(1) + " array"));
+        problems.add(new PatchAnalysis.Problem(lines.lineOf(am.start()), "unterminated " + am.group(1) + " array"));
         continue;
       }
-      List<Map<String, Field>> entries = entries(text, open, close);
+      List<Map<String, Field>> entries = entries(text, lines, open, close);
       switch (am.group(1)) {
         case "klp_func": {
           List<KlpFunc> funcs = new ArrayList<>();
@@ -62,7 +64,7 @@ public final class LivepatchSourceParser {
         }
         case "klp_object":
           objectArrays.put(am.group(2), entries);
-          objectArrayLines.put(am.group(2), lineOf(text, am.start()));
+          objectArrayLines.put(am.group(2), lines.lineOf(am.start()));
           break;
         default: {
           List<KlpState> states = new ArrayList<>();
@@ -94,10 +96,10 @@ public final class LivepatchSourceParser {
     List<KlpState> states = new ArrayList<>();
     if (pm.find()) {
       hasPatch = true;
-      patchLine = lineOf(text, pm.start());
+      patchLine = lines.lineOf(pm.start());
       int open = pm.end() - 1;
       int close = matchingBrace(text, open);
-      Map<String, Field> fields = close < 0 ? Map.of() : fields(text, open + 1, close);
+      Map<String, Field> fields = close < 0 ? Map.of() : fields(text, lines, open + 1, close);
       Field rep = fields.get("replace");
       if (rep != null) {
         String v = rep.value.strip();
@@ -144,7 +146,7 @@ public final class LivepatchSourceParser {
   private record Field(String value, int line) {}
 
   /** The top-level { ... } entries between braces open and close, each as its fields. */
-  private static List<Map<String, Field>> entries(String text, int open, int close) {
+  private static List<Map<String, Field>> entries(String text, LineIndex lines, int open, int close) {
     List<Map<String, Field>> out = new ArrayList<>();
     int i = open + 1;
     while (i < close) {
@@ -154,7 +156,7 @@ public final class LivepatchSourceParser {
         if (end < 0 || end > close) {
           break;
         }
-        out.add(fields(text, i + 1, end));
+        out.add(fields(text, lines, i + 1, end));
         i = end + 1;
       } else {
         i++;
@@ -164,7 +166,7 @@ public final class LivepatchSourceParser {
   }
 
   /** Designated initialisers ".name = value" at the top level of text[from, to). */
-  private static Map<String, Field> fields(String text, int from, int to) {
+  private static Map<String, Field> fields(String text, LineIndex lines, int from, int to) {
     Map<String, Field> out = new HashMap<>();
     int depth = 0;
     int start = from;
@@ -178,9 +180,9 @@ public final class LivepatchSourceParser {
         i = endOfString(text, i);
       } else if (c == ',' && depth == 0) {
         String part = text.substring(start, Math.min(i, to));
-        Matcher m = Pattern.compile("^\\s*\\.(\\w+)\\s*=\\s*(.*?)\\s*$", Pattern.DOTALL).matcher(part);
+        Matcher m = FIELD.matcher(part);
         if (m.find()) {
-          out.put(m.group(1), new Field(m.group(2), lineOf(text, start + m.start(1))));
+          out.put(m.group(1), new Field(m.group(2), lines.lineOf(start + m.start(1))));
         }
         start = i + 1;
       }
@@ -239,14 +241,28 @@ public final class LivepatchSourceParser {
     return s;
   }
 
-  static int lineOf(String text, int offset) {
-    int line = 1;
-    for (int i = 0; i < offset && i < text.length(); i++) {
-      if (text.charAt(i) == '\n') {
-        line++;
+  /** 1-based line numbers of offsets, by binary search over the newline positions. */
+  static final class LineIndex {
+    private final int[] newlines;
+    private final int count;
+
+    LineIndex(String text) {
+      int[] nl = new int[64];
+      int n = 0;
+      for (int i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
+        if (n == nl.length) {
+          nl = java.util.Arrays.copyOf(nl, n * 2);
+        }
+        nl[n++] = i;
       }
+      this.newlines = nl;
+      this.count = n;
     }
-    return line;
+
+    int lineOf(int offset) {
+      int pos = java.util.Arrays.binarySearch(newlines, 0, count, offset);
+      return (pos >= 0 ? pos : -pos - 1) + 1;
+    }
   }
 
   /** Replaces comments by spaces, keeping newlines so offsets map to the same lines. */

@@ -45,7 +45,7 @@ public final class CatalogTree {
     for (int i = 0; i < pathsAndContents.length; i += 2) {
       map.put(
           pathsAndContents[i],
-          new TreeEntry.File(pathsAndContents[i + 1].getBytes(StandardCharsets.UTF_8), false));
+          new TreeEntry.File(pathsAndContents[i + 1].getBytes(StandardCharsets.UTF_8)));
     }
     return of(map);
   }

@@ -7,9 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Reads a catalog directory into a {@link CatalogTree}: the I/O edge of loading. Symbolic links are
@@ -34,7 +37,8 @@ public final class DirectoryTreeReader {
     if (!Files.isDirectory(root)) {
       throw new IOException(root + " is not a directory");
     }
-    Map<String, TreeEntry> entries = new TreeMap<>();
+    Map<String, TreeEntry> entries = new ConcurrentHashMap<>();
+    List<Path> regular = new ArrayList<>();
     Files.walkFileTree(
         root,
         EnumSet.noneOf(FileVisitOption.class),
@@ -51,24 +55,33 @@ public final class DirectoryTreeReader {
           @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
               throws IOException {
-            String name = file.getFileName().toString();
-            if (name.startsWith(".")) {
+            if (file.getFileName().toString().startsWith(".")) {
               return FileVisitResult.CONTINUE;
             }
-            String rel = relative(root, file);
             if (attrs.isSymbolicLink()) {
-              entries.put(rel, new TreeEntry.Symlink(Files.readSymbolicLink(file).toString()));
+              entries.put(relative(root, file), new TreeEntry.Symlink(Files.readSymbolicLink(file).toString()));
             } else if (attrs.isRegularFile()) {
               if (attrs.size() > maxFileBytes) {
-                entries.put(rel, new TreeEntry.Oversized(attrs.size()));
+                entries.put(relative(root, file), new TreeEntry.Oversized(attrs.size()));
               } else {
-                boolean exec = Files.isExecutable(file);
-                entries.put(rel, new TreeEntry.File(Files.readAllBytes(file), exec));
+                regular.add(file);
               }
             }
             return FileVisitResult.CONTINUE;
           }
         });
+    // Reading is most of the cost of a large catalog; files are independent.
+    try {
+      regular.parallelStream().forEach(file -> {
+        try {
+          entries.put(relative(root, file), new TreeEntry.File(Files.readAllBytes(file)));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
     return CatalogTree.of(entries);
   }
 

@@ -7,19 +7,19 @@ import java.util.Objects;
 public sealed interface TreeEntry permits TreeEntry.File, TreeEntry.Symlink, TreeEntry.Oversized {
 
   /** A regular file with its content. */
-  record File(byte[] content, boolean executable) implements TreeEntry {
+  record File(byte[] content) implements TreeEntry {
     public File {
       Objects.requireNonNull(content, "content");
     }
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof File f && f.executable == executable && Arrays.equals(f.content, content);
+      return o instanceof File f && Arrays.equals(f.content, content);
     }
 
     @Override
     public int hashCode() {
-      return Arrays.hashCode(content) * 31 + Boolean.hashCode(executable);
+      return Arrays.hashCode(content);
     }
 
     @Override

@@ -283,15 +283,18 @@ final class CatalogRules {
     }
   }
 
-  private void stateConflicts(List<PatchReport> active) {
+  private void stateConflicts(List<PatchReport> all) {
     Map<Kernel, Integer> index = kernelIndex();
+    List<PatchReport> active = new ArrayList<>();
+    for (PatchReport r : all) {
+      if (!r.patch().states().isEmpty()) {
+        active.add(r);
+      }
+    }
     for (int i = 0; i < active.size(); i++) {
       for (int j = i + 1; j < active.size(); j++) {
         Livepatch a = active.get(i).patch();
         Livepatch b = active.get(j).patch();
-        if (a.states().isEmpty() || b.states().isEmpty()) {
-          continue;
-        }
         BitSet shared = kernelSet(active.get(i).kernels(), index);
         shared.and(kernelSet(active.get(j).kernels(), index));
         if (shared.isEmpty()) {

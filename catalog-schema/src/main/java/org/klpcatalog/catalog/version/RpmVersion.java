@@ -103,15 +103,29 @@ public final class RpmVersion {
           return lenA > lenB ? 1 : -1;
         }
       }
-      int rc = a.substring(si, i).compareTo(b.substring(sj, j));
+      int rc = compareRegion(a, si, i, b, sj, j);
       if (rc != 0) {
-        return rc < 0 ? -1 : 1;
+        return rc;
       }
     }
     if (i >= la && j >= lb) {
       return 0;
     }
     return i >= la ? -1 : 1;
+  }
+
+  /** strcmp of a[ai, aEnd) and b[bi, bEnd), as -1, 0 or 1. */
+  private static int compareRegion(String a, int ai, int aEnd, String b, int bi, int bEnd) {
+    while (ai < aEnd && bi < bEnd) {
+      char x = a.charAt(ai++);
+      char y = b.charAt(bi++);
+      if (x != y) {
+        return x < y ? -1 : 1;
+      }
+    }
+    int ra = aEnd - ai;
+    int rb = bEnd - bi;
+    return ra == rb ? 0 : (ra < rb ? -1 : 1);
   }
 
   private static boolean isDigit(char c) {

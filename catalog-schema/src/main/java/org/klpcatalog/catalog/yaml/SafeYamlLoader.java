@@ -1,6 +1,5 @@
 package org.klpcatalog.catalog.yaml;
 
-import java.io.StringReader;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -13,12 +12,14 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.composer.Composer;
+import org.yaml.snakeyaml.parser.ParserImpl;
+import org.yaml.snakeyaml.reader.StreamReader;
+import org.yaml.snakeyaml.resolver.Resolver;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -95,12 +96,12 @@ public final class SafeYamlLoader {
     options.setCodePointLimit(maxBytes);
     options.setMergeOnCompose(false);
     options.setProcessComments(false);
-    Yaml yaml = new Yaml(options);
     List<Node> docs = new ArrayList<>();
     try {
-      Iterator<Node> it = yaml.composeAll(new StringReader(text)).iterator();
-      while (it.hasNext()) {
-        Node n = it.next();
+      Composer composer =
+          new Composer(new ParserImpl(new StreamReader(text), options), new Resolver(), options);
+      while (composer.checkNode()) {
+        Node n = composer.getNode();
         if (n != null) {
           docs.add(n);
         }
