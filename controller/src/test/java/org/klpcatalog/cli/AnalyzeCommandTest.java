@@ -51,4 +51,29 @@ class AnalyzeCommandTest {
     assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID);
     assertThat(r.out()).contains("notes.txt:1: error: no file changes found");
   }
+
+  @Test
+  void aPatchDirectoryShowsEachVariantWithItsKernelsAndFunctions(@TempDir Path tmp) throws IOException {
+    Path dir = tmp.resolve("c");
+    org.klpcatalog.catalog.testing.Fixtures.write(org.klpcatalog.catalog.testing.Fixtures.tree("variants-valid"), dir);
+    CliRun r = CliRun.of("analyze", dir.resolve("patches/cmdline-marker").toString());
+    assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).isEqualTo(
+        "cmdline-marker v1\n"
+            + "variant v6.1.176 (fix-6.1.176.patch): 6.1.0-50-amd64\n"
+            + "  modified fs/proc/cmdline.c:cmdline_proc_show\n"
+            + "variant v6.1.187 (fix.patch): 6.1.0-53-amd64 6.1.0-56-amd64 6.1.0-56-cloud-amd64\n"
+            + "  modified fs/proc/cmdline.c:cmdline_proc_show\n");
+  }
+
+  @Test
+  void aPatchDirectoryWithProblemsPrintsThemAndExitsTwo(@TempDir Path tmp) throws IOException {
+    Path dir = tmp.resolve("c");
+    org.klpcatalog.catalog.testing.Fixtures.write(org.klpcatalog.catalog.testing.Fixtures.tree("flagged-change"), dir);
+    CliRun r = CliRun.of("analyze", dir.resolve("patches/uptime-fix").toString());
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID);
+    assertThat(r.out()).contains("  modified fs/proc/uptime.c:uptime_proc_show\n")
+        .contains(dir + "/patches/uptime-fix/fix.patch:21: flag: data-structure include/linux/seq_file.h:struct seq_file")
+        .contains(dir + "/patches/uptime-fix/fix.patch:21:1: error: changes the definition of struct seq_file");
+  }
 }
