@@ -36,6 +36,11 @@ public final class CatalogTree {
     return new CatalogTree(Collections.unmodifiableNavigableMap(copy));
   }
 
+  /** A tree over a sorted map whose paths the caller built normalised (no copy, no checks). */
+  static CatalogTree trusted(TreeMap<String, TreeEntry> entries) {
+    return new CatalogTree(Collections.unmodifiableNavigableMap(entries));
+  }
+
   /** Convenience for tests: text files given as path, content, path, content... */
   public static CatalogTree ofText(String... pathsAndContents) {
     if (pathsAndContents.length % 2 != 0) {

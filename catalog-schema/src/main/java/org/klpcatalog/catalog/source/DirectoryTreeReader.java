@@ -82,7 +82,7 @@ public final class DirectoryTreeReader {
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
-    return CatalogTree.of(entries);
+    return CatalogTree.trusted(new java.util.TreeMap<>(entries));
   }
 
   private static String relative(Path root, Path file) {

@@ -68,12 +68,13 @@ public final class KernelSelection {
       }
       i++;
     }
+    // Compare each distinct kernel version with the bounds once, not once per kernel.
+    java.util.Map<String, Boolean> inRange = new java.util.HashMap<>();
     List<Kernel> out = new ArrayList<>();
     for (Kernel k : scope) {
-      if (from != null && RpmVersion.compare(k.version(), from) < 0) {
-        continue;
-      }
-      if (to != null && RpmVersion.compare(k.version(), to) > 0) {
+      boolean in = inRange.computeIfAbsent(k.version(), v ->
+          (from == null || RpmVersion.compare(v, from) >= 0) && (to == null || RpmVersion.compare(v, to) <= 0));
+      if (!in) {
         continue;
       }
       if (!sel.flavours().isEmpty() && !sel.flavours().contains(k.flavour())) {
