@@ -50,7 +50,7 @@ final class AnalyzeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    Terminal t = new Terminal(spec.commandLine().getOut(), spec.commandLine().getErr(), Terminal.system().colour());
+    Terminal t = Terminal.of(spec);
     if (Files.isDirectory(file) && Files.isRegularFile(file.resolve("manifest.yaml"))) {
       return patchDirectory(t);
     }

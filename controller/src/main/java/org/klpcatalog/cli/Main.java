@@ -36,8 +36,16 @@ public final class Main implements Runnable {
     System.exit(run(Terminal.system(), args));
   }
 
+  private static volatile boolean colour;
+
+  /** Whether the running command line may colour its output. */
+  static boolean colour() {
+    return colour;
+  }
+
   /** Runs the command line and returns the exit code; what tests call. */
   public static int run(Terminal terminal, String... args) {
+    colour = terminal.colour();
     CommandLine cl = new CommandLine(new Main());
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());

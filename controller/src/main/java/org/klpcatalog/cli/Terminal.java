@@ -27,6 +27,14 @@ public final class Terminal {
         tty);
   }
 
+  /**
+   * The streams picocli gives a command (the process's, or a test's), colouring only when they
+   * are the process's own and it runs on a terminal.
+   */
+  static Terminal of(picocli.CommandLine.Model.CommandSpec spec) {
+    return new Terminal(spec.commandLine().getOut(), spec.commandLine().getErr(), Main.colour());
+  }
+
   public PrintWriter out() {
     return out;
   }

@@ -42,19 +42,9 @@ final class ValidateCommand implements Callable<Integer> {
   @Option(names = {"-q", "--quiet"}, description = "Print only problems and the summary line, not the patch list.")
   boolean quiet;
 
-  private final Terminal terminal;
-
-  ValidateCommand() {
-    this(null);
-  }
-
-  ValidateCommand(Terminal terminal) {
-    this.terminal = terminal;
-  }
-
   @Override
   public Integer call() throws IOException {
-    Terminal t = terminal != null ? terminal : new Terminal(spec.commandLine().getOut(), spec.commandLine().getErr(), Terminal.system().colour());
+    Terminal t = Terminal.of(spec);
     if (!Files.isDirectory(dir)) {
       t.err().println("klp-catalog: " + dir + " is not a directory; give the catalog's directory");
       return ExitCodes.INVALID;
