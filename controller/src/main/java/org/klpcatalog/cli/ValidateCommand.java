@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.klpcatalog.catalog.diag.Diagnostic;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.validate.CatalogValidator;
@@ -70,12 +69,7 @@ final class ValidateCommand implements Callable<Integer> {
   }
 
   private void printText(Terminal t, ValidationReport report, String prefix) {
-    for (Diagnostic d : report.diagnostics()) {
-      String line = Terminal.safe(d.format(prefix));
-      String label = d.severity().label() + ":";
-      String painted = d.isError() ? t.red(label) : t.yellow(label);
-      t.out().println(line.replaceFirst(java.util.regex.Pattern.quote(": " + label), java.util.regex.Matcher.quoteReplacement(": " + painted)));
-    }
+    DiagnosticsOutput.printText(t, report, prefix);
     if (!quiet && report.spec().isPresent()) {
       if (!report.diagnostics().isEmpty()) {
         t.out().println();
@@ -121,18 +115,7 @@ final class ValidateCommand implements Callable<Integer> {
     root.put("valid", report.valid());
     root.put("errors", report.errorCount());
     root.put("warnings", report.warningCount());
-    ArrayNode diags = root.putArray("diagnostics");
-    for (Diagnostic d : report.diagnostics()) {
-      ObjectNode o = diags.addObject();
-      o.put("severity", d.severity().label());
-      o.put("code", d.code());
-      o.put("file", d.file());
-      o.put("path", prefix + d.file());
-      o.put("line", d.line());
-      o.put("column", d.column());
-      o.put("yamlPath", d.yamlPath());
-      o.put("message", d.message());
-    }
+    DiagnosticsOutput.toJson(root.putArray("diagnostics"), report, prefix);
     ArrayNode kernels = root.putArray("kernels");
     report.spec().ifPresent(s -> s.kernels().forEach(k -> kernels.add(k.release())));
     ArrayNode patches = root.putArray("patches");

@@ -159,6 +159,7 @@ public final class CatalogLoader {
             Json.text(root.get("metadata"), "name", ""),
             Json.text(spec, "packagePrefix", "kpatch-"),
             Json.text(spec, "license", "GPL-2.0-only"),
+            Json.text(spec, "arch", "x86_64"),
             new GroupSpec(
                 Json.text(group, "id", "kernel-livepatches"),
                 Json.text(group, "name", ""),

@@ -5,13 +5,14 @@ import org.klpcatalog.catalog.yaml.YamlDocument;
 
 /**
  * The catalog's own settings from {@code catalog.yaml}: the package name prefix, the default
- * license, the comps group, the supported kernels (in file order) and the functions no patch may
- * change.
+ * license, the packages' architecture, the comps group, the supported kernels (in file order) and
+ * the functions no patch may change.
  */
 public record CatalogSpec(
     String name,
     String packagePrefix,
     String license,
+    String arch,
     GroupSpec group,
     List<Kernel> kernels,
     List<String> unpatchableFunctions,

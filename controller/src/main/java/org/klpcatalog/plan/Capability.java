@@ -1,0 +1,43 @@
+package org.klpcatalog.plan;
+
+import java.util.Comparator;
+import java.util.Optional;
+
+/**
+ * An RPM dependency: a name, optionally with a comparison and an EVR ({@code kpatch-foo < 1-3}).
+ * Function capabilities are {@code kpatch-function(<kernel release>:<path/file.c>:<function>)}:
+ * one per kernel, so two packages conflict exactly where they patch the same function in the
+ * same kernel release.
+ */
+public record Capability(String name, String operator, Optional<Evr> evr) implements Comparable<Capability> {
+  public static final Comparator<Capability> ORDER =
+      Comparator.comparing(Capability::name).thenComparing(Capability::toString);
+
+  public static Capability of(String name) {
+    return new Capability(name, "", Optional.empty());
+  }
+
+  public static Capability lessThan(String name, Evr evr) {
+    return new Capability(name, "<", Optional.of(evr));
+  }
+
+  public static Capability equal(String name, Evr evr) {
+    return new Capability(name, "=", Optional.of(evr));
+  }
+
+  /** The capability a package owning {@code functionKey} on {@code kernelRelease} provides and conflicts with. */
+  public static Capability function(String kernelRelease, String functionKey) {
+    return of("kpatch-function(" + kernelRelease + ":" + functionKey + ")");
+  }
+
+  @Override
+  public int compareTo(Capability o) {
+    return ORDER.compare(this, o);
+  }
+
+  /** As written in a spec file: {@code name}, or {@code name OP evr}. */
+  @Override
+  public String toString() {
+    return evr.map(e -> name + " " + operator + " " + e).orElse(name);
+  }
+}

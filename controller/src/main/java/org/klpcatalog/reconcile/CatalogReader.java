@@ -1,0 +1,85 @@
+package org.klpcatalog.reconcile;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.DirectoryTreeReader;
+import org.klpcatalog.catalog.validate.CatalogValidator;
+import org.klpcatalog.catalog.validate.History;
+import org.klpcatalog.catalog.validate.ValidationReport;
+import org.klpcatalog.plan.DesiredStateBuilder;
+import org.klpcatalog.plan.ReleaseLedger;
+import org.klpcatalog.source.GitSource;
+import org.klpcatalog.source.SourceException;
+
+/**
+ * Reads a catalog revision from a directory or a Git repository. For Git, it replays the branch's
+ * first-parent history through the release ledger, so release numbers depend only on the
+ * catalog: the same revision always yields the same NEVRAs.
+ */
+public final class CatalogReader {
+  private final CatalogValidator validator = new CatalogValidator();
+
+  public CatalogRevision read(CatalogRef ref) throws SourceException {
+    // A directory is read as it is on disk; a Git catalog (a URL, a bare repository, or any
+    // repository with --rev) is read from a commit's tree.
+    boolean git = ref.rev().isPresent() || GitSource.isRemote(ref.location()) || ref.location().startsWith("file://")
+        || !ref.git().subdirectory().isEmpty() || GitSource.isBare(Path.of(ref.location()));
+    if (!git) {
+      Path dir = Path.of(ref.location());
+      if (!Files.isDirectory(dir)) {
+        throw new SourceException(ref.location() + " is not a directory or a Git repository");
+      }
+      try {
+        CatalogTree tree = new DirectoryTreeReader().read(dir);
+        return new CatalogRevision(ref.location(), tree, Optional.empty(), validator.validate(tree),
+            Optional.empty(), History.NONE);
+      } catch (IOException e) {
+        throw new SourceException("cannot read " + dir + ": " + e.getMessage(), e);
+      }
+    }
+    try (GitSource source = GitSource.open(ref.location(), ref.git())) {
+      return readCommit(source, source.resolve(ref.rev().orElse("HEAD")));
+    }
+  }
+
+  /** A commit of an open Git source, with its history replayed. */
+  public CatalogRevision readCommit(GitSource source, String commit) throws SourceException {
+    List<String> chain = source.firstParentChain(commit);
+    ReleaseLedger ledger = ReleaseLedger.EMPTY;
+    History history = History.NONE;
+    for (String c : chain.subList(0, chain.size() - 1)) {
+      CatalogTree tree = source.tree(c);
+      ValidationReport report = validator.validate(tree, history);
+      if (report.valid()) {
+        // Only valid revisions could have been published; invalid ones leave no trace.
+        ledger = DesiredStateBuilder.build(report, tree, ledger, Optional.of(c)).ledger();
+        history = removedPatches(ledger, report);
+      }
+    }
+    CatalogTree tree = source.tree(commit);
+    ValidationReport report = validator.validate(tree, history);
+    return new CatalogRevision(source.location(), tree, Optional.of(commit), report, Optional.of(ledger), history);
+  }
+
+  /** Patches the ledger has seen that the catalog no longer has, with their last versions. */
+  static History removedPatches(ReleaseLedger ledger, ValidationReport report) {
+    String prefix = report.spec().map(s -> s.packagePrefix()).orElse("");
+    Map<String, String> removed = new TreeMap<>();
+    ledger.entries().forEach((pkg, entries) -> {
+      if (!pkg.startsWith(prefix) || entries.isEmpty()) {
+        return;
+      }
+      String patch = pkg.substring(prefix.length());
+      if (!report.patches().containsKey(patch)) {
+        removed.put(patch, entries.get(entries.size() - 1).version());
+      }
+    });
+    return new History(Map.copyOf(removed));
+  }
+}

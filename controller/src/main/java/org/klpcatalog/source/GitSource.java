@@ -1,0 +1,268 @@
+package org.klpcatalog.source;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.eclipse.jgit.api.FetchCommand;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectLoader;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.transport.FetchResult;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.SshTransport;
+import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
+import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
+import org.eclipse.jgit.transport.sshd.SshdSessionFactoryBuilder;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.PathFilter;
+import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.DirectoryTreeReader;
+import org.klpcatalog.catalog.source.TreeEntry;
+
+/**
+ * A catalog in a Git repository, read from commits (never from a work tree, which may hold
+ * uncommitted files). A local path or {@code file://} URL is opened in place; {@code git://},
+ * {@code https://} (with a token) and {@code ssh://} (with a key and known-hosts checking) are
+ * mirrored into a cache directory and fetched on every open.
+ */
+public final class GitSource implements AutoCloseable {
+  private final String location;
+  private final Repository repo;
+  private final GitOptions options;
+  private final Map<ObjectId, TreeEntry> blobs = new HashMap<>();
+  private final SshdSessionFactory sshFactory;
+
+  private GitSource(String location, Repository repo, GitOptions options, SshdSessionFactory sshFactory) {
+    this.location = location;
+    this.repo = repo;
+    this.options = options;
+    this.sshFactory = sshFactory;
+  }
+
+  /** Whether {@code location} names a remote repository (a URL or scp-like host:path). */
+  public static boolean isRemote(String location) {
+    return location.matches("^(https?|ssh|git)://.*") || location.matches("^[\\w.-]+@[\\w.-]+:.*");
+  }
+
+  /** Whether {@code dir} is a bare Git repository (no work tree to read). */
+  public static boolean isBare(Path dir) {
+    return Files.isRegularFile(dir.resolve("HEAD")) && Files.isDirectory(dir.resolve("objects"))
+        && Files.isDirectory(dir.resolve("refs"));
+  }
+
+  public static GitSource open(String location, GitOptions options) throws SourceException {
+    try {
+      if (!isRemote(location)) {
+        Path path = location.startsWith("file://") ? Path.of(URI.create(location)) : Path.of(location);
+        FileRepositoryBuilder b = new FileRepositoryBuilder().setMustExist(true);
+        if (Files.isDirectory(path.resolve(".git"))) {
+          b.setGitDir(path.resolve(".git").toFile());
+        } else {
+          b.setGitDir(path.toFile());
+        }
+        return new GitSource(location, b.build(), options, null);
+      }
+      SshdSessionFactory ssh = sshFactory(options);
+      Path mirror = options.cacheDir().resolve(sha1(location) + ".git");
+      Repository repo;
+      if (Files.isDirectory(mirror)) {
+        repo = new FileRepositoryBuilder().setGitDir(mirror.toFile()).setMustExist(true).build();
+      } else {
+        Files.createDirectories(mirror.getParent());
+        repo = Git.init().setBare(true).setGitDir(mirror.toFile()).setDirectory(mirror.toFile()).call().getRepository();
+      }
+      GitSource source = new GitSource(location, repo, options, ssh);
+      source.fetch();
+      return source;
+    } catch (IOException | GitAPIException | RuntimeException e) {
+      throw new SourceException("cannot open Git catalog " + location + ": " + message(e), e);
+    }
+  }
+
+  private void fetch() throws GitAPIException, IOException {
+    FetchCommand fetch = Git.wrap(repo).fetch()
+        .setRemote(location)
+        .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
+        .setRemoveDeletedRefs(true);
+    if (options.token().isPresent()) {
+      fetch.setCredentialsProvider(new UsernamePasswordCredentialsProvider("x-access-token", options.token().get()));
+    }
+    if (sshFactory != null) {
+      fetch.setTransportConfigCallback(t -> {
+        if (t instanceof SshTransport st) {
+          st.setSshSessionFactory(sshFactory);
+        }
+      });
+    }
+    FetchResult result = fetch.call();
+    // Point the mirror's HEAD where the remote's HEAD points, so "HEAD" means the default branch.
+    Ref head = result.getAdvertisedRef(Constants.HEAD);
+    if (head != null) {
+      String target = head.isSymbolic() ? head.getTarget().getName() : null;
+      if (target == null) {
+        for (Ref r : result.getAdvertisedRefs()) {
+          if (r.getName().startsWith(Constants.R_HEADS) && r.getObjectId() != null && r.getObjectId().equals(head.getObjectId())) {
+            target = r.getName();
+            break;
+          }
+        }
+      }
+      if (target != null) {
+        RefUpdate u = repo.updateRef(Constants.HEAD);
+        u.link(target);
+      }
+    }
+  }
+
+  private static SshdSessionFactory sshFactory(GitOptions options) {
+    if (options.sshKey().isEmpty() && options.knownHosts().isEmpty()) {
+      return null;
+    }
+    File home = new File(System.getProperty("user.home"));
+    SshdSessionFactoryBuilder b = new SshdSessionFactoryBuilder()
+        .setHomeDirectory(home)
+        .setSshDirectory(new File(home, ".ssh"));
+    options.sshKey().ifPresent(k -> b.setDefaultIdentities(dir -> List.of(k)));
+    options.knownHosts().ifPresent(k -> b.setDefaultKnownHostsFiles(dir -> List.of(k)));
+    return b.build(null);
+  }
+
+  /** The commit a revision (branch, tag, commit id, HEAD) names. */
+  public String resolve(String rev) throws SourceException {
+    try {
+      ObjectId id = repo.resolve(rev + "^{commit}");
+      if (id == null) {
+        throw new SourceException("revision '" + rev + "' does not exist in " + location
+            + "; give a branch, a tag or a commit id");
+      }
+      return id.name();
+    } catch (IOException | RuntimeException e) {
+      throw new SourceException("cannot resolve '" + rev + "' in " + location + ": " + message(e), e);
+    }
+  }
+
+  /** The first-parent chain ending at {@code commit}, oldest first (the merged history of a branch). */
+  public List<String> firstParentChain(String commit) throws SourceException {
+    try (RevWalk walk = new RevWalk(repo)) {
+      List<String> out = new ArrayList<>();
+      RevCommit c = walk.parseCommit(ObjectId.fromString(commit));
+      while (c != null) {
+        out.add(c.name());
+        c = c.getParentCount() > 0 ? walk.parseCommit(c.getParent(0)) : null;
+      }
+      Collections.reverse(out);
+      return out;
+    } catch (IOException e) {
+      throw new SourceException("cannot walk the history of " + location + ": " + message(e), e);
+    }
+  }
+
+  /** The catalog's files at a commit: blobs, and symbolic links as links; submodules are skipped. */
+  public CatalogTree tree(String commit) throws SourceException {
+    String sub = options.subdirectory().replaceAll("^/+|/+$", "");
+    try (RevWalk walk = new RevWalk(repo); ObjectReader reader = repo.newObjectReader();
+        TreeWalk tw = new TreeWalk(repo, reader)) {
+      RevCommit c = walk.parseCommit(ObjectId.fromString(commit));
+      tw.addTree(c.getTree());
+      tw.setRecursive(true);
+      if (!sub.isEmpty()) {
+        tw.setFilter(PathFilter.create(sub));
+      }
+      TreeMap<String, TreeEntry> entries = new TreeMap<>();
+      while (tw.next()) {
+        String path = tw.getPathString();
+        if (!sub.isEmpty()) {
+          path = path.substring(sub.length() + 1);
+        }
+        if (isHidden(path)) {
+          continue;
+        }
+        FileMode mode = tw.getFileMode(0);
+        ObjectId id = tw.getObjectId(0);
+        if (mode == FileMode.GITLINK) {
+          continue;
+        }
+        TreeEntry e = blobs.get(id);
+        if (e == null) {
+          ObjectLoader loader = reader.open(id);
+          if (mode == FileMode.SYMLINK) {
+            e = new TreeEntry.Symlink(new String(loader.getBytes(), StandardCharsets.UTF_8));
+          } else if (loader.getSize() > DirectoryTreeReader.DEFAULT_MAX_FILE_BYTES) {
+            e = new TreeEntry.Oversized(loader.getSize());
+          } else {
+            e = new TreeEntry.File(loader.getBytes());
+          }
+          blobs.put(id, e);
+        }
+        entries.put(path, e);
+      }
+      if (!sub.isEmpty() && entries.isEmpty()) {
+        throw new SourceException("commit " + commit.substring(0, 12) + " of " + location + " has no directory " + sub);
+      }
+      return CatalogTree.of(entries);
+    } catch (IOException e) {
+      throw new SourceException("cannot read commit " + commit + " of " + location + ": " + message(e), e);
+    }
+  }
+
+  /** Hidden entries (.git*, .github, editor files) are not part of the catalog, as on disk. */
+  private static boolean isHidden(String path) {
+    for (String seg : path.split("/")) {
+      if (seg.startsWith(".")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  public String location() {
+    return location;
+  }
+
+  @Override
+  public void close() {
+    repo.close();
+  }
+
+  private static String message(Throwable e) {
+    Throwable t = e;
+    String m = e.getMessage();
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+      if (t.getMessage() != null) {
+        m = t.getMessage();
+      }
+    }
+    return m == null ? e.getClass().getSimpleName() : m;
+  }
+
+  private static String sha1(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
