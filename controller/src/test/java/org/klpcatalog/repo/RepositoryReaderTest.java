@@ -1,0 +1,140 @@
+package org.klpcatalog.repo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.klpcatalog.catalog.source.DirectoryTreeReader;
+import org.klpcatalog.catalog.testing.Fixtures;
+import org.klpcatalog.catalog.testing.Tools;
+import org.klpcatalog.catalog.validate.CatalogValidator;
+import org.klpcatalog.catalog.validate.ValidationReport;
+import org.klpcatalog.plan.DesiredState;
+import org.klpcatalog.plan.DesiredStateBuilder;
+import org.klpcatalog.plan.ObservedPackage;
+import org.klpcatalog.plan.ObservedState;
+import org.klpcatalog.plan.ReleaseLedger;
+
+/** Reads repositories written by createrepo_c; refuses corrupt ones with the reason. */
+class RepositoryReaderTest {
+  static DesiredState desired;
+  static ReleaseLedger ledger;
+
+  @BeforeAll
+  static void desiredStateOfTheBaseFixture() throws IOException {
+    var tree = new DirectoryTreeReader().read(Fixtures.base());
+    ValidationReport report = new CatalogValidator().validate(tree);
+    DesiredStateBuilder.Result r = DesiredStateBuilder.build(report, tree, ReleaseLedger.EMPTY, Optional.empty());
+    desired = r.state();
+    ledger = r.ledger();
+  }
+
+  private static Path published(Path dir) throws Exception {
+    Tools.require("rpmbuild");
+    Tools.require("createrepo_c");
+    Path repo = dir.resolve("repo");
+    FixturePublisher.publish(desired, ledger, repo, "1");
+    return repo;
+  }
+
+  @Test
+  void aMissingOrEmptyDirectoryIsAnEmptyRepository(@TempDir Path dir) throws Exception {
+    assertThat(RepositoryReader.read(dir.resolve("nope"))).isEqualTo(ObservedState.EMPTY);
+    assertThat(RepositoryReader.read(dir)).isEqualTo(ObservedState.EMPTY);
+  }
+
+  @Test
+  void readsWhatCreaterepoWroteJoinedWithTheInventory(@TempDir Path dir) throws Exception {
+    ObservedState o = RepositoryReader.read(published(dir));
+    assertThat(o.exists()).isTrue();
+    assertThat(o.version()).isEqualTo("1");
+    assertThat(o.packages()).extracting(ObservedPackage::nevra)
+        .containsExactly("kpatch-cmdline-marker-1-1.x86_64", "kpatch-uptime-fix-1-1.x86_64");
+    assertThat(o.packages().get(0).contentHash()).isEqualTo(desired.packages().get(0).contentHash());
+    assertThat(o.packages().get(0).kernels()).containsExactly(
+        "6.1.0-50-amd64", "6.1.0-53-amd64", "6.1.0-56-amd64", "6.1.0-56-cloud-amd64");
+    assertThat(o.group()).contains(desired.group());
+    assertThat(o.ledger()).isEqualTo(ledger);
+  }
+
+  @Test
+  void aChecksumMismatchIsCorruptNotEmpty(@TempDir Path dir) throws Exception {
+    Path repo = published(dir);
+    Path primary = primary(repo);
+    byte[] b = Files.readAllBytes(primary);
+    b[b.length / 2] ^= 0x55;
+    Files.write(primary, b);
+    assertThatThrownBy(() -> RepositoryReader.read(repo))
+        .isInstanceOf(CorruptRepositoryException.class)
+        .hasMessageContaining("checksum mismatch: repomd.xml lists sha256");
+  }
+
+  @Test
+  void truncatedPrimaryMetadataIsCorrupt(@TempDir Path dir) throws Exception {
+    Path repo = published(dir);
+    Path primary = primary(repo);
+    byte[] xml = RepositoryReader.uncompress(Files.readAllBytes(primary), primary.toString());
+    ByteArrayOutputStream bos = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(bos)) {
+      gz.write(xml, 0, xml.length / 2);
+    }
+    byte[] truncated = bos.toByteArray();
+    String oldSum = sha256(Files.readAllBytes(primary));
+    Files.write(primary, truncated);
+    Path repomd = repo.resolve("current/repodata/repomd.xml");
+    Files.writeString(repomd, Files.readString(repomd).replace(">" + oldSum + "<", ">" + sha256(truncated) + "<"));
+    assertThatThrownBy(() -> RepositoryReader.read(repo))
+        .isInstanceOf(CorruptRepositoryException.class)
+        .hasMessageContaining("malformed or truncated XML");
+  }
+
+  @Test
+  void aRepositoryWithoutInventoryIsNotTakenForOneOfOurs(@TempDir Path dir) throws Exception {
+    Path repo = published(dir);
+    Files.delete(repo.resolve("current/" + Inventory.FILE));
+    assertThatThrownBy(() -> RepositoryReader.read(repo))
+        .isInstanceOf(CorruptRepositoryException.class)
+        .hasMessageContaining("was not published by klp-catalog");
+  }
+
+  @Test
+  void aNonEmptyDirectoryWithoutCurrentIsRefused(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("something"), "x");
+    assertThatThrownBy(() -> RepositoryReader.read(dir))
+        .isInstanceOf(CorruptRepositoryException.class)
+        .hasMessageContaining("has no 'current' version");
+  }
+
+  @Test
+  void theInventoryRoundTrips() throws Exception {
+    Inventory inv = Inventory.of(desired, java.util.Map.of("kpatch-cmdline-marker", "a.rpm", "kpatch-uptime-fix", "b.rpm"),
+        java.util.Map.of(), "2026-11-22T00:00:00Z", false, ledger);
+    Inventory back = Inventory.parse(inv.toJson(), "inventory");
+    assertThat(back.toJson()).isEqualTo(inv.toJson());
+    assertThat(back.ledger()).isEqualTo(ledger);
+    assertThatThrownBy(() -> Inventory.parse("{\"format\": 9}", "x"))
+        .hasMessage("x: unknown inventory format 9 (this klp-catalog reads format 1)");
+  }
+
+  private static Path primary(Path repo) throws IOException {
+    try (Stream<Path> s = Files.list(repo.resolve("current/repodata"))) {
+      return s.filter(p -> p.getFileName().toString().endsWith("primary.xml.gz")).findFirst().orElseThrow();
+    }
+  }
+
+  private static String sha256(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+}
