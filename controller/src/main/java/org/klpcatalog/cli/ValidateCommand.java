@@ -5,13 +5,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.ArrayList;
+import org.klpcatalog.catalog.diag.Diagnostic;
 import org.klpcatalog.catalog.source.CatalogTree;
-import org.klpcatalog.catalog.source.DirectoryTreeReader;
+import org.klpcatalog.catalog.validate.BaseComparison;
 import org.klpcatalog.catalog.validate.CatalogValidator;
+import org.klpcatalog.reconcile.CatalogReader;
+import org.klpcatalog.reconcile.CatalogRef;
+import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.source.GitSource;
+import org.klpcatalog.source.SourceException;
 import org.klpcatalog.catalog.validate.PatchReport;
 import org.klpcatalog.catalog.validate.ValidationReport;
 import org.klpcatalog.catalog.validate.VariantReport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -28,12 +36,20 @@ import tools.jackson.databind.node.ObjectNode;
       "Problems are printed as path:line:column: error: message (yaml.path)."
     },
     footerHeading = "%nExit codes:%n",
-    footer = {"  0  valid (warnings allowed)", "  1  internal failure", "  2  invalid catalog"})
+    footer = {"  0  valid (warnings allowed)", "  1  failure (a bug, an unreachable Git catalog)", "  2  invalid catalog"})
 final class ValidateCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", arity = "0..1", paramLabel = "DIR", description = "Catalog directory (default: current directory).")
-  Path dir = Path.of(".");
+  @Parameters(index = "0", arity = "0..1", paramLabel = "DIR|URL",
+      description = "The catalog: a directory (default: the current one), a Git repository or URL.")
+  String location = ".";
+
+  @Option(names = "--base", paramLabel = "REV",
+      description = "Also compare with this older Git revision: a patch whose content changed needs a higher"
+          + " spec.version; a patch removed without being superseded is a warning.")
+  String base;
+
+  @Mixin GitAccess git;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
@@ -44,19 +60,46 @@ final class ValidateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     Terminal t = Terminal.of(spec);
-    if (!Files.isDirectory(dir)) {
-      t.err().println("klp-catalog: " + dir + " is not a directory; give the catalog's directory");
+    CatalogRef ref = git.ref(location);
+    boolean gitCatalog = base != null || ref.rev().isPresent() || GitSource.isRemote(location)
+        || location.startsWith("file://") || GitSource.isBare(Path.of(location));
+    if (!gitCatalog && !Files.isDirectory(Path.of(location))) {
+      t.err().println("klp-catalog: " + location + " is not a directory; give the catalog's directory or a Git URL");
       return ExitCodes.INVALID;
     }
-    CatalogTree tree = new DirectoryTreeReader().read(dir);
-    ValidationReport report = new CatalogValidator().validate(tree);
-    String prefix = prefix(dir);
+    ValidationReport report;
+    try {
+      report = gitCatalog ? validateGit(ref) : new CatalogReader().read(ref).report();
+    } catch (SourceException e) {
+      t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
+      return ExitCodes.FAILURE;
+    }
+    String prefix = gitCatalog ? (git.path.isEmpty() ? "" : git.path.replaceAll("/+$", "") + "/") : prefix(Path.of(location));
     if (output == OutputFormat.json) {
       t.out().println(Json.pretty(toJson(report, prefix)));
     } else {
       printText(t, report, prefix);
     }
     return report.valid() ? ExitCodes.OK : ExitCodes.INVALID;
+  }
+
+  /** A Git catalog at a revision, compared with --base when given. */
+  private ValidationReport validateGit(CatalogRef ref) throws SourceException {
+    try (GitSource source = GitSource.open(ref.location(), ref.git())) {
+      String head = source.resolve(ref.rev().orElse("HEAD"));
+      CatalogRevision revision = new CatalogReader().readCommit(source, head);
+      ValidationReport report = revision.report();
+      if (base == null) {
+        return report;
+      }
+      String baseCommit = source.resolve(base);
+      CatalogTree baseTree = source.tree(baseCommit);
+      ValidationReport baseReport = new CatalogValidator().validate(baseTree, revision.history());
+      List<Diagnostic> all = new ArrayList<>(report.diagnostics());
+      all.addAll(BaseComparison.compare(baseReport, baseTree, report, revision.tree(), base));
+      all.sort(Diagnostic.ORDER);
+      return new ValidationReport(report.spec(), report.patches(), List.copyOf(all));
+    }
   }
 
   /** The catalog directory as the user wrote it, as a prefix for file paths ("" for "."). */

@@ -3,19 +3,15 @@ package org.klpcatalog.plan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
-import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.klpcatalog.catalog.source.CatalogTree;
-import org.klpcatalog.catalog.source.TreeEntry;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.catalog.validate.ValidationReport;
+import org.klpcatalog.testing.CatalogEdits;
 
 /**
  * Table of planner cases: each starts from the base fixture catalog published as it is, changes
@@ -40,30 +36,6 @@ class PlannerTest {
               m.variant(), m.fixSha256(), m.moduleSha256().orElse("-"))).toList(), p.changedIn()));
     }
     return new ObservedState(true, "1", Optional.empty(), List.copyOf(packages), Optional.of(d.state().group()), d.ledger());
-  }
-
-  static CatalogTree edit(CatalogTree tree, String path, UnaryOperator<String> change) {
-    Map<String, TreeEntry> m = new TreeMap<>(tree.entries());
-    String old = m.containsKey(path) ? new String(((TreeEntry.File) m.get(path)).content(), StandardCharsets.UTF_8) : "";
-    m.put(path, new TreeEntry.File(change.apply(old).getBytes(StandardCharsets.UTF_8)));
-    return CatalogTree.of(m);
-  }
-
-  static CatalogTree remove(CatalogTree tree, String dir) {
-    Map<String, TreeEntry> m = new TreeMap<>(tree.entries());
-    m.keySet().removeIf(k -> k.startsWith(dir + "/"));
-    return CatalogTree.of(m);
-  }
-
-  static CatalogTree copyPatch(CatalogTree tree, String from, String to, UnaryOperator<String> manifest) {
-    Map<String, TreeEntry> m = new TreeMap<>(tree.entries());
-    for (Map.Entry<String, TreeEntry> e : tree.entries().entrySet()) {
-      if (e.getKey().startsWith("patches/" + from + "/")) {
-        m.put(e.getKey().replace("patches/" + from + "/", "patches/" + to + "/").replace(from + "-LOADED", to + "-LOADED"), e.getValue());
-      }
-    }
-    CatalogTree t = CatalogTree.of(m);
-    return edit(t, "patches/" + to + "/manifest.yaml", s -> manifest.apply(s.replace("name: " + from, "name: " + to)));
   }
 
   private static List<String> summary(Plan plan) {
@@ -104,7 +76,7 @@ class PlannerTest {
   @Test
   void aVersionBumpRebuildsWithReleaseOne() {
     DesiredStateBuilder.Result d = desired(BASE, ReleaseLedger.EMPTY);
-    CatalogTree bumped = edit(BASE, "patches/uptime-fix/manifest.yaml", s -> s.replace("version: 1", "version: 2")
+    CatalogTree bumped = CatalogEdits.edit(BASE, "patches/uptime-fix/manifest.yaml", s -> s.replace("version: 1", "version: 2")
         .replace("Rounds the idle time.", "Rounds the idle time, better."));
     Plan plan = Planner.plan(desired(bumped, d.ledger()).state(), published(d));
     assertThat(summary(plan)).containsExactly(
@@ -117,7 +89,7 @@ class PlannerTest {
   @Test
   void aContentChangeWithoutVersionBumpGetsTheNextRelease() {
     DesiredStateBuilder.Result d = desired(BASE, ReleaseLedger.EMPTY);
-    CatalogTree changed = edit(BASE, "patches/uptime-fix/livepatch.c", s -> s.replace("0.00 0.00", "0.01 0.01"));
+    CatalogTree changed = CatalogEdits.edit(BASE, "patches/uptime-fix/livepatch.c", s -> s.replace("0.00 0.00", "0.01 0.01"));
     Plan plan = Planner.plan(desired(changed, d.ledger()).state(), published(d));
     assertThat(summary(plan)).containsExactly(
         "rebuild kpatch-uptime-fix 1-1->1-2", "unchanged kpatch-cmdline-marker 1-1", "metadata -");
@@ -129,7 +101,7 @@ class PlannerTest {
   @Test
   void aKernelAddedToTheCatalogAddsAModuleToEveryPackageSelectingIt() {
     DesiredStateBuilder.Result d = desired(BASE, ReleaseLedger.EMPTY);
-    CatalogTree more = edit(BASE, "catalog.yaml", s -> s.replace("    - {release: 6.1.0-56-cloud-amd64, provider: debian}",
+    CatalogTree more = CatalogEdits.edit(BASE, "catalog.yaml", s -> s.replace("    - {release: 6.1.0-56-cloud-amd64, provider: debian}",
         "    - {release: 6.1.0-56-cloud-amd64, provider: debian}\n    - {release: 6.1.0-57-amd64, provider: debian}"));
     DesiredState next = desired(more, d.ledger()).state();
     Plan plan = Planner.plan(next, published(d));
@@ -143,7 +115,7 @@ class PlannerTest {
   @Test
   void aSupersededPatchIsObsoletedByItsSuccessor() {
     DesiredStateBuilder.Result d = desired(BASE, ReleaseLedger.EMPTY);
-    CatalogTree rolled = copyPatch(BASE, "uptime-fix", "uptime-fix-v2",
+    CatalogTree rolled = CatalogEdits.copyPatch(BASE, "uptime-fix", "uptime-fix-v2",
         s -> s + "  supersedes: [uptime-fix]\n");
     DesiredState next = desired(rolled, d.ledger()).state();
     Plan plan = Planner.plan(next, published(d));
@@ -160,7 +132,7 @@ class PlannerTest {
   @Test
   void aPatchRemovedFromTheCatalogIsRetiredAndListed() {
     DesiredStateBuilder.Result d = desired(BASE, ReleaseLedger.EMPTY);
-    Plan plan = Planner.plan(desired(remove(BASE, "patches/uptime-fix"), d.ledger()).state(), published(d));
+    Plan plan = Planner.plan(desired(CatalogEdits.withoutPatch(BASE, "uptime-fix"), d.ledger()).state(), published(d));
     assertThat(summary(plan)).containsExactly("retire kpatch-uptime-fix", "unchanged kpatch-cmdline-marker 1-1", "metadata -");
     assertThat(plan.actions().get(0).reasons()).containsExactly(
         "its patch is no longer in the catalog; hosts that installed kpatch-uptime-fix-1-1.x86_64 keep it");
@@ -169,7 +141,7 @@ class PlannerTest {
   @Test
   void revertingContentReusesItsEarlierRelease() {
     DesiredStateBuilder.Result v1 = desired(BASE, ReleaseLedger.EMPTY);
-    CatalogTree changed = edit(BASE, "patches/uptime-fix/livepatch.c", s -> s.replace("0.00 0.00", "0.01 0.01"));
+    CatalogTree changed = CatalogEdits.edit(BASE, "patches/uptime-fix/livepatch.c", s -> s.replace("0.00 0.00", "0.01 0.01"));
     DesiredStateBuilder.Result v2 = desired(changed, v1.ledger());
     DesiredStateBuilder.Result back = desired(BASE, v2.ledger());
     assertThat(v2.state().pkg("kpatch-uptime-fix").orElseThrow().evr()).hasToString("1-2");
@@ -180,7 +152,7 @@ class PlannerTest {
   @Test
   void neverGivesOneNevraTwoContents() {
     DesiredStateBuilder.Result d = desired(BASE, ReleaseLedger.EMPTY);
-    CatalogTree changed = edit(BASE, "patches/uptime-fix/livepatch.c", s -> s.replace("0.00 0.00", "0.01 0.01"));
+    CatalogTree changed = CatalogEdits.edit(BASE, "patches/uptime-fix/livepatch.c", s -> s.replace("0.00 0.00", "0.01 0.01"));
     // A history that does not know what was published (a rewritten branch) computes release 1 again.
     DesiredState fromScratch = desired(changed, ReleaseLedger.EMPTY).state();
     assertThatThrownBy(() -> Planner.plan(fromScratch, published(d)))

@@ -41,4 +41,6 @@ public final class Codes {
   public static final String STATE_CONFLICT = "state-conflict";
   public static final String TESTS_MISSING = "tests-missing";
   public static final String TEST_NAME = "test-name";
+  public static final String VERSION_NOT_BUMPED = "version-not-bumped";
+  public static final String REMOVED_UNSUPERSEDED = "removed-unsuperseded";
 }
