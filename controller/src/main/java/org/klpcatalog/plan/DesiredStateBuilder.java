@@ -67,13 +67,15 @@ public final class DesiredStateBuilder {
       }
       Set<Capability> functions = new TreeSet<>();
       List<ModuleInput> inputs = new ArrayList<>();
+      Map<String, String> fileHashes = new java.util.HashMap<>();
       for (Kernel k : p.kernels()) {
         VariantReport v = variantFor(p, k);
         for (String key : v.functionKeys()) {
           functions.add(Capability.function(k.release(), key));
         }
-        String fixSha = sha256(fileBytes(tree, lp, v.variant().patch()));
-        Optional<String> moduleSha = v.variant().module().map(m -> sha256(fileBytes(tree, lp, m)));
+        String fixSha = fileHashes.computeIfAbsent(v.variant().patch(), f -> sha256(fileBytes(tree, lp, f)));
+        Optional<String> moduleSha =
+            v.variant().module().map(m -> fileHashes.computeIfAbsent(m, f -> sha256(fileBytes(tree, lp, f))));
         inputs.add(new ModuleInput(k.release(), v.variant().name(), v.variant().patch(), v.variant().module(), fixSha, moduleSha));
       }
       String license = lp.license() != null ? lp.license() : spec.license();

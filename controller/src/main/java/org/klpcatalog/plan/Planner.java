@@ -1,6 +1,8 @@
 package org.klpcatalog.plan;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,9 +33,13 @@ public final class Planner {
     List<Action> obsoletes = new ArrayList<>();
     List<Action> retires = new ArrayList<>();
     String at = desired.revision().map(r -> " at " + shortRev(r)).orElse("");
+    Map<String, ObservedPackage> published = new HashMap<>();
+    observed.packages().forEach(o -> published.put(o.name(), o));
+    Set<String> wanted = new HashSet<>();
     for (DesiredPackage d : desired.packages()) {
+      wanted.add(d.name());
       checkNevra(d, observed);
-      Optional<ObservedPackage> o = observed.pkg(d.name());
+      Optional<ObservedPackage> o = Optional.ofNullable(published.get(d.name()));
       if (o.isEmpty()) {
         adds.add(new Action.Add(d, List.of("patch " + d.patch() + " is not published yet" + origin(d, at))));
       } else if (o.get().evr().equals(d.evr()) && o.get().contentHash().equals(d.contentHash())) {
@@ -49,7 +55,7 @@ public final class Planner {
       }
     }
     for (ObservedPackage o : observed.packages()) {
-      if (desired.pkg(o.name()).isPresent()) {
+      if (wanted.contains(o.name())) {
         continue;
       }
       String successor = successors.get(o.name());

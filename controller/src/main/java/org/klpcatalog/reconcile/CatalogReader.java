@@ -23,7 +23,15 @@ import org.klpcatalog.source.SourceException;
  * catalog: the same revision always yields the same NEVRAs.
  */
 public final class CatalogReader {
-  private final CatalogValidator validator = new CatalogValidator();
+  private final CatalogValidator validator;
+
+  public CatalogReader() {
+    this(new CatalogValidator());
+  }
+
+  public CatalogReader(CatalogValidator validator) {
+    this.validator = validator;
+  }
 
   public CatalogRevision read(CatalogRef ref) throws SourceException {
     // A directory is read as it is on disk; a Git catalog (a URL, a bare repository, or any

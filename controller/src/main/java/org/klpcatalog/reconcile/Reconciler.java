@@ -1,6 +1,10 @@
 package org.klpcatalog.reconcile;
 
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.klpcatalog.catalog.load.CatalogLoader;
+import org.klpcatalog.catalog.validate.CatalogValidator;
 import java.util.Optional;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ObservedState;
@@ -17,7 +21,28 @@ import org.klpcatalog.source.SourceException;
  * plan; applying it (build, sign, publish) executes the same plan.
  */
 public final class Reconciler {
-  private final CatalogReader catalogs = new CatalogReader();
+  private final CatalogReader catalogs;
+  private final Map<String, ObservedState> observedCache;
+
+  /** A reconciler for one command: nothing is remembered between calls. */
+  public Reconciler() {
+    this.catalogs = new CatalogReader();
+    this.observedCache = null;
+  }
+
+  /**
+   * A reconciler for a long-running service: it remembers each patch's validation by content and
+   * the last repository version it read, so planning an unchanged catalog against an unchanged
+   * repository redoes only the cheap steps. Results are exactly those of a fresh reconciler.
+   */
+  public static Reconciler longRunning() {
+    return new Reconciler(new CatalogReader(new CatalogValidator(new CatalogLoader(), true)), new ConcurrentHashMap<>());
+  }
+
+  private Reconciler(CatalogReader catalogs, Map<String, ObservedState> observedCache) {
+    this.catalogs = catalogs;
+    this.observedCache = observedCache;
+  }
 
   /** The result of planning: the revision and, when it is valid, the plan. */
   public record Outcome(CatalogRevision revision, Optional<Plan> plan) {}
@@ -30,7 +55,7 @@ public final class Reconciler {
       return new Outcome(revision, Optional.empty());
     }
     // Step 2: what is published now (a missing repository is an empty one).
-    ObservedState observed = RepositoryReader.read(repository);
+    ObservedState observed = RepositoryReader.read(repository, observedCache);
     // Step 3: the desired state; releases come from the catalog's history, or for a plain
     // directory from what the repository has published.
     ReleaseLedger ledger = revision.historyLedger().orElse(observed.ledger());

@@ -41,6 +41,14 @@ public final class RepositoryReader {
   record MetadataFile(String type, String href, String checksumType, String checksum) {}
 
   public static ObservedState read(Path repo) throws CorruptRepositoryException {
+    return read(repo, null);
+  }
+
+  /**
+   * Like {@link #read(Path)}, remembering what it read in {@code cache}: a published version
+   * directory never changes, so the same version with the same repomd.xml is not parsed again.
+   */
+  public static ObservedState read(Path repo, Map<String, ObservedState> cache) throws CorruptRepositoryException {
     try {
       if (!Files.exists(repo)) {
         return ObservedState.EMPTY;
@@ -63,7 +71,12 @@ public final class RepositoryReader {
       if (!Files.isRegularFile(repomdPath)) {
         throw new CorruptRepositoryException(repomdPath + " is missing");
       }
-      List<MetadataFile> metadata = parseRepomd(Files.readAllBytes(repomdPath), repomdPath.toString());
+      byte[] repomdBytes = Files.readAllBytes(repomdPath);
+      String cacheKey = version + "\0" + digest("sha256", repomdBytes, repomdPath);
+      if (cache != null && cache.containsKey(cacheKey)) {
+        return cache.get(cacheKey);
+      }
+      List<MetadataFile> metadata = parseRepomd(repomdBytes, repomdPath.toString());
       Map<String, byte[]> contents = new HashMap<>();
       for (MetadataFile m : metadata) {
         Path file = inside(version, m.href(), repomdPath);
@@ -96,8 +109,13 @@ public final class RepositoryReader {
       }
       Inventory inventory = Inventory.parse(Files.readString(inventoryPath, StandardCharsets.UTF_8), inventoryPath.toString());
       List<ObservedPackage> packages = join(primary, inventory, version);
-      return new ObservedState(true, version.getFileName().toString(), inventory.revision(), packages, group,
-          inventory.ledger());
+      ObservedState state = new ObservedState(true, version.getFileName().toString(), inventory.revision(), packages,
+          group, inventory.ledger());
+      if (cache != null) {
+        cache.clear();
+        cache.put(cacheKey, state);
+      }
+      return state;
     } catch (IOException e) {
       throw new CorruptRepositoryException("cannot read " + repo + ": " + e.getMessage(), e);
     }

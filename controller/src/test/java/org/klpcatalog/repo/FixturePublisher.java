@@ -10,7 +10,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.klpcatalog.plan.Capability;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredState;
@@ -32,18 +31,17 @@ public final class FixturePublisher {
     Path work = Files.createTempDirectory("klp-fixture-rpm");
     Map<String, String> files = new TreeMap<>();
     Map<String, String> checksums = new TreeMap<>();
+    // One spec, one rpmbuild run: every package is a subpackage with its own version and release.
+    Path spec = work.resolve("fixture.spec");
+    Files.writeString(spec, spec(state.packages()), StandardCharsets.UTF_8);
+    String arch = state.packages().isEmpty() ? "x86_64" : state.packages().get(0).arch();
+    run(work, "rpmbuild", "-bb", "--quiet", "--define", "_topdir " + work.resolve("top"),
+        "--define", "_build_id_links none", "--target", arch, spec.toString());
     for (DesiredPackage p : state.packages()) {
-      Path spec = work.resolve(p.name() + ".spec");
-      Files.writeString(spec, spec(p), StandardCharsets.UTF_8);
-      run(work, "rpmbuild", "-bb", "--quiet", "--define", "_topdir " + work.resolve("top"),
-          "--define", "_build_id_links none", "--target", p.arch(), spec.toString());
-      Path rpm;
-      try (Stream<Path> s = Files.walk(work.resolve("top/RPMS"))) {
-        rpm = s.filter(f -> f.getFileName().toString().equals(p.nevra() + ".rpm")).findFirst().orElseThrow();
-      }
-      Files.copy(rpm, version.resolve(rpm.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+      Path rpm = work.resolve("top/RPMS").resolve(p.arch()).resolve(p.nevra() + ".rpm");
+      Files.move(rpm, version.resolve(rpm.getFileName()), StandardCopyOption.REPLACE_EXISTING);
       files.put(p.name(), rpm.getFileName().toString());
-      checksums.put(p.name(), sha256(Files.readAllBytes(rpm)));
+      checksums.put(p.name(), sha256(Files.readAllBytes(version.resolve(rpm.getFileName()))));
     }
     Path comps = work.resolve("comps.xml");
     Files.writeString(comps, comps(state), StandardCharsets.UTF_8);
@@ -58,23 +56,29 @@ public final class FixturePublisher {
     return version;
   }
 
-  static String spec(DesiredPackage p) {
-    StringBuilder sb = new StringBuilder();
-    sb.append("Name: ").append(p.name()).append('\n')
-        .append("Version: ").append(p.evr().version()).append('\n')
-        .append("Release: ").append(p.evr().release()).append('\n')
-        .append("Summary: ").append(p.summary().replace("%", "%%")).append('\n')
-        .append("License: ").append(p.license()).append('\n');
-    for (Capability c : p.provides()) {
-      sb.append("Provides: ").append(c).append('\n');
+  static String spec(List<DesiredPackage> packages) {
+    StringBuilder sb = new StringBuilder("Name: klp-fixture\nVersion: 0\nRelease: 0\nSummary: fixture\n"
+        + "License: GPL-2.0-only\n%description\nfixture\n");
+    for (DesiredPackage p : packages) {
+      sb.append("%package -n ").append(p.name()).append('\n')
+          .append("Version: ").append(p.evr().version()).append('\n')
+          .append("Release: ").append(p.evr().release()).append('\n')
+          .append("Summary: ").append(p.summary().replace("%", "%%")).append('\n')
+          .append("License: ").append(p.license()).append('\n');
+      for (Capability c : p.provides()) {
+        sb.append("Provides: ").append(c).append('\n');
+      }
+      for (Capability c : p.conflicts()) {
+        sb.append("Conflicts: ").append(c).append('\n');
+      }
+      for (Capability c : p.obsoletes()) {
+        sb.append("Obsoletes: ").append(c).append('\n');
+      }
+      sb.append("%description -n ").append(p.name()).append('\n').append(p.description().replace("%", "%%")).append('\n');
     }
-    for (Capability c : p.conflicts()) {
-      sb.append("Conflicts: ").append(c).append('\n');
+    for (DesiredPackage p : packages) {
+      sb.append("%files -n ").append(p.name()).append('\n');
     }
-    for (Capability c : p.obsoletes()) {
-      sb.append("Obsoletes: ").append(c).append('\n');
-    }
-    sb.append("\n%description\n").append(p.description().replace("%", "%%")).append("\n\n%files\n");
     return sb.toString();
   }
 

@@ -58,6 +58,21 @@ public final class CatalogLoader {
   public Result load(CatalogTree tree) {
     Diagnostics diags = new Diagnostics();
     Optional<CatalogSpec> spec = loadSpec(tree, diags);
+    List<String> dirs = patchDirectories(tree, diags);
+    // Manifests are independent: load them in parallel, then merge in a fixed order.
+    List<PatchLoad> loads =
+        dirs.parallelStream().map(d -> loadPatch(tree, d)).collect(Collectors.toList());
+    List<Livepatch> patches = new ArrayList<>();
+    for (PatchLoad l : loads) {
+      diags.addAll(l.diagnostics());
+      l.patch().ifPresent(patches::add);
+    }
+    patches.sort(Comparator.comparing(Livepatch::name));
+    return new Result(spec, List.copyOf(patches), diags);
+  }
+
+  /** The patch directories under patches/, sorted; files there are reported as stray. */
+  public List<String> patchDirectories(CatalogTree tree, Diagnostics diags) {
     List<String> dirs = new ArrayList<>();
     for (String child : tree.children(PATCHES_DIR)) {
       String path = PATCHES_DIR + "/" + child;
@@ -71,19 +86,11 @@ public final class CatalogLoader {
     if (dirs.isEmpty() && !tree.isDirectory(PATCHES_DIR)) {
       diags.warning(Codes.STRAY_FILE, PATCHES_DIR, 0, 0, "", "the catalog has no patches/ directory yet");
     }
-    // Manifests are independent: load them in parallel, then merge in a fixed order.
-    List<PatchLoad> loads =
-        dirs.parallelStream().map(d -> loadPatch(tree, d)).collect(Collectors.toList());
-    List<Livepatch> patches = new ArrayList<>();
-    for (PatchLoad l : loads) {
-      diags.addAll(l.diags);
-      l.patch.ifPresent(patches::add);
-    }
-    patches.sort(Comparator.comparing(Livepatch::name));
-    return new Result(spec, List.copyOf(patches), diags);
+    return dirs;
   }
 
-  private record PatchLoad(Optional<Livepatch> patch, Diagnostics diags) {}
+  /** One patch directory's manifest, loaded, or the problems that kept it from loading. */
+  public record PatchLoad(Optional<Livepatch> patch, Diagnostics diagnostics) {}
 
   /** Reads, parses and schema-checks one YAML file; empty when it is unusable. */
   private Optional<YamlDocument> document(
@@ -125,7 +132,8 @@ public final class CatalogLoader {
     return Optional.of(r.document());
   }
 
-  private Optional<CatalogSpec> loadSpec(CatalogTree tree, Diagnostics diags) {
+  /** catalog.yaml, loaded, or empty with the problems in {@code diags}. */
+  public Optional<CatalogSpec> loadSpec(CatalogTree tree, Diagnostics diags) {
     Optional<YamlDocument> doc =
         document(tree, CATALOG_FILE, "", SchemaValidator.Kind.CATALOG, diags);
     if (doc.isEmpty()) {
@@ -169,7 +177,7 @@ public final class CatalogLoader {
             doc.get()));
   }
 
-  private PatchLoad loadPatch(CatalogTree tree, String dir) {
+  public PatchLoad loadPatch(CatalogTree tree, String dir) {
     Diagnostics diags = new Diagnostics();
     String manifest = dir + "/" + MANIFEST;
     Optional<YamlDocument> doc = document(tree, manifest, dir, SchemaValidator.Kind.LIVEPATCH, diags);
