@@ -71,7 +71,14 @@ public final class Main implements Runnable {
       sub.setOut(terminal.out());
       sub.setErr(terminal.err());
     }
-    int code = cl.execute(args);
+    int code;
+    try {
+      code = cl.execute(args);
+    } catch (OutOfMemoryError e) {
+      terminal.err().println("klp-catalog: out of memory (" + Runtime.getRuntime().maxMemory() / (1024 * 1024)
+          + " MiB heap); give the JVM more with KLP_CATALOG_JAVA_OPTS=-Xmx2g");
+      code = ExitCodes.FAILURE;
+    }
     terminal.out().flush();
     terminal.err().flush();
     return code;

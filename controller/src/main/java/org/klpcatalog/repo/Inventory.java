@@ -89,13 +89,20 @@ public record Inventory(
       o.put("contentHash", p.contentHash());
       o.put("metadataHash", p.metadataHash());
       o.put("changedIn", p.changedIn());
+      // Modules grouped by what they are built from: kernels of one variant share the hashes.
       ArrayNode ms = o.putArray("modules");
+      Map<String, ObjectNode> groups = new java.util.LinkedHashMap<>();
       for (ObservedPackage.ObservedModule m : p.modules()) {
-        ObjectNode mo = ms.addObject();
-        mo.put("kernel", m.kernel());
-        mo.put("variant", m.variant());
-        mo.put("fixSha256", m.fixSha256());
-        mo.put("moduleSha256", m.moduleSha256());
+        String key = m.variant() + "\0" + m.fixSha256() + "\0" + m.moduleSha256();
+        ObjectNode mo = groups.computeIfAbsent(key, k -> {
+          ObjectNode g2 = ms.addObject();
+          g2.put("variant", m.variant());
+          g2.put("fixSha256", m.fixSha256());
+          g2.put("moduleSha256", m.moduleSha256());
+          g2.putArray("kernels");
+          return g2;
+        });
+        ((ArrayNode) mo.get("kernels")).add(m.kernel());
       }
     }
     ObjectNode l = root.putObject("ledger");
@@ -130,8 +137,10 @@ public record Inventory(
       for (JsonNode o : need(root, "packages", where).values()) {
         List<ObservedPackage.ObservedModule> modules = new ArrayList<>();
         for (JsonNode m : need(o, "modules", where).values()) {
-          modules.add(new ObservedPackage.ObservedModule(text(m, "kernel", where), text(m, "variant", where),
-              text(m, "fixSha256", where), text(m, "moduleSha256", where)));
+          for (JsonNode k : need(m, "kernels", where).values()) {
+            modules.add(new ObservedPackage.ObservedModule(k.asString(), text(m, "variant", where),
+                text(m, "fixSha256", where), text(m, "moduleSha256", where)));
+          }
         }
         Evr evr = new Evr(o.path("epoch").asInt(0), text(o, "version", where), need(o, "release", where).asInt());
         String file = text(o, "file", where);
