@@ -34,6 +34,14 @@ public final class CatalogReader {
   }
 
   public CatalogRevision read(CatalogRef ref) throws SourceException {
+    return read(ref, History.NONE);
+  }
+
+  /**
+   * Reads a revision; {@code published} is what the repository knows of packages (their last
+   * versions), which validation uses besides the catalog's own history.
+   */
+  public CatalogRevision read(CatalogRef ref, History published) throws SourceException {
     // A directory is read as it is on disk; a Git catalog (a URL, a bare repository, or any
     // repository with --rev) is read from a commit's tree.
     boolean git = ref.rev().isPresent() || GitSource.isRemote(ref.location()) || ref.location().startsWith("file://")
@@ -45,29 +53,34 @@ public final class CatalogReader {
       }
       try {
         CatalogTree tree = new DirectoryTreeReader().read(dir);
-        return new CatalogRevision(ref.location(), tree, Optional.empty(), validator.validate(tree),
-            Optional.empty(), History.NONE);
+        return new CatalogRevision(ref.location(), tree, Optional.empty(), validator.validate(tree, published),
+            Optional.empty(), published);
       } catch (IOException e) {
         throw new SourceException("cannot read " + dir + ": " + e.getMessage(), e);
       }
     }
     try (GitSource source = GitSource.open(ref.location(), ref.git())) {
-      return readCommit(source, source.resolve(ref.rev().orElse("HEAD")));
+      return readCommit(source, source.resolve(ref.rev().orElse("HEAD")), published);
     }
   }
 
   /** A commit of an open Git source, with its history replayed. */
   public CatalogRevision readCommit(GitSource source, String commit) throws SourceException {
+    return readCommit(source, commit, History.NONE);
+  }
+
+  /** A commit of an open Git source, with its history replayed; see {@link #read(CatalogRef, History)}. */
+  public CatalogRevision readCommit(GitSource source, String commit, History published) throws SourceException {
     List<String> chain = source.firstParentChain(commit);
     ReleaseLedger ledger = ReleaseLedger.EMPTY;
-    History history = History.NONE;
+    History history = published;
     for (String c : chain.subList(0, chain.size() - 1)) {
       CatalogTree tree = source.tree(c);
       ValidationReport report = validator.validate(tree, history);
       if (report.valid()) {
         // Only valid revisions could have been published; invalid ones leave no trace.
         ledger = DesiredStateBuilder.build(report, tree, ledger, Optional.of(c)).ledger();
-        history = removedPatches(ledger, report);
+        history = knownPackages(ledger).with(published);
       }
     }
     CatalogTree tree = source.tree(commit);
@@ -75,19 +88,14 @@ public final class CatalogReader {
     return new CatalogRevision(source.location(), tree, Optional.of(commit), report, Optional.of(ledger), history);
   }
 
-  /** Patches the ledger has seen that the catalog no longer has, with their last versions. */
-  static History removedPatches(ReleaseLedger ledger, ValidationReport report) {
-    String prefix = report.spec().map(s -> s.packagePrefix()).orElse("");
-    Map<String, String> removed = new TreeMap<>();
+  /** Every package a ledger has seen, with its last version. */
+  public static History knownPackages(ReleaseLedger ledger) {
+    Map<String, String> versions = new TreeMap<>();
     ledger.entries().forEach((pkg, entries) -> {
-      if (!pkg.startsWith(prefix) || entries.isEmpty()) {
-        return;
-      }
-      String patch = pkg.substring(prefix.length());
-      if (!report.patches().containsKey(patch)) {
-        removed.put(patch, entries.get(entries.size() - 1).version());
+      if (!entries.isEmpty()) {
+        versions.put(pkg, entries.get(entries.size() - 1).version());
       }
     });
-    return new History(Map.copyOf(removed));
+    return new History(Map.copyOf(versions));
   }
 }

@@ -49,13 +49,14 @@ public final class Reconciler {
 
   public Outcome plan(CatalogRef catalog, Path repository)
       throws SourceException, CorruptRepositoryException, Planner.NevraCollision {
-    // Step 1: the catalog revision, validated; an invalid one plans nothing.
-    CatalogRevision revision = catalogs.read(catalog);
+    // Step 1: what is published now (a missing repository is an empty one).
+    ObservedState observed = RepositoryReader.read(repository, observedCache);
+    // Step 2: the catalog revision, validated (packages the repository published count as known
+    // to supersedes); an invalid revision plans nothing.
+    CatalogRevision revision = catalogs.read(catalog, CatalogReader.knownPackages(observed.ledger()));
     if (!revision.report().valid()) {
       return new Outcome(revision, Optional.empty());
     }
-    // Step 2: what is published now (a missing repository is an empty one).
-    ObservedState observed = RepositoryReader.read(repository, observedCache);
     // Step 3: the desired state; releases come from the catalog's history, or for a plain
     // directory from what the repository has published.
     ReleaseLedger ledger = revision.historyLedger().orElse(observed.ledger());

@@ -23,11 +23,13 @@ import org.klpcatalog.catalog.schema.Suggest;
  */
 final class CatalogRules {
   private final List<Kernel> kernels;
+  private final String packagePrefix;
   private final History history;
   private final Diagnostics d = new Diagnostics();
 
-  CatalogRules(List<Kernel> kernels, History history) {
+  CatalogRules(List<Kernel> kernels, String packagePrefix, History history) {
     this.kernels = kernels;
+    this.packagePrefix = packagePrefix;
     this.history = history;
   }
 
@@ -71,12 +73,12 @@ final class CatalogRules {
           error(p, Codes.SUPERSEDES_SELF, path, "a patch cannot supersede itself; remove '" + target + "'");
           continue;
         }
-        if (!reports.containsKey(target) && history.lastVersion(target).isEmpty()) {
+        if (!reports.containsKey(target) && history.lastVersion(packagePrefix + target).isEmpty()) {
           java.util.Set<String> others = new java.util.TreeSet<>(reports.keySet());
           others.remove(p.name());
           String hint = Suggest.closest(target, others);
           error(p, Codes.SUPERSEDES_UNKNOWN, path,
-              "supersedes '" + target + "', which is neither in the catalog nor in its history"
+              "supersedes '" + target + "', which is neither in the catalog nor in its history or published repository"
                   + (hint != null ? " (did you mean '" + hint + "'?)" : "")
                   + "; superseded patches stay in the catalog (or its Git history) so hosts can be moved off them");
           continue;

@@ -82,7 +82,7 @@ public final class CatalogValidator {
     }
     Map<String, PatchReport> finalReports = reports;
     if (spec.isPresent()) {
-      CatalogRules catalogRules = new CatalogRules(spec.get().kernels(), history);
+      CatalogRules catalogRules = new CatalogRules(spec.get().kernels(), spec.get().packagePrefix(), history);
       finalReports = catalogRules.check(reports);
       diags.addAll(catalogRules.diagnostics());
     }
