@@ -65,7 +65,7 @@ ensure_java_and_maven() {
   local ok=1
   if command -v java >/dev/null 2>&1; then
     local v
-    v="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)"
+    v="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | sed -n 1p)"
     [ -n "$v" ] && [ "$v" -ge 17 ] 2>/dev/null || ok=0
   else
     ok=0
