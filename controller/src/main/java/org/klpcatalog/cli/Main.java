@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
       "A catalog is a Git repository with one directory per livepatch. 'validate' checks it on"
           + " every pull request; 'analyze' shows what a kernel fix changes."
     },
-    subcommands = {ValidateCommand.class, AnalyzeCommand.class, ReconcileCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {ValidateCommand.class, AnalyzeCommand.class, ReconcileCommand.class, BuildCommand.class,
+        CommandLine.HelpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
       "  0  success (valid catalog, analysis printed)",

@@ -54,7 +54,7 @@ public final class CatalogReader {
       try {
         CatalogTree tree = new DirectoryTreeReader().read(dir);
         return new CatalogRevision(ref.location(), tree, Optional.empty(), validator.validate(tree, published),
-            Optional.empty(), published);
+            Optional.empty(), published, Optional.empty());
       } catch (IOException e) {
         throw new SourceException("cannot read " + dir + ": " + e.getMessage(), e);
       }
@@ -85,7 +85,8 @@ public final class CatalogReader {
     }
     CatalogTree tree = source.tree(commit);
     ValidationReport report = validator.validate(tree, history);
-    return new CatalogRevision(source.location(), tree, Optional.of(commit), report, Optional.of(ledger), history);
+    return new CatalogRevision(source.location(), tree, Optional.of(commit), report, Optional.of(ledger), history,
+        Optional.of(source.commitTime(commit)));
   }
 
   /** Every package a ledger has seen, with its last version. */

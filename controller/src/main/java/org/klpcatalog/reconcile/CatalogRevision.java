@@ -7,9 +7,9 @@ import org.klpcatalog.catalog.validate.ValidationReport;
 import org.klpcatalog.plan.ReleaseLedger;
 
 /**
- * One catalog revision, read and validated: its files, its commit (for Git catalogs), the
- * validation report, and what its history says: the release ledger of every earlier valid
- * revision and the patches removed before it. A directory has no history.
+ * One catalog revision, read and validated: its files, its commit and commit time (for Git
+ * catalogs), the validation report, and what its history says: the release ledger of every
+ * earlier valid revision and the packages known before it. A directory has no history.
  */
 public record CatalogRevision(
     String location,
@@ -17,7 +17,8 @@ public record CatalogRevision(
     Optional<String> commit,
     ValidationReport report,
     Optional<ReleaseLedger> historyLedger,
-    History history) {
+    History history,
+    Optional<Long> commitTime) {
 
   /** "example-catalog", or "https://host/repo.git @ 1a2b3c4d5e6f". */
   public String describe() {

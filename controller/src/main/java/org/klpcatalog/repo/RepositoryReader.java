@@ -37,9 +37,6 @@ public final class RepositoryReader {
 
   private RepositoryReader() {}
 
-  /** One {@code <data>} entry of repomd.xml. */
-  record MetadataFile(String type, String href, String checksumType, String checksum) {}
-
   public static ObservedState read(Path repo) throws CorruptRepositoryException {
     return read(repo, null);
   }
@@ -72,19 +69,19 @@ public final class RepositoryReader {
         throw new CorruptRepositoryException(repomdPath + " is missing");
       }
       byte[] repomdBytes = Files.readAllBytes(repomdPath);
-      String cacheKey = version + "\0" + digest("sha256", repomdBytes, repomdPath);
+      String cacheKey = version + "\0" + Repodata.digest("sha256", repomdBytes, repomdPath.toString());
       if (cache != null && cache.containsKey(cacheKey)) {
         return cache.get(cacheKey);
       }
-      List<MetadataFile> metadata = parseRepomd(repomdBytes, repomdPath.toString());
+      List<Repodata.MetadataFile> metadata = Repodata.parseRepomd(repomdBytes, repomdPath.toString());
       Map<String, byte[]> contents = new HashMap<>();
-      for (MetadataFile m : metadata) {
+      for (Repodata.MetadataFile m : metadata) {
         Path file = inside(version, m.href(), repomdPath);
         if (!Files.isRegularFile(file)) {
           throw new CorruptRepositoryException(repomdPath + " lists " + m.href() + ", which is missing");
         }
         byte[] bytes = Files.readAllBytes(file);
-        String actual = digest(m.checksumType(), bytes, repomdPath);
+        String actual = Repodata.digest(m.checksumType(), bytes, repomdPath.toString());
         if (!actual.equalsIgnoreCase(m.checksum())) {
           throw new CorruptRepositoryException(version.relativize(file) + ": checksum mismatch: repomd.xml lists "
               + m.checksumType() + " " + m.checksum() + ", the file has " + actual);
@@ -94,13 +91,24 @@ public final class RepositoryReader {
       if (!contents.containsKey("primary")) {
         throw new CorruptRepositoryException(repomdPath + " lists no primary metadata");
       }
-      List<PrimaryPackage> primary = parsePrimary(uncompress(contents.get("primary"), hrefOf(metadata, "primary")),
-          version.resolve(hrefOf(metadata, "primary")).toString());
+      String primaryName = hrefOf(metadata, "primary");
+      List<PrimaryPackage> primary = new ArrayList<>();
+      for (Repodata.RpmEntry e : Repodata.parsePrimary(Repodata.uncompress(contents.get("primary"), primaryName),
+          version.resolve(primaryName).toString())) {
+        int release;
+        try {
+          release = Integer.parseInt(e.release());
+        } catch (NumberFormatException ex) {
+          throw new CorruptRepositoryException(primaryName + ": package " + e.name() + " has release '" + e.release()
+              + "', which klp-catalog does not write");
+        }
+        primary.add(new PrimaryPackage(e.name(), e.arch(), new Evr(e.epoch(), e.version(), release), e.location(), e.checksum()));
+      }
       Optional<DesiredGroup> group = Optional.empty();
       if (contents.containsKey("group")) {
         group = parseComps(contents.get("group"), hrefOf(metadata, "group"));
       } else if (contents.containsKey("group_gz")) {
-        group = parseComps(uncompress(contents.get("group_gz"), hrefOf(metadata, "group_gz")), hrefOf(metadata, "group_gz"));
+        group = parseComps(Repodata.uncompress(contents.get("group_gz"), hrefOf(metadata, "group_gz")), hrefOf(metadata, "group_gz"));
       }
       Path inventoryPath = version.resolve(Inventory.FILE);
       if (!Files.isRegularFile(inventoryPath)) {
@@ -157,8 +165,8 @@ public final class RepositoryReader {
     return List.copyOf(out);
   }
 
-  private static String hrefOf(List<MetadataFile> metadata, String type) {
-    return metadata.stream().filter(m -> m.type().equals(type)).findFirst().map(MetadataFile::href).orElse(type);
+  private static String hrefOf(List<Repodata.MetadataFile> metadata, String type) {
+    return metadata.stream().filter(m -> m.type().equals(type)).findFirst().map(Repodata.MetadataFile::href).orElse(type);
   }
 
   private static Path inside(Path version, String href, Path where) throws CorruptRepositoryException {
@@ -169,164 +177,9 @@ public final class RepositoryReader {
     return p;
   }
 
-  static byte[] uncompress(byte[] bytes, String name) throws CorruptRepositoryException {
-    if (name.endsWith(".gz")) {
-      try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes))) {
-        return in.readAllBytes();
-      } catch (IOException e) {
-        throw new CorruptRepositoryException(name + ": cannot decompress: " + e.getMessage(), e);
-      }
-    }
-    if (name.endsWith(".xml")) {
-      return bytes;
-    }
-    throw new CorruptRepositoryException(name + ": unsupported compression; klp-catalog publishes gzip metadata");
-  }
-
-  private static String digest(String type, byte[] bytes, Path where) throws CorruptRepositoryException {
-    String algorithm;
-    switch (type) {
-      case "sha256":
-        algorithm = "SHA-256";
-        break;
-      case "sha512":
-        algorithm = "SHA-512";
-        break;
-      case "sha1":
-      case "sha":
-        algorithm = "SHA-1";
-        break;
-      default:
-        throw new CorruptRepositoryException(where + ": unsupported checksum type " + type);
-    }
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance(algorithm).digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static XMLStreamReader xml(byte[] bytes) throws XMLStreamException {
-    XMLInputFactory f = XMLInputFactory.newFactory();
-    f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-    f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
-    f.setProperty(XMLInputFactory.IS_COALESCING, true);
-    return f.createXMLStreamReader(new ByteArrayInputStream(bytes));
-  }
-
-  static List<MetadataFile> parseRepomd(byte[] bytes, String where) throws CorruptRepositoryException {
-    List<MetadataFile> out = new ArrayList<>();
-    try {
-      XMLStreamReader r = xml(bytes);
-      String type = null;
-      String href = null;
-      String ctype = null;
-      String checksum = null;
-      boolean inChecksum = false;
-      while (r.hasNext()) {
-        int ev = r.next();
-        if (ev == XMLStreamConstants.START_ELEMENT) {
-          switch (r.getLocalName()) {
-            case "data":
-              type = r.getAttributeValue(null, "type");
-              href = null;
-              checksum = null;
-              break;
-            case "checksum":
-              ctype = r.getAttributeValue(null, "type");
-              inChecksum = true;
-              checksum = "";
-              break;
-            case "location":
-              href = r.getAttributeValue(null, "href");
-              break;
-            default:
-              break;
-          }
-        } else if (ev == XMLStreamConstants.CHARACTERS && inChecksum) {
-          checksum += r.getText().strip();
-        } else if (ev == XMLStreamConstants.END_ELEMENT) {
-          if (r.getLocalName().equals("checksum")) {
-            inChecksum = false;
-          } else if (r.getLocalName().equals("data")) {
-            if (type == null || href == null || checksum == null || ctype == null) {
-              throw new CorruptRepositoryException(where + ": a <data> entry lacks its type, location or checksum");
-            }
-            out.add(new MetadataFile(type, href, ctype, checksum));
-          }
-        }
-      }
-    } catch (XMLStreamException e) {
-      throw new CorruptRepositoryException(where + ": malformed XML: " + e.getMessage(), e);
-    }
-    return out;
-  }
-
-  static List<PrimaryPackage> parsePrimary(byte[] bytes, String where) throws CorruptRepositoryException {
-    List<PrimaryPackage> out = new ArrayList<>();
-    try {
-      XMLStreamReader r = xml(bytes);
-      String name = null;
-      String arch = null;
-      Evr evr = null;
-      String location = null;
-      String checksum = null;
-      String text = "";
-      int depth = 0;
-      int packageDepth = -1;
-      while (r.hasNext()) {
-        int ev = r.next();
-        if (ev == XMLStreamConstants.START_ELEMENT) {
-          depth++;
-          String ln = r.getLocalName();
-          text = "";
-          if (ln.equals("package")) {
-            packageDepth = depth;
-            name = arch = location = checksum = null;
-            evr = null;
-          } else if (depth == packageDepth + 1 && ln.equals("version")) {
-            String epoch = r.getAttributeValue(null, "epoch");
-            String rel = r.getAttributeValue(null, "rel");
-            try {
-              evr = new Evr(epoch == null ? 0 : Integer.parseInt(epoch), r.getAttributeValue(null, "ver"), Integer.parseInt(rel));
-            } catch (NumberFormatException e) {
-              throw new CorruptRepositoryException(where + ": package release '" + rel + "' is not a number klp-catalog writes");
-            }
-          } else if (depth == packageDepth + 1 && ln.equals("location")) {
-            location = r.getAttributeValue(null, "href");
-          }
-        } else if (ev == XMLStreamConstants.CHARACTERS) {
-          text += r.getText();
-        } else if (ev == XMLStreamConstants.END_ELEMENT) {
-          String ln = r.getLocalName();
-          if (depth == packageDepth + 1) {
-            if (ln.equals("name")) {
-              name = text.strip();
-            } else if (ln.equals("arch")) {
-              arch = text.strip();
-            } else if (ln.equals("checksum")) {
-              checksum = text.strip();
-            }
-          }
-          if (ln.equals("package") && depth == packageDepth) {
-            if (name == null || arch == null || evr == null || location == null) {
-              throw new CorruptRepositoryException(where + ": a package entry lacks its name, arch, version or location");
-            }
-            out.add(new PrimaryPackage(name, arch, evr, location, checksum == null ? "" : checksum));
-            packageDepth = -1;
-          }
-          depth--;
-        }
-      }
-    } catch (XMLStreamException e) {
-      throw new CorruptRepositoryException(where + ": malformed or truncated XML: " + e.getMessage(), e);
-    }
-    return out;
-  }
-
   static Optional<DesiredGroup> parseComps(byte[] bytes, String where) throws CorruptRepositoryException {
     try {
-      XMLStreamReader r = xml(bytes);
+      XMLStreamReader r = Repodata.xml(bytes);
       String id = null;
       String name = null;
       String description = "";

@@ -179,6 +179,15 @@ public final class GitSource implements AutoCloseable {
     }
   }
 
+  /** The commit's time, in seconds since the epoch (the committer's date). */
+  public long commitTime(String commit) throws SourceException {
+    try (RevWalk walk = new RevWalk(repo)) {
+      return walk.parseCommit(ObjectId.fromString(commit)).getCommitTime();
+    } catch (IOException e) {
+      throw new SourceException("cannot read commit " + commit + " of " + location + ": " + message(e), e);
+    }
+  }
+
   /** The catalog's files at a commit: blobs, and symbolic links as links; submodules are skipped. */
   public CatalogTree tree(String commit) throws SourceException {
     String sub = options.subdirectory().replaceAll("^/+|/+$", "");

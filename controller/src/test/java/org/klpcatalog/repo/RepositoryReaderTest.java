@@ -85,7 +85,7 @@ class RepositoryReaderTest {
   void truncatedPrimaryMetadataIsCorrupt(@TempDir Path dir) throws Exception {
     Path repo = published(dir);
     Path primary = primary(repo);
-    byte[] xml = RepositoryReader.uncompress(Files.readAllBytes(primary), primary.toString());
+    byte[] xml = Repodata.uncompress(Files.readAllBytes(primary), primary.toString());
     ByteArrayOutputStream bos = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(bos)) {
       gz.write(xml, 0, xml.length / 2);

@@ -154,7 +154,8 @@ public final class CatalogLoader {
         diags.error(Codes.KERNEL_DUPLICATE, CATALOG_FILE, m.line(), m.column(), path,
             "kernel " + release + " is listed twice (also spec.kernels[" + prev + "]); remove one");
       } else {
-        kernels.add(Kernel.of(release, Json.text(k, "flavour", null), Json.text(k, "provider", "")));
+        kernels.add(Kernel.of(release, Json.text(k, "flavour", null), Json.text(k, "provider", ""))
+            .withRepository(Json.text(k, "repository", "")));
       }
       i++;
     }

@@ -1,0 +1,71 @@
+package org.klpcatalog.build;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.klpcatalog.kernel.KernelTree;
+
+/**
+ * Built modules by content: the key covers the builder and its version, the kernel's headers
+ * and compiler, the module name, the fix, the module source, the replaced functions and the
+ * replace mode. An unchanged patch is never built again.
+ */
+public final class BuildCache {
+  private final Path dir;
+
+  public BuildCache(Path cacheRoot) {
+    this.dir = cacheRoot.resolve("builds");
+  }
+
+  public static String key(BuildTask task, KernelTree kernel, String builderId) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("builder ").append(builderId).append('\n')
+        .append("toolchain ").append(kernel.toolchain()).append('\n')
+        .append("kernel ").append(task.kernel().release()).append('\n')
+        .append("module ").append(task.module().moduleName()).append('\n')
+        .append("replace ").append(task.replace()).append('\n')
+        .append("fix ").append(sha256(task.fix())).append('\n')
+        .append("source ").append(task.moduleSource().map(BuildCache::sha256).orElse("-")).append('\n')
+        .append("functions ").append(String.join(",", new TreeSet<>(task.replacedFunctions()))).append('\n');
+    return sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The cached module for a key, if a previous build stored one. */
+  public Optional<Path> lookup(String key, String moduleName) {
+    Path ko = dir.resolve(key).resolve(moduleName + ".ko");
+    return Files.isRegularFile(ko) ? Optional.of(ko) : Optional.empty();
+  }
+
+  /** Stores a checked module and its log; returns the cached copy. */
+  public Path store(String key, Path ko, Path log) throws IOException {
+    Path target = dir.resolve(key);
+    Path tmp = dir.resolve(key + ".tmp-" + ProcessHandle.current().pid() + "-" + Thread.currentThread().getId());
+    Files.createDirectories(tmp);
+    Files.copy(ko, tmp.resolve(ko.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+    if (Files.exists(log)) {
+      Files.copy(log, tmp.resolve("build.log"), StandardCopyOption.REPLACE_EXISTING);
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      // Another build stored the same key first; theirs is as good.
+      org.klpcatalog.kernel.KernelFiles.deleteRecursively(tmp);
+    }
+    return target.resolve(ko.getFileName());
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

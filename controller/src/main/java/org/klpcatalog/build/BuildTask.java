@@ -1,0 +1,26 @@
+package org.klpcatalog.build;
+
+import java.util.Optional;
+import org.klpcatalog.catalog.model.Kernel;
+import org.klpcatalog.plan.DesiredPackage;
+import org.klpcatalog.plan.ModuleFile;
+
+/**
+ * One module to build: a package's module for one kernel, with the bytes of the variant's fix
+ * and module source (from the catalog revision), the functions the module must replace, and
+ * whether it is a cumulative (replace) patch.
+ */
+public record BuildTask(
+    DesiredPackage pkg,
+    ModuleFile module,
+    Kernel kernel,
+    byte[] fix,
+    Optional<byte[]> moduleSource,
+    java.util.List<String> replacedFunctions,
+    boolean replace) {
+
+  /** "patch for kernel", for progress and messages. */
+  public String label() {
+    return pkg.patch() + " for " + kernel.release();
+  }
+}

@@ -1,0 +1,119 @@
+package org.klpcatalog.build;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.kernel.KernelException;
+import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.kernel.KernelTree;
+
+/**
+ * Builds many modules in parallel (a bounded pool), each with a timeout and a kept log, from the
+ * cache when the same inputs were built before. A failed build fails that module only.
+ */
+public final class ModuleBuilds {
+  /** What became of one module. */
+  public sealed interface Outcome permits Outcome.Built, Outcome.Failed {
+    BuildTask task();
+
+    Path log();
+
+    /** Checked module, from a build now or from the cache. */
+    record Built(BuildTask task, Path ko, Path log, boolean cached, Duration took) implements Outcome {}
+
+    /** Did not build or did not pass the checks. */
+    record Failed(BuildTask task, String message, Path log) implements Outcome {}
+  }
+
+  private final KernelCache kernels;
+  private final BuildCache cache;
+  private final ModuleBuilder kbuild;
+  private final ModuleBuilder kpatchBuild;
+  private final int jobs;
+  private final Duration timeout;
+  private final Path workDir;
+
+  public ModuleBuilds(KernelCache kernels, BuildCache cache, ModuleBuilder kbuild, ModuleBuilder kpatchBuild,
+      int jobs, Duration timeout, Path workDir) {
+    this.kernels = kernels;
+    this.cache = cache;
+    this.kbuild = kbuild;
+    this.kpatchBuild = kpatchBuild;
+    this.jobs = Math.max(1, jobs);
+    this.timeout = timeout;
+    this.workDir = workDir;
+  }
+
+  /** Builds every task; outcomes come back in the tasks' order. */
+  public List<Outcome> buildAll(List<BuildTask> tasks, Progress progress) throws InterruptedException {
+    ExecutorService pool = Executors.newFixedThreadPool(jobs, r -> {
+      Thread t = new Thread(r, "klp-build");
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicInteger done = new AtomicInteger();
+    try {
+      Map<BuildTask, Future<Outcome>> futures = new LinkedHashMap<>();
+      for (BuildTask t : tasks) {
+        futures.put(t, pool.submit(() -> {
+          Outcome o = buildOne(t);
+          String status = o instanceof Outcome.Built b
+              ? (b.cached() ? "cached" : String.format(java.util.Locale.ROOT, "built in %.1f s", b.took().toMillis() / 1000.0))
+              : "FAILED";
+          progress.update(done.incrementAndGet(), tasks.size(), t.label(), status);
+          return o;
+        }));
+      }
+      List<Outcome> out = new ArrayList<>();
+      for (Map.Entry<BuildTask, Future<Outcome>> e : futures.entrySet()) {
+        try {
+          out.add(e.getValue().get());
+        } catch (java.util.concurrent.ExecutionException ex) {
+          out.add(new Outcome.Failed(e.getKey(), e.getKey().label() + ": " + ex.getCause(), workDir.resolve("none")));
+        }
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private Outcome buildOne(BuildTask task) throws InterruptedException {
+    long start = System.nanoTime();
+    Path logs = workDir.resolve("logs").resolve(task.pkg().patch());
+    Path log = logs.resolve(task.kernel().release() + ".log");
+    ModuleBuilder builder = task.moduleSource().isPresent() ? kbuild : kpatchBuild;
+    try {
+      Files.createDirectories(logs);
+      Files.deleteIfExists(log);
+      KernelTree kernel = kernels.provide(task.kernel(), false);
+      String key = BuildCache.key(task, kernel, builder.id());
+      var cached = cache.lookup(key, task.module().moduleName());
+      if (cached.isPresent()) {
+        Files.writeString(log, "from the build cache: " + cached.get() + "\n");
+        return new Outcome.Built(task, cached.get(), log, true, Duration.ZERO);
+      }
+      Path scratch = workDir.resolve("scratch").resolve(task.pkg().patch() + "-" + task.kernel().release());
+      KernelFiles.deleteRecursively(scratch);
+      Path ko = builder.build(task, kernel, scratch, log, timeout);
+      ModuleCheck.check(task, ko);
+      Path stored = cache.store(key, ko, log);
+      KernelFiles.deleteRecursively(scratch);
+      return new Outcome.Built(task, stored, log, false, Duration.ofNanos(System.nanoTime() - start));
+    } catch (BuildException | KernelException e) {
+      return new Outcome.Failed(task, e.getMessage(), log);
+    } catch (IOException e) {
+      return new Outcome.Failed(task, task.label() + ": " + e.getMessage(), log);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package org.klpcatalog.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.klpcatalog.build.ModuleBuilds;
+import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.build.Progress;
+import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.plan.DesiredPackage;
+import org.klpcatalog.plan.DesiredStateBuilder;
+import org.klpcatalog.plan.ReleaseLedger;
+import org.klpcatalog.reconcile.CatalogReader;
+import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.repo.CorruptRepositoryException;
+import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.rpm.Signer;
+import org.klpcatalog.source.SourceException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code klp-catalog build}: modules and signed RPMs for a catalog revision, without publishing. */
+@Command(
+    name = "build",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Build the livepatch modules of every active patch for every kernel it serves, check them,"
+          + " and package each patch as one signed RPM, without publishing anything.",
+      "Kernel headers are fetched by each kernel's provider and cached; modules are cached by content,"
+          + " so an unchanged patch is never built again."
+    },
+    footerHeading = "%nExit codes:%n",
+    footer = {"  0  everything built", "  1  some packages failed (the others are built)",
+        "  2  invalid catalog or command line", "  3  other errors (unreachable source, unusable key)"})
+final class BuildCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--catalog", required = true, paramLabel = "DIR|URL", description = "The catalog: a directory or a Git repository or URL.")
+  String catalog;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where modules, RPMs and logs go.")
+  Path out;
+
+  @Option(names = "--patch", paramLabel = "NAME", description = "Build only this patch (repeatable).")
+  List<String> patches = new ArrayList<>();
+
+  @Option(names = "--kernel", paramLabel = "RELEASE",
+      description = "Build modules only for this kernel release (repeatable); no RPMs are made then.")
+  List<String> kernels = new ArrayList<>();
+
+  @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Builds at a time (default: the number of cores).")
+  int jobs = Runtime.getRuntime().availableProcessors();
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", description = "Time limit of one module build or rpmbuild (default: 600).")
+  long timeoutSeconds = 600;
+
+  @Option(names = "--repo", paramLabel = "DIR",
+      description = "Take release numbers from this published repository's inventory (for a directory catalog).")
+  Path repo;
+
+  @Option(names = "--cache", paramLabel = "DIR", description = "Cache of kernels and built modules (default: ~/.cache/klp-catalog).")
+  Path cache;
+
+  @Option(names = "--sign-key", paramLabel = "KEYID", description = "GPG key to sign with (with --gnupg-home).")
+  String signKey;
+
+  @Option(names = "--gnupg-home", paramLabel = "DIR", description = "GnuPG home holding --sign-key.")
+  Path gnupgHome;
+
+  @Option(names = "--unsigned", description = "Do not sign the packages.")
+  boolean unsigned;
+
+  @Option(names = "--kernel-source", paramLabel = "RELEASE=DIR",
+      description = "Full source tree (with .config and vmlinux) of a release, for patches built with kpatch-build.")
+  Map<String, Path> kernelSources = new LinkedHashMap<>();
+
+  @Mixin GitAccess git;
+
+  @Override
+  public Integer call() throws Exception {
+    Terminal t = Terminal.of(spec);
+    CatalogRevision revision;
+    ReleaseLedger ledger;
+    try {
+      revision = new CatalogReader().read(git.ref(catalog));
+      ledger = revision.historyLedger().orElse(repo != null ? RepositoryReader.read(repo).ledger() : ReleaseLedger.EMPTY);
+    } catch (SourceException | CorruptRepositoryException e) {
+      t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
+      return ReconcileCommand.ERROR;
+    }
+    if (!revision.report().valid()) {
+      DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
+      t.out().println(Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing built");
+      return ExitCodes.INVALID;
+    }
+    DesiredStateBuilder.Result desired = DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
+    List<DesiredPackage> packages = new ArrayList<>();
+    Set<String> unknown = new LinkedHashSet<>(patches);
+    for (DesiredPackage p : desired.state().packages()) {
+      if (patches.isEmpty() || patches.contains(p.patch())) {
+        packages.add(p);
+        unknown.remove(p.patch());
+      }
+    }
+    if (!unknown.isEmpty()) {
+      t.err().println("klp-catalog: no active patch named " + String.join(", ", unknown) + " in " + revision.describe());
+      return ExitCodes.INVALID;
+    }
+    Optional<Signer> signer = Optional.empty();
+    if (!kernels.isEmpty() || unsigned) {
+      if (unsigned && kernels.isEmpty()) {
+        t.err().println(t.yellow("warning:") + " --unsigned: the packages are not signed");
+      }
+    } else if (signKey != null) {
+      signer = Optional.of(Signer.configured(gnupgHome != null ? gnupgHome : Path.of(System.getProperty("user.home"), ".gnupg"), signKey));
+    } else {
+      signer = Optional.of(Signer.throwaway(out.resolve("throwaway-key")));
+      t.err().println(t.yellow("warning:") + " no signing key given (--sign-key): signing with a throwaway key kept in "
+          + out.resolve("throwaway-key") + "; it is NOT a production key");
+    }
+    Progress progress = (n, total, what, status) ->
+        t.err().printf("[%d/%d] %s: %s%n", n, total, Terminal.safe(what), status);
+    PackageBuild.Options options = new PackageBuild.Options(out, cache != null ? cache : KernelCache.defaultRoot(),
+        jobs, Duration.ofSeconds(timeoutSeconds), signer, kernelSources, new LinkedHashSet<>(kernels),
+        PackageBuild.sourceDateEpoch(revision));
+    PackageBuild.Result result = PackageBuild.build(revision, packages, desired.ledger(), options, progress);
+    for (PackageBuild.Failure f : result.failures()) {
+      t.out().println(t.red("failed:") + " " + f.pkg());
+      for (int i = 0; i < f.messages().size(); i++) {
+        f.messages().get(i).lines().forEach(l -> t.out().println("  " + Terminal.safe(l)));
+        t.out().println("  log: " + f.logs().get(i));
+      }
+    }
+    result.rpms().forEach(r -> t.out().println(t.green("built:") + " " + r));
+    long modules = result.modules().stream().filter(m -> m instanceof ModuleBuilds.Outcome.Built).count();
+    t.out().printf("%d module(s) ready (%d built, %d from the cache), %d package(s)%s, %d failed%s%n",
+        modules, result.built(), result.cached(), result.rpms().size(),
+        signer.map(s -> s.isThrowaway() ? " signed with a throwaway key" : " signed with " + s.keyId()).orElse(""),
+        result.failures().size(), result.packaged() ? "" : " (modules only: --kernel given)");
+    return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILURE;
+  }
+}
