@@ -75,3 +75,11 @@ ensure_java_and_maven() {
     install_packages "openjdk-17-jdk-headless maven" "java-17-openjdk-devel maven"
   fi
 }
+
+# What building livepatch modules and RPMs needs: the kernel's compiler and make, the libraries
+# of Debian's prebuilt kbuild tools, modinfo, rpmbuild/rpmsign, gpg, rpmlint, and cpio for
+# unpacking kernel RPMs.
+ensure_build_tools() {
+  install_packages "gcc-12 make libelf1 libssl3 kmod rpm gnupg rpmlint cpio" \
+    "gcc make elfutils-libelf openssl-libs kmod rpm-build rpm-sign gnupg2 rpmlint cpio"
+}

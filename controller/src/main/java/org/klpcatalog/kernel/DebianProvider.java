@@ -110,7 +110,7 @@ public final class DebianProvider implements KernelProvider {
     // will live in the cache (the partial directory is renamed into place below).
     Path makefile = root.resolve("usr/src/linux-headers-" + release + "/Makefile");
     String text = Files.readString(makefile, StandardCharsets.UTF_8);
-    Path finalRoot = target.toAbsolutePath().resolve("root");
+    Path finalRoot = target.toAbsolutePath().getParent().toRealPath().resolve(target.getFileName()).resolve("root");
     Files.writeString(makefile, text.replace("include /usr/src/", "include " + finalRoot.resolve("usr/src") + "/"),
         StandardCharsets.UTF_8);
     verifyHeaders(release, root.resolve("usr/src/linux-headers-" + release));

@@ -78,7 +78,7 @@ public final class SpecWriter {
       sb.append("* ").append(CHANGELOG_DATE.format(e.date())).append(" klp-catalog <klp-catalog@localhost> - ")
           .append(e.evr()).append('\n');
       for (String l : e.lines()) {
-        sb.append("- ").append(escape(oneLine(l))).append('\n');
+        sb.append("- ").append(oneLine(l)).append('\n');
       }
       sb.append('\n');
     }
