@@ -1,19 +1,15 @@
 package org.klpcatalog.cli;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.klpcatalog.build.ModuleBuilds;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
-import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
@@ -57,31 +53,11 @@ final class BuildCommand implements Callable<Integer> {
       description = "Build modules only for this kernel release (repeatable); no RPMs are made then.")
   List<String> kernels = new ArrayList<>();
 
-  @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Builds at a time (default: the number of cores).")
-  int jobs = Runtime.getRuntime().availableProcessors();
-
-  @Option(names = "--timeout", paramLabel = "SECONDS", description = "Time limit of one module build or rpmbuild (default: 600).")
-  long timeoutSeconds = 600;
-
   @Option(names = "--repo", paramLabel = "DIR",
       description = "Take release numbers from this published repository's inventory (for a directory catalog).")
   Path repo;
 
-  @Option(names = "--cache", paramLabel = "DIR", description = "Cache of kernels and built modules (default: ~/.cache/klp-catalog).")
-  Path cache;
-
-  @Option(names = "--sign-key", paramLabel = "KEYID", description = "GPG key to sign with (with --gnupg-home).")
-  String signKey;
-
-  @Option(names = "--gnupg-home", paramLabel = "DIR", description = "GnuPG home holding --sign-key.")
-  Path gnupgHome;
-
-  @Option(names = "--unsigned", description = "Do not sign the packages.")
-  boolean unsigned;
-
-  @Option(names = "--kernel-source", paramLabel = "RELEASE=DIR",
-      description = "Full source tree (with .config and vmlinux) of a release, for patches built with kpatch-build.")
-  Map<String, Path> kernelSources = new LinkedHashMap<>();
+  @Mixin BuildOptions build;
 
   @Mixin GitAccess git;
 
@@ -115,24 +91,22 @@ final class BuildCommand implements Callable<Integer> {
       t.err().println("klp-catalog: no active patch named " + String.join(", ", unknown) + " in " + revision.describe());
       return ExitCodes.INVALID;
     }
-    Optional<Signer> signer = Optional.empty();
-    if (!kernels.isEmpty() || unsigned) {
-      if (unsigned && kernels.isEmpty()) {
-        t.err().println(t.yellow("warning:") + " --unsigned: the packages are not signed");
-      }
-    } else if (signKey != null) {
-      signer = Optional.of(Signer.configured(gnupgHome != null ? gnupgHome : Path.of(System.getProperty("user.home"), ".gnupg"), signKey));
-    } else {
-      signer = Optional.of(Signer.throwaway(out.resolve("throwaway-key")));
-      t.err().println(t.yellow("warning:") + " no signing key given (--sign-key): signing with a throwaway key kept in "
-          + out.resolve("throwaway-key") + "; it is NOT a production key");
-    }
-    Progress progress = (n, total, what, status) ->
-        t.err().printf("[%d/%d] %s: %s%n", n, total, Terminal.safe(what), status);
-    PackageBuild.Options options = new PackageBuild.Options(out, cache != null ? cache : KernelCache.defaultRoot(),
-        jobs, Duration.ofSeconds(timeoutSeconds), signer, kernelSources, new LinkedHashSet<>(kernels),
+    Optional<Signer> signer = kernels.isEmpty() ? build.signer(t, out.resolve("throwaway-key")) : Optional.empty();
+    Progress progress = progress(t);
+    PackageBuild.Options options = build.options(out, signer, new LinkedHashSet<>(kernels),
         PackageBuild.sourceDateEpoch(revision));
     PackageBuild.Result result = PackageBuild.build(revision, packages, desired.ledger(), options, progress);
+    report(t, result, signer);
+    return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILURE;
+  }
+
+  /** Progress lines on standard error: [n/m] patch for kernel: status. */
+  static Progress progress(Terminal t) {
+    return (n, total, what, status) -> t.err().printf("[%d/%d] %s: %s%n", n, total, Terminal.safe(what), status);
+  }
+
+  /** Failures with their messages and logs, built packages, and a summary line. */
+  static void report(Terminal t, PackageBuild.Result result, Optional<Signer> signer) {
     for (PackageBuild.Failure f : result.failures()) {
       t.out().println(t.red("failed:") + " " + f.pkg());
       for (int i = 0; i < f.messages().size(); i++) {
@@ -146,6 +120,5 @@ final class BuildCommand implements Callable<Integer> {
         modules, result.built(), result.cached(), result.rpms().size(),
         signer.map(s -> s.isThrowaway() ? " signed with a throwaway key" : " signed with " + s.keyId()).orElse(""),
         result.failures().size(), result.packaged() ? "" : " (modules only: --kernel given)");
-    return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILURE;
   }
 }

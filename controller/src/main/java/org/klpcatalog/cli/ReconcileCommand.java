@@ -1,7 +1,15 @@
 package org.klpcatalog.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.plan.Action;
+import org.klpcatalog.plan.DesiredPackage;
+import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.PlanText;
 import org.klpcatalog.plan.Planner;
@@ -21,12 +29,13 @@ import tools.jackson.databind.node.ObjectNode;
     description = {
       "Compare a catalog revision with the published yum repository and show what would change:"
           + " packages to add, rebuild, obsolete or retire, and the metadata to regenerate.",
-      "With --dry-run nothing is written. Applying the plan (build, sign, publish) is not"
-          + " available yet."
+      "With --dry-run nothing is written. Without it, the packages the plan adds or rebuilds are built"
+          + " and signed into the repository's staging directory; publishing them is not available yet."
     },
     footerHeading = "%nExit codes:%n",
-    footer = {"  0  nothing to do: the repository matches the catalog", "  1  changes pending",
-        "  2  invalid catalog (nothing planned)", "  3  other errors (unreadable source, corrupt repository)"})
+    footer = {"  0  nothing to do: the repository matches the catalog", "  1  changes pending (--dry-run)",
+        "  2  invalid catalog (nothing planned)",
+        "  3  other errors (unreadable source, corrupt repository, failed builds, publishing not available yet)"})
 final class ReconcileCommand implements Callable<Integer> {
   static final int CHANGES = 1;
   static final int ERROR = 3;
@@ -51,6 +60,8 @@ final class ReconcileCommand implements Callable<Integer> {
   boolean verbose;
 
   @Mixin GitAccess git;
+
+  @Mixin BuildOptions build;
 
   @Override
   public Integer call() throws Exception {
@@ -95,11 +106,36 @@ final class ReconcileCommand implements Callable<Integer> {
       PlanText.Painter paint = new PlanText.Painter(t::green, t::yellow, t::red, t::dim);
       t.out().print(Terminal.safe(PlanText.render(plan, repo.toString(), verbose, paint)));
     }
-    if (!dryRun) {
-      t.err().println("klp-catalog: applying a plan (building, signing and publishing packages) is not"
-          + " available yet; run with --dry-run to see the plan");
-      return ERROR;
+    if (!dryRun && plan.hasChanges()) {
+      return apply(t, outcome, plan);
     }
     return plan.hasChanges() ? CHANGES : ExitCodes.OK;
+  }
+
+  /**
+   * Builds what the plan asks (adds and rebuilds) into the repository's staging directory. The
+   * throwaway key, when no key is configured, lives beside the repository, never inside what web
+   * servers serve.
+   */
+  private int apply(Terminal t, Reconciler.Outcome outcome, Plan plan) throws Exception {
+    List<DesiredPackage> toBuild = new ArrayList<>();
+    for (Action a : plan.actions()) {
+      if (a instanceof Action.Add add) {
+        toBuild.add(add.pkg());
+      } else if (a instanceof Action.Rebuild r) {
+        toBuild.add(r.pkg());
+      }
+    }
+    Path absolute = repo.toAbsolutePath().normalize();
+    Path staging = absolute.resolve(".staging");
+    Optional<Signer> signer =
+        build.signer(t, absolute.resolveSibling(absolute.getFileName() + ".signing-key"));
+    PackageBuild.Result result = PackageBuild.build(outcome.revision(), toBuild, outcome.ledger(),
+        build.options(staging, signer, Set.of(), PackageBuild.sourceDateEpoch(outcome.revision())),
+        BuildCommand.progress(t));
+    BuildCommand.report(t, result, signer);
+    t.err().println("klp-catalog: publishing the repository is not available yet; the packages the plan asks for"
+        + " are in " + staging.resolve("rpms"));
+    return ERROR;
   }
 }

@@ -44,8 +44,11 @@ public final class Reconciler {
     this.observedCache = observedCache;
   }
 
-  /** The result of planning: the revision and, when it is valid, the plan. */
-  public record Outcome(CatalogRevision revision, Optional<Plan> plan) {}
+  /**
+   * The result of planning: the revision and, when it is valid, the plan and the release ledger
+   * with this revision's assignments (what the packages' changelogs and the inventory record).
+   */
+  public record Outcome(CatalogRevision revision, Optional<Plan> plan, ReleaseLedger ledger) {}
 
   public Outcome plan(CatalogRef catalog, Path repository)
       throws SourceException, CorruptRepositoryException, Planner.NevraCollision {
@@ -55,7 +58,7 @@ public final class Reconciler {
     // to supersedes); an invalid revision plans nothing.
     CatalogRevision revision = catalogs.read(catalog, CatalogReader.knownPackages(observed.ledger()));
     if (!revision.report().valid()) {
-      return new Outcome(revision, Optional.empty());
+      return new Outcome(revision, Optional.empty(), observed.ledger());
     }
     // Step 3: the desired state; releases come from the catalog's history, or for a plain
     // directory from what the repository has published.
@@ -63,6 +66,6 @@ public final class Reconciler {
     DesiredStateBuilder.Result desired =
         DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
     // Step 4: the plan.
-    return new Outcome(revision, Optional.of(Planner.plan(desired.state(), observed)));
+    return new Outcome(revision, Optional.of(Planner.plan(desired.state(), observed)), desired.ledger());
   }
 }

@@ -174,4 +174,19 @@ class BuildIntegrationTest {
     assertThat(Files.readAllBytes(a.resolve("out/rpms/kpatch-cad-pid-reject-kthread-1-1.x86_64.rpm")))
         .isEqualTo(Files.readAllBytes(b.resolve("out/rpms/kpatch-cad-pid-reject-kthread-1-1.x86_64.rpm")));
   }
+
+  @Test
+  @Order(4)
+  void reconcileBuildsWhatItsPlanAsksForBeforePublishingExists(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("catalog");
+    Fixtures.write(catalog, dir);
+    Path repo = tmp.resolve("repo");
+    CliRunner.Run r = CliRunner.run("reconcile", "--catalog", dir.toString(), "--repo", repo.toString(),
+        "--cache", cacheWithSharedKernels(tmp).toString());
+    assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(3);
+    assertThat(r.out()).contains("7 to add, 0 to rebuild").contains("7 package(s) signed with a throwaway key, 0 failed");
+    assertThat(r.err()).contains("signing with a throwaway key kept in " + tmp.resolve("repo.signing-key"))
+        .contains("publishing the repository is not available yet");
+    assertThat(rpms(repo.resolve(".staging"))).hasSize(7);
+  }
 }

@@ -100,13 +100,6 @@ class ReconcileCommandTest {
   }
 
   @Test
-  void applyingIsNotAvailableYetAndSaysSo(@TempDir Path tmp) {
-    CliRun r = CliRun.of("reconcile", "--catalog", EXAMPLE, "--repo", tmp.resolve("repo").toString());
-    assertThat(r.exitCode()).isEqualTo(ReconcileCommand.ERROR);
-    assertThat(r.err()).contains("applying a plan (building, signing and publishing packages) is not available yet");
-  }
-
-  @Test
   void readsAGitCatalogAtARevision(@TempDir Path tmp) throws Exception {
     try (GitFixture git = GitFixture.create(tmp.resolve("catalog"))) {
       String c1 = git.commit(Fixtures.tree("variants-valid"), "first");
