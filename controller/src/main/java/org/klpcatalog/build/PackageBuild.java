@@ -55,7 +55,8 @@ public final class PackageBuild {
   public record Failure(String pkg, List<String> messages, List<Path> logs) {}
 
   /** What was built. */
-  public record Result(List<Path> rpms, List<ModuleBuilds.Outcome> modules, List<Failure> failures, boolean packaged) {
+  public record Result(List<Path> rpms, List<ModuleBuilds.Outcome> modules, List<Failure> failures, boolean packaged,
+      long packagedNow) {
     public long built() {
       return modules.stream().filter(m -> m instanceof ModuleBuilds.Outcome.Built b && !b.cached()).count();
     }
@@ -105,29 +106,66 @@ public final class PackageBuild {
     }
     List<Path> rpms = new ArrayList<>();
     boolean packaging = options.kernels().isEmpty();
+    long packagedNow = 0;
     if (packaging) {
+      // Packages are cached like modules: the same spec, modules, key and date give the same
+      // signed RPM, so an unchanged catalog packages nothing again.
+      Path packageCache = options.cacheRoot().resolve("packages");
+      Map<Path, Path> toStore = new LinkedHashMap<>();
       for (DesiredPackage p : packages) {
         if (failures.containsKey(p.name())) {
           continue;
         }
         String spec = SpecWriter.write(p, changelog(p, ledger, options.sourceDateEpoch()));
+        Map<String, Path> modules = modulesByPackage.getOrDefault(p.name(), Map.of());
+        String key = packageKey(spec, modules, options);
+        Path cached = packageCache.resolve(key).resolve(p.nevra() + ".rpm");
+        Path dest = options.out().resolve("rpms").resolve(p.nevra() + ".rpm");
+        if (Files.isRegularFile(cached)) {
+          Files.createDirectories(dest.getParent());
+          Files.copy(cached, dest, StandardCopyOption.REPLACE_EXISTING);
+          rpms.add(dest);
+          continue;
+        }
         try {
-          rpms.add(RpmPackager.build(p, modulesByPackage.getOrDefault(p.name(), Map.of()), spec,
-              options.sourceDateEpoch(), work.resolve("rpmbuild"), options.out().resolve("rpms"), options.timeout()));
+          Path rpm = RpmPackager.build(p, modules, spec, options.sourceDateEpoch(), work.resolve("rpmbuild"),
+              options.out().resolve("rpms"), options.timeout());
+          rpms.add(rpm);
+          toStore.put(rpm, cached);
+          packagedNow++;
         } catch (IOException e) {
           failures.put(p.name(), new Failure(p.name(), List.of(e.getMessage()),
               List.of(work.resolve("rpmbuild").resolve(p.name()).resolve("rpmbuild.log"))));
         }
       }
       if (options.signer().isPresent()) {
-        options.signer().get().signRpms(rpms, options.sourceDateEpoch());
+        options.signer().get().signRpms(List.copyOf(toStore.keySet()), options.sourceDateEpoch());
         options.signer().get().exportPublicKey(options.out());
+      }
+      for (Map.Entry<Path, Path> e : toStore.entrySet()) {
+        Path tmp = e.getValue().resolveSibling(e.getValue().getFileName() + ".tmp");
+        Files.createDirectories(tmp.getParent());
+        Files.copy(e.getKey(), tmp, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, e.getValue(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       }
       try (java.io.InputStream in = PackageBuild.class.getResourceAsStream("/org/klpcatalog/rpm/" + RPMLINTRC)) {
         Files.write(options.out().resolve(RPMLINTRC), in.readAllBytes());
       }
     }
-    return new Result(List.copyOf(rpms), outcomes, List.copyOf(failures.values()), packaging);
+    return new Result(List.copyOf(rpms), outcomes, List.copyOf(failures.values()), packaging, packagedNow);
+  }
+
+  /** What an RPM's bytes depend on: the spec, the modules, the signing key, the date, rpm itself. */
+  static String packageKey(String spec, Map<String, Path> modules, Options options) throws IOException {
+    StringBuilder sb = new StringBuilder("package-format 1\n").append(spec);
+    for (Map.Entry<String, Path> m : new java.util.TreeMap<>(modules).entrySet()) {
+      sb.append("module ").append(m.getKey()).append(' ').append(BuildCache.sha256(Files.readAllBytes(m.getValue())))
+          .append('\n');
+    }
+    sb.append("signer ").append(options.signer().map(Signer::keyId).orElse("unsigned")).append('\n');
+    sb.append("epoch ").append(options.sourceDateEpoch()).append('\n');
+    sb.append("rpm ").append(RpmPackager.rpmVersion()).append('\n');
+    return BuildCache.sha256(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /** One entry per release of this version the ledger knows, newest first. */

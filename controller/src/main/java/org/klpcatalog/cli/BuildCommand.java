@@ -116,8 +116,8 @@ final class BuildCommand implements Callable<Integer> {
     }
     result.rpms().forEach(r -> t.out().println(t.green("built:") + " " + r));
     long modules = result.modules().stream().filter(m -> m instanceof ModuleBuilds.Outcome.Built).count();
-    t.out().printf("%d module(s) ready (%d built, %d from the cache), %d package(s)%s, %d failed%s%n",
-        modules, result.built(), result.cached(), result.rpms().size(),
+    t.out().printf("%d module(s) ready (%d built, %d from the cache), %d package(s) (%d packaged now)%s, %d failed%s%n",
+        modules, result.built(), result.cached(), result.rpms().size(), result.packagedNow(),
         signer.map(s -> s.isThrowaway() ? " signed with a throwaway key" : " signed with " + s.keyId()).orElse(""),
         result.failures().size(), result.packaged() ? "" : " (modules only: --kernel given)");
   }

@@ -20,6 +20,23 @@ import org.klpcatalog.plan.DesiredPackage;
 public final class RpmPackager {
   private RpmPackager() {}
 
+  private static volatile String rpmVersion;
+
+  /** rpmbuild's version, part of what a package's bytes depend on. */
+  public static String rpmVersion() {
+    if (rpmVersion == null) {
+      try {
+        rpmVersion = Command.of("rpmbuild", "--version").check().strip();
+      } catch (IOException e) {
+        rpmVersion = "unknown";
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "unknown";
+      }
+    }
+    return rpmVersion;
+  }
+
   /**
    * Packages {@code modules} (kernel release to built .ko) as {@code p}; returns the RPM, moved
    * into {@code outDir}. The spec and rpmbuild's log stay in {@code workDir}.

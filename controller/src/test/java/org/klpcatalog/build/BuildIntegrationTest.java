@@ -73,7 +73,8 @@ class BuildIntegrationTest {
     Path cache = cacheWithSharedKernels(tmp);
     CliRunner.Run r = CliRunner.run("build", "--catalog", dir.toString(), "--out", out.toString(), "--cache", cache.toString());
     assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
-    assertThat(r.out()).contains("13 module(s) ready (13 built, 0 from the cache), 7 package(s) signed with a throwaway key, 0 failed");
+    assertThat(r.out()).contains(
+        "13 module(s) ready (13 built, 0 from the cache), 7 package(s) (7 packaged now) signed with a throwaway key, 0 failed");
     assertThat(r.err()).contains("signing with a throwaway key").contains("it is NOT a production key")
         .contains("[13/13] ");
     List<Path> rpms = rpms(out);
@@ -133,7 +134,7 @@ class BuildIntegrationTest {
     byte[] before = Files.readAllBytes(cwd);
     CliRunner.Run again = CliRunner.run("build", "--catalog", dir.toString(), "--out", out.toString(), "--cache", cache.toString());
     assertThat(again.exitCode()).isZero();
-    assertThat(again.out()).contains("13 module(s) ready (0 built, 13 from the cache)");
+    assertThat(again.out()).contains("13 module(s) ready (0 built, 13 from the cache), 7 package(s) (0 packaged now)");
     assertThat(Files.readAllBytes(cwd)).isEqualTo(before);
   }
 
@@ -184,7 +185,7 @@ class BuildIntegrationTest {
     CliRunner.Run r = CliRunner.run("reconcile", "--catalog", dir.toString(), "--repo", repo.toString(),
         "--cache", cacheWithSharedKernels(tmp).toString());
     assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(3);
-    assertThat(r.out()).contains("7 to add, 0 to rebuild").contains("7 package(s) signed with a throwaway key, 0 failed");
+    assertThat(r.out()).contains("7 to add, 0 to rebuild").contains("7 package(s) (7 packaged now) signed with a throwaway key, 0 failed");
     assertThat(r.err()).contains("signing with a throwaway key kept in " + tmp.resolve("repo.signing-key"))
         .contains("publishing the repository is not available yet");
     assertThat(rpms(repo.resolve(".staging"))).hasSize(7);
