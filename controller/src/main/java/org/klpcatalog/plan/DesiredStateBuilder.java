@@ -1,10 +1,7 @@
 package org.klpcatalog.plan;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -17,6 +14,7 @@ import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.Livepatch;
 import org.klpcatalog.catalog.model.StateSpec;
 import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.catalog.source.FileRead;
 import org.klpcatalog.catalog.validate.PatchReport;
 import org.klpcatalog.catalog.validate.ValidationReport;
@@ -226,10 +224,6 @@ public final class DesiredStateBuilder {
   }
 
   static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Digests.sha256(bytes);
   }
 }

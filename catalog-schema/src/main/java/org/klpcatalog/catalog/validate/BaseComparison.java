@@ -1,10 +1,7 @@
 package org.klpcatalog.catalog.validate;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,6 +13,7 @@ import org.klpcatalog.catalog.load.Codes;
 import org.klpcatalog.catalog.model.Livepatch;
 import org.klpcatalog.catalog.model.Variant;
 import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.catalog.source.Paths;
 import org.klpcatalog.catalog.source.TreeEntry;
 import org.klpcatalog.catalog.version.RpmVersion;
@@ -146,10 +144,6 @@ public final class BaseComparison {
   }
 
   private static String sha256(byte[] b) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Digests.sha256(b);
   }
 }

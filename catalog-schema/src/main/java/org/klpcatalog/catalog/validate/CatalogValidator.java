@@ -2,7 +2,6 @@ package org.klpcatalog.catalog.validate;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,6 +15,7 @@ import org.klpcatalog.catalog.load.CatalogLoader;
 import org.klpcatalog.catalog.model.CatalogSpec;
 import org.klpcatalog.catalog.model.Livepatch;
 import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.catalog.source.TreeEntry;
 
 /**
@@ -94,8 +94,8 @@ public final class CatalogValidator {
 
   /** A digest of the given entries' paths and contents. */
   private static String fingerprint(CatalogTree tree, List<String> paths) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
+    MessageDigest md = Digests.sha256Digest();
+    {
       for (String p : paths) {
         md.update(p.getBytes(StandardCharsets.UTF_8));
         md.update((byte) 0);
@@ -113,8 +113,6 @@ public final class CatalogValidator {
         md.update((byte) 0);
       }
       return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 
