@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
           + " every pull request; 'analyze' shows what a kernel fix changes."
     },
     subcommands = {ValidateCommand.class, AnalyzeCommand.class, ReconcileCommand.class, BuildCommand.class,
+        RollbackCommand.class, HistoryCommand.class,
         CommandLine.HelpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {

@@ -6,7 +6,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.time.Duration;
 import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.publish.Publisher;
+import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.plan.Action;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.rpm.Signer;
@@ -29,13 +32,13 @@ import tools.jackson.databind.node.ObjectNode;
     description = {
       "Compare a catalog revision with the published yum repository and show what would change:"
           + " packages to add, rebuild, obsolete or retire, and the metadata to regenerate.",
-      "With --dry-run nothing is written. Without it, the packages the plan adds or rebuilds are built"
-          + " and signed into the repository's staging directory; publishing them is not available yet."
+      "With --dry-run nothing is written. Without it, the packages the plan adds or rebuilds are built and"
+          + " signed, a new repository version is written and checked, and 'current' is switched to it."
     },
     footerHeading = "%nExit codes:%n",
-    footer = {"  0  nothing to do: the repository matches the catalog", "  1  changes pending (--dry-run)",
-        "  2  invalid catalog (nothing planned)",
-        "  3  other errors (unreadable source, corrupt repository, failed builds, publishing not available yet)"})
+    footer = {"  0  nothing to do, or published", "  1  --dry-run: changes pending; otherwise: published, but some"
+        + " packages failed (degraded or left out)", "  2  invalid catalog (nothing planned)",
+        "  3  other errors (unreadable source, corrupt repository, a failed check; nothing published)"})
 final class ReconcileCommand implements Callable<Integer> {
   static final int CHANGES = 1;
   static final int ERROR = 3;
@@ -63,37 +66,67 @@ final class ReconcileCommand implements Callable<Integer> {
 
   @Mixin BuildOptions build;
 
+  @Option(names = "--keep", paramLabel = "N", description = "Repository versions to keep (default: 10).")
+  int keep = 10;
+
+  @Option(names = "--base-url", paramLabel = "URL",
+      description = "The URL hosts reach the repository's 'current' at, for the .repo file (default: a file:// URL).")
+  String baseUrl;
+
+  @Option(names = "--lock-wait", paramLabel = "SECONDS",
+      description = "How long to wait for another reconcile of the same repository (default: 600).")
+  long lockWaitSeconds = 600;
+
   @Override
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
+    if (!dryRun) {
+      return apply(t);
+    }
     Reconciler.Outcome outcome;
     try {
       outcome = new Reconciler().plan(git.ref(catalog), repo);
     } catch (SourceException | CorruptRepositoryException | Planner.NevraCollision e) {
-      if (output == OutputFormat.json) {
-        ObjectNode root = Json.object();
-        root.put("error", e.getMessage());
-        t.out().println(Json.pretty(root));
-      }
-      t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
-      return ERROR;
+      return error(t, e);
     }
-    String prefix = git.rev == null && !catalog.contains("://") ? ValidateCommand.prefix(Path.of(catalog)) : "";
     if (outcome.plan().isEmpty()) {
-      if (output == OutputFormat.json) {
-        ObjectNode root = Json.object();
-        root.put("catalog", outcome.revision().describe());
-        root.put("valid", false);
-        DiagnosticsOutput.toJson(root.putArray("diagnostics"), outcome.revision().report(), prefix);
-        t.out().println(Json.pretty(root));
-      } else {
-        DiagnosticsOutput.printText(t, outcome.revision().report(), prefix);
-        t.out().println(Terminal.safe(outcome.revision().describe()) + ": " + t.red("invalid")
-            + ", nothing planned (" + outcome.revision().report().errorCount() + " errors)");
-      }
-      return ExitCodes.INVALID;
+      return invalid(t, outcome);
     }
     Plan plan = outcome.plan().get();
+    printPlan(t, outcome, plan);
+    return plan.hasChanges() ? CHANGES : ExitCodes.OK;
+  }
+
+  private int error(Terminal t, Exception e) {
+    if (output == OutputFormat.json) {
+      ObjectNode root = Json.object();
+      root.put("error", e.getMessage());
+      t.out().println(Json.pretty(root));
+    }
+    t.err().println("klp-catalog: " + Terminal.safe(String.valueOf(e.getMessage())));
+    return ERROR;
+  }
+
+  private String prefix() {
+    return git.rev == null && !catalog.contains("://") ? ValidateCommand.prefix(Path.of(catalog)) : "";
+  }
+
+  private int invalid(Terminal t, Reconciler.Outcome outcome) {
+    if (output == OutputFormat.json) {
+      ObjectNode root = Json.object();
+      root.put("catalog", outcome.revision().describe());
+      root.put("valid", false);
+      DiagnosticsOutput.toJson(root.putArray("diagnostics"), outcome.revision().report(), prefix());
+      t.out().println(Json.pretty(root));
+    } else {
+      DiagnosticsOutput.printText(t, outcome.revision().report(), prefix());
+      t.out().println(Terminal.safe(outcome.revision().describe()) + ": " + t.red("invalid")
+          + ", nothing planned (" + outcome.revision().report().errorCount() + " errors)");
+    }
+    return ExitCodes.INVALID;
+  }
+
+  private void printPlan(Terminal t, Reconciler.Outcome outcome, Plan plan) {
     if (output == OutputFormat.json) {
       ObjectNode root = Json.object();
       root.put("catalog", outcome.revision().location());
@@ -106,36 +139,61 @@ final class ReconcileCommand implements Callable<Integer> {
       PlanText.Painter paint = new PlanText.Painter(t::green, t::yellow, t::red, t::dim);
       t.out().print(Terminal.safe(PlanText.render(plan, repo.toString(), verbose, paint)));
     }
-    if (!dryRun && plan.hasChanges()) {
-      return apply(t, outcome, plan);
-    }
-    return plan.hasChanges() ? CHANGES : ExitCodes.OK;
   }
 
   /**
-   * Builds what the plan asks (adds and rebuilds) into the repository's staging directory. The
-   * throwaway key, when no key is configured, lives beside the repository, never inside what web
-   * servers serve.
+   * Plans, builds and publishes under the repository's lock. Without a configured key, a
+   * throwaway key is made beside the repository (never inside what web servers serve).
    */
-  private int apply(Terminal t, Reconciler.Outcome outcome, Plan plan) throws Exception {
-    List<DesiredPackage> toBuild = new ArrayList<>();
-    for (Action a : plan.actions()) {
-      if (a instanceof Action.Add add) {
-        toBuild.add(add.pkg());
-      } else if (a instanceof Action.Rebuild r) {
-        toBuild.add(r.pkg());
-      }
-    }
+  private int apply(Terminal t) throws Exception {
     Path absolute = repo.toAbsolutePath().normalize();
-    Path staging = absolute.resolve(".staging");
-    Optional<Signer> signer =
-        build.signer(t, absolute.resolveSibling(absolute.getFileName() + ".signing-key"));
-    PackageBuild.Result result = PackageBuild.build(outcome.revision(), toBuild, outcome.ledger(),
-        build.options(staging, signer, Set.of(), PackageBuild.sourceDateEpoch(outcome.revision())),
-        BuildCommand.progress(t));
-    BuildCommand.report(t, result, signer);
-    t.err().println("klp-catalog: publishing the repository is not available yet; the packages the plan asks for"
-        + " are in " + staging.resolve("rpms"));
-    return ERROR;
+    Optional<Signer> signer = build.signer(t, absolute.resolveSibling(absolute.getFileName() + ".signing-key"));
+    Reconciler.Applied applied;
+    try {
+      CatalogRef ref = git.ref(catalog);
+      // The build's date comes from the catalog revision; read it once for the options.
+      long epoch = PackageBuild.sourceDateEpoch(new org.klpcatalog.reconcile.CatalogReader().read(ref));
+      Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
+          build.options(absolute.resolve(".staging"), signer, Set.of(), epoch),
+          new Publisher.Options(keep, Optional.ofNullable(baseUrl), signer, epoch, Duration.ofSeconds(build.timeoutSeconds)),
+          Duration.ofSeconds(lockWaitSeconds));
+      applied = new Reconciler().apply(ref, absolute, options, BuildCommand.progress(t));
+    } catch (SourceException | CorruptRepositoryException | Planner.NevraCollision | java.io.IOException e) {
+      return error(t, e);
+    }
+    Reconciler.Outcome outcome = applied.outcome();
+    if (outcome.plan().isEmpty()) {
+      return invalid(t, outcome);
+    }
+    Plan plan = outcome.plan().get();
+    printPlan(t, outcome, plan);
+    if (applied.published().isEmpty()) {
+      return ExitCodes.OK;
+    }
+    applied.build().ifPresent(b -> BuildCommand.report(t, b, signer));
+    Publisher.Result p = applied.published().get();
+    for (String d : p.degraded()) {
+      t.out().println(t.yellow("degraded:") + " kept " + d);
+    }
+    for (String l : p.leftOut()) {
+      t.out().println(t.red("left out:") + " " + l + " (its build failed)");
+    }
+    if (p.version().isEmpty()) {
+      t.out().println("Nothing published: every change failed to build; the repository is unchanged.");
+      return ERROR;
+    }
+    String repoFile = plan.desired().catalog() + ".repo";
+    t.out().printf("%nPublished version %s of %s: %d package(s) new or rebuilt, %d removed, %d unchanged%s%s.%n",
+        p.version().get(), absolute, p.published().size(), p.removed().size(),
+        plan.count(org.klpcatalog.plan.Action.Unchanged.class),
+        p.degraded().isEmpty() ? "" : ", " + p.degraded().size() + " degraded",
+        p.pruned().isEmpty() ? "" : "; pruned old version(s) " + String.join(", ", p.pruned()));
+    if (signer.isEmpty()) {
+      t.out().println(t.yellow("warning:") + " the repository is NOT signed (--unsigned)");
+    }
+    t.out().println("Try it on a host:");
+    t.out().println("  cp " + absolute.resolve("current").resolve(repoFile) + " /etc/yum.repos.d/ && dnf group install "
+        + plan.desired().group().id());
+    return p.degraded().isEmpty() && p.leftOut().isEmpty() ? ExitCodes.OK : CHANGES;
   }
 }

@@ -1,6 +1,16 @@
 package org.klpcatalog.reconcile;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.build.Progress;
+import org.klpcatalog.plan.Action;
+import org.klpcatalog.plan.DesiredPackage;
+import org.klpcatalog.publish.Publisher;
+import org.klpcatalog.publish.RepositoryLock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.klpcatalog.catalog.load.CatalogLoader;
@@ -67,5 +77,41 @@ public final class Reconciler {
         DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
     // Step 4: the plan.
     return new Outcome(revision, Optional.of(Planner.plan(desired.state(), observed)), desired.ledger());
+  }
+
+  /** How to apply a plan: build options, publishing options, and how long to wait for the lock. */
+  public record ApplyOptions(PackageBuild.Options build, Publisher.Options publish, Duration lockWait) {}
+
+  /** What applying did: the plan it executed, the builds and what was published. */
+  public record Applied(Outcome outcome, Optional<PackageBuild.Result> build, Optional<Publisher.Result> published) {}
+
+  /**
+   * Plans and applies under the repository's lock: builds what the plan adds or rebuilds,
+   * publishes a new version and switches {@code current} to it. Nothing to do builds nothing and
+   * creates no version.
+   */
+  public Applied apply(CatalogRef catalog, Path repository, ApplyOptions options, Progress progress)
+      throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
+    try (RepositoryLock lock = RepositoryLock.acquire(repository, options.lockWait())) {
+      // Step 1: the plan, made under the lock so no other reconcile publishes meanwhile.
+      Outcome outcome = plan(catalog, repository);
+      if (outcome.plan().isEmpty() || !outcome.plan().get().hasChanges()) {
+        return new Applied(outcome, Optional.empty(), Optional.empty());
+      }
+      Plan plan = outcome.plan().get();
+      // Step 2: build and sign what the plan adds or rebuilds.
+      List<DesiredPackage> toBuild = new ArrayList<>();
+      for (Action a : plan.actions()) {
+        if (a instanceof Action.Add add) {
+          toBuild.add(add.pkg());
+        } else if (a instanceof Action.Rebuild r) {
+          toBuild.add(r.pkg());
+        }
+      }
+      PackageBuild.Result built = PackageBuild.build(outcome.revision(), toBuild, outcome.ledger(), options.build(), progress);
+      // Step 3: publish a new version and make it current.
+      Publisher.Result published = Publisher.publish(repository, plan, built, outcome.ledger(), options.publish());
+      return new Applied(outcome, Optional.of(built), Optional.of(published));
+    }
   }
 }

@@ -55,15 +55,27 @@ public final class RepositoryReader {
       }
       Path current = repo.resolve(CURRENT);
       if (!Files.exists(current)) {
+        // Never published (or killed before its first switch): only our own working entries
+        // (the lock, staging, partial or unswitched versions, the history) may be there.
         try (var s = Files.list(repo)) {
-          if (s.findAny().isEmpty()) {
+          if (s.map(p -> p.getFileName().toString())
+              .allMatch(n -> n.startsWith(".") || n.equals("versions") || n.equals("history.jsonl"))) {
             return ObservedState.EMPTY;
           }
         }
         throw new CorruptRepositoryException(repo + " is not empty but has no '" + CURRENT
             + "' version; point --repo at a repository klp-catalog publishes, or at an empty directory");
       }
-      Path version = current.toRealPath();
+      return readVersion(current.toRealPath(), cache);
+    } catch (IOException e) {
+      throw new CorruptRepositoryException("cannot read " + repo + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads one version directory, as {@link #read(Path)} reads the current one. */
+  public static ObservedState readVersion(Path version, Map<String, ObservedState> cache)
+      throws CorruptRepositoryException {
+    try {
       Path repomdPath = version.resolve("repodata/repomd.xml");
       if (!Files.isRegularFile(repomdPath)) {
         throw new CorruptRepositoryException(repomdPath + " is missing");
@@ -125,7 +137,7 @@ public final class RepositoryReader {
       }
       return state;
     } catch (IOException e) {
-      throw new CorruptRepositoryException("cannot read " + repo + ": " + e.getMessage(), e);
+      throw new CorruptRepositoryException("cannot read " + version + ": " + e.getMessage(), e);
     }
   }
 

@@ -53,6 +53,22 @@ public final class Signer {
     return new Signer(home, Files.readString(idFile, StandardCharsets.UTF_8).strip(), true);
   }
 
+  private volatile long keyCreated = -1;
+
+  /**
+   * The time signatures carry: the build's date, or the key's creation if the key is newer (a
+   * signature older than its key does not verify).
+   */
+  long signingTime(long sourceDateEpoch) throws IOException, InterruptedException {
+    if (keyCreated < 0) {
+      String listing = Command.of("gpg", "--homedir", gnupgHome.toString(), "--batch", "--with-colons", "--list-keys", keyId)
+          .check();
+      keyCreated = listing.lines().filter(l -> l.startsWith("pub:")).findFirst()
+          .map(l -> Long.parseLong(l.split(":")[5])).orElse(0L);
+    }
+    return Math.max(sourceDateEpoch, keyCreated);
+  }
+
   public boolean isThrowaway() {
     return throwaway;
   }
@@ -61,18 +77,18 @@ public final class Signer {
     return keyId;
   }
 
-  /** Signs RPMs in place with rpmsign. */
+  /** Signs RPMs in place with rpmsign, with the time of {@link #signingTime}. */
   public void signRpms(List<Path> rpms, long sourceDateEpoch) throws IOException, InterruptedException {
     if (rpms.isEmpty()) {
       return;
     }
+    long time = signingTime(sourceDateEpoch);
     String gpg = Command.which("gpg").map(Path::toString).orElse("gpg");
     List<String> cmd = new java.util.ArrayList<>(List.of("rpmsign", "--addsign",
         "--define", "__gpg " + gpg,
         "--define", "_gpg_name " + keyId,
         "--define", "_gpg_path " + gnupgHome,
-        "--define", "_gpg_sign_cmd_extra_args --pinentry-mode loopback --passphrase '' --ignore-time-conflict --faked-system-time "
-            + sourceDateEpoch + "!"));
+        "--define", "_gpg_sign_cmd_extra_args --pinentry-mode loopback --passphrase '' --faked-system-time " + time + "!"));
     rpms.forEach(r -> cmd.add(r.toString()));
     Command.of(cmd).env("GNUPGHOME", gnupgHome.toString()).timeout(Duration.ofMinutes(10)).check();
   }
@@ -80,9 +96,10 @@ public final class Signer {
   /** A detached armored signature of {@code file} next to it ({@code file.asc}). */
   public Path signDetached(Path file, long sourceDateEpoch) throws IOException, InterruptedException {
     Path asc = file.resolveSibling(file.getFileName() + ".asc");
+    long time = signingTime(sourceDateEpoch);
     Files.deleteIfExists(asc);
     Command.of("gpg", "--homedir", gnupgHome.toString(), "--batch", "--yes", "--pinentry-mode", "loopback",
-        "--passphrase", "", "--ignore-time-conflict", "--faked-system-time", sourceDateEpoch + "!", "--local-user", keyId,
+        "--passphrase", "", "--faked-system-time", time + "!", "--local-user", keyId,
         "--armor", "--detach-sign", "--output", asc.toString(), file.toString()).check();
     return asc;
   }

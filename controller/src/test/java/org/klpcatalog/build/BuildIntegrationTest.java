@@ -14,12 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.source.CatalogTree;
-import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.testing.Fixtures;
-import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.cli.CliRunner;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.testing.CatalogEdits;
+import org.klpcatalog.testing.ExampleCatalogs;
 
 /**
  * Builds the example catalog for real: Debian's linux-headers for 6.1.0-50-amd64 (Linux 6.1.176)
@@ -29,26 +28,17 @@ import org.klpcatalog.testing.CatalogEdits;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BuildIntegrationTest {
   /** Kernels are shared by the test classes of a run; the module cache is per test. */
-  static final Path KERNELS = Path.of("target/test-kernel-cache").toAbsolutePath();
+  static final Path KERNELS = ExampleCatalogs.KERNELS;
   static CatalogTree catalog;
 
   @BeforeAll
   static void twoKernelsOfTheExampleCatalog() throws IOException {
-    for (String tool : List.of("apt-get", "dpkg-deb", "make", "gcc-12", "modinfo", "rpmbuild", "rpmsign", "gpg", "rpmlint")) {
-      Tools.require(tool);
-    }
-    CatalogTree example = new DirectoryTreeReader().read(Path.of("../example-catalog"));
-    catalog = CatalogEdits.edit(example, "catalog.yaml", s -> s
-        .replaceAll("(?m)^    - release: 6\\.1\\.0-53-amd64.*\\n.*\\n", "")
-        .replaceAll("(?m)^    - release: 6\\.1\\.0-56-cloud-amd64.*\\n.*\\n", ""));
+    ExampleCatalogs.requireBuildTools();
+    catalog = ExampleCatalogs.twoKernels();
   }
 
   static Path cacheWithSharedKernels(Path tmp) throws IOException {
-    Path cache = tmp.resolve("cache");
-    Files.createDirectories(cache);
-    Files.createDirectories(KERNELS);
-    Files.createSymbolicLink(cache.resolve("kernels"), KERNELS);
-    return cache;
+    return ExampleCatalogs.cache(tmp.resolve("cache"));
   }
 
   static List<Path> rpms(Path out) throws IOException {
@@ -174,20 +164,5 @@ class BuildIntegrationTest {
     }
     assertThat(Files.readAllBytes(a.resolve("out/rpms/kpatch-cad-pid-reject-kthread-1-1.x86_64.rpm")))
         .isEqualTo(Files.readAllBytes(b.resolve("out/rpms/kpatch-cad-pid-reject-kthread-1-1.x86_64.rpm")));
-  }
-
-  @Test
-  @Order(4)
-  void reconcileBuildsWhatItsPlanAsksForBeforePublishingExists(@TempDir Path tmp) throws Exception {
-    Path dir = tmp.resolve("catalog");
-    Fixtures.write(catalog, dir);
-    Path repo = tmp.resolve("repo");
-    CliRunner.Run r = CliRunner.run("reconcile", "--catalog", dir.toString(), "--repo", repo.toString(),
-        "--cache", cacheWithSharedKernels(tmp).toString());
-    assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(3);
-    assertThat(r.out()).contains("7 to add, 0 to rebuild").contains("7 package(s) (7 packaged now) signed with a throwaway key, 0 failed");
-    assertThat(r.err()).contains("signing with a throwaway key kept in " + tmp.resolve("repo.signing-key"))
-        .contains("publishing the repository is not available yet");
-    assertThat(rpms(repo.resolve(".staging"))).hasSize(7);
   }
 }

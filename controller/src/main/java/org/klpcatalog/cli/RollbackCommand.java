@@ -1,0 +1,45 @@
+package org.klpcatalog.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.klpcatalog.publish.Rollback;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code klp-catalog rollback}: point the repository's current version back. */
+@Command(
+    name = "rollback",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Point the repository's 'current' back at an earlier version (default: the one before it), by an"
+          + " atomic rename, and record it in the history.",
+      "A later reconcile publishes the catalog's content again; suspend reconciling to stay on the older"
+          + " version."
+    },
+    footerHeading = "%nExit codes:%n",
+    footer = {"  0  rolled back", "  2  invalid command line", "  3  no such version, or the repository is unreadable"})
+final class RollbackCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The published repository.")
+  Path repo;
+
+  @Option(names = "--to", paramLabel = "VERSION", description = "The version to make current (see 'history').")
+  String to;
+
+  @Override
+  public Integer call() throws Exception {
+    Terminal t = Terminal.of(spec);
+    try {
+      Rollback.Result r = Rollback.rollback(repo, Optional.ofNullable(to), Duration.ofMinutes(10));
+      t.out().println("current: version " + r.from() + " -> version " + r.to());
+      return ExitCodes.OK;
+    } catch (Exception e) {
+      t.err().println("klp-catalog: " + Terminal.safe(String.valueOf(e.getMessage())));
+      return ReconcileCommand.ERROR;
+    }
+  }
+}

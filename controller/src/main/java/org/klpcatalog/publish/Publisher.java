@@ -1,0 +1,259 @@
+package org.klpcatalog.publish;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.exec.Command;
+import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.plan.Action;
+import org.klpcatalog.plan.DesiredGroup;
+import org.klpcatalog.plan.DesiredPackage;
+import org.klpcatalog.plan.DesiredState;
+import org.klpcatalog.plan.ObservedPackage;
+import org.klpcatalog.plan.Plan;
+import org.klpcatalog.plan.ReleaseLedger;
+import org.klpcatalog.repo.CorruptRepositoryException;
+import org.klpcatalog.repo.Inventory;
+import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.rpm.Signer;
+
+/**
+ * Publishes a plan's outcome as a new, complete repository version and switches {@code current}
+ * to it by an atomic rename. Layout: {@code <repo>/versions/<n>/} (packages, comps.xml, repodata
+ * with repomd.xml.asc, the public key, the .repo file, the inventory), {@code <repo>/current} (a
+ * link to the version hosts see), {@code <repo>/history.jsonl}. A version is assembled in a
+ * {@code .partial-<n>} directory, checked, renamed into place, and only then made current: a crash
+ * at any point leaves {@code current} a valid repository, and the next reconcile converges.
+ * The caller holds the {@link RepositoryLock}.
+ */
+public final class Publisher {
+  public static final String VERSIONS = "versions";
+
+  /** Publishing settings: versions kept, the URL hosts use, and the signing key (empty: unsigned). */
+  public record Options(int keepVersions, Optional<String> baseUrl, Optional<Signer> signer, long sourceDateEpoch,
+      Duration timeout) {}
+
+  /** What publishing did. {@code version} is empty when nothing changed. */
+  public record Result(Optional<String> version, List<String> published, List<String> degraded, List<String> leftOut,
+      List<String> removed, List<String> pruned) {}
+
+  private Publisher() {}
+
+  /**
+   * Publishes {@code plan} with the packages {@code build} made: unchanged packages are carried
+   * over (hard links), obsoleted and retired ones leave, a rebuild that failed keeps its
+   * previously published package (degraded), a new package that failed is left out.
+   */
+  public static Result publish(Path repo, Plan plan, PackageBuild.Result build, ReleaseLedger ledger, Options options)
+      throws IOException, InterruptedException, CorruptRepositoryException {
+    Path versions = repo.resolve(VERSIONS);
+    Files.createDirectories(versions);
+    cleanPartials(versions);
+    Map<String, Path> built = new HashMap<>();
+    for (Path rpm : build.rpms()) {
+      built.put(rpm.getFileName().toString(), rpm);
+    }
+    Path previous = Files.exists(repo.resolve(RepositoryReader.CURRENT)) ? repo.resolve(RepositoryReader.CURRENT).toRealPath() : null;
+    DesiredState desired = plan.desired();
+    Map<String, Path> files = new LinkedHashMap<>();
+    List<Inventory.Entry> entries = new ArrayList<>();
+    List<String> published = new ArrayList<>();
+    List<String> degraded = new ArrayList<>();
+    List<String> leftOut = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
+    List<DesiredPackage> listed = new ArrayList<>();
+    for (Action a : plan.actions()) {
+      if (a instanceof Action.Unchanged u) {
+        ObservedPackage o = plan.observed().pkg(u.pkg().name()).orElseThrow();
+        files.put(o.location(), previous.resolve(o.location()));
+        entries.add(entry(u.pkg(), o.location(), o.checksum()));
+        listed.add(u.pkg());
+      } else if (a instanceof Action.Add add) {
+        Path rpm = built.get(add.pkg().nevra() + ".rpm");
+        if (rpm == null) {
+          leftOut.add(add.pkg().nevra());
+          continue;
+        }
+        files.put(rpm.getFileName().toString(), rpm);
+        entries.add(entry(add.pkg(), rpm.getFileName().toString(), sha256(rpm)));
+        listed.add(add.pkg());
+        published.add(add.pkg().nevra());
+      } else if (a instanceof Action.Rebuild r) {
+        Path rpm = built.get(r.pkg().nevra() + ".rpm");
+        if (rpm == null) {
+          // Keep serving what hosts have: the previous build of this package.
+          files.put(r.from().location(), previous.resolve(r.from().location()));
+          entries.add(new Inventory.Entry(r.from(), r.from().location(), r.pkg().patch()));
+          listed.add(r.pkg());
+          degraded.add(r.from().nevra() + " (its rebuild as " + r.pkg().nevra() + " failed)");
+          continue;
+        }
+        files.put(rpm.getFileName().toString(), rpm);
+        entries.add(entry(r.pkg(), rpm.getFileName().toString(), sha256(rpm)));
+        listed.add(r.pkg());
+        published.add(r.pkg().nevra());
+      } else if (a instanceof Action.Obsolete || a instanceof Action.Retire) {
+        removed.add(a.packageName());
+      }
+    }
+    DesiredGroup group = new DesiredGroup(desired.group().id(), desired.group().name(), desired.group().description(),
+        listed.stream().map(DesiredPackage::name).sorted().toList());
+    if (published.isEmpty() && removed.isEmpty() && previous != null
+        && plan.observed().group().map(group::equals).orElse(false)) {
+      return new Result(Optional.empty(), published, degraded, leftOut, removed, List.of());
+    }
+    String number = Integer.toString(nextVersion(versions));
+    Path partial = versions.resolve(".partial-" + number);
+    Files.createDirectories(partial);
+    for (Map.Entry<String, Path> f : files.entrySet()) {
+      link(f.getValue(), partial.resolve(f.getKey()));
+    }
+    Files.writeString(partial.resolve("comps.xml"), CompsWriter.write(group), StandardCharsets.UTF_8);
+    createrepo(partial, previous, options);
+    boolean signed = options.signer().isPresent();
+    if (signed) {
+      options.signer().get().signDetached(partial.resolve("repodata/repomd.xml"), options.sourceDateEpoch());
+      options.signer().get().exportPublicKey(partial);
+    }
+    String baseUrl = options.baseUrl().orElse(repo.toAbsolutePath().resolve(RepositoryReader.CURRENT).toUri().toString());
+    Files.writeString(partial.resolve(desired.catalog() + ".repo"),
+        RepoFile.write(desired.catalog(), group.name() + " (" + desired.catalog() + ")", group.id(), baseUrl, signed),
+        StandardCharsets.UTF_8);
+    ReleaseLedger.Builder merged = plan.observed().ledger().toBuilder();
+    ledger.entries().forEach((pkg, list) -> list.forEach(e -> merged.record(pkg, e)));
+    Inventory inventory = new Inventory(Inventory.FORMAT, desired.catalog(), desired.revision(), Instant.now().toString(),
+        !signed, group, List.copyOf(entries), merged.build());
+    Files.writeString(partial.resolve(Inventory.FILE), inventory.toJson(), StandardCharsets.UTF_8);
+    // Check the version before anyone can see it; a failed check removes it.
+    Path version = versions.resolve(number);
+    try {
+      VersionCheck.check(partial, options.signer(), options.timeout());
+      Files.move(partial, version, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | CorruptRepositoryException e) {
+      KernelFiles.deleteRecursively(partial);
+      throw e;
+    }
+    switchCurrent(repo, version);
+    PublishLog.append(repo, new PublishLog.Event("publish", Instant.now().toString(), number,
+        previous == null ? "" : previous.getFileName().toString(), desired.revision().orElse(""),
+        summary(plan, published, degraded, leftOut, removed)));
+    List<String> pruned = prune(repo, options.keepVersions());
+    // The built packages now live in the version (hard links); the staging copies can go.
+    for (Path rpm : build.rpms()) {
+      Files.deleteIfExists(rpm);
+    }
+    return new Result(Optional.of(number), published, degraded, leftOut, removed, pruned);
+  }
+
+  private static Inventory.Entry entry(DesiredPackage p, String file, String sha) {
+    return Inventory.of(new DesiredState("", Optional.empty(), List.of(p), new DesiredGroup("", "", "", List.of())),
+        Map.of(p.name(), file), Map.of(p.name(), sha), "", false, ReleaseLedger.EMPTY).packages().get(0);
+  }
+
+  /** createrepo_c -g comps.xml, reusing the previous version's metadata for unchanged packages. */
+  private static void createrepo(Path dir, Path previous, Options options) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("createrepo_c", "--quiet", "--groupfile", "comps.xml",
+        "--revision", Long.toString(options.sourceDateEpoch()), "--set-timestamp-to-revision"));
+    if (previous != null && Files.isDirectory(previous.resolve("repodata"))) {
+      cmd.addAll(List.of("--update", "--update-md-path", previous.toString()));
+    }
+    cmd.add(dir.toString());
+    Command.of(cmd).in(dir).timeout(options.timeout()).check();
+  }
+
+  /** Hard-links a package into the version (the same file, no copy), or copies across file systems. */
+  private static void link(Path from, Path to) throws IOException {
+    try {
+      Files.createLink(to, from);
+    } catch (IOException | UnsupportedOperationException e) {
+      Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /** Points {@code current} at {@code version}: a new link renamed over the old one (atomic). */
+  static void switchCurrent(Path repo, Path version) throws IOException {
+    Path link = repo.resolve(".current-" + ProcessHandle.current().pid());
+    Files.deleteIfExists(link);
+    Files.createSymbolicLink(link, repo.relativize(version));
+    Files.move(link, repo.resolve(RepositoryReader.CURRENT), StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  static int nextVersion(Path versions) throws IOException {
+    int max = 0;
+    for (String v : versionNames(versions)) {
+      max = Math.max(max, Integer.parseInt(v));
+    }
+    return max + 1;
+  }
+
+  /** Published version directories, oldest first. */
+  public static List<String> versionNames(Path versions) throws IOException {
+    if (!Files.isDirectory(versions)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(versions)) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d+"))
+          .sorted((a, b) -> Integer.compare(Integer.parseInt(a), Integer.parseInt(b))).toList();
+    }
+  }
+
+  /** Leftovers of a reconcile that was killed while assembling a version. */
+  private static void cleanPartials(Path versions) throws IOException {
+    try (Stream<Path> s = Files.list(versions)) {
+      for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".partial-")).toList()) {
+        KernelFiles.deleteRecursively(p);
+      }
+    }
+  }
+
+  /** Keeps the newest {@code keep} versions and the current one. */
+  static List<String> prune(Path repo, int keep) throws IOException {
+    Path versions = repo.resolve(VERSIONS);
+    String current = repo.resolve(RepositoryReader.CURRENT).toRealPath().getFileName().toString();
+    List<String> names = new ArrayList<>(versionNames(versions));
+    List<String> pruned = new ArrayList<>();
+    while (names.size() > Math.max(1, keep)) {
+      String oldest = names.remove(0);
+      if (oldest.equals(current)) {
+        continue;
+      }
+      KernelFiles.deleteRecursively(versions.resolve(oldest));
+      pruned.add(oldest);
+    }
+    return pruned;
+  }
+
+  private static String summary(Plan plan, List<String> published, List<String> degraded, List<String> leftOut,
+      List<String> removed) {
+    Map<String, Integer> counts = new TreeMap<>();
+    counts.put("published", published.size());
+    counts.put("removed", removed.size());
+    counts.put("degraded", degraded.size());
+    counts.put("left out", leftOut.size());
+    counts.put("unchanged", (int) plan.count(Action.Unchanged.class));
+    StringBuilder sb = new StringBuilder();
+    counts.forEach((k, v) -> {
+      if (v > 0) {
+        sb.append(sb.length() == 0 ? "" : ", ").append(v).append(' ').append(k);
+      }
+    });
+    return sb.toString();
+  }
+
+  private static String sha256(Path p) throws IOException {
+    return org.klpcatalog.catalog.source.Digests.sha256(Files.readAllBytes(p));
+  }
+}

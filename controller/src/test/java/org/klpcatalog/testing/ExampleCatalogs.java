@@ -1,0 +1,44 @@
+package org.klpcatalog.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.DirectoryTreeReader;
+import org.klpcatalog.catalog.testing.Tools;
+
+/**
+ * The example catalog limited to two kernels (6.1.0-50-amd64 and 6.1.0-56-amd64) for tests that
+ * build for real, and a cache whose kernels are shared by every test of a run.
+ */
+public final class ExampleCatalogs {
+  /** Kernel headers fetched once per test run. */
+  public static final Path KERNELS = Path.of("target/test-kernel-cache").toAbsolutePath();
+
+  private ExampleCatalogs() {}
+
+  public static void requireBuildTools() {
+    for (String tool : List.of("apt-get", "dpkg-deb", "make", "gcc-12", "modinfo", "rpmbuild", "rpmsign", "gpg", "gpgv",
+        "rpmlint", "createrepo_c")) {
+      Tools.require(tool);
+    }
+  }
+
+  public static CatalogTree twoKernels() throws IOException {
+    CatalogTree example = new DirectoryTreeReader().read(Path.of("../example-catalog"));
+    return CatalogEdits.edit(example, "catalog.yaml", s -> s
+        .replaceAll("(?m)^    - release: 6\\.1\\.0-53-amd64.*\\n.*\\n", "")
+        .replaceAll("(?m)^    - release: 6\\.1\\.0-56-cloud-amd64.*\\n.*\\n", ""));
+  }
+
+  /** A cache directory whose kernels are the run's shared ones. */
+  public static Path cache(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Files.createDirectories(KERNELS);
+    if (!Files.exists(dir.resolve("kernels"))) {
+      Files.createSymbolicLink(dir.resolve("kernels"), KERNELS);
+    }
+    return dir;
+  }
+}
