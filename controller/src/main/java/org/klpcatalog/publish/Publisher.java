@@ -140,7 +140,7 @@ public final class Publisher {
     // Check the version before anyone can see it; a failed check removes it.
     Path version = versions.resolve(number);
     try {
-      VersionCheck.check(partial, options.signer(), options.timeout());
+      VersionCheck.check(partial, signed, options.timeout());
       Files.move(partial, version, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException | CorruptRepositoryException e) {
       KernelFiles.deleteRecursively(partial);

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -27,14 +26,14 @@ import org.klpcatalog.rpm.Signer;
 public final class VersionCheck {
   private VersionCheck() {}
 
-  public static void check(Path version, Optional<Signer> signer, Duration timeout)
+  public static void check(Path version, boolean signed, Duration timeout)
       throws IOException, InterruptedException, CorruptRepositoryException {
     RepositoryReader.readVersion(version, null);
     List<Path> rpms;
     try (Stream<Path> s = Files.list(version)) {
       rpms = s.filter(p -> p.getFileName().toString().endsWith(".rpm")).sorted().toList();
     }
-    if (signer.isPresent()) {
+    if (signed) {
       Path key = version.resolve(Signer.PUBLIC_KEY);
       Path work = Files.createTempDirectory("klp-verify");
       try {
