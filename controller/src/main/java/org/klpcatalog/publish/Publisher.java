@@ -41,6 +41,7 @@ import org.klpcatalog.rpm.Signer;
  */
 public final class Publisher {
   public static final String VERSIONS = "versions";
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Publisher.class);
 
   /** Publishing settings: versions kept, the URL hosts use, and the signing key (empty: unsigned). */
   public record Options(int keepVersions, Optional<String> baseUrl, Optional<Signer> signer, long sourceDateEpoch,
@@ -115,6 +116,7 @@ public final class Publisher {
         && plan.observed().group().map(group::equals).orElse(false)) {
       return new Result(Optional.empty(), published, degraded, leftOut, removed, List.of());
     }
+    long t0 = System.nanoTime();
     String number = Integer.toString(nextVersion(versions));
     Path partial = versions.resolve(".partial-" + number);
     Files.createDirectories(partial);
@@ -122,7 +124,22 @@ public final class Publisher {
       link(f.getValue(), partial.resolve(f.getKey()));
     }
     Files.writeString(partial.resolve("comps.xml"), CompsWriter.write(group), StandardCharsets.UTF_8);
+    // The packages' conflict check needs only the packages: run it while createrepo_c works.
+    List<Path> packageFiles = new ArrayList<>();
+    files.keySet().forEach(f -> packageFiles.add(partial.resolve(f)));
+    java.util.concurrent.CompletableFuture<Void> conflictCheck = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        VersionCheck.conflicts(packageFiles, options.timeout());
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    });
+    long tLinks = System.nanoTime();
     createrepo(partial, previous, options);
+    long tRepo = System.nanoTime();
     boolean signed = options.signer().isPresent();
     if (signed) {
       options.signer().get().signDetached(partial.resolve("repodata/repomd.xml"), options.sourceDateEpoch());
@@ -137,16 +154,26 @@ public final class Publisher {
     Inventory inventory = new Inventory(Inventory.FORMAT, desired.catalog(), desired.revision(), Instant.now().toString(),
         !signed, group, List.copyOf(entries), merged.build());
     Files.writeString(partial.resolve(Inventory.FILE), inventory.toJson(), StandardCharsets.UTF_8);
+    long tInventory = System.nanoTime();
     // Check the version before anyone can see it; a failed check removes it.
     Path version = versions.resolve(number);
     try {
-      VersionCheck.check(partial, signed, options.timeout());
+      try {
+        conflictCheck.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : new IOException(e.getCause());
+      }
+      VersionCheck.check(partial, signed, options.timeout(), false);
       Files.move(partial, version, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException | CorruptRepositoryException e) {
       KernelFiles.deleteRecursively(partial);
       throw e;
     }
+    long tChecks = System.nanoTime();
     switchCurrent(repo, version);
+    LOG.debug("version {}: links and comps {} ms, createrepo_c {} ms, signature, repo file and inventory {} ms, checks {} ms",
+        number, (tLinks - t0) / 1_000_000, (tRepo - tLinks) / 1_000_000, (tInventory - tRepo) / 1_000_000,
+        (tChecks - tInventory) / 1_000_000);
     PublishLog.append(repo, new PublishLog.Event("publish", Instant.now().toString(), number,
         previous == null ? "" : previous.getFileName().toString(), desired.revision().orElse(""),
         summary(plan, published, degraded, leftOut, removed)));
@@ -165,7 +192,8 @@ public final class Publisher {
 
   /** createrepo_c -g comps.xml, reusing the previous version's metadata for unchanged packages. */
   private static void createrepo(Path dir, Path previous, Options options) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("createrepo_c", "--quiet", "--groupfile", "comps.xml",
+    // No sqlite databases: dnf reads the XML metadata (libsolv), and they double the work.
+    List<String> cmd = new ArrayList<>(List.of("createrepo_c", "--quiet", "--no-database", "--groupfile", "comps.xml",
         "--revision", Long.toString(options.sourceDateEpoch()), "--set-timestamp-to-revision"));
     if (previous != null && Files.isDirectory(previous.resolve("repodata"))) {
       cmd.addAll(List.of("--update", "--update-md-path", previous.toString()));

@@ -28,6 +28,12 @@ public final class VersionCheck {
 
   public static void check(Path version, boolean signed, Duration timeout)
       throws IOException, InterruptedException, CorruptRepositoryException {
+    check(version, signed, timeout, true);
+  }
+
+  /** {@link #check}, optionally without the conflict check (when the caller ran it already). */
+  static void check(Path version, boolean signed, Duration timeout, boolean conflictCheck)
+      throws IOException, InterruptedException, CorruptRepositoryException {
     RepositoryReader.readVersion(version, null);
     List<Path> rpms;
     try (Stream<Path> s = Files.list(version)) {
@@ -62,7 +68,9 @@ public final class VersionCheck {
         org.klpcatalog.kernel.KernelFiles.deleteRecursively(work);
       }
     }
-    conflicts(rpms, timeout);
+    if (conflictCheck) {
+      conflicts(rpms, timeout);
+    }
   }
 
   /** No package may provide a capability another package of the version conflicts with. */
