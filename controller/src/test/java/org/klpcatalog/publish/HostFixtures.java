@@ -30,12 +30,25 @@ final class HostFixtures {
 
   /** dnf on an installroot with the published repository (signature checks on) and the runtime repository. */
   static Command.Result dnf(Path root, Path published, Path runtime, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("dnf", "-y", "--refresh", "--installroot=" + root, "--releasever=9",
+    List<String> cmd = new ArrayList<>(List.of("dnf", "-y", "--refresh", "--disableplugin=local", "--installroot=" + root, "--releasever=9",
         "--disablerepo=*", "--setopt=tsflags=noscripts", "--setopt=cachedir=" + root.resolve("var/cache/dnf"),
         "--repofrompath=lp," + published.toUri(), "--repofrompath=rt," + runtime.toUri(),
         "--setopt=lp.gpgcheck=1", "--setopt=lp.repo_gpgcheck=1",
         "--setopt=lp.gpgkey=" + published.resolve("RPM-GPG-KEY-klp-catalog").toUri(),
         "--setopt=rt.gpgcheck=0"));
+    cmd.addAll(List.of(args));
+    return Command.of(cmd).timeout(java.time.Duration.ofMinutes(5)).run();
+  }
+
+  /** dnf as a host configures it: the published .repo file in its repos directory, nothing else. */
+  static Command.Result dnfWithRepoFile(Path root, Path repoFile, Path runtime, String... args) throws Exception {
+    Path reposd = root.resolveSibling(root.getFileName() + "-repos.d");
+    Files.createDirectories(reposd);
+    Files.copy(repoFile, reposd.resolve(repoFile.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(reposd.resolve("runtime.repo"), "[runtime]\nname=runtime\nbaseurl=" + runtime.toUri() + "\ngpgcheck=0\n");
+    List<String> cmd = new ArrayList<>(List.of("dnf", "-y", "--refresh", "--disableplugin=local", "--installroot=" + root,
+        "--releasever=9", "--setopt=reposdir=" + reposd, "--setopt=tsflags=noscripts",
+        "--setopt=cachedir=" + root.resolve("var/cache/dnf")));
     cmd.addAll(List.of(args));
     return Command.of(cmd).timeout(java.time.Duration.ofMinutes(5)).run();
   }

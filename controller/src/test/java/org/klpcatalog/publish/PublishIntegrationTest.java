@@ -93,6 +93,13 @@ class PublishIntegrationTest {
         "kpatch-cad-pid-reject-kthread-1-1", "kpatch-ns-last-pid-range-1-1", "kpatch-printk-restrict-audit-1-1",
         "kpatch-proc-cwd-kthread-1-1", "kpatch-sysrq-validate-mask-1-1") + "\n");
 
+    // A host configured with nothing but the published .repo file gets the same.
+    Path host2 = tmp.resolve("host2");
+    Command.Result viaRepoFile = HostFixtures.dnfWithRepoFile(host2, repo.resolve("current/debian12-example.repo"), runtime,
+        "group", "install", "kernel-livepatches");
+    assertThat(viaRepoFile.exitCode()).as(viaRepoFile.output()).isZero();
+    assertThat(HostFixtures.installed(host2)).isEqualTo(HostFixtures.installed(host));
+
     // repoclosure: nothing missing, kpatch coming from the runtime repository.
     Command.Result closure = HostFixtures.dnf(tmp.resolve("closure"), repo.resolve("current"), runtime,
         "repoclosure", "--check", "lp");
