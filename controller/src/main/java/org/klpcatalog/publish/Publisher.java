@@ -89,7 +89,7 @@ public final class Publisher {
           continue;
         }
         files.put(rpm.getFileName().toString(), rpm);
-        entries.add(entry(add.pkg(), rpm.getFileName().toString(), sha256(rpm)));
+        entries.add(entry(add.pkg(), rpm.getFileName().toString(), ""));
         listed.add(add.pkg());
         published.add(add.pkg().nevra());
       } else if (a instanceof Action.Rebuild r) {
@@ -103,7 +103,7 @@ public final class Publisher {
           continue;
         }
         files.put(rpm.getFileName().toString(), rpm);
-        entries.add(entry(r.pkg(), rpm.getFileName().toString(), sha256(rpm)));
+        entries.add(entry(r.pkg(), rpm.getFileName().toString(), ""));
         listed.add(r.pkg());
         published.add(r.pkg().nevra());
       } else if (a instanceof Action.Obsolete || a instanceof Action.Retire) {
@@ -151,8 +151,17 @@ public final class Publisher {
         StandardCharsets.UTF_8);
     ReleaseLedger.Builder merged = plan.observed().ledger().toBuilder();
     ledger.entries().forEach((pkg, list) -> list.forEach(e -> merged.record(pkg, e)));
+    // The packages' checksums: what createrepo_c computed for primary.xml, not hashed again.
+    Map<String, String> checksums = checksums(partial);
+    List<Inventory.Entry> withChecksums = new ArrayList<>();
+    for (Inventory.Entry e : entries) {
+      ObservedPackage o = e.pkg();
+      withChecksums.add(new Inventory.Entry(new ObservedPackage(o.name(), o.evr(), o.arch(), o.location(),
+          checksums.getOrDefault(e.file(), o.checksum()), o.contentHash(), o.metadataHash(), o.modules(), o.changedIn()),
+          e.file(), e.patch()));
+    }
     Inventory inventory = new Inventory(Inventory.FORMAT, desired.catalog(), desired.revision(), Instant.now().toString(),
-        !signed, group, List.copyOf(entries), merged.build());
+        !signed, group, List.copyOf(withChecksums), merged.build());
     Files.writeString(partial.resolve(Inventory.FILE), inventory.toJson(), StandardCharsets.UTF_8);
     long tInventory = System.nanoTime();
     // Check the version before anyone can see it; a failed check removes it.
@@ -281,7 +290,19 @@ public final class Publisher {
     return sb.toString();
   }
 
-  private static String sha256(Path p) throws IOException {
-    return org.klpcatalog.catalog.source.Digests.sha256(Files.readAllBytes(p));
+  /** Package checksums by file name, from the primary metadata createrepo_c just wrote. */
+  private static Map<String, String> checksums(Path version) throws IOException, CorruptRepositoryException {
+    Path repomd = version.resolve("repodata/repomd.xml");
+    Map<String, String> out = new HashMap<>();
+    for (org.klpcatalog.repo.Repodata.MetadataFile m
+        : org.klpcatalog.repo.Repodata.parseRepomd(Files.readAllBytes(repomd), repomd.toString())) {
+      if (m.type().equals("primary")) {
+        byte[] xml = org.klpcatalog.repo.Repodata.uncompress(Files.readAllBytes(version.resolve(m.href())), m.href());
+        for (org.klpcatalog.repo.Repodata.RpmEntry e : org.klpcatalog.repo.Repodata.parsePrimary(xml, m.href())) {
+          out.put(e.location(), e.checksum());
+        }
+      }
+    }
+    return out;
   }
 }
