@@ -1,8 +1,14 @@
 package org.klpcatalog.build;
 
-/** Hears about long work as it goes: which item, which n of m, done or failed. */
+/** Hears about long work as it goes: which phase, which item, which n of m, done or failed. */
 public interface Progress {
   Progress NONE = (n, total, what, status) -> { };
 
+  /** The phases of applying a plan, in order. */
+  enum Phase { PLAN, BUILD, PUBLISH }
+
   void update(int n, int total, String what, String status);
+
+  /** A new phase starts (a service lets a running publish finish before it stops). */
+  default void phase(Phase phase) {}
 }

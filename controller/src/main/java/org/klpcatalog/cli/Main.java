@@ -15,10 +15,12 @@ import picocli.CommandLine.Command;
       "GitOps controller for kernel livepatch catalogs.",
       "",
       "A catalog is a Git repository with one directory per livepatch. 'validate' checks it on"
-          + " every pull request; 'analyze' shows what a kernel fix changes."
+          + " every pull request; 'analyze' shows what a kernel fix changes; 'reconcile' plans and"
+          + " publishes the yum repository; 'serve' does so on every merge, as a service."
     },
     subcommands = {ValidateCommand.class, AnalyzeCommand.class, ReconcileCommand.class, BuildCommand.class,
-        RollbackCommand.class, HistoryCommand.class,
+        RollbackCommand.class, HistoryCommand.class, ServeCommand.class, StatusCommand.class,
+        SuspendCommand.Suspend.class, SuspendCommand.Resume.class,
         CommandLine.HelpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {

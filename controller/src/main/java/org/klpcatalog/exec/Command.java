@@ -84,7 +84,18 @@ public final class Command {
     } catch (IOException e) {
       throw new IOException(argv.get(0) + " could not be started: " + e.getMessage(), e);
     }
-    boolean done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    boolean done;
+    try {
+      done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      // Stopping (a service shutting down): the program and its children go too.
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      if (log == null) {
+        Files.deleteIfExists(out);
+      }
+      throw e;
+    }
     if (!done) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();

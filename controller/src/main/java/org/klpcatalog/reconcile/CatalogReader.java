@@ -72,9 +72,27 @@ public final class CatalogReader {
   /** A commit of an open Git source, with its history replayed; see {@link #read(CatalogRef, History)}. */
   public CatalogRevision readCommit(GitSource source, String commit, History published) throws SourceException {
     List<String> chain = source.firstParentChain(commit);
+    Replayed before = replay(source, chain.subList(0, chain.size() - 1), published);
+    return revision(source, commit, before, published);
+  }
+
+  /**
+   * A candidate for the branch (a pull request's head), read as if it were merged on top of
+   * {@code base}: the base's whole history is replayed, then the candidate's tree is validated and
+   * gets the releases a merge would. The pull request's own commits leave no trace.
+   */
+  public CatalogRevision readCandidate(GitSource source, String base, String candidate, History published)
+      throws SourceException {
+    Replayed before = replay(source, source.firstParentChain(base), published);
+    return revision(source, candidate, before, published);
+  }
+
+  private record Replayed(ReleaseLedger ledger, History history) {}
+
+  private Replayed replay(GitSource source, List<String> commits, History published) throws SourceException {
     ReleaseLedger ledger = ReleaseLedger.EMPTY;
     History history = published;
-    for (String c : chain.subList(0, chain.size() - 1)) {
+    for (String c : commits) {
       CatalogTree tree = source.tree(c);
       ValidationReport report = validator.validate(tree, history);
       if (report.valid()) {
@@ -83,10 +101,15 @@ public final class CatalogReader {
         history = knownPackages(ledger).with(published);
       }
     }
+    return new Replayed(ledger, history);
+  }
+
+  private CatalogRevision revision(GitSource source, String commit, Replayed before, History published)
+      throws SourceException {
     CatalogTree tree = source.tree(commit);
-    ValidationReport report = validator.validate(tree, history);
-    return new CatalogRevision(source.location(), tree, Optional.of(commit), report, Optional.of(ledger), history,
-        Optional.of(source.commitTime(commit)));
+    ValidationReport report = validator.validate(tree, before.history());
+    return new CatalogRevision(source.location(), tree, Optional.of(commit), report, Optional.of(before.ledger()),
+        before.history(), Optional.of(source.commitTime(commit)));
   }
 
   /** Every package a ledger has seen, with its last version. */

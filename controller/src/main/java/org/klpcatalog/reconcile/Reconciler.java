@@ -23,6 +23,8 @@ import org.klpcatalog.plan.Planner;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.catalog.validate.History;
+import org.klpcatalog.source.GitSource;
 import org.klpcatalog.source.SourceException;
 
 /**
@@ -60,13 +62,37 @@ public final class Reconciler {
    */
   public record Outcome(CatalogRevision revision, Optional<Plan> plan, ReleaseLedger ledger) {}
 
+  /**
+   * Which revision to read: given the reader and what the repository knows of packages, returns
+   * the revision, validated.
+   */
+  @FunctionalInterface
+  public interface RevisionSource {
+    CatalogRevision read(CatalogReader reader, History published) throws SourceException;
+
+    /** The revision a command names. */
+    static RevisionSource of(CatalogRef ref) {
+      return (reader, published) -> reader.read(ref, published);
+    }
+
+    /** A commit of an open Git source. */
+    static RevisionSource commit(GitSource source, String commit) {
+      return (reader, published) -> reader.readCommit(source, commit, published);
+    }
+  }
+
   public Outcome plan(CatalogRef catalog, Path repository)
+      throws SourceException, CorruptRepositoryException, Planner.NevraCollision {
+    return plan(RevisionSource.of(catalog), repository);
+  }
+
+  public Outcome plan(RevisionSource source, Path repository)
       throws SourceException, CorruptRepositoryException, Planner.NevraCollision {
     // Step 1: what is published now (a missing repository is an empty one).
     ObservedState observed = RepositoryReader.read(repository, observedCache);
     // Step 2: the catalog revision, validated (packages the repository published count as known
     // to supersedes); an invalid revision plans nothing.
-    CatalogRevision revision = catalogs.read(catalog, CatalogReader.knownPackages(observed.ledger()));
+    CatalogRevision revision = source.read(catalogs, CatalogReader.knownPackages(observed.ledger()));
     if (!revision.report().valid()) {
       return new Outcome(revision, Optional.empty(), observed.ledger());
     }
@@ -92,9 +118,16 @@ public final class Reconciler {
    */
   public Applied apply(CatalogRef catalog, Path repository, ApplyOptions options, Progress progress)
       throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
+    return apply(RevisionSource.of(catalog), repository, options, progress);
+  }
+
+  /** {@link #apply(CatalogRef, Path, ApplyOptions, Progress)} for any revision source. */
+  public Applied apply(RevisionSource source, Path repository, ApplyOptions options, Progress progress)
+      throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
     try (RepositoryLock lock = RepositoryLock.acquire(repository, options.lockWait())) {
       // Step 1: the plan, made under the lock so no other reconcile publishes meanwhile.
-      Outcome outcome = plan(catalog, repository);
+      progress.phase(Progress.Phase.PLAN);
+      Outcome outcome = plan(source, repository);
       if (outcome.plan().isEmpty() || !outcome.plan().get().hasChanges()) {
         return new Applied(outcome, Optional.empty(), Optional.empty());
       }
@@ -108,8 +141,10 @@ public final class Reconciler {
           toBuild.add(r.pkg());
         }
       }
+      progress.phase(Progress.Phase.BUILD);
       PackageBuild.Result built = PackageBuild.build(outcome.revision(), toBuild, outcome.ledger(), options.build(), progress);
       // Step 3: publish a new version and make it current.
+      progress.phase(Progress.Phase.PUBLISH);
       Publisher.Result published = Publisher.publish(repository, plan, built, outcome.ledger(), options.publish());
       return new Applied(outcome, Optional.of(built), Optional.of(published));
     }

@@ -101,10 +101,163 @@ public final class GitSource implements AutoCloseable {
     }
   }
 
-  private void fetch() throws GitAPIException, IOException {
+  /**
+   * A mirror of any catalog repository, local ones included, kept under the options' cache
+   * directory; nothing is fetched until {@link #fetchBranch} or {@link #fetchRef}. What a service
+   * uses: it never reads a repository others write to while it reads.
+   */
+  public static GitSource mirror(String location, GitOptions options) throws SourceException {
+    try {
+      String remote = location;
+      if (!isRemote(location) && !location.startsWith("file://")) {
+        remote = Path.of(location).toAbsolutePath().normalize().toUri().toString();
+      }
+      Path mirror = options.cacheDir().resolve(sha1(remote) + ".git");
+      Repository repo;
+      if (Files.isDirectory(mirror)) {
+        repo = new FileRepositoryBuilder().setGitDir(mirror.toFile()).setMustExist(true).build();
+      } else {
+        Files.createDirectories(mirror.getParent());
+        repo = Git.init().setBare(true).setGitDir(mirror.toFile()).setDirectory(mirror.toFile()).call().getRepository();
+      }
+      return new GitSource(remote, repo, options, isRemote(remote) ? sshFactory(options) : null);
+    } catch (IOException | GitAPIException | RuntimeException e) {
+      throw new SourceException("cannot open a mirror of " + location + ": " + message(e), e);
+    }
+  }
+
+  /**
+   * Fetches one branch into the mirror and returns the commit it points to. A branch the remote
+   * does not have is an error that names it.
+   */
+  public String fetchBranch(String branch) throws SourceException {
+    String ref = Constants.R_HEADS + branch;
+    if (!fetchRef(ref, ref)) {
+      throw new SourceException("branch '" + branch + "' does not exist in " + location + "; check source.branch");
+    }
+    return resolveRef(ref).orElseThrow(() -> new SourceException(
+        "branch '" + branch + "' does not exist in " + location + "; check source.branch"));
+  }
+
+  /**
+   * Fetches a remote ref (a pull request's head, say) into a local ref, forced. Returns false when
+   * the remote does not have it.
+   */
+  public boolean fetchRef(String remoteRef, String localRef) throws SourceException {
+    try {
+      FetchResult result = fetch(new RefSpec("+" + remoteRef + ":" + localRef));
+      return result.getAdvertisedRef(remoteRef) != null;
+    } catch (org.eclipse.jgit.api.errors.TransportException e) {
+      if (String.valueOf(e.getMessage()).contains("Remote does not have")) {
+        return false;
+      }
+      throw new SourceException("cannot fetch " + remoteRef + " from " + location + ": " + message(e), e);
+    } catch (GitAPIException | IOException | RuntimeException e) {
+      throw new SourceException("cannot fetch " + remoteRef + " from " + location + ": " + message(e), e);
+    }
+  }
+
+  /** The commit a local ref points to, if it exists. */
+  public java.util.Optional<String> resolveRef(String ref) throws SourceException {
+    try {
+      Ref r = repo.exactRef(ref);
+      return r == null || r.getObjectId() == null ? java.util.Optional.empty()
+          : java.util.Optional.of(r.getObjectId().name());
+    } catch (IOException e) {
+      throw new SourceException("cannot read " + ref + " of " + location + ": " + message(e), e);
+    }
+  }
+
+  /** Whether the mirror has this commit. */
+  public boolean hasCommit(String commit) {
+    try {
+      return repo.getObjectDatabase().has(ObjectId.fromString(commit));
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether {@code ancestor} is {@code commit} or one of its ancestors (any parent, not only the
+   * first): false when the mirror does not have {@code ancestor} at all.
+   */
+  public boolean isAncestor(String ancestor, String commit) throws SourceException {
+    if (!hasCommit(ancestor)) {
+      return false;
+    }
+    try (RevWalk walk = new RevWalk(repo)) {
+      return walk.isMergedInto(walk.parseCommit(ObjectId.fromString(ancestor)), walk.parseCommit(ObjectId.fromString(commit)));
+    } catch (IOException e) {
+      throw new SourceException("cannot walk the history of " + location + ": " + message(e), e);
+    }
+  }
+
+  /** A commit's OpenPGP signature and the bytes it signs (the commit without its signature header). */
+  public record SignedCommit(byte[] signature, byte[] payload) {}
+
+  /** The commit's signature, if it has one. */
+  public java.util.Optional<SignedCommit> signature(String commit) throws SourceException {
+    try (RevWalk walk = new RevWalk(repo)) {
+      RevCommit c = walk.parseCommit(ObjectId.fromString(commit));
+      byte[] sig = c.getRawGpgSignature();
+      if (sig == null) {
+        return java.util.Optional.empty();
+      }
+      return java.util.Optional.of(new SignedCommit(sig, withoutSignatureHeader(c.getRawBuffer())));
+    } catch (IOException e) {
+      throw new SourceException("cannot read commit " + commit + " of " + location + ": " + message(e), e);
+    }
+  }
+
+  /** The raw commit without its {@code gpgsig} header (the header line and its continuation lines). */
+  static byte[] withoutSignatureHeader(byte[] raw) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(raw.length);
+    int i = 0;
+    boolean inHeaders = true;
+    boolean skipping = false;
+    while (i < raw.length) {
+      int end = i;
+      while (end < raw.length && raw[end] != '\n') {
+        end++;
+      }
+      int next = Math.min(end + 1, raw.length);
+      if (inHeaders) {
+        if (end == i) {
+          inHeaders = false;
+          skipping = false;
+        } else if (skipping && raw[i] == ' ') {
+          i = next;
+          continue;
+        } else {
+          skipping = startsWith(raw, i, "gpgsig ");
+          if (skipping) {
+            i = next;
+            continue;
+          }
+        }
+      }
+      out.write(raw, i, next - i);
+      i = next;
+    }
+    return out.toByteArray();
+  }
+
+  private static boolean startsWith(byte[] raw, int at, String prefix) {
+    if (at + prefix.length() > raw.length) {
+      return false;
+    }
+    for (int k = 0; k < prefix.length(); k++) {
+      if (raw[at + k] != prefix.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private FetchResult fetch(RefSpec... specs) throws GitAPIException, IOException {
     FetchCommand fetch = Git.wrap(repo).fetch()
         .setRemote(location)
-        .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
+        .setRefSpecs(specs)
         .setRemoveDeletedRefs(true);
     if (options.token().isPresent()) {
       fetch.setCredentialsProvider(new UsernamePasswordCredentialsProvider("x-access-token", options.token().get()));
@@ -116,7 +269,11 @@ public final class GitSource implements AutoCloseable {
         }
       });
     }
-    FetchResult result = fetch.call();
+    return fetch.call();
+  }
+
+  private void fetch() throws GitAPIException, IOException {
+    FetchResult result = fetch(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"));
     // Point the mirror's HEAD where the remote's HEAD points, so "HEAD" means the default branch.
     Ref head = result.getAdvertisedRef(Constants.HEAD);
     if (head != null) {

@@ -1,0 +1,79 @@
+package org.klpcatalog.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.klpcatalog.log.LogSetup;
+import org.klpcatalog.service.ConfigException;
+import org.klpcatalog.service.ConfigReader;
+import org.klpcatalog.service.Service;
+import org.klpcatalog.service.ServiceConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code klp-catalog serve}: the controller service. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the controller: follow one branch of a Git catalog, and on each new commit plan, build, sign"
+          + " and publish the yum repository. Polls on a schedule, takes webhooks, reports /status,"
+          + " /healthz and /metrics over HTTP, and posts pull-request checks to the forge.",
+      "Stops gracefully on SIGTERM: a running build is interrupted, a running publish finishes.",
+      "The configuration's keys are documented in docs/configuration.md."
+    },
+    footerHeading = "%nExit codes:%n",
+    footer = {"  0  stopped (SIGTERM, SIGINT), or --check-config: the configuration is good",
+        "  2  the configuration is invalid (each problem names the file, line and key)",
+        "  3  the service could not start (the port is taken, the state directory is not writable)"})
+final class ServeCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The configuration file.")
+  Path config;
+
+  @Option(names = "--check-config", description = "Check the configuration and exit.")
+  boolean checkOnly;
+
+  @Override
+  public Integer call() throws Exception {
+    Terminal t = Terminal.of(spec);
+    ServiceConfig c;
+    try {
+      c = ConfigReader.read(config);
+    } catch (ConfigException e) {
+      for (String p : e.problems()) {
+        t.err().println(Terminal.safe(p));
+      }
+      t.err().println("klp-catalog: the configuration is invalid (" + e.problems().size()
+          + " problem(s)); its keys are documented in docs/configuration.md");
+      return ExitCodes.INVALID;
+    }
+    if (checkOnly) {
+      t.out().println(config + ": the configuration is good (branch " + c.source().branch() + " of "
+          + Terminal.safe(c.source().url()) + " -> " + c.repository().path() + ")");
+      return ExitCodes.OK;
+    }
+    LogSetup.service(c.log().format(), c.log().level());
+    Service service;
+    try {
+      service = Service.start(c);
+    } catch (java.io.IOException | org.quartz.SchedulerException e) {
+      t.err().println("klp-catalog: cannot start the service: " + Terminal.safe(String.valueOf(e.getMessage())));
+      return ReconcileCommand.ERROR;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        service.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        stopped.countDown();
+      }
+    }, "shutdown"));
+    stopped.await();
+    return ExitCodes.OK;
+  }
+}

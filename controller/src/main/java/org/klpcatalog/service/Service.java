@@ -1,0 +1,96 @@
+package org.klpcatalog.service;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.DoubleSupplier;
+import org.klpcatalog.rpm.Signer;
+import org.klpcatalog.service.forge.ForgeClient;
+import org.klpcatalog.service.webhook.WebhookReceiver;
+import org.quartz.SchedulerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running service: the controller, its Quartz schedule and its HTTP endpoints, made from a
+ * configuration. {@link #close()} stops them in order: no new requests, no new polls, then the
+ * controller (a running publish finishes).
+ */
+public final class Service implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Service.class);
+
+  private final ServiceConfig config;
+  private final CatalogController controller;
+  private final PollScheduler scheduler;
+  private final HttpApi http;
+
+  private Service(ServiceConfig config, CatalogController controller, PollScheduler scheduler, HttpApi http) {
+    this.config = config;
+    this.controller = controller;
+    this.scheduler = scheduler;
+    this.http = http;
+  }
+
+  /** Starts a service: listening, and polling at once (unless suspended). */
+  public static Service start(ServiceConfig config) throws IOException, InterruptedException, SchedulerException {
+    Optional<Signer> signer = signer(config);
+    ServiceMetrics metrics = new ServiceMetrics();
+    Optional<ForgeClient> forge = config.forge().map(ForgeClient::new);
+    SecureRandom rnd = new SecureRandom();
+    DoubleSupplier random = rnd::nextDouble;
+    CatalogController controller = new CatalogController(config, signer, forge, metrics, Clock.systemUTC(), random);
+    Map<String, String> secrets = new LinkedHashMap<>();
+    config.webhooks().githubSecret().ifPresent(s -> secrets.put("github", s));
+    config.webhooks().giteaSecret().ifPresent(s -> secrets.put("gitea", s));
+    config.webhooks().gitlabToken().ifPresent(s -> secrets.put("gitlab", s));
+    HttpApi http = new HttpApi(config, controller, metrics, new WebhookReceiver(secrets, Clock.systemUTC()));
+    PollScheduler scheduler = new PollScheduler(controller, config.source().interval(), config.source().jitter(), random);
+    http.start();
+    scheduler.start();
+    LOG.atInfo().addKeyValue("source", HttpApi.StatusJson.redact(config.source().url()))
+        .addKeyValue("branch", config.source().branch()).addKeyValue("repository", config.repository().path())
+        .addKeyValue("listen", config.server().host() + ":" + http.port())
+        .addKeyValue("suspended", controller.suspended()).log("serving");
+    return new Service(config, controller, scheduler, http);
+  }
+
+  /** The signer the configuration asks for; a throwaway key beside the repository when none is named. */
+  static Optional<Signer> signer(ServiceConfig config) throws IOException, InterruptedException {
+    if (config.signing().unsigned()) {
+      LOG.warn("signing.unsigned: packages and metadata are NOT signed");
+      return Optional.empty();
+    }
+    if (config.signing().keyId().isPresent()) {
+      return Optional.of(Signer.configured(config.signing().gnupgHome(), config.signing().keyId().get()));
+    }
+    Path repo = config.repository().path().toAbsolutePath().normalize();
+    Path dir = repo.resolveSibling(repo.getFileName() + ".signing-key");
+    LOG.warn("no signing.keyId: signing with a throwaway key kept in {}; it is NOT a production key", dir);
+    return Optional.of(Signer.throwaway(dir));
+  }
+
+  public CatalogController controller() {
+    return controller;
+  }
+
+  public int port() {
+    return http.port();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    LOG.info("stopping");
+    http.close();
+    try {
+      scheduler.close();
+    } catch (SchedulerException e) {
+      LOG.warn("stopping the scheduler: {}", e.getMessage());
+    }
+    controller.close();
+    LOG.info("stopped");
+  }
+}

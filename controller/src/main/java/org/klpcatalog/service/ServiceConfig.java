@@ -1,0 +1,72 @@
+package org.klpcatalog.service;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.klpcatalog.log.LogSetup;
+
+/**
+ * The service's configuration, read and checked by {@link ConfigReader}: which branch of which
+ * catalog to follow, the repository to publish, how to sign and build, where to listen, the
+ * webhook secrets, the forge to report to, and how to retry. Secrets are read from their files at
+ * start; relative paths are resolved against the configuration file's directory.
+ */
+public record ServiceConfig(
+    Path file,
+    Source source,
+    Repository repository,
+    Signing signing,
+    Build build,
+    Server server,
+    Webhooks webhooks,
+    Optional<Forge> forge,
+    Retry retry,
+    Path stateDir,
+    boolean suspend,
+    Log log,
+    Duration shutdownTimeout) {
+
+  /** The followed branch and how to reach it. */
+  public record Source(
+      String url,
+      String branch,
+      String path,
+      Duration interval,
+      Duration jitter,
+      Optional<String> token,
+      Optional<Path> sshKey,
+      Optional<Path> knownHosts,
+      boolean allowHistoryRewrite,
+      Optional<Verify> verify) {}
+
+  /** Only commits signed by a key of {@code keyring} (and, if listed, one of these fingerprints). */
+  public record Verify(Path keyring, List<String> fingerprints) {}
+
+  /** The published repository. */
+  public record Repository(Path path, Optional<String> baseUrl, int keep, Duration lockWait) {}
+
+  /** The signing key: a configured one, none ({@code unsigned}), else a throwaway key. */
+  public record Signing(Optional<String> keyId, Path gnupgHome, boolean unsigned) {}
+
+  /** Build settings. */
+  public record Build(int jobs, Duration timeout, Path cache) {}
+
+  /** Where the HTTP endpoints listen, and who may change the service's state over HTTP. */
+  public record Server(String host, int port, Optional<String> adminToken, Optional<String> publicUrl) {}
+
+  /** The secrets webhooks are verified with; a provider without one is refused. */
+  public record Webhooks(Optional<String> githubSecret, Optional<String> giteaSecret, Optional<String> gitlabToken) {}
+
+  /** The forge commit statuses and pull-request comments go to. */
+  public record Forge(Kind type, String apiUrl, String owner, String repo, String token, String context) {
+    /** The forges whose REST API the service speaks. */
+    public enum Kind { github, gitea }
+  }
+
+  /** Capped exponential backoff of retried errors. */
+  public record Retry(Duration initial, Duration max) {}
+
+  /** Log format and level. */
+  public record Log(LogSetup.Format format, String level) {}
+}
