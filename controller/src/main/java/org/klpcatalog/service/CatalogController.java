@@ -261,7 +261,7 @@ public final class CatalogController implements AutoCloseable {
         return;
       }
     }
-    metrics.polls.labelValues("fetch").inc();
+    metrics.fetches.inc();
     // Step 1: fetch the branch.
     String head;
     try {
@@ -409,9 +409,6 @@ public final class CatalogController implements AutoCloseable {
           + " failed to build (" + String.join(", ", p.leftOut()) + "); the repository is unchanged");
       return;
     }
-    LOG.atInfo().addKeyValue("revision", head).addKeyValue("version", p.version().get())
-        .addKeyValue("published", p.published().size()).addKeyValue("removed", p.removed().size())
-        .addKeyValue("durationMs", Duration.between(started, clock.instant()).toMillis()).log("published");
     if (!p.degraded().isEmpty() || !p.leftOut().isEmpty()) {
       synchronized (this) {
         patches = states;

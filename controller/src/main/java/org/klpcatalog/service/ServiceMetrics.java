@@ -17,8 +17,8 @@ public final class ServiceMetrics {
   final Histogram reconcileSeconds = Histogram.builder().name("klp_catalog_reconcile_duration_seconds")
       .help("Duration of reconciles that planned a revision").classicOnly()
       .classicUpperBounds(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800).register(registry);
-  final Counter polls = Counter.builder().name("klp_catalog_polls_total")
-      .help("Fetches of the followed branch, by trigger").labelNames("trigger").register(registry);
+  final Counter fetches = Counter.builder().name("klp_catalog_fetches_total")
+      .help("Fetches of the followed branch (polls, webhooks, retries)").register(registry);
   final Counter modules = Counter.builder().name("klp_catalog_module_builds_total")
       .help("Module builds, by result (built, cached, failed)").labelNames("result").register(registry);
   final Histogram buildSeconds = Histogram.builder().name("klp_catalog_build_duration_seconds")
