@@ -57,6 +57,26 @@ public final class GitFixture implements AutoCloseable {
     return c.name();
   }
 
+  /** Pushes {@code local} (a branch or commit) to {@code remoteRef} of {@code url}, forced or not. */
+  public void push(String url, String local, String remoteRef, boolean force) throws Exception {
+    var results = git.push().setRemote(url).setRefSpecs(new org.eclipse.jgit.transport.RefSpec(local + ":" + remoteRef))
+        .setForce(force).call();
+    for (var r : results) {
+      for (var u : r.getRemoteUpdates()) {
+        if (u.getStatus() != org.eclipse.jgit.transport.RemoteRefUpdate.Status.OK
+            && u.getStatus() != org.eclipse.jgit.transport.RemoteRefUpdate.Status.UP_TO_DATE) {
+          throw new IllegalStateException("push of " + local + " to " + remoteRef + ": " + u.getStatus() + " "
+              + u.getMessage());
+        }
+      }
+    }
+  }
+
+  /** Moves the current branch back to {@code commit} (as `git reset --hard` does). */
+  public void resetHard(String commit) throws Exception {
+    git.reset().setMode(org.eclipse.jgit.api.ResetCommand.ResetType.HARD).setRef(commit).call();
+  }
+
   public void tag(String name) throws Exception {
     git.tag().setName(name).setAnnotated(false).call();
   }
@@ -85,12 +105,26 @@ public final class GitFixture implements AutoCloseable {
     }
 
     public static Daemon serve(Path base) throws Exception {
+      return serve(base, false);
+    }
+
+    /** A daemon that also takes pushes (git-receive-pack) to repositories below {@code base}. */
+    public static Daemon serveWritable(Path base) throws Exception {
+      return serve(base, true);
+    }
+
+    private static Daemon serve(Path base, boolean writable) throws Exception {
       int port;
       try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();
       }
-      Process p = new ProcessBuilder(List.of("git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
-          "--port=" + port, "--base-path=" + base, base.toString()))
+      List<String> argv = new java.util.ArrayList<>(List.of("git", "daemon", "--reuseaddr", "--export-all",
+          "--listen=127.0.0.1", "--port=" + port, "--base-path=" + base));
+      if (writable) {
+        argv.add("--enable=receive-pack");
+      }
+      argv.add(base.toString());
+      Process p = new ProcessBuilder(argv)
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       for (int i = 0; i < 100; i++) {
         try (Socket s = new Socket("127.0.0.1", port)) {
