@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.testing.Tools;
+import org.klpcatalog.cli.CliRunner;
 import org.klpcatalog.service.webhook.WebhookReceiver;
 import org.klpcatalog.source.GitFixture;
 import org.klpcatalog.source.SshServer;
@@ -153,6 +154,10 @@ class ServeIntegrationTest {
             .contains("klp_catalog_ready 1.0").contains("klp_catalog_repository_version 1.0")
             .containsPattern("klp_catalog_packages_published_total [1-9]");
         assertThat(get(port, "/healthz")).isEqualTo("200 ok\n");
+        CliRunner.Run human = CliRunner.run("status", "--server", "http://127.0.0.1:" + port);
+        assertThat(human.exitCode()).isZero();
+        assertThat(human.out()).contains("Ready        True  Published").contains("version 1 from " + c1.substring(0, 12))
+            .contains("published");
         await(port, Duration.ofSeconds(30), "forge told", st -> !forge.statuses(c1).isEmpty());
 
         // An invalid commit stalls: reported, nothing published, the last good version stays.
@@ -166,12 +171,17 @@ class ServeIntegrationTest {
         assertThat(condition(s, "Stalled").path("message").asString()).contains("colour").contains("manifest.yaml");
         assertThat(current(config)).isEqualTo("versions/1");
         assertThat(get(port, "/metrics")).contains("klp_catalog_stalled 1.0");
+        CliRunner.Run stalled = CliRunner.run("status", "--server", "http://127.0.0.1:" + port);
+        assertThat(stalled.exitCode()).isEqualTo(2);
+        assertThat(stalled.out()).contains("Stalled      True  ValidationFailed");
         // Stalled means no retries: polls of the same commit leave it alone.
         Thread.sleep(5000);
         assertThat(get(port, "/metrics")).contains("klp_catalog_reconciles_total{result=\"stalled\"} 1.0");
 
         // Suspended, a fix is not picked up; resumed, it is.
-        assertThat(post(port, "/suspend", Map.of(), "")).isEqualTo(200);
+        CliRunner.Run suspend = CliRunner.run("suspend", "--server", "http://127.0.0.1:" + port);
+        assertThat(suspend.exitCode()).isZero();
+        assertThat(suspend.out()).isEqualTo("suspended\n");
         c3 = work.commit(described(base, "fixed"), "fix the manifest, and describe the patch better");
         work.push(url, "main", "refs/heads/main", false);
         Thread.sleep(5000);
