@@ -282,6 +282,38 @@ class ServeIntegrationTest {
     }
   }
 
+  @Test
+  void stoppingDuringABuildInterruptsItAndPublishesNothingHalfDone(@TempDir Path tmp) throws Exception {
+    Path srv = tmp.resolve("srv/catalog.git");
+    Git.init().setBare(true).setDirectory(srv.toFile()).setInitialBranch("main").call().close();
+    try (GitFixture work = GitFixture.create(tmp.resolve("work"));
+        FakeForge forge = new FakeForge(false, "secret-forge-token", "livepatch", "catalog")) {
+      work.commit(described(ExampleCatalogs.twoKernels(), "stopped " + System.nanoTime()), "a change to build");
+      work.push(srv.toUri().toString(), "main", "refs/heads/main", false);
+      // A build cache of its own: the modules of this change are built for real, not found.
+      Path cache = ExampleCatalogs.cache(tmp.resolve("cache"));
+      Path file = ConfigReaderTest.exampleConfig(tmp);
+      ServiceConfig config = config(tmp, srv.toString(), "", "1h", forge);
+      Files.writeString(file, Files.readString(file).replace("cache: " + CACHE, "cache: " + cache));
+      config = ConfigReader.read(file);
+      Service service = Service.start(config);
+      Instant end = Instant.now().plus(FIRST_BUILD);
+      while (service.controller().phase().orElse(null) != org.klpcatalog.build.Progress.Phase.BUILD) {
+        assertThat(Instant.now()).as("the build starts").isBefore(end);
+        Thread.sleep(20);
+      }
+      Instant stop = Instant.now();
+      service.close();
+      assertThat(Duration.between(stop, Instant.now())).as("a build does not hold up stopping")
+          .isLessThan(Duration.ofSeconds(30));
+      assertThat(config.repository().path().resolve("current")).doesNotExist();
+      // The lock was let go: another reconcile can take it at once.
+      try (var lock = org.klpcatalog.publish.RepositoryLock.acquire(config.repository().path(), Duration.ZERO)) {
+        assertThat(lock).isNotNull();
+      }
+    }
+  }
+
   private static String pullRequest(String action, int number, String head) {
     return "{\"action\":\"" + action + "\",\"number\":" + number + ",\"pull_request\":{\"head\":{\"sha\":\"" + head
         + "\"},\"base\":{\"ref\":\"main\"},\"merged\":false}}";
