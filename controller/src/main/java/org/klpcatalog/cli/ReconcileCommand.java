@@ -18,6 +18,7 @@ import org.klpcatalog.plan.PlanText;
 import org.klpcatalog.plan.Planner;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.CorruptRepositoryException;
+import org.klpcatalog.repo.RemoteRepository;
 import org.klpcatalog.source.SourceException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,8 +50,12 @@ final class ReconcileCommand implements Callable<Integer> {
       description = "The catalog: a directory, a local Git repository, or a file://, git://, https:// or ssh:// URL.")
   String catalog;
 
-  @Option(names = "--repo", required = true, paramLabel = "DIR",
-      description = "The published repository (its 'current' version is read; a missing directory is empty).")
+  @Option(names = "--repo", required = true, paramLabel = "DIR|URL",
+      description = "The published repository (its 'current' version is read; a missing directory is empty). With"
+          + " --dry-run, also the http(s) URL hosts use (its metadata is downloaded; a catalog's CI plans this way).")
+  String repoArg;
+
+  /** The local repository (for a URL, where its metadata was downloaded). */
   Path repo;
 
   @Option(names = "--dry-run", description = "Print the plan and stop before applying it.")
@@ -80,12 +85,24 @@ final class ReconcileCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
+    boolean remote = RemoteRepository.isRemote(repoArg);
     if (!dryRun) {
+      if (remote) {
+        t.err().println("klp-catalog: --repo " + Terminal.safe(repoArg) + ": publishing needs the repository's"
+            + " directory; a URL is only read, with --dry-run");
+        return ExitCodes.INVALID;
+      }
+      repo = Path.of(repoArg);
       return apply(t);
     }
     Reconciler.Outcome outcome;
     try {
-      outcome = new Reconciler().plan(git.ref(catalog), repo);
+      if (remote) {
+        outcome = new Reconciler().plan(Reconciler.RevisionSource.of(git.ref(catalog)), RemoteRepository.observe(repoArg));
+      } else {
+        repo = Path.of(repoArg);
+        outcome = new Reconciler().plan(git.ref(catalog), repo);
+      }
     } catch (SourceException | CorruptRepositoryException | Planner.NevraCollision e) {
       return error(t, e);
     }
@@ -131,13 +148,13 @@ final class ReconcileCommand implements Callable<Integer> {
       ObjectNode root = Json.object();
       root.put("catalog", outcome.revision().location());
       root.put("revision", outcome.revision().commit().orElse(null));
-      root.put("repository", repo.toString());
+      root.put("repository", repoArg);
       root.put("valid", true);
       PlanJson.write(root, plan);
       t.out().println(Json.pretty(root));
     } else {
       PlanText.Painter paint = new PlanText.Painter(t::green, t::yellow, t::red, t::dim);
-      t.out().print(Terminal.safe(PlanText.render(plan, repo.toString(), verbose, paint)));
+      t.out().print(Terminal.safe(PlanText.render(plan, repoArg, verbose, paint)));
     }
   }
 

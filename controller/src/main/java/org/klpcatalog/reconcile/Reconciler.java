@@ -89,7 +89,12 @@ public final class Reconciler {
   public Outcome plan(RevisionSource source, Path repository)
       throws SourceException, CorruptRepositoryException, Planner.NevraCollision {
     // Step 1: what is published now (a missing repository is an empty one).
-    ObservedState observed = RepositoryReader.read(repository, observedCache);
+    return plan(source, RepositoryReader.read(repository, observedCache));
+  }
+
+  /** Plans against a repository already read (a remote one, say). */
+  public Outcome plan(RevisionSource source, ObservedState observed)
+      throws SourceException, Planner.NevraCollision {
     // Step 2: the catalog revision, validated (packages the repository published count as known
     // to supersedes); an invalid revision plans nothing.
     CatalogRevision revision = source.read(catalogs, CatalogReader.knownPackages(observed.ledger()));

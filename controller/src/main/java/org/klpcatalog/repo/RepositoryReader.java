@@ -75,6 +75,19 @@ public final class RepositoryReader {
   /** Reads one version directory, as {@link #read(Path)} reads the current one. */
   public static ObservedState readVersion(Path version, Map<String, ObservedState> cache)
       throws CorruptRepositoryException {
+    return readVersion(version, cache, true);
+  }
+
+  /**
+   * Reads a version's metadata only: what a downloaded copy of a remote repository's metadata
+   * holds (its packages are not there to check).
+   */
+  public static ObservedState readMetadata(Path version) throws CorruptRepositoryException {
+    return readVersion(version, null, false);
+  }
+
+  private static ObservedState readVersion(Path version, Map<String, ObservedState> cache, boolean packages)
+      throws CorruptRepositoryException {
     try {
       Path repomdPath = version.resolve("repodata/repomd.xml");
       if (!Files.isRegularFile(repomdPath)) {
@@ -128,8 +141,8 @@ public final class RepositoryReader {
             + " klp-catalog (or its inventory was removed), so its packages' contents are unknown");
       }
       Inventory inventory = Inventory.parse(Files.readString(inventoryPath, StandardCharsets.UTF_8), inventoryPath.toString());
-      List<ObservedPackage> packages = join(primary, inventory, version);
-      ObservedState state = new ObservedState(true, version.getFileName().toString(), inventory.revision(), packages,
+      List<ObservedPackage> joined = join(primary, inventory, version, packages);
+      ObservedState state = new ObservedState(true, version.getFileName().toString(), inventory.revision(), joined,
           group, inventory.ledger());
       if (cache != null) {
         cache.clear();
@@ -149,8 +162,8 @@ public final class RepositoryReader {
   }
 
   /** Repodata and inventory must describe the same packages. */
-  private static List<ObservedPackage> join(List<PrimaryPackage> primary, Inventory inventory, Path version)
-      throws CorruptRepositoryException {
+  private static List<ObservedPackage> join(List<PrimaryPackage> primary, Inventory inventory, Path version,
+      boolean packages) throws CorruptRepositoryException {
     Map<String, Inventory.Entry> byNevra = new HashMap<>();
     for (Inventory.Entry e : inventory.packages()) {
       byNevra.put(e.pkg().nevra(), e);
@@ -162,7 +175,7 @@ public final class RepositoryReader {
         throw new CorruptRepositoryException(version + ": repodata lists " + p.nevra()
             + ", which the inventory does not; the repository was changed by something other than klp-catalog");
       }
-      if (!Files.isRegularFile(inside(version, p.location(), version))) {
+      if (packages && !Files.isRegularFile(inside(version, p.location(), version))) {
         throw new CorruptRepositoryException(version + ": package file " + p.location() + " is missing");
       }
       ObservedPackage ip = e.pkg();
