@@ -342,6 +342,7 @@ public final class CatalogController implements AutoCloseable {
         config.repository().lockWait());
     Reconciler.Applied applied;
     Instant[] buildStart = new Instant[1];
+    Instant[] publishStart = new Instant[1];
     Progress progress = new Progress() {
       @Override
       public void update(int n, int total, String what, String status) {
@@ -357,6 +358,8 @@ public final class CatalogController implements AutoCloseable {
         phase = p;
         if (p == Phase.BUILD) {
           buildStart[0] = clock.instant();
+        } else if (p == Phase.PUBLISH) {
+          publishStart[0] = clock.instant();
         }
       }
     };
@@ -382,7 +385,8 @@ public final class CatalogController implements AutoCloseable {
       metrics.modules.labelValues("failed").inc(
           b.modules().stream().filter(m -> !(m instanceof ModuleBuilds.Outcome.Built)).count());
       if (buildStart[0] != null) {
-        metrics.buildSeconds.observe(Duration.between(buildStart[0], clock.instant()).toMillis() / 1000.0);
+        Instant end = publishStart[0] != null ? publishStart[0] : clock.instant();
+        metrics.buildSeconds.observe(Duration.between(buildStart[0], end).toMillis() / 1000.0);
       }
     });
     Optional<String> version = currentVersion();
@@ -399,6 +403,9 @@ public final class CatalogController implements AutoCloseable {
     }
     Publisher.Result p = applied.published().get();
     metrics.packagesPublished.inc(p.published().size());
+    if (publishStart[0] != null) {
+      metrics.publishSeconds.observe(Duration.between(publishStart[0], clock.instant()).toMillis() / 1000.0);
+    }
     List<PatchState> states = patchStates(plan, Optional.of(p));
     if (p.version().isEmpty()) {
       synchronized (this) {

@@ -24,6 +24,9 @@ public final class ServiceMetrics {
   final Histogram buildSeconds = Histogram.builder().name("klp_catalog_build_duration_seconds")
       .help("Duration of the build step of reconciles that built something").classicOnly()
       .classicUpperBounds(1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600).register(registry);
+  final Histogram publishSeconds = Histogram.builder().name("klp_catalog_publish_duration_seconds")
+      .help("Duration of the publish step (links, metadata, signatures, checks, the switch)").classicOnly()
+      .classicUpperBounds(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120).register(registry);
   final Counter packagesPublished = Counter.builder().name("klp_catalog_packages_published_total")
       .help("Packages published new or rebuilt").register(registry);
   final Gauge lastSuccess = Gauge.builder().name("klp_catalog_last_success_timestamp_seconds")
