@@ -109,7 +109,7 @@ public final class CatalogController implements AutoCloseable {
   private List<PatchState> patches = List.of();
   private Optional<Instant> lastReconcileAt = Optional.empty();
   private Optional<Instant> retryAt = Optional.empty();
-  private Optional<String> stalledOn = Optional.empty();
+  private boolean fetchFailed;
   private int attempt;
   private final Map<Integer, PullRequestCheck> prChecks = new LinkedHashMap<>();
 
@@ -229,7 +229,6 @@ public final class CatalogController implements AutoCloseable {
       metrics.suspended.set(0);
       // Everything is looked at again, the stalled commit too.
       fetched = Optional.empty();
-      stalledOn = Optional.empty();
       setReady(false, Reason.Progressing, "resumed");
       LOG.atInfo().log("resumed");
     }
@@ -275,9 +274,11 @@ public final class CatalogController implements AutoCloseable {
     synchronized (this) {
       boolean same = fetched.equals(Optional.of(head)) && seenVersion.equals(version);
       boolean retryDue = retryAt.isPresent() && !clock.instant().isBefore(retryAt.get());
-      if (same && !retryDue) {
+      // After a failed fetch, the first good one reconciles again, so the status recovers at once.
+      if (same && !retryDue && !fetchFailed) {
         return;
       }
+      fetchFailed = false;
       if (!same) {
         // A new commit (or a repository changed under us) starts afresh.
         attempt = 0;
@@ -549,7 +550,6 @@ public final class CatalogController implements AutoCloseable {
       state = state.withApplied(head);
       attempt = 0;
       retryAt = Optional.empty();
-      stalledOn = Optional.empty();
       patches = states;
       setReady(true, reason, message);
       setReconciling(false, reason, message);
@@ -563,7 +563,6 @@ public final class CatalogController implements AutoCloseable {
 
   private void stall(String head, Reason reason, String message) {
     synchronized (this) {
-      stalledOn = Optional.of(head);
       attempt = 0;
       retryAt = Optional.empty();
       setReady(false, reason, message);
@@ -580,6 +579,7 @@ public final class CatalogController implements AutoCloseable {
     Duration delay;
     synchronized (this) {
       attempt++;
+      fetchFailed = head.isEmpty();
       delay = backoff.delay(attempt, random.getAsDouble());
       retryAt = Optional.of(clock.instant().plus(delay));
       setReady(false, reason, message);

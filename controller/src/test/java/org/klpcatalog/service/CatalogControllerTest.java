@@ -159,6 +159,31 @@ class CatalogControllerTest {
   }
 
   @Test
+  void aSourceThatComesBackIsReconciledAtOnceNotAtTheRetry(@TempDir Path tmp) throws Exception {
+    Path repo = tmp.resolve("catalog");
+    Files.createDirectories(repo);
+    Files.writeString(repo.resolve("catalog.yaml"), "apiVersion: klp-catalog/v1alpha1\nkind: Nonsense\n");
+    git(repo, tmp, "init", "-q");
+    git(repo, tmp, "add", "-A");
+    git(repo, tmp, "commit", "-qm", "broken");
+    try (CatalogController c = controller(config(tmp, repo.toString(), ""))) {
+      c.trigger("poll");
+      await(c, st -> condition(st, Condition.STALLED).status());
+      // The server goes away: retried with backoff.
+      Files.move(repo, tmp.resolve("away"));
+      c.trigger("poll");
+      await(c, st -> st.retryAttempt() == 1);
+      assertThat(condition(c.status(), Condition.READY).reason()).isEqualTo("GitOperationFailed");
+      // It comes back before the retry is due (the clock has not moved): the next poll looks again.
+      Files.move(tmp.resolve("away"), repo);
+      c.trigger("poll");
+      CatalogController.Status s = await(c, st -> condition(st, Condition.READY).reason().equals("ValidationFailed"));
+      assertThat(condition(s, Condition.STALLED).status()).isTrue();
+      assertThat(s.nextRetryAt()).isEmpty();
+    }
+  }
+
+  @Test
   void triggersDuringARunCoalesceIntoOneMore(@TempDir Path tmp) throws Exception {
     java.util.concurrent.CountDownLatch inRun = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
