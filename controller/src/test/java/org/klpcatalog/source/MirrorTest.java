@@ -73,6 +73,32 @@ class MirrorTest {
   }
 
   @Test
+  void fetchesOverHttpWithAToken(@TempDir Path tmp) throws Exception {
+    Tools.require("git");
+    Path bare = tmp.resolve("srv/catalog.git");
+    Git.init().setBare(true).setDirectory(bare.toFile()).setInitialBranch("main").call().close();
+    try (GitFixture work = GitFixture.create(tmp.resolve("work"));
+        GitHttpServer http = GitHttpServer.serve(tmp.resolve("srv"), "s3cret-token")) {
+      String c1 = work.commit(BASE, "first");
+      work.push(bare.toUri().toString(), "main", "refs/heads/main", false);
+      GitOptions withToken = new GitOptions(tmp.resolve("m1"), Optional.of("s3cret-token"), Optional.empty(),
+          Optional.empty(), "");
+      try (GitSource mirror = GitSource.mirror(http.url("catalog.git"), withToken)) {
+        assertThat(mirror.fetchBranch("main")).isEqualTo(c1);
+      }
+      GitOptions wrong = new GitOptions(tmp.resolve("m2"), Optional.of("guess"), Optional.empty(), Optional.empty(), "");
+      try (GitSource mirror = GitSource.mirror(http.url("catalog.git"), wrong)) {
+        assertThatThrownBy(() -> mirror.fetchBranch("main")).isInstanceOf(SourceException.class)
+            .hasMessageContaining("catalog.git");
+      }
+      GitOptions none = new GitOptions(tmp.resolve("m3"), Optional.empty(), Optional.empty(), Optional.empty(), "");
+      try (GitSource mirror = GitSource.mirror(http.url("catalog.git"), none)) {
+        assertThatThrownBy(() -> mirror.fetchBranch("main")).isInstanceOf(SourceException.class);
+      }
+    }
+  }
+
+  @Test
   void fetchesOverSshCheckingTheHostKey(@TempDir Path tmp) throws Exception {
     Tools.require("git");
     Path bare = tmp.resolve("srv/catalog.git");
