@@ -1,0 +1,259 @@
+package org.klpcatalog.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.catalog.model.Kernel;
+import org.klpcatalog.plan.DesiredPackage;
+import org.klpcatalog.plan.DesiredStateBuilder;
+import org.klpcatalog.plan.ObservedPackage;
+import org.klpcatalog.plan.ObservedState;
+import org.klpcatalog.plan.ReleaseLedger;
+import org.klpcatalog.qa.GuestImage;
+import org.klpcatalog.qa.JUnitReport;
+import org.klpcatalog.qa.QaJob;
+import org.klpcatalog.qa.QaPlan;
+import org.klpcatalog.qa.QaRunner;
+import org.klpcatalog.qa.Verdict;
+import org.klpcatalog.reconcile.CatalogReader;
+import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.repo.CorruptRepositoryException;
+import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.rpm.Signer;
+import org.klpcatalog.source.SourceException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code klp-catalog qa}: patch QA of a catalog's packages in VMs booted with their kernels. */
+@Command(
+    name = "qa",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Build the catalog's packages and test each one in a VM booted with each kernel it serves: run the"
+          + " tests, install the package, run them, remove it, run them again; load the patch before its target"
+          + " modules; upgrade from the previous version (--repo); stress install and removal (--stress).",
+      "Then, per kernel, install every package together and run every test. The kernel log must stay free"
+          + " of warnings and the taint flags limited to the livepatch's. See docs/qa.md."
+    },
+    footerHeading = "%nExit codes:%n",
+    footer = {"  0  every step passed", "  1  some step failed (or a package did not build)",
+        "  2  invalid catalog or command line", "  3  other errors (missing tools, unreadable source or repository)"})
+final class QaCommand implements Callable<Integer> {
+  static final int ERROR = 3;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--catalog", required = true, paramLabel = "DIR|URL", description = "The catalog: a directory or a Git repository or URL.")
+  String catalog;
+
+  @Option(names = "--report", required = true, paramLabel = "FILE", description = "Where the JUnit XML report goes.")
+  Path report;
+
+  @Option(names = "--patch", paramLabel = "NAME", description = "Test only this patch (repeatable).")
+  List<String> patches = new ArrayList<>();
+
+  @Option(names = "--kernel", paramLabel = "RELEASE", description = "Test only on this kernel release (repeatable).")
+  List<String> kernels = new ArrayList<>();
+
+  @Option(names = "--stress", paramLabel = "N", description = "Install and remove each package N more times (default: 0).")
+  int stress;
+
+  @Option(names = "--no-together", description = "Skip the per-kernel run with all packages installed together.")
+  boolean noTogether;
+
+  @Option(names = "--repo", paramLabel = "DIR",
+      description = "A published repository: release numbers come from its inventory (directory catalogs), and"
+          + " each package is also tested as an upgrade from the version published there.")
+  Path repo;
+
+  @Option(names = "--work", paramLabel = "DIR",
+      description = "Where builds and VM consoles go (default: the report's name without .xml, plus -work).")
+  Path work;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+  OutputFormat output = OutputFormat.text;
+
+  @Mixin BuildOptions build;
+
+  @Mixin QaOptions qa;
+
+  @Mixin GitAccess git;
+
+  @Override
+  public Integer call() throws Exception {
+    Terminal t = Terminal.of(spec);
+    if (stress < 0) {
+      t.err().println("klp-catalog: --stress must be 0 or more");
+      return ExitCodes.INVALID;
+    }
+    List<String> missing = GuestImage.missingTools();
+    if (!missing.isEmpty()) {
+      t.err().println("klp-catalog: QA needs " + String.join(", ", missing)
+          + " (Debian: apt-get install qemu-system-x86 busybox-static rpm)");
+      return ERROR;
+    }
+    CatalogRevision revision;
+    ObservedState observed = ObservedState.EMPTY;
+    try {
+      revision = new CatalogReader().read(git.ref(catalog));
+      if (repo != null) {
+        observed = RepositoryReader.read(repo);
+      }
+    } catch (SourceException | CorruptRepositoryException e) {
+      t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
+      return ERROR;
+    }
+    if (!revision.report().valid()) {
+      DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
+      t.out().println(Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing tested");
+      return ExitCodes.INVALID;
+    }
+    List<String> badNames = QaPlan.badCatalogSuiteNames(revision.tree());
+    if (!badNames.isEmpty()) {
+      t.err().println("klp-catalog: " + String.join(", ", badNames) + ": test file names in qa/ use letters, digits,"
+          + " '.', '_' and '-' and end in .test");
+      return ExitCodes.INVALID;
+    }
+    ReleaseLedger ledger = revision.historyLedger().orElse(observed.ledger());
+    DesiredStateBuilder.Result desired = DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
+    List<DesiredPackage> packages = new ArrayList<>();
+    Set<String> unknown = new LinkedHashSet<>(patches);
+    for (DesiredPackage p : desired.state().packages()) {
+      if (patches.isEmpty() || patches.contains(p.patch())) {
+        packages.add(p);
+        unknown.remove(p.patch());
+      }
+    }
+    Map<String, Kernel> catalogKernels = new LinkedHashMap<>();
+    revision.report().spec().ifPresent(c -> c.kernels().forEach(k -> catalogKernels.put(k.release(), k)));
+    Set<String> unknownKernels = new LinkedHashSet<>(kernels);
+    unknownKernels.removeAll(catalogKernels.keySet());
+    if (!unknown.isEmpty() || !unknownKernels.isEmpty()) {
+      t.err().println("klp-catalog: " + (unknown.isEmpty() ? "" : "no active patch named " + String.join(", ", unknown))
+          + (unknown.isEmpty() || unknownKernels.isEmpty() ? "" : "; ")
+          + (unknownKernels.isEmpty() ? "" : "no kernel " + String.join(", ", unknownKernels) + " in the catalog")
+          + " (" + revision.describe() + ")");
+      return ExitCodes.INVALID;
+    }
+    Path workDir = work != null ? work : defaultWork(report);
+    Path buildDir = workDir.resolve("build");
+    Optional<Signer> signer = build.signer(t, buildDir.resolve("throwaway-key"));
+    t.err().println("building " + packages.size() + " package(s)...");
+    PackageBuild.Result built = PackageBuild.build(revision, packages, desired.ledger(),
+        build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision)), BuildCommand.progress(t));
+    Map<String, Path> rpms = new LinkedHashMap<>();
+    built.rpms().forEach(r -> rpms.put(r.getFileName().toString(), r));
+    List<QaPlan.Candidate> candidates = new ArrayList<>();
+    Map<String, List<Path>> previous = new LinkedHashMap<>();
+    for (DesiredPackage p : packages) {
+      Path rpm = rpms.get(p.nevra() + ".rpm");
+      if (rpm != null) {
+        candidates.add(new QaPlan.Candidate(p, rpm));
+        List<Path> old = new ArrayList<>();
+        for (ObservedPackage o : QaPlan.previousVersions(p, observed)) {
+          old.add(repo.resolve(RepositoryReader.CURRENT).resolve(o.location()));
+        }
+        previous.put(p.name(), old);
+      }
+    }
+    List<Path> keys = new ArrayList<>();
+    if (signer.isPresent()) {
+      keys.add(buildDir.resolve(Signer.PUBLIC_KEY));
+      if (repo != null && Files.isRegularFile(repo.resolve(RepositoryReader.CURRENT).resolve(Signer.PUBLIC_KEY))) {
+        keys.add(repo.resolve(RepositoryReader.CURRENT).resolve(Signer.PUBLIC_KEY));
+      }
+    }
+    List<QaJob> jobs = QaPlan.jobs(candidates, revision.report(), revision.tree(), new LinkedHashSet<>(kernels),
+        previous, stress, !noTogether);
+    List<QaRunner.JobResult> results = QaRunner.run(jobs, catalogKernels,
+        qa.options(workDir.resolve("vms"), build.cache, keys), new QaRunner.Listener() {
+          public void note(String message) {
+            t.err().println(Terminal.safe(message));
+          }
+
+          public void finished(QaRunner.JobResult r, int done, int total) {
+            synchronized (t) {
+              t.err().printf(Locale.ROOT, "[%d/%d] %s on %s: %s (%.1f s)%n", done, total, r.job().subject(),
+                  r.job().kernel(), r.passed() ? "passed" : "FAILED at " + r.failed().get(0).step().label, r.seconds());
+            }
+          }
+        });
+    JUnitReport.write(results, report);
+    long failedJobs = results.stream().filter(r -> !r.passed()).count();
+    if (output == OutputFormat.json) {
+      printJson(t, results, built);
+    } else {
+      printText(t, results, built, workDir);
+    }
+    return failedJobs == 0 && built.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILURE;
+  }
+
+  static Path defaultWork(Path report) {
+    String name = report.getFileName().toString().replaceAll("\\.xml$", "");
+    Path parent = report.toAbsolutePath().getParent();
+    return parent.resolve(name + "-work");
+  }
+
+  private void printText(Terminal t, List<QaRunner.JobResult> results, PackageBuild.Result built, Path workDir) {
+    for (PackageBuild.Failure f : built.failures()) {
+      t.out().println(t.red("not built:") + " " + f.pkg() + " (not tested)");
+      f.messages().forEach(m -> m.lines().limit(5).forEach(l -> t.out().println("  " + Terminal.safe(l))));
+    }
+    for (QaRunner.JobResult r : results) {
+      if (r.passed()) {
+        continue;
+      }
+      t.out().println(t.red("FAILED:") + " " + r.job().subject() + " on " + r.job().kernel() + " (console: "
+          + r.console() + ")");
+      for (Verdict.StepResult s : r.failed()) {
+        t.out().println("  step " + s.step().label + ":");
+        s.problems().forEach(p -> t.out().println("    " + Terminal.safe(p)));
+        s.output().stream().limit(30).forEach(l -> t.out().println("    | " + Terminal.safe(l)));
+      }
+    }
+    long passed = results.stream().filter(QaRunner.JobResult::passed).count();
+    long steps = results.stream().mapToLong(r -> r.steps().size()).sum();
+    long failedSteps = results.stream().mapToLong(r -> r.failed().size()).sum();
+    double vmSeconds = results.stream().mapToDouble(QaRunner.JobResult::seconds).sum();
+    t.out().printf(Locale.ROOT, "%s: %d of %d VM run(s) passed, %d of %d step(s) failed, %d package(s) not built;"
+            + " %.0f s in VMs; report %s%n",
+        passed == results.size() && built.failures().isEmpty() ? t.green("QA passed") : t.red("QA failed"),
+        passed, results.size(), failedSteps, steps, built.failures().size(), vmSeconds, report);
+  }
+
+  private static void printJson(Terminal t, List<QaRunner.JobResult> results, PackageBuild.Result built) {
+    var root = Json.object();
+    root.put("passed", results.stream().allMatch(QaRunner.JobResult::passed) && built.failures().isEmpty());
+    var notBuilt = root.putArray("notBuilt");
+    built.failures().forEach(f -> notBuilt.add(f.pkg()));
+    var runs = root.putArray("runs");
+    for (QaRunner.JobResult r : results) {
+      var o = runs.addObject();
+      o.put("subject", r.job().subject());
+      o.put("kernel", r.job().kernel());
+      o.put("passed", r.passed());
+      o.put("seconds", r.seconds());
+      o.put("console", r.console().toString());
+      var steps = o.putArray("steps");
+      for (Verdict.StepResult s : r.steps()) {
+        var so = steps.addObject();
+        so.put("step", s.step().label);
+        so.put("status", s.status().name().toLowerCase(Locale.ROOT));
+        var problems = so.putArray("problems");
+        s.problems().forEach(problems::add);
+      }
+    }
+    t.out().println(Json.pretty(root));
+  }
+}

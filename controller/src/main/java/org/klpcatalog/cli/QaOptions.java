@@ -1,0 +1,38 @@
+package org.klpcatalog.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.qa.GuestScript;
+import org.klpcatalog.qa.QaRunner;
+import org.klpcatalog.qa.Vm;
+import picocli.CommandLine.Option;
+
+/** Options of the VMs patch QA boots (qa, and the QA gate of reconcile). */
+final class QaOptions {
+  @Option(names = "--vms", paramLabel = "N",
+      description = "VMs at a time (default: one per core, as far as memory allows: --vm-memory each, 1 GiB kept).")
+  int vms;
+
+  @Option(names = "--vm-memory", paramLabel = "MIB", description = "Memory of each VM (default: 512).")
+  int memoryMb = 512;
+
+  @Option(names = "--accel", paramLabel = "auto|kvm|tcg",
+      description = "KVM, software emulation, or KVM when a probe guest boots with it (default: auto).")
+  Vm.Accel accel = Vm.Accel.AUTO;
+
+  @Option(names = "--vm-timeout", paramLabel = "SECONDS",
+      description = "Time limit of one VM (default: derived from its tests and steps).")
+  long vmTimeout;
+
+  @Option(names = "--test-timeout", paramLabel = "SECONDS", description = "Time limit of one test in the guest (default: 60).")
+  int testTimeout = 60;
+
+  QaRunner.Options options(Path work, Path cache, List<Path> keys) {
+    return new QaRunner.Options(work, cache != null ? cache : KernelCache.defaultRoot(), keys, vms, memoryMb, accel,
+        Duration.ofSeconds(vmTimeout),
+        new GuestScript.Limits(testTimeout, GuestScript.Limits.DEFAULT.transitionSeconds(),
+            GuestScript.Limits.DEFAULT.outputBytes()));
+  }
+}

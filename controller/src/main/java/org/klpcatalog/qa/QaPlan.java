@@ -1,0 +1,133 @@
+package org.klpcatalog.qa;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.klpcatalog.catalog.model.Livepatch;
+import org.klpcatalog.catalog.model.ModuleSpec;
+import org.klpcatalog.catalog.model.Variant;
+import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.FileRead;
+import org.klpcatalog.catalog.validate.PatchReport;
+import org.klpcatalog.catalog.validate.ValidationReport;
+import org.klpcatalog.plan.Capability;
+import org.klpcatalog.plan.DesiredPackage;
+import org.klpcatalog.plan.ModuleFile;
+import org.klpcatalog.plan.ObservedPackage;
+import org.klpcatalog.plan.ObservedState;
+
+/**
+ * Which VMs QA boots, from the desired state and the built RPMs. Pure.
+ *
+ * <ul>
+ *   <li>One {@link QaJob.Kind#PATCH} job per package and kernel it serves, with the tests of the
+ *       variant serving that kernel and the catalog-wide suite ({@code qa/*.test}), the patch's
+ *       target modules (late module patching), the package's previous versions (upgrade) and the
+ *       stress count.
+ *   <li>One {@link QaJob.Kind#TOGETHER} job per kernel served by two or more of the packages:
+ *       all of them installed in one rpm transaction, every test run.
+ * </ul>
+ */
+public final class QaPlan {
+  /** The catalog-wide suite's directory. */
+  public static final String CATALOG_SUITE = "qa";
+
+  /** A package to test: what the desired state says and where its RPM is. */
+  public record Candidate(DesiredPackage pkg, Path rpm) {}
+
+  private QaPlan() {}
+
+  public static List<QaJob> jobs(List<Candidate> candidates, ValidationReport report, CatalogTree tree,
+      Set<String> kernels, Map<String, List<Path>> previous, int stress, boolean together) {
+    List<QaTest> catalogSuite = catalogSuite(tree);
+    List<QaJob> jobs = new ArrayList<>();
+    Map<String, List<QaJob>> byKernel = new LinkedHashMap<>();
+    for (Candidate c : candidates) {
+      DesiredPackage p = c.pkg();
+      PatchReport pr = report.patches().get(p.patch());
+      Livepatch lp = pr.patch();
+      for (ModuleFile m : p.modules()) {
+        if (!kernels.isEmpty() && !kernels.contains(m.kernelRelease())) {
+          continue;
+        }
+        List<QaTest> tests = new ArrayList<>(patchTests(tree, lp, m.variant()));
+        tests.addAll(catalogSuite);
+        QaJob job = new QaJob(p.name() + "@" + m.kernelRelease(), QaJob.Kind.PATCH, m.kernelRelease(),
+            List.of(new QaJob.Pkg(p.name(), p.patch(), p.nevra(), c.rpm(), m.moduleName())), List.copyOf(tests),
+            lp.modules().stream().map(ModuleSpec::name).toList(), previous.getOrDefault(p.name(), List.of()), stress);
+        jobs.add(job);
+        byKernel.computeIfAbsent(m.kernelRelease(), k -> new ArrayList<>()).add(job);
+      }
+    }
+    if (together) {
+      for (Map.Entry<String, List<QaJob>> e : byKernel.entrySet()) {
+        if (e.getValue().size() < 2) {
+          continue;
+        }
+        List<QaJob.Pkg> pkgs = new ArrayList<>();
+        List<QaTest> tests = new ArrayList<>();
+        for (QaJob j : e.getValue()) {
+          pkgs.addAll(j.packages());
+          j.tests().stream().filter(t -> !t.group().equals(QaTest.CATALOG)).forEach(tests::add);
+        }
+        tests.addAll(catalogSuite);
+        jobs.add(new QaJob("all-together@" + e.getKey(), QaJob.Kind.TOGETHER, e.getKey(), List.copyOf(pkgs),
+            List.copyOf(tests), List.of(), List.of(), 0));
+      }
+    }
+    return List.copyOf(jobs);
+  }
+
+  /**
+   * The versions a host may have before this one: the published package of the same name when
+   * older, and the published packages this one obsoletes (a successor replacing them).
+   */
+  public static List<ObservedPackage> previousVersions(DesiredPackage p, ObservedState observed) {
+    List<ObservedPackage> out = new ArrayList<>();
+    observed.pkg(p.name()).filter(o -> o.evr().compareTo(p.evr()) < 0).ifPresent(out::add);
+    for (Capability c : p.obsoletes()) {
+      observed.pkg(c.name()).filter(o -> !o.name().equals(p.name())).ifPresent(o -> {
+        if (!out.contains(o)) {
+          out.add(o);
+        }
+      });
+    }
+    return out;
+  }
+
+  static List<QaTest> patchTests(CatalogTree tree, Livepatch lp, String variant) {
+    Optional<Variant> v = lp.variants().stream().filter(x -> x.name().equals(variant)).findFirst();
+    String dir = lp.dir() + "/" + v.map(Variant::tests).orElse("tests");
+    return tests(tree, dir, lp.name(), lp.dir());
+  }
+
+  static List<QaTest> catalogSuite(CatalogTree tree) {
+    return tests(tree, CATALOG_SUITE, QaTest.CATALOG, CATALOG_SUITE);
+  }
+
+  private static List<QaTest> tests(CatalogTree tree, String dir, String group, String boundary) {
+    List<QaTest> out = new ArrayList<>();
+    for (String name : tree.children(dir)) {
+      if (!name.endsWith(".test") || !GuestScript.SAFE.matcher(name).matches()) {
+        continue;
+      }
+      String path = dir + "/" + name;
+      if (FileRead.read(tree, path, boundary) instanceof FileRead.Found f) {
+        out.add(new QaTest(group, name, path, f.content()));
+      }
+    }
+    return out;
+  }
+
+  /** Catalog-wide test files whose names the guest cannot take, for an error message. */
+  public static List<String> badCatalogSuiteNames(CatalogTree tree) {
+    return tree.children(CATALOG_SUITE).stream()
+        .filter(n -> !n.matches("[A-Za-z0-9][A-Za-z0-9._-]*\\.test"))
+        .map(n -> CATALOG_SUITE + "/" + n)
+        .toList();
+  }
+}
