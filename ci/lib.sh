@@ -79,6 +79,11 @@ ensure_java_and_maven() {
 # What building livepatch modules and RPMs needs: the kernel's compiler and make, the libraries
 # of Debian's prebuilt kbuild tools, modinfo, rpmbuild/rpmsign, gpg, rpmlint, and cpio for
 # unpacking kernel RPMs.
+# Patch QA boots kernels in qemu with a static busybox and rpm in the guest.
+ensure_qa_tools() {
+  install_packages "qemu-system-x86 busybox-static rpm" "qemu-system-x86 busybox rpm"
+}
+
 ensure_build_tools() {
   install_packages "gcc-12 make libelf1 libssl3 kmod rpm gnupg rpmlint cpio" \
     "gcc make elfutils-libelf openssl-libs kmod rpm-build rpm-sign gnupg2 rpmlint cpio"

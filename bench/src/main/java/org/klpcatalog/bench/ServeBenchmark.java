@@ -77,7 +77,7 @@ public final class ServeBenchmark {
     Files.writeString(dir.resolve("webhook-secret"), SECRET);
     Path f = dir.resolve("klp-catalog.yaml");
     Files.writeString(f, "source:\n  url: " + url + "\n  interval: " + interval + "\n  jitter: 1s\n"
-        + "repository:\n  path: repo\n" + (unsigned ? "signing:\n  unsigned: true\n" : "")
+        + "repository:\n  path: repo\nqa:\n  enabled: false\n" + (unsigned ? "signing:\n  unsigned: true\n" : "")
         + "build:\n  jobs: 2\n  cache: " + cache + "\nserver:\n  listen: 127.0.0.1:0\n"
         + "webhooks:\n  github:\n    secretFile: webhook-secret\nstateDir: state\nlog:\n  level: warn\n");
     return f;

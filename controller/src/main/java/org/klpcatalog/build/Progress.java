@@ -5,7 +5,7 @@ public interface Progress {
   Progress NONE = (n, total, what, status) -> { };
 
   /** The phases of applying a plan, in order. */
-  enum Phase { PLAN, BUILD, PUBLISH }
+  enum Phase { PLAN, BUILD, QA, PUBLISH }
 
   void update(int n, int total, String what, String status);
 

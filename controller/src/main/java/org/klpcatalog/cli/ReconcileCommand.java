@@ -71,6 +71,12 @@ final class ReconcileCommand implements Callable<Integer> {
 
   @Mixin BuildOptions build;
 
+  @Option(names = "--no-qa",
+      description = "Publish without the QA gate (by default every new or rebuilt package is tested in VMs first).")
+  boolean noQa;
+
+  @Mixin QaOptions qa;
+
   @Option(names = "--keep", paramLabel = "N", description = "Repository versions to keep (default: 10).")
   int keep = 10;
 
@@ -158,6 +164,33 @@ final class ReconcileCommand implements Callable<Integer> {
     }
   }
 
+  /** The QA gate, unless --no-qa; missing tools are an error that says how to go on. */
+  private Optional<org.klpcatalog.qa.QaGate> gate(Terminal t, Path absolute) throws java.io.IOException {
+    if (noQa) {
+      return Optional.empty();
+    }
+    java.util.List<String> missing = org.klpcatalog.qa.GuestImage.missingTools();
+    if (!missing.isEmpty()) {
+      throw new java.io.IOException("the QA gate needs " + String.join(", ", missing)
+          + " (Debian: apt-get install qemu-system-x86 busybox-static rpm); --no-qa publishes untested packages");
+    }
+    return Optional.of(new org.klpcatalog.qa.QaGate(
+        qa.options(absolute.resolve(".staging").resolve("qa"), build.cache, java.util.List.of()),
+        new org.klpcatalog.qa.QaRunner.Listener() {
+          public void note(String message) {
+            t.err().println("qa: " + Terminal.safe(message));
+          }
+
+          public void finished(org.klpcatalog.qa.QaRunner.JobResult r, int done, int total) {
+            synchronized (t) {
+              t.err().printf(java.util.Locale.ROOT, "qa [%d/%d] %s on %s: %s (%.1f s)%n", done, total,
+                  r.job().subject(), r.job().kernel(),
+                  r.passed() ? "passed" : "FAILED at " + r.failed().get(0).step().label, r.seconds());
+            }
+          }
+        }));
+  }
+
   /**
    * Plans, builds and publishes under the repository's lock. Without a configured key, a
    * throwaway key is made beside the repository (never inside what web servers serve).
@@ -173,7 +206,7 @@ final class ReconcileCommand implements Callable<Integer> {
       Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
           build.options(absolute.resolve(".staging"), signer, Set.of(), epoch),
           new Publisher.Options(keep, Optional.ofNullable(baseUrl), signer, epoch, Duration.ofSeconds(build.timeoutSeconds)),
-          Duration.ofSeconds(lockWaitSeconds));
+          Duration.ofSeconds(lockWaitSeconds), gate(t, absolute));
       applied = new Reconciler().apply(ref, absolute, options, BuildCommand.progress(t));
     } catch (SourceException | CorruptRepositoryException | Planner.NevraCollision | java.io.IOException e) {
       return error(t, e);
@@ -188,12 +221,17 @@ final class ReconcileCommand implements Callable<Integer> {
       return ExitCodes.OK;
     }
     applied.build().ifPresent(b -> BuildCommand.report(t, b, signer));
+    if (!applied.qa().isEmpty()) {
+      long passed = applied.qa().stream().filter(org.klpcatalog.qa.QaRunner.JobResult::passed).count();
+      t.out().println((passed == applied.qa().size() ? t.green("QA passed:") : t.red("QA failed:")) + " " + passed
+          + " of " + applied.qa().size() + " VM run(s) passed");
+    }
     Publisher.Result p = applied.published().get();
     for (String d : p.degraded()) {
       t.out().println(t.yellow("degraded:") + " kept " + d);
     }
     for (String l : p.leftOut()) {
-      t.out().println(t.red("left out:") + " " + l + " (its build failed)");
+      t.out().println(t.red("left out:") + " " + l + " (its build or QA failed)");
     }
     if (p.version().isEmpty()) {
       t.out().println("Nothing published: every change failed to build; the repository is unchanged.");

@@ -45,7 +45,6 @@ public final class QaPlan {
       Set<String> kernels, Map<String, List<Path>> previous, int stress, boolean together) {
     List<QaTest> catalogSuite = catalogSuite(tree);
     List<QaJob> jobs = new ArrayList<>();
-    Map<String, List<QaJob>> byKernel = new LinkedHashMap<>();
     for (Candidate c : candidates) {
       DesiredPackage p = c.pkg();
       PatchReport pr = report.patches().get(p.patch());
@@ -60,26 +59,56 @@ public final class QaPlan {
             List.of(new QaJob.Pkg(p.name(), p.patch(), p.nevra(), c.rpm(), m.moduleName())), List.copyOf(tests),
             lp.modules().stream().map(ModuleSpec::name).toList(), previous.getOrDefault(p.name(), List.of()), stress);
         jobs.add(job);
-        byKernel.computeIfAbsent(m.kernelRelease(), k -> new ArrayList<>()).add(job);
       }
     }
     if (together) {
-      for (Map.Entry<String, List<QaJob>> e : byKernel.entrySet()) {
-        if (e.getValue().size() < 2) {
-          continue;
-        }
-        List<QaJob.Pkg> pkgs = new ArrayList<>();
-        List<QaTest> tests = new ArrayList<>();
-        for (QaJob j : e.getValue()) {
-          pkgs.addAll(j.packages());
-          j.tests().stream().filter(t -> !t.group().equals(QaTest.CATALOG)).forEach(tests::add);
-        }
-        tests.addAll(catalogSuite);
-        jobs.add(new QaJob("all-together@" + e.getKey(), QaJob.Kind.TOGETHER, e.getKey(), List.copyOf(pkgs),
-            List.copyOf(tests), List.of(), List.of(), 0));
-      }
+      together(candidates, List.of(), report, tree).stream()
+          .filter(j -> kernels.isEmpty() || kernels.contains(j.kernel()))
+          .forEach(jobs::add);
     }
     return List.copyOf(jobs);
+  }
+
+  /**
+   * One TOGETHER job per kernel that two or more packages serve: {@code candidates} (the packages
+   * under test) with {@code staying} (published packages that stay, installed alongside), all
+   * installed in one transaction, every test of every one of them run. A kernel none of the
+   * candidates serves is not tested.
+   */
+  public static List<QaJob> together(List<Candidate> candidates, List<Candidate> staying, ValidationReport report,
+      CatalogTree tree) {
+    List<QaTest> catalogSuite = catalogSuite(tree);
+    Map<String, List<QaJob.Pkg>> pkgs = new LinkedHashMap<>();
+    Map<String, List<QaTest>> tests = new LinkedHashMap<>();
+    Set<String> served = new java.util.HashSet<>();
+    List<Candidate> all = new ArrayList<>(candidates);
+    all.addAll(staying);
+    for (Candidate c : all) {
+      DesiredPackage p = c.pkg();
+      PatchReport pr = report.patches().get(p.patch());
+      if (pr == null) {
+        continue;
+      }
+      for (ModuleFile m : p.modules()) {
+        if (candidates.contains(c)) {
+          served.add(m.kernelRelease());
+        }
+        pkgs.computeIfAbsent(m.kernelRelease(), k -> new ArrayList<>())
+            .add(new QaJob.Pkg(p.name(), p.patch(), p.nevra(), c.rpm(), m.moduleName()));
+        tests.computeIfAbsent(m.kernelRelease(), k -> new ArrayList<>()).addAll(patchTests(tree, pr.patch(), m.variant()));
+      }
+    }
+    List<QaJob> jobs = new ArrayList<>();
+    for (Map.Entry<String, List<QaJob.Pkg>> e : pkgs.entrySet()) {
+      if (e.getValue().size() < 2 || !served.contains(e.getKey())) {
+        continue;
+      }
+      List<QaTest> t = new ArrayList<>(tests.get(e.getKey()));
+      t.addAll(catalogSuite);
+      jobs.add(new QaJob("all-together@" + e.getKey(), QaJob.Kind.TOGETHER, e.getKey(), List.copyOf(e.getValue()),
+          List.copyOf(t), List.of(), List.of(), 0));
+    }
+    return jobs;
   }
 
   /**

@@ -22,8 +22,9 @@ public record Transcript(List<Event> events) {
     List<String> output = null;
     for (String raw : console.split("\n", -1)) {
       String line = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
-      // A kernel message may be printed in the middle of a line; markers are found anywhere.
-      int at = line.indexOf(prefix);
+      // Output lines are never markers. A kernel message printed on the console may precede a
+      // marker on its line; a marker is found anywhere else.
+      int at = line.startsWith("| ") || line.equals("|") ? -1 : line.indexOf(prefix);
       if (at >= 0) {
         String[] f = line.substring(at + prefix.length()).strip().split(" +");
         if (f.length >= 2) {

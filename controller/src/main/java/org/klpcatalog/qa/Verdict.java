@@ -366,6 +366,10 @@ public final class Verdict {
       case "late" -> "with the target module loaded after the patch";
       case "upgraded" -> "after the upgrade";
       case "stress-after" -> "after the stress cycles";
+      case "boot" -> "at boot";
+      case "install" -> "after install";
+      case "remove" -> "after the removal";
+      case "upgrade" -> "after the upgrade";
       default -> "at " + phase;
     };
   }

@@ -10,6 +10,8 @@ import org.klpcatalog.build.Progress;
 import org.klpcatalog.plan.Action;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.publish.Publisher;
+import org.klpcatalog.qa.QaGate;
+import org.klpcatalog.qa.QaRunner;
 import org.klpcatalog.publish.RepositoryLock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -111,10 +113,20 @@ public final class Reconciler {
   }
 
   /** How to apply a plan: build options, publishing options, and how long to wait for the lock. */
-  public record ApplyOptions(PackageBuild.Options build, Publisher.Options publish, Duration lockWait) {}
+  public record ApplyOptions(PackageBuild.Options build, Publisher.Options publish, Duration lockWait,
+      Optional<QaGate> qa) {
+    public ApplyOptions(PackageBuild.Options build, Publisher.Options publish, Duration lockWait) {
+      this(build, publish, lockWait, Optional.empty());
+    }
+  }
 
   /** What applying did: the plan it executed, the builds and what was published. */
-  public record Applied(Outcome outcome, Optional<PackageBuild.Result> build, Optional<Publisher.Result> published) {}
+  public record Applied(Outcome outcome, Optional<PackageBuild.Result> build, Optional<Publisher.Result> published,
+      List<QaRunner.JobResult> qa) {
+    public Applied(Outcome outcome, Optional<PackageBuild.Result> build, Optional<Publisher.Result> published) {
+      this(outcome, build, published, List.of());
+    }
+  }
 
   /**
    * Plans and applies under the repository's lock: builds what the plan adds or rebuilds,
@@ -148,10 +160,19 @@ public final class Reconciler {
       }
       progress.phase(Progress.Phase.BUILD);
       PackageBuild.Result built = PackageBuild.build(outcome.revision(), toBuild, outcome.ledger(), options.build(), progress);
-      // Step 3: publish a new version and make it current.
+      // Step 3: the QA gate: what fails QA is held back like a failed build.
+      List<QaRunner.JobResult> qa = List.of();
+      if (options.qa().isPresent()) {
+        progress.phase(Progress.Phase.QA);
+        QaGate.Outcome gate = options.qa().get().check(outcome.revision(), plan, built, repository,
+            options.build().out());
+        built = gate.build();
+        qa = gate.runs();
+      }
+      // Step 4: publish a new version and make it current.
       progress.phase(Progress.Phase.PUBLISH);
       Publisher.Result published = Publisher.publish(repository, plan, built, outcome.ledger(), options.publish());
-      return new Applied(outcome, Optional.of(built), Optional.of(published));
+      return new Applied(outcome, Optional.of(built), Optional.of(published), qa);
     }
   }
 }

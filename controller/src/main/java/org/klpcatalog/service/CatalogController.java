@@ -332,6 +332,32 @@ public final class CatalogController implements AutoCloseable {
     }
   }
 
+  /** The QA gate as configured; QA progress goes to the log. */
+  private Optional<org.klpcatalog.qa.QaGate> qaGate() {
+    ServiceConfig.Qa qa = config.qa();
+    if (!qa.enabled()) {
+      return Optional.empty();
+    }
+    org.klpcatalog.qa.QaRunner.Options options = new org.klpcatalog.qa.QaRunner.Options(
+        config.repository().path().resolve(".staging").resolve("qa"), config.build().cache(), List.of(), qa.vms(),
+        qa.vmMemory(), qa.accel(), qa.vmTimeout(),
+        new org.klpcatalog.qa.GuestScript.Limits((int) qa.testTimeout().toSeconds(),
+            org.klpcatalog.qa.GuestScript.Limits.DEFAULT.transitionSeconds(),
+            org.klpcatalog.qa.GuestScript.Limits.DEFAULT.outputBytes()));
+    return Optional.of(new org.klpcatalog.qa.QaGate(options, new org.klpcatalog.qa.QaRunner.Listener() {
+      public void note(String message) {
+        LOG.info("qa: {}", message);
+      }
+
+      public void finished(org.klpcatalog.qa.QaRunner.JobResult r, int done, int total) {
+        LOG.atInfo().addKeyValue("subject", r.job().subject()).addKeyValue("kernel", r.job().kernel())
+            .addKeyValue("passed", r.passed()).addKeyValue("seconds", Math.round(r.seconds() * 10) / 10.0)
+            .addKeyValue("failedStep", r.passed() ? "" : r.failed().get(0).step().label)
+            .log("qa run {}/{} finished", done, total);
+      }
+    }));
+  }
+
   private void reconcile(String head, Instant started)
       throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
     long epoch = sourceDateEpoch(head);
@@ -340,7 +366,7 @@ public final class CatalogController implements AutoCloseable {
             config.build().jobs(), config.build().timeout(), signer, Map.of(), Set.of(), epoch),
         new Publisher.Options(config.repository().keep(), config.repository().baseUrl(), signer, epoch,
             config.build().timeout()),
-        config.repository().lockWait());
+        config.repository().lockWait(), qaGate());
     Reconciler.Applied applied;
     Instant[] buildStart = new Instant[1];
     Instant[] publishStart = new Instant[1];
@@ -677,7 +703,7 @@ public final class CatalogController implements AutoCloseable {
     stopping = true;
     worker.shutdown();
     Progress.Phase p = phase;
-    if (p == Progress.Phase.BUILD || p == Progress.Phase.PLAN) {
+    if (p == Progress.Phase.BUILD || p == Progress.Phase.QA || p == Progress.Phase.PLAN) {
       LOG.info("stopping: interrupting the running {}", p.name().toLowerCase(java.util.Locale.ROOT));
       worker.shutdownNow();
     } else if (p == Progress.Phase.PUBLISH) {

@@ -57,6 +57,12 @@ public final class ConfigReader {
       key("build.jobs", Type.INT, "the number of cores"),
       key("build.timeout", Type.DURATION, "10m"),
       key("build.cache", Type.PATH, "<stateDir>/cache"),
+      key("qa.enabled", Type.BOOL, "true"),
+      key("qa.vms", Type.INT, "one per core, as memory allows"),
+      key("qa.vmMemory", Type.INT, "512 (MiB)"),
+      new Key("qa.accel", Type.ENUM, "auto", List.of("auto", "kvm", "tcg")),
+      key("qa.vmTimeout", Type.DURATION, "derived from each VM's tests and steps"),
+      key("qa.testTimeout", Type.DURATION, "60s"),
       key("server.listen", Type.STRING, "127.0.0.1:8080"),
       key("server.adminTokenFile", Type.PATH, "none (suspend and resume from loopback only)"),
       key("server.publicUrl", Type.STRING, "none"),
@@ -352,6 +358,12 @@ public final class ConfigReader {
         integer("build.jobs", 1).orElse(Runtime.getRuntime().availableProcessors()),
         duration("build.timeout").orElse(Duration.ofMinutes(10)), path("build.cache").orElse(stateDir.resolve("cache")));
 
+    // Patch QA.
+    ServiceConfig.Qa qa = new ServiceConfig.Qa(bool("qa.enabled", true), integer("qa.vms", 1).orElse(0),
+        integer("qa.vmMemory", 128).orElse(512),
+        org.klpcatalog.qa.Vm.Accel.valueOf(choice("qa.accel").orElse("auto").toUpperCase(java.util.Locale.ROOT)),
+        duration("qa.vmTimeout").orElse(Duration.ZERO), duration("qa.testTimeout").orElse(Duration.ofSeconds(60)));
+
     // The HTTP server.
     String listen = string("server.listen").orElse("127.0.0.1:8080");
     String host = "127.0.0.1";
@@ -411,7 +423,7 @@ public final class ConfigReader {
         choice("log.level").orElse("info"));
     return new ServiceConfig(file.toAbsolutePath(), source, repository, signing, build, server, webhooks, forge,
         new ServiceConfig.Retry(initial, max), stateDir, bool("suspend", false), log,
-        duration("shutdownTimeout").orElse(Duration.ofMinutes(15)));
+        duration("shutdownTimeout").orElse(Duration.ofMinutes(15)), qa);
   }
 
   /** A path that must name an existing file. */

@@ -25,7 +25,12 @@ public record ServiceConfig(
     Path stateDir,
     boolean suspend,
     Log log,
-    Duration shutdownTimeout) {
+    Duration shutdownTimeout,
+    Qa qa) {
+
+  /** The QA gate: on or off, and the VMs' resources and limits (vms 0: automatic). */
+  public record Qa(boolean enabled, int vms, int vmMemory, org.klpcatalog.qa.Vm.Accel accel, Duration vmTimeout,
+      Duration testTimeout) {}
 
   /** The followed branch and how to reach it. */
   public record Source(

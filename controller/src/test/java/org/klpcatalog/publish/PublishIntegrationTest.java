@@ -44,7 +44,7 @@ class PublishIntegrationTest {
 
   static CliRunner.Run reconcile(Path catalogDir, Path repo, Path cache, String... more) {
     List<String> args = new java.util.ArrayList<>(List.of("reconcile", "--catalog", catalogDir.toString(),
-        "--repo", repo.toString(), "--cache", cache.toString()));
+        "--repo", repo.toString(), "--cache", cache.toString(), "--no-qa"));
     args.addAll(List.of(more));
     return CliRunner.run(args.toArray(String[]::new));
   }

@@ -51,7 +51,7 @@ class CatalogControllerTest {
   private static ServiceConfig config(Path tmp, String url, String extra) throws Exception {
     Path f = tmp.resolve("config.yaml");
     Files.writeString(f, "source:\n  url: " + url + "\n" + extra + "repository:\n  path: repo\nstateDir: state\n"
-        + "signing:\n  unsigned: true\nretry:\n  initial: 10s\n  max: 1m\n");
+        + "signing:\n  unsigned: true\nqa:\n  enabled: false\nretry:\n  initial: 10s\n  max: 1m\n");
     return ConfigReader.read(f);
   }
 

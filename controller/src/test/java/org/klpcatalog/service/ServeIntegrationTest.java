@@ -61,6 +61,8 @@ class ServeIntegrationTest {
         .replace("jitter: 6s ", "jitter: 1s ")
         .replaceAll("(?m)^  keyId: .*\\n", "")
         .replace("jobs: 4", "jobs: 2\n  cache: " + CACHE)
+        // QA has its own tests (QaVmTest); the service's reconcile is the same Reconciler.apply.
+        .replace("enabled: true          # test", "enabled: false         # test")
         .replace("listen: 127.0.0.1:8080", "listen: 127.0.0.1:0")
         .replace("type: github", "type: github\n  apiUrl: " + forge.url());
     Files.writeString(file, text);
