@@ -24,8 +24,9 @@ import org.klpcatalog.rpm.Signer;
  * is published, as an upgrade from what the repository has, and together with the packages that
  * stay. A package whose QA failed is taken out of the build's result with the failing step and
  * output as its failure, so the publisher treats it as it treats a failed build: a new package is
- * left out, a rebuilt one keeps its previous version. When the all-together run of a kernel fails,
- * every new or rebuilt package of that kernel is held back.
+ * left out, a rebuilt one keeps its previous version. When the all-together run of a kernel fails
+ * and every package in it passed alone, every new or rebuilt package of that kernel is held back
+ * (which of them breaks the others cannot be told); when some failed alone, they take the blame.
  */
 public final class QaGate {
   /** What the gate found: the build's result without the failed packages, and the runs. */
@@ -91,8 +92,17 @@ public final class QaGate {
     candidates.forEach(c -> newNames.add(c.pkg().name()));
     Map<String, List<String>> why = new LinkedHashMap<>();
     Map<String, List<Path>> logs = new LinkedHashMap<>();
+    Set<String> failedAlone = new LinkedHashSet<>();
+    runs.stream().filter(r -> !r.passed() && r.job().kind() == QaJob.Kind.PATCH)
+        .forEach(r -> failedAlone.add(r.job().packages().get(0).name()));
     for (QaRunner.JobResult r : runs) {
       if (r.passed()) {
+        continue;
+      }
+      // A failed all-together run is put down to the packages that failed alone when there are
+      // any; otherwise every new package of that kernel is held back.
+      if (r.job().kind() == QaJob.Kind.TOGETHER
+          && r.job().packages().stream().anyMatch(p -> failedAlone.contains(p.name()))) {
         continue;
       }
       for (QaJob.Pkg p : r.job().packages()) {
