@@ -140,6 +140,39 @@ class QaVmTest {
     }
   }
 
+  /** Upgrade from the published version, and stress: install and remove again and again. */
+  @Test
+  void upgradesFromThePublishedVersionAndSurvivesStress(@TempDir Path tmp) throws Exception {
+    CatalogTree v1 = ExampleCatalogs.twoKernels();
+    Path dir1 = tmp.resolve("v1");
+    Fixtures.write(v1, dir1);
+    Path repo = tmp.resolve("repo");
+    Path cache = ExampleCatalogs.cache(tmp.resolve("cache"));
+    CliRunner.Run published = CliRunner.run("reconcile", "--catalog", dir1.toString(), "--repo", repo.toString(),
+        "--cache", cache.toString(), "--no-qa", "--unsigned");
+    assertThat(published.exitCode()).as(published.out() + published.err()).isZero();
+    String patch = "binfmt-misc-restore-write-access";
+    CatalogTree v2 = CatalogEdits.edit(v1, "patches/" + patch + "/manifest.yaml", s -> s.replace("  version: 1\n",
+        "  version: 2\n"));
+    v2 = CatalogEdits.edit(v2, "patches/" + patch + "/livepatch.c", s -> s + "/* version 2 */\n");
+    Path dir2 = tmp.resolve("v2");
+    Fixtures.write(v2, dir2);
+    Path report = tmp.resolve("qa.xml");
+    CliRunner.Run r = qa(dir2, report, cache, "--repo", repo.toString(), "--patch", patch, "--stress", "2",
+        "--unsigned");
+    assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+    Map<String, String> cases = cases(report);
+    assertThat(cases).containsEntry("qa." + patch + " " + K50 + " upgrade", "")
+        .containsEntry("qa." + patch + " " + K50 + " stress", "");
+    String console = Files.readString(tmp.resolve("qa-work/vms/kpatch-" + patch + "@" + K50 + "/console.log"));
+    // Version 1 loaded, then the upgrade left version 2 alone, loaded and enabled.
+    assertThat(console).containsPattern("LP upgrade-old kpatch_binfmt_misc_restore_write_access_1_1 1 0")
+        .containsPattern("RPM upgrade 0")
+        .containsPattern("LP upgrade kpatch_binfmt_misc_restore_write_access_2_1 1 0")
+        .doesNotContainPattern("LP upgrade kpatch_binfmt_misc_restore_write_access_1_1")
+        .containsPattern("RPM stress-2-remove 0");
+  }
+
   /** A catalog of the example's kernels with the two defective patches only. */
   static CatalogTree defective() throws Exception {
     CatalogTree base = ExampleCatalogs.twoKernels();
