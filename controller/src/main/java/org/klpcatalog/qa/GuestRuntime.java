@@ -16,13 +16,13 @@ import org.klpcatalog.kernel.KernelFiles;
  * and {@code qa-guest-shell}, busybox as {@code /bin/sh} (rpm adds {@code /bin/sh} to the
  * requirements of any package with scriptlets). Built with rpmbuild once per content.
  */
-final class GuestRuntime {
+public final class GuestRuntime {
   static final String VERSION = "0.9.9";
 
   private GuestRuntime() {}
 
   /** The kpatch runtime RPM (the shell package is beside it), built under {@code cache} if needed. */
-  static Path build(Path cache) throws IOException, InterruptedException {
+  public static Path build(Path cache) throws IOException, InterruptedException {
     byte[] script;
     try (InputStream in = GuestRuntime.class.getResourceAsStream("kpatch")) {
       script = in.readAllBytes();

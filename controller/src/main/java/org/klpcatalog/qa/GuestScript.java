@@ -60,10 +60,10 @@ public final class GuestScript {
     sb.append("suite baseline\n");
     sb.append("state baseline\n");
     sb.append("rpmstep install -i ").append(news).append('\n');
-    sb.append("state install\n");
+    sb.append("state install rpm\n");
     sb.append("suite loaded\n");
     sb.append("rpmstep remove -e ").append(pkgNames).append('\n');
-    sb.append("state remove\n");
+    sb.append("state remove rpm\n");
     sb.append("suite removed\n");
     if (job.kind() == QaJob.Kind.PATCH) {
       if (!job.targetModules().isEmpty()) {
@@ -72,29 +72,29 @@ public final class GuestScript {
         String mods = String.join(" ", job.targetModules());
         sb.append("unload_targets late-unload ").append(mods).append('\n');
         sb.append("rpmstep late-install -i ").append(news).append('\n');
-        sb.append("state late-install\n");
+        sb.append("state late-install rpm\n");
         sb.append("load_targets late-load ").append(mods).append('\n');
         sb.append("state late-load\n");
         sb.append("suite late\n");
         sb.append("rpmstep late-remove -e ").append(pkgNames).append('\n');
-        sb.append("state late-remove\n");
+        sb.append("state late-remove rpm\n");
       }
       if (!job.previous().isEmpty()) {
         String olds = job.previous().stream().map(p -> OLD + "/" + p.getFileName()).reduce((a, b) -> a + " " + b)
             .orElseThrow();
         sb.append("rpmstep upgrade-old -i ").append(olds).append('\n');
-        sb.append("state upgrade-old\n");
+        sb.append("state upgrade-old rpm\n");
         sb.append("rpmstep upgrade -U ").append(news).append('\n');
-        sb.append("state upgrade\n");
+        sb.append("state upgrade rpm\n");
         sb.append("suite upgraded\n");
         sb.append("rpmstep upgrade-remove -e ").append(pkgNames).append('\n');
-        sb.append("state upgrade-remove\n");
+        sb.append("state upgrade-remove rpm\n");
       }
       for (int i = 1; i <= job.stress(); i++) {
         sb.append("rpmstep stress-").append(i).append("-install -i ").append(news).append('\n');
-        sb.append("state stress-").append(i).append("-install\n");
+        sb.append("state stress-").append(i).append("-install rpm\n");
         sb.append("rpmstep stress-").append(i).append("-remove -e ").append(pkgNames).append('\n');
-        sb.append("state stress-").append(i).append("-remove\n");
+        sb.append("state stress-").append(i).append("-remove rpm\n");
       }
       if (job.stress() > 0) {
         sb.append("suite stress-after\n");
@@ -139,7 +139,8 @@ public final class GuestScript {
       	DMESG_SEEN=$total
       }
       # The livepatch state: each patch's enabled and transition, each object's patched flag,
-      # the modules kpatch has installed, the test packages rpm has installed, the taint flags.
+      # the modules kpatch has installed, the test packages rpm has installed ("state PHASE rpm"),
+      # the taint flags.
       state() {
       	for d in /sys/kernel/livepatch/*/; do
       		[ -d "$d" ] || continue
@@ -152,8 +153,12 @@ public final class GuestScript {
       	for f in /var/lib/kpatch/*/*.ko; do
       		[ -f "$f" ] && m KPATCH "$1" "${f#/var/lib/kpatch/}"
       	done
-      	/usr/bin/rpm -qa --qf '%{NAME}\\n' 2>/dev/null | grep -vxE 'kpatch|qa-guest-shell|gpg-pubkey' |
-      		while read -r n; do m RPMDB "$1" "$n"; done
+      	# rpm's database only after rpm changed it: rpm takes a while to start without KVM.
+      	if [ "$2" = rpm ]; then
+      		m RPMQ "$1"
+      		/usr/bin/rpm -qa --qf '%{NAME}\\n' 2>/dev/null | grep -vxE 'kpatch|qa-guest-shell|gpg-pubkey' |
+      			while read -r n; do m RPMDB "$1" "$n"; done
+      	fi
       	m TAINT "$1" "$(cat /proc/sys/kernel/tainted)"
       	kmsg "$1"
       }

@@ -161,7 +161,14 @@ public final class QaRunner {
     new SecureRandom().nextBytes(nonceBytes);
     String nonce = HexFormat.of().formatHex(nonceBytes);
     Map<String, byte[]> overlay = new LinkedHashMap<>();
-    String script = GuestScript.write(job, options.limits());
+    String script;
+    try {
+      script = GuestScript.write(job, options.limits());
+    } catch (IllegalArgumentException e) {
+      // Names the schema allows but a shell could misread (a module named "-f"): refused.
+      return new JobResult(job, Verdict.judge(job, new Transcript(List.of()), e.getMessage()), Path.of(""), 0,
+          kvm ? "kvm" : "tcg");
+    }
     overlay.put("init", script.getBytes(StandardCharsets.UTF_8));
     overlay.put(GuestScript.NONCE.substring(1), nonce.getBytes(StandardCharsets.UTF_8));
     for (QaTest t : job.tests()) {

@@ -24,9 +24,12 @@ public final class Vm {
 
   private Vm() {}
 
-  static List<String> command(Path kernel, Path initrd, int memoryMb, boolean kvm) {
+  /** At most this much of a console is read back (a guest could print without end). */
+  static final int CONSOLE_LIMIT = 32 << 20;
+
+  static List<String> command(Path kernel, Path initrd, int memoryMb, boolean kvm, Path console) {
     List<String> argv = new ArrayList<>(List.of("qemu-system-x86_64", "-nodefaults", "-no-user-config",
-        "-m", Integer.toString(memoryMb), "-smp", "1", "-display", "none", "-serial", "stdio", "-no-reboot",
+        "-m", Integer.toString(memoryMb), "-smp", "1", "-display", "none", "-serial", "file:" + console, "-no-reboot",
         "-kernel", kernel.toString(), "-initrd", initrd.toString(),
         "-append", "console=ttyS0 quiet loglevel=1 panic=-1 printk.devkmsg=on"));
     if (kvm) {
@@ -37,13 +40,29 @@ public final class Vm {
     return argv;
   }
 
+  /**
+   * Boots and returns the console (the serial port, written to {@code log}); qemu's own messages
+   * go to {@code log} with the suffix {@code .qemu}.
+   */
   public static Boot boot(Path kernel, Path initrd, int memoryMb, boolean kvm, Duration limit, Path log)
       throws IOException, InterruptedException {
     Files.deleteIfExists(log);
+    Path qemuLog = log.resolveSibling(log.getFileName() + ".qemu");
+    Files.deleteIfExists(qemuLog);
     long t0 = System.nanoTime();
-    Command.Result r = Command.of(command(kernel, initrd, memoryMb, kvm)).timeout(limit).log(log).run();
+    Command.Result r = Command.of(command(kernel, initrd, memoryMb, kvm, log.toAbsolutePath())).timeout(limit)
+        .log(qemuLog).run();
     double seconds = (System.nanoTime() - t0) / 1e9;
-    return new Boot(r.output(), r.timedOut(), r.exitCode(), seconds);
+    String console = "";
+    if (Files.isRegularFile(log)) {
+      try (var in = Files.newInputStream(log)) {
+        console = new String(in.readNBytes(CONSOLE_LIMIT), StandardCharsets.UTF_8);
+      }
+    }
+    if (!r.ok() && !r.output().isBlank()) {
+      console = console + "\n" + r.output();
+    }
+    return new Boot(console, r.timedOut(), r.exitCode(), seconds);
   }
 
   /**

@@ -440,7 +440,7 @@ public final class CatalogController implements AutoCloseable {
         repositoryRevision = Optional.empty();
       }
       fail(Optional.of(head), Reason.BuildFailed, "nothing published: every change of " + shortRev(head)
-          + " failed to build (" + String.join(", ", p.leftOut()) + "); the repository is unchanged");
+          + " failed to build or pass QA (" + String.join(", ", p.leftOut()) + "); the repository is unchanged");
       return;
     }
     if (!p.degraded().isEmpty() || !p.leftOut().isEmpty()) {

@@ -140,10 +140,15 @@ class QaVmTest {
     }
   }
 
-  /** Upgrade from the published version, and stress: install and remove again and again. */
+  /**
+   * Upgrades from what the repository publishes: a new version of a patch over its previous one,
+   * and a successor over the package it supersedes (rpm -U replaces it through Obsoletes); and
+   * stress: install and remove again and again.
+   */
   @Test
-  void upgradesFromThePublishedVersionAndSurvivesStress(@TempDir Path tmp) throws Exception {
-    CatalogTree v1 = ExampleCatalogs.twoKernels();
+  void upgradesFromThePublishedVersionsAndSurvivesStress(@TempDir Path tmp) throws Exception {
+    // Published first: the catalog before sysrq-validate-mask superseded sysrq-reject-negative.
+    CatalogTree v1 = CatalogEdits.withoutPatch(ExampleCatalogs.twoKernels(), "sysrq-validate-mask");
     Path dir1 = tmp.resolve("v1");
     Fixtures.write(v1, dir1);
     Path repo = tmp.resolve("repo");
@@ -152,18 +157,19 @@ class QaVmTest {
         "--cache", cache.toString(), "--no-qa", "--unsigned");
     assertThat(published.exitCode()).as(published.out() + published.err()).isZero();
     String patch = "binfmt-misc-restore-write-access";
-    CatalogTree v2 = CatalogEdits.edit(v1, "patches/" + patch + "/manifest.yaml", s -> s.replace("  version: 1\n",
-        "  version: 2\n"));
+    CatalogTree v2 = CatalogEdits.edit(ExampleCatalogs.twoKernels(), "patches/" + patch + "/manifest.yaml",
+        s -> s.replace("  version: 1\n", "  version: 2\n"));
     v2 = CatalogEdits.edit(v2, "patches/" + patch + "/livepatch.c", s -> s + "/* version 2 */\n");
     Path dir2 = tmp.resolve("v2");
     Fixtures.write(v2, dir2);
     Path report = tmp.resolve("qa.xml");
-    CliRunner.Run r = qa(dir2, report, cache, "--repo", repo.toString(), "--patch", patch, "--stress", "2",
-        "--unsigned");
+    CliRunner.Run r = qa(dir2, report, cache, "--repo", repo.toString(), "--patch", patch, "--patch",
+        "sysrq-validate-mask", "--kernel", K50, "--stress", "2", "--no-together", "--unsigned");
     assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
     Map<String, String> cases = cases(report);
     assertThat(cases).containsEntry("qa." + patch + " " + K50 + " upgrade", "")
-        .containsEntry("qa." + patch + " " + K50 + " stress", "");
+        .containsEntry("qa." + patch + " " + K50 + " stress", "")
+        .containsEntry("qa.sysrq-validate-mask " + K50 + " upgrade", "");
     String console = Files.readString(tmp.resolve("qa-work/vms/kpatch-" + patch + "@" + K50 + "/console.log"));
     // Version 1 loaded, then the upgrade left version 2 alone, loaded and enabled.
     assertThat(console).containsPattern("LP upgrade-old kpatch_binfmt_misc_restore_write_access_1_1 1 0")
@@ -171,6 +177,12 @@ class QaVmTest {
         .containsPattern("LP upgrade kpatch_binfmt_misc_restore_write_access_2_1 1 0")
         .doesNotContainPattern("LP upgrade kpatch_binfmt_misc_restore_write_access_1_1")
         .containsPattern("RPM stress-2-remove 0");
+    String successor = Files.readString(tmp.resolve("qa-work/vms/kpatch-sysrq-validate-mask@" + K50 + "/console.log"));
+    assertThat(successor).containsPattern("RPMDB upgrade-old kpatch-sysrq-reject-negative")
+        .containsPattern("LP upgrade-old kpatch_sysrq_reject_negative_1_1 1 0")
+        .containsPattern("RPMDB upgrade kpatch-sysrq-validate-mask")
+        .doesNotContainPattern("RPMDB upgrade kpatch-sysrq-reject-negative")
+        .doesNotContainPattern("LP upgrade kpatch_sysrq_reject_negative");
   }
 
   /** A catalog of the example's kernels with the two defective patches only. */

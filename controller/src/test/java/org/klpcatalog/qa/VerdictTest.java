@@ -68,7 +68,12 @@ class VerdictTest {
     if (loaded) {
       m(l, "LP " + phase + " " + MOD + " 1 0");
       m(l, "KPATCH " + phase + " " + K + "/" + MOD + ".ko");
-      m(l, "RPMDB " + phase + " kpatch-demo");
+    }
+    if (Verdict.RPM_PHASES.matcher(phase).matches()) {
+      m(l, "RPMQ " + phase);
+      if (loaded) {
+        m(l, "RPMDB " + phase + " kpatch-demo");
+      }
     }
     m(l, "TAINT " + phase + " " + taint);
   }
@@ -135,6 +140,16 @@ class VerdictTest {
         .contains("livepatch " + MOD + " is not loaded");
     assertThat(r.get(Verdict.Step.REMOVE).problems()).singleElement().asString()
         .contains("livepatches still loaded: " + MOD);
+  }
+
+  @Test
+  void rpmMustListExactlyThePackagesUnderTestAndReadItsDatabaseAfterEveryChange() {
+    List<String> l = good(false);
+    l.add(l.indexOf("@@KLPQA " + N + " TAINT remove 45056"), "@@KLPQA " + N + " RPMDB remove kpatch-demo");
+    l.remove("@@KLPQA " + N + " RPMQ install");
+    var r = judge(job(List.of(), List.of(), 0), l, "");
+    assertThat(r.get(Verdict.Step.REMOVE).problems()).containsExactly("after remove: rpm still lists kpatch-demo");
+    assertThat(r.get(Verdict.Step.INSTALL).problems()).containsExactly("after install: rpm's database was not read");
   }
 
   @Test
