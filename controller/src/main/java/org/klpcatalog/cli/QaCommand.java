@@ -155,14 +155,14 @@ final class QaCommand implements Callable<Integer> {
     Map<String, Path> rpms = new LinkedHashMap<>();
     built.rpms().forEach(r -> rpms.put(r.getFileName().toString(), r));
     List<QaPlan.Candidate> candidates = new ArrayList<>();
-    Map<String, List<Path>> previous = new LinkedHashMap<>();
+    Map<String, List<QaPlan.Previous>> previous = new LinkedHashMap<>();
     for (DesiredPackage p : packages) {
       Path rpm = rpms.get(p.nevra() + ".rpm");
       if (rpm != null) {
         candidates.add(new QaPlan.Candidate(p, rpm));
-        List<Path> old = new ArrayList<>();
+        List<QaPlan.Previous> old = new ArrayList<>();
         for (ObservedPackage o : QaPlan.previousVersions(p, observed)) {
-          old.add(repo.resolve(RepositoryReader.CURRENT).resolve(o.location()));
+          old.add(new QaPlan.Previous(repo.resolve(RepositoryReader.CURRENT).resolve(o.location()), o.kernels()));
         }
         previous.put(p.name(), old);
       }

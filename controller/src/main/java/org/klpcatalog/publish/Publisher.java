@@ -76,6 +76,16 @@ public final class Publisher {
     List<String> leftOut = new ArrayList<>();
     List<String> removed = new ArrayList<>();
     List<DesiredPackage> listed = new ArrayList<>();
+    List<String> kept = new ArrayList<>();
+    // Packages the plan adds or rebuilds that the build (or QA) did not deliver.
+    java.util.Set<String> failed = new java.util.HashSet<>();
+    for (Action a : plan.actions()) {
+      if (a instanceof Action.Add add && !built.containsKey(add.pkg().nevra() + ".rpm")) {
+        failed.add(add.pkg().name());
+      } else if (a instanceof Action.Rebuild r && !built.containsKey(r.pkg().nevra() + ".rpm")) {
+        failed.add(r.pkg().name());
+      }
+    }
     for (Action a : plan.actions()) {
       if (a instanceof Action.Unchanged u) {
         ObservedPackage o = plan.observed().pkg(u.pkg().name()).orElseThrow();
@@ -106,12 +116,19 @@ public final class Publisher {
         entries.add(entry(r.pkg(), rpm.getFileName().toString(), ""));
         listed.add(r.pkg());
         published.add(r.pkg().nevra());
+      } else if (a instanceof Action.Obsolete ob && failed.contains(ob.successor())) {
+        // Its successor failed to build or pass QA: hosts and new installs keep this one.
+        ObservedPackage o = ob.pkg();
+        files.put(o.location(), previous.resolve(o.location()));
+        entries.add(new Inventory.Entry(o, o.location(), patchOf(previous, o.name())));
+        kept.add(o.name());
+        degraded.add(o.nevra() + " (its successor " + ob.successor() + " failed)");
       } else if (a instanceof Action.Obsolete || a instanceof Action.Retire) {
         removed.add(a.packageName());
       }
     }
     DesiredGroup group = new DesiredGroup(desired.group().id(), desired.group().name(), desired.group().description(),
-        listed.stream().map(DesiredPackage::name).sorted().toList());
+        java.util.stream.Stream.concat(listed.stream().map(DesiredPackage::name), kept.stream()).sorted().toList());
     if (published.isEmpty() && removed.isEmpty() && previous != null
         && plan.observed().group().map(group::equals).orElse(false)) {
       return new Result(Optional.empty(), published, degraded, leftOut, removed, List.of());
@@ -192,6 +209,14 @@ public final class Publisher {
       Files.deleteIfExists(rpm);
     }
     return new Result(Optional.of(number), published, degraded, leftOut, removed, pruned);
+  }
+
+  /** The patch a published package came from, as the previous version's inventory says. */
+  private static String patchOf(Path previous, String name) throws IOException, CorruptRepositoryException {
+    Path file = previous.resolve(Inventory.FILE);
+    Inventory inventory = Inventory.parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+    return inventory.packages().stream().filter(e -> e.pkg().name().equals(name)).map(Inventory.Entry::patch)
+        .findFirst().orElseThrow(() -> new CorruptRepositoryException(file + " does not list " + name));
   }
 
   private static Inventory.Entry entry(DesiredPackage p, String file, String sha) {

@@ -86,10 +86,14 @@ public final class GuestRuntime {
     }
     try {
       Files.move(rpms, dir, StandardCopyOption.ATOMIC_MOVE);
-    } catch (java.nio.file.FileAlreadyExistsException e) {
-      // Another run built it meanwhile: same content.
+    } catch (IOException e) {
+      // Another process built it meanwhile (same content), or the move really failed.
+      if (!Files.isRegularFile(rpm)) {
+        throw e;
+      }
+    } finally {
+      KernelFiles.deleteRecursively(work);
     }
-    KernelFiles.deleteRecursively(work);
     return rpm;
   }
 }

@@ -119,24 +119,19 @@ public final class GuestScript {
       N=$(cat /qa/nonce)
       rm -f /qa/nonce
       export KPATCH_TRANSITION_TIMEOUT=@TRANSITION@
-      DMESG_SEEN=0
       m() { echo "@@KLPQA $N $*"; }
       # Output after a marker: every line prefixed, the last one ended even when cut short.
       out() { head -c @OUTPUT_BYTES@ "$1" | awk '{ print "| " $0 }'; }
       # The kernel's messages since the last call that matter: problems (with the lines after
-      # them: the trace) and livepatch's own, after a DMESG marker.
+      # them: the trace) and livepatch's own, after a DMESG marker. dmesg -c empties the ring
+      # buffer, so each call sees only new messages even once the buffer has wrapped.
       kmsg() {
-      	dmesg > /tmp/.dmesg
-      	total=$(wc -l < /tmp/.dmesg)
-      	if [ "$total" -gt "$DMESG_SEEN" ]; then
-      		tail -n +$((DMESG_SEEN + 1)) /tmp/.dmesg > /tmp/.new
-      		{ grep -E -A 20 '@PROBLEMS@' /tmp/.new; grep -E 'livepatch|kpatch' /tmp/.new; } > /tmp/.kmsg
-      		if [ -s /tmp/.kmsg ]; then
-      			m DMESG "$1"
-      			out /tmp/.kmsg
-      		fi
+      	dmesg -c > /tmp/.new 2>/dev/null
+      	{ grep -E -A 20 '@PROBLEMS@' /tmp/.new; grep -E 'livepatch|kpatch' /tmp/.new; } > /tmp/.kmsg
+      	if [ -s /tmp/.kmsg ]; then
+      		m DMESG "$1"
+      		out /tmp/.kmsg
       	fi
-      	DMESG_SEEN=$total
       }
       # The livepatch state: each patch's enabled and transition, each object's patched flag,
       # the modules kpatch has installed, the test packages rpm has installed ("state PHASE rpm"),
@@ -155,9 +150,9 @@ public final class GuestScript {
       	done
       	# rpm's database only after rpm changed it: rpm takes a while to start without KVM.
       	if [ "$2" = rpm ]; then
-      		m RPMQ "$1"
-      		/usr/bin/rpm -qa --qf '%{NAME}\\n' 2>/dev/null | grep -vxE 'kpatch|qa-guest-shell|gpg-pubkey' |
-      			while read -r n; do m RPMDB "$1" "$n"; done
+      		/usr/bin/rpm -qa --qf '%{NAME}\\n' > /tmp/.rpmqa 2>/tmp/.rpmerr
+      		m RPMQ "$1" "$?"
+      		grep -vxE 'kpatch|qa-guest-shell|gpg-pubkey' /tmp/.rpmqa | while read -r n; do m RPMDB "$1" "$n"; done
       	fi
       	m TAINT "$1" "$(cat /proc/sys/kernel/tainted)"
       	kmsg "$1"

@@ -25,8 +25,9 @@ import org.klpcatalog.rpm.Signer;
  * stay. A package whose QA failed is taken out of the build's result with the failing step and
  * output as its failure, so the publisher treats it as it treats a failed build: a new package is
  * left out, a rebuilt one keeps its previous version. When the all-together run of a kernel fails
- * and every package in it passed alone, every new or rebuilt package of that kernel is held back
- * (which of them breaks the others cannot be told); when some failed alone, they take the blame.
+ * and some packages failed alone on it, it runs again without them; when it still fails (or every
+ * package passed alone), every new or rebuilt package in it is held back, since which of them
+ * breaks the others cannot be told.
  */
 public final class QaGate {
   /** What the gate found: the build's result without the failed packages, and the runs. */
@@ -44,6 +45,22 @@ public final class QaGate {
     return options;
   }
 
+  /** Records a failed run against the new packages among {@code pkgs}. */
+  private static void blame(QaRunner.JobResult r, List<QaJob.Pkg> pkgs, Set<String> newNames,
+      Map<String, List<String>> why, Map<String, List<Path>> logs) {
+    for (QaJob.Pkg p : pkgs) {
+      if (!newNames.contains(p.name())) {
+        continue;
+      }
+      for (Verdict.StepResult s : r.failed()) {
+        why.computeIfAbsent(p.name(), k -> new ArrayList<>()).add("QA failed: " + r.job().subject() + " on "
+            + r.job().kernel() + ", step " + s.step().label + ": " + String.join("; ", s.problems())
+            + (s.output().isEmpty() ? "" : "\n" + String.join("\n", s.output().stream().limit(20).toList())));
+      }
+      logs.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(r.console());
+    }
+  }
+
   public Outcome check(CatalogRevision revision, Plan plan, PackageBuild.Result built, Path repository,
       Path buildOut) throws IOException, InterruptedException {
     Map<String, Path> rpms = new LinkedHashMap<>();
@@ -51,13 +68,14 @@ public final class QaGate {
     Path current = repository.resolve(RepositoryReader.CURRENT);
     List<QaPlan.Candidate> candidates = new ArrayList<>();
     List<QaPlan.Candidate> staying = new ArrayList<>();
-    Map<String, List<Path>> previous = new LinkedHashMap<>();
+    Map<String, List<QaPlan.Previous>> previous = new LinkedHashMap<>();
     for (Action a : plan.actions()) {
       if (a instanceof Action.Add add && rpms.containsKey(add.pkg().nevra() + ".rpm")) {
         candidates.add(new QaPlan.Candidate(add.pkg(), rpms.get(add.pkg().nevra() + ".rpm")));
       } else if (a instanceof Action.Rebuild r && rpms.containsKey(r.pkg().nevra() + ".rpm")) {
         candidates.add(new QaPlan.Candidate(r.pkg(), rpms.get(r.pkg().nevra() + ".rpm")));
-        previous.computeIfAbsent(r.pkg().name(), k -> new ArrayList<>()).add(current.resolve(r.from().location()));
+        previous.computeIfAbsent(r.pkg().name(), k -> new ArrayList<>())
+            .add(new QaPlan.Previous(current.resolve(r.from().location()), r.from().kernels()));
       } else if (a instanceof Action.Unchanged u) {
         plan.observed().pkg(u.pkg().name())
             .ifPresent(o -> staying.add(new QaPlan.Candidate(u.pkg(), current.resolve(o.location()))));
@@ -66,7 +84,8 @@ public final class QaGate {
     for (Action a : plan.actions()) {
       if (a instanceof Action.Obsolete o) {
         ObservedPackage old = o.pkg();
-        previous.computeIfAbsent(o.successor(), k -> new ArrayList<>()).add(current.resolve(old.location()));
+        previous.computeIfAbsent(o.successor(), k -> new ArrayList<>())
+            .add(new QaPlan.Previous(current.resolve(old.location()), old.kernels()));
       }
     }
     if (candidates.isEmpty()) {
@@ -87,36 +106,49 @@ public final class QaGate {
     List<QaRunner.JobResult> runs = QaRunner.run(jobs, kernels, new QaRunner.Options(options.work(),
         options.cacheRoot(), keys, options.jobs(), options.memoryMb(), options.accel(), options.timeout(),
         options.limits()), listener);
-    // Which packages failed, and why.
+    // Which packages failed, and why. A package fails with its own runs; a failed all-together
+    // run of a kernel where some packages failed alone is run again without them, and if it still
+    // fails (or was not run again), every new package in it is held back.
     Set<String> newNames = new LinkedHashSet<>();
     candidates.forEach(c -> newNames.add(c.pkg().name()));
     Map<String, List<String>> why = new LinkedHashMap<>();
     Map<String, List<Path>> logs = new LinkedHashMap<>();
-    Set<String> failedAlone = new LinkedHashSet<>();
-    runs.stream().filter(r -> !r.passed() && r.job().kind() == QaJob.Kind.PATCH)
-        .forEach(r -> failedAlone.add(r.job().packages().get(0).name()));
+    Map<String, Set<String>> failedAlone = new LinkedHashMap<>();
     for (QaRunner.JobResult r : runs) {
-      if (r.passed()) {
-        continue;
-      }
-      // A failed all-together run is put down to the packages that failed alone when there are
-      // any; otherwise every new package of that kernel is held back.
-      if (r.job().kind() == QaJob.Kind.TOGETHER
-          && r.job().packages().stream().anyMatch(p -> failedAlone.contains(p.name()))) {
-        continue;
-      }
-      for (QaJob.Pkg p : r.job().packages()) {
-        if (!newNames.contains(p.name())) {
-          continue;
-        }
-        for (Verdict.StepResult s : r.failed()) {
-          why.computeIfAbsent(p.name(), k -> new ArrayList<>()).add("QA failed: " + r.job().subject() + " on "
-              + r.job().kernel() + ", step " + s.step().label + ": " + String.join("; ", s.problems())
-              + (s.output().isEmpty() ? "" : "\n" + String.join("\n", s.output().stream().limit(20).toList())));
-        }
-        logs.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(r.console());
+      if (!r.passed() && r.job().kind() == QaJob.Kind.PATCH) {
+        failedAlone.computeIfAbsent(r.job().kernel(), k -> new LinkedHashSet<>()).add(r.job().packages().get(0).name());
+        blame(r, r.job().packages(), newNames, why, logs);
       }
     }
+    List<QaJob> again = new ArrayList<>();
+    List<QaRunner.JobResult> all = new ArrayList<>(runs);
+    for (QaRunner.JobResult r : runs) {
+      if (r.passed() || r.job().kind() != QaJob.Kind.TOGETHER) {
+        continue;
+      }
+      Set<String> bad = failedAlone.getOrDefault(r.job().kernel(), Set.of());
+      List<QaJob.Pkg> rest = r.job().packages().stream().filter(p -> !bad.contains(p.name())).toList();
+      if (!bad.isEmpty() && rest.size() < r.job().packages().size() && rest.size() >= 2) {
+        Set<String> patches = new LinkedHashSet<>();
+        rest.forEach(p -> patches.add(p.patch()));
+        again.add(new QaJob(r.job().id() + "-without-failed", QaJob.Kind.TOGETHER, r.job().kernel(), rest,
+            r.job().tests().stream().filter(t -> t.group().equals(QaTest.CATALOG) || patches.contains(t.group()))
+                .toList(), r.job().targetModules(), List.of(), 0));
+      } else if (bad.isEmpty() || rest.size() >= 2) {
+        blame(r, r.job().packages(), newNames, why, logs);
+      }
+    }
+    if (!again.isEmpty()) {
+      for (QaRunner.JobResult r : QaRunner.run(again, kernels, new QaRunner.Options(options.work(),
+          options.cacheRoot(), keys, options.jobs(), options.memoryMb(), options.accel(), options.timeout(),
+          options.limits()), listener)) {
+        all.add(r);
+        if (!r.passed()) {
+          blame(r, r.job().packages(), newNames, why, logs);
+        }
+      }
+    }
+    runs = all;
     if (why.isEmpty()) {
       return new Outcome(built, runs);
     }

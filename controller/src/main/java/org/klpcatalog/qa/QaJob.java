@@ -7,7 +7,8 @@ import java.util.List;
  * One VM boot: a kernel, the packages under test, their tests, and which parts of the protocol to
  * run. A {@link Kind#PATCH} job tests one package (install, remove, late module patching, upgrade
  * from its previous version, stress); a {@link Kind#TOGETHER} job installs every package of the
- * kernel in one transaction, runs every test, and removes them all.
+ * kernel in one transaction, runs every test, and removes them all. {@code targetModules} are the
+ * modules the patches change: the guest has them; a PATCH job also tests late patching of them.
  */
 public record QaJob(
     String id,

@@ -39,10 +39,13 @@ public final class QaPlan {
   /** A package to test: what the desired state says and where its RPM is. */
   public record Candidate(DesiredPackage pkg, Path rpm) {}
 
+  /** A published version a host may have before a candidate: its RPM and the kernels it serves. */
+  public record Previous(Path rpm, List<String> kernels) {}
+
   private QaPlan() {}
 
   public static List<QaJob> jobs(List<Candidate> candidates, ValidationReport report, CatalogTree tree,
-      Set<String> kernels, Map<String, List<Path>> previous, int stress, boolean together) {
+      Set<String> kernels, Map<String, List<Previous>> previous, int stress, boolean together) {
     List<QaTest> catalogSuite = catalogSuite(tree);
     List<QaJob> jobs = new ArrayList<>();
     for (Candidate c : candidates) {
@@ -57,7 +60,11 @@ public final class QaPlan {
         tests.addAll(catalogSuite);
         QaJob job = new QaJob(p.name() + "@" + m.kernelRelease(), QaJob.Kind.PATCH, m.kernelRelease(),
             List.of(new QaJob.Pkg(p.name(), p.patch(), p.nevra(), c.rpm(), m.moduleName())), List.copyOf(tests),
-            lp.modules().stream().map(ModuleSpec::name).toList(), previous.getOrDefault(p.name(), List.of()), stress);
+            lp.modules().stream().map(ModuleSpec::name).toList(),
+            // Only what serves this kernel: an older build without it loads nothing here.
+            previous.getOrDefault(p.name(), List.of()).stream()
+                .filter(o -> o.kernels().contains(m.kernelRelease())).map(Previous::rpm).toList(),
+            stress);
         jobs.add(job);
       }
     }
@@ -80,6 +87,7 @@ public final class QaPlan {
     List<QaTest> catalogSuite = catalogSuite(tree);
     Map<String, List<QaJob.Pkg>> pkgs = new LinkedHashMap<>();
     Map<String, List<QaTest>> tests = new LinkedHashMap<>();
+    Map<String, Set<String>> targets = new LinkedHashMap<>();
     Set<String> served = new java.util.HashSet<>();
     List<Candidate> all = new ArrayList<>(candidates);
     all.addAll(staying);
@@ -96,6 +104,8 @@ public final class QaPlan {
         pkgs.computeIfAbsent(m.kernelRelease(), k -> new ArrayList<>())
             .add(new QaJob.Pkg(p.name(), p.patch(), p.nevra(), c.rpm(), m.moduleName()));
         tests.computeIfAbsent(m.kernelRelease(), k -> new ArrayList<>()).addAll(patchTests(tree, pr.patch(), m.variant()));
+        pr.patch().modules().forEach(ms -> targets.computeIfAbsent(m.kernelRelease(), k -> new java.util.LinkedHashSet<>())
+            .add(ms.name()));
       }
     }
     List<QaJob> jobs = new ArrayList<>();
@@ -105,8 +115,9 @@ public final class QaPlan {
       }
       List<QaTest> t = new ArrayList<>(tests.get(e.getKey()));
       t.addAll(catalogSuite);
+      // The target modules go into the guest (the tests load them); late patching is not run.
       jobs.add(new QaJob("all-together@" + e.getKey(), QaJob.Kind.TOGETHER, e.getKey(), List.copyOf(e.getValue()),
-          List.copyOf(t), List.of(), List.of(), 0));
+          List.copyOf(t), List.copyOf(targets.getOrDefault(e.getKey(), Set.of())), List.of(), 0));
     }
     return jobs;
   }

@@ -97,8 +97,8 @@ public final class QaRunner {
         }
         listener.note("kernel " + release + ": image and modules (" + kernel.provider() + ")");
         KernelTree tree = kernelCache.provide(kernel, true);
-        trees.put(release, tree);
         bases.put(release, GuestImage.base(cache, tree, e.getValue(), options.keys(), runtime));
+        trees.put(release, tree);
       } catch (KernelException | IOException ex) {
         unavailable.put(release, ex.getMessage());
       }
@@ -183,21 +183,34 @@ public final class QaRunner {
     Files.writeString(dir.resolve("init.sh"), script, StandardCharsets.UTF_8);
     Path initrd = dir.resolve("initrd.img");
     GuestImage.initrd(base, overlay, initrd);
-    Duration limit = options.timeout().isZero() ? limit(job, kvm) : options.timeout();
+    Duration limit = options.timeout().isZero() ? limit(job, kvm, options.limits()) : options.timeout();
     Path console = dir.resolve("console.log");
     LOG.debug("booting {} ({})", job.id(), kvm ? "kvm" : "tcg");
-    Vm.Boot boot = Vm.boot(tree.image().orElseThrow(), initrd, options.memoryMb(), kvm, limit, console);
+    // A guest prints a marker at least after every test and rpm step; silence longer than the
+    // longest of those means it hangs.
+    Duration idle = Duration.ofSeconds((long) (options.limits().testSeconds() + options.limits().transitionSeconds()
+        * job.packages().size() + 60) * (kvm ? 1 : 2));
+    Vm.Boot boot = Vm.boot(tree.image().orElseThrow(), initrd, options.memoryMb(), kvm, limit, idle, console);
     Files.deleteIfExists(initrd);
     Transcript t = Transcript.parse(boot.console(), nonce);
-    String stopped = boot.timedOut() ? "no end within " + limit.toSeconds() + " s; the VM was killed"
+    String stopped = boot.overflow() ? "the console passed " + (Vm.CONSOLE_LIMIT >> 20) + " MiB; the VM was killed"
+        : boot.idle() ? "no output for " + idle.toSeconds() + " s (a hung guest); the VM was killed"
+        : boot.timedOut() ? "no end within " + limit.toSeconds() + " s; the VM was killed"
         : t.finished() ? "" : "the guest ended early (panic or power off; qemu exit " + boot.exitCode() + ")";
     return new JobResult(job, Verdict.judge(job, t, stopped), console, boot.seconds(), kvm ? "kvm" : "tcg");
   }
 
-  /** A generous limit: boot, a minute per suite, and time per rpm transaction and stress cycle. */
-  static Duration limit(QaJob job, boolean kvm) {
-    long suites = 3 + (job.targetModules().isEmpty() ? 0 : 1) + (job.previous().isEmpty() ? 0 : 1);
-    long seconds = 120 + suites * (20 + 5L * job.tests().size()) + 30L * job.stress() + 30L * job.packages().size();
+  /**
+   * The longest a guest that is not hung can take: boot, every test at its own limit, and every
+   * rpm step at kpatch's transition limit plus time for rpm; doubled without KVM.
+   */
+  static Duration limit(QaJob job, boolean kvm, GuestScript.Limits limits) {
+    long suites = 3 + (job.targetModules().isEmpty() ? 0 : 1) + (job.previous().isEmpty() ? 0 : 1)
+        + (job.stress() > 0 ? 1 : 0);
+    long rpmSteps = 2 + (job.targetModules().isEmpty() ? 0 : 2) + (job.previous().isEmpty() ? 0 : 3)
+        + 2L * job.stress();
+    long seconds = 120 + suites * job.tests().size() * (long) limits.testSeconds()
+        + rpmSteps * (limits.transitionSeconds() * (long) job.packages().size() + 30);
     return Duration.ofSeconds(kvm ? seconds : seconds * 2);
   }
 }

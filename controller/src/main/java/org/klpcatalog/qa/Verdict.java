@@ -191,6 +191,19 @@ public final class Verdict {
         }
       }
     }
+    // Every rpm step and state check the script has, up to where the guest got, reported.
+    int furthest = t.events().stream().mapToInt(e -> order(e.phase())).max().orElse(-1);
+    for (String[] ph : scriptPhases(job)) {
+      String phase = ph[1];
+      Step step = stepOf(phase);
+      if (!problems.containsKey(step) || !(order(phase) < furthest || t.finished())) {
+        continue;
+      }
+      String what = ph[0].equals("rpmstep") ? "RPM" : "TAINT";
+      if (t.in(phase).stream().noneMatch(e -> e.what().equals(what))) {
+        problems.get(step).add(phase + ": the guest reported no " + (what.equals("RPM") ? "rpm result" : "state"));
+      }
+    }
     // The state after each phase that changes it.
     for (String phase : statePhases(t)) {
       Step step = stepOf(phase);
@@ -220,6 +233,24 @@ public final class Verdict {
       results.add(new StepResult(s, p.isEmpty() ? Status.PASSED : Status.FAILED, List.copyOf(p), output.get(s)));
     }
     return results;
+  }
+
+  /** The rpm steps and state checks of the job's script: {"rpmstep"|"state", phase}. */
+  private static List<String[]> scriptPhases(QaJob job) {
+    List<String[]> out = new ArrayList<>();
+    String script;
+    try {
+      script = GuestScript.write(job, GuestScript.Limits.DEFAULT);
+    } catch (IllegalArgumentException e) {
+      return out;
+    }
+    for (String line : script.split("\n")) {
+      String[] f = line.split(" ");
+      if (f.length >= 2 && (f[0].equals("rpmstep") || f[0].equals("state"))) {
+        out.add(new String[] {f[0], f[1]});
+      }
+    }
+    return out;
   }
 
   /** The script's phases in order; stress cycles share one place. */
@@ -269,7 +300,12 @@ public final class Verdict {
     boolean queried = false;
     for (Transcript.Event e : events) {
       switch (e.what()) {
-        case "RPMQ" -> queried = true;
+        case "RPMQ" -> {
+          queried = true;
+          if (!e.arg(0).equals("0")) {
+            problems.add("after " + phase + ": rpm could not read its database (exit " + e.arg(0) + ")");
+          }
+        }
         case "LP" -> lp.put(e.arg(0), new String[] {e.arg(1), e.arg(2)});
         case "OBJ" -> patched.put(e.arg(1), e.arg(2));
         case "KPATCH" -> kpatch.add(e.arg(0));

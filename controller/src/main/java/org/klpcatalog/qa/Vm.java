@@ -8,7 +8,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.klpcatalog.exec.Command;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Boots a kernel with an initramfs in qemu: one vCPU, no devices but the serial console (which
@@ -19,17 +22,21 @@ import org.klpcatalog.exec.Command;
 public final class Vm {
   public enum Accel { AUTO, KVM, TCG }
 
-  /** What a boot gave: the console text, whether it was killed at the limit, and how long it took. */
-  public record Boot(String console, boolean timedOut, int exitCode, double seconds) {}
+  /**
+   * What a boot gave: the console text, whether it was killed at the time limit or for writing
+   * more than {@link #CONSOLE_LIMIT}, or for printing nothing for the idle limit (a hung guest),
+   * qemu's exit status, and how long it ran.
+   */
+  public record Boot(String console, boolean timedOut, boolean idle, boolean overflow, int exitCode, double seconds) {}
+
+  /** At most this much console is kept: a guest printing without end is stopped there. */
+  static final int CONSOLE_LIMIT = 32 << 20;
 
   private Vm() {}
 
-  /** At most this much of a console is read back (a guest could print without end). */
-  static final int CONSOLE_LIMIT = 32 << 20;
-
-  static List<String> command(Path kernel, Path initrd, int memoryMb, boolean kvm, Path console) {
+  static List<String> command(Path kernel, Path initrd, int memoryMb, boolean kvm) {
     List<String> argv = new ArrayList<>(List.of("qemu-system-x86_64", "-nodefaults", "-no-user-config",
-        "-m", Integer.toString(memoryMb), "-smp", "1", "-display", "none", "-serial", "file:" + console, "-no-reboot",
+        "-m", Integer.toString(memoryMb), "-smp", "1", "-display", "none", "-serial", "stdio", "-no-reboot",
         "-kernel", kernel.toString(), "-initrd", initrd.toString(),
         "-append", "console=ttyS0 quiet loglevel=1 panic=-1 printk.devkmsg=on"));
     if (kvm) {
@@ -41,28 +48,76 @@ public final class Vm {
   }
 
   /**
-   * Boots and returns the console (the serial port, written to {@code log}); qemu's own messages
-   * go to {@code log} with the suffix {@code .qemu}.
+   * Boots and returns the console: the serial port, read from qemu's standard output into
+   * {@code log} (at most {@link #CONSOLE_LIMIT}); qemu's own messages go to {@code log} with the
+   * suffix {@code .qemu}. An interrupted caller kills qemu.
    */
   public static Boot boot(Path kernel, Path initrd, int memoryMb, boolean kvm, Duration limit, Path log)
       throws IOException, InterruptedException {
-    Files.deleteIfExists(log);
+    return boot(kernel, initrd, memoryMb, kvm, limit, limit, log);
+  }
+
+  /** {@link #boot} that also kills a guest printing nothing for {@code idleLimit}. */
+  public static Boot boot(Path kernel, Path initrd, int memoryMb, boolean kvm, Duration limit, Duration idleLimit,
+      Path log) throws IOException, InterruptedException {
     Path qemuLog = log.resolveSibling(log.getFileName() + ".qemu");
+    Files.deleteIfExists(log);
     Files.deleteIfExists(qemuLog);
+    ProcessBuilder pb = new ProcessBuilder(command(kernel, initrd, memoryMb, kvm))
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .redirectError(qemuLog.toFile());
     long t0 = System.nanoTime();
-    Command.Result r = Command.of(command(kernel, initrd, memoryMb, kvm, log.toAbsolutePath())).timeout(limit)
-        .log(qemuLog).run();
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    String console = "";
-    if (Files.isRegularFile(log)) {
-      try (var in = Files.newInputStream(log)) {
-        console = new String(in.readNBytes(CONSOLE_LIMIT), StandardCharsets.UTF_8);
+    Process p = pb.start();
+    AtomicBoolean overflow = new AtomicBoolean();
+    java.util.concurrent.atomic.AtomicLong lastOutput = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    Thread reader = new Thread(() -> {
+      try (InputStream in = p.getInputStream(); OutputStream out = Files.newOutputStream(log)) {
+        byte[] buf = new byte[65536];
+        long total = 0;
+        for (int n; (n = in.read(buf)) > 0; ) {
+          int keep = (int) Math.max(0, Math.min(n, CONSOLE_LIMIT - total));
+          out.write(buf, 0, keep);
+          total += n;
+          lastOutput.set(System.nanoTime());
+          if (total > CONSOLE_LIMIT) {
+            overflow.set(true);
+            p.destroyForcibly();
+            break;
+          }
+        }
+      } catch (IOException e) {
+        // The process went away; what was read is in the log.
       }
+    }, "klp-qa-console");
+    reader.start();
+    boolean done = false;
+    boolean idle = false;
+    long deadline = t0 + limit.toNanos();
+    try {
+      while (!done) {
+        long now = System.nanoTime();
+        if (now >= deadline) {
+          break;
+        }
+        if (now - lastOutput.get() > idleLimit.toNanos()) {
+          idle = true;
+          break;
+        }
+        done = p.waitFor(Math.min(1000, (deadline - now) / 1_000_000 + 1), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      reader.join(5000);
+      throw e;
     }
-    if (!r.ok() && !r.output().isBlank()) {
-      console = console + "\n" + r.output();
+    if (!done) {
+      p.destroyForcibly();
+      p.waitFor();
     }
-    return new Boot(console, r.timedOut(), r.exitCode(), seconds);
+    reader.join();
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    String console = Files.isRegularFile(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+    return new Boot(console, !done && !idle, idle, overflow.get(), done ? p.exitValue() : -1, seconds);
   }
 
   /**

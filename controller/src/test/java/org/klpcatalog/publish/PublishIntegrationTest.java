@@ -143,6 +143,36 @@ class PublishIntegrationTest {
     assertThat(reconcile(tmp.resolve("catalog2"), repo, cache, "--dry-run").exitCode()).isZero();
   }
 
+  /** A successor that fails (to build here; QA alike) does not take its predecessor away. */
+  @Test
+  void aPackageStaysWhenItsSuccessorFails(@TempDir Path tmp) throws Exception {
+    Path repo = tmp.resolve("repo");
+    Path cache = ExampleCatalogs.cache(tmp.resolve("cache"));
+    CatalogTree v1 = CatalogEdits.withoutPatch(catalog, "sysrq-validate-mask");
+    Fixtures.write(v1, tmp.resolve("v1"));
+    CliRunner.Run first = reconcile(tmp.resolve("v1"), repo, cache);
+    assertThat(first.exitCode()).as(first.out() + first.err()).isZero();
+    // The successor of sysrq-reject-negative does not compile.
+    CatalogTree v2 = CatalogEdits.edit(catalog, "patches/sysrq-validate-mask/livepatch.c",
+        s -> s.replace("return klp_enable_patch(&patch);", "return klp_enable_patch(&patch) +;"));
+    // And another patch's text changes, so a new version is published.
+    v2 = CatalogEdits.edit(v2, "patches/cad-pid-reject-kthread/manifest.yaml",
+        s -> s.replace("Example fix (not an upstream commit).", "Example fix (not an upstream commit), reworded."));
+    Fixtures.write(v2, tmp.resolve("v2"));
+    CliRunner.Run second = reconcile(tmp.resolve("v2"), repo, cache);
+    assertThat(second.exitCode()).as(second.out() + second.err()).isEqualTo(1);
+    assertThat(second.out()).contains("- obsolete  kpatch-sysrq-reject-negative-1-1.x86_64")
+        .contains("left out: kpatch-sysrq-validate-mask-1-1.x86_64")
+        .contains("degraded: kept kpatch-sysrq-reject-negative-1-1.x86_64 (its successor kpatch-sysrq-validate-mask failed)");
+    // Still published in version 2, in the group and the inventory (the version's checks passed).
+    var observed = RepositoryReader.read(repo);
+    assertThat(observed.version()).isEqualTo("2");
+    assertThat(observed.pkg("kpatch-sysrq-reject-negative")).isPresent();
+    assertThat(observed.pkg("kpatch-sysrq-validate-mask")).isEmpty();
+    assertThat(observed.group().orElseThrow().packages()).contains("kpatch-sysrq-reject-negative");
+    assertThat(second.out()).contains("Published version 2");
+  }
+
   @Test
   void packagesThatPatchOneFunctionOnOneKernelReallyConflict(@TempDir Path tmp) throws Exception {
     Tools.require("dnf");

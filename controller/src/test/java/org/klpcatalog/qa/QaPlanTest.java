@@ -59,10 +59,24 @@ class QaPlanTest {
     assertThat(together.tests()).extracting(QaTest::id).contains("@catalog/kernel-alive.test")
         .filteredOn(id -> id.startsWith("@catalog")).hasSize(1);
     assertThat(together.stress()).isZero();
+    // The guest of a together run needs the target modules too: the tests load them.
+    assertThat(together.targetModules()).containsExactly("binfmt_misc");
     // A kernel filter limits both kinds.
     assertThat(QaPlan.jobs(candidates(r, "cad-pid-reject-kthread", "binfmt-misc-restore-write-access"), r.report(),
         r.tree(), Set.of("6.1.0-56-amd64"), Map.of(), 0, true)).extracting(QaJob::id)
         .containsExactly("kpatch-cad-pid-reject-kthread@6.1.0-56-amd64");
+  }
+
+  @Test
+  void aPreviousVersionIsInstalledOnlyOnTheKernelsItServes() throws Exception {
+    CatalogRevision r = revision(ExampleCatalogs.twoKernels());
+    Path old = Path.of("/repo/current/kpatch-cad-pid-reject-kthread-0-1.x86_64.rpm");
+    List<QaJob> jobs = QaPlan.jobs(candidates(r, "cad-pid-reject-kthread"), r.report(), r.tree(), Set.of(),
+        Map.of("kpatch-cad-pid-reject-kthread", List.of(new QaPlan.Previous(old, List.of("6.1.0-50-amd64")))), 0,
+        false);
+    assertThat(jobs).extracting(QaJob::kernel, QaJob::previous).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("6.1.0-50-amd64", List.of(old)),
+        org.assertj.core.groups.Tuple.tuple("6.1.0-56-amd64", List.of()));
   }
 
   @Test

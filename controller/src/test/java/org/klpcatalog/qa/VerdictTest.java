@@ -70,7 +70,7 @@ class VerdictTest {
       m(l, "KPATCH " + phase + " " + K + "/" + MOD + ".ko");
     }
     if (Verdict.RPM_PHASES.matcher(phase).matches()) {
-      m(l, "RPMQ " + phase);
+      m(l, "RPMQ " + phase + " 0");
       if (loaded) {
         m(l, "RPMDB " + phase + " kpatch-demo");
       }
@@ -146,7 +146,7 @@ class VerdictTest {
   void rpmMustListExactlyThePackagesUnderTestAndReadItsDatabaseAfterEveryChange() {
     List<String> l = good(false);
     l.add(l.indexOf("@@KLPQA " + N + " TAINT remove 45056"), "@@KLPQA " + N + " RPMDB remove kpatch-demo");
-    l.remove("@@KLPQA " + N + " RPMQ install");
+    l.remove("@@KLPQA " + N + " RPMQ install 0");
     var r = judge(job(List.of(), List.of(), 0), l, "");
     assertThat(r.get(Verdict.Step.REMOVE).problems()).containsExactly("after remove: rpm still lists kpatch-demo");
     assertThat(r.get(Verdict.Step.INSTALL).problems()).containsExactly("after install: rpm's database was not read");
@@ -170,6 +170,16 @@ class VerdictTest {
     assertThat(r.get(Verdict.Step.LOADED).problems()).contains("the guest stopped here: no end within 300 s; the VM was killed");
     assertThat(r.get(Verdict.Step.REMOVE).problems()).containsExactly("not run: the guest stopped in step loaded");
     assertThat(r.get(Verdict.Step.INSTALL).status()).isEqualTo(Verdict.Status.PASSED);
+  }
+
+  @Test
+  void aMissingRpmResultOrStateIsAFailureNotAPass() {
+    List<String> l = good(false);
+    l.remove("@@KLPQA " + N + " RPM remove 0");
+    l.remove("@@KLPQA " + N + " TAINT baseline 0");
+    var r = judge(job(List.of(), List.of(), 0), l, "");
+    assertThat(r.get(Verdict.Step.REMOVE).problems()).containsExactly("remove: the guest reported no rpm result");
+    assertThat(r.get(Verdict.Step.BASELINE).problems()).containsExactly("baseline: the guest reported no state");
   }
 
   @Test

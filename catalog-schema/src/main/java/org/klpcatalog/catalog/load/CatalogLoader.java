@@ -59,6 +59,7 @@ public final class CatalogLoader {
     Diagnostics diags = new Diagnostics();
     Optional<CatalogSpec> spec = loadSpec(tree, diags);
     List<String> dirs = patchDirectories(tree, diags);
+    checkCatalogSuite(tree, diags);
     // Manifests are independent: load them in parallel, then merge in a fixed order.
     List<PatchLoad> loads =
         dirs.parallelStream().map(d -> loadPatch(tree, d)).collect(Collectors.toList());
@@ -87,6 +88,24 @@ public final class CatalogLoader {
       diags.warning(Codes.STRAY_FILE, PATCHES_DIR, 0, 0, "", "the catalog has no patches/ directory yet");
     }
     return dirs;
+  }
+
+  /** The catalog-wide QA suite's directory: tests run for every patch (docs/qa.md). */
+  public static final String CATALOG_SUITE_DIR = "qa";
+
+  /** Files of qa/ must be tests the QA guest can run: regular files named like patch tests. */
+  public void checkCatalogSuite(CatalogTree tree, Diagnostics diags) {
+    for (String child : tree.children(CATALOG_SUITE_DIR)) {
+      String path = CATALOG_SUITE_DIR + "/" + child;
+      if (!child.matches("[A-Za-z0-9][A-Za-z0-9._-]*\\.test")) {
+        diags.error(Codes.TEST_NAME, path, 0, 0, "",
+            "qa/ holds the catalog-wide tests: files named with letters, digits, '.', '_' and '-' ending in .test;"
+                + " rename or remove this entry");
+      } else if (!(FileRead.read(tree, path, CATALOG_SUITE_DIR) instanceof FileRead.Found)) {
+        diags.error(Codes.TEST_NAME, path, 0, 0, "",
+            "a catalog-wide test must be a regular file inside qa/ (not a directory, nor a link leading out)");
+      }
+    }
   }
 
   /** One patch directory's manifest, loaded, or the problems that kept it from loading. */

@@ -49,6 +49,7 @@ public final class CatalogValidator {
     Diagnostics diags = new Diagnostics();
     Optional<CatalogSpec> spec = loader.loadSpec(tree, diags);
     List<String> dirs = loader.patchDirectories(tree, diags);
+    loader.checkCatalogSuite(tree, diags);
     PatchAnalyzer analyzer =
         new PatchAnalyzer(spec.map(CatalogSpec::unpatchableFunctions).orElse(PatchAnalyzer.DEFAULT_UNPATCHABLE));
     PatchRules rules = new PatchRules(tree, spec, analyzer);
