@@ -190,6 +190,25 @@ class QaVmTest {
         .doesNotContainPattern("LP upgrade kpatch_sysrq_reject_negative");
   }
 
+  /** A guest that stops printing is killed at the idle limit, long before the overall one. */
+  @Test
+  void aHungGuestIsKilledWhenItFallsSilent(@TempDir Path tmp) throws Exception {
+    Path cache = ExampleCatalogs.cache(tmp.resolve("cache"));
+    var tree = new org.klpcatalog.kernel.KernelCache(cache)
+        .provide(org.klpcatalog.catalog.model.Kernel.of(K50, null, "debian"), true);
+    Path base = GuestImage.base(cache.resolve("qa"), tree, java.util.Set.of(), List.of(),
+        GuestRuntime.build(cache.resolve("qa")));
+    Path initrd = tmp.resolve("hang.img");
+    GuestImage.initrd(base, Map.of("init", "#!/bin/sh\necho guest-started\nsleep 600\n".getBytes(StandardCharsets.UTF_8)),
+        initrd);
+    Vm.Boot b = Vm.boot(tree.image().orElseThrow(), initrd, 256, false, java.time.Duration.ofMinutes(10),
+        java.time.Duration.ofSeconds(20), tmp.resolve("console.log"));
+    assertThat(b.idle()).isTrue();
+    assertThat(b.timedOut()).isFalse();
+    assertThat(b.console()).contains("guest-started");
+    assertThat(b.seconds()).isLessThan(90);
+  }
+
   /** A catalog of the example's kernels with the two defective patches only. */
   static CatalogTree defective() throws Exception {
     CatalogTree base = ExampleCatalogs.twoKernels();
