@@ -93,8 +93,12 @@ final class QaCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
+    List<String> usage = new ArrayList<>(qa.problems());
     if (stress < 0) {
-      t.err().println("klp-catalog: --stress must be 0 or more");
+      usage.add("--stress must be 0 or more");
+    }
+    if (!usage.isEmpty()) {
+      usage.forEach(u -> t.err().println("klp-catalog: " + u));
       return ExitCodes.INVALID;
     }
     List<String> missing = GuestImage.missingTools();

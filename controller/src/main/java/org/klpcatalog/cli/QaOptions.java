@@ -29,6 +29,24 @@ final class QaOptions {
   @Option(names = "--test-timeout", paramLabel = "SECONDS", description = "Time limit of one test in the guest (default: 60).")
   int testTimeout = 60;
 
+  /** What is wrong with the options, for a usage error; empty when nothing is. */
+  List<String> problems() {
+    List<String> out = new java.util.ArrayList<>();
+    if (vms < 0) {
+      out.add("--vms must be 0 (automatic) or more");
+    }
+    if (memoryMb < 128) {
+      out.add("--vm-memory must be at least 128 (MiB)");
+    }
+    if (vmTimeout < 0) {
+      out.add("--vm-timeout must be 0 (derived) or more");
+    }
+    if (testTimeout < 1) {
+      out.add("--test-timeout must be at least 1 (second)");
+    }
+    return out;
+  }
+
   QaRunner.Options options(Path work, Path cache, List<Path> keys) {
     return new QaRunner.Options(work, cache != null ? cache : KernelCache.defaultRoot(), keys, vms, memoryMb, accel,
         Duration.ofSeconds(vmTimeout),

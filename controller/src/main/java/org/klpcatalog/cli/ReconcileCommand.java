@@ -169,6 +169,9 @@ final class ReconcileCommand implements Callable<Integer> {
     if (noQa) {
       return Optional.empty();
     }
+    if (!qa.problems().isEmpty()) {
+      throw new java.io.IOException(String.join("; ", qa.problems()));
+    }
     java.util.List<String> missing = org.klpcatalog.qa.GuestImage.missingTools();
     if (!missing.isEmpty()) {
       throw new java.io.IOException("the QA gate needs " + String.join(", ", missing)

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class MainTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"validate", "analyze"})
+  @ValueSource(strings = {"validate", "analyze", "qa", "reconcile"})
   void everyCommandHasHelpWithItsExitCodes(String command) {
     CliRun r = CliRun.of(command, "--help");
     assertThat(r.exitCode()).isZero();
@@ -35,5 +35,12 @@ class MainTest {
     CliRun r = CliRun.of("validate", "--bogus");
     assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID);
     assertThat(r.err()).contains("Unknown option: '--bogus'").contains("klp-catalog validate --help");
+  }
+
+  @Test
+  void qaRefusesBadVmOptionsBeforeDoingAnything() {
+    CliRun r = CliRun.of("qa", "--catalog", "nowhere", "--report", "r.xml", "--vm-memory", "64", "--stress", "-1");
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID);
+    assertThat(r.err()).contains("--vm-memory must be at least 128 (MiB)").contains("--stress must be 0 or more");
   }
 }
