@@ -476,7 +476,10 @@ public final class CatalogController implements AutoCloseable {
       } else if (a instanceof Action.Unchanged u) {
         out.add(new PatchState(u.pkg().patch(), u.pkg().name(), u.pkg().evr().toString(), "published", ""));
       } else if (a instanceof Action.Obsolete o) {
-        out.add(new PatchState("", o.pkg().name(), o.pkg().evr().toString(), "obsoleted", "replaced by " + o.successor()));
+        // Kept when its successor failed (the publisher lists it as degraded).
+        boolean kept = degraded.stream().anyMatch(d -> d.startsWith(o.pkg().nevra() + " "));
+        out.add(new PatchState("", o.pkg().name(), o.pkg().evr().toString(), kept ? "degraded" : "obsoleted",
+            kept ? "its successor " + o.successor() + " failed; it stays published" : "replaced by " + o.successor()));
       } else if (a instanceof Action.Retire r) {
         out.add(new PatchState("", r.pkg().name(), r.pkg().evr().toString(), "retired", "its patch left the catalog"));
       }
