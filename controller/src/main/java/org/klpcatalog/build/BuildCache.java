@@ -59,7 +59,7 @@ public final class BuildCache {
     return target.resolve(ko.getFileName());
   }
 
-  static String sha256(byte[] bytes) {
+  public static String sha256(byte[] bytes) {
     return Digests.sha256(bytes);
   }
 }

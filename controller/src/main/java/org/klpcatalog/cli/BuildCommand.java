@@ -79,14 +79,9 @@ final class BuildCommand implements Callable<Integer> {
       return ExitCodes.INVALID;
     }
     DesiredStateBuilder.Result desired = DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
-    List<DesiredPackage> packages = new ArrayList<>();
-    Set<String> unknown = new LinkedHashSet<>(patches);
-    for (DesiredPackage p : desired.state().packages()) {
-      if (patches.isEmpty() || patches.contains(p.patch())) {
-        packages.add(p);
-        unknown.remove(p.patch());
-      }
-    }
+    Selection selected = select(desired.state().packages(), patches);
+    List<DesiredPackage> packages = selected.packages();
+    Set<String> unknown = selected.unknown();
     if (!unknown.isEmpty()) {
       t.err().println("klp-catalog: no active patch named " + String.join(", ", unknown) + " in " + revision.describe());
       return ExitCodes.INVALID;
@@ -98,6 +93,21 @@ final class BuildCommand implements Callable<Integer> {
     PackageBuild.Result result = PackageBuild.build(revision, packages, desired.ledger(), options, progress);
     report(t, result, signer);
     return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILURE;
+  }
+
+  /** The packages of the named patches (all when none is named), and the names matching none. */
+  record Selection(List<DesiredPackage> packages, Set<String> unknown) {}
+
+  static Selection select(List<DesiredPackage> all, List<String> patches) {
+    List<DesiredPackage> packages = new ArrayList<>();
+    Set<String> unknown = new LinkedHashSet<>(patches);
+    for (DesiredPackage p : all) {
+      if (patches.isEmpty() || patches.contains(p.patch())) {
+        packages.add(p);
+        unknown.remove(p.patch());
+      }
+    }
+    return new Selection(List.copyOf(packages), unknown);
   }
 
   /** Progress lines on standard error: [n/m] patch for kernel: status. */

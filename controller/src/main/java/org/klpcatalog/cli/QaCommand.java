@@ -123,24 +123,12 @@ final class QaCommand implements Callable<Integer> {
       t.out().println(Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing tested");
       return ExitCodes.INVALID;
     }
-    List<String> badNames = QaPlan.badCatalogSuiteNames(revision.tree());
-    if (!badNames.isEmpty()) {
-      t.err().println("klp-catalog: " + String.join(", ", badNames) + ": test file names in qa/ use letters, digits,"
-          + " '.', '_' and '-' and end in .test");
-      return ExitCodes.INVALID;
-    }
     ReleaseLedger ledger = revision.historyLedger().orElse(observed.ledger());
     DesiredStateBuilder.Result desired = DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
-    List<DesiredPackage> packages = new ArrayList<>();
-    Set<String> unknown = new LinkedHashSet<>(patches);
-    for (DesiredPackage p : desired.state().packages()) {
-      if (patches.isEmpty() || patches.contains(p.patch())) {
-        packages.add(p);
-        unknown.remove(p.patch());
-      }
-    }
-    Map<String, Kernel> catalogKernels = new LinkedHashMap<>();
-    revision.report().spec().ifPresent(c -> c.kernels().forEach(k -> catalogKernels.put(k.release(), k)));
+    BuildCommand.Selection selected = BuildCommand.select(desired.state().packages(), patches);
+    List<DesiredPackage> packages = selected.packages();
+    Set<String> unknown = selected.unknown();
+    Map<String, Kernel> catalogKernels = QaPlan.kernels(revision.report());
     Set<String> unknownKernels = new LinkedHashSet<>(kernels);
     unknownKernels.removeAll(catalogKernels.keySet());
     if (!unknown.isEmpty() || !unknownKernels.isEmpty()) {
@@ -181,18 +169,7 @@ final class QaCommand implements Callable<Integer> {
     List<QaJob> jobs = QaPlan.jobs(candidates, revision.report(), revision.tree(), new LinkedHashSet<>(kernels),
         previous, stress, !noTogether);
     List<QaRunner.JobResult> results = QaRunner.run(jobs, catalogKernels,
-        qa.options(workDir.resolve("vms"), build.cache, keys), new QaRunner.Listener() {
-          public void note(String message) {
-            t.err().println(Terminal.safe(message));
-          }
-
-          public void finished(QaRunner.JobResult r, int done, int total) {
-            synchronized (t) {
-              t.err().printf(Locale.ROOT, "[%d/%d] %s on %s: %s (%.1f s)%n", done, total, r.job().subject(),
-                  r.job().kernel(), r.passed() ? "passed" : "FAILED at " + r.failed().get(0).step().label, r.seconds());
-            }
-          }
-        });
+        qa.options(workDir.resolve("vms"), build.cache, keys), QaOptions.progress(t, ""));
     JUnitReport.write(results, report);
     long failedJobs = results.stream().filter(r -> !r.passed()).count();
     if (output == OutputFormat.json) {

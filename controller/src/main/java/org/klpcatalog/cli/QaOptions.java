@@ -29,6 +29,22 @@ final class QaOptions {
   @Option(names = "--test-timeout", paramLabel = "SECONDS", description = "Time limit of one test in the guest (default: 60).")
   int testTimeout = 60;
 
+  /** Progress of QA on standard error: notes, and a line per finished VM, after {@code prefix}. */
+  static QaRunner.Listener progress(Terminal t, String prefix) {
+    return new QaRunner.Listener() {
+      public void note(String message) {
+        t.err().println(prefix + Terminal.safe(message));
+      }
+
+      public void finished(QaRunner.JobResult r, int done, int total) {
+        synchronized (t) {
+          t.err().printf(java.util.Locale.ROOT, "%s[%d/%d] %s on %s: %s (%.1f s)%n", prefix, done, total,
+              r.job().subject(), r.job().kernel(), r.outcome(), r.seconds());
+        }
+      }
+    };
+  }
+
   /** What is wrong with the options, for a usage error; empty when nothing is. */
   List<String> problems() {
     List<String> out = new java.util.ArrayList<>();
@@ -50,7 +66,6 @@ final class QaOptions {
   QaRunner.Options options(Path work, Path cache, List<Path> keys) {
     return new QaRunner.Options(work, cache != null ? cache : KernelCache.defaultRoot(), keys, vms, memoryMb, accel,
         Duration.ofSeconds(vmTimeout),
-        new GuestScript.Limits(testTimeout, GuestScript.Limits.DEFAULT.transitionSeconds(),
-            GuestScript.Limits.DEFAULT.outputBytes()));
+        GuestScript.Limits.withTestSeconds(testTimeout));
   }
 }

@@ -1,7 +1,6 @@
 package org.klpcatalog.cli;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -11,7 +10,6 @@ import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.publish.Publisher;
 import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.plan.Action;
-import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.PlanText;
@@ -179,19 +177,7 @@ final class ReconcileCommand implements Callable<Integer> {
     }
     return Optional.of(new org.klpcatalog.qa.QaGate(
         qa.options(absolute.resolve(".staging").resolve("qa"), build.cache, java.util.List.of()),
-        new org.klpcatalog.qa.QaRunner.Listener() {
-          public void note(String message) {
-            t.err().println("qa: " + Terminal.safe(message));
-          }
-
-          public void finished(org.klpcatalog.qa.QaRunner.JobResult r, int done, int total) {
-            synchronized (t) {
-              t.err().printf(java.util.Locale.ROOT, "qa [%d/%d] %s on %s: %s (%.1f s)%n", done, total,
-                  r.job().subject(), r.job().kernel(),
-                  r.passed() ? "passed" : "FAILED at " + r.failed().get(0).step().label, r.seconds());
-            }
-          }
-        }));
+        QaOptions.progress(t, "qa: ")));
   }
 
   /**

@@ -8,11 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +18,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
+import org.klpcatalog.build.BuildCache;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
@@ -82,13 +80,13 @@ public final class GuestImage {
       closure(normal(m), dep, files);
     }
     StringBuilder key = new StringBuilder(FORMAT).append('\n').append(kernel.release()).append('\n')
-        .append(kernel.toolchain()).append('\n').append(sha(Files.readAllBytes(busybox))).append('\n')
-        .append(sha(Files.readAllBytes(rpm))).append('\n').append(sha(Files.readAllBytes(runtime))).append('\n');
+        .append(kernel.toolchain()).append('\n').append(BuildCache.sha256(Files.readAllBytes(busybox))).append('\n')
+        .append(BuildCache.sha256(Files.readAllBytes(rpm))).append('\n').append(BuildCache.sha256(Files.readAllBytes(runtime))).append('\n');
     files.forEach(f -> key.append("module ").append(f).append('\n'));
     for (Path k : keys) {
-      key.append("key ").append(sha(Files.readAllBytes(k))).append('\n');
+      key.append("key ").append(BuildCache.sha256(Files.readAllBytes(k))).append('\n');
     }
-    Path dir = cache.resolve("base-" + sha(key.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 20));
+    Path dir = cache.resolve("base-" + BuildCache.sha256(key.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 20));
     Path image = dir.resolve("base.cpio.gz");
     if (Files.isRegularFile(image)) {
       return image;
@@ -247,14 +245,6 @@ public final class GuestImage {
   private static void copy(Path from, Path to) throws IOException {
     Files.createDirectories(to.getParent());
     Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
-  }
-
-  static String sha(byte[] b) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** gzip at the fastest level: the image is unpacked once per boot, compressed once per cache. */

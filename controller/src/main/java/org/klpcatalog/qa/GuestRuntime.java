@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import org.klpcatalog.build.BuildCache;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.kernel.KernelFiles;
 
@@ -52,7 +53,7 @@ public final class GuestRuntime {
         %%files -n qa-guest-shell
         /bin/busybox
         """.formatted(VERSION);
-    String key = GuestImage.sha((spec + GuestImage.sha(script) + GuestImage.sha(Files.readAllBytes(busybox)))
+    String key = BuildCache.sha256((spec + BuildCache.sha256(script) + BuildCache.sha256(Files.readAllBytes(busybox)))
         .getBytes(StandardCharsets.UTF_8)).substring(0, 20);
     Path dir = cache.resolve("runtime-" + key);
     Path rpm = dir.resolve("kpatch-" + VERSION + "-0.klpqa.x86_64.rpm");

@@ -27,6 +27,11 @@ public final class GuestScript {
   /** Limits inside the guest: per test, and for a livepatch transition (kpatch's wait). */
   public record Limits(int testSeconds, int transitionSeconds, int outputBytes) {
     public static final Limits DEFAULT = new Limits(60, 30, 16384);
+
+    /** The defaults with another time limit per test. */
+    public static Limits withTestSeconds(int seconds) {
+      return new Limits(seconds, DEFAULT.transitionSeconds(), DEFAULT.outputBytes());
+    }
   }
 
   private GuestScript() {}
@@ -59,11 +64,9 @@ public final class GuestScript {
     sb.append("state boot\n");
     sb.append("suite baseline\n");
     sb.append("state baseline\n");
-    sb.append("rpmstep install -i ").append(news).append('\n');
-    sb.append("state install rpm\n");
+    rpmStep(sb, "install", "-i " + news);
     sb.append("suite loaded\n");
-    sb.append("rpmstep remove -e ").append(pkgNames).append('\n');
-    sb.append("state remove rpm\n");
+    rpmStep(sb, "remove", "-e " + pkgNames);
     sb.append("suite removed\n");
     if (job.kind() == QaJob.Kind.PATCH) {
       if (!job.targetModules().isEmpty()) {
@@ -71,30 +74,23 @@ public final class GuestScript {
         // modules loaded (the kernel patches them as they come), then everything removed.
         String mods = String.join(" ", job.targetModules());
         sb.append("unload_targets late-unload ").append(mods).append('\n');
-        sb.append("rpmstep late-install -i ").append(news).append('\n');
-        sb.append("state late-install rpm\n");
+        rpmStep(sb, "late-install", "-i " + news);
         sb.append("load_targets late-load ").append(mods).append('\n');
         sb.append("state late-load\n");
         sb.append("suite late\n");
-        sb.append("rpmstep late-remove -e ").append(pkgNames).append('\n');
-        sb.append("state late-remove rpm\n");
+        rpmStep(sb, "late-remove", "-e " + pkgNames);
       }
       if (!job.previous().isEmpty()) {
         String olds = job.previous().stream().map(p -> OLD + "/" + p.getFileName()).reduce((a, b) -> a + " " + b)
             .orElseThrow();
-        sb.append("rpmstep upgrade-old -i ").append(olds).append('\n');
-        sb.append("state upgrade-old rpm\n");
-        sb.append("rpmstep upgrade -U ").append(news).append('\n');
-        sb.append("state upgrade rpm\n");
+        rpmStep(sb, "upgrade-old", "-i " + olds);
+        rpmStep(sb, "upgrade", "-U " + news);
         sb.append("suite upgraded\n");
-        sb.append("rpmstep upgrade-remove -e ").append(pkgNames).append('\n');
-        sb.append("state upgrade-remove rpm\n");
+        rpmStep(sb, "upgrade-remove", "-e " + pkgNames);
       }
       for (int i = 1; i <= job.stress(); i++) {
-        sb.append("rpmstep stress-").append(i).append("-install -i ").append(news).append('\n');
-        sb.append("state stress-").append(i).append("-install rpm\n");
-        sb.append("rpmstep stress-").append(i).append("-remove -e ").append(pkgNames).append('\n');
-        sb.append("state stress-").append(i).append("-remove rpm\n");
+        rpmStep(sb, "stress-" + i + "-install", "-i " + news);
+        rpmStep(sb, "stress-" + i + "-remove", "-e " + pkgNames);
       }
       if (job.stress() > 0) {
         sb.append("suite stress-after\n");
@@ -104,6 +100,12 @@ public final class GuestScript {
     sb.append("m END end\n");
     sb.append("poweroff -f\n");
     return sb.toString();
+  }
+
+  /** An rpm transaction, then the state with rpm's database read back. */
+  private static void rpmStep(StringBuilder sb, String phase, String args) {
+    sb.append("rpmstep ").append(phase).append(' ').append(args).append('\n');
+    sb.append("state ").append(phase).append(" rpm\n");
   }
 
   private static final String PRELUDE = """

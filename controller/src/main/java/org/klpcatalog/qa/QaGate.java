@@ -94,8 +94,7 @@ public final class QaGate {
     List<QaJob> jobs = new ArrayList<>(QaPlan.jobs(candidates, revision.report(), revision.tree(), Set.of(), previous,
         0, false));
     jobs.addAll(QaPlan.together(candidates, staying, revision.report(), revision.tree()));
-    Map<String, Kernel> kernels = new LinkedHashMap<>();
-    revision.report().spec().ifPresent(s -> s.kernels().forEach(k -> kernels.put(k.release(), k)));
+    Map<String, Kernel> kernels = QaPlan.kernels(revision.report());
     List<Path> keys = new ArrayList<>();
     if (Files.isRegularFile(buildOut.resolve(Signer.PUBLIC_KEY))) {
       keys.add(buildOut.resolve(Signer.PUBLIC_KEY));
@@ -103,9 +102,7 @@ public final class QaGate {
     if (Files.isRegularFile(current.resolve(Signer.PUBLIC_KEY))) {
       keys.add(current.resolve(Signer.PUBLIC_KEY));
     }
-    List<QaRunner.JobResult> runs = QaRunner.run(jobs, kernels, new QaRunner.Options(options.work(),
-        options.cacheRoot(), keys, options.jobs(), options.memoryMb(), options.accel(), options.timeout(),
-        options.limits()), listener);
+    List<QaRunner.JobResult> runs = QaRunner.run(jobs, kernels, options.withKeys(keys), listener);
     // Which packages failed, and why. A package fails with its own runs; a failed all-together
     // run of a kernel where some packages failed alone is run again without them, and if it still
     // fails (or was not run again), every new package in it is held back.
@@ -139,9 +136,7 @@ public final class QaGate {
       }
     }
     if (!again.isEmpty()) {
-      for (QaRunner.JobResult r : QaRunner.run(again, kernels, new QaRunner.Options(options.work(),
-          options.cacheRoot(), keys, options.jobs(), options.memoryMb(), options.accel(), options.timeout(),
-          options.limits()), listener)) {
+      for (QaRunner.JobResult r : QaRunner.run(again, kernels, options.withKeys(keys), listener)) {
         all.add(r);
         if (!r.passed()) {
           blame(r, r.job().packages(), newNames, why, logs);

@@ -33,8 +33,8 @@ import org.klpcatalog.plan.ObservedState;
  * </ul>
  */
 public final class QaPlan {
-  /** The catalog-wide suite's directory. */
-  public static final String CATALOG_SUITE = "qa";
+  /** The catalog-wide suite's directory (its names are checked by the validator). */
+  public static final String CATALOG_SUITE = org.klpcatalog.catalog.load.CatalogLoader.CATALOG_SUITE_DIR;
 
   /** A package to test: what the desired state says and where its RPM is. */
   public record Candidate(DesiredPackage pkg, Path rpm) {}
@@ -43,6 +43,13 @@ public final class QaPlan {
   public record Previous(Path rpm, List<String> kernels) {}
 
   private QaPlan() {}
+
+  /** The catalog's kernels by release (what QA boots). */
+  public static Map<String, org.klpcatalog.catalog.model.Kernel> kernels(ValidationReport report) {
+    Map<String, org.klpcatalog.catalog.model.Kernel> out = new LinkedHashMap<>();
+    report.spec().ifPresent(s -> s.kernels().forEach(k -> out.put(k.release(), k)));
+    return out;
+  }
 
   public static List<QaJob> jobs(List<Candidate> candidates, ValidationReport report, CatalogTree tree,
       Set<String> kernels, Map<String, List<Previous>> previous, int stress, boolean together) {
@@ -161,13 +168,5 @@ public final class QaPlan {
       }
     }
     return out;
-  }
-
-  /** Catalog-wide test files whose names the guest cannot take, for an error message. */
-  public static List<String> badCatalogSuiteNames(CatalogTree tree) {
-    return tree.children(CATALOG_SUITE).stream()
-        .filter(n -> !n.matches("[A-Za-z0-9][A-Za-z0-9._-]*\\.test"))
-        .map(n -> CATALOG_SUITE + "/" + n)
-        .toList();
   }
 }

@@ -37,7 +37,11 @@ public final class QaRunner {
    * each VM's limit (0 for one derived from the job).
    */
   public record Options(Path work, Path cacheRoot, List<Path> keys, int jobs, int memoryMb, Vm.Accel accel,
-      Duration timeout, GuestScript.Limits limits) {}
+      Duration timeout, GuestScript.Limits limits) {
+    public Options withKeys(List<Path> other) {
+      return new Options(work, cacheRoot, other, jobs, memoryMb, accel, timeout, limits);
+    }
+  }
 
   /** One job's outcome. */
   public record JobResult(QaJob job, List<Verdict.StepResult> steps, Path console, double seconds, String accel) {
@@ -48,6 +52,11 @@ public final class QaRunner {
     public List<Verdict.StepResult> failed() {
       return steps.stream().filter(s -> s.status() == Verdict.Status.FAILED).toList();
     }
+
+    /** "passed", or "FAILED at" the first failed step: for progress lines. */
+    public String outcome() {
+      return passed() ? "passed" : "FAILED at " + failed().get(0).step().label;
+    }
   }
 
   /** Progress: a job started or finished, or a note (fetching a kernel, KVM or not). */
@@ -55,13 +64,10 @@ public final class QaRunner {
     void note(String message);
 
     void finished(JobResult result, int done, int total);
-
-    Listener NONE = new Listener() {
-      public void note(String message) {}
-
-      public void finished(JobResult result, int done, int total) {}
-    };
   }
+
+  /** Whether a probe guest booted with KVM, once known. */
+  private static Boolean kvmProbe;
 
   private QaRunner() {}
 
@@ -106,7 +112,13 @@ public final class QaRunner {
     boolean kvm = false;
     if (options.accel() != Vm.Accel.TCG && !trees.isEmpty()) {
       String first = trees.keySet().iterator().next();
-      kvm = Vm.kvmWorks(trees.get(first).image().orElseThrow(), bases.get(first), options.work());
+      synchronized (QaRunner.class) {
+        // Probed once per process: a service gating every reconcile need not boot the probe again.
+        if (kvmProbe == null) {
+          kvmProbe = Vm.kvmWorks(trees.get(first).image().orElseThrow(), bases.get(first), options.work());
+        }
+        kvm = kvmProbe;
+      }
       if (!kvm && options.accel() == Vm.Accel.KVM) {
         throw new IOException("KVM was asked for (--accel kvm) but a guest does not boot with it here"
             + " (see " + options.work().resolve("kvm-probe.log") + ")");

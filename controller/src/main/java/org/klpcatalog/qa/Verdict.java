@@ -30,10 +30,6 @@ public final class Verdict {
   /** Taint flags a livepatch module may set: K (15), O (12), E (13). */
   public static final long ALLOWED_TAINT = (1L << 15) | (1L << 12) | (1L << 13);
 
-  /** Phases after which the guest reads rpm's database (those where rpm changed it). */
-  static final Pattern RPM_PHASES =
-      Pattern.compile("install|remove|late-install|late-remove|upgrade-old|upgrade|upgrade-remove|stress-\\d+-(install|remove)");
-
   static final Pattern KERNEL_PROBLEM = Pattern.compile(
       "Call Trace|WARNING:|BUG:|Oops|general protection fault|Kernel panic|kernel BUG|RIP: ");
 
@@ -116,7 +112,6 @@ public final class Verdict {
       names.add(p.name());
     });
     Set<Step> seen = new LinkedHashSet<>();
-    Map<String, String> unloaded = new LinkedHashMap<>();
     for (Transcript.Event e : t.events()) {
       Step step = stepOf(e.phase());
       if (!problems.containsKey(step)) {
@@ -145,7 +140,6 @@ public final class Verdict {
           }
         }
         case "UNLOAD" -> {
-          unloaded.put(e.arg(0), e.arg(1));
           if (!e.arg(1).equals("0") && !e.arg(1).equals("absent")) {
             p.add("target module " + e.arg(0) + " could not be unloaded to test late patching (rmmod exit "
                 + e.arg(1) + "); is a test leaving it in use?");
@@ -193,7 +187,11 @@ public final class Verdict {
     }
     // Every rpm step and state check the script has, up to where the guest got, reported.
     int furthest = t.events().stream().mapToInt(e -> order(e.phase())).max().orElse(-1);
-    for (String[] ph : scriptPhases(job)) {
+    List<String[]> script = scriptPhases(job);
+    // States after an rpm transaction read rpm's database back.
+    Set<String> rpmStates = new java.util.HashSet<>();
+    script.stream().filter(ph -> ph.length > 2 && ph[2].equals("rpm")).forEach(ph -> rpmStates.add(ph[1]));
+    for (String[] ph : script) {
       String phase = ph[1];
       Step step = stepOf(phase);
       if (!problems.containsKey(step) || !(order(phase) < furthest || t.finished())) {
@@ -210,7 +208,7 @@ public final class Verdict {
       if (!problems.containsKey(step)) {
         continue;
       }
-      checkState(job, phase, t.in(phase), modules, names, unloaded, problems.get(step));
+      checkState(job, phase, rpmStates.contains(phase), t.in(phase), modules, names, problems.get(step));
     }
     List<StepResult> results = new ArrayList<>();
     boolean reachedEnd = t.finished();
@@ -235,7 +233,7 @@ public final class Verdict {
     return results;
   }
 
-  /** The rpm steps and state checks of the job's script: {"rpmstep"|"state", phase}. */
+  /** The rpm steps and state checks of the job's script: {"rpmstep", phase} or {"state", phase[, "rpm"]}. */
   private static List<String[]> scriptPhases(QaJob job) {
     List<String[]> out = new ArrayList<>();
     String script;
@@ -247,7 +245,7 @@ public final class Verdict {
     for (String line : script.split("\n")) {
       String[] f = line.split(" ");
       if (f.length >= 2 && (f[0].equals("rpmstep") || f[0].equals("state"))) {
-        out.add(new String[] {f[0], f[1]});
+        out.add(f.length > 2 && f[0].equals("state") ? new String[] {f[0], f[1], f[2]} : new String[] {f[0], f[1]});
       }
     }
     return out;
@@ -291,8 +289,8 @@ public final class Verdict {
     return List.copyOf(phases);
   }
 
-  private static void checkState(QaJob job, String phase, List<Transcript.Event> events, Set<String> modules,
-      Set<String> names, Map<String, String> unloaded, List<String> problems) {
+  private static void checkState(QaJob job, String phase, boolean readsRpm, List<Transcript.Event> events,
+      Set<String> modules, Set<String> names, List<String> problems) {
     Map<String, String[]> lp = new LinkedHashMap<>();
     Map<String, String> patched = new LinkedHashMap<>();
     Set<String> kpatch = new TreeSet<>();
@@ -316,7 +314,7 @@ public final class Verdict {
     boolean loadedPhase = phase.equals("install") || phase.equals("late-install") || phase.equals("late-load")
         || phase.equals("upgrade") || phase.matches("stress-\\d+-install");
     boolean oldPhase = phase.equals("upgrade-old");
-    if (RPM_PHASES.matcher(phase).matches() && !queried) {
+    if (readsRpm && !queried) {
       problems.add("after " + phase + ": rpm's database was not read");
     }
     if (loadedPhase) {

@@ -341,9 +341,7 @@ public final class CatalogController implements AutoCloseable {
     org.klpcatalog.qa.QaRunner.Options options = new org.klpcatalog.qa.QaRunner.Options(
         config.repository().path().resolve(".staging").resolve("qa"), config.build().cache(), List.of(), qa.vms(),
         qa.vmMemory(), qa.accel(), qa.vmTimeout(),
-        new org.klpcatalog.qa.GuestScript.Limits((int) qa.testTimeout().toSeconds(),
-            org.klpcatalog.qa.GuestScript.Limits.DEFAULT.transitionSeconds(),
-            org.klpcatalog.qa.GuestScript.Limits.DEFAULT.outputBytes()));
+        org.klpcatalog.qa.GuestScript.Limits.withTestSeconds((int) qa.testTimeout().toSeconds()));
     return Optional.of(new org.klpcatalog.qa.QaGate(options, new org.klpcatalog.qa.QaRunner.Listener() {
       public void note(String message) {
         LOG.info("qa: {}", message);

@@ -78,10 +78,4 @@ class QaPlanTest {
         org.assertj.core.groups.Tuple.tuple("6.1.0-50-amd64", List.of(old)),
         org.assertj.core.groups.Tuple.tuple("6.1.0-56-amd64", List.of()));
   }
-
-  @Test
-  void badCatalogSuiteNamesAreReported() throws Exception {
-    CatalogTree tree = CatalogEdits.edit(ExampleCatalogs.twoKernels(), "qa/bad name.test", s -> "true\n");
-    assertThat(QaPlan.badCatalogSuiteNames(tree)).containsExactly("qa/bad name.test");
-  }
 }

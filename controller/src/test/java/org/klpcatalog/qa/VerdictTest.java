@@ -69,7 +69,7 @@ class VerdictTest {
       m(l, "LP " + phase + " " + MOD + " 1 0");
       m(l, "KPATCH " + phase + " " + K + "/" + MOD + ".ko");
     }
-    if (Verdict.RPM_PHASES.matcher(phase).matches()) {
+    if (List.of("install", "remove", "late-install", "late-remove").contains(phase)) {
       m(l, "RPMQ " + phase + " 0");
       if (loaded) {
         m(l, "RPMDB " + phase + " kpatch-demo");

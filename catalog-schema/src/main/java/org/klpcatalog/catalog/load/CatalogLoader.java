@@ -90,6 +90,10 @@ public final class CatalogLoader {
     return dirs;
   }
 
+  /** What a QA test file's name looks like, in a patch's tests/ and in qa/. */
+  public static final java.util.regex.Pattern TEST_FILE_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*\\.test");
+
   /** The catalog-wide QA suite's directory: tests run for every patch (docs/qa.md). */
   public static final String CATALOG_SUITE_DIR = "qa";
 
@@ -97,7 +101,7 @@ public final class CatalogLoader {
   public void checkCatalogSuite(CatalogTree tree, Diagnostics diags) {
     for (String child : tree.children(CATALOG_SUITE_DIR)) {
       String path = CATALOG_SUITE_DIR + "/" + child;
-      if (!child.matches("[A-Za-z0-9][A-Za-z0-9._-]*\\.test")) {
+      if (!TEST_FILE_NAME.matcher(child).matches()) {
         diags.error(Codes.TEST_NAME, path, 0, 0, "",
             "qa/ holds the catalog-wide tests: files named with letters, digits, '.', '_' and '-' ending in .test;"
                 + " rename or remove this entry");

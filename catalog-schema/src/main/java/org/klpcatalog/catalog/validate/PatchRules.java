@@ -411,7 +411,7 @@ final class PatchRules {
         continue;
       }
       any = true;
-      if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*\\.test")) {
+      if (!org.klpcatalog.catalog.load.CatalogLoader.TEST_FILE_NAME.matcher(name).matches()) {
         at.errorIn(Codes.TEST_NAME, resolved + "/" + name, 0, yamlPath,
             "test file names use letters, digits, '.', '_' and '-' and end in .test");
       }
