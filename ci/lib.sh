@@ -76,15 +76,26 @@ ensure_java_and_maven() {
   fi
 }
 
-# What building livepatch modules and RPMs needs: the kernel's compiler and make, the libraries
-# of Debian's prebuilt kbuild tools, modinfo, rpmbuild/rpmsign, gpg, rpmlint, and cpio for
-# unpacking kernel RPMs.
-# Patch QA boots kernels in qemu with a static busybox and rpm in the guest.
-ensure_qa_tools() {
-  install_packages "qemu-system-x86 busybox-static rpm" "qemu-system-x86 busybox rpm"
+# The tool registry: every external program klp-catalog runs, with its packages and the commands
+# that need it (the same table the Java code checks itself against, and `klp-catalog check` reads).
+tool_registry() {
+  echo "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/controller/src/main/resources/org/klpcatalog/exec/tools.tsv"
 }
 
-ensure_build_tools() {
-  install_packages "gcc-12 make libelf1 libssl3 kmod rpm gnupg rpmlint cpio" \
-    "gcc make elfutils-libelf openssl-libs kmod rpm-build rpm-sign gnupg2 rpmlint cpio"
+# install_for COMMAND: installs the packages of every registry row the command needs (optional rows
+# excepted), for this machine's family.
+install_for() {
+  local cmd="$1" deb=() rpm=() name kind debpk fedpk commands purpose p
+  while IFS=$'\t' read -r name kind debpk fedpk commands purpose; do
+    case "$name" in '' | '#'*) continue ;; esac
+    [ "$kind" = optional ] && continue
+    case ",$commands," in *",$cmd,"*) ;; *) continue ;; esac
+    if [ "$debpk" != - ]; then
+      for p in $debpk; do case " ${deb[*]} " in *" $p "*) ;; *) deb+=("$p") ;; esac; done
+    fi
+    if [ "$fedpk" != - ]; then
+      for p in $fedpk; do case " ${rpm[*]} " in *" $p "*) ;; *) rpm+=("$p") ;; esac; done
+    fi
+  done < "$(tool_registry)"
+  install_packages "${deb[*]}" "${rpm[*]}"
 }

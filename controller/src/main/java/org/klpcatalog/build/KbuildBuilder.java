@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelTree;
 
 /**
@@ -12,9 +13,21 @@ import org.klpcatalog.kernel.KernelTree;
  * kbuild tree as an out-of-tree module, in a scratch directory, with a Kbuild file written here
  * (never one from the catalog). The source is copied under the module's name, so the module name
  * is unique per patch, version and release.
+ *
+ * <p>The build runs in the {@link Sandbox}: it sees the toolchain and this kernel's tree
+ * read-only and the scratch directory (as {@code /build}) writable, nothing else of the host, so
+ * an {@code .incbin} or {@code #include} of a host file finds nothing to read.
  */
 public final class KbuildBuilder implements ModuleBuilder {
-  public static final String ID = "kbuild-1";
+  public static final String ID = "kbuild-2";
+  /** Where the scratch directory is inside the sandbox. */
+  static final String BUILD_DIR = "/build";
+
+  private final Sandbox sandbox;
+
+  public KbuildBuilder(Sandbox sandbox) {
+    this.sandbox = sandbox;
+  }
 
   @Override
   public String id() {
@@ -31,16 +44,18 @@ public final class KbuildBuilder implements ModuleBuilder {
     Files.createDirectories(scratch);
     Files.write(scratch.resolve(name + ".c"), task.moduleSource().get());
     Files.writeString(scratch.resolve("Kbuild"), "obj-m := " + name + ".o\n");
+    Path headersRoot = kernel.root();
+    Sandbox.Run run = sandbox.withLimits(sandbox.limits().withCpu(timeout)).run()
+        .readOnly(headersRoot)
+        .writable(scratch, BUILD_DIR)
+        .chdir(BUILD_DIR)
+        .env("KBUILD_BUILD_TIMESTAMP", "");
     // Paths of this machine (scratch and cache directories) would end up in the module's debug
     // information; map them to fixed ones so the same inputs give the same module bytes.
-    Path headersRoot = kernel.headers().getParent().getParent().getParent();
-    String prefixMaps = "-ffile-prefix-map=" + scratch.toAbsolutePath() + "=/usr/src/klp-catalog/" + name
-        + " -ffile-prefix-map=" + headersRoot.toAbsolutePath() + "=";
-    Command.Result r = Command.of("make", "-C", kernel.headers().toString(), "M=" + scratch, "KCFLAGS=" + prefixMaps,
-            "modules")
-        .in(scratch)
-        .env("LC_ALL", "C")
-        .env("KBUILD_BUILD_TIMESTAMP", "")
+    String prefixMaps = "-ffile-prefix-map=" + run.inside(scratch) + "=/usr/src/klp-catalog/" + name
+        + " -ffile-prefix-map=" + run.inside(headersRoot) + "=";
+    Command.Result r = run.command("make", "-C", run.inside(kernel.headers()), "M=" + run.inside(scratch),
+            "KCFLAGS=" + prefixMaps, "modules")
         .timeout(timeout)
         .log(log)
         .run();
@@ -48,7 +63,8 @@ public final class KbuildBuilder implements ModuleBuilder {
       throw new BuildException(task.label() + ": the build did not finish within " + timeout.toSeconds() + " s");
     }
     Path ko = scratch.resolve(name + ".ko");
-    if (r.exitCode() != 0 || !Files.isRegularFile(ko)) {
+    // The sandbox wrote this directory: take only a regular file, never a link it made.
+    if (r.exitCode() != 0 || !Files.isRegularFile(ko, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new BuildException(task.label() + ": " + task.module().moduleSource().orElse("the module")
           + " does not compile:\n" + compilerMessages(r.output()));
     }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelTree;
 
 /**
@@ -19,10 +20,16 @@ import org.klpcatalog.kernel.KernelTree;
 public final class KpatchBuildBuilder implements ModuleBuilder {
   public static final String ID = "kpatch-build-1";
   private final Map<String, Path> sourceTrees;
+  private final Sandbox sandbox;
 
-  /** {@code sourceTrees}: kernel release to the directory holding its source, .config and vmlinux. */
-  public KpatchBuildBuilder(Map<String, Path> sourceTrees) {
+  /**
+   * {@code sourceTrees}: kernel release to the directory holding its source, .config and vmlinux
+   * (mounted read-only in the sandbox; kpatch-build works on its own copy in the scratch
+   * directory).
+   */
+  public KpatchBuildBuilder(Map<String, Path> sourceTrees, Sandbox sandbox) {
     this.sourceTrees = Map.copyOf(sourceTrees);
+    this.sandbox = sandbox;
   }
 
   @Override
@@ -31,16 +38,16 @@ public final class KpatchBuildBuilder implements ModuleBuilder {
   }
 
   /** The command line for a task, for tests and for messages. */
-  public List<String> commandLine(BuildTask task, Path source, Path patchFile) {
+  public List<String> commandLine(BuildTask task, String source, String patchFile) {
     List<String> cmd = new ArrayList<>(List.of("kpatch-build",
-        "--sourcedir", source.toString(),
-        "--config", source.resolve(".config").toString(),
-        "--vmlinux", source.resolve("vmlinux").toString(),
+        "--sourcedir", source,
+        "--config", source + "/.config",
+        "--vmlinux", source + "/vmlinux",
         "--name", task.module().moduleName()));
     if (!task.replace()) {
       cmd.add("--non-replace");
     }
-    cmd.add(patchFile.toString());
+    cmd.add(patchFile);
     return cmd;
   }
 
@@ -59,10 +66,16 @@ public final class KpatchBuildBuilder implements ModuleBuilder {
     Files.createDirectories(scratch);
     Path patch = scratch.resolve("fix.patch");
     Files.write(patch, task.fix());
-    Command.Result r = Command.of(commandLine(task, source, patch)).in(scratch).timeout(timeout).log(log)
-        .env("CACHEDIR", scratch.resolve("kpatch-cache").toString()).run();
+    Sandbox.Run run = sandbox.withLimits(sandbox.limits().withCpu(timeout)).run()
+        .readOnly(source)
+        .writable(scratch, "/build")
+        .chdir("/build")
+        .withProc();
+    run.env("CACHEDIR", run.inside(scratch.resolve("kpatch-cache")));
+    Command.Result r = run.command(commandLine(task, run.inside(source), run.inside(patch))).timeout(timeout).log(log)
+        .run();
     Path ko = scratch.resolve(task.module().moduleName() + ".ko");
-    if (!r.ok() || !Files.isRegularFile(ko)) {
+    if (!r.ok() || !Files.isRegularFile(ko, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new BuildException(task.label() + ": kpatch-build failed" + (r.timedOut() ? " (timed out)" : "")
           + ":\n" + Command.tail(r.output(), 20));
     }

@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelFiles;
@@ -42,9 +43,11 @@ public final class ModuleBuilds {
   private final int jobs;
   private final Duration timeout;
   private final Path workDir;
+  private final Sandbox sandbox;
 
   public ModuleBuilds(KernelCache kernels, BuildCache cache, ModuleBuilder kbuild, ModuleBuilder kpatchBuild,
-      int jobs, Duration timeout, Path workDir) {
+      int jobs, Duration timeout, Path workDir, Sandbox sandbox) {
+    this.sandbox = sandbox;
     this.kernels = kernels;
     this.cache = cache;
     this.kbuild = kbuild;
@@ -79,7 +82,15 @@ public final class ModuleBuilds {
         try {
           out.add(e.getValue().get());
         } catch (java.util.concurrent.ExecutionException ex) {
-          out.add(new Outcome.Failed(e.getKey(), e.getKey().label() + ": " + ex.getCause(), workDir.resolve("none")));
+          // buildOne turns every failure a build can have into an outcome; anything else is a
+          // bug (or out of memory) and must not pass for "some packages failed".
+          if (ex.getCause() instanceof RuntimeException r) {
+            throw r;
+          }
+          if (ex.getCause() instanceof Error err) {
+            throw err;
+          }
+          throw new IllegalStateException(e.getKey().label() + ": " + ex.getCause(), ex.getCause());
         }
       }
       return out;
@@ -106,7 +117,7 @@ public final class ModuleBuilds {
       Path scratch = workDir.resolve("scratch").resolve(task.pkg().patch() + "-" + task.kernel().release());
       KernelFiles.deleteRecursively(scratch);
       Path ko = builder.build(task, kernel, scratch, log, timeout);
-      ModuleCheck.check(task, ko);
+      ModuleCheck.check(task, ko, sandbox);
       Path stored = cache.store(key, ko, log);
       KernelFiles.deleteRecursively(scratch);
       return new Outcome.Built(task, stored, log, false, Duration.ofNanos(System.nanoTime() - start));

@@ -4,30 +4,37 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.exec.Sandbox;
 
 /**
  * Checks a built module before it is packaged: {@code modinfo} says {@code livepatch: Y}, its
  * name is the planned one, its vermagic is the kernel release's, and every function the patch
- * replaces is named in it (the {@code klp_func.old_name} strings).
+ * replaces is named in it (the {@code klp_func.old_name} strings). modinfo reads the module in
+ * the {@link Sandbox}, since the module's bytes are the contributor's.
  */
 public final class ModuleCheck {
   private ModuleCheck() {}
 
-  public static void check(BuildTask task, Path ko) throws BuildException, IOException, InterruptedException {
+  public static void check(BuildTask task, Path ko, Sandbox sandbox)
+      throws BuildException, IOException, InterruptedException {
     String release = task.kernel().release();
-    String vermagic = modinfo(ko, "vermagic");
+    Map<String, String> info = modinfo(ko, sandbox);
+    String vermagic = info.getOrDefault("vermagic", "");
     if (!vermagic.startsWith(release + " ")) {
       throw new BuildException(task.label() + ": the module's vermagic is '" + vermagic + "', not " + release
           + ": it was built against other headers");
     }
-    if (!modinfo(ko, "livepatch").equals("Y")) {
+    if (!info.getOrDefault("livepatch", "").equals("Y")) {
       throw new BuildException(task.label() + ": modinfo does not say livepatch: Y; the module needs"
           + " MODULE_INFO(livepatch, \"Y\")");
     }
-    String name = modinfo(ko, "name");
+    String name = info.getOrDefault("name", "");
     if (!name.equals(task.module().moduleName())) {
       throw new BuildException(task.label() + ": the module is named " + name + ", not " + task.module().moduleName());
     }
@@ -44,8 +51,26 @@ public final class ModuleCheck {
     }
   }
 
-  static String modinfo(Path ko, String field) throws IOException, InterruptedException {
-    return Command.of("modinfo", "-F", field, ko.toString()).check().strip();
+  /**
+   * The module's .modinfo fields (the first value of each), from one sandboxed {@code modinfo -0}
+   * whose NUL-separated output no value can forge a field into.
+   */
+  static Map<String, String> modinfo(Path ko, Sandbox sandbox) throws IOException, InterruptedException {
+    Path dir = ko.toAbsolutePath().getParent();
+    Sandbox.Run run = sandbox.withLimits(sandbox.limits().withCpu(Duration.ofSeconds(60))).run()
+        .readOnly(dir, "/module").chdir("/module");
+    Command.Result r = run.command("modinfo", "-0", run.inside(ko)).timeout(Duration.ofSeconds(60)).run();
+    if (!r.ok()) {
+      throw new IOException("modinfo cannot read " + ko.getFileName() + ": " + Command.tail(r.output(), 5));
+    }
+    Map<String, String> fields = new LinkedHashMap<>();
+    for (String entry : r.output().split("\u0000")) {
+      int eq = entry.indexOf('=');
+      if (eq > 0 && !entry.startsWith("filename:")) {
+        fields.putIfAbsent(entry.substring(0, eq).strip(), entry.substring(eq + 1).strip());
+      }
+    }
+    return fields;
   }
 
   /** Whether {@code s} appears in the file as a NUL-delimited string. */

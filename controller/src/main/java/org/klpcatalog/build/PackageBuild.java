@@ -20,6 +20,7 @@ import org.klpcatalog.catalog.source.FileRead;
 import org.klpcatalog.catalog.source.Paths;
 import org.klpcatalog.catalog.validate.PatchReport;
 import org.klpcatalog.catalog.validate.VariantReport;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.Evr;
@@ -46,7 +47,8 @@ public final class PackageBuild {
       Optional<Signer> signer,
       Map<String, Path> kernelSources,
       Set<String> kernels,
-      long sourceDateEpoch) {}
+      long sourceDateEpoch,
+      Sandbox sandbox) {}
 
   /** rpmlint filters for our packages, written next to them. */
   public static final String RPMLINTRC = "klp-catalog.rpmlintrc";
@@ -82,8 +84,8 @@ public final class PackageBuild {
     List<BuildTask> tasks = tasks(revision, packages, options.kernels());
     Path work = options.out().resolve("work");
     ModuleBuilds builds = new ModuleBuilds(new KernelCache(options.cacheRoot()), new BuildCache(options.cacheRoot()),
-        new KbuildBuilder(), new KpatchBuildBuilder(options.kernelSources()), options.jobs(), options.timeout(),
-        options.out());
+        new KbuildBuilder(options.sandbox()), new KpatchBuildBuilder(options.kernelSources(), options.sandbox()),
+        options.jobs(), options.timeout(), options.out(), options.sandbox());
     List<ModuleBuilds.Outcome> outcomes = builds.buildAll(tasks, progress);
     Map<String, Map<String, Path>> modulesByPackage = new LinkedHashMap<>();
     Map<String, Failure> failures = new LinkedHashMap<>();
@@ -129,13 +131,13 @@ public final class PackageBuild {
         }
         try {
           Path rpm = RpmPackager.build(p, modules, spec, options.sourceDateEpoch(), work.resolve("rpmbuild"),
-              options.out().resolve("rpms"), options.timeout());
+              options.out().resolve("rpms"), options.timeout(), options.sandbox());
           rpms.add(rpm);
           toStore.put(rpm, cached);
           packagedNow++;
         } catch (IOException e) {
           failures.put(p.name(), new Failure(p.name(), List.of(e.getMessage()),
-              List.of(work.resolve("rpmbuild").resolve(p.name()).resolve("rpmbuild.log"))));
+              List.of(RpmPackager.log(work.resolve("rpmbuild"), p))));
         }
       }
       if (options.signer().isPresent()) {
@@ -165,6 +167,7 @@ public final class PackageBuild {
     sb.append("signer ").append(options.signer().map(Signer::keyId).orElse("unsigned")).append('\n');
     sb.append("epoch ").append(options.sourceDateEpoch()).append('\n');
     sb.append("rpm ").append(RpmPackager.rpmVersion()).append('\n');
+    sb.append("packager ").append(RpmPackager.ID).append('\n');
     return BuildCache.sha256(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 

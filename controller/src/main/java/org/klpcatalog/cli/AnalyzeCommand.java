@@ -34,10 +34,7 @@ import tools.jackson.databind.node.ObjectNode;
       "Reads plain 'diff -up', 'git diff' and 'git format-patch' output.",
       "Given a patch directory of a catalog (patches/<name>) instead of a file, it shows each"
           + " variant with the kernels it serves, its functions and its flags."
-    },
-    footerHeading = "%nExit codes:%n",
-    footer = {"  0  analysed (flags do not change the exit code)", "  1  internal failure",
-        "  2  the file cannot be read or analysed"})
+    })
 final class AnalyzeCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -33,10 +33,7 @@ import picocli.CommandLine.Spec;
           + " and package each patch as one signed RPM, without publishing anything.",
       "Kernel headers are fetched by each kernel's provider and cached; modules are cached by content,"
           + " so an unchanged patch is never built again."
-    },
-    footerHeading = "%nExit codes:%n",
-    footer = {"  0  everything built", "  1  some packages failed (the others are built)",
-        "  2  invalid catalog or command line", "  3  other errors (unreachable source, unusable key)"})
+    })
 final class BuildCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -64,6 +61,13 @@ final class BuildCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
+    org.klpcatalog.exec.Sandbox sandbox;
+    try {
+      sandbox = build.sandbox(t);
+    } catch (org.klpcatalog.exec.Sandbox.UnavailableException e) {
+      t.err().println("klp-catalog: " + e.getMessage());
+      return ExitCodes.UNAVAILABLE;
+    }
     CatalogRevision revision;
     ReleaseLedger ledger;
     try {
@@ -71,7 +75,7 @@ final class BuildCommand implements Callable<Integer> {
       ledger = revision.historyLedger().orElse(repo != null ? RepositoryReader.read(repo).ledger() : ReleaseLedger.EMPTY);
     } catch (SourceException | CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
-      return ReconcileCommand.ERROR;
+      return ExitCodes.UNAVAILABLE;
     }
     if (!revision.report().valid()) {
       DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
@@ -89,10 +93,10 @@ final class BuildCommand implements Callable<Integer> {
     Optional<Signer> signer = kernels.isEmpty() ? build.signer(t, out.resolve("throwaway-key")) : Optional.empty();
     Progress progress = progress(t);
     PackageBuild.Options options = build.options(out, signer, new LinkedHashSet<>(kernels),
-        PackageBuild.sourceDateEpoch(revision));
+        PackageBuild.sourceDateEpoch(revision), sandbox);
     PackageBuild.Result result = PackageBuild.build(revision, packages, desired.ledger(), options, progress);
     report(t, result, signer);
-    return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILURE;
+    return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
   }
 
   /** The packages of the named patches (all when none is named), and the names matching none. */

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.rpm.Signer;
 import picocli.CommandLine.Option;
@@ -36,6 +37,27 @@ final class BuildOptions {
       description = "Full source tree (with .config and vmlinux) of a release, for patches built with kpatch-build.")
   Map<String, Path> kernelSources = new LinkedHashMap<>();
 
+  @Option(names = "--unsafe-no-sandbox",
+      description = "Build without the bubblewrap sandbox. UNSAFE: catalog content then reads what this user can"
+          + " read and reaches the network; only for machines that cannot run bubblewrap (docs/security.md).")
+  boolean noSandbox;
+
+  /**
+   * The sandbox builds run in, checked to work now: a machine without bubblewrap fails at the
+   * start of the command, never silently unconfined. The opt-out warns on every run.
+   */
+  Sandbox sandbox(Terminal t) throws Sandbox.UnavailableException, InterruptedException {
+    Sandbox.Limits limits = Sandbox.Limits.DEFAULT.withCpu(Duration.ofSeconds(timeoutSeconds));
+    if (noSandbox) {
+      t.err().println(t.red("WARNING:") + " --unsafe-no-sandbox: catalog content is compiled and packaged WITHOUT"
+          + " the sandbox; a pull request can read this machine's files (keys included) into what is signed");
+      return Sandbox.unconfined(limits);
+    }
+    Sandbox sandbox = Sandbox.bubblewrap(limits);
+    sandbox.probe();
+    return sandbox;
+  }
+
   /**
    * The signer: the configured key, none with --unsigned, else a throwaway key kept in {@code
    * throwawayDir} (with a warning on every run: it is not a production key).
@@ -54,8 +76,9 @@ final class BuildOptions {
     return Optional.of(Signer.throwaway(throwawayDir));
   }
 
-  PackageBuild.Options options(Path out, Optional<Signer> signer, Set<String> kernels, long sourceDateEpoch) {
+  PackageBuild.Options options(Path out, Optional<Signer> signer, Set<String> kernels, long sourceDateEpoch,
+      Sandbox sandbox) {
     return new PackageBuild.Options(out, cache != null ? cache : KernelCache.defaultRoot(), jobs,
-        Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch);
+        Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch, sandbox);
   }
 }

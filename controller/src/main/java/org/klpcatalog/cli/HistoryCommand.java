@@ -19,9 +19,7 @@ import tools.jackson.databind.node.ObjectNode;
     name = "history",
     mixinStandardHelpOptions = true,
     description = "List the repository's kept versions (catalog revision, packages, which is current) and its"
-        + " events: each publish with its changes, each rollback.",
-    footerHeading = "%nExit codes:%n",
-    footer = {"  0  listed", "  3  the repository is unreadable"})
+        + " events: each publish with its changes, each rollback.")
 final class HistoryCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -81,7 +79,7 @@ final class HistoryCommand implements Callable<Integer> {
       return ExitCodes.OK;
     } catch (Exception e) {
       t.err().println("klp-catalog: " + Terminal.safe(String.valueOf(e.getMessage())));
-      return ReconcileCommand.ERROR;
+      return ExitCodes.UNAVAILABLE;
     }
   }
 }

@@ -3,6 +3,7 @@ package org.klpcatalog.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
+import org.klpcatalog.exec.ToolRegistry;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,14 +21,8 @@ import picocli.CommandLine.Command;
     },
     subcommands = {ValidateCommand.class, AnalyzeCommand.class, ReconcileCommand.class, BuildCommand.class, QaCommand.class,
         RollbackCommand.class, HistoryCommand.class, ServeCommand.class, StatusCommand.class,
-        SuspendCommand.Suspend.class, SuspendCommand.Resume.class,
-        CommandLine.HelpCommand.class},
-    footerHeading = "%nExit codes:%n",
-    footer = {
-      "  0  success (valid catalog, analysis printed)",
-      "  1  internal failure (a bug, an unreadable file system)",
-      "  2  invalid input (catalog, diff or command line)"
-    })
+        SuspendCommand.Suspend.class, SuspendCommand.Resume.class, CheckCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -54,7 +49,7 @@ public final class Main implements Runnable {
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
-    cl.setExitCodeExceptionMapper(e -> ExitCodes.FAILURE);
+    cl.setExitCodeExceptionMapper(e -> ExitCodes.INTERNAL);
     cl.setParameterExceptionHandler(
         (ex, a) -> {
           terminal.err().println("klp-catalog: " + ex.getMessage());
@@ -69,19 +64,27 @@ public final class Main implements Runnable {
           } else {
             terminal.err().println("(set KLP_CATALOG_DEBUG=1 for the stack trace)");
           }
-          return ExitCodes.FAILURE;
+          return ExitCodes.INTERNAL;
         });
+    // One set of exit codes, listed in every command's help.
+    cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.descriptions());
     for (CommandLine sub : cl.getSubcommands().values()) {
       sub.setOut(terminal.out());
       sub.setErr(terminal.err());
+      sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n")
+          .exitCodeList(ExitCodes.descriptions());
     }
     int code;
     try {
+      // Every external program this command runs must be declared for it in the tool registry.
+      ToolRegistry.activeCommand(args.length > 0 ? args[0] : null);
       code = cl.execute(args);
     } catch (OutOfMemoryError e) {
       terminal.err().println("klp-catalog: out of memory (" + Runtime.getRuntime().maxMemory() / (1024 * 1024)
           + " MiB heap); give the JVM more with KLP_CATALOG_JAVA_OPTS=-Xmx2g");
-      code = ExitCodes.FAILURE;
+      code = ExitCodes.INTERNAL;
+    } finally {
+      ToolRegistry.activeCommand(null);
     }
     terminal.out().flush();
     terminal.err().flush();

@@ -45,12 +45,8 @@ import picocli.CommandLine.Spec;
           + " modules; upgrade from the previous version (--repo); stress install and removal (--stress).",
       "Then, per kernel, install every package together and run every test. The kernel log must stay free"
           + " of warnings and the taint flags limited to the livepatch's. See docs/qa.md."
-    },
-    footerHeading = "%nExit codes:%n",
-    footer = {"  0  every step passed", "  1  some step failed (or a package did not build)",
-        "  2  invalid catalog or command line", "  3  other errors (missing tools, unreadable source or repository)"})
+    })
 final class QaCommand implements Callable<Integer> {
-  static final int ERROR = 3;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -105,7 +101,14 @@ final class QaCommand implements Callable<Integer> {
     if (!missing.isEmpty()) {
       t.err().println("klp-catalog: QA needs " + String.join(", ", missing)
           + " (Debian: apt-get install qemu-system-x86 busybox-static rpm)");
-      return ERROR;
+      return ExitCodes.UNAVAILABLE;
+    }
+    org.klpcatalog.exec.Sandbox sandbox;
+    try {
+      sandbox = build.sandbox(t);
+    } catch (org.klpcatalog.exec.Sandbox.UnavailableException e) {
+      t.err().println("klp-catalog: " + e.getMessage());
+      return ExitCodes.UNAVAILABLE;
     }
     CatalogRevision revision;
     ObservedState observed = ObservedState.EMPTY;
@@ -116,7 +119,7 @@ final class QaCommand implements Callable<Integer> {
       }
     } catch (SourceException | CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
-      return ERROR;
+      return ExitCodes.UNAVAILABLE;
     }
     if (!revision.report().valid()) {
       DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
@@ -143,7 +146,7 @@ final class QaCommand implements Callable<Integer> {
     Optional<Signer> signer = build.signer(t, buildDir.resolve("throwaway-key"));
     t.err().println("building " + packages.size() + " package(s)...");
     PackageBuild.Result built = PackageBuild.build(revision, packages, desired.ledger(),
-        build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision)), BuildCommand.progress(t));
+        build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision), sandbox), BuildCommand.progress(t));
     Map<String, Path> rpms = new LinkedHashMap<>();
     built.rpms().forEach(r -> rpms.put(r.getFileName().toString(), r));
     List<QaPlan.Candidate> candidates = new ArrayList<>();
@@ -177,7 +180,7 @@ final class QaCommand implements Callable<Integer> {
     } else {
       printText(t, results, built, workDir);
     }
-    return failedJobs == 0 && built.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILURE;
+    return failedJobs == 0 && built.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
   }
 
   static Path defaultWork(Path report) {

@@ -33,14 +33,8 @@ import tools.jackson.databind.node.ObjectNode;
           + " packages to add, rebuild, obsolete or retire, and the metadata to regenerate.",
       "With --dry-run nothing is written. Without it, the packages the plan adds or rebuilds are built and"
           + " signed, a new repository version is written and checked, and 'current' is switched to it."
-    },
-    footerHeading = "%nExit codes:%n",
-    footer = {"  0  nothing to do, or published", "  1  --dry-run: changes pending; otherwise: published, but some"
-        + " packages failed (degraded or left out)", "  2  invalid catalog (nothing planned)",
-        "  3  other errors (unreadable source, corrupt repository, a failed check; nothing published)"})
+    })
 final class ReconcileCommand implements Callable<Integer> {
-  static final int CHANGES = 1;
-  static final int ERROR = 3;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -115,7 +109,7 @@ final class ReconcileCommand implements Callable<Integer> {
     }
     Plan plan = outcome.plan().get();
     printPlan(t, outcome, plan);
-    return plan.hasChanges() ? CHANGES : ExitCodes.OK;
+    return plan.hasChanges() ? ExitCodes.CHANGES : ExitCodes.OK;
   }
 
   private int error(Terminal t, Exception e) {
@@ -125,7 +119,7 @@ final class ReconcileCommand implements Callable<Integer> {
       t.out().println(Json.pretty(root));
     }
     t.err().println("klp-catalog: " + Terminal.safe(String.valueOf(e.getMessage())));
-    return ERROR;
+    return e instanceof Planner.NevraCollision ? ExitCodes.INVALID : ExitCodes.UNAVAILABLE;
   }
 
   private String prefix() {
@@ -176,7 +170,7 @@ final class ReconcileCommand implements Callable<Integer> {
           + " (Debian: apt-get install qemu-system-x86 busybox-static rpm); --no-qa publishes untested packages");
     }
     return Optional.of(new org.klpcatalog.qa.QaGate(
-        qa.options(absolute.resolve(".staging").resolve("qa"), build.cache, java.util.List.of()),
+        qa.options(Publisher.stagingDir(absolute).resolve("qa"), build.cache, java.util.List.of()),
         QaOptions.progress(t, "qa: ")));
   }
 
@@ -186,6 +180,13 @@ final class ReconcileCommand implements Callable<Integer> {
    */
   private int apply(Terminal t) throws Exception {
     Path absolute = repo.toAbsolutePath().normalize();
+    org.klpcatalog.exec.Sandbox sandbox;
+    try {
+      sandbox = build.sandbox(t);
+    } catch (org.klpcatalog.exec.Sandbox.UnavailableException e) {
+      t.err().println("klp-catalog: " + e.getMessage());
+      return ExitCodes.UNAVAILABLE;
+    }
     Optional<Signer> signer = build.signer(t, absolute.resolveSibling(absolute.getFileName() + ".signing-key"));
     Reconciler.Applied applied;
     try {
@@ -193,7 +194,7 @@ final class ReconcileCommand implements Callable<Integer> {
       // The build's date comes from the catalog revision; read it once for the options.
       long epoch = PackageBuild.sourceDateEpoch(new org.klpcatalog.reconcile.CatalogReader().read(ref));
       Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
-          build.options(absolute.resolve(".staging"), signer, Set.of(), epoch),
+          build.options(Publisher.stagingDir(absolute), signer, Set.of(), epoch, sandbox),
           new Publisher.Options(keep, Optional.ofNullable(baseUrl), signer, epoch, Duration.ofSeconds(build.timeoutSeconds)),
           Duration.ofSeconds(lockWaitSeconds), gate(t, absolute));
       applied = new Reconciler().apply(ref, absolute, options, BuildCommand.progress(t));
@@ -224,7 +225,7 @@ final class ReconcileCommand implements Callable<Integer> {
     }
     if (p.version().isEmpty()) {
       t.out().println("Nothing published: every change failed to build; the repository is unchanged.");
-      return ERROR;
+      return ExitCodes.FAILED;
     }
     String repoFile = plan.desired().catalog() + ".repo";
     t.out().printf("%nPublished version %s of %s: %d package(s) new or rebuilt, %d removed, %d unchanged%s%s.%n",
@@ -238,6 +239,6 @@ final class ReconcileCommand implements Callable<Integer> {
     t.out().println("Try it on a host:");
     t.out().println("  cp " + absolute.resolve("current").resolve(repoFile) + " /etc/yum.repos.d/ && dnf group install "
         + plan.desired().group().id());
-    return p.degraded().isEmpty() && p.leftOut().isEmpty() ? ExitCodes.OK : CHANGES;
+    return p.degraded().isEmpty() && p.leftOut().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
   }
 }

@@ -18,9 +18,7 @@ import picocli.CommandLine.Spec;
           + " atomic rename, and record it in the history.",
       "A later reconcile publishes the catalog's content again; suspend reconciling to stay on the older"
           + " version."
-    },
-    footerHeading = "%nExit codes:%n",
-    footer = {"  0  rolled back", "  2  invalid command line", "  3  no such version, or the repository is unreadable"})
+    })
 final class RollbackCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -39,7 +37,7 @@ final class RollbackCommand implements Callable<Integer> {
       return ExitCodes.OK;
     } catch (Exception e) {
       t.err().println("klp-catalog: " + Terminal.safe(String.valueOf(e.getMessage())));
-      return ReconcileCommand.ERROR;
+      return ExitCodes.UNAVAILABLE;
     }
   }
 }

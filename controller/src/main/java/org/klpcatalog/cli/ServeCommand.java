@@ -22,11 +22,7 @@ import picocli.CommandLine.Spec;
           + " /healthz and /metrics over HTTP, and posts pull-request checks to the forge.",
       "Stops gracefully on SIGTERM: a running build is interrupted, a running publish finishes.",
       "The configuration's keys are documented in docs/configuration.md."
-    },
-    footerHeading = "%nExit codes:%n",
-    footer = {"  0  stopped (SIGTERM, SIGINT), or --check-config: the configuration is good",
-        "  2  the configuration is invalid (each problem names the file, line and key)",
-        "  3  the service could not start (the port is taken, the state directory is not writable)"})
+    })
 final class ServeCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -59,9 +55,9 @@ final class ServeCommand implements Callable<Integer> {
     Service service;
     try {
       service = Service.start(c);
-    } catch (java.io.IOException | org.quartz.SchedulerException e) {
+    } catch (java.io.IOException | org.quartz.SchedulerException | org.klpcatalog.exec.Sandbox.UnavailableException e) {
       t.err().println("klp-catalog: cannot start the service: " + Terminal.safe(String.valueOf(e.getMessage())));
-      return ReconcileCommand.ERROR;
+      return ExitCodes.UNAVAILABLE;
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -16,10 +16,7 @@ import tools.jackson.databind.ObjectMapper;
     name = "status",
     mixinStandardHelpOptions = true,
     description = {"Show a running service's status: the followed branch, its conditions (Ready, Reconciling,"
-        + " Stalled) with reasons, the repository's current version, and each patch's state."},
-    footerHeading = "%nExit codes:%n",
-    footer = {"  0  Ready", "  1  not ready: reconciling, retrying after an error, or suspended",
-        "  2  Stalled: a human must act (the reason says what)", "  3  the service cannot be reached"})
+        + " Stalled) with reasons, the repository's current version, and each patch's state."})
 final class StatusCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -39,11 +36,11 @@ final class StatusCommand implements Callable<Integer> {
       a = client.call("GET", "/status");
     } catch (IOException e) {
       t.err().println("klp-catalog: cannot reach " + client.server + ": " + e.getMessage());
-      return ReconcileCommand.ERROR;
+      return ExitCodes.UNAVAILABLE;
     }
     if (a.status() != 200) {
       t.err().println("klp-catalog: " + client.server + "/status answered " + a.status());
-      return ReconcileCommand.ERROR;
+      return ExitCodes.UNAVAILABLE;
     }
     JsonNode root = new ObjectMapper().readTree(a.body());
     Map<String, JsonNode> conds = new TreeMap<>();
@@ -57,7 +54,7 @@ final class StatusCommand implements Callable<Integer> {
     } else {
       print(t, root, conds);
     }
-    return stalled ? ExitCodes.INVALID : ready ? ExitCodes.OK : ReconcileCommand.CHANGES;
+    return stalled ? ExitCodes.FAILED : ready ? ExitCodes.OK : ExitCodes.CHANGES;
   }
 
   private void print(Terminal t, JsonNode root, Map<String, JsonNode> conds) {

@@ -23,20 +23,19 @@ final class SuspendCommand {
       }
       if (a.status() != 200) {
         t.err().println("klp-catalog: " + client.server + " refused: " + Terminal.safe(text));
-        return ReconcileCommand.ERROR;
+        return ExitCodes.UNAVAILABLE;
       }
       t.out().println(Terminal.safe(text));
       return ExitCodes.OK;
     } catch (IOException e) {
       t.err().println("klp-catalog: cannot reach " + client.server + ": " + e.getMessage());
-      return ReconcileCommand.ERROR;
+      return ExitCodes.UNAVAILABLE;
     }
   }
 
   @Command(name = "suspend", mixinStandardHelpOptions = true,
       description = {"Suspend a running service: it stops reconciling (polls, webhooks and retries do nothing)"
-          + " until resumed; the repository stays as it is. Remembered across restarts."},
-      footerHeading = "%nExit codes:%n", footer = {"  0  suspended", "  3  the service refused or cannot be reached"})
+          + " until resumed; the repository stays as it is. Remembered across restarts."})
   static final class Suspend implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
     @Mixin ServerClient client;
@@ -48,8 +47,7 @@ final class SuspendCommand {
   }
 
   @Command(name = "resume", mixinStandardHelpOptions = true,
-      description = {"Resume a suspended service: it reconciles the branch's newest commit at once."},
-      footerHeading = "%nExit codes:%n", footer = {"  0  resumed", "  3  the service refused or cannot be reached"})
+      description = {"Resume a suspended service: it reconciles the branch's newest commit at once."})
   static final class Resume implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
     @Mixin ServerClient client;

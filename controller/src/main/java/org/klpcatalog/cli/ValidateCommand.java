@@ -34,9 +34,7 @@ import tools.jackson.databind.node.ObjectNode;
       "Check a catalog: schemas, names, files, kernel selection, variants, the analysis of each"
           + " fix, conflicts between patches, supersedes, cumulative patches and klp states.",
       "Problems are printed as path:line:column: error: message (yaml.path)."
-    },
-    footerHeading = "%nExit codes:%n",
-    footer = {"  0  valid (warnings allowed)", "  1  failure (a bug, an unreachable Git catalog)", "  2  invalid catalog"})
+    })
 final class ValidateCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -72,7 +70,7 @@ final class ValidateCommand implements Callable<Integer> {
       report = gitCatalog ? validateGit(ref) : new CatalogReader().read(ref).report();
     } catch (SourceException e) {
       t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
-      return ExitCodes.FAILURE;
+      return ExitCodes.UNAVAILABLE;
     }
     String prefix = gitCatalog ? (git.path.isEmpty() ? "" : git.path.replaceAll("/+$", "") + "/") : prefix(Path.of(location));
     if (output == OutputFormat.json) {

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs an external program with an argument list (never a shell, so no catalog text is ever
  * interpreted by one), a working directory, an environment, a timeout and its output captured
- * to a log file.
+ * to a log file. The program must be declared in the {@link ToolRegistry}; steps that touch
+ * catalog content are wrapped by a {@link Sandbox}.
  */
 public final class Command {
   private final List<String> argv;
@@ -25,6 +26,7 @@ public final class Command {
   private Path log;
 
   private Command(List<String> argv) {
+    ToolRegistry.checkDeclared(argv.get(0));
     this.argv = List.copyOf(argv);
   }
 

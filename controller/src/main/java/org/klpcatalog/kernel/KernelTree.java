@@ -14,4 +14,14 @@ public record KernelTree(
     Path headers,
     Optional<Path> image,
     Optional<Path> modules,
-    String toolchain) {}
+    String toolchain) {
+
+  /**
+   * The root the kernel's packages are unpacked into ({@code headers} is
+   * {@code <root>/usr/src/<tree>}): what a build's sandbox mounts read-only, since the tree links
+   * to its siblings (Debian's -common headers and linux-kbuild).
+   */
+  public Path root() {
+    return headers.getParent().getParent().getParent();
+  }
+}

@@ -41,6 +41,15 @@ import org.klpcatalog.rpm.Signer;
  */
 public final class Publisher {
   public static final String VERSIONS = "versions";
+
+  /**
+   * Where builds for {@code repo} work (modules, packages, logs, QA guests): beside the
+   * repository, never inside what a web server serving it would show.
+   */
+  public static Path stagingDir(Path repo) {
+    Path abs = repo.toAbsolutePath().normalize();
+    return abs.resolveSibling(abs.getFileName() + ".staging");
+  }
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Publisher.class);
 
   /** Publishing settings: versions kept, the URL hosts use, and the signing key (empty: unsigned). */

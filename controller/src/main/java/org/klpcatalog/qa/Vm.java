@@ -63,7 +63,9 @@ public final class Vm {
     Path qemuLog = log.resolveSibling(log.getFileName() + ".qemu");
     Files.deleteIfExists(log);
     Files.deleteIfExists(qemuLog);
-    ProcessBuilder pb = new ProcessBuilder(command(kernel, initrd, memoryMb, kvm))
+    List<String> argv = command(kernel, initrd, memoryMb, kvm);
+    org.klpcatalog.exec.ToolRegistry.checkDeclared(argv.get(0));
+    ProcessBuilder pb = new ProcessBuilder(argv)
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
         .redirectError(qemuLog.toFile());
     long t0 = System.nanoTime();

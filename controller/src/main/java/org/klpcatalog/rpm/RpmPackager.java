@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.plan.DesiredPackage;
 
@@ -16,8 +17,17 @@ import org.klpcatalog.plan.DesiredPackage;
  * Builds one package with rpmbuild, in its own top directory, reproducibly: the build time,
  * file times and changelog come from SOURCE_DATE_EPOCH, the build host is fixed, and nothing is
  * stripped or post-processed, so the same inputs give the same bytes.
+ *
+ * <p>rpmbuild runs in the {@link Sandbox} with the package's top directory (as {@code /build}) as
+ * its one writable directory: the spec carries catalog text, and the sources are modules built
+ * from the contributor's code. Signing happens afterwards, outside, with a key the sandbox never
+ * sees.
  */
 public final class RpmPackager {
+  /** How packages are made; part of the package cache key. */
+  public static final String ID = "rpmbuild-sandboxed-1";
+  static final String TOP = "/build";
+
   private RpmPackager() {}
 
   private static volatile String rpmVersion;
@@ -37,14 +47,20 @@ public final class RpmPackager {
     return rpmVersion;
   }
 
+  /** rpmbuild's log of a package: beside its top directory, out of the sandbox's reach. */
+  public static Path log(Path workDir, DesiredPackage p) {
+    return workDir.resolve(p.name() + ".rpmbuild.log");
+  }
+
   /**
    * Packages {@code modules} (kernel release to built .ko) as {@code p}; returns the RPM, moved
-   * into {@code outDir}. The spec and rpmbuild's log stay in {@code workDir}.
+   * into {@code outDir}. The spec and rpmbuild's log ({@link #log}) stay in {@code workDir}.
    */
   public static Path build(DesiredPackage p, Map<String, Path> modules, String spec, long sourceDateEpoch,
-      Path workDir, Path outDir, Duration timeout) throws IOException, InterruptedException {
+      Path workDir, Path outDir, Duration timeout, Sandbox sandbox) throws IOException, InterruptedException {
     Path top = workDir.resolve(p.name());
     KernelFiles.deleteRecursively(top);
+    Files.deleteIfExists(log(workDir, p));
     Path sources = top.resolve("SOURCES");
     for (Map.Entry<String, Path> m : modules.entrySet()) {
       Path dir = sources.resolve(m.getKey());
@@ -53,8 +69,12 @@ public final class RpmPackager {
     }
     Path specFile = top.resolve(p.name() + ".spec");
     Files.writeString(specFile, spec, StandardCharsets.UTF_8);
+    Sandbox.Run run = sandbox.withLimits(sandbox.limits().withCpu(timeout)).run()
+        .writable(top, TOP)
+        .chdir(TOP)
+        .env("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch));
     List<String> cmd = List.of("rpmbuild", "-bb",
-        "--define", "_topdir " + top,
+        "--define", "_topdir " + run.inside(top),
         "--define", "_buildhost klp-catalog",
         "--define", "use_source_date_epoch_as_buildtime 1",
         "--define", "clamp_mtime_to_source_date_epoch 1",
@@ -63,11 +83,10 @@ public final class RpmPackager {
         "--define", "__os_install_post %{nil}",
         "--define", "_binary_payload w9.gzdio",
         "--target", p.arch(),
-        specFile.toString());
-    Command.Result r = Command.of(cmd).in(top).env("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch))
-        .env("LC_ALL", "C").env("TZ", "UTC").timeout(timeout).log(top.resolve("rpmbuild.log")).run();
+        run.inside(specFile));
+    Command.Result r = run.command(cmd).timeout(timeout).log(log(workDir, p)).run();
     Path rpm = top.resolve("RPMS").resolve(p.arch()).resolve(p.nevra() + ".rpm");
-    if (!r.ok() || !Files.isRegularFile(rpm)) {
+    if (!r.ok() || !Files.isRegularFile(rpm, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new IOException(p.name() + ": rpmbuild failed" + (r.timedOut() ? " (timed out)" : "") + ":\n"
           + Command.tail(r.output(), 30));
     }

@@ -86,6 +86,7 @@ public final class CatalogController implements AutoCloseable {
   private final Optional<ForgeNotifier> forge;
   private final Optional<CommitVerifier> verifier;
   private final Optional<Signer> signer;
+  private final org.klpcatalog.exec.Sandbox sandbox;
   private final Reconciler reconciler = Reconciler.longRunning();
   private final Backoff backoff;
   private final Clock clock;
@@ -115,9 +116,10 @@ public final class CatalogController implements AutoCloseable {
 
   private record WebhookPr(int number, String sha) {}
 
-  public CatalogController(ServiceConfig config, Optional<Signer> signer, Optional<ForgeClient> forgeClient,
-      ServiceMetrics metrics, Clock clock, DoubleSupplier random) throws IOException {
+  public CatalogController(ServiceConfig config, Optional<Signer> signer, org.klpcatalog.exec.Sandbox sandbox,
+      Optional<ForgeClient> forgeClient, ServiceMetrics metrics, Clock clock, DoubleSupplier random) throws IOException {
     this.config = config;
+    this.sandbox = sandbox;
     this.store = new StateStore(config.stateDir());
     this.metrics = metrics;
     this.signer = signer;
@@ -339,7 +341,7 @@ public final class CatalogController implements AutoCloseable {
       return Optional.empty();
     }
     org.klpcatalog.qa.QaRunner.Options options = new org.klpcatalog.qa.QaRunner.Options(
-        config.repository().path().resolve(".staging").resolve("qa"), config.build().cache(), List.of(), qa.vms(),
+        Publisher.stagingDir(config.repository().path()).resolve("qa"), config.build().cache(), List.of(), qa.vms(),
         qa.vmMemory(), qa.accel(), qa.vmTimeout(),
         org.klpcatalog.qa.GuestScript.Limits.withTestSeconds((int) qa.testTimeout().toSeconds()));
     return Optional.of(new org.klpcatalog.qa.QaGate(options, new org.klpcatalog.qa.QaRunner.Listener() {
@@ -360,8 +362,8 @@ public final class CatalogController implements AutoCloseable {
       throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
     long epoch = sourceDateEpoch(head);
     Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
-        new PackageBuild.Options(config.repository().path().resolve(".staging"), config.build().cache(),
-            config.build().jobs(), config.build().timeout(), signer, Map.of(), Set.of(), epoch),
+        new PackageBuild.Options(Publisher.stagingDir(config.repository().path()), config.build().cache(),
+            config.build().jobs(), config.build().timeout(), signer, Map.of(), Set.of(), epoch, sandbox),
         new Publisher.Options(config.repository().keep(), config.repository().baseUrl(), signer, epoch,
             config.build().timeout()),
         config.repository().lockWait(), qaGate());

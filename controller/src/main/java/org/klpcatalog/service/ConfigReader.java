@@ -57,6 +57,7 @@ public final class ConfigReader {
       key("build.jobs", Type.INT, "the number of cores"),
       key("build.timeout", Type.DURATION, "10m"),
       key("build.cache", Type.PATH, "<stateDir>/cache"),
+      key("build.sandbox", Type.BOOL, "true"),
       key("qa.enabled", Type.BOOL, "true"),
       key("qa.vms", Type.INT, "one per core, as memory allows"),
       key("qa.vmMemory", Type.INT, "512 (MiB)"),
@@ -356,7 +357,8 @@ public final class ConfigReader {
     // Builds.
     ServiceConfig.Build build = new ServiceConfig.Build(
         integer("build.jobs", 1).orElse(Runtime.getRuntime().availableProcessors()),
-        duration("build.timeout").orElse(Duration.ofMinutes(10)), path("build.cache").orElse(stateDir.resolve("cache")));
+        duration("build.timeout").orElse(Duration.ofMinutes(10)), path("build.cache").orElse(stateDir.resolve("cache")),
+        bool("build.sandbox", true));
 
     // Patch QA.
     ServiceConfig.Qa qa = new ServiceConfig.Qa(bool("qa.enabled", true), integer("qa.vms", 1).orElse(0),

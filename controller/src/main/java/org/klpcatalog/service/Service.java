@@ -36,13 +36,21 @@ public final class Service implements AutoCloseable {
   }
 
   /** Starts a service: listening, and polling at once (unless suspended). */
-  public static Service start(ServiceConfig config) throws IOException, InterruptedException, SchedulerException {
+  public static Service start(ServiceConfig config)
+      throws IOException, InterruptedException, SchedulerException, org.klpcatalog.exec.Sandbox.UnavailableException {
     Optional<Signer> signer = signer(config);
+    org.klpcatalog.exec.Sandbox sandbox = config.build().newSandbox();
+    if (sandbox.confined()) {
+      sandbox.probe();
+    } else {
+      LOG.warn("build.sandbox is false: catalog content is compiled and packaged WITHOUT the sandbox; a pull request"
+          + " can read this machine's files (keys included) into what is signed");
+    }
     ServiceMetrics metrics = new ServiceMetrics();
     Optional<ForgeClient> forge = config.forge().map(ForgeClient::new);
     SecureRandom rnd = new SecureRandom();
     DoubleSupplier random = rnd::nextDouble;
-    CatalogController controller = new CatalogController(config, signer, forge, metrics, Clock.systemUTC(), random);
+    CatalogController controller = new CatalogController(config, signer, sandbox, forge, metrics, Clock.systemUTC(), random);
     Map<String, String> secrets = new LinkedHashMap<>();
     config.webhooks().githubSecret().ifPresent(s -> secrets.put("github", s));
     config.webhooks().giteaSecret().ifPresent(s -> secrets.put("gitea", s));

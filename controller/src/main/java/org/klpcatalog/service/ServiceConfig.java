@@ -55,7 +55,13 @@ public record ServiceConfig(
   public record Signing(Optional<String> keyId, Path gnupgHome, boolean unsigned) {}
 
   /** Build settings. */
-  public record Build(int jobs, Duration timeout, Path cache) {}
+  public record Build(int jobs, Duration timeout, Path cache, boolean sandbox) {
+    /** The sandbox builds run in: bubblewrap, or the unsafe opt-out; limits from the timeout. */
+    public org.klpcatalog.exec.Sandbox newSandbox() {
+      org.klpcatalog.exec.Sandbox.Limits limits = org.klpcatalog.exec.Sandbox.Limits.DEFAULT.withCpu(timeout);
+      return sandbox ? org.klpcatalog.exec.Sandbox.bubblewrap(limits) : org.klpcatalog.exec.Sandbox.unconfined(limits);
+    }
+  }
 
   /** Where the HTTP endpoints listen, and who may change the service's state over HTTP. */
   public record Server(String host, int port, Optional<String> adminToken, Optional<String> publicUrl) {}

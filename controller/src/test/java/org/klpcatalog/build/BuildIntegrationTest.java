@@ -1,5 +1,6 @@
 package org.klpcatalog.build;
 
+import org.klpcatalog.cli.ExitCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -138,7 +139,7 @@ class BuildIntegrationTest {
     Path out = tmp.resolve("out");
     CliRunner.Run r = CliRunner.run("build", "--catalog", dir.toString(), "--out", out.toString(),
         "--cache", cacheWithSharedKernels(tmp).toString(), "--unsigned");
-    assertThat(r.exitCode()).as(r.out()).isEqualTo(1);
+    assertThat(r.exitCode()).as(r.out()).isEqualTo(ExitCodes.FAILED);
     assertThat(r.out()).contains("failed: kpatch-ns-last-pid-range\n")
         .contains("ns-last-pid-range for 6.1.0-50-amd64: livepatch.c does not compile:")
         .contains("error:")

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.Evr;
@@ -30,18 +31,18 @@ class KpatchBuildBuilderTest {
 
   @Test
   void buildsNonReplaceModulesUnlessThePatchIsCumulative() {
-    KpatchBuildBuilder b = new KpatchBuildBuilder(Map.of());
-    Path src = Path.of("/srv/src/6.1.0-50");
-    assertThat(b.commandLine(task(false), src, Path.of("fix.patch"))).containsExactly("kpatch-build",
+    KpatchBuildBuilder b = new KpatchBuildBuilder(Map.of(), Sandbox.bubblewrap(Sandbox.Limits.DEFAULT));
+    String src = "/srv/src/6.1.0-50";
+    assertThat(b.commandLine(task(false), src, "fix.patch")).containsExactly("kpatch-build",
         "--sourcedir", "/srv/src/6.1.0-50", "--config", "/srv/src/6.1.0-50/.config",
         "--vmlinux", "/srv/src/6.1.0-50/vmlinux", "--name", "kpatch_x_1_1", "--non-replace", "fix.patch");
-    assertThat(b.commandLine(task(true), src, Path.of("fix.patch"))).doesNotContain("--non-replace");
+    assertThat(b.commandLine(task(true), src, "fix.patch")).doesNotContain("--non-replace");
   }
 
   @Test
   void saysWhatIsMissing(@TempDir Path tmp) {
     KernelTree kernel = new KernelTree("6.1.0-50-amd64", "debian", tmp, Optional.empty(), Optional.empty(), "t");
-    KpatchBuildBuilder b = new KpatchBuildBuilder(Map.of());
+    KpatchBuildBuilder b = new KpatchBuildBuilder(Map.of(), Sandbox.bubblewrap(Sandbox.Limits.DEFAULT));
     String expected = Command.which("kpatch-build").isPresent()
         ? "x for 6.1.0-50-amd64: kpatch-build needs the exact source tree of 6.1.0-50-amd64 with its .config and"
             + " vmlinux; configure it with --kernel-source 6.1.0-50-amd64=DIR"

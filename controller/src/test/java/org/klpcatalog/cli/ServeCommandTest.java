@@ -31,7 +31,7 @@ class ServeCommandTest {
   @Test
   void statusSaysWhenTheServiceCannotBeReached() {
     CliRun r = CliRun.of("status", "--server", "http://127.0.0.1:1");
-    assertThat(r.exitCode()).isEqualTo(3);
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.UNAVAILABLE);
     assertThat(r.err()).contains("cannot reach http://127.0.0.1:1");
   }
 }

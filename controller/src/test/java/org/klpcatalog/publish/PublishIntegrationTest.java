@@ -1,5 +1,6 @@
 package org.klpcatalog.publish;
 
+import org.klpcatalog.cli.ExitCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -160,7 +161,7 @@ class PublishIntegrationTest {
         s -> s.replace("Example fix (not an upstream commit).", "Example fix (not an upstream commit), reworded."));
     Fixtures.write(v2, tmp.resolve("v2"));
     CliRunner.Run second = reconcile(tmp.resolve("v2"), repo, cache);
-    assertThat(second.exitCode()).as(second.out() + second.err()).isEqualTo(1);
+    assertThat(second.exitCode()).as(second.out() + second.err()).isEqualTo(ExitCodes.FAILED);
     assertThat(second.out()).contains("- obsolete  kpatch-sysrq-reject-negative-1-1.x86_64")
         .contains("left out: kpatch-sysrq-validate-mask-1-1.x86_64")
         .contains("degraded: kept kpatch-sysrq-reject-negative-1-1.x86_64 (its successor kpatch-sysrq-validate-mask failed)");

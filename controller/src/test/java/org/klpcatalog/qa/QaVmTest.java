@@ -1,5 +1,6 @@
 package org.klpcatalog.qa;
 
+import org.klpcatalog.cli.ExitCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -100,7 +101,7 @@ class QaVmTest {
     Fixtures.write(defective(), dir);
     Path report = tmp.resolve("qa.xml");
     CliRunner.Run r = qa(dir, report, ExampleCatalogs.cache(tmp.resolve("cache")), "--kernel", K50, "--no-together");
-    assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(1);
+    assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(ExitCodes.FAILED);
     Map<String, String> cases = cases(report);
     assertThat(cases.get("qa.defective-warns " + K50 + " install"))
         .contains("kernel log after install:").contains("WARNING:");
@@ -128,7 +129,7 @@ class QaVmTest {
     Path repo = tmp.resolve("repo");
     CliRunner.Run r = CliRunner.run("reconcile", "--catalog", dir.toString(), "--repo", repo.toString(), "--cache",
         ExampleCatalogs.cache(tmp.resolve("cache")).toString());
-    assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(1);
+    assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(ExitCodes.FAILED);
     // sticky fails on both kernels, and so do both all-together runs; 6.1.0-50's runs again
     // without it and passes (6.1.0-56 has one package left, which passed alone).
     assertThat(r.out()).contains("QA failed: 4 of 8 VM run(s) passed")

@@ -80,7 +80,8 @@ class SpecWriterTest {
     Path ko = tmp.resolve("kpatch_x_1_2.ko");
     Files.writeString(ko, "not really a module");
     Path rpm = RpmPackager.build(p, Map.of("6.1.0-50-amd64", ko, "6.1.0-56-amd64", ko), SpecWriter.write(p, List.of()),
-        1767225600L, tmp.resolve("work"), tmp.resolve("out"), Duration.ofMinutes(2));
+        1767225600L, tmp.resolve("work"), tmp.resolve("out"), Duration.ofMinutes(2),
+        org.klpcatalog.exec.Sandbox.bubblewrap(org.klpcatalog.exec.Sandbox.Limits.DEFAULT));
     assertThat(Path.of("/tmp/klp-catalog-pwned")).doesNotExist();
     assertThat(Command.of("rpm", "-qp", "--qf", "%{SUMMARY}", rpm.toString()).check()).isEqualTo("100% %{_bindir} %(id)");
     String description = Command.of("rpm", "-qp", "--qf", "%{DESCRIPTION}", rpm.toString()).check();

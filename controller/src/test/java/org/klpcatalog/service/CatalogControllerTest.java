@@ -56,7 +56,8 @@ class CatalogControllerTest {
   }
 
   private CatalogController controller(ServiceConfig config) throws Exception {
-    CatalogController c = new CatalogController(config, Optional.empty(), Optional.empty(), new ServiceMetrics(), clock,
+    CatalogController c = new CatalogController(config, Optional.empty(), config.build().newSandbox(), Optional.empty(),
+        new ServiceMetrics(), clock,
         () -> 0.0);
     c.retryScheduler(retries::add);
     return c;

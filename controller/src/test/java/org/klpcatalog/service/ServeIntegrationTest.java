@@ -1,5 +1,6 @@
 package org.klpcatalog.service;
 
+import org.klpcatalog.cli.ExitCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -174,7 +175,7 @@ class ServeIntegrationTest {
         assertThat(current(config)).isEqualTo("versions/1");
         assertThat(get(port, "/metrics")).contains("klp_catalog_stalled 1.0");
         CliRunner.Run stalled = CliRunner.run("status", "--server", "http://127.0.0.1:" + port);
-        assertThat(stalled.exitCode()).isEqualTo(2);
+        assertThat(stalled.exitCode()).isEqualTo(ExitCodes.FAILED);
         assertThat(stalled.out()).contains("Stalled      True  ValidationFailed");
         // Stalled means no retries: polls of the same commit leave it alone.
         Thread.sleep(5000);
