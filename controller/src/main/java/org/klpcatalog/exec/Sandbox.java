@@ -132,20 +132,32 @@ public final class Sandbox {
       env.put("TZ", "UTC");
     }
 
-    /** {@code host} read-only, at the same path inside. */
+    /**
+     * {@code host} read-only, at its real path inside (links resolved, so absolute paths the tree
+     * holds, such as a Makefile's includes, lead where they lead outside).
+     */
     public Run readOnly(Path host) {
-      Path abs = host.toAbsolutePath().normalize();
-      return mount(abs, abs.toString(), false);
+      Path real = real(host);
+      return mount(real, real.toString(), false);
     }
 
     /** {@code host} read-only at {@code inside}. */
     public Run readOnly(Path host, String inside) {
-      return mount(host.toAbsolutePath().normalize(), inside, false);
+      return mount(real(host), inside, false);
     }
 
     /** {@code host} writable at {@code inside}: the step's one scratch directory. */
     public Run writable(Path host, String inside) {
-      return mount(host.toAbsolutePath().normalize(), inside, true);
+      return mount(real(host), inside, true);
+    }
+
+    private static Path real(Path p) {
+      Path abs = p.toAbsolutePath().normalize();
+      try {
+        return Files.exists(abs) ? abs.toRealPath() : abs;
+      } catch (IOException e) {
+        return abs;
+      }
     }
 
     private Run mount(Path host, String inside, boolean writable) {
@@ -177,7 +189,7 @@ public final class Sandbox {
      * mount's inside path when confined, the host path itself when not.
      */
     public String inside(Path host) {
-      Path abs = host.toAbsolutePath().normalize();
+      Path abs = real(host);
       for (int i = mounts.size() - 1; i >= 0; i--) {
         Mount m = mounts.get(i);
         if (abs.startsWith(m.host())) {

@@ -142,6 +142,11 @@ public final class Publisher {
         && plan.observed().group().map(group::equals).orElse(false)) {
       return new Result(Optional.empty(), published, degraded, leftOut, removed, List.of());
     }
+    // A first publication whose every package failed would be an empty repository that reads as
+    // a success: publish nothing instead.
+    if (previous == null && listed.isEmpty() && !leftOut.isEmpty()) {
+      return new Result(Optional.empty(), published, degraded, leftOut, removed, List.of());
+    }
     long t0 = System.nanoTime();
     String number = Integer.toString(nextVersion(versions));
     Path partial = versions.resolve(".partial-" + number);
