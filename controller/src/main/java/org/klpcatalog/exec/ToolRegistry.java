@@ -93,7 +93,7 @@ public final class ToolRegistry {
         }
       }
       Tool t = new Tool(f[0], Kind.valueOf(f[1].toUpperCase(java.util.Locale.ROOT)), packages(f[2]), packages(f[3]),
-          Set.copyOf(commands), f[5]);
+          java.util.Collections.unmodifiableSet(commands), f[5]);
       if (tools.put(t.name(), t) != null) {
         throw new IllegalStateException(RESOURCE + ":" + lineNo + ": " + t.name() + " is declared twice");
       }

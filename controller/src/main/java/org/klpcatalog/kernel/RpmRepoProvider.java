@@ -162,6 +162,8 @@ public final class RpmRepoProvider implements KernelProvider {
       throw new KernelException("kernel " + release + " (provider rpm-repo): rpm2cpio and cpio are needed to unpack "
           + rpm.getFileName());
     }
+    org.klpcatalog.exec.ToolRegistry.checkDeclared("rpm2cpio");
+    org.klpcatalog.exec.ToolRegistry.checkDeclared("cpio");
     List<Process> pipeline = ProcessBuilder.startPipeline(List.of(
         new ProcessBuilder("rpm2cpio", rpm.toString()).redirectError(ProcessBuilder.Redirect.DISCARD),
         new ProcessBuilder("cpio", "-idm", "--quiet", "--no-absolute-filenames").directory(root.toFile())
