@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import org.klpcatalog.catalog.analysis.ChangedFunction;
 import org.klpcatalog.catalog.analysis.Flag;
 import org.klpcatalog.catalog.analysis.LivepatchSource;
@@ -36,8 +37,8 @@ import org.klpcatalog.catalog.yaml.Mark;
  */
 final class PatchRules {
   /** A function key as the catalog format writes it (spec.extraFunctions): path/file.c:name. */
-  static final java.util.regex.Pattern FUNCTION_KEY =
-      java.util.regex.Pattern.compile("^[A-Za-z0-9_./+-]+:[A-Za-z_][A-Za-z0-9_]*$");
+  static final Pattern FUNCTION_KEY =
+      Pattern.compile("^[A-Za-z0-9_./+-]+:[A-Za-z_][A-Za-z0-9_]*$");
 
   private final CatalogTree tree;
   private final Optional<CatalogSpec> spec;
