@@ -118,7 +118,13 @@ public final class PackageBuild {
         if (failures.containsKey(p.name())) {
           continue;
         }
-        String spec = SpecWriter.write(p, changelog(p, ledger, options.sourceDateEpoch()));
+        String spec;
+        try {
+          spec = SpecWriter.write(p, changelog(p, ledger, options.sourceDateEpoch()));
+        } catch (SpecWriter.UnsafeText e) {
+          failures.put(p.name(), new Failure(p.name(), List.of(e.getMessage()), List.of()));
+          continue;
+        }
         Map<String, Path> modules = modulesByPackage.getOrDefault(p.name(), Map.of());
         String key = packageKey(spec, modules, options);
         Path cached = packageCache.resolve(key).resolve(p.nevra() + ".rpm");

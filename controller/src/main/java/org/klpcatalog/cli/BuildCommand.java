@@ -125,7 +125,9 @@ final class BuildCommand implements Callable<Integer> {
       t.out().println(t.red("failed:") + " " + f.pkg());
       for (int i = 0; i < f.messages().size(); i++) {
         f.messages().get(i).lines().forEach(l -> t.out().println("  " + Terminal.safe(l)));
-        t.out().println("  log: " + f.logs().get(i));
+        if (i < f.logs().size()) {
+          t.out().println("  log: " + f.logs().get(i));
+        }
       }
     }
     result.rpms().forEach(r -> t.out().println(t.green("built:") + " " + r));

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import org.klpcatalog.catalog.analysis.ChangedFunction;
 import org.klpcatalog.catalog.analysis.Flag;
 import org.klpcatalog.catalog.analysis.LivepatchSource;
@@ -35,6 +36,10 @@ import org.klpcatalog.catalog.yaml.Mark;
  * coverage, the analysis of each variant's fix and its agreement with the module source.
  */
 final class PatchRules {
+  /** A function key as the catalog format writes it (spec.extraFunctions): path/file.c:name. */
+  static final Pattern FUNCTION_KEY =
+      Pattern.compile("^[A-Za-z0-9_./+-]+:[A-Za-z_][A-Za-z0-9_]*$");
+
   private final CatalogTree tree;
   private final Optional<CatalogSpec> spec;
   private final PatchAnalyzer analyzer;
@@ -118,6 +123,12 @@ final class PatchRules {
       d.warning(code, p.manifestPath(), m.line(), m.column(), yamlPath, message);
     }
 
+    /** An error at a position inside the text of the string at {@code yamlPath}. */
+    void errorInText(String code, String yamlPath, TextRules.Problem problem, String message) {
+      Mark m = p.source().markOfText(yamlPath, problem.line(), problem.column());
+      d.error(code, p.manifestPath(), m.line(), m.column(), yamlPath, message);
+    }
+
     void errorIn(String code, String file, int line, String yamlPath, String message) {
       d.error(code, file, line, line > 0 ? 1 : 0, yamlPath, message);
     }
@@ -132,9 +143,15 @@ final class PatchRules {
     }
   }
 
+  /**
+   * Text that reaches the package (summary, description, references) must be what rpm carries
+   * verbatim (TextRules); a description's problems are reported at their line in the manifest.
+   */
   private void checkText(Livepatch p, Located at) {
-    TextRules.check(p.summary(), false).ifPresent(w -> at.error(Codes.UNSAFE_TEXT, "spec.summary", "spec.summary " + w));
-    TextRules.check(p.description(), true).ifPresent(w -> at.error(Codes.UNSAFE_TEXT, "spec.description", "spec.description " + w));
+    TextRules.tagValue(p.summary()).ifPresent(w -> at.error(Codes.UNSAFE_TEXT, "spec.summary", "spec.summary " + w.message()));
+    for (TextRules.Problem w : TextRules.sectionText(p.description())) {
+      at.errorInText(Codes.UNSAFE_TEXT, "spec.description", w, "spec.description " + w.message());
+    }
     for (int i = 0; i < p.references().size(); i++) {
       String r = p.references().get(i);
       String path = "spec.references[" + i + "]";
@@ -276,6 +293,14 @@ final class PatchRules {
     String file = p.file(v.patch());
     for (PatchAnalysis.Problem pr : a.problems()) {
       at.errorIn(Codes.DIFF_INVALID, file, pr.patchLine(), yamlPath, pr.message());
+    }
+    for (ChangedFunction f : a.functions()) {
+      if (!FUNCTION_KEY.matcher(f.key()).matches()) {
+        at.errorIn(Codes.DIFF_INVALID, file, f.patchLine(), yamlPath,
+            "the fix changes '" + f.name() + "' in '" + f.file() + "', a path or name with characters other"
+                + " than letters, digits, '_', '.', '/', '+' and '-'; kernel sources have none, and the key"
+                + " becomes the package's kpatch-function capability: make the diff from the kernel tree");
+      }
     }
     if (a.functions().isEmpty() && a.problems().isEmpty()) {
       at.errorIn(Codes.DIFF_INVALID, file, 1, yamlPath,

@@ -14,7 +14,9 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.composer.Composer;
 import org.yaml.snakeyaml.parser.ParserImpl;
@@ -133,14 +135,15 @@ public final class SafeYamlLoader {
     if (docs.isEmpty()) {
       return fail(Mark.START, "", "file is empty");
     }
-    Converter c = new Converter();
+    Converter c = new Converter(text);
     JsonNode root = c.convert(docs.get(0), "", 0);
     if (!c.problems.isEmpty()) {
       return new Result(null, List.copyOf(c.problems));
     }
     return new Result(
         new YamlDocument(
-            file, root, Collections.unmodifiableMap(c.valueMarks), Collections.unmodifiableMap(c.keyMarks)),
+            file, root, Collections.unmodifiableMap(c.valueMarks), Collections.unmodifiableMap(c.keyMarks),
+            Collections.unmodifiableMap(c.literalStarts)),
         List.of());
   }
 
@@ -194,9 +197,16 @@ public final class SafeYamlLoader {
   private final class Converter {
     final Map<String, Mark> valueMarks = new HashMap<>();
     final Map<String, Mark> keyMarks = new HashMap<>();
+    final Map<String, Mark> literalStarts = new HashMap<>();
     final List<YamlProblem> problems = new ArrayList<>();
     final Map<Node, Boolean> seen = new IdentityHashMap<>();
     final JsonNodeFactory f = JsonNodeFactory.instance;
+    final String text;
+    String[] lines; // the file's lines, split once when a literal block needs them
+
+    Converter(String text) {
+      this.text = text;
+    }
 
     JsonNode convert(Node node, String path, int depth) {
       Mark here = mark(node.getStartMark());
@@ -260,7 +270,33 @@ public final class SafeYamlLoader {
         return arr;
       }
       ScalarNode s = (ScalarNode) node;
+      if (s.getScalarStyle() == DumperOptions.ScalarStyle.LITERAL) {
+        literalStart(s).ifPresent(m -> literalStarts.put(path, m));
+      }
       return scalar(s);
+    }
+
+    /**
+     * Where the text of a literal block scalar begins: the line after its indicator, at the
+     * indentation of its first non-empty line (the file line minus the text line).
+     */
+    Optional<Mark> literalStart(ScalarNode s) {
+      int headerLine = s.getStartMark().getLine();
+      String[] value = s.getValue().split("\n", -1);
+      if (lines == null) {
+        lines = text.split("\r\n|[\r\n\u0085\u2028\u2029]", -1); // YAML's line breaks
+      }
+      for (int i = 0; i < value.length && headerLine + 1 + i < lines.length; i++) {
+        if (!value[i].isEmpty()) {
+          String source = lines[headerLine + 1 + i];
+          int indent = source.length() - value[i].length();
+          if (indent < 0 || !source.endsWith(value[i])) {
+            return Optional.empty();
+          }
+          return Optional.of(new Mark(headerLine + 2, indent + 1));
+        }
+      }
+      return Optional.empty();
     }
 
     JsonNode scalar(ScalarNode s) {

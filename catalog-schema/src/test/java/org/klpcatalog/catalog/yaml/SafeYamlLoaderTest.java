@@ -33,6 +33,18 @@ class SafeYamlLoaderTest {
   }
 
   @Test
+  void placesPositionsInsideLiteralBlocksOnTheirFileLineAndOthersAtTheValue() {
+    YamlDocument d = load("spec:\r\n  lit: |2\r\n\r\n      indented\r\n    %x\r\n  folded: >\n    a\n    %b\n  q: \"a\\n%c\"\n")
+        .document();
+    assertThat(d.root().get("spec").get("lit").stringValue()).isEqualTo("\n  indented\n%x\n");
+    assertThat(d.markOfText("spec.lit", 1, 1)).isEqualTo(new Mark(3, 5));
+    assertThat(d.markOfText("spec.lit", 2, 3)).isEqualTo(new Mark(4, 7));
+    assertThat(d.markOfText("spec.lit", 3, 1)).isEqualTo(new Mark(5, 5));
+    assertThat(d.markOfText("spec.folded", 2, 1)).isEqualTo(d.markOf("spec.folded")).isEqualTo(new Mark(6, 11));
+    assertThat(d.markOfText("spec.q", 2, 1)).isEqualTo(new Mark(9, 6));
+  }
+
+  @Test
   void rejectsDuplicateKeysNamingBothLines() {
     assertThat(only(load("spec:\n  version: 1\n  version: 2\n")))
         .isEqualTo("3:3 duplicate key 'version' (first at line 2); remove one of them");
