@@ -47,4 +47,47 @@ class CatalogCiTemplatesTest {
       assertThat(commands.get(2)).contains("--rev", "HEAD", "--report", "qa.xml");
     }
   }
+
+  /** The shell of a template's dry-run step, with klp-catalog replaced by {@code stub}. */
+  @SuppressWarnings("unchecked")
+  private static String dryRunScript(String name, String stub) throws Exception {
+    Map<String, Object> doc = new Yaml().load(Files.readString(TEMPLATES.resolve(name)));
+    String script;
+    if (name.startsWith("github")) {
+      Map<String, Object> jobs = (Map<String, Object>) doc.get("jobs");
+      List<Map<String, Object>> steps = (List<Map<String, Object>>) ((Map<String, Object>) jobs.get("check")).get("steps");
+      script = steps.stream().filter(st -> "What merging publishes".equals(st.get("name")))
+          .map(st -> (String) st.get("run")).findFirst().orElseThrow();
+    } else {
+      List<String> lines = (List<String>) ((Map<String, Object>) doc.get("klp-catalog")).get("script");
+      script = lines.stream().filter(l -> l.contains("--dry-run")).findFirst().orElseThrow();
+    }
+    return "set -e\n" + script.replace("\"$RUNNER_TEMP/klp-catalog/bin/klp-catalog\"", stub)
+        .replace("/opt/klp-catalog/bin/klp-catalog", stub);
+  }
+
+  @Test
+  void aDryRunPassesOnInSyncAndChangesPendingOnlyNeverOnACrash(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    org.klpcatalog.catalog.testing.Tools.require("bash");
+    for (String name : List.of("github-actions.yml", "gitlab-ci.yml")) {
+      for (int code = 0; code <= 5; code++) {
+        Path stub = tmp.resolve("stub-" + code);
+        Files.writeString(stub, "#!/bin/sh\necho plan\nexit " + code + "\n");
+        stub.toFile().setExecutable(true);
+        Path script = tmp.resolve("step.sh");
+        Files.writeString(script, dryRunScript(name, stub.toString()));
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).directory(tmp.toFile())
+            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("GITHUB_STEP_SUMMARY", tmp.resolve("summary.md").toString());
+        pb.environment().put("PUBLISHED_REPO", "https://lp.example.org/repo/current");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        int rc = p.waitFor();
+        boolean passes = rc == 0;
+        assertThat(passes).as(name + " with klp-catalog exiting " + code).isEqualTo(code == ExitCodes.OK
+            || code == ExitCodes.CHANGES);
+      }
+    }
+  }
 }

@@ -9,11 +9,53 @@ import org.junit.jupiter.api.Test;
 class MainTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"validate", "analyze", "qa", "reconcile"})
+  @ValueSource(strings = {"validate", "analyze", "qa", "reconcile", "check"})
   void everyCommandHasHelpWithItsExitCodes(String command) {
     CliRun r = CliRun.of(command, "--help");
     assertThat(r.exitCode()).isZero();
     assertThat(r.out()).contains("Usage: klp-catalog " + command).contains("Exit codes:").contains("--output");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"validate", "analyze", "reconcile", "build", "qa", "rollback", "history", "serve", "status",
+      "suspend", "resume", "check"})
+  void everyCommandListsTheOneSetOfExitCodes(String command) {
+    CliRun r = CliRun.of(command, "--help");
+    String help = r.out().replaceAll("\\s+", " ");
+    for (var e : ExitCodes.descriptions().entrySet()) {
+      assertThat(help).as(command).contains(e.getKey() + " " + e.getValue().replaceAll("\\s+", " "));
+    }
+    assertThat(ExitCodes.descriptions().keySet()).containsExactly("0", "1", "2", "3", "4", "5");
+  }
+
+  /** The JVM's exit on out-of-memory, which bin/klp-catalog turns on, is our "internal failure". */
+  @Test
+  void outOfMemoryInAnyThreadIsAnInternalFailureNeverSuccess() throws Exception {
+    String launcher = java.nio.file.Files.readString(java.nio.file.Path.of("../bin/klp-catalog"));
+    assertThat(launcher.lines().filter(l -> l.startsWith("opts=") || l.contains("&& opts=")))
+        .hasSize(2).allSatisfy(l -> assertThat(l).contains("-XX:+ExitOnOutOfMemoryError"));
+    String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = new ProcessBuilder(javaBin, "-Xmx32m", "-XX:+ExitOnOutOfMemoryError", "-cp",
+        System.getProperty("java.class.path"), OutOfMemoryInAThread.class.getName())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isEqualTo(ExitCodes.INTERNAL);
+    assertThat(out).doesNotContain("survived");
+  }
+
+  /** Runs out of memory in a worker thread, as a build pool would. */
+  public static final class OutOfMemoryInAThread {
+    public static void main(String[] args) throws Exception {
+      Thread t = new Thread(() -> {
+        java.util.List<long[]> hog = new java.util.ArrayList<>();
+        while (true) {
+          hog.add(new long[1 << 20]);
+        }
+      });
+      t.start();
+      t.join();
+      System.out.println("survived");
+    }
   }
 
   @Test
