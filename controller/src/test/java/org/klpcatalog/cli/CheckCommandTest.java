@@ -1,0 +1,54 @@
+package org.klpcatalog.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.klpcatalog.catalog.testing.Tools;
+import org.klpcatalog.exec.ToolRegistry;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/** {@code klp-catalog check} against this machine (ci/test installs everything first). */
+class CheckCommandTest {
+  @Test
+  void reportsEveryToolOfTheCommandsAndTheSandbox() throws Exception {
+    Tools.require("bwrap");
+    CliRun r = CliRun.of("check", "reconcile", "--output", "json");
+    JsonNode root = new ObjectMapper().readTree(r.out());
+    assertThat(root.path("commands").get(0).asString()).isEqualTo("reconcile");
+    java.util.List<String> names = new java.util.ArrayList<>();
+    root.path("tools").forEach(t -> names.add(t.path("name").asString()));
+    // Exactly the registry's rows for reconcile that this family has packages for.
+    java.util.List<String> expected = ToolRegistry.get().tools().stream().filter(t -> t.neededBy("reconcile"))
+        .filter(t -> !("debian".equals(CheckCommand.family()) ? t.debian() : t.fedora()).isEmpty())
+        .map(ToolRegistry.Tool::name).toList();
+    assertThat(names).containsExactlyElementsOf(expected).contains("createrepo_c", "bwrap", "rpmbuild");
+    assertThat(names).doesNotContain("git", "dnf");
+    if ("true".equals(System.getenv("CI"))) {
+      assertThat(r.exitCode()).as(r.out()).isEqualTo(ExitCodes.OK);
+      assertThat(root.path("missing").asInt()).isZero();
+      assertThat(root.path("sandbox").path("works").asBoolean()).isTrue();
+    }
+    root.path("tools").forEach(t -> assertThat(t.path("present").asBoolean()).isEqualTo(!t.path("path").isNull()));
+  }
+
+  @Test
+  void textNamesEachToolAndSaysWhatIsMissing() {
+    CliRun r = CliRun.of("check", "build");
+    assertThat(r.out()).contains("Tools of build on this machine").contains(" make ").contains(" modinfo ")
+        .contains("sandbox: ");
+    assertThat(r.out()).doesNotContain(" qemu-system-x86_64 ").doesNotContain(" createrepo_c ");
+    if (r.exitCode() == ExitCodes.OK) {
+      assertThat(r.out()).contains("Nothing missing.");
+    } else {
+      assertThat(r.exitCode()).isEqualTo(ExitCodes.UNAVAILABLE);
+    }
+  }
+
+  @Test
+  void anUnknownCommandIsInvalidInput() {
+    CliRun r = CliRun.of("check", "deploy");
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID);
+    assertThat(r.err()).contains("unknown command 'deploy'");
+  }
+}
