@@ -19,7 +19,8 @@ import tools.jackson.databind.ObjectMapper;
         + " Stalled) with reasons, the repository's current version, and each patch's state."},
     footerHeading = "%nExit codes:%n",
     footer = {"  0  Ready", "  1  not ready: reconciling, retrying after an error, or suspended",
-        "  2  Stalled: a human must act (the reason says what)", "  3  the service cannot be reached"})
+        "  2  Stalled: a human must act (the reason says what), or --config is invalid",
+        "  3  the service cannot be reached"})
 final class StatusCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -35,14 +36,20 @@ final class StatusCommand implements Callable<Integer> {
   public Integer call() {
     Terminal t = Terminal.of(spec);
     ServerClient.Answer a;
+    String server;
     try {
+      server = client.server();
       a = client.call("GET", "/status");
+    } catch (ServerClient.Problem p) {
+      p.lines.forEach(l -> t.err().println("klp-catalog: " + Terminal.safe(l)));
+      return p.exitCode;
     } catch (IOException e) {
-      t.err().println("klp-catalog: cannot reach " + client.server + ": " + e.getMessage());
+      t.err().println("klp-catalog: cannot reach " + Terminal.safe(client.server != null ? client.server
+          : ServerClient.DEFAULT_SERVER) + ": " + e.getMessage());
       return ReconcileCommand.ERROR;
     }
     if (a.status() != 200) {
-      t.err().println("klp-catalog: " + client.server + "/status answered " + a.status());
+      t.err().println("klp-catalog: " + Terminal.safe(server) + "/status answered " + a.status());
       return ReconcileCommand.ERROR;
     }
     JsonNode root = new ObjectMapper().readTree(a.body());

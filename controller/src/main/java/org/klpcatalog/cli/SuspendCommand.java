@@ -12,7 +12,9 @@ final class SuspendCommand {
   private SuspendCommand() {}
 
   static int post(Terminal t, ServerClient client, String path) {
+    String server = client.server != null ? client.server : ServerClient.DEFAULT_SERVER;
     try {
+      server = client.server();
       ServerClient.Answer a = client.call("POST", path);
       String text;
       try {
@@ -22,13 +24,20 @@ final class SuspendCommand {
         text = a.body().strip();
       }
       if (a.status() != 200) {
-        t.err().println("klp-catalog: " + client.server + " refused: " + Terminal.safe(text));
+        t.err().println("klp-catalog: " + Terminal.safe(server) + " refused: " + Terminal.safe(text));
+        if (a.status() == 401) {
+          t.err().println("klp-catalog: pass --config with the service's configuration (or --token-file) so the"
+              + " admin token can be found");
+        }
         return ReconcileCommand.ERROR;
       }
       t.out().println(Terminal.safe(text));
       return ExitCodes.OK;
+    } catch (ServerClient.Problem p) {
+      p.lines.forEach(l -> t.err().println("klp-catalog: " + Terminal.safe(l)));
+      return p.exitCode;
     } catch (IOException e) {
-      t.err().println("klp-catalog: cannot reach " + client.server + ": " + e.getMessage());
+      t.err().println("klp-catalog: cannot reach " + Terminal.safe(server) + ": " + e.getMessage());
       return ReconcileCommand.ERROR;
     }
   }
@@ -36,7 +45,8 @@ final class SuspendCommand {
   @Command(name = "suspend", mixinStandardHelpOptions = true,
       description = {"Suspend a running service: it stops reconciling (polls, webhooks and retries do nothing)"
           + " until resumed; the repository stays as it is. Remembered across restarts."},
-      footerHeading = "%nExit codes:%n", footer = {"  0  suspended", "  3  the service refused or cannot be reached"})
+      footerHeading = "%nExit codes:%n", footer = {"  0  suspended", "  2  --config is invalid",
+          "  3  the service refused (a missing or wrong admin token), or cannot be reached"})
   static final class Suspend implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
     @Mixin ServerClient client;
@@ -49,7 +59,8 @@ final class SuspendCommand {
 
   @Command(name = "resume", mixinStandardHelpOptions = true,
       description = {"Resume a suspended service: it reconciles the branch's newest commit at once."},
-      footerHeading = "%nExit codes:%n", footer = {"  0  resumed", "  3  the service refused or cannot be reached"})
+      footerHeading = "%nExit codes:%n", footer = {"  0  resumed", "  2  --config is invalid",
+          "  3  the service refused (a missing or wrong admin token), or cannot be reached"})
   static final class Resume implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
     @Mixin ServerClient client;
