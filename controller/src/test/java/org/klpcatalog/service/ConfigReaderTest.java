@@ -54,6 +54,9 @@ class ConfigReaderTest {
     assertThat(c.repository().path()).isEqualTo(tmp.resolve("srv/repo"));
     assertThat(c.signing().keyId()).contains("0123456789ABCDEF0123456789ABCDEF01234567");
     assertThat(c.webhooks().githubSecret()).contains("secret-webhook-secret");
+    assertThat(c.server().adminToken()).contains("secret-admin-token");
+    assertThat(c.server().readTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.server().requestTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.forge()).hasValueSatisfying(f -> {
       assertThat(f.type()).isEqualTo(ServiceConfig.Forge.Kind.github);
       assertThat(f.apiUrl()).isEqualTo("https://api.github.com");
