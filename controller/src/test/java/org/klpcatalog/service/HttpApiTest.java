@@ -1,6 +1,7 @@
 package org.klpcatalog.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,9 +13,11 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -260,7 +263,7 @@ class HttpApiTest {
       out.write(("POST /hooks/github HTTP/1.1\r\nHost: klp\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\n"
           + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
       byte[] chunk = new byte[64 * 1024];
-      java.util.Arrays.fill(chunk, (byte) ' ');
+      Arrays.fill(chunk, (byte) ' ');
       String size = Integer.toHexString(chunk.length) + "\r\n";
       try {
         for (int sent = 0; sent <= WebhookReceiver.MAX_BODY; sent += chunk.length) {
@@ -345,7 +348,7 @@ class HttpApiTest {
     Path file = AdminToken.generatedFile(config.stateDir());
     assertThat(first.generated()).isTrue();
     assertThat(first.file()).isEqualTo(file.toAbsolutePath().normalize());
-    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
         .isEqualTo("rw-------");
     String token = Files.readString(file).strip();
     assertThat(token).matches("[0-9a-f]{64}");
@@ -363,21 +366,21 @@ class HttpApiTest {
     }
 
     // Readable by others: refused, with what to do.
-    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> AdminToken.of(config)).isInstanceOf(IOException.class)
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    assertThatThrownBy(() -> AdminToken.of(config)).isInstanceOf(IOException.class)
         .hasMessageContaining(file.toString()).hasMessageContaining("rw-r--r--").hasMessageContaining("chmod 600");
     // A symbolic link (to a file someone else controls): refused.
     Files.delete(file);
     Path elsewhere = Files.writeString(tmp.resolve("planted"), HexFormat.of().formatHex(new byte[32]));
-    Files.setPosixFilePermissions(elsewhere, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    Files.setPosixFilePermissions(elsewhere, PosixFilePermissions.fromString("rw-------"));
     Files.createSymbolicLink(file, elsewhere);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> AdminToken.of(config)).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> AdminToken.of(config)).isInstanceOf(IOException.class)
         .hasMessageContaining("not a regular file");
     // Emptied: refused rather than taken as a token everyone knows.
     Files.delete(file);
-    Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> AdminToken.of(config)).isInstanceOf(IOException.class)
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rw-------")));
+    assertThatThrownBy(() -> AdminToken.of(config)).isInstanceOf(IOException.class)
         .hasMessageContaining("does not hold an admin token");
   }
 }
