@@ -32,14 +32,20 @@ final class StatusCommand implements Callable<Integer> {
   public Integer call() {
     Terminal t = Terminal.of(spec);
     ServerClient.Answer a;
+    String server;
     try {
+      server = client.server();
       a = client.call("GET", "/status");
+    } catch (ServerClient.Problem p) {
+      p.lines.forEach(l -> t.err().println("klp-catalog: " + Terminal.safe(l)));
+      return p.exitCode;
     } catch (IOException e) {
-      t.err().println("klp-catalog: cannot reach " + client.server + ": " + e.getMessage());
+      t.err().println("klp-catalog: cannot reach " + Terminal.safe(client.server != null ? client.server
+          : ServerClient.DEFAULT_SERVER) + ": " + e.getMessage());
       return ExitCodes.UNAVAILABLE;
     }
     if (a.status() != 200) {
-      t.err().println("klp-catalog: " + client.server + "/status answered " + a.status());
+      t.err().println("klp-catalog: " + Terminal.safe(server) + "/status answered " + a.status());
       return ExitCodes.UNAVAILABLE;
     }
     JsonNode root = new ObjectMapper().readTree(a.body());

@@ -12,7 +12,9 @@ final class SuspendCommand {
   private SuspendCommand() {}
 
   static int post(Terminal t, ServerClient client, String path) {
+    String server = client.server != null ? client.server : ServerClient.DEFAULT_SERVER;
     try {
+      server = client.server();
       ServerClient.Answer a = client.call("POST", path);
       String text;
       try {
@@ -22,13 +24,21 @@ final class SuspendCommand {
         text = a.body().strip();
       }
       if (a.status() != 200) {
-        t.err().println("klp-catalog: " + client.server + " refused: " + Terminal.safe(text));
+        t.err().println("klp-catalog: " + Terminal.safe(server) + " refused: " + Terminal.safe(text));
+        if (a.status() == 401) {
+          t.err().println("klp-catalog: pass --config with the service's configuration (or --token-file) so the"
+              + " admin token can be found");
+          return ExitCodes.INVALID;
+        }
         return ExitCodes.UNAVAILABLE;
       }
       t.out().println(Terminal.safe(text));
       return ExitCodes.OK;
+    } catch (ServerClient.Problem p) {
+      p.lines.forEach(l -> t.err().println("klp-catalog: " + Terminal.safe(l)));
+      return p.exitCode;
     } catch (IOException e) {
-      t.err().println("klp-catalog: cannot reach " + client.server + ": " + e.getMessage());
+      t.err().println("klp-catalog: cannot reach " + Terminal.safe(server) + ": " + e.getMessage());
       return ExitCodes.UNAVAILABLE;
     }
   }

@@ -73,5 +73,6 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     context.getLogger("org.quartz").setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
     context.getLogger("org.eclipse.jgit").setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
     context.getLogger("org.apache.sshd").setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
+    context.getLogger("org.eclipse.jetty").setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
   }
 }

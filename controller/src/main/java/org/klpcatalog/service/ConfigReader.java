@@ -65,7 +65,10 @@ public final class ConfigReader {
       key("qa.vmTimeout", Type.DURATION, "derived from each VM's tests and steps"),
       key("qa.testTimeout", Type.DURATION, "60s"),
       key("server.listen", Type.STRING, "127.0.0.1:8080"),
-      key("server.adminTokenFile", Type.PATH, "none (suspend and resume from loopback only)"),
+      key("server.adminTokenFile", Type.PATH, "none (a token generated in <stateDir>/admin-token)"),
+      key("server.readTimeout", Type.DURATION, "10s"),
+      key("server.requestTimeout", Type.DURATION, "30s"),
+      key("server.maxConnections", Type.INT, "64"),
       key("server.publicUrl", Type.STRING, "none"),
       key("webhooks.github.secretFile", Type.PATH, "none (GitHub hooks refused)"),
       key("webhooks.gitea.secretFile", Type.PATH, "none (Gitea hooks refused)"),
@@ -377,8 +380,24 @@ public final class ConfigReader {
     } else {
       problem("server.listen", "server.listen: '" + listen + "' is not HOST:PORT (such as 127.0.0.1:8080 or :8080)");
     }
-    ServiceConfig.Server server = new ServiceConfig.Server(host, port, secret("server.adminTokenFile"),
-        string("server.publicUrl").map(u -> u.replaceAll("/+$", "")));
+    Optional<String> adminToken = secret("server.adminTokenFile");
+    if (adminToken.isPresent() && adminToken.get().length() < AdminToken.MIN_LENGTH) {
+      problem("server.adminTokenFile", "server.adminTokenFile: the token is shorter than " + AdminToken.MIN_LENGTH
+          + " characters and could be guessed; put a random one in the file (openssl rand -hex 32), or remove the"
+          + " key to have the service generate one");
+    }
+    Duration readTimeout = duration("server.readTimeout").orElse(Duration.ofSeconds(10));
+    Duration requestTimeout = duration("server.requestTimeout").orElse(Duration.ofSeconds(30));
+    if (readTimeout.compareTo(Duration.ofMillis(100)) < 0) {
+      problem("server.readTimeout", "server.readTimeout must be at least 100ms");
+    }
+    if (requestTimeout.compareTo(Duration.ofMillis(100)) < 0) {
+      problem("server.requestTimeout", "server.requestTimeout must be at least 100ms");
+    }
+    ServiceConfig.Server server = new ServiceConfig.Server(host, port,
+        adminToken.isPresent() ? path("server.adminTokenFile") : Optional.empty(), adminToken,
+        string("server.publicUrl").map(u -> u.replaceAll("/+$", "")), readTimeout, requestTimeout,
+        integer("server.maxConnections", 4).orElse(64));
 
     ServiceConfig.Webhooks webhooks = new ServiceConfig.Webhooks(secret("webhooks.github.secretFile"),
         secret("webhooks.gitea.secretFile"), secret("webhooks.gitlab.tokenFile"));

@@ -1,21 +1,34 @@
 package org.klpcatalog.service;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.QuietException;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.server.handler.SizeLimitHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.klpcatalog.service.webhook.WebhookEvent;
 import org.klpcatalog.service.webhook.WebhookReceiver;
 import org.slf4j.Logger;
@@ -25,142 +38,253 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The service's HTTP endpoints: {@code GET /status} (JSON), {@code GET /healthz}, {@code GET
- * /metrics} (Prometheus text), {@code POST /hooks/<provider>} (webhooks), and {@code POST
- * /suspend} and {@code /resume} (from loopback, or with the admin token when one is configured).
+ * The service's HTTP endpoints ({@link Endpoint}): {@code GET /status} (JSON), {@code GET
+ * /healthz}, {@code GET /metrics} (Prometheus text), {@code POST /hooks/<provider>} (webhooks,
+ * verified by their signature), and {@code POST /suspend} and {@code /resume} (with the {@link
+ * AdminToken}, whoever and wherever the caller is: behind a reverse proxy every caller comes
+ * from loopback).
+ *
+ * <p>Served by Jetty, which reads requests without holding a thread while bytes trickle in, so
+ * slow clients cannot take the threads {@code /healthz} needs. Limits: a connection silent for
+ * {@code server.readTimeout} is closed; a request must arrive whole within {@code
+ * server.requestTimeout} ({@link RequestDeadlines}); at most {@code server.maxConnections} are
+ * open at once (more wait to be accepted); headers over {@link #MAX_HEADER_BYTES} are answered
+ * 431 and bodies over {@link WebhookReceiver#MAX_BODY} 413.
  */
 public final class HttpApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  /** The largest request line and headers taken, together (431 beyond). */
+  public static final int MAX_HEADER_BYTES = 8 * 1024;
+
+  /** Threads answering requests; none ever waits for a client's bytes. */
+  static final int THREADS = 8;
+
+  /** Who may call an endpoint. */
+  enum Access {
+    /** Anyone who can reach the server: the endpoint only reads. */
+    OPEN,
+    /** Whoever holds a webhook secret: the body's signature (or GitLab's token) is checked. */
+    SIGNED,
+    /** Whoever holds the admin token ({@code Authorization: Bearer <token>}). */
+    ADMIN
+  }
+
+  /** The endpoints, each with its method and who may call it. Nothing that changes state is OPEN. */
+  enum Endpoint {
+    STATUS("/status", "GET", Access.OPEN),
+    HEALTHZ("/healthz", "GET", Access.OPEN),
+    METRICS("/metrics", "GET", Access.OPEN),
+    HOOKS("/hooks/", "POST", Access.SIGNED),
+    SUSPEND("/suspend", "POST", Access.ADMIN),
+    RESUME("/resume", "POST", Access.ADMIN);
+
+    final String path;
+    final String method;
+    final Access access;
+
+    Endpoint(String path, String method, Access access) {
+      this.path = path;
+      this.method = method;
+      this.access = access;
+    }
+
+    /** The endpoint a request path names ({@code /hooks/} is a prefix), if any. */
+    static Optional<Endpoint> of(String path) {
+      return Arrays.stream(values()).filter(e -> e.path.endsWith("/") ? path.startsWith(e.path) : path.equals(e.path))
+          .findFirst();
+    }
+  }
+
+  private final Server server;
+  private final ServerConnector connector;
+  private final RequestDeadlines deadlines;
   private final CatalogController controller;
   private final ServiceMetrics metrics;
   private final WebhookReceiver hooks;
   private final ServiceConfig config;
+  private final AdminToken adminToken;
 
-  public HttpApi(ServiceConfig config, CatalogController controller, ServiceMetrics metrics, WebhookReceiver hooks)
-      throws IOException {
+  public HttpApi(ServiceConfig config, CatalogController controller, ServiceMetrics metrics, WebhookReceiver hooks,
+      AdminToken adminToken) {
     this.config = config;
     this.controller = controller;
     this.metrics = metrics;
     this.hooks = hooks;
-    this.server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(config.server().host()),
-        config.server().port()), 50);
-    this.executor = Executors.newFixedThreadPool(4, r -> {
-      Thread t = new Thread(r, "http");
-      t.setDaemon(true);
-      return t;
+    this.adminToken = adminToken;
+    ServiceConfig.Server limits = config.server();
+
+    // A small pool: answers are quick, and no thread waits for a client's bytes. Its queue holds at
+    // most a task or two per open connection, and connections are bounded.
+    QueuedThreadPool threads = new QueuedThreadPool(THREADS, 2, 60_000);
+    threads.setName("http");
+    threads.setDaemon(true);
+    threads.setReservedThreads(0);
+    this.server = new Server(threads);
+    server.setStopTimeout(1000);
+    server.setErrorHandler(new JsonErrors());
+
+    HttpConfiguration http = new HttpConfiguration();
+    http.setRequestHeaderSize(MAX_HEADER_BYTES);
+    http.setSendServerVersion(false);
+    http.setSendDateHeader(true);
+    http.setIdleTimeout(limits.readTimeout().toMillis());
+    this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+    connector.setHost(limits.host());
+    connector.setPort(limits.port());
+    connector.setIdleTimeout(limits.readTimeout().toMillis());
+    connector.setAcceptQueueSize(limits.maxConnections());
+    this.deadlines = new RequestDeadlines(limits.requestTimeout());
+    connector.addBean(deadlines);
+    server.addConnector(connector);
+    server.addBean(new NetworkConnectionLimit(limits.maxConnections(), connector));
+
+    // A declared Content-Length over the limit is answered 413 before the body is read; a chunked
+    // body fails its read once it goes over.
+    SizeLimitHandler sizeLimit = new SizeLimitHandler(WebhookReceiver.MAX_BODY, -1);
+    sizeLimit.setHandler(new Handler.Abstract() {
+      @Override
+      public boolean handle(Request request, Response response, Callback callback) {
+        HttpApi.this.handle(request, response, callback);
+        return true;
+      }
     });
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
+    server.setHandler(sizeLimit);
   }
 
-  public void start() {
-    server.start();
+  /** Starts listening. */
+  public void start() throws IOException {
+    try {
+      server.start();
+    } catch (IOException e) {
+      close();
+      throw new IOException("cannot listen on " + config.server().host() + ":" + config.server().port() + " (server.listen): "
+          + e.getMessage(), e);
+    } catch (Exception e) {
+      close();
+      throw new IOException("cannot start the HTTP server: " + e, e);
+    }
   }
 
   /** The port listened on (the configured one, or the one chosen for port 0). */
   public int port() {
-    return server.getAddress().getPort();
+    return connector.getLocalPort();
   }
 
-  private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      String path = ex.getRequestURI().getPath();
-      String method = ex.getRequestMethod();
-      if (path.equals("/status")) {
-        if (allow(ex, "GET")) {
-          send(ex, 200, "application/json", MAPPER.writerWithDefaultPrettyPrinter()
-              .writeValueAsString(StatusJson.write(controller.status())) + "\n");
-        }
-      } else if (path.equals("/healthz")) {
-        if (allow(ex, "GET")) {
+  /** How many client connections are open (for tests). */
+  int openConnections() {
+    return deadlines.open();
+  }
+
+  private void handle(Request request, Response response, Callback callback) {
+    Connection connection = request.getConnectionMetaData().getConnection();
+    Request.addCompletionListener(request, failure -> deadlines.answered(connection));
+    try {
+      String path = request.getHttpURI().getPath();
+      Optional<Endpoint> endpoint = Endpoint.of(path == null ? "" : path);
+      if (endpoint.isEmpty()) {
+        deadlines.handling(connection);
+        message(response, callback, 404, "no such endpoint; try /status, /healthz, /metrics or /hooks/<provider>");
+        return;
+      }
+      Endpoint e = endpoint.get();
+      if (e != Endpoint.HOOKS) {
+        // No other endpoint reads a body: its request is complete.
+        deadlines.handling(connection);
+      }
+      if (!request.getMethod().equals(e.method)) {
+        response.getHeaders().put(HttpHeader.ALLOW, e.method);
+        message(response, callback, 405, path + " takes " + e.method);
+        return;
+      }
+      if (e.access == Access.ADMIN && !adminToken.accepts(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+        boolean sent = request.getHeaders().contains(HttpHeader.AUTHORIZATION);
+        LOG.atWarn().addKeyValue("remote", Request.getRemoteAddr(request)).addKeyValue("path", path)
+            .log(sent ? "refused a wrong admin token" : "refused a request without the admin token");
+        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"klp-catalog\"");
+        message(response, callback, 401, (sent ? "wrong admin token" : "this endpoint needs the admin token")
+            + ": send 'Authorization: Bearer <token>' with the token of server.adminTokenFile, or of"
+            + " <stateDir>/admin-token when none is configured (klp-catalog suspend --config <the service's"
+            + " configuration> finds it)");
+        return;
+      }
+      switch (e) {
+        case STATUS -> send(response, callback, 200, "application/json", MAPPER.writerWithDefaultPrettyPrinter()
+            .writeValueAsString(StatusJson.write(controller.status())) + "\n");
+        case HEALTHZ -> {
           boolean ok = controller.healthy();
-          send(ex, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : "the reconcile thread died\n");
+          send(response, callback, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : "the reconcile thread died\n");
         }
-      } else if (path.equals("/metrics")) {
-        if (allow(ex, "GET")) {
+        case METRICS -> {
           ByteArrayOutputStream out = new ByteArrayOutputStream();
           metrics.write(out);
-          send(ex, 200, metrics.contentType(), out.toByteArray());
+          send(response, callback, 200, metrics.contentType(), out.toByteArray());
         }
-      } else if (path.startsWith("/hooks/")) {
-        if (allow(ex, "POST")) {
-          hook(ex, path.substring("/hooks/".length()));
+        case HOOKS -> hook(request, response, callback, connection, path.substring(e.path.length()));
+        case SUSPEND -> {
+          controller.suspend();
+          LOG.atInfo().addKeyValue("remote", Request.getRemoteAddr(request)).log("suspend requested over HTTP");
+          message(response, callback, 200, "suspended");
         }
-      } else if (path.equals("/suspend") || path.equals("/resume")) {
-        if (allow(ex, "POST") && admin(ex)) {
-          if (path.equals("/suspend")) {
-            controller.suspend();
-          } else {
-            controller.resume();
-          }
-          message(ex, 200, path.equals("/suspend") ? "suspended" : "resumed");
+        case RESUME -> {
+          controller.resume();
+          LOG.atInfo().addKeyValue("remote", Request.getRemoteAddr(request)).log("resume requested over HTTP");
+          message(response, callback, 200, "resumed");
         }
-      } else {
-        message(ex, 404, "no such endpoint; try /status, /healthz, /metrics or /hooks/<provider>");
       }
-    } catch (RuntimeException e) {
-      LOG.error("HTTP {} {} failed", ex.getRequestMethod(), ex.getRequestURI().getPath(), e);
+    } catch (IOException | RuntimeException ex) {
+      LOG.error("HTTP {} {} failed", request.getMethod(), request.getHttpURI().getPath(), ex);
+      callback.failed(ex);
     }
   }
 
-  private boolean allow(HttpExchange ex, String method) throws IOException {
-    if (ex.getRequestMethod().equals(method)) {
-      return true;
-    }
-    ex.getResponseHeaders().set("Allow", method);
-    message(ex, 405, ex.getRequestURI().getPath() + " takes " + method);
-    return false;
-  }
-
-  /** Suspend and resume: the admin token when one is configured, else loopback callers only. */
-  private boolean admin(HttpExchange ex) throws IOException {
-    Optional<String> token = config.server().adminToken();
-    if (token.isPresent()) {
-      String given = Optional.ofNullable(ex.getRequestHeaders().getFirst("Authorization")).orElse("");
-      byte[] expected = ("Bearer " + token.get()).getBytes(StandardCharsets.UTF_8);
-      if (!MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
-        message(ex, 401, "missing or wrong admin token (Authorization: Bearer ...; see server.adminTokenFile)");
-        return false;
+  /** A webhook: its body is read without holding a thread, then verified and acted on. */
+  private void hook(Request request, Response response, Callback callback, Connection connection, String provider) {
+    Content.Source.asByteArrayAsync(request, WebhookReceiver.MAX_BODY + 1).whenComplete((body, failure) -> {
+      deadlines.handling(connection);
+      try {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure;
+        if (cause instanceof TimeoutException) {
+          metrics.webhooks.labelValues(label(provider), "refused").inc();
+          message(response, callback, 408, "the body stopped arriving: nothing came for "
+              + config.server().readTimeout().toMillis() + " ms (server.readTimeout)");
+          return;
+        }
+        boolean tooLarge = cause instanceof HttpException h && h.getCode() == 413;
+        if (cause != null && !tooLarge) {
+          // The connection is gone: the client left, or its request took too long and was cut.
+          callback.failed(new QuietException.Exception(cause));
+          return;
+        }
+        if (tooLarge || body.length > WebhookReceiver.MAX_BODY) {
+          metrics.webhooks.labelValues(label(provider), "refused").inc();
+          message(response, callback, 413, "the body is larger than " + WebhookReceiver.MAX_BODY + " bytes");
+          return;
+        }
+        Map<String, String> headers = new HashMap<>();
+        for (HttpField f : request.getHeaders()) {
+          headers.putIfAbsent(f.getName().toLowerCase(Locale.ROOT), f.getValue() == null ? "" : f.getValue());
+        }
+        WebhookReceiver.Verdict v = hooks.receive(provider, headers, headers.get("content-type"), body);
+        metrics.webhooks.labelValues(label(provider), v.status() >= 400 ? "refused" : v.status() == 202 ? "accepted"
+            : "ignored").inc();
+        if (v.status() >= 400) {
+          LOG.atWarn().addKeyValue("provider", label(provider)).addKeyValue("status", v.status())
+              .addKeyValue("remote", Request.getRemoteAddr(request)).log("webhook refused: " + v.message());
+          message(response, callback, v.status(), v.message());
+          return;
+        }
+        String result = act(v.event().orElseThrow());
+        LOG.atInfo().addKeyValue("provider", provider).log("webhook: " + result);
+        message(response, callback, v.status(), result);
+      } catch (RuntimeException e) {
+        LOG.error("webhook {} failed", label(provider), e);
+        callback.failed(e);
       }
-      return true;
-    }
-    if (!ex.getRemoteAddress().getAddress().isLoopbackAddress()) {
-      message(ex, 403, "suspend and resume are only taken from loopback unless server.adminTokenFile is set");
-      return false;
-    }
-    return true;
+    });
   }
-
-  private void hook(HttpExchange ex, String provider) throws IOException {
-    byte[] body;
-    try (InputStream in = ex.getRequestBody()) {
-      body = in.readNBytes(WebhookReceiver.MAX_BODY + 1);
-    }
-    if (body.length > WebhookReceiver.MAX_BODY) {
-      metrics.webhooks.labelValues(label(provider), "refused").inc();
-      message(ex, 413, "the body is larger than " + WebhookReceiver.MAX_BODY + " bytes");
-      return;
-    }
-    Map<String, String> headers = new HashMap<>();
-    ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v.isEmpty() ? "" : v.get(0)));
-    WebhookReceiver.Verdict v = hooks.receive(provider, headers, headers.get("content-type"), body);
-    metrics.webhooks.labelValues(label(provider), v.status() >= 400 ? "refused" : v.status() == 202 ? "accepted" : "ignored")
-        .inc();
-    if (v.status() >= 400) {
-      LOG.atWarn().addKeyValue("provider", label(provider)).addKeyValue("status", v.status())
-          .addKeyValue("remote", ex.getRemoteAddress().getAddress().getHostAddress()).log("webhook refused: " + v.message());
-      message(ex, v.status(), v.message());
-      return;
-    }
-    String result = act(v.event().orElseThrow());
-    LOG.atInfo().addKeyValue("provider", provider).log("webhook: " + result);
-    message(ex, v.status(), result);
-  }
-
   /** What a verified event does; a sentence for the sender. */
   private String act(WebhookEvent event) {
     String followed = "refs/heads/" + config.source().branch();
@@ -202,31 +326,52 @@ public final class HttpApi implements AutoCloseable {
     return WebhookReceiver.known(provider) ? provider : "unknown";
   }
 
-  private static void message(HttpExchange ex, int status, String message) throws IOException {
+  private static void message(Response response, Callback callback, int status, String message) {
+    send(response, callback, status, "application/json", json(status, message));
+  }
+
+  private static String json(int status, String message) {
     ObjectNode root = MAPPER.createObjectNode();
     root.put(status < 400 ? "message" : "error", message);
-    send(ex, status, "application/json", MAPPER.writeValueAsString(root) + "\n");
+    return MAPPER.writeValueAsString(root) + "\n";
   }
 
-  private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
-    send(ex, status, type, body.getBytes(StandardCharsets.UTF_8));
+  private static void send(Response response, Callback callback, int status, String type, String body) {
+    send(response, callback, status, type, body.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
-    ex.getResponseHeaders().set("Content-Type", type);
-    ex.getResponseHeaders().set("Cache-Control", "no-store");
-    ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-    if (body.length > 0) {
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(body);
-      }
-    }
+  private static void send(Response response, Callback callback, int status, String type, byte[] body) {
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+    response.write(true, ByteBuffer.wrap(body), callback);
   }
 
   @Override
   public void close() {
-    server.stop(1);
-    executor.shutdownNow();
+    try {
+      // Answers under way get a second to finish; connections kept alive are then closed.
+      server.stop();
+    } catch (TimeoutException e) {
+      LOG.debug("stopping the HTTP server: connections still open after a second were closed");
+    } catch (Exception e) {
+      LOG.warn("stopping the HTTP server: {}", e.toString());
+    }
+    deadlines.close();
+  }
+
+  /** What Jetty itself answers (headers too large, a malformed request): the same JSON as ours. */
+  private static final class JsonErrors extends ErrorHandler {
+    @Override
+    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+        Callback callback) {
+      String text = switch (code) {
+        case 431 -> "the request's headers are larger than " + MAX_HEADER_BYTES + " bytes";
+        case 413 -> "the body is larger than " + WebhookReceiver.MAX_BODY + " bytes";
+        default -> message == null || message.isBlank() ? "HTTP " + code : message;
+      };
+      send(response, callback, code, "application/json", json(code, text));
+    }
   }
 
   /** The JSON of /status. */

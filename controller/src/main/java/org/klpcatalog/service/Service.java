@@ -38,6 +38,12 @@ public final class Service implements AutoCloseable {
   /** Starts a service: listening, and polling at once (unless suspended). */
   public static Service start(ServiceConfig config)
       throws IOException, InterruptedException, SchedulerException, org.klpcatalog.exec.Sandbox.UnavailableException {
+    AdminToken admin = AdminToken.of(config);
+    if (admin.generated()) {
+      LOG.atWarn().addKeyValue("adminTokenFile", admin.file()).log("no server.adminTokenFile: generated an admin"
+          + " token in " + admin.file() + " (readable by this user only); POST /suspend and /resume need it"
+          + " (klp-catalog suspend --config <this configuration> reads it from there)");
+    }
     Optional<Signer> signer = signer(config);
     org.klpcatalog.exec.Sandbox sandbox = config.build().newSandbox();
     if (sandbox.confined()) {
@@ -55,13 +61,14 @@ public final class Service implements AutoCloseable {
     config.webhooks().githubSecret().ifPresent(s -> secrets.put("github", s));
     config.webhooks().giteaSecret().ifPresent(s -> secrets.put("gitea", s));
     config.webhooks().gitlabToken().ifPresent(s -> secrets.put("gitlab", s));
-    HttpApi http = new HttpApi(config, controller, metrics, new WebhookReceiver(secrets, Clock.systemUTC()));
+    HttpApi http = new HttpApi(config, controller, metrics, new WebhookReceiver(secrets, Clock.systemUTC()), admin);
     PollScheduler scheduler = new PollScheduler(controller, config.source().interval(), config.source().jitter(), random);
     http.start();
     scheduler.start();
     LOG.atInfo().addKeyValue("source", HttpApi.StatusJson.redact(config.source().url()))
         .addKeyValue("branch", config.source().branch()).addKeyValue("repository", config.repository().path())
         .addKeyValue("listen", config.server().host() + ":" + http.port())
+        .addKeyValue("adminTokenFile", admin.file())
         .addKeyValue("suspended", controller.suspended()).log("serving");
     return new Service(config, controller, scheduler, http);
   }

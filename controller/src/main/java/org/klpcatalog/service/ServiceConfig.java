@@ -63,8 +63,22 @@ public record ServiceConfig(
     }
   }
 
-  /** Where the HTTP endpoints listen, and who may change the service's state over HTTP. */
-  public record Server(String host, int port, Optional<String> adminToken, Optional<String> publicUrl) {}
+  /**
+   * Where the HTTP endpoints listen, the admin token state-changing endpoints demand (configured
+   * in a file; without one the service generates its own, {@link AdminToken}), and the limits that
+   * keep slow or hostile clients from holding the server: a connection silent for {@code
+   * readTimeout} is closed, a request (headers and body) must arrive within {@code
+   * requestTimeout}, and at most {@code maxConnections} are open at once.
+   */
+  public record Server(
+      String host,
+      int port,
+      Optional<Path> adminTokenFile,
+      Optional<String> adminToken,
+      Optional<String> publicUrl,
+      Duration readTimeout,
+      Duration requestTimeout,
+      int maxConnections) {}
 
   /** The secrets webhooks are verified with; a provider without one is refused. */
   public record Webhooks(Optional<String> githubSecret, Optional<String> giteaSecret, Optional<String> gitlabToken) {}

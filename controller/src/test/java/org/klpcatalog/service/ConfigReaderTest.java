@@ -54,6 +54,9 @@ class ConfigReaderTest {
     assertThat(c.repository().path()).isEqualTo(tmp.resolve("srv/repo"));
     assertThat(c.signing().keyId()).contains("0123456789ABCDEF0123456789ABCDEF01234567");
     assertThat(c.webhooks().githubSecret()).contains("secret-webhook-secret");
+    assertThat(c.server().adminToken()).contains("secret-admin-token");
+    assertThat(c.server().readTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.server().requestTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.forge()).hasValueSatisfying(f -> {
       assertThat(f.type()).isEqualTo(ServiceConfig.Forge.Kind.github);
       assertThat(f.apiUrl()).isEqualTo("https://api.github.com");
@@ -87,6 +90,11 @@ class ConfigReaderTest {
     assertThat(c.repository().keep()).isEqualTo(10);
     assertThat(c.server().host()).isEqualTo("127.0.0.1");
     assertThat(c.server().port()).isEqualTo(8080);
+    assertThat(c.server().adminTokenFile()).isEmpty();
+    assertThat(c.server().adminToken()).isEmpty();
+    assertThat(c.server().readTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.server().requestTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.server().maxConnections()).isEqualTo(64);
     assertThat(c.forge()).isEmpty();
     assertThat(c.retry()).isEqualTo(new ServiceConfig.Retry(Duration.ofSeconds(10), Duration.ofMinutes(10)));
     assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/klp-catalog"));
@@ -128,6 +136,30 @@ class ConfigReaderTest {
       assertThat(p).anySatisfy(s -> assertThat(s).contains(":13:12: retry.initial must be more than 0 and at most retry.max"));
       assertThat(p).anySatisfy(s -> assertThat(s).contains(":17:13: signing.unsigned and signing.keyId contradict"));
       assertThat(p).hasSize(8);
+    });
+  }
+
+  @Test
+  void theServersLimitsAndAdminTokenAreReadAndAGuessableTokenIsRefused(@TempDir Path tmp) throws Exception {
+    Files.writeString(tmp.resolve("admin-token"), "0123456789abcdef0123\n");
+    ServiceConfig c = ConfigReader.read(write(tmp, "source:\n  url: git://h/c\nrepository:\n  path: r\nserver:\n"
+        + "  adminTokenFile: admin-token\n  readTimeout: 500ms\n  requestTimeout: 1m\n  maxConnections: 8\n"));
+    assertThat(c.server().adminTokenFile()).contains(tmp.resolve("admin-token"));
+    assertThat(c.server().adminToken()).contains("0123456789abcdef0123");
+    assertThat(c.server().readTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(c.server().requestTimeout()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(c.server().maxConnections()).isEqualTo(8);
+
+    Files.writeString(tmp.resolve("admin-token"), "letmein\n");
+    Path f = write(tmp, "source:\n  url: git://h/c\nrepository:\n  path: r\nserver:\n"
+        + "  adminTokenFile: admin-token\n  readTimeout: 0s\n  requestTimeout: 10ms\n  maxConnections: 1\n");
+    assertThatThrownBy(() -> ConfigReader.read(f)).isInstanceOfSatisfying(ConfigException.class, e -> {
+      assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith(f + ":6:19: server.adminTokenFile: the token is"
+          + " shorter than 16 characters"));
+      assertThat(e.problems()).contains(f + ":7:16: server.readTimeout must be at least 100ms");
+      assertThat(e.problems()).contains(f + ":8:19: server.requestTimeout must be at least 100ms");
+      assertThat(e.problems()).contains(f + ":9:19: server.maxConnections must be a whole number of at least 4, not '1'");
+      assertThat(e.problems()).hasSize(4);
     });
   }
 

@@ -181,8 +181,11 @@ class ServeIntegrationTest {
         Thread.sleep(5000);
         assertThat(get(port, "/metrics")).contains("klp_catalog_reconciles_total{result=\"stalled\"} 1.0");
 
-        // Suspended, a fix is not picked up; resumed, it is.
-        CliRunner.Run suspend = CliRunner.run("suspend", "--server", "http://127.0.0.1:" + port);
+        // Suspended, a fix is not picked up; resumed, it is. Both need the admin token, which the
+        // client finds through the service's configuration.
+        assertThat(post(port, "/suspend", Map.of(), "")).isEqualTo(401);
+        CliRunner.Run suspend = CliRunner.run("suspend", "--server", "http://127.0.0.1:" + port, "--config",
+            config.file().toString());
         assertThat(suspend.exitCode()).isZero();
         assertThat(suspend.out()).isEqualTo("suspended\n");
         c3 = work.commit(described(base, "fixed"), "fix the manifest, and describe the patch better");
@@ -191,7 +194,9 @@ class ServeIntegrationTest {
         s = status(port);
         assertThat(s.path("suspended").asBoolean()).isTrue();
         assertThat(s.path("lastAttemptedRevision").asString()).isEqualTo(c2);
-        assertThat(post(port, "/resume", Map.of(), "")).isEqualTo(200);
+        assertThat(post(port, "/resume", Map.of(), "")).isEqualTo(401);
+        assertThat(post(port, "/resume", Map.of("Authorization", "Bearer " + config.server().adminToken().orElseThrow()),
+            "")).isEqualTo(200);
         s = await(port, Duration.ofMinutes(5), "c3 published", st -> c3.equals(st.path("lastAppliedRevision").asString(null)));
         assertThat(is(s, "Ready", "Published")).isTrue();
         assertThat(s.path("repository").path("currentVersion").asString()).isEqualTo("2");
