@@ -229,6 +229,25 @@ class HostileBuildTest {
   }
 
   @Test
+  void aLivepatchSourceThatIsALinkToAHostFileIsRefusedBeforeAnyBuild(@TempDir Path tmp) throws Exception {
+    CatalogTree tree = ExampleCatalogs.twoKernels();
+    Path dir = tmp.resolve("catalog");
+    Fixtures.write(tree, dir);
+    Path source = dir.resolve("patches/cad-pid-reject-kthread/livepatch.c");
+    for (Path target : List.of(canary, Path.of("../../../../../../../../.." + canary))) {
+      Files.delete(source);
+      Files.createSymbolicLink(source, target);
+      Path out = tmp.resolve("out");
+      CliRunner.Run r = CliRunner.run("build", "--catalog", dir.toString(), "--out", out.toString(), "--unsigned",
+          "--cache", ExampleCatalogs.cache(tmp.resolve("cache")).toString());
+      assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID);
+      assertThat(r.out()).contains("patches/cad-pid-reject-kthread/livepatch.c").contains("symbolic link")
+          .contains("nothing built").doesNotContain(CANARY_TEXT);
+      assertThat(out.resolve("modules")).doesNotExist();
+    }
+  }
+
+  @Test
   void aReconcileOfAHostilePatchPublishesNothing(@TempDir Path tmp) throws Exception {
     CatalogTree tree = ExampleCatalogs.twoKernels();
     for (String other : List.of("binfmt-misc-removed-entry", "binfmt-misc-restore-write-access", "ns-last-pid-range",
