@@ -21,6 +21,7 @@ import org.klpcatalog.catalog.source.Paths;
 import org.klpcatalog.catalog.validate.PatchReport;
 import org.klpcatalog.catalog.validate.VariantReport;
 import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.Evr;
 import org.klpcatalog.plan.ModuleFile;
@@ -37,7 +38,10 @@ import org.klpcatalog.rpm.SpecWriter;
  * {@code out/modules/<release>/*.ko}, {@code out/logs/<patch>/<release>.log}, and the public key.
  */
 public final class PackageBuild {
-  /** How to build. {@code kernels} limits the build to some releases (modules only, no RPMs). */
+  /**
+   * How to build. {@code kernels} limits the build to some releases (modules only, no RPMs);
+   * {@code kernelProviders} are the operator's kernel providers the catalog's kernels name.
+   */
   public record Options(
       Path out,
       Path cacheRoot,
@@ -46,7 +50,8 @@ public final class PackageBuild {
       Optional<Signer> signer,
       Map<String, Path> kernelSources,
       Set<String> kernels,
-      long sourceDateEpoch) {}
+      long sourceDateEpoch,
+      KernelProviders kernelProviders) {}
 
   /** rpmlint filters for our packages, written next to them. */
   public static final String RPMLINTRC = "klp-catalog.rpmlintrc";
@@ -81,7 +86,7 @@ public final class PackageBuild {
       Options options, Progress progress) throws IOException, InterruptedException {
     List<BuildTask> tasks = tasks(revision, packages, options.kernels());
     Path work = options.out().resolve("work");
-    ModuleBuilds builds = new ModuleBuilds(new KernelCache(options.cacheRoot()), new BuildCache(options.cacheRoot()),
+    ModuleBuilds builds = new ModuleBuilds(new KernelCache(options.cacheRoot(), options.kernelProviders()), new BuildCache(options.cacheRoot()),
         new KbuildBuilder(), new KpatchBuildBuilder(options.kernelSources()), options.jobs(), options.timeout(),
         options.out());
     List<ModuleBuilds.Outcome> outcomes = builds.buildAll(tasks, progress);

@@ -10,6 +10,8 @@ import java.util.concurrent.Callable;
 import org.klpcatalog.build.ModuleBuilds;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
+import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.qa.QaPlan;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
@@ -36,7 +38,7 @@ import picocli.CommandLine.Spec;
     },
     footerHeading = "%nExit codes:%n",
     footer = {"  0  everything built", "  1  some packages failed (the others are built)",
-        "  2  invalid catalog or command line", "  3  other errors (unreachable source, unusable key)"})
+        "  2  invalid catalog, configuration or command line (a kernel naming a provider that is not configured)", "  3  other errors (unreachable source, unusable key)"})
 final class BuildCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -86,10 +88,16 @@ final class BuildCommand implements Callable<Integer> {
       t.err().println("klp-catalog: no active patch named " + String.join(", ", unknown) + " in " + revision.describe());
       return ExitCodes.INVALID;
     }
+    Optional<KernelProviders> providers = build.kernelProviders(t);
+    if (providers.isEmpty() || !BuildOptions.providersKnown(t, providers.get(), QaPlan.kernels(revision.report()),
+        packages.stream().flatMap(p -> p.kernels().stream()).filter(k -> kernels.isEmpty() || kernels.contains(k))
+            .toList())) {
+      return ExitCodes.INVALID;
+    }
     Optional<Signer> signer = kernels.isEmpty() ? build.signer(t, out.resolve("throwaway-key")) : Optional.empty();
     Progress progress = progress(t);
     PackageBuild.Options options = build.options(out, signer, new LinkedHashSet<>(kernels),
-        PackageBuild.sourceDateEpoch(revision));
+        PackageBuild.sourceDateEpoch(revision), providers.get());
     PackageBuild.Result result = PackageBuild.build(revision, packages, desired.ledger(), options, progress);
     report(t, result, signer);
     return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILURE;

@@ -8,7 +8,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.klpcatalog.build.PackageBuild;
+import java.util.List;
+import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.service.ConfigException;
+import org.klpcatalog.service.ConfigReader;
 import org.klpcatalog.rpm.Signer;
 import picocli.CommandLine.Option;
 
@@ -32,6 +37,11 @@ final class BuildOptions {
   @Option(names = "--unsigned", description = "Do not sign (the output says so).")
   boolean unsigned;
 
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+      description = "Configuration file (the service's format, docs/configuration.md) whose kernels.providers define"
+          + " where the kernels the catalog names come from (default: only the built-in 'debian', the machine's apt).")
+  Path config;
+
   @Option(names = "--kernel-source", paramLabel = "RELEASE=DIR",
       description = "Full source tree (with .config and vmlinux) of a release, for patches built with kpatch-build.")
   Map<String, Path> kernelSources = new LinkedHashMap<>();
@@ -54,8 +64,41 @@ final class BuildOptions {
     return Optional.of(Signer.throwaway(throwawayDir));
   }
 
-  PackageBuild.Options options(Path out, Optional<Signer> signer, Set<String> kernels, long sourceDateEpoch) {
+  /** The kernel providers of --config, or the built-in ones; configuration problems are printed. */
+  Optional<KernelProviders> kernelProviders(Terminal t) {
+    if (config == null) {
+      return Optional.of(KernelProviders.builtIn());
+    }
+    try {
+      return Optional.of(ConfigReader.kernelProviders(config));
+    } catch (ConfigException e) {
+      e.problems().forEach(p -> t.err().println(Terminal.safe(p)));
+      t.err().println("klp-catalog: the configuration is invalid (" + e.problems().size()
+          + " problem(s)); its keys are documented in docs/configuration.md");
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Whether every kernel in {@code releases} names a configured provider; if not, says which do
+   * not, and where providers are defined.
+   */
+  static boolean providersKnown(Terminal t, KernelProviders providers, Map<String, Kernel> kernels,
+      java.util.Collection<String> releases) {
+    List<Kernel> used = new java.util.ArrayList<>();
+    new java.util.LinkedHashSet<>(releases).forEach(r -> {
+      if (kernels.containsKey(r)) {
+        used.add(kernels.get(r));
+      }
+    });
+    List<String> unknown = providers.unknown(used);
+    unknown.forEach(u -> t.err().println("klp-catalog: " + Terminal.safe(u)));
+    return unknown.isEmpty();
+  }
+
+  PackageBuild.Options options(Path out, Optional<Signer> signer, Set<String> kernels, long sourceDateEpoch,
+      KernelProviders providers) {
     return new PackageBuild.Options(out, cache != null ? cache : KernelCache.defaultRoot(), jobs,
-        Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch);
+        Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch, providers);
   }
 }

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.catalog.model.Kernel;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ObservedPackage;
@@ -48,7 +49,7 @@ import picocli.CommandLine.Spec;
     },
     footerHeading = "%nExit codes:%n",
     footer = {"  0  every step passed", "  1  some step failed (or a package did not build)",
-        "  2  invalid catalog or command line", "  3  other errors (missing tools, unreadable source or repository)"})
+        "  2  invalid catalog, configuration or command line (a kernel naming a provider that is not configured)", "  3  other errors (missing tools, unreadable source or repository)"})
 final class QaCommand implements Callable<Integer> {
   static final int ERROR = 3;
 
@@ -138,12 +139,19 @@ final class QaCommand implements Callable<Integer> {
           + " (" + revision.describe() + ")");
       return ExitCodes.INVALID;
     }
+    Optional<KernelProviders> providers = build.kernelProviders(t);
+    if (providers.isEmpty() || !BuildOptions.providersKnown(t, providers.get(), catalogKernels,
+        packages.stream().flatMap(p -> p.kernels().stream()).filter(k -> kernels.isEmpty() || kernels.contains(k))
+            .toList())) {
+      return ExitCodes.INVALID;
+    }
     Path workDir = work != null ? work : defaultWork(report);
     Path buildDir = workDir.resolve("build");
     Optional<Signer> signer = build.signer(t, buildDir.resolve("throwaway-key"));
     t.err().println("building " + packages.size() + " package(s)...");
     PackageBuild.Result built = PackageBuild.build(revision, packages, desired.ledger(),
-        build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision)), BuildCommand.progress(t));
+        build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision), providers.get()),
+        BuildCommand.progress(t));
     Map<String, Path> rpms = new LinkedHashMap<>();
     built.rpms().forEach(r -> rpms.put(r.getFileName().toString(), r));
     List<QaPlan.Candidate> candidates = new ArrayList<>();
@@ -169,7 +177,7 @@ final class QaCommand implements Callable<Integer> {
     List<QaJob> jobs = QaPlan.jobs(candidates, revision.report(), revision.tree(), new LinkedHashSet<>(kernels),
         previous, stress, !noTogether);
     List<QaRunner.JobResult> results = QaRunner.run(jobs, catalogKernels,
-        qa.options(workDir.resolve("vms"), build.cache, keys), QaOptions.progress(t, ""));
+        qa.options(workDir.resolve("vms"), build.cache, keys, providers.get()), QaOptions.progress(t, ""));
     JUnitReport.write(results, report);
     long failedJobs = results.stream().filter(r -> !r.passed()).count();
     if (output == OutputFormat.json) {

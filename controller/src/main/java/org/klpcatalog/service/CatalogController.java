@@ -341,7 +341,7 @@ public final class CatalogController implements AutoCloseable {
     org.klpcatalog.qa.QaRunner.Options options = new org.klpcatalog.qa.QaRunner.Options(
         config.repository().path().resolve(".staging").resolve("qa"), config.build().cache(), List.of(), qa.vms(),
         qa.vmMemory(), qa.accel(), qa.vmTimeout(),
-        org.klpcatalog.qa.GuestScript.Limits.withTestSeconds((int) qa.testTimeout().toSeconds()));
+        org.klpcatalog.qa.GuestScript.Limits.withTestSeconds((int) qa.testTimeout().toSeconds()), config.kernels());
     return Optional.of(new org.klpcatalog.qa.QaGate(options, new org.klpcatalog.qa.QaRunner.Listener() {
       public void note(String message) {
         LOG.info("qa: {}", message);
@@ -361,7 +361,7 @@ public final class CatalogController implements AutoCloseable {
     long epoch = sourceDateEpoch(head);
     Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
         new PackageBuild.Options(config.repository().path().resolve(".staging"), config.build().cache(),
-            config.build().jobs(), config.build().timeout(), signer, Map.of(), Set.of(), epoch),
+            config.build().jobs(), config.build().timeout(), signer, Map.of(), Set.of(), epoch, config.kernels()),
         new Publisher.Options(config.repository().keep(), config.repository().baseUrl(), signer, epoch,
             config.build().timeout()),
         config.repository().lockWait(), qaGate());

@@ -1,0 +1,62 @@
+package org.klpcatalog.kernel;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.klpcatalog.catalog.model.Kernel;
+
+/**
+ * The kernel providers whoever runs klp-catalog defined, by name. {@code debian} (the machine's
+ * apt) is built in, so a catalog of Debian kernels works without any configuration; a configured
+ * provider of the same name replaces it.
+ */
+public record KernelProviders(Map<String, ProviderSpec> byName) {
+  /** The built-in provider's name. */
+  public static final String DEBIAN = "debian";
+
+  public KernelProviders {
+    byName = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byName));
+  }
+
+  /** Only the built-in {@code debian} provider. */
+  public static KernelProviders builtIn() {
+    return new KernelProviders(Map.of(DEBIAN, new ProviderSpec.Debian(DEBIAN)));
+  }
+
+  /** The built-in provider and {@code configured} ones (which may replace it). */
+  public static KernelProviders of(Collection<? extends ProviderSpec> configured) {
+    Map<String, ProviderSpec> all = new LinkedHashMap<>(builtIn().byName());
+    configured.forEach(p -> all.put(p.name(), p));
+    return new KernelProviders(all);
+  }
+
+  public Optional<ProviderSpec> get(String name) {
+    return Optional.ofNullable(byName.get(name));
+  }
+
+  /** The configured names, for messages: "debian, el9". */
+  public String names() {
+    return String.join(", ", byName.keySet());
+  }
+
+  /** Why {@code kernel}'s provider cannot be used: it is not defined here. */
+  public String unknownMessage(Kernel kernel) {
+    return "kernel " + kernel.release() + " names provider '" + kernel.provider() + "', which is not configured"
+        + " here (configured: " + names() + "); whoever runs klp-catalog defines kernel providers in the"
+        + " configuration's kernels.providers (--config FILE; see docs/configuration.md)";
+  }
+
+  /** One message per kernel whose provider is not defined, in the kernels' order. */
+  public List<String> unknown(Collection<Kernel> kernels) {
+    List<String> out = new ArrayList<>();
+    for (Kernel k : kernels) {
+      if (!byName.containsKey(k.provider())) {
+        out.add(unknownMessage(k));
+      }
+    }
+    return out;
+  }
+}
