@@ -87,7 +87,7 @@ public final class PublishBenchmark {
       long t0 = System.nanoTime();
       Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
           new PackageBuild.Options(repo.resolve(".staging"), cache, 2, Duration.ofMinutes(10), Optional.of(signer),
-              java.util.Map.of(), Set.of(), 1767225600L),
+              java.util.Map.of(), Set.of(), 1767225600L, org.klpcatalog.kernel.KernelProviders.builtIn()),
           new Publisher.Options(10, Optional.empty(), Optional.of(signer), 1767225600L, Duration.ofMinutes(10)),
           Duration.ofMinutes(1));
       Reconciler.Applied a = reconciler.apply(ref, repo, options, Progress.NONE);

@@ -14,6 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.net.URI;
+import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.kernel.OpenPgpKeys;
+import org.klpcatalog.kernel.ProviderSpec;
 import org.klpcatalog.log.LogSetup;
 
 class ConfigReaderTest {
@@ -32,6 +36,10 @@ class ConfigReaderTest {
     Matcher m = Pattern.compile("(?m)^\\s*\\w+File: (\\S+)$").matcher(text);
     while (m.find()) {
       Files.writeString(Path.of(m.group(1)), "secret-" + Path.of(m.group(1)).getFileName() + "\n");
+    }
+    Matcher keys = Pattern.compile("(?m)^\\s*gpgKeys: \\[(\\S+)]").matcher(text);
+    while (keys.find()) {
+      Files.writeString(Path.of(keys.group(1)), OpenPgpKeys.armor(new byte[] {(byte) 0x99, 0, 1, 4}));
     }
     Path file = dir.resolve("etc/klp-catalog.yaml");
     Files.writeString(file, text);
@@ -61,13 +69,14 @@ class ConfigReaderTest {
     });
     assertThat(c.log().format()).isEqualTo(LogSetup.Format.json);
     assertThat(c.stateDir()).isEqualTo(tmp.resolve("state"));
+    assertThat(c.kernels().byName()).containsOnlyKeys("debian", "el9");
   }
 
   @Test
   void everyKeyIsDocumentedWithItsDefaultAndNothingElseIs() throws Exception {
     String doc = Files.readString(DOCS.resolve("configuration.md"), StandardCharsets.UTF_8);
     Map<String, String> documented = new LinkedHashMap<>();
-    Matcher m = Pattern.compile("(?m)^\\| `([A-Za-z.]+)` \\| ([^|]+) \\|").matcher(doc);
+    Matcher m = Pattern.compile("(?m)^\\| `([A-Za-z.<>]+)` \\| ([^|]+) \\|").matcher(doc);
     while (m.find()) {
       documented.put(m.group(1), m.group(2).strip());
     }
