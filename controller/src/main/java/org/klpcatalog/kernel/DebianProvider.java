@@ -20,7 +20,7 @@ import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
 
 /**
- * Debian kernels through the machine's apt: {@code linux-headers-<release>} with the {@code
+ * Debian kernels through apt (the machine's, or the provider's own apt configuration): {@code linux-headers-<release>} with the {@code
  * -common} headers and the {@code linux-kbuild} tools of the same version, and for QA {@code
  * linux-image-<release>}.
  *
@@ -37,6 +37,7 @@ public final class DebianProvider implements KernelProvider {
   private static final Pattern KBUILD = Pattern.compile("(linux-kbuild-[0-9.]+)(?: \\(>= ([^)]+)\\))?");
 
   private final String name;
+  private final Optional<Path> aptConfig;
   private final Path cache;
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private final Map<String, KernelTree> provided = new ConcurrentHashMap<>();
@@ -49,9 +50,17 @@ public final class DebianProvider implements KernelProvider {
   }
 
   /** {@code cache} is the kernels directory shared by every provider. */
-  public DebianProvider(String name, Path cache) {
-    this.name = name;
+  public DebianProvider(ProviderSpec.Debian spec, Path cache) {
+    this.name = spec.name();
+    this.aptConfig = spec.aptConfig();
     this.cache = cache;
+  }
+
+  /** apt-get or apt-cache, with the provider's apt configuration if it has one. */
+  private Command apt(List<String> argv) {
+    Command c = Command.of(argv).env("LC_ALL", "C");
+    aptConfig.ifPresent(f -> c.env("APT_CONFIG", f.toAbsolutePath().toString()));
+    return c;
   }
 
   @Override
@@ -112,9 +121,14 @@ public final class DebianProvider implements KernelProvider {
     }
   }
 
-  /** apt's packages are what apt's signed indexes say; the origin is those indexes. */
-  static TreeKey key(String release, String part, List<AptPackage> packages) {
-    return new TreeKey("debian", part, release, "apt", packages.stream().map(AptPackage::identity).toList());
+  /**
+   * apt's packages are what apt's signed indexes say (name, version, SHA256); the origin is those
+   * indexes, the machine's or those of the provider's apt configuration.
+   */
+  TreeKey key(String release, String part, List<AptPackage> packages) throws IOException {
+    String origin = aptConfig.isEmpty() ? "apt" : "apt " + aptConfig.get().toAbsolutePath()
+        + " sha256:" + Digests.sha256(Files.readAllBytes(aptConfig.get()));
+    return new TreeKey("debian", part, release, origin, packages.stream().map(AptPackage::identity).toList());
   }
 
   private void requireTools(String release) throws KernelException {
@@ -157,7 +171,7 @@ public final class DebianProvider implements KernelProvider {
       throws IOException, InterruptedException, KernelException {
     List<String> cmd = new ArrayList<>(List.of("apt-cache", "show", "--no-all-versions"));
     cmd.addAll(wanted);
-    Command.Result r = Command.of(cmd).env("LC_ALL", "C").timeout(Duration.ofMinutes(2)).run();
+    Command.Result r = apt(cmd).timeout(Duration.ofMinutes(2)).run();
     Map<String, AptPackage> records = parseRecords(r.output());
     List<AptPackage> out = new ArrayList<>();
     for (String w : wanted) {
@@ -254,7 +268,7 @@ public final class DebianProvider implements KernelProvider {
     List<String> cmd = new ArrayList<>(List.of("apt-get", "download", "-q",
         "-o", "APT::Get::AllowUnauthenticated=false"));
     packages.forEach(p -> cmd.add(p.name() + "=" + p.version()));
-    Command.Result r = Command.of(cmd).in(dir).env("LC_ALL", "C").timeout(Duration.ofMinutes(15)).run();
+    Command.Result r = apt(cmd).in(dir).timeout(Duration.ofMinutes(15)).run();
     if (!r.ok()) {
       throw new KernelException(where(release) + ": apt-get cannot download "
           + String.join(" ", cmd.subList(5, cmd.size())) + "; check that apt's package lists are current (apt-get"

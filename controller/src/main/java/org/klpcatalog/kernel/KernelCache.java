@@ -25,7 +25,7 @@ public final class KernelCache {
       if (spec instanceof ProviderSpec.RpmRepo r) {
         providers.put(spec.name(), new RpmRepoProvider(r, kernels));
       } else {
-        providers.put(spec.name(), new DebianProvider(spec.name(), kernels));
+        providers.put(spec.name(), new DebianProvider((ProviderSpec.Debian) spec, kernels));
       }
     }
   }

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A kernel provider as whoever runs klp-catalog configured it ({@code kernels.providers} of the
@@ -22,12 +23,19 @@ public sealed interface ProviderSpec permits ProviderSpec.Debian, ProviderSpec.R
   String type();
 
   /**
-   * Debian kernels through the machine's apt: its sources and the keys it trusts decide where
-   * packages come from and that they are authentic.
+   * Debian kernels through apt: the machine's configuration, or the apt configuration file
+   * {@code aptConfig} (APT_CONFIG: its own sources, keys and lists). apt's sources and the keys it
+   * trusts decide where packages come from and that they are authentic.
    */
-  record Debian(String name) implements ProviderSpec {
+  record Debian(String name, Optional<Path> aptConfig) implements ProviderSpec {
     public Debian {
       Objects.requireNonNull(name);
+      Objects.requireNonNull(aptConfig);
+    }
+
+    /** Through the machine's apt configuration. */
+    public Debian(String name) {
+      this(name, Optional.empty());
     }
 
     @Override

@@ -67,6 +67,7 @@ public final class ConfigReader {
       key("kernels.providers.<name>.url", Type.STRING, "(required for rpm-repo)"),
       key("kernels.providers.<name>.gpgKeys", Type.LIST, "(required for rpm-repo)"),
       key("kernels.providers.<name>.allowHttp", Type.BOOL, "false"),
+      key("kernels.providers.<name>.aptConfig", Type.PATH, "none (the machine's apt configuration)"),
       key("qa.enabled", Type.BOOL, "true"),
       key("qa.vms", Type.INT, "one per core, as memory allows"),
       key("qa.vmMemory", Type.INT, "512 (MiB)"),
@@ -199,7 +200,8 @@ public final class ConfigReader {
       boolean isSection = KEYS.stream().anyMatch(k -> childOf(k.path(), path).isPresent());
       boolean isName = KEYS.stream().anyMatch(k -> childOf(k.path(), prefix).filter(NAME::equals).isPresent());
       if (isName && !PROVIDER_NAME.matcher(e.getKey()).matches()) {
-        Mark m = doc.keyMarkOf(keyPath(path)).orElseGet(() -> doc.markOf(keyPath(prefix)));
+        Mark m = doc.keyMarkOf(org.klpcatalog.catalog.yaml.YamlPath.child(prefix, e.getKey()))
+            .orElseGet(() -> doc.markOf(keyPath(prefix)));
         problems.add(file + ":" + m.line() + ":" + m.column() + ": " + prefix + ": '"
             + e.getKey().replaceAll("\\p{Cntrl}", "?") + "' is not a name: use lowercase letters, digits, '_' and '-',"
             + " starting with a letter (at most 32)");
@@ -527,12 +529,15 @@ public final class ConfigReader {
       if ("debian".equals(type)) {
         for (String k : List.of("url", "gpgKeys", "allowHttp")) {
           if (values.containsKey(at + "." + k)) {
-            problem(at + "." + k, at + "." + k + " has no effect for type debian: the machine's apt configuration"
-                + " decides where Debian packages come from and which keys sign them");
+            problem(at + "." + k, at + "." + k + " has no effect for type debian: apt's configuration (the machine's,"
+                + " or aptConfig) decides where Debian packages come from and which keys sign them");
           }
         }
-        configured.add(new ProviderSpec.Debian(name));
+        configured.add(new ProviderSpec.Debian(name, existing(at + ".aptConfig")));
       } else if ("rpm-repo".equals(type)) {
+        if (values.containsKey(at + ".aptConfig")) {
+          problem(at + ".aptConfig", at + ".aptConfig has no effect for type rpm-repo (it is for type debian)");
+        }
         java.net.URI uri = url.flatMap(u -> repositoryUrl(at + ".url", u, allowHttp)).orElse(null);
         if (!values.containsKey(at + ".url")) {
           problem(at, at + ".url is required for type rpm-repo: the yum repository holding kernel-devel and"
