@@ -270,9 +270,11 @@ public final class DebianProvider implements KernelProvider {
     packages.forEach(p -> cmd.add(p.name() + "=" + p.version()));
     Command.Result r = apt(cmd).in(dir).timeout(Duration.ofMinutes(15)).run();
     if (!r.ok()) {
+      List<String> errors = r.output().lines().filter(l -> l.startsWith("E: ")).limit(5).toList();
       throw new KernelException(where(release) + ": apt-get cannot download "
-          + String.join(" ", cmd.subList(5, cmd.size())) + "; check that apt's package lists are current (apt-get"
-          + " update):\n" + Command.tail(r.output(), 5));
+          + String.join(" ", cmd.subList(5, cmd.size())) + " (apt refuses a package that does not match its signed"
+          + " index; old package lists are refreshed with apt-get update):\n"
+          + (errors.isEmpty() ? Command.tail(r.output(), 5) : String.join("\n", errors)));
     }
     List<Path> out = new ArrayList<>();
     for (AptPackage p : packages) {
