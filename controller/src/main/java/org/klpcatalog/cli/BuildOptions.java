@@ -81,19 +81,23 @@ final class BuildOptions {
 
   /**
    * Whether every kernel in {@code releases} names a configured provider; if not, says which do
-   * not, and where providers are defined.
+   * not (with the catalog's YAML path), and where providers are defined. {@code kernels} are the
+   * catalog's, in its order.
    */
   static boolean providersKnown(Terminal t, KernelProviders providers, Map<String, Kernel> kernels,
       java.util.Collection<String> releases) {
-    List<Kernel> used = new java.util.ArrayList<>();
-    new java.util.LinkedHashSet<>(releases).forEach(r -> {
-      if (kernels.containsKey(r)) {
-        used.add(kernels.get(r));
+    java.util.Set<String> used = new java.util.HashSet<>(releases);
+    boolean ok = true;
+    int i = 0;
+    for (Kernel k : kernels.values()) {
+      if (used.contains(k.release()) && providers.get(k.provider()).isEmpty()) {
+        t.err().println("klp-catalog: catalog.yaml (spec.kernels[" + i + "].provider): "
+            + Terminal.safe(providers.unknownMessage(k)));
+        ok = false;
       }
-    });
-    List<String> unknown = providers.unknown(used);
-    unknown.forEach(u -> t.err().println("klp-catalog: " + Terminal.safe(u)));
-    return unknown.isEmpty();
+      i++;
+    }
+    return ok;
   }
 
   PackageBuild.Options options(Path out, Optional<Signer> signer, Set<String> kernels, long sourceDateEpoch,

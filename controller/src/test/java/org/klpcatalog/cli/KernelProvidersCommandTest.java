@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * bad configuration is reported with file, line and key.
  */
 class KernelProvidersCommandTest {
-  static final String UNKNOWN = "klp-catalog: kernel 6.1.0-56-amd64 names provider 'el9', which is not configured here"
+  static final String UNKNOWN = "klp-catalog: catalog.yaml (spec.kernels[2].provider): kernel 6.1.0-56-amd64 names provider 'el9', which is not configured here"
       + " (configured: debian); whoever runs klp-catalog defines kernel providers in the configuration's"
       + " kernels.providers (--config FILE; see docs/configuration.md)\n";
 
