@@ -1,9 +1,7 @@
 package org.klpcatalog.kernel;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.klpcatalog.catalog.model.Kernel;
@@ -49,14 +47,4 @@ public record KernelProviders(Map<String, ProviderSpec> byName) {
         + " configuration's kernels.providers (--config FILE; see docs/configuration.md)";
   }
 
-  /** One message per kernel whose provider is not defined, in the kernels' order. */
-  public List<String> unknown(Collection<Kernel> kernels) {
-    List<String> out = new ArrayList<>();
-    for (Kernel k : kernels) {
-      if (!byName.containsKey(k.provider())) {
-        out.add(unknownMessage(k));
-      }
-    }
-    return out;
-  }
 }
