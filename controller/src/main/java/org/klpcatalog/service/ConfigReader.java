@@ -227,8 +227,14 @@ public final class ConfigReader {
   }
 
   private static String sectionKeys(String section) {
-    return String.join(", ", KEYS.stream().map(k -> childOf(k.path(), section)).flatMap(Optional::stream)
-        .distinct().limit(3).toList());
+    List<String> children = KEYS.stream().map(k -> childOf(k.path(), section)).flatMap(Optional::stream)
+        .distinct().toList();
+    if (children.contains(NAME)) {
+      return "a name of your choice with its keys (" + String.join(", ", KEYS.stream()
+          .map(k -> childOf(k.path(), section + "." + NAME)).flatMap(Optional::stream).distinct().limit(3).toList())
+          + ", ...)";
+    }
+    return String.join(", ", children.stream().limit(3).toList());
   }
 
   /** The YAML document's path of a dotted key (they coincide for plain keys). */

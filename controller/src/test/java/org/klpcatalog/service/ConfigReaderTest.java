@@ -215,6 +215,10 @@ class ConfigReaderTest {
     // The service needs its own keys, and a misspelt key is an error for everyone.
     assertThatThrownBy(() -> ConfigReader.read(f)).isInstanceOfSatisfying(ConfigException.class,
         e -> assertThat(e.problems()).anySatisfy(s -> assertThat(s).contains("source.url is required")));
+    Path list = write(tmp, "kernels:\n  providers: [el9]\n");
+    assertThatThrownBy(() -> ConfigReader.kernelProviders(list)).isInstanceOfSatisfying(ConfigException.class,
+        e -> assertThat(e.problems()).containsExactly(list + ":2:14: kernels.providers must be a mapping of keys, such as"
+            + " a name of your choice with its keys (type, url, gpgKeys, ...)"));
     Path typo = write(tmp, "kernels:\n  provider:\n    el9: {type: debian}\n");
     assertThatThrownBy(() -> ConfigReader.kernelProviders(typo)).isInstanceOfSatisfying(ConfigException.class,
         e -> assertThat(e.problems()).containsExactly(typo + ":2:3: kernels.provider: unknown key (did you mean 'providers'?)"));
