@@ -86,18 +86,9 @@ final class BuildOptions {
    */
   static boolean providersKnown(Terminal t, KernelProviders providers, Map<String, Kernel> kernels,
       java.util.Collection<String> releases) {
-    java.util.Set<String> used = new java.util.HashSet<>(releases);
-    boolean ok = true;
-    int i = 0;
-    for (Kernel k : kernels.values()) {
-      if (used.contains(k.release()) && providers.get(k.provider()).isEmpty()) {
-        t.err().println("klp-catalog: catalog.yaml (spec.kernels[" + i + "].provider): "
-            + Terminal.safe(providers.unknownMessage(k)));
-        ok = false;
-      }
-      i++;
-    }
-    return ok;
+    List<String> unknown = providers.unknown(List.copyOf(kernels.values()), releases);
+    unknown.forEach(u -> t.err().println("klp-catalog: " + Terminal.safe(u)));
+    return unknown.isEmpty();
   }
 
   PackageBuild.Options options(Path out, Optional<Signer> signer, Set<String> kernels, long sourceDateEpoch,

@@ -213,6 +213,9 @@ final class ReconcileCommand implements Callable<Integer> {
       applied = new Reconciler().apply(ref, absolute, options, BuildCommand.progress(t));
     } catch (SourceException | CorruptRepositoryException | Planner.NevraCollision | java.io.IOException e) {
       return error(t, e);
+    } catch (KernelProviders.Unknown e) {
+      error(t, e);
+      return ExitCodes.INVALID;
     }
     Reconciler.Outcome outcome = applied.outcome();
     if (outcome.plan().isEmpty()) {

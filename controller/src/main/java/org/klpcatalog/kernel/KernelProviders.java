@@ -1,7 +1,11 @@
 package org.klpcatalog.kernel;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 import org.klpcatalog.catalog.model.Kernel;
@@ -38,6 +42,39 @@ public record KernelProviders(Map<String, ProviderSpec> byName) {
   /** The configured names, for messages: "debian, el9". */
   public String names() {
     return String.join(", ", byName.keySet());
+  }
+
+  /** Kernels of a catalog name providers that are not configured (a RuntimeException like the planner's). */
+  public static final class Unknown extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Unknown(List<String> problems) {
+      super(String.join("; ", problems));
+    }
+  }
+
+  /**
+   * One message per kernel of {@code catalogKernels} (the catalog's, in its order) in {@code
+   * releases} whose provider is not defined, with its place in catalog.yaml.
+   */
+  public List<String> unknown(List<Kernel> catalogKernels, Collection<String> releases) {
+    Set<String> used = new HashSet<>(releases);
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < catalogKernels.size(); i++) {
+      Kernel k = catalogKernels.get(i);
+      if (used.contains(k.release()) && !byName.containsKey(k.provider())) {
+        out.add("catalog.yaml (spec.kernels[" + i + "].provider): " + unknownMessage(k));
+      }
+    }
+    return out;
+  }
+
+  /** Throws {@link Unknown} when {@link #unknown} finds anything. */
+  public void requireKnown(List<Kernel> catalogKernels, Collection<String> releases) {
+    List<String> problems = unknown(catalogKernels, releases);
+    if (!problems.isEmpty()) {
+      throw new Unknown(problems);
+    }
   }
 
   /** Why {@code kernel}'s provider cannot be used: it is not defined here. */

@@ -394,6 +394,9 @@ public final class CatalogController implements AutoCloseable {
     } catch (Planner.NevraCollision e) {
       stall(head, Reason.ReleaseCollision, e.getMessage());
       return;
+    } catch (org.klpcatalog.kernel.KernelProviders.Unknown e) {
+      stall(head, Reason.KernelProviderUnknown, e.getMessage());
+      return;
     }
     Reconciler.Outcome outcome = applied.outcome();
     if (outcome.plan().isEmpty()) {
