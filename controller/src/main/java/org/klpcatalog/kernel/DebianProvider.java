@@ -69,7 +69,8 @@ public final class DebianProvider implements KernelProvider {
   }
 
   private String where(String release) {
-    return "kernel " + release + " (provider " + name + ", debian)";
+    return "kernel " + release + " (provider " + name + ", "
+        + aptConfig.map(f -> "apt with " + f).orElse("the machine's apt") + ")";
   }
 
   @Override

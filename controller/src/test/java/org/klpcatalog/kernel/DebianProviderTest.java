@@ -198,7 +198,7 @@ class DebianProviderTest {
     assertThat(u.output()).contains("NO_PUBKEY");
     assertThatThrownBy(() -> provider(conf, tmp.resolve("cache")).provide(kernel(), false))
         .isInstanceOf(KernelException.class)
-        .hasMessageStartingWith("kernel " + RELEASE + " (provider lab, debian): apt knows no linux-headers-" + RELEASE
+        .hasMessageStartingWith("kernel " + RELEASE + " (provider lab, apt with " + conf + "): apt knows no linux-headers-" + RELEASE
             + "; check the release name, and that apt's package lists are current (apt-get update)");
     assertThat(tmp.resolve("cache")).doesNotExist();
   }
@@ -219,7 +219,7 @@ class DebianProviderTest {
     Path cache = tmp.resolve("cache");
     assertThatThrownBy(() -> provider(conf, cache).provide(kernel(), false))
         .isInstanceOf(KernelException.class)
-        .hasMessageStartingWith("kernel " + RELEASE + " (provider lab, debian): apt-get cannot download linux-headers-"
+        .hasMessageStartingWith("kernel " + RELEASE + " (provider lab, apt with " + conf + "): apt-get cannot download linux-headers-"
             + RELEASE + "=9.9.9-1 linux-headers-9.9.9-1-common=9.9.9-1 linux-kbuild-9.9=9.9.9-2")
         .hasMessageContaining("Hash Sum mismatch");
     try (Stream<Path> s = Files.walk(cache)) {
