@@ -11,7 +11,6 @@ import org.klpcatalog.build.ModuleBuilds;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
 import org.klpcatalog.kernel.KernelProviders;
-import org.klpcatalog.qa.QaPlan;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
@@ -89,9 +88,9 @@ final class BuildCommand implements Callable<Integer> {
       return ExitCodes.INVALID;
     }
     Optional<KernelProviders> providers = build.kernelProviders(t);
-    if (providers.isEmpty() || !BuildOptions.providersKnown(t, providers.get(), QaPlan.kernels(revision.report()),
+    if (providers.isEmpty() || !BuildOptions.providersKnown(t, providers.get(), revision,
         packages.stream().flatMap(p -> p.kernels().stream()).filter(k -> kernels.isEmpty() || kernels.contains(k))
-            .toList())) {
+            .toList(), ValidateCommand.prefix(Path.of(catalog)))) {
       return ExitCodes.INVALID;
     }
     Optional<Signer> signer = kernels.isEmpty() ? build.signer(t, out.resolve("throwaway-key")) : Optional.empty();

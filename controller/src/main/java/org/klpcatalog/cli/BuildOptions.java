@@ -9,7 +9,8 @@ import java.util.Optional;
 import java.util.Set;
 import org.klpcatalog.build.PackageBuild;
 import java.util.List;
-import org.klpcatalog.catalog.model.Kernel;
+import org.klpcatalog.catalog.diag.Diagnostic;
+import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.service.ConfigException;
@@ -81,13 +82,14 @@ final class BuildOptions {
 
   /**
    * Whether every kernel in {@code releases} names a configured provider; if not, says which do
-   * not (with the catalog's YAML path), and where providers are defined. {@code kernels} are the
-   * catalog's, in its order.
+   * not (file, line and YAML path in the catalog, after {@code prefix}), and where providers are
+   * defined.
    */
-  static boolean providersKnown(Terminal t, KernelProviders providers, Map<String, Kernel> kernels,
-      java.util.Collection<String> releases) {
-    List<String> unknown = providers.unknown(List.copyOf(kernels.values()), releases);
-    unknown.forEach(u -> t.err().println("klp-catalog: " + Terminal.safe(u)));
+  static boolean providersKnown(Terminal t, KernelProviders providers, CatalogRevision revision,
+      java.util.Collection<String> releases, String prefix) {
+    List<Diagnostic> unknown = providers.unknown(revision.tree(),
+        revision.report().spec().map(s -> s.kernels()).orElse(List.of()), releases);
+    unknown.forEach(d -> t.err().println(Terminal.safe(d.format(prefix))));
     return unknown.isEmpty();
   }
 

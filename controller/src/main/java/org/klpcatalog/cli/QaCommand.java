@@ -140,9 +140,9 @@ final class QaCommand implements Callable<Integer> {
       return ExitCodes.INVALID;
     }
     Optional<KernelProviders> providers = build.kernelProviders(t);
-    if (providers.isEmpty() || !BuildOptions.providersKnown(t, providers.get(), catalogKernels,
+    if (providers.isEmpty() || !BuildOptions.providersKnown(t, providers.get(), revision,
         packages.stream().flatMap(p -> p.kernels().stream()).filter(k -> kernels.isEmpty() || kernels.contains(k))
-            .toList())) {
+            .toList(), ValidateCommand.prefix(Path.of(catalog)))) {
       return ExitCodes.INVALID;
     }
     Path workDir = work != null ? work : defaultWork(report);

@@ -201,9 +201,9 @@ final class ReconcileCommand implements Callable<Integer> {
       // that every kernel its active patches serve names a configured provider.
       org.klpcatalog.reconcile.CatalogRevision revision = new org.klpcatalog.reconcile.CatalogReader().read(ref);
       long epoch = PackageBuild.sourceDateEpoch(revision);
-      if (!BuildOptions.providersKnown(t, providers.get(), org.klpcatalog.qa.QaPlan.kernels(revision.report()),
+      if (!BuildOptions.providersKnown(t, providers.get(), revision,
           revision.report().patches().values().stream().filter(p -> p.active())
-              .flatMap(p -> p.kernels().stream().map(k -> k.release())).toList())) {
+              .flatMap(p -> p.kernels().stream().map(k -> k.release())).toList(), prefix())) {
         return ExitCodes.INVALID;
       }
       Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(

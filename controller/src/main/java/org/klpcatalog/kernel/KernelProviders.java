@@ -6,6 +6,14 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
+import org.klpcatalog.catalog.diag.Diagnostic;
+import org.klpcatalog.catalog.diag.Severity;
+import org.klpcatalog.catalog.load.CatalogLoader;
+import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.FileRead;
+import org.klpcatalog.catalog.yaml.Mark;
+import org.klpcatalog.catalog.yaml.SafeYamlLoader;
+import org.klpcatalog.catalog.yaml.YamlDocument;
 import java.util.Map;
 import java.util.Optional;
 import org.klpcatalog.catalog.model.Kernel;
@@ -18,6 +26,9 @@ import org.klpcatalog.catalog.model.Kernel;
 public record KernelProviders(Map<String, ProviderSpec> byName) {
   /** The built-in provider's name. */
   public static final String DEBIAN = "debian";
+
+  /** The diagnostic code of a kernel naming a provider that is not defined. */
+  public static final String CODE = "kernel-provider-unknown";
 
   public KernelProviders {
     byName = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byName));
@@ -54,27 +65,43 @@ public record KernelProviders(Map<String, ProviderSpec> byName) {
   }
 
   /**
-   * One message per kernel of {@code catalogKernels} (the catalog's, in its order) in {@code
-   * releases} whose provider is not defined, with its place in catalog.yaml.
+   * A diagnostic (catalog.yaml, line, column, YAML path) per kernel of {@code catalogKernels} (the
+   * catalog's, in its order, as loaded from {@code tree}) in {@code releases} whose provider is not
+   * defined.
    */
-  public List<String> unknown(List<Kernel> catalogKernels, Collection<String> releases) {
+  public List<Diagnostic> unknown(CatalogTree tree, List<Kernel> catalogKernels, Collection<String> releases) {
     Set<String> used = new HashSet<>(releases);
-    List<String> out = new ArrayList<>();
+    List<Diagnostic> out = new ArrayList<>();
+    Optional<YamlDocument> doc = Optional.empty();
     for (int i = 0; i < catalogKernels.size(); i++) {
       Kernel k = catalogKernels.get(i);
       if (used.contains(k.release()) && !byName.containsKey(k.provider())) {
-        out.add("catalog.yaml (spec.kernels[" + i + "].provider): " + unknownMessage(k));
+        if (doc.isEmpty()) {
+          doc = catalogYaml(tree);
+        }
+        String path = "spec.kernels[" + i + "].provider";
+        Mark m = doc.map(d -> d.markOf(path)).orElse(Mark.START);
+        out.add(new Diagnostic(Severity.ERROR, CODE, CatalogLoader.CATALOG_FILE, m.line(), m.column(), path,
+            unknownMessage(k)));
       }
     }
     return out;
   }
 
   /** Throws {@link Unknown} when {@link #unknown} finds anything. */
-  public void requireKnown(List<Kernel> catalogKernels, Collection<String> releases) {
-    List<String> problems = unknown(catalogKernels, releases);
+  public void requireKnown(CatalogTree tree, List<Kernel> catalogKernels, Collection<String> releases) {
+    List<Diagnostic> problems = unknown(tree, catalogKernels, releases);
     if (!problems.isEmpty()) {
-      throw new Unknown(problems);
+      throw new Unknown(problems.stream().map(d -> d.format("")).toList());
     }
+  }
+
+  private static Optional<YamlDocument> catalogYaml(CatalogTree tree) {
+    if (FileRead.read(tree, CatalogLoader.CATALOG_FILE, "") instanceof FileRead.Found f) {
+      SafeYamlLoader.Result r = new SafeYamlLoader().load(CatalogLoader.CATALOG_FILE, f.content());
+      return r.ok() ? Optional.of(r.document()) : Optional.empty();
+    }
+    return Optional.empty();
   }
 
   /** Why {@code kernel}'s provider cannot be used: it is not defined here. */

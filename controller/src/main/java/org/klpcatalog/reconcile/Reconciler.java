@@ -159,7 +159,7 @@ public final class Reconciler {
         }
       }
       // Every kernel they serve must name a kernel provider the configuration defines.
-      options.build().kernelProviders().requireKnown(
+      options.build().kernelProviders().requireKnown(outcome.revision().tree(),
           outcome.revision().report().spec().map(s -> s.kernels()).orElse(List.of()),
           toBuild.stream().flatMap(p -> p.kernels().stream()).toList());
       progress.phase(Progress.Phase.BUILD);

@@ -152,8 +152,9 @@ class CatalogControllerTest {
       c.trigger("test");
       CatalogController.Status s = await(c, st -> condition(st, Condition.STALLED).status());
       assertThat(condition(s, Condition.STALLED).reason()).isEqualTo("KernelProviderUnknown");
-      assertThat(condition(s, Condition.STALLED).message()).contains("catalog.yaml (spec.kernels[1].provider): kernel"
-          + " 6.1.0-53-amd64 names provider 'el9', which is not configured here (configured: debian)");
+      assertThat(condition(s, Condition.STALLED).message()).startsWith("catalog.yaml:12:43: error: kernel"
+          + " 6.1.0-53-amd64 names provider 'el9', which is not configured here (configured: debian)")
+          .endsWith("(spec.kernels[1].provider)");
       assertThat(retries).isEmpty();
       assertThat(tmp.resolve("repo/current")).doesNotExist();
       assertThat(tmp.resolve("state/cache/kernels")).doesNotExist();
