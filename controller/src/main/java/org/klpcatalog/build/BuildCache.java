@@ -11,8 +11,9 @@ import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.kernel.KernelTree;
 
 /**
- * Built modules by content: the key covers the builder and its version, the kernel's headers
- * and compiler, the module name, the fix, the module source, the replaced functions and the
+ * Built modules by content: the key covers the builder and its version, the kernel's headers (by
+ * content and origin: {@code KernelTree.identity}) and compiler, the module name, the fix, the
+ * module source, the replaced functions and the
  * replace mode. An unchanged patch is never built again.
  */
 public final class BuildCache {
@@ -26,6 +27,7 @@ public final class BuildCache {
     StringBuilder sb = new StringBuilder();
     sb.append("builder ").append(builderId).append('\n')
         .append("toolchain ").append(kernel.toolchain()).append('\n')
+        .append("kernel-tree ").append(kernel.identity()).append('\n')
         .append("kernel ").append(task.kernel().release()).append('\n')
         .append("module ").append(task.module().moduleName()).append('\n')
         .append("replace ").append(task.replace()).append('\n')

@@ -22,6 +22,7 @@ import org.klpcatalog.catalog.validate.PatchReport;
 import org.klpcatalog.catalog.validate.VariantReport;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.Evr;
 import org.klpcatalog.plan.ModuleFile;
@@ -38,7 +39,10 @@ import org.klpcatalog.rpm.SpecWriter;
  * {@code out/modules/<release>/*.ko}, {@code out/logs/<patch>/<release>.log}, and the public key.
  */
 public final class PackageBuild {
-  /** How to build. {@code kernels} limits the build to some releases (modules only, no RPMs). */
+  /**
+   * How to build. {@code kernels} limits the build to some releases (modules only, no RPMs);
+   * {@code kernelProviders} are the operator's kernel providers the catalog's kernels name.
+   */
   public record Options(
       Path out,
       Path cacheRoot,
@@ -48,7 +52,8 @@ public final class PackageBuild {
       Map<String, Path> kernelSources,
       Set<String> kernels,
       long sourceDateEpoch,
-      Sandbox sandbox) {}
+      Sandbox sandbox,
+      KernelProviders kernelProviders) {}
 
   /** rpmlint filters for our packages, written next to them. */
   public static final String RPMLINTRC = "klp-catalog.rpmlintrc";
@@ -83,7 +88,8 @@ public final class PackageBuild {
       Options options, Progress progress) throws IOException, InterruptedException {
     List<BuildTask> tasks = tasks(revision, packages, options.kernels());
     Path work = options.out().resolve("work");
-    ModuleBuilds builds = new ModuleBuilds(new KernelCache(options.cacheRoot()), new BuildCache(options.cacheRoot()),
+    ModuleBuilds builds = new ModuleBuilds(new KernelCache(options.cacheRoot(), options.kernelProviders()),
+        new BuildCache(options.cacheRoot()),
         new KbuildBuilder(options.sandbox()), new KpatchBuildBuilder(options.kernelSources(), options.sandbox()),
         options.jobs(), options.timeout(), options.out(), options.sandbox());
     List<ModuleBuilds.Outcome> outcomes = builds.buildAll(tasks, progress);

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.klpcatalog.build.ModuleBuilds;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
@@ -90,10 +91,16 @@ final class BuildCommand implements Callable<Integer> {
       t.err().println("klp-catalog: no active patch named " + String.join(", ", unknown) + " in " + revision.describe());
       return ExitCodes.INVALID;
     }
+    Optional<KernelProviders> providers = build.kernelProviders(t);
+    if (providers.isEmpty() || !BuildOptions.providersKnown(t, providers.get(), revision,
+        packages.stream().flatMap(p -> p.kernels().stream()).filter(k -> kernels.isEmpty() || kernels.contains(k))
+            .toList(), ValidateCommand.prefix(Path.of(catalog)))) {
+      return ExitCodes.INVALID;
+    }
     Optional<Signer> signer = kernels.isEmpty() ? build.signer(t, out.resolve("throwaway-key")) : Optional.empty();
     Progress progress = progress(t);
     PackageBuild.Options options = build.options(out, signer, new LinkedHashSet<>(kernels),
-        PackageBuild.sourceDateEpoch(revision), sandbox);
+        PackageBuild.sourceDateEpoch(revision), sandbox, providers.get());
     PackageBuild.Result result = PackageBuild.build(revision, packages, desired.ledger(), options, progress);
     report(t, result, signer);
     return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;

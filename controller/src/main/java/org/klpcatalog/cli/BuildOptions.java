@@ -9,7 +9,13 @@ import java.util.Optional;
 import java.util.Set;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.exec.Sandbox;
+import java.util.List;
+import org.klpcatalog.catalog.diag.Diagnostic;
+import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.service.ConfigException;
+import org.klpcatalog.service.ConfigReader;
 import org.klpcatalog.rpm.Signer;
 import picocli.CommandLine.Option;
 
@@ -32,6 +38,11 @@ final class BuildOptions {
 
   @Option(names = "--unsigned", description = "Do not sign (the output says so).")
   boolean unsigned;
+
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+      description = "Configuration file (the service's format, docs/configuration.md) whose kernels.providers define"
+          + " where the kernels the catalog names come from (default: only the built-in 'debian', the machine's apt).")
+  Path config;
 
   @Option(names = "--kernel-source", paramLabel = "RELEASE=DIR",
       description = "Full source tree (with .config and vmlinux) of a release, for patches built with kpatch-build.")
@@ -76,9 +87,37 @@ final class BuildOptions {
     return Optional.of(Signer.throwaway(throwawayDir));
   }
 
+  /** The kernel providers of --config, or the built-in ones; configuration problems are printed. */
+  Optional<KernelProviders> kernelProviders(Terminal t) {
+    if (config == null) {
+      return Optional.of(KernelProviders.builtIn());
+    }
+    try {
+      return Optional.of(ConfigReader.kernelProviders(config));
+    } catch (ConfigException e) {
+      e.problems().forEach(p -> t.err().println(Terminal.safe(p)));
+      t.err().println("klp-catalog: the configuration is invalid (" + e.problems().size()
+          + " problem(s)); its keys are documented in docs/configuration.md");
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Whether every kernel in {@code releases} names a configured provider; if not, says which do
+   * not (file, line and YAML path in the catalog, after {@code prefix}), and where providers are
+   * defined.
+   */
+  static boolean providersKnown(Terminal t, KernelProviders providers, CatalogRevision revision,
+      java.util.Collection<String> releases, String prefix) {
+    List<Diagnostic> unknown = providers.unknown(revision.tree(),
+        revision.report().spec().map(s -> s.kernels()).orElse(List.of()), releases);
+    unknown.forEach(d -> t.err().println(Terminal.safe(d.format(prefix))));
+    return unknown.isEmpty();
+  }
+
   PackageBuild.Options options(Path out, Optional<Signer> signer, Set<String> kernels, long sourceDateEpoch,
-      Sandbox sandbox) {
+      Sandbox sandbox, KernelProviders providers) {
     return new PackageBuild.Options(out, cache != null ? cache : KernelCache.defaultRoot(), jobs,
-        Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch, sandbox);
+        Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch, sandbox, providers);
   }
 }

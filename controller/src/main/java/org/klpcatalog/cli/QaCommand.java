@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.catalog.model.Kernel;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ObservedPackage;
@@ -141,12 +142,19 @@ final class QaCommand implements Callable<Integer> {
           + " (" + revision.describe() + ")");
       return ExitCodes.INVALID;
     }
+    Optional<KernelProviders> providers = build.kernelProviders(t);
+    if (providers.isEmpty() || !BuildOptions.providersKnown(t, providers.get(), revision,
+        packages.stream().flatMap(p -> p.kernels().stream()).filter(k -> kernels.isEmpty() || kernels.contains(k))
+            .toList(), ValidateCommand.prefix(Path.of(catalog)))) {
+      return ExitCodes.INVALID;
+    }
     Path workDir = work != null ? work : defaultWork(report);
     Path buildDir = workDir.resolve("build");
     Optional<Signer> signer = build.signer(t, buildDir.resolve("throwaway-key"));
     t.err().println("building " + packages.size() + " package(s)...");
     PackageBuild.Result built = PackageBuild.build(revision, packages, desired.ledger(),
-        build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision), sandbox), BuildCommand.progress(t));
+        build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision), sandbox, providers.get()),
+        BuildCommand.progress(t));
     Map<String, Path> rpms = new LinkedHashMap<>();
     built.rpms().forEach(r -> rpms.put(r.getFileName().toString(), r));
     List<QaPlan.Candidate> candidates = new ArrayList<>();
@@ -172,7 +180,7 @@ final class QaCommand implements Callable<Integer> {
     List<QaJob> jobs = QaPlan.jobs(candidates, revision.report(), revision.tree(), new LinkedHashSet<>(kernels),
         previous, stress, !noTogether);
     List<QaRunner.JobResult> results = QaRunner.run(jobs, catalogKernels,
-        qa.options(workDir.resolve("vms"), build.cache, keys), QaOptions.progress(t, ""));
+        qa.options(workDir.resolve("vms"), build.cache, keys, providers.get()), QaOptions.progress(t, ""));
     JUnitReport.write(results, report);
     long failedJobs = results.stream().filter(r -> !r.passed()).count();
     if (output == OutputFormat.json) {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.qa.GuestScript;
 import org.klpcatalog.qa.QaRunner;
 import org.klpcatalog.qa.Vm;
@@ -63,9 +64,9 @@ final class QaOptions {
     return out;
   }
 
-  QaRunner.Options options(Path work, Path cache, List<Path> keys) {
+  QaRunner.Options options(Path work, Path cache, List<Path> keys, KernelProviders providers) {
     return new QaRunner.Options(work, cache != null ? cache : KernelCache.defaultRoot(), keys, vms, memoryMb, accel,
         Duration.ofSeconds(vmTimeout),
-        GuestScript.Limits.withTestSeconds(testTimeout));
+        GuestScript.Limits.withTestSeconds(testTimeout), providers);
   }
 }

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.time.Duration;
 import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.publish.Publisher;
 import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.plan.Action;
@@ -157,7 +158,8 @@ final class ReconcileCommand implements Callable<Integer> {
   }
 
   /** The QA gate, unless --no-qa; missing tools are an error that says how to go on. */
-  private Optional<org.klpcatalog.qa.QaGate> gate(Terminal t, Path absolute) throws java.io.IOException {
+  private Optional<org.klpcatalog.qa.QaGate> gate(Terminal t, Path absolute, KernelProviders providers)
+      throws java.io.IOException {
     if (noQa) {
       return Optional.empty();
     }
@@ -170,7 +172,7 @@ final class ReconcileCommand implements Callable<Integer> {
           + " (Debian: apt-get install qemu-system-x86 busybox-static rpm); --no-qa publishes untested packages");
     }
     return Optional.of(new org.klpcatalog.qa.QaGate(
-        qa.options(Publisher.stagingDir(absolute).resolve("qa"), build.cache, java.util.List.of()),
+        qa.options(Publisher.stagingDir(absolute).resolve("qa"), build.cache, java.util.List.of(), providers),
         QaOptions.progress(t, "qa: ")));
   }
 
@@ -187,19 +189,33 @@ final class ReconcileCommand implements Callable<Integer> {
       t.err().println("klp-catalog: " + e.getMessage());
       return ExitCodes.UNAVAILABLE;
     }
+    Optional<KernelProviders> providers = build.kernelProviders(t);
+    if (providers.isEmpty()) {
+      return ExitCodes.INVALID;
+    }
     Optional<Signer> signer = build.signer(t, absolute.resolveSibling(absolute.getFileName() + ".signing-key"));
     Reconciler.Applied applied;
     try {
       CatalogRef ref = git.ref(catalog);
-      // The build's date comes from the catalog revision; read it once for the options.
-      long epoch = PackageBuild.sourceDateEpoch(new org.klpcatalog.reconcile.CatalogReader().read(ref));
+      // The build's date comes from the catalog revision; read it once for the options, and check
+      // that every kernel its active patches serve names a configured provider.
+      org.klpcatalog.reconcile.CatalogRevision revision = new org.klpcatalog.reconcile.CatalogReader().read(ref);
+      long epoch = PackageBuild.sourceDateEpoch(revision);
+      if (!BuildOptions.providersKnown(t, providers.get(), revision,
+          revision.report().patches().values().stream().filter(p -> p.active())
+              .flatMap(p -> p.kernels().stream().map(k -> k.release())).toList(), prefix())) {
+        return ExitCodes.INVALID;
+      }
       Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
-          build.options(Publisher.stagingDir(absolute), signer, Set.of(), epoch, sandbox),
+          build.options(Publisher.stagingDir(absolute), signer, Set.of(), epoch, sandbox, providers.get()),
           new Publisher.Options(keep, Optional.ofNullable(baseUrl), signer, epoch, Duration.ofSeconds(build.timeoutSeconds)),
-          Duration.ofSeconds(lockWaitSeconds), gate(t, absolute));
+          Duration.ofSeconds(lockWaitSeconds), gate(t, absolute, providers.get()));
       applied = new Reconciler().apply(ref, absolute, options, BuildCommand.progress(t));
     } catch (SourceException | CorruptRepositoryException | Planner.NevraCollision | java.io.IOException e) {
       return error(t, e);
+    } catch (KernelProviders.Unknown e) {
+      error(t, e);
+      return ExitCodes.INVALID;
     }
     Reconciler.Outcome outcome = applied.outcome();
     if (outcome.plan().isEmpty()) {

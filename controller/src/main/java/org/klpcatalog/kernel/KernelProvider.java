@@ -4,10 +4,12 @@ import org.klpcatalog.catalog.model.Kernel;
 
 /**
  * Obtains a kernel release's build tree (and, when asked, its bootable image and modules),
- * caches it by release and verifies it. Implementations are safe to call from several threads.
+ * verifies it and caches it by content and origin ({@link TreeKey}). Implementations are safe to
+ * call from several threads; one instance serves one run (a build, a QA run), and asks its
+ * origin once per run what the release's packages are.
  */
 public interface KernelProvider {
-  /** The provider's name as catalog.yaml writes it ({@code debian}, {@code rpm-repo}). */
+  /** The provider's name, as the configuration defines it and catalogs name it. */
   String name();
 
   KernelTree provide(Kernel kernel, boolean withImage) throws KernelException, InterruptedException;

@@ -80,7 +80,7 @@ public final class GuestImage {
       closure(normal(m), dep, files);
     }
     StringBuilder key = new StringBuilder(FORMAT).append('\n').append(kernel.release()).append('\n')
-        .append(kernel.toolchain()).append('\n').append(BuildCache.sha256(Files.readAllBytes(busybox))).append('\n')
+        .append(kernel.toolchain()).append('\n').append(kernel.identity()).append('\n').append(BuildCache.sha256(Files.readAllBytes(busybox))).append('\n')
         .append(BuildCache.sha256(Files.readAllBytes(rpm))).append('\n').append(BuildCache.sha256(Files.readAllBytes(runtime))).append('\n');
     files.forEach(f -> key.append("module ").append(f).append('\n'));
     for (Path k : keys) {

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelException;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.kernel.KernelTree;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,9 +38,9 @@ public final class QaRunner {
    * each VM's limit (0 for one derived from the job).
    */
   public record Options(Path work, Path cacheRoot, List<Path> keys, int jobs, int memoryMb, Vm.Accel accel,
-      Duration timeout, GuestScript.Limits limits) {
+      Duration timeout, GuestScript.Limits limits, KernelProviders kernelProviders) {
     public Options withKeys(List<Path> other) {
-      return new Options(work, cacheRoot, other, jobs, memoryMb, accel, timeout, limits);
+      return new Options(work, cacheRoot, other, jobs, memoryMb, accel, timeout, limits, kernelProviders);
     }
   }
 
@@ -85,7 +86,7 @@ public final class QaRunner {
     Path cache = options.cacheRoot().resolve("qa");
     Files.createDirectories(cache);
     Path runtime = GuestRuntime.build(cache);
-    KernelCache kernelCache = new KernelCache(options.cacheRoot());
+    KernelCache kernelCache = new KernelCache(options.cacheRoot(), options.kernelProviders());
     // Kernel images and guest bases, one per kernel.
     Map<String, Set<String>> targets = new LinkedHashMap<>();
     for (QaJob j : jobs) {

@@ -158,6 +158,10 @@ public final class Reconciler {
           toBuild.add(r.pkg());
         }
       }
+      // Every kernel they serve must name a kernel provider the configuration defines.
+      options.build().kernelProviders().requireKnown(outcome.revision().tree(),
+          outcome.revision().report().spec().map(s -> s.kernels()).orElse(List.of()),
+          toBuild.stream().flatMap(p -> p.kernels().stream()).toList());
       progress.phase(Progress.Phase.BUILD);
       PackageBuild.Result built = PackageBuild.build(outcome.revision(), toBuild, outcome.ledger(), options.build(), progress);
       // Step 3: the QA gate: what fails QA is held back like a failed build.

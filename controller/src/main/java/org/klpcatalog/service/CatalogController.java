@@ -343,7 +343,7 @@ public final class CatalogController implements AutoCloseable {
     org.klpcatalog.qa.QaRunner.Options options = new org.klpcatalog.qa.QaRunner.Options(
         Publisher.stagingDir(config.repository().path()).resolve("qa"), config.build().cache(), List.of(), qa.vms(),
         qa.vmMemory(), qa.accel(), qa.vmTimeout(),
-        org.klpcatalog.qa.GuestScript.Limits.withTestSeconds((int) qa.testTimeout().toSeconds()));
+        org.klpcatalog.qa.GuestScript.Limits.withTestSeconds((int) qa.testTimeout().toSeconds()), config.kernels());
     return Optional.of(new org.klpcatalog.qa.QaGate(options, new org.klpcatalog.qa.QaRunner.Listener() {
       public void note(String message) {
         LOG.info("qa: {}", message);
@@ -363,7 +363,8 @@ public final class CatalogController implements AutoCloseable {
     long epoch = sourceDateEpoch(head);
     Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
         new PackageBuild.Options(Publisher.stagingDir(config.repository().path()), config.build().cache(),
-            config.build().jobs(), config.build().timeout(), signer, Map.of(), Set.of(), epoch, sandbox),
+            config.build().jobs(), config.build().timeout(), signer, Map.of(), Set.of(), epoch, sandbox,
+            config.kernels()),
         new Publisher.Options(config.repository().keep(), config.repository().baseUrl(), signer, epoch,
             config.build().timeout()),
         config.repository().lockWait(), qaGate());
@@ -395,6 +396,9 @@ public final class CatalogController implements AutoCloseable {
           progress);
     } catch (Planner.NevraCollision e) {
       stall(head, Reason.ReleaseCollision, e.getMessage());
+      return;
+    } catch (org.klpcatalog.kernel.KernelProviders.Unknown e) {
+      stall(head, Reason.KernelProviderUnknown, e.getMessage());
       return;
     }
     Reconciler.Outcome outcome = applied.outcome();

@@ -18,6 +18,9 @@ import org.klpcatalog.catalog.yaml.Mark;
 import org.klpcatalog.catalog.yaml.SafeYamlLoader;
 import org.klpcatalog.catalog.yaml.YamlDocument;
 import org.klpcatalog.catalog.yaml.YamlProblem;
+import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.kernel.OpenPgpKeys;
+import org.klpcatalog.kernel.ProviderSpec;
 import org.klpcatalog.log.LogSetup;
 import tools.jackson.databind.JsonNode;
 
@@ -25,7 +28,10 @@ import tools.jackson.databind.JsonNode;
  * Reads the service's YAML configuration. Every key is declared in {@link #KEYS} with its type
  * and default (docs/configuration.md documents each one, and a test keeps the two in step); an
  * unknown key, a value of the wrong type or an unreadable secret file is reported with the file,
- * line and key, all problems at once, before the service starts.
+ * line and key, all problems at once, before the service starts. A {@code <name>} segment of a
+ * key stands for any name of a map of named entries ({@code kernels.providers.el9.url}). The
+ * commands that provision kernels read the same file for its kernel providers alone
+ * ({@link #kernelProviders}).
  */
 public final class ConfigReader {
   /** The kinds of value a key takes. */
@@ -58,6 +64,11 @@ public final class ConfigReader {
       key("build.timeout", Type.DURATION, "10m"),
       key("build.cache", Type.PATH, "<stateDir>/cache"),
       key("build.sandbox", Type.BOOL, "true"),
+      new Key("kernels.providers.<name>.type", Type.ENUM, "(required)", ProviderSpec.TYPES),
+      key("kernels.providers.<name>.url", Type.STRING, "(required for rpm-repo)"),
+      key("kernels.providers.<name>.gpgKeys", Type.LIST, "(required for rpm-repo)"),
+      key("kernels.providers.<name>.allowHttp", Type.BOOL, "false"),
+      key("kernels.providers.<name>.aptConfig", Type.PATH, "none (the machine's apt configuration)"),
       key("qa.enabled", Type.BOOL, "true"),
       key("qa.vms", Type.INT, "one per core, as memory allows"),
       key("qa.vmMemory", Type.INT, "512 (MiB)"),
@@ -88,6 +99,12 @@ public final class ConfigReader {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
+  /** The segment of a key that stands for a name chosen by whoever writes the configuration. */
+  private static final String NAME = "<name>";
+
+  /** A kernel provider's name, as catalogs write it in kernels[].provider. */
+  private static final Pattern PROVIDER_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
+
   private static Key key(String path, Type type, String defaultText) {
     return new Key(path, type, defaultText, List.of());
   }
@@ -106,6 +123,30 @@ public final class ConfigReader {
 
   /** Reads and checks a configuration file. */
   public static ServiceConfig read(Path file) throws ConfigException {
+    ConfigReader r = load(file);
+    ServiceConfig config = r.build();
+    if (!r.problems.isEmpty()) {
+      throw new ConfigException(r.problems);
+    }
+    return config;
+  }
+
+  /**
+   * The kernel providers of a configuration file, for the commands that provision kernels
+   * (build, reconcile, qa): the whole file is checked for unknown keys, but only the kernels
+   * section is read, so the keys only the service needs (source.url, ...) are not required.
+   */
+  public static KernelProviders kernelProviders(Path file) throws ConfigException {
+    ConfigReader r = load(file);
+    KernelProviders providers = r.kernels();
+    if (!r.problems.isEmpty()) {
+      throw new ConfigException(r.problems);
+    }
+    return providers;
+  }
+
+  /** Parses the file and checks that every key is known; the values are checked when read. */
+  private static ConfigReader load(Path file) throws ConfigException {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
@@ -125,19 +166,50 @@ public final class ConfigReader {
       throw new ConfigException(List.of(file + ":1:1: the configuration must be a mapping of keys (source:, repository:, ...)"));
     }
     r.collect(loaded.document().root(), "");
-    ServiceConfig config = r.build();
-    if (!r.problems.isEmpty()) {
-      throw new ConfigException(r.problems);
+    return r;
+  }
+
+  /** Whether a key (which may hold {@code <name>} segments) names {@code path}. */
+  private static boolean names(String key, String path) {
+    String[] k = key.split("\\.");
+    String[] p = path.split("\\.");
+    if (k.length != p.length) {
+      return false;
     }
-    return config;
+    for (int i = 0; i < k.length; i++) {
+      if (!k[i].equals(NAME) && !k[i].equals(p[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The segment of {@code key} below the section {@code path} ("" for the top level), when the
+   * key lies inside that section.
+   */
+  private static Optional<String> childOf(String key, String path) {
+    String[] k = key.split("\\.");
+    int n = path.isEmpty() ? 0 : path.split("\\.").length;
+    if (k.length <= n || (n > 0 && !names(String.join(".", java.util.Arrays.copyOf(k, n)), path))) {
+      return Optional.empty();
+    }
+    return Optional.of(k[n]);
   }
 
   private void collect(JsonNode node, String prefix) {
     for (Map.Entry<String, JsonNode> e : node.properties()) {
       String path = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
-      boolean isKey = KEYS.stream().anyMatch(k -> k.path().equals(path));
-      boolean isSection = KEYS.stream().anyMatch(k -> k.path().startsWith(path + "."));
-      if (isKey) {
+      boolean isKey = KEYS.stream().anyMatch(k -> names(k.path(), path));
+      boolean isSection = KEYS.stream().anyMatch(k -> childOf(k.path(), path).isPresent());
+      boolean isName = KEYS.stream().anyMatch(k -> childOf(k.path(), prefix).filter(NAME::equals).isPresent());
+      if (isName && !PROVIDER_NAME.matcher(e.getKey()).matches()) {
+        Mark m = doc.keyMarkOf(org.klpcatalog.catalog.yaml.YamlPath.child(prefix, e.getKey()))
+            .orElseGet(() -> doc.markOf(keyPath(prefix)));
+        problems.add(file + ":" + m.line() + ":" + m.column() + ": " + prefix + ": '"
+            + e.getKey().replaceAll("\\p{Cntrl}", "?") + "' is not a name: use lowercase letters, digits, '_' and '-',"
+            + " starting with a letter (at most 32)");
+      } else if (isKey) {
         if (!e.getValue().isNull()) {
           values.put(path, e.getValue());
         }
@@ -148,8 +220,8 @@ public final class ConfigReader {
           problem(path, path + " must be a mapping of keys, such as " + sectionKeys(path));
         }
       } else {
-        List<String> siblings = KEYS.stream().map(Key::path).filter(p -> p.startsWith(prefix.isEmpty() ? "" : prefix + "."))
-            .map(p -> p.substring(prefix.isEmpty() ? 0 : prefix.length() + 1).split("\\.")[0]).distinct().toList();
+        List<String> siblings = KEYS.stream().map(k -> childOf(k.path(), prefix)).flatMap(Optional::stream)
+            .distinct().toList();
         String suggestion = Suggest.closest(e.getKey(), siblings);
         Mark m = doc.keyMarkOf(keyPath(path)).orElseGet(() -> doc.markOf(keyPath(path)));
         problems.add(file + ":" + m.line() + ":" + m.column() + ": " + path + ": unknown key"
@@ -159,8 +231,14 @@ public final class ConfigReader {
   }
 
   private static String sectionKeys(String section) {
-    return String.join(", ", KEYS.stream().map(Key::path).filter(p -> p.startsWith(section + "."))
-        .map(p -> p.substring(section.length() + 1)).limit(3).toList());
+    List<String> children = KEYS.stream().map(k -> childOf(k.path(), section)).flatMap(Optional::stream)
+        .distinct().toList();
+    if (children.contains(NAME)) {
+      return "a name of your choice with its keys (" + String.join(", ", KEYS.stream()
+          .map(k -> childOf(k.path(), section + "." + NAME)).flatMap(Optional::stream).distinct().limit(3).toList())
+          + ", ...)";
+    }
+    return String.join(", ", children.stream().limit(3).toList());
   }
 
   /** The YAML document's path of a dotted key (they coincide for plain keys). */
@@ -254,7 +332,7 @@ public final class ConfigReader {
 
   private Optional<String> choice(String path) {
     Optional<String> s = string(path);
-    Key k = KEYS.stream().filter(x -> x.path().equals(path)).findFirst().orElseThrow();
+    Key k = KEYS.stream().filter(x -> names(x.path(), path)).findFirst().orElseThrow();
     if (s.isPresent() && !k.values().contains(s.get())) {
       problem(path, path + " must be one of " + String.join(", ", k.values()) + ", not '" + s.get() + "'");
       return Optional.empty();
@@ -444,7 +522,108 @@ public final class ConfigReader {
         choice("log.level").orElse("info"));
     return new ServiceConfig(file.toAbsolutePath(), source, repository, signing, build, server, webhooks, forge,
         new ServiceConfig.Retry(initial, max), stateDir, bool("suspend", false), log,
-        duration("shutdownTimeout").orElse(Duration.ofMinutes(15)), qa);
+        duration("shutdownTimeout").orElse(Duration.ofMinutes(15)), qa, kernels());
+  }
+
+  /**
+   * The kernel providers: the built-in {@code debian} and each of kernels.providers, checked:
+   * a known type, an rpm-repo's URL (https:// or file://; http:// only with allowHttp) and its
+   * key files, readable and holding OpenPGP public keys.
+   */
+  private KernelProviders kernels() {
+    List<ProviderSpec> configured = new ArrayList<>();
+    JsonNode kernels = doc.root().get("kernels");
+    JsonNode section = kernels != null && kernels.isObject() ? kernels.get("providers") : null;
+    if (section == null || !section.isObject()) {
+      return KernelProviders.of(configured);
+    }
+    for (String name : section.propertyNames()) {
+      if (!PROVIDER_NAME.matcher(name).matches()) {
+        continue;
+      }
+      String at = "kernels.providers." + name;
+      JsonNode entry = section.get(name);
+      if (entry == null || !entry.isObject()) {
+        if (entry == null || entry.isNull()) {
+          problem(at, at + " is empty; give its type (debian or rpm-repo)");
+        }
+        continue;
+      }
+      String type = required(at + ".type", choice(at + ".type"));
+      Optional<String> url = string(at + ".url");
+      List<String> keys = list(at + ".gpgKeys");
+      boolean allowHttp = bool(at + ".allowHttp", false);
+      if ("debian".equals(type)) {
+        for (String k : List.of("url", "gpgKeys", "allowHttp")) {
+          if (values.containsKey(at + "." + k)) {
+            problem(at + "." + k, at + "." + k + " has no effect for type debian: apt's configuration (the machine's,"
+                + " or aptConfig) decides where Debian packages come from and which keys sign them");
+          }
+        }
+        configured.add(new ProviderSpec.Debian(name, existing(at + ".aptConfig")));
+      } else if ("rpm-repo".equals(type)) {
+        if (values.containsKey(at + ".aptConfig")) {
+          problem(at + ".aptConfig", at + ".aptConfig has no effect for type rpm-repo (it is for type debian)");
+        }
+        java.net.URI uri = url.flatMap(u -> repositoryUrl(at + ".url", u, allowHttp)).orElse(null);
+        if (!values.containsKey(at + ".url")) {
+          problem(at, at + ".url is required for type rpm-repo: the yum repository holding kernel-devel and"
+              + " kernel-core (the directory with repodata/)");
+        }
+        if (keys.isEmpty()) {
+          problem(values.containsKey(at + ".gpgKeys") ? at + ".gpgKeys" : at, at + ".gpgKeys is required for type"
+              + " rpm-repo: list the OpenPGP public key files its repomd.xml and packages are signed with");
+        }
+        List<Path> keyFiles = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+          keyFiles.add(keyFile(at + ".gpgKeys[" + i + "]", keys.get(i)));
+        }
+        if (uri != null && !keys.isEmpty()) {
+          configured.add(new ProviderSpec.RpmRepo(name, uri, keyFiles, allowHttp));
+        }
+      }
+    }
+    return KernelProviders.of(configured);
+  }
+
+  /** An rpm-repo URL: https:// or file://, or http:// when allowed; no query or fragment. */
+  private Optional<java.net.URI> repositoryUrl(String key, String text, boolean allowHttp) {
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(text);
+    } catch (java.net.URISyntaxException e) {
+      problem(key, key + ": '" + text + "' is not a URL (" + e.getReason() + ")");
+      return Optional.empty();
+    }
+    String scheme = String.valueOf(uri.getScheme()).toLowerCase(Locale.ROOT);
+    if (scheme.equals("http") && !allowHttp) {
+      problem(key, key + ": '" + text + "' is plain http://; use https://, or set allowHttp: true (the repository's"
+          + " signatures still hold, but anyone on the way sees which kernels are fetched and can withhold updates)");
+      return Optional.empty();
+    }
+    if (!List.of("https", "http", "file").contains(scheme) || uri.getRawQuery() != null || uri.getRawFragment() != null
+        || (!scheme.equals("file") && (uri.getHost() == null || uri.getHost().isEmpty()))
+        || uri.getRawPath() == null || !uri.getRawPath().startsWith("/")) {
+      problem(key, key + ": '" + text + "' is not an https:// (or file://) URL of a yum repository, such as"
+          + " https://mirror.example.org/el9/BaseOS/x86_64/os/");
+      return Optional.empty();
+    }
+    return Optional.of(uri);
+  }
+
+  /** A key file of gpgKeys: resolved like every path, readable, holding OpenPGP public keys. */
+  private Path keyFile(String key, String text) {
+    Path p = base.resolve(text.startsWith("~/") ? Path.of(System.getProperty("user.home"), text.substring(2))
+        : Path.of(text)).normalize();
+    try {
+      OpenPgpKeys.blocks(Files.readAllBytes(p));
+    } catch (IOException e) {
+      problem(key, key + ": cannot read " + p + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+    } catch (OpenPgpKeys.NotAKeyException e) {
+      problem(key, key + ": " + p + " is not an OpenPGP public key file: " + e.getMessage()
+          + "; give the armored key (gpg --armor --export KEYID), such as /etc/pki/rpm-gpg/RPM-GPG-KEY-...");
+    }
+    return p;
   }
 
   /** A path that must name an existing file. */

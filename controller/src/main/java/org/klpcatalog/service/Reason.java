@@ -25,6 +25,8 @@ public enum Reason {
   VerificationFailed(Policy.STALL),
   /** The revision would publish a package under a name-version-release already used for other content. */
   ReleaseCollision(Policy.STALL),
+  /** A kernel of the revision names a kernel provider the configuration does not define. */
+  KernelProviderUnknown(Policy.STALL),
   /** The published repository is damaged: a human must look at it. */
   RepositoryCorrupt(Policy.STALL),
   /** Fetching the catalog failed (network, credentials, a missing branch). */

@@ -4,12 +4,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.log.LogSetup;
 
 /**
  * The service's configuration, read and checked by {@link ConfigReader}: which branch of which
  * catalog to follow, the repository to publish, how to sign and build, where to listen, the
- * webhook secrets, the forge to report to, and how to retry. Secrets are read from their files at
+ * webhook secrets, the forge to report to, how to retry, and the kernel providers catalogs may
+ * name. Secrets are read from their files at
  * start; relative paths are resolved against the configuration file's directory.
  */
 public record ServiceConfig(
@@ -26,7 +28,8 @@ public record ServiceConfig(
     boolean suspend,
     Log log,
     Duration shutdownTimeout,
-    Qa qa) {
+    Qa qa,
+    KernelProviders kernels) {
 
   /** The QA gate: on or off, and the VMs' resources and limits (vms 0: automatic). */
   public record Qa(boolean enabled, int vms, int vmMemory, org.klpcatalog.qa.Vm.Accel accel, Duration vmTimeout,

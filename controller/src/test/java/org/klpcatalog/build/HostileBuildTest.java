@@ -209,7 +209,8 @@ class HostileBuildTest {
           "\t-ln -sf " + canary + " $(M)/kpatch_hostile_1_1.ko",
           "\t@echo 'makefile ran: $(LEAK)'",
           ""));
-      KernelTree hostile = new KernelTree(RELEASE, "rpm-repo", headers, Optional.empty(), Optional.empty(), "hostile");
+      KernelTree hostile = new KernelTree(RELEASE, "rpm-repo", headers, Optional.empty(), Optional.empty(), "hostile",
+          "hostile");
       Path log = tmp.resolve("build.log");
       assertThatThrownBy(() -> new KbuildBuilder(sandbox()).build(task(benign), hostile, tmp.resolve("scratch"), log,
           Duration.ofMinutes(2))).isInstanceOf(BuildException.class);

@@ -41,7 +41,7 @@ class KpatchBuildBuilderTest {
 
   @Test
   void saysWhatIsMissing(@TempDir Path tmp) {
-    KernelTree kernel = new KernelTree("6.1.0-50-amd64", "debian", tmp, Optional.empty(), Optional.empty(), "t");
+    KernelTree kernel = new KernelTree("6.1.0-50-amd64", "debian", tmp, Optional.empty(), Optional.empty(), "t", "i");
     KpatchBuildBuilder b = new KpatchBuildBuilder(Map.of(), Sandbox.bubblewrap(Sandbox.Limits.DEFAULT));
     String expected = Command.which("kpatch-build").isPresent()
         ? "x for 6.1.0-50-amd64: kpatch-build needs the exact source tree of 6.1.0-50-amd64 with its .config and"

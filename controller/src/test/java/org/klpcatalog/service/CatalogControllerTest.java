@@ -137,6 +137,32 @@ class CatalogControllerTest {
   }
 
   @Test
+  void aKernelOfAProviderTheConfigurationLacksStallsBeforeAnythingIsBuilt(@TempDir Path tmp) throws Exception {
+    Tools.require("git");
+    Path repo = tmp.resolve("catalog");
+    Files.createDirectories(repo);
+    Fixtures.write(Fixtures.tree("variants-valid"), repo);
+    Path yaml = repo.resolve("catalog.yaml");
+    Files.writeString(yaml, Files.readString(yaml).replace("{release: 6.1.0-53-amd64, provider: debian}",
+        "{release: 6.1.0-53-amd64, provider: el9}"));
+    assertThat(Files.readString(yaml)).contains("provider: el9");
+    git(repo, tmp, "init", "-q");
+    git(repo, tmp, "add", "-A");
+    git(repo, tmp, "commit", "-qm", "el9 kernel");
+    try (CatalogController c = controller(config(tmp, repo.toString(), ""))) {
+      c.trigger("test");
+      CatalogController.Status s = await(c, st -> condition(st, Condition.STALLED).status());
+      assertThat(condition(s, Condition.STALLED).reason()).isEqualTo("KernelProviderUnknown");
+      assertThat(condition(s, Condition.STALLED).message()).startsWith("catalog.yaml:12:43: error: kernel"
+          + " 6.1.0-53-amd64 names provider 'el9', which is not configured here (configured: debian)")
+          .endsWith("(spec.kernels[1].provider)");
+      assertThat(retries).isEmpty();
+      assertThat(tmp.resolve("repo/current")).doesNotExist();
+      assertThat(tmp.resolve("state/cache/kernels")).doesNotExist();
+    }
+  }
+
+  @Test
   void anUnreachableSourceIsRetriedWithGrowingWaits(@TempDir Path tmp) throws Exception {
     try (CatalogController c = controller(config(tmp, tmp.resolve("no-such-repo").toString(), ""))) {
       c.trigger("test");

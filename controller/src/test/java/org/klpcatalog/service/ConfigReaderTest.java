@@ -14,6 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.net.URI;
+import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.kernel.OpenPgpKeys;
+import org.klpcatalog.kernel.ProviderSpec;
 import org.klpcatalog.log.LogSetup;
 
 class ConfigReaderTest {
@@ -32,6 +36,10 @@ class ConfigReaderTest {
     Matcher m = Pattern.compile("(?m)^\\s*\\w+File: (\\S+)$").matcher(text);
     while (m.find()) {
       Files.writeString(Path.of(m.group(1)), "secret-" + Path.of(m.group(1)).getFileName() + "\n");
+    }
+    Matcher keys = Pattern.compile("(?m)^\\s*gpgKeys: \\[(\\S+)]").matcher(text);
+    while (keys.find()) {
+      Files.writeString(Path.of(keys.group(1)), OpenPgpKeys.armor(new byte[] {(byte) 0x99, 0, 1, 4}));
     }
     Path file = dir.resolve("etc/klp-catalog.yaml");
     Files.writeString(file, text);
@@ -64,13 +72,14 @@ class ConfigReaderTest {
     });
     assertThat(c.log().format()).isEqualTo(LogSetup.Format.json);
     assertThat(c.stateDir()).isEqualTo(tmp.resolve("state"));
+    assertThat(c.kernels().byName()).containsOnlyKeys("debian", "el9");
   }
 
   @Test
   void everyKeyIsDocumentedWithItsDefaultAndNothingElseIs() throws Exception {
     String doc = Files.readString(DOCS.resolve("configuration.md"), StandardCharsets.UTF_8);
     Map<String, String> documented = new LinkedHashMap<>();
-    Matcher m = Pattern.compile("(?m)^\\| `([A-Za-z.]+)` \\| ([^|]+) \\|").matcher(doc);
+    Matcher m = Pattern.compile("(?m)^\\| `([A-Za-z.<>]+)` \\| ([^|]+) \\|").matcher(doc);
     while (m.find()) {
       documented.put(m.group(1), m.group(2).strip());
     }
@@ -184,5 +193,119 @@ class ConfigReaderTest {
     Path list = write(tmp, "- source\n");
     assertThatThrownBy(() -> ConfigReader.read(list)).isInstanceOfSatisfying(ConfigException.class,
         e -> assertThat(e.problems()).singleElement().asString().contains("must be a mapping"));
+  }
+
+  /** An OpenPGP public key file as far as the configuration checks it (its framing). */
+  private static Path keyFile(Path dir, String name) throws Exception {
+    Path f = dir.resolve(name);
+    Files.writeString(f, OpenPgpKeys.armor(new byte[] {(byte) 0x99, 0, 1, 4}));
+    return f;
+  }
+
+  @Test
+  void kernelProvidersAreReadWithTheBuiltInDebian(@TempDir Path tmp) throws Exception {
+    keyFile(tmp, "RPM-GPG-KEY-el9");
+    Files.writeString(tmp.resolve("apt.conf"), "Dir::Etc::SourceList \"sources.list\";\n");
+    Path f = write(tmp, String.join("\n",
+        "source:",
+        "  url: git://127.0.0.1/catalog",
+        "repository:",
+        "  path: repo",
+        "kernels:",
+        "  providers:",
+        "    el9:",
+        "      type: rpm-repo",
+        "      url: https://mirror.example.org/el9/BaseOS/x86_64/os/",
+        "      gpgKeys: [RPM-GPG-KEY-el9]",
+        "    local:",
+        "      type: rpm-repo",
+        "      url: http://127.0.0.1:8081/el9/",
+        "      gpgKeys: [" + tmp.resolve("RPM-GPG-KEY-el9") + "]",
+        "      allowHttp: true",
+        "    bookworm:",
+        "      type: debian",
+        "      aptConfig: apt.conf",
+        ""));
+    KernelProviders p = ConfigReader.read(f).kernels();
+    assertThat(p.byName()).containsOnlyKeys("debian", "el9", "local", "bookworm");
+    assertThat(p.get("debian")).contains(new ProviderSpec.Debian("debian"));
+    assertThat(p.get("el9")).contains(new ProviderSpec.RpmRepo("el9",
+        URI.create("https://mirror.example.org/el9/BaseOS/x86_64/os/"), List.of(tmp.resolve("RPM-GPG-KEY-el9")), false));
+    assertThat(p.get("local")).hasValueSatisfying(l -> assertThat(((ProviderSpec.RpmRepo) l).allowHttp()).isTrue());
+    assertThat(p.get("bookworm")).contains(new ProviderSpec.Debian("bookworm", java.util.Optional.of(tmp.resolve("apt.conf"))));
+    // The commands that provision kernels read the same file; without any, only debian exists.
+    assertThat(ConfigReader.kernelProviders(f)).isEqualTo(p);
+    assertThat(ConfigReader.read(write(tmp, "source:\n  url: git://127.0.0.1/c\nrepository:\n  path: r\n")).kernels())
+        .isEqualTo(KernelProviders.builtIn());
+  }
+
+  @Test
+  void theCommandsNeedOnlyTheKernelsSection(@TempDir Path tmp) throws Exception {
+    keyFile(tmp, "key.asc");
+    Path f = write(tmp, "kernels:\n  providers:\n    el9: {type: rpm-repo, url: 'file:///srv/el9/', gpgKeys: [key.asc]}\n");
+    assertThat(ConfigReader.kernelProviders(f).byName()).containsOnlyKeys("debian", "el9");
+    // The service needs its own keys, and a misspelt key is an error for everyone.
+    assertThatThrownBy(() -> ConfigReader.read(f)).isInstanceOfSatisfying(ConfigException.class,
+        e -> assertThat(e.problems()).anySatisfy(s -> assertThat(s).contains("source.url is required")));
+    Path list = write(tmp, "kernels:\n  providers: [el9]\n");
+    assertThatThrownBy(() -> ConfigReader.kernelProviders(list)).isInstanceOfSatisfying(ConfigException.class,
+        e -> assertThat(e.problems()).containsExactly(list + ":2:14: kernels.providers must be a mapping of keys, such as"
+            + " a name of your choice with its keys (type, url, gpgKeys, ...)"));
+    Path typo = write(tmp, "kernels:\n  provider:\n    el9: {type: debian}\n");
+    assertThatThrownBy(() -> ConfigReader.kernelProviders(typo)).isInstanceOfSatisfying(ConfigException.class,
+        e -> assertThat(e.problems()).containsExactly(typo + ":2:3: kernels.provider: unknown key (did you mean 'providers'?)"));
+  }
+
+  @Test
+  void kernelProviderProblemsAreReportedWithLineAndKey(@TempDir Path tmp) throws Exception {
+    Files.writeString(tmp.resolve("not-a-key"), "hello\n");
+    keyFile(tmp, "key.asc");
+    Path f = write(tmp, String.join("\n",
+        "kernels:",
+        "  providers:",
+        "    el8:",
+        "      type: yum",
+        "    el9:",
+        "      type: rpm-repo",
+        "    el10:",
+        "      type: rpm-repo",
+        "      url: http://mirror.example.org/el10/",
+        "      gpgKeys: [missing.asc, not-a-key]",
+        "    apt:",
+        "      type: debian",
+        "      url: https://deb.example.org/",
+        "    Bad.Name:",
+        "      type: debian",
+        "    el7:",
+        "      type: rpm-repo",
+        "      urll: https://mirror.example.org/el7/",
+        "      url: ftp://mirror.example.org/el7/",
+        "      gpgKeys: [key.asc]",
+        "    trixie:",
+        "      type: debian",
+        "      aptConfig: no-such-apt.conf",
+        ""));
+    assertThatThrownBy(() -> ConfigReader.kernelProviders(f)).isInstanceOfSatisfying(ConfigException.class, e -> {
+      List<String> p = e.problems();
+      assertThat(p).contains(f + ":4:13: kernels.providers.el8.type must be one of debian, rpm-repo, not 'yum'");
+      assertThat(p).contains(f + ":6:7: kernels.providers.el9.url is required for type rpm-repo: the yum repository"
+          + " holding kernel-devel and kernel-core (the directory with repodata/)");
+      assertThat(p).contains(f + ":6:7: kernels.providers.el9.gpgKeys is required for type rpm-repo: list the OpenPGP"
+          + " public key files its repomd.xml and packages are signed with");
+      assertThat(p).anySatisfy(s -> assertThat(s).startsWith(f + ":9:12: kernels.providers.el10.url:"
+          + " 'http://mirror.example.org/el10/' is plain http://; use https://, or set allowHttp: true"));
+      assertThat(p).contains(f + ":10:17: kernels.providers.el10.gpgKeys[0]: cannot read " + tmp.resolve("missing.asc")
+          + " (NoSuchFileException: " + tmp.resolve("missing.asc") + ")");
+      assertThat(p).anySatisfy(s -> assertThat(s).startsWith(f + ":10:30: kernels.providers.el10.gpgKeys[1]: "
+          + tmp.resolve("not-a-key") + " is not an OpenPGP public key file: it holds no OpenPGP public key"));
+      assertThat(p).contains(f + ":13:12: kernels.providers.apt.url has no effect for type debian: apt's configuration"
+          + " (the machine's, or aptConfig) decides where Debian packages come from and which keys sign them");
+      assertThat(p).anySatisfy(s -> assertThat(s).startsWith(f + ":14:5: kernels.providers: 'Bad.Name' is not a name"));
+      assertThat(p).contains(f + ":18:7: kernels.providers.el7.urll: unknown key (did you mean 'url'?)");
+      assertThat(p).anySatisfy(s -> assertThat(s).startsWith(f + ":19:12: kernels.providers.el7.url:"
+          + " 'ftp://mirror.example.org/el7/' is not an https:// (or file://) URL of a yum repository"));
+      assertThat(p).contains(f + ":23:18: kernels.providers.trixie.aptConfig: cannot read " + tmp.resolve("no-such-apt.conf"));
+      assertThat(p).hasSize(11);
+    });
   }
 }

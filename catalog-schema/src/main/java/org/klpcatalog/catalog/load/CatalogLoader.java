@@ -34,6 +34,9 @@ import tools.jackson.databind.JsonNode;
  */
 public final class CatalogLoader {
   public static final String CATALOG_FILE = "catalog.yaml";
+
+  /** The kernel provider of a kernel whose entry names none: the machine's apt, always defined. */
+  public static final String DEFAULT_PROVIDER = "debian";
   public static final String PATCHES_DIR = "patches";
   public static final String MANIFEST = "manifest.yaml";
 
@@ -177,8 +180,7 @@ public final class CatalogLoader {
         diags.error(Codes.KERNEL_DUPLICATE, CATALOG_FILE, m.line(), m.column(), path,
             "kernel " + release + " is listed twice (also spec.kernels[" + prev + "]); remove one");
       } else {
-        kernels.add(Kernel.of(release, Json.text(k, "flavour", null), Json.text(k, "provider", ""))
-            .withRepository(Json.text(k, "repository", "")));
+        kernels.add(Kernel.of(release, Json.text(k, "flavour", null), Json.text(k, "provider", DEFAULT_PROVIDER)));
       }
       i++;
     }

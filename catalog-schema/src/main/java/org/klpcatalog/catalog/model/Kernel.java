@@ -12,8 +12,12 @@ import java.util.regex.Pattern;
  * a Debian release {@code 6.1.0-50-cloud-amd64} the version is {@code 6.1.0-50} and the flavour
  * {@code cloud-amd64}; a release of another shape ({@code 5.14.0-427.13.1.el9_4.x86_64}) is its own
  * version and has no flavour unless the catalog names one.
+ *
+ * <p>{@code provider} is the name of a kernel provider the operator configured ({@code debian}
+ * when the catalog names none); where that provider gets kernels from is never the catalog's to
+ * say.
  */
-public record Kernel(String release, String version, String flavour, String provider, String repository) {
+public record Kernel(String release, String version, String flavour, String provider) {
   private static final Pattern DEBIAN_STYLE =
       Pattern.compile("^(\\d+\\.\\d+(?:\\.\\d+)?-\\d+)-([a-z][a-z0-9]*(?:-[a-z0-9]+)*)$");
 
@@ -22,12 +26,6 @@ public record Kernel(String release, String version, String flavour, String prov
     Objects.requireNonNull(version);
     Objects.requireNonNull(flavour);
     Objects.requireNonNull(provider);
-    Objects.requireNonNull(repository);
-  }
-
-  /** The same kernel with the repository its provider reads (rpm-repo's base URL). */
-  public Kernel withRepository(String url) {
-    return new Kernel(release, version, flavour, provider, url);
   }
 
   /** A kernel whose version and flavour are derived from the release, unless given. */
@@ -37,12 +35,12 @@ public record Kernel(String release, String version, String flavour, String prov
           release.endsWith("-" + explicitFlavour)
               ? release.substring(0, release.length() - explicitFlavour.length() - 1)
               : release;
-      return new Kernel(release, version, explicitFlavour, provider, "");
+      return new Kernel(release, version, explicitFlavour, provider);
     }
     Matcher m = DEBIAN_STYLE.matcher(release);
     if (m.matches()) {
-      return new Kernel(release, m.group(1), m.group(2), provider, "");
+      return new Kernel(release, m.group(1), m.group(2), provider);
     }
-    return new Kernel(release, release, "", provider, "");
+    return new Kernel(release, release, "", provider);
   }
 }

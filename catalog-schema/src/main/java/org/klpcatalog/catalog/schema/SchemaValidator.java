@@ -134,6 +134,11 @@ public final class SchemaValidator {
       }
       case "additionalProperties": {
         String prop = e.getProperty();
+        if (kind == Kind.CATALOG && "repository".equals(prop) && path.matches("spec\\.kernels\\[\\d+]")) {
+          return "kernel repositories are configured by whoever runs klp-catalog, not by the catalog: move the URL"
+              + " to the configuration's kernels.providers (with the keys its packages are signed with) and name"
+              + " that provider here (provider: NAME); see docs/configuration.md";
+        }
         String suggestion = Suggest.closest(prop, knownProperties(kind, e));
         return "unknown key '" + prop + "' in " + where
             + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : "");
@@ -211,6 +216,9 @@ public final class SchemaValidator {
       case "flavours":
       case "flavour":
         return "a flavour such as amd64 or cloud-amd64";
+      case "provider":
+        return "the name of a kernel provider of the configuration (kernels.providers), such as debian or el9:"
+            + " lowercase letters, digits, '_' and '-'";
       case "patch":
       case "module":
       case "tests":
