@@ -62,11 +62,8 @@ final class BuildCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
-    org.klpcatalog.exec.Sandbox sandbox;
-    try {
-      sandbox = build.sandbox(t);
-    } catch (org.klpcatalog.exec.Sandbox.UnavailableException e) {
-      t.err().println("klp-catalog: " + e.getMessage());
+    Optional<org.klpcatalog.exec.Sandbox> sandbox = build.sandbox(t);
+    if (sandbox.isEmpty()) {
       return ExitCodes.UNAVAILABLE;
     }
     CatalogRevision revision;
@@ -100,7 +97,7 @@ final class BuildCommand implements Callable<Integer> {
     Optional<Signer> signer = kernels.isEmpty() ? build.signer(t, out.resolve("throwaway-key")) : Optional.empty();
     Progress progress = progress(t);
     PackageBuild.Options options = build.options(out, signer, new LinkedHashSet<>(kernels),
-        PackageBuild.sourceDateEpoch(revision), sandbox, providers.get());
+        PackageBuild.sourceDateEpoch(revision), sandbox.get(), providers.get());
     PackageBuild.Result result = PackageBuild.build(revision, packages, desired.ledger(), options, progress);
     report(t, result, signer);
     return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;

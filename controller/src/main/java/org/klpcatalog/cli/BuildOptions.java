@@ -55,9 +55,19 @@ final class BuildOptions {
 
   /**
    * The sandbox builds run in, checked to work now: a machine without bubblewrap fails at the
-   * start of the command, never silently unconfined. The opt-out warns on every run.
+   * start of the command, never silently unconfined (empty, with the reason printed: exit 5).
+   * The opt-out warns on every run.
    */
-  Sandbox sandbox(Terminal t) throws Sandbox.UnavailableException, InterruptedException {
+  Optional<Sandbox> sandbox(Terminal t) throws InterruptedException {
+    try {
+      return Optional.of(checkedSandbox(t));
+    } catch (Sandbox.UnavailableException e) {
+      t.err().println("klp-catalog: " + e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private Sandbox checkedSandbox(Terminal t) throws Sandbox.UnavailableException, InterruptedException {
     Sandbox.Limits limits = Sandbox.Limits.DEFAULT.withCpu(Duration.ofSeconds(timeoutSeconds));
     if (noSandbox) {
       t.err().println(t.red("WARNING:") + " --unsafe-no-sandbox: catalog content is compiled and packaged WITHOUT"

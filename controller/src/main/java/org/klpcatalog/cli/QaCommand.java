@@ -104,11 +104,8 @@ final class QaCommand implements Callable<Integer> {
           + " (Debian: apt-get install qemu-system-x86 busybox-static rpm)");
       return ExitCodes.UNAVAILABLE;
     }
-    org.klpcatalog.exec.Sandbox sandbox;
-    try {
-      sandbox = build.sandbox(t);
-    } catch (org.klpcatalog.exec.Sandbox.UnavailableException e) {
-      t.err().println("klp-catalog: " + e.getMessage());
+    Optional<org.klpcatalog.exec.Sandbox> sandbox = build.sandbox(t);
+    if (sandbox.isEmpty()) {
       return ExitCodes.UNAVAILABLE;
     }
     CatalogRevision revision;
@@ -153,7 +150,7 @@ final class QaCommand implements Callable<Integer> {
     Optional<Signer> signer = build.signer(t, buildDir.resolve("throwaway-key"));
     t.err().println("building " + packages.size() + " package(s)...");
     PackageBuild.Result built = PackageBuild.build(revision, packages, desired.ledger(),
-        build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision), sandbox, providers.get()),
+        build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision), sandbox.get(), providers.get()),
         BuildCommand.progress(t));
     Map<String, Path> rpms = new LinkedHashMap<>();
     built.rpms().forEach(r -> rpms.put(r.getFileName().toString(), r));

@@ -182,11 +182,8 @@ final class ReconcileCommand implements Callable<Integer> {
    */
   private int apply(Terminal t) throws Exception {
     Path absolute = repo.toAbsolutePath().normalize();
-    org.klpcatalog.exec.Sandbox sandbox;
-    try {
-      sandbox = build.sandbox(t);
-    } catch (org.klpcatalog.exec.Sandbox.UnavailableException e) {
-      t.err().println("klp-catalog: " + e.getMessage());
+    Optional<org.klpcatalog.exec.Sandbox> sandbox = build.sandbox(t);
+    if (sandbox.isEmpty()) {
       return ExitCodes.UNAVAILABLE;
     }
     Optional<KernelProviders> providers = build.kernelProviders(t);
@@ -207,7 +204,7 @@ final class ReconcileCommand implements Callable<Integer> {
         return ExitCodes.INVALID;
       }
       Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
-          build.options(Publisher.stagingDir(absolute), signer, Set.of(), epoch, sandbox, providers.get()),
+          build.options(Publisher.stagingDir(absolute), signer, Set.of(), epoch, sandbox.get(), providers.get()),
           new Publisher.Options(keep, Optional.ofNullable(baseUrl), signer, epoch, Duration.ofSeconds(build.timeoutSeconds)),
           Duration.ofSeconds(lockWaitSeconds), gate(t, absolute, providers.get()));
       applied = new Reconciler().apply(ref, absolute, options, BuildCommand.progress(t));
