@@ -1,33 +1,21 @@
 package org.klpcatalog.catalog.yaml;
 
-import java.util.Map;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
 /**
  * A YAML file loaded safely into a JSON tree, with the position of every value and every mapping
- * key, keyed by YAML path ({@code spec.kernels[0].release}; the root is the empty path).
+ * key, found by YAML path ({@code spec.kernels[0].release}; the root is the empty path).
  */
-public record YamlDocument(
-    String file, JsonNode root, Map<String, Mark> valueMarks, Map<String, Mark> keyMarks) {
+public record YamlDocument(String file, JsonNode root, YamlPositions positions) {
 
   /** Where the value at {@code path} starts, or the nearest enclosing value that exists. */
   public Mark markOf(String path) {
-    String p = path;
-    while (true) {
-      Mark m = valueMarks.get(p);
-      if (m != null) {
-        return m;
-      }
-      if (p.isEmpty()) {
-        return Mark.START;
-      }
-      p = YamlPath.parent(p);
-    }
+    return positions.markOf(path);
   }
 
   /** Where the key of the mapping entry at {@code path} starts, if it is a mapping entry. */
   public Optional<Mark> keyMarkOf(String path) {
-    return Optional.ofNullable(keyMarks.get(path));
+    return Optional.ofNullable(positions.keyMarkOf(path));
   }
 }
