@@ -70,7 +70,7 @@ final class BuildCommand implements Callable<Integer> {
       revision = new CatalogReader().read(git.ref(catalog));
       ledger = revision.historyLedger().orElse(repo != null ? RepositoryReader.read(repo).ledger() : ReleaseLedger.EMPTY);
     } catch (SourceException | CorruptRepositoryException e) {
-      t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
+      t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ReconcileCommand.ERROR;
     }
     if (!revision.report().valid()) {

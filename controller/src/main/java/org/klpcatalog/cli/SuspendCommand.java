@@ -22,10 +22,10 @@ final class SuspendCommand {
         text = a.body().strip();
       }
       if (a.status() != 200) {
-        t.err().println("klp-catalog: " + client.server + " refused: " + Terminal.safe(text));
+        t.err().println("klp-catalog: " + client.server + " refused: " + Terminal.safeLines(text));
         return ReconcileCommand.ERROR;
       }
-      t.out().println(Terminal.safe(text));
+      t.out().println(Terminal.safeLines(text));
       return ExitCodes.OK;
     } catch (IOException e) {
       t.err().println("klp-catalog: cannot reach " + client.server + ": " + e.getMessage());

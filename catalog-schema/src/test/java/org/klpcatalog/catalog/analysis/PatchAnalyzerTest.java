@@ -262,4 +262,39 @@ class PatchAnalyzerTest {
     PatchAnalysis a = analyzer.analyze(diff("kernel/f.c", header, " \tint a;", "-\tint b;", "+\tint c;"));
     assertThat(functions(a)).containsExactly("modified kernel/f.c:pid_ns_ctl_handler");
   }
+
+  @Test
+  void aPathThatIsNotAKernelPathIsAProblemAndNeverAFunctionKey() {
+    // A git-quoted name may hold a line break: carried into a capability name, it would open a
+    // new section of the package's spec file.
+    String text = String.join("\n",
+        "diff --git \"a/kernel/pid\\n%post\\nid\\n.c\" \"b/kernel/pid\\n%post\\nid\\n.c\"",
+        "--- \"a/kernel/pid\\n%post\\nid\\n.c\"",
+        "+++ \"b/kernel/pid\\n%post\\nid\\n.c\"",
+        "@@ -1,1 +1,1 @@ static int f(int a)",
+        "-\tint a;",
+        "+\tint b;",
+        "--- a/kernel/x,y.c",
+        "+++ b/kernel/x,y.c",
+        "@@ -1,1 +1,1 @@ static int g(int a)",
+        "-\tint a;",
+        "+\tint b;",
+        "--- a/kernel/../../etc/z.c",
+        "+++ b/kernel/../../etc/z.c",
+        "@@ -1,1 +1,1 @@ static int h(int a)",
+        "-\tint a;",
+        "+\tint b;",
+        "");
+    PatchAnalysis a = analyzer.analyze(text);
+    assertThat(a.functions()).isEmpty();
+    assertThat(a.problems()).extracting(PatchAnalysis.Problem::patchLine, PatchAnalysis.Problem::message).containsExactly(
+        tuple(1, "the diff changes 'kernel/pid\\u000a%post\\u000aid\\u000a.c', which is not a kernel source path"
+            + " (letters, digits, '_', '.', '+' and '-' between '/'); make the diff from a kernel tree with git diff"),
+        tuple(7, "the diff changes 'kernel/x,y.c', which is not a kernel source path"
+            + " (letters, digits, '_', '.', '+' and '-' between '/'); make the diff from a kernel tree with git diff"),
+        tuple(12, "the diff changes 'kernel/../../etc/z.c', which is not a kernel source path"
+            + " (letters, digits, '_', '.', '+' and '-' between '/'); make the diff from a kernel tree with git diff"));
+    assertThat(PatchAnalyzer.isKernelPath("drivers/net/ethernet/intel/e1000e/netdev.c")).isTrue();
+    assertThat(PatchAnalyzer.isKernelPath("lib/zlib_inflate/inffast.c")).isTrue();
+  }
 }
