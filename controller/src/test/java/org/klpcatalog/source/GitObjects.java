@@ -125,9 +125,4 @@ final class GitObjects {
   String commit(String tree, String parent, String message) throws Exception {
     return git("commit-tree", tree, "-p", parent, "-m", message);
   }
-
-  /** Moves branch main to {@code commit}. */
-  void moveMain(String commit) throws Exception {
-    git("update-ref", "refs/heads/main", commit);
-  }
 }
