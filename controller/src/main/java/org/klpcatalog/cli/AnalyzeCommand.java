@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.klpcatalog.catalog.diag.Diagnostic;
 import org.klpcatalog.catalog.source.DirectoryTreeReader;
+import org.klpcatalog.catalog.source.TreeLimits;
 import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.catalog.validate.PatchReport;
 import org.klpcatalog.catalog.validate.ValidationReport;
@@ -53,6 +54,12 @@ final class AnalyzeCommand implements Callable<Integer> {
     }
     if (!Files.isRegularFile(file)) {
       t.err().println("klp-catalog: " + file + " is not a file or a patch directory");
+      return ExitCodes.INVALID;
+    }
+    long size = Files.size(file);
+    if (size > TreeLimits.FIX_BYTES) {
+      t.err().println("klp-catalog: " + Terminal.safe(file.toString()) + " is " + size + " bytes; a fix is at most "
+          + TreeLimits.FIX_BYTES + " bytes (8 MiB): livepatch fixes are small, so keep to the functions the patch changes");
       return ExitCodes.INVALID;
     }
     String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);

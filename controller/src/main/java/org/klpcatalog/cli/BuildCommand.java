@@ -72,7 +72,7 @@ final class BuildCommand implements Callable<Integer> {
       revision = new CatalogReader().read(git.ref(catalog));
       ledger = revision.historyLedger().orElse(repo != null ? RepositoryReader.read(repo).ledger() : ReleaseLedger.EMPTY);
     } catch (SourceException | CorruptRepositoryException e) {
-      t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
+      t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ExitCodes.UNAVAILABLE;
     }
     if (!revision.report().valid()) {

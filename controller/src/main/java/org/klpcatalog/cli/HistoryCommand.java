@@ -78,7 +78,7 @@ final class HistoryCommand implements Callable<Integer> {
       }
       return ExitCodes.OK;
     } catch (Exception e) {
-      t.err().println("klp-catalog: " + Terminal.safe(String.valueOf(e.getMessage())));
+      t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
     }
   }

@@ -116,7 +116,7 @@ final class QaCommand implements Callable<Integer> {
         observed = RepositoryReader.read(repo);
       }
     } catch (SourceException | CorruptRepositoryException e) {
-      t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
+      t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ExitCodes.UNAVAILABLE;
     }
     if (!revision.report().valid()) {

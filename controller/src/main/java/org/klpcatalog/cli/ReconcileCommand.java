@@ -119,7 +119,7 @@ final class ReconcileCommand implements Callable<Integer> {
       root.put("error", e.getMessage());
       t.out().println(Json.pretty(root));
     }
-    t.err().println("klp-catalog: " + Terminal.safe(String.valueOf(e.getMessage())));
+    t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
     return e instanceof Planner.NevraCollision ? ExitCodes.INVALID : ExitCodes.UNAVAILABLE;
   }
 
@@ -152,8 +152,14 @@ final class ReconcileCommand implements Callable<Integer> {
       PlanJson.write(root, plan);
       t.out().println(Json.pretty(root));
     } else {
-      PlanText.Painter paint = new PlanText.Painter(t::green, t::yellow, t::red, t::dim);
-      t.out().print(Terminal.safe(PlanText.render(plan, repoArg, verbose, paint)));
+      // In colour, each painted piece is escaped before it is painted (escaping the whole text
+      // would show the colours' own escape sequences); the rest of a plan is validated catalog
+      // text. Without colour, the whole text is escaped.
+      PlanText.Painter paint = !t.colour() ? PlanText.Painter.PLAIN
+          : new PlanText.Painter(s -> t.green(Terminal.safe(s)), s -> t.yellow(Terminal.safe(s)),
+              s -> t.red(Terminal.safe(s)), s -> t.dim(Terminal.safe(s)));
+      String text = PlanText.render(plan, Terminal.safe(repoArg), verbose, paint);
+      t.out().print(t.colour() ? text : Terminal.safeLines(text));
     }
   }
 

@@ -36,7 +36,7 @@ final class RollbackCommand implements Callable<Integer> {
       t.out().println("current: version " + r.from() + " -> version " + r.to());
       return ExitCodes.OK;
     } catch (Exception e) {
-      t.err().println("klp-catalog: " + Terminal.safe(String.valueOf(e.getMessage())));
+      t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
     }
   }

@@ -56,7 +56,7 @@ final class ServeCommand implements Callable<Integer> {
     try {
       service = Service.start(c);
     } catch (java.io.IOException | org.quartz.SchedulerException | org.klpcatalog.exec.Sandbox.UnavailableException e) {
-      t.err().println("klp-catalog: cannot start the service: " + Terminal.safe(String.valueOf(e.getMessage())));
+      t.err().println("klp-catalog: cannot start the service: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
     }
     CountDownLatch stopped = new CountDownLatch(1);

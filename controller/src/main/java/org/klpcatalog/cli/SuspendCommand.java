@@ -24,7 +24,7 @@ final class SuspendCommand {
         text = a.body().strip();
       }
       if (a.status() != 200) {
-        t.err().println("klp-catalog: " + Terminal.safe(server) + " refused: " + Terminal.safe(text));
+        t.err().println("klp-catalog: " + Terminal.safe(server) + " refused: " + Terminal.safeLines(text));
         if (a.status() == 401) {
           t.err().println("klp-catalog: pass --config with the service's configuration (or --token-file) so the"
               + " admin token can be found");
@@ -32,7 +32,7 @@ final class SuspendCommand {
         }
         return ExitCodes.UNAVAILABLE;
       }
-      t.out().println(Terminal.safe(text));
+      t.out().println(Terminal.safeLines(text));
       return ExitCodes.OK;
     } catch (ServerClient.Problem p) {
       p.lines.forEach(l -> t.err().println("klp-catalog: " + Terminal.safe(l)));

@@ -1,6 +1,7 @@
 package org.klpcatalog.cli;
 
 import java.io.PrintWriter;
+import org.klpcatalog.catalog.diag.Printable;
 
 /**
  * Where a command writes: standard output and error, and whether to colour them (a terminal,
@@ -71,17 +72,19 @@ public final class Terminal {
     return colour ? "\u001b[" + code + "m" + s + "\u001b[0m" : s;
   }
 
-  /** Makes untrusted text safe to print: control characters become visible escapes. */
+  /**
+   * Makes untrusted text safe to print on one line: control characters, line breaks included,
+   * and invisible formatting characters become visible escapes ({@link Printable#line}).
+   */
   public static String safe(String s) {
-    StringBuilder sb = new StringBuilder(s.length());
-    s.codePoints().forEach(cp -> {
-      int type = Character.getType(cp);
-      if (cp != '\n' && cp != '\t' && (type == Character.CONTROL || type == Character.FORMAT)) {
-        sb.append(String.format("\\u%04x", cp));
-      } else {
-        sb.appendCodePoint(cp);
-      }
-    });
-    return sb.toString();
+    return Printable.line(s);
+  }
+
+  /**
+   * Makes text of several lines safe to print: each line as {@link #safe}, the line breaks kept
+   * (for text klp-catalog composed, such as a plan or an error quoting a tool's output).
+   */
+  public static String safeLines(String s) {
+    return Printable.lines(s);
   }
 }

@@ -69,7 +69,7 @@ final class ValidateCommand implements Callable<Integer> {
     try {
       report = gitCatalog ? validateGit(ref) : new CatalogReader().read(ref).report();
     } catch (SourceException e) {
-      t.err().println("klp-catalog: " + Terminal.safe(e.getMessage()));
+      t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ExitCodes.UNAVAILABLE;
     }
     String prefix = gitCatalog ? (git.path.isEmpty() ? "" : git.path.replaceAll("/+$", "") + "/") : prefix(Path.of(location));
@@ -121,7 +121,7 @@ final class ValidateCommand implements Callable<Integer> {
     String name = prefix.isEmpty() ? "catalog" : prefix.substring(0, prefix.length() - 1);
     String status = report.valid() ? t.green("valid") : t.red("invalid");
     t.out().printf("%s: %s, %d patches (%d active), %d kernels, %d errors, %d warnings%n",
-        name, status, report.patches().size(), active,
+        Terminal.safe(name), status, report.patches().size(), active,
         report.spec().map(s -> s.kernels().size()).orElse(0), report.errorCount(), report.warningCount());
   }
 
@@ -139,7 +139,7 @@ final class ValidateCommand implements Callable<Integer> {
           t.out().printf("  kernels: %s%n", kernelsText(v));
         }
         for (String key : v.functionKeys()) {
-          t.out().println(indent + "function " + key);
+          t.out().println(indent + "function " + Terminal.safe(key));
         }
       }
     }

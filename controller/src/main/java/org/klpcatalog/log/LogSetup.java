@@ -39,6 +39,9 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     }
   }
 
+  /** What the text log replaces: control characters but tab, and invisible format characters. */
+  private static final String CONTROL = "[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}&&[^\\t]]";
+
   private static void install(LoggerContext context, Format format, Level level, boolean service) {
     Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.detachAndStopAllAppenders();
@@ -54,9 +57,12 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
       encoder = json;
     } else {
       PatternLayoutEncoder pattern = new PatternLayoutEncoder();
+      // One line per event: control characters in a message or a value (a catalog path with a
+      // line break, an escape sequence) become '?', so no event can forge another line.
+      String message = "%replace(%msg%replace( %kvp){'^ $',''}){'" + CONTROL + "','?'}";
       pattern.setPattern(service
-          ? "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}: %msg%replace( %kvp){'^ $',''}%n%ex{short}"
-          : "klp-catalog: %level: %msg%replace( %kvp){'^ $',''}%n");
+          ? "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}: " + message + "%n%ex{short}"
+          : "klp-catalog: %level: " + message + "%n");
       encoder = pattern;
     }
     encoder.setContext(context);

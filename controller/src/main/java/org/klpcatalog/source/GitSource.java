@@ -21,7 +21,6 @@ import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
-import org.eclipse.jgit.lib.ObjectLoader;
 import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.RefUpdate;
@@ -35,11 +34,13 @@ import org.eclipse.jgit.transport.SshTransport;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactoryBuilder;
-import org.eclipse.jgit.treewalk.TreeWalk;
-import org.eclipse.jgit.treewalk.filter.PathFilter;
+import org.eclipse.jgit.errors.IncorrectObjectTypeException;
+import org.eclipse.jgit.treewalk.CanonicalTreeParser;
 import org.klpcatalog.catalog.source.CatalogTree;
-import org.klpcatalog.catalog.source.DirectoryTreeReader;
+import org.klpcatalog.catalog.source.TreeBudget;
 import org.klpcatalog.catalog.source.TreeEntry;
+import org.klpcatalog.catalog.source.TreeLimits;
+import org.klpcatalog.catalog.source.TreeProblem;
 
 /**
  * A catalog in a Git repository, read from commits (never from a work tree, which may hold
@@ -51,7 +52,7 @@ public final class GitSource implements AutoCloseable {
   private final String location;
   private final Repository repo;
   private final GitOptions options;
-  private final Map<ObjectId, TreeEntry> blobs = new HashMap<>();
+  private final Map<String, TreeEntry> blobs = new HashMap<>();
   private final SshdSessionFactory sshFactory;
 
   private GitSource(String location, Repository repo, GitOptions options, SshdSessionFactory sshFactory) {
@@ -345,62 +346,168 @@ public final class GitSource implements AutoCloseable {
     }
   }
 
-  /** The catalog's files at a commit: blobs, and symbolic links as links; submodules are skipped. */
+  /** The catalog's files at a commit, read with the default {@link TreeLimits}. */
   public CatalogTree tree(String commit) throws SourceException {
+    return tree(commit, TreeLimits.DEFAULT);
+  }
+
+  /**
+   * The catalog's files at a commit: blobs, and symbolic links as links; submodules and hidden
+   * entries are skipped. What no checkout could hold (two entries of one name in a tree, names
+   * that are not file names, paths or link targets over Linux's limits) and a catalog over {@code
+   * limits} are reported as the tree's {@link CatalogTree#problems() problems}, never resolved
+   * silently; reading stops at the first entry over a limit.
+   */
+  public CatalogTree tree(String commit, TreeLimits limits) throws SourceException {
     String sub = options.subdirectory().replaceAll("^/+|/+$", "");
-    try (RevWalk walk = new RevWalk(repo); ObjectReader reader = repo.newObjectReader();
-        TreeWalk tw = new TreeWalk(repo, reader)) {
+    try (RevWalk walk = new RevWalk(repo); ObjectReader reader = repo.newObjectReader()) {
       RevCommit c = walk.parseCommit(ObjectId.fromString(commit));
-      tw.addTree(c.getTree());
-      tw.setRecursive(true);
+      ObjectId root = c.getTree();
       if (!sub.isEmpty()) {
-        tw.setFilter(PathFilter.create(sub));
+        root = subtree(reader, root, sub, commit);
       }
       TreeMap<String, TreeEntry> entries = new TreeMap<>();
-      while (tw.next()) {
-        String path = tw.getPathString();
-        if (!sub.isEmpty()) {
-          path = path.substring(sub.length() + 1);
-        }
-        if (isHidden(path)) {
-          continue;
-        }
-        FileMode mode = tw.getFileMode(0);
-        ObjectId id = tw.getObjectId(0);
-        if (mode == FileMode.GITLINK) {
-          continue;
-        }
-        TreeEntry e = blobs.get(id);
-        if (e == null) {
-          ObjectLoader loader = reader.open(id);
-          if (mode == FileMode.SYMLINK) {
-            e = new TreeEntry.Symlink(new String(loader.getBytes(), StandardCharsets.UTF_8));
-          } else if (loader.getSize() > DirectoryTreeReader.DEFAULT_MAX_FILE_BYTES) {
-            e = new TreeEntry.Oversized(loader.getSize());
-          } else {
-            e = new TreeEntry.File(loader.getBytes());
-          }
-          blobs.put(id, e);
-        }
-        entries.put(path, e);
-      }
-      if (!sub.isEmpty() && entries.isEmpty()) {
+      List<TreeProblem> problems = new ArrayList<>();
+      TreeBudget budget = new TreeBudget(limits);
+      readTree(reader, root, entries, problems, budget);
+      budget.overrun().ifPresent(problems::add);
+      if (!sub.isEmpty() && entries.isEmpty() && problems.isEmpty()) {
         throw new SourceException("commit " + commit.substring(0, 12) + " of " + location + " has no directory " + sub);
       }
-      return CatalogTree.of(entries);
-    } catch (IOException e) {
+      return CatalogTree.of(entries, problems);
+    } catch (IOException | RuntimeException e) {
       throw new SourceException("cannot read commit " + commit + " of " + location + ": " + message(e), e);
     }
   }
 
-  /** Hidden entries (.git*, .github, editor files) are not part of the catalog, as on disk. */
-  private static boolean isHidden(String path) {
-    for (String seg : path.split("/")) {
-      if (seg.startsWith(".")) {
-        return true;
+  /** The tree at {@code sub} below {@code root}, refusing a path that two entries could mean. */
+  private ObjectId subtree(ObjectReader reader, ObjectId root, String sub, String commit)
+      throws IOException, SourceException {
+    ObjectId tree = root;
+    String seen = "";
+    for (String name : sub.split("/+")) {
+      ObjectId next = null;
+      CanonicalTreeParser p = new CanonicalTreeParser();
+      p.reset(reader, tree);
+      for (; !p.eof(); p.next(1)) {
+        if (p.getEntryPathString().equals(name) && p.getEntryFileMode() == FileMode.TREE) {
+          if (next != null) {
+            throw new SourceException("commit " + commit.substring(0, 12) + " of " + location + " holds two entries named '"
+                + seen + name + "'; a checkout would keep only one: rewrite the commit (git fsck reports it)");
+          }
+          next = p.getEntryObjectId();
+        }
       }
+      if (next == null) {
+        throw new SourceException("commit " + commit.substring(0, 12) + " of " + location + " has no directory " + sub);
+      }
+      tree = next;
+      seen += name + "/";
     }
-    return false;
+    return tree;
+  }
+
+  /** A tree being read: its parser and the path of its directory ("" or ending in '/'). */
+  private record Frame(CanonicalTreeParser parser, String prefix, java.util.Set<String> names) {}
+
+  /** Reads the tree depth first, in Git's order, with an explicit stack (trees may nest deeply). */
+  private void readTree(ObjectReader reader, ObjectId root, TreeMap<String, TreeEntry> entries,
+      List<TreeProblem> problems, TreeBudget budget) throws IOException {
+    java.util.Deque<Frame> stack = new java.util.ArrayDeque<>();
+    CanonicalTreeParser top = new CanonicalTreeParser();
+    top.reset(reader, root);
+    stack.push(new Frame(top, "", new java.util.HashSet<>()));
+    while (!stack.isEmpty()) {
+      Frame f = stack.peek();
+      CanonicalTreeParser p = f.parser();
+      if (p.eof()) {
+        stack.pop();
+        continue;
+      }
+      String name = p.getEntryPathString();
+      FileMode mode = p.getEntryFileMode();
+      ObjectId id = p.getEntryObjectId();
+      p.next(1);
+      String path = f.prefix() + name;
+      if (name.startsWith(".") && !name.equals(".") && !name.equals("..")) {
+        continue; // hidden entries are not part of the catalog, as on disk
+      }
+      java.util.Optional<String> bad = TreeBudget.badName(name).or(() -> TreeBudget.badPath(path));
+      if (bad.isPresent()) {
+        problems.add(new TreeProblem(path, TreeProblem.INVALID,
+            "the commit's tree cannot be checked out: " + bad.get() + "; rewrite the commit without it"));
+        continue;
+      }
+      if (!f.names().add(name)) {
+        problems.add(new TreeProblem(path, TreeProblem.INVALID,
+            "the commit's tree holds two entries named '" + name + "' in " + (f.prefix().isEmpty() ? "the catalog root"
+                : f.prefix().substring(0, f.prefix().length() - 1)) + "; Git never writes such a tree and a"
+                + " checkout would keep only one of them: rewrite the commit (git fsck reports it)"));
+        continue;
+      }
+      if (mode == FileMode.GITLINK) {
+        continue;
+      }
+      if (mode == FileMode.TREE) {
+        CanonicalTreeParser child = new CanonicalTreeParser();
+        try {
+          child.reset(reader, id);
+        } catch (IncorrectObjectTypeException e) {
+          problems.add(new TreeProblem(path, TreeProblem.INVALID,
+              "the commit's tree lists " + path + " as a directory but it is not one; rewrite the commit"));
+          continue;
+        }
+        stack.push(new Frame(child, path + "/", new java.util.HashSet<>()));
+        continue;
+      }
+      boolean link = mode == FileMode.SYMLINK;
+      if (!link && mode != FileMode.REGULAR_FILE && mode != FileMode.EXECUTABLE_FILE) {
+        problems.add(new TreeProblem(path, TreeProblem.INVALID,
+            "the commit's tree gives " + path + " mode " + mode + ", which is neither a file, a link nor a directory;"
+                + " rewrite the commit"));
+        continue;
+      }
+      long size;
+      try {
+        size = reader.getObjectSize(id, Constants.OBJ_BLOB);
+      } catch (IncorrectObjectTypeException e) {
+        problems.add(new TreeProblem(path, TreeProblem.INVALID,
+            "the commit's tree lists " + path + " as a file but it is not one; rewrite the commit"));
+        continue;
+      }
+      if (link) {
+        java.util.Optional<String> badTarget = TreeBudget.badLinkTarget(size);
+        if (badTarget.isPresent()) {
+          problems.add(new TreeProblem(path, TreeProblem.INVALID, badTarget.get()));
+          continue;
+        }
+      }
+      boolean oversized = !link && size > budget.limits().fileBytes();
+      if (!budget.take(path, oversized ? 0 : size)) {
+        return;
+      }
+      entries.put(path, blob(reader, id, link, oversized, size));
+    }
+  }
+
+  /**
+   * A blob as a file, a link or an oversized file, cached by its id and how it is used: the same
+   * bytes can be one path's file and another's link target, and must stay each.
+   */
+  private TreeEntry blob(ObjectReader reader, ObjectId id, boolean link, boolean oversized, long size)
+      throws IOException {
+    String key = (link ? "L" : oversized ? "O" : "F") + id.name();
+    TreeEntry e = blobs.get(key);
+    if (e == null) {
+      if (oversized) {
+        e = new TreeEntry.Oversized(size);
+      } else {
+        byte[] bytes = reader.open(id, Constants.OBJ_BLOB).getBytes();
+        e = link ? new TreeEntry.Symlink(new String(bytes, StandardCharsets.UTF_8)) : new TreeEntry.File(bytes);
+      }
+      blobs.put(key, e);
+    }
+    return e;
   }
 
   public String location() {

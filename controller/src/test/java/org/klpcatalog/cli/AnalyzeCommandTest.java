@@ -76,4 +76,16 @@ class AnalyzeCommandTest {
         .contains(dir + "/patches/uptime-fix/fix.patch:21: flag: data-structure include/linux/seq_file.h:struct seq_file")
         .contains(dir + "/patches/uptime-fix/fix.patch:21:1: error: changes the definition of struct seq_file");
   }
+
+  @Test
+  void aFileOverTheFixLimitIsRefusedUnread(@TempDir Path tmp) throws IOException {
+    Path f = tmp.resolve("huge.patch");
+    try (var out = Files.newOutputStream(f)) {
+      out.write(new byte[(int) org.klpcatalog.catalog.source.TreeLimits.FIX_BYTES + 1]);
+    }
+    CliRun r = CliRun.of("analyze", f.toString());
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID);
+    assertThat(r.err()).isEqualTo("klp-catalog: " + f + " is 8388609 bytes; a fix is at most 8388608 bytes (8 MiB):"
+        + " livepatch fixes are small, so keep to the functions the patch changes\n");
+  }
 }

@@ -90,4 +90,45 @@ class ValidateCommandTest {
     CliRun r = CliRun.of("validate", dir.toString());
     assertThat(r.out()).doesNotContain("\u202e").doesNotContain("\u001b");
   }
+
+  /** A catalog whose test file names hold a line break, a carriage return and an escape sequence. */
+  private static Path forgingCatalog(Path tmp) throws IOException {
+    Path dir = tmp.resolve("c");
+    Fixtures.write(Fixtures.tree("variants-valid"), dir);
+    Files.writeString(dir.resolve("patches/uptime-fix/tests/a\nerror: forged.test"), "true\n");
+    Files.writeString(dir.resolve("patches/uptime-fix/tests/b\r\u001b[2Kc.test"), "true\n");
+    return dir;
+  }
+
+  private static void assertNoForgedLine(String out, Path dir) {
+    assertThat(out.lines()).noneMatch(l -> l.startsWith("error: forged"));
+    assertThat(out).doesNotContain("\r").doesNotContain("\u001b");
+    String rule = ": error: test file names use letters, digits, '.', '_' and '-' and end in .test (spec.tests)\n";
+    assertThat(out).contains(dir + "/patches/uptime-fix/tests/a\\u000aerror: forged.test" + rule);
+    assertThat(out).contains(dir + "/patches/uptime-fix/tests/b\\u000d\\u001b[2Kc.test" + rule);
+  }
+
+  @Test
+  void aFileNameCannotForgeADiagnosticLine(@TempDir Path tmp) throws IOException {
+    Path dir = forgingCatalog(tmp);
+    CliRun r = CliRun.of("validate", dir.toString());
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID);
+    assertNoForgedLine(r.out(), dir);
+    // JSON keeps the name as it is, escaped by JSON itself.
+    JsonNode j = Json.parse(CliRun.of("validate", "-o", "json", dir.toString()).out());
+    assertThat(j.get("diagnostics").values()).extracting(d -> d.get("file").stringValue())
+        .contains("patches/uptime-fix/tests/a\nerror: forged.test");
+  }
+
+  @Test
+  void qaPrintsTheSameEscapedNamesWhenItRefusesTheCatalog(@TempDir Path tmp) throws IOException {
+    for (String tool : List.of("qemu-system-x86_64", "rpm", "rpmbuild", "ldd", "busybox")) {
+      org.klpcatalog.catalog.testing.Tools.require(tool);
+    }
+    Path dir = forgingCatalog(tmp);
+    CliRun r = CliRun.of("qa", "--catalog", dir.toString(), "--report", tmp.resolve("qa.xml").toString());
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(ExitCodes.INVALID);
+    assertNoForgedLine(r.out(), dir);
+    assertThat(r.out()).contains(": invalid, nothing tested");
+  }
 }

@@ -53,4 +53,12 @@ class LogSetupTest {
     assertThat(out).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) WARN  CatalogController: commit 1e24 is not a"
         + " valid catalog reason=\"ValidationFailed\"\\n");
   }
+
+  @Test
+  void aLineBreakOrEscapeInAMessageOrValueCannotForgeALine() {
+    String out = capture(LogSetup.Format.text, () ->
+        LOG.atWarn().addKeyValue("path", "patches/a\nerror: forged").log("cannot read patches/b\r\u001b[2Jc\nWARN forged"));
+    assertThat(out.lines().toList()).hasSize(1);
+    assertThat(out).endsWith("WARN  CatalogController: cannot read patches/b??[2Jc?WARN forged path=\"patches/a?error: forged\"\n");
+  }
 }

@@ -63,12 +63,13 @@ final class CScanner {
   private static final Pattern INIT = Pattern.compile("\\b__(init|meminit|cpuinit|devinit)\\b");
   private static final Pattern EXIT = Pattern.compile("\\b__(exit|meminitexit|devexit)\\b");
   private static final Pattern INLINE = Pattern.compile("\\b(inline|__inline__|__always_inline)\\b");
+  // Every pattern here is anchored or has no nested repetition over the same characters, so a
+  // match costs time linear in the text; what a pattern could not do in linear time is written
+  // out by hand below (stripComment, identifiers before '(', variable and typedef names).
   private static final Pattern LABEL = Pattern.compile("^[A-Za-z_]\\w*:\\s*(/[/*].*)?$");
-  private static final Pattern IDENT_PAREN = Pattern.compile("([A-Za-z_]\\w*)\\s*\\(");
   private static final Pattern SYSCALL =
       Pattern.compile("^(COMPAT_)?SYSCALL_DEFINE\\d\\s*\\(\\s*(\\w+)");
-  private static final Pattern AGGREGATE =
-      Pattern.compile("^(?:typedef\\s+)?(struct|union|enum)(?:\\s+(\\w+))?\\s*(\\{.*)?$");
+  private static final Pattern LEADING_WORD = Pattern.compile("^(\\w+)");
   private static final Set<String> ATTRIBUTE_MACROS =
       Set.of(
           "__attribute__", "__attribute", "__printf", "__scanf", "__aligned", "__section",
@@ -157,7 +158,7 @@ final class CScanner {
         Construct c;
         if (word.equals("define") || word.equals("undef")) {
           String rest = directive.substring(word.length()).strip();
-          Matcher m = Pattern.compile("^(\\w+)").matcher(rest);
+          Matcher m = LEADING_WORD.matcher(rest);
           c = new Construct(Kind.MACRO, m.find() ? m.group(1) : rest, trimmed, i);
           if (t.endsWith("\\")) {
             macro = c;
@@ -230,23 +231,30 @@ final class CScanner {
    * next line (kernel style puts long return types on their own line).
    */
   private static int declarationEnd(List<String> lines, int i) {
-    StringBuilder sb = new StringBuilder(stripComment(lines.get(i).strip()));
+    // The joined text so far ends with its last piece, or with the joining space when that piece
+    // is empty; it is tracked by its last piece and two flags rather than rebuilt per line.
+    String last = stripComment(lines.get(i).strip());
+    boolean endsWithSpace = false;
+    boolean paren = last.contains("(");
+    boolean assignment = last.contains("=");
     int j = i;
     while (j + 1 < lines.size() && j < i + 12) {
-      String s = sb.toString();
-      if (s.endsWith(";") || s.endsWith("{") || s.endsWith("}")) {
+      if (!endsWithSpace && (last.endsWith(";") || last.endsWith("{") || last.endsWith("}"))) {
         break;
       }
       String next = lines.get(j + 1);
       boolean indented = !next.isEmpty() && (next.charAt(0) == ' ' || next.charAt(0) == '\t');
-      boolean nameLine = !next.isEmpty() && !s.contains("(") && !s.contains("=")
+      boolean nameLine = !next.isEmpty() && !paren && !assignment
           && (Character.isLetter(next.charAt(0)) || next.charAt(0) == '_')
           && !LABEL.matcher(next).matches();
       if (!indented && !nameLine) {
         break;
       }
       j++;
-      sb.append(' ').append(stripComment(next.strip()));
+      last = stripComment(next.strip());
+      endsWithSpace = last.isEmpty();
+      paren |= last.contains("(");
+      assignment |= last.contains("=");
     }
     return j;
   }
@@ -283,9 +291,8 @@ final class CScanner {
       String prefix = sys.group(1) != null ? "__do_compat_sys_" : "__do_sys_";
       return new Construct(Kind.FUNCTION, prefix + sys.group(2), d, index);
     }
-    Matcher agg = AGGREGATE.matcher(d);
-    if (agg.matches() && paren < 0 && eq < 0) {
-      String tag = agg.group(1) + (agg.group(2) != null ? " " + agg.group(2) : "");
+    String tag = aggregateTag(d);
+    if (tag != null && paren < 0 && eq < 0) {
       if (d.startsWith("typedef") && d.endsWith(";")) {
         return new Construct(Kind.DATA_STRUCTURE, typedefName(d, tag), d, index);
       }
@@ -332,9 +339,13 @@ final class CScanner {
 
   /** The function name of a definition header: the first identifier before '(' that is not an attribute. */
   static String functionName(String header) {
-    Matcher m = IDENT_PAREN.matcher(header);
-    while (m.find()) {
-      String id = m.group(1);
+    for (int from = 0; ; ) {
+      int[] m = identifierBeforeParen(header, from);
+      if (m == null) {
+        return null;
+      }
+      String id = header.substring(m[0], m[1]);
+      from = m[2];
       if (ATTRIBUTE_MACROS.contains(id) || id.startsWith("__attribute")) {
         continue;
       }
@@ -343,18 +354,84 @@ final class CScanner {
       }
       return id;
     }
-    return null;
   }
 
   private static String firstCallee(String d) {
-    Matcher m = IDENT_PAREN.matcher(d);
-    while (m.find()) {
-      String id = m.group(1);
+    for (int from = 0; ; ) {
+      int[] m = identifierBeforeParen(d, from);
+      if (m == null) {
+        return null;
+      }
+      String id = d.substring(m[0], m[1]);
+      from = m[2];
       if (!ATTRIBUTE_MACROS.contains(id)) {
         return id;
       }
     }
+  }
+
+  /**
+   * The next identifier followed by optional white space and '(' at or after {@code from}, as
+   * {start, end, after the '('}, or null. An identifier starts with a letter or '_' and may start
+   * inside a run of word characters that begins with digits. One pass over the text.
+   */
+  private static int[] identifierBeforeParen(String s, int from) {
+    int i = from;
+    int n = s.length();
+    while (i < n) {
+      if (!isWordChar(s.charAt(i))) {
+        i++;
+        continue;
+      }
+      int runEnd = i;
+      while (runEnd < n && isWordChar(s.charAt(runEnd))) {
+        runEnd++;
+      }
+      int start = i;
+      while (start < runEnd && Character.isDigit(s.charAt(start))) {
+        start++;
+      }
+      int k = runEnd;
+      while (k < n && isSpace(s.charAt(k))) {
+        k++;
+      }
+      if (start < runEnd && k < n && s.charAt(k) == '(') {
+        return new int[] {start, runEnd, k + 1};
+      }
+      i = runEnd;
+    }
     return null;
+  }
+
+  /**
+   * The tag ("struct foo", "union", ...) when the declaration is {@code [typedef] struct|union|enum
+   * [name] [{...]}, else null.
+   */
+  private static String aggregateTag(String d) {
+    int i = 0;
+    if (d.startsWith("typedef") && d.length() > 7 && isSpace(d.charAt(7))) {
+      i = skipSpace(d, 7);
+    }
+    String keyword = null;
+    for (String k : new String[] {"struct", "union", "enum"}) {
+      if (d.startsWith(k, i)) {
+        keyword = k;
+      }
+    }
+    if (keyword == null) {
+      return null;
+    }
+    int j = i + keyword.length();
+    int nameStart = skipSpace(d, j);
+    if (nameStart > j) {
+      int nameEnd = wordEnd(d, nameStart);
+      int rest = skipSpace(d, nameEnd);
+      if (nameEnd > nameStart && (rest == d.length() || d.charAt(rest) == '{')) {
+        return keyword + " " + d.substring(nameStart, nameEnd);
+      }
+    }
+    int rest = skipSpace(d, j);
+    return rest == d.length() || d.charAt(rest) == '{' ? keyword : null;
   }
 
   private static String firstArgument(String d, String callee) {
@@ -368,18 +445,104 @@ final class CScanner {
     return first.matches("\\w+") ? first : callee;
   }
 
+  /**
+   * The variable a declaration before its '=' names: array bounds and {@code __attr(...)}
+   * annotations left out, the last identifier, optionally followed by ')' (a function pointer).
+   */
   private static String variableName(String beforeEquals) {
-    String s = beforeEquals.replaceAll("\\[[^\\]]*]", " ").replaceAll("__\\w+\\([^)]*\\)", " ").strip();
-    Matcher m = Pattern.compile("([A-Za-z_]\\w*)\\s*\\)?\\s*$").matcher(s);
-    if (m.find()) {
-      return m.group(1);
+    String s = withoutAttributes(withoutBrackets(beforeEquals)).strip();
+    int end = s.length();
+    while (end > 0 && isSpace(s.charAt(end - 1))) {
+      end--;
+    }
+    if (end > 0 && s.charAt(end - 1) == ')') {
+      end--;
+    }
+    while (end > 0 && isSpace(s.charAt(end - 1))) {
+      end--;
+    }
+    int start = end;
+    while (start > 0 && isWordChar(s.charAt(start - 1))) {
+      start--;
+    }
+    while (start < end && Character.isDigit(s.charAt(start))) {
+      start++;
+    }
+    if (start < end) {
+      return s.substring(start, end);
     }
     return abbreviate(beforeEquals.strip());
   }
 
+  /** Each "[...]" replaced by a space (an unclosed '[' is kept). */
+  private static String withoutBrackets(String s) {
+    StringBuilder sb = new StringBuilder(s.length());
+    int i = 0;
+    while (i < s.length()) {
+      int open = s.indexOf('[', i);
+      int close = open < 0 ? -1 : s.indexOf(']', open + 1);
+      if (close < 0) {
+        sb.append(s, i, s.length());
+        break;
+      }
+      sb.append(s, i, open).append(' ');
+      i = close + 1;
+    }
+    return sb.toString();
+  }
+
+  /** Each "__word(...)" (an attribute macro with its arguments) replaced by a space. */
+  private static String withoutAttributes(String s) {
+    StringBuilder sb = new StringBuilder(s.length());
+    int n = s.length();
+    int copied = 0;
+    int i = 0;
+    while (i < n) {
+      if (!isWordChar(s.charAt(i))) {
+        i++;
+        continue;
+      }
+      int runEnd = wordEnd(s, i);
+      int start = -1;
+      for (int k = i; k + 2 < runEnd; k++) {
+        if (s.charAt(k) == '_' && s.charAt(k + 1) == '_') {
+          start = k;
+          break;
+        }
+      }
+      if (start >= 0 && runEnd < n && s.charAt(runEnd) == '(') {
+        int close = s.indexOf(')', runEnd + 1);
+        if (close < 0) {
+          break; // no ')' anywhere after: nothing further can match
+        }
+        sb.append(s, copied, start).append(' ');
+        copied = close + 1;
+        i = close + 1;
+      } else {
+        i = runEnd;
+      }
+    }
+    sb.append(s, copied, n);
+    return sb.toString();
+  }
+
   private static String typedefName(String d, String fallback) {
-    Matcher m = Pattern.compile("(\\w+)\\s*;\\s*$").matcher(d);
-    return m.find() ? "typedef " + m.group(1) : fallback;
+    int end = d.length();
+    while (end > 0 && isSpace(d.charAt(end - 1))) {
+      end--;
+    }
+    if (end == 0 || d.charAt(end - 1) != ';') {
+      return fallback;
+    }
+    end--;
+    while (end > 0 && isSpace(d.charAt(end - 1))) {
+      end--;
+    }
+    int start = end;
+    while (start > 0 && isWordChar(d.charAt(start - 1))) {
+      start--;
+    }
+    return start < end ? "typedef " + d.substring(start, end) : fallback;
   }
 
   private static int indexOutsideBraces(String s, char c) {
@@ -419,17 +582,61 @@ final class CScanner {
     return -1;
   }
 
+  /**
+   * The line without comments: each closed block comment becomes a space, and an unclosed block
+   * comment or a line comment ends the line. One pass (a pattern for the block comments would
+   * rescan the rest of the line from every unclosed opener).
+   */
   static String stripComment(String s) {
-    String r = s.replaceAll("/\\*.*?\\*/", " ");
-    int open = r.indexOf("/*");
-    if (open >= 0) {
-      r = r.substring(0, open);
+    int open = s.indexOf('/');
+    if (open < 0) {
+      return s.strip();
     }
-    int line = r.indexOf("//");
-    if (line >= 0) {
-      r = r.substring(0, line);
+    StringBuilder sb = new StringBuilder(s.length());
+    int i = 0;
+    int n = s.length();
+    while (i < n) {
+      char c = s.charAt(i);
+      if (c == '/' && i + 1 < n && s.charAt(i + 1) == '*') {
+        int close = s.indexOf("*/", i + 2);
+        if (close < 0) {
+          break;
+        }
+        sb.append(' ');
+        i = close + 2;
+      } else if (c == '/' && i + 1 < n && s.charAt(i + 1) == '/') {
+        break;
+      } else {
+        sb.append(c);
+        i++;
+      }
     }
-    return r.strip();
+    return sb.toString().strip();
+  }
+
+  private static boolean isWordChar(char c) {
+    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_';
+  }
+
+  /** White space as regular expressions' \\s knows it. */
+  private static boolean isSpace(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\u000B';
+  }
+
+  private static int wordEnd(String s, int from) {
+    int i = from;
+    while (i < s.length() && isWordChar(s.charAt(i))) {
+      i++;
+    }
+    return i;
+  }
+
+  private static int skipSpace(String s, int from) {
+    int i = from;
+    while (i < s.length() && isSpace(s.charAt(i))) {
+      i++;
+    }
+    return i;
   }
 
   private static boolean opensComment(String s) {

@@ -15,8 +15,9 @@ import org.klpcatalog.catalog.analysis.UnifiedDiff.Line;
  * header (mail headers, commit message, diffstat) and after the last hunk (signature) is skipped.
  */
 public final class DiffParser {
+  // Line numbers and counts have at most nine digits: they fit an int, and no source file is longer.
   private static final Pattern HUNK =
-      Pattern.compile("^@@ -(\\d+)(?:,(\\d+))? \\+(\\d+)(?:,(\\d+))? @@ ?(.*)$");
+      Pattern.compile("^@@ -(\\d{1,9})(?:,(\\d{1,9}))? \\+(\\d{1,9})(?:,(\\d{1,9}))? @@ ?(.*)$");
 
   private DiffParser() {}
 

@@ -73,10 +73,18 @@ public final class PatchAnalyzer {
       if (path == null) {
         continue;
       }
-      files.add(path);
       if (isIgnored(path)) {
+        files.add(path);
         continue;
       }
+      if (!isKernelPath(path)) {
+        problems.add(new PatchAnalysis.Problem(f.patchLine(),
+            "the diff changes '" + CScanner.abbreviate(org.klpcatalog.catalog.diag.Printable.line(path))
+                + "', which is not a kernel source path (letters, digits, '_', '.', '+' and '-' between"
+                + " '/'); make the diff from a kernel tree with git diff"));
+        continue;
+      }
+      files.add(path);
       boolean c = path.endsWith(".c");
       boolean h = path.endsWith(".h");
       if (f.binary() || !(c || h)) {
@@ -116,6 +124,33 @@ public final class PatchAnalyzer {
     problems.sort(java.util.Comparator.comparingInt(PatchAnalysis.Problem::patchLine));
     return new PatchAnalysis(List.copyOf(result), List.copyOf(flagList), List.copyOf(problems),
         List.copyOf(files));
+  }
+
+  /**
+   * Whether a path is one a kernel tree has: a relative path of names made of letters, digits,
+   * '_', '.', '+' and '-', none of them "." or "..". Paths end up in the package's capability names
+   * ({@code kpatch-function(file.c:function)}) and in messages, so anything else (a quoted name
+   * with a line break, a comma, a parenthesis) is refused rather than carried into a spec file.
+   */
+  static boolean isKernelPath(String path) {
+    if (path.isEmpty() || path.startsWith("/") || path.endsWith("/")) {
+      return false;
+    }
+    int segmentStart = 0;
+    for (int i = 0; i <= path.length(); i++) {
+      char c = i < path.length() ? path.charAt(i) : '/';
+      if (c == '/') {
+        String segment = path.substring(segmentStart, i);
+        if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+          return false;
+        }
+        segmentStart = i + 1;
+      } else if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+          || c == '_' || c == '.' || c == '+' || c == '-')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isIgnored(String path) {

@@ -44,17 +44,19 @@ public record Diagnostic(
 
   /**
    * The compiler-style line {@code path:line:column: error: message (yaml.path)}, with {@code
-   * prefix} (the catalog root as the user named it) put before the file.
+   * prefix} (the catalog root as the user named it) put before the file. Always one line: control
+   * characters of the path, message or YAML path are escaped ({@link Printable}), so a file named
+   * {@code "a\nerror: ..."} cannot forge a second diagnostic.
    */
   public String format(String prefix) {
     StringBuilder sb = new StringBuilder();
-    sb.append(prefix).append(file);
+    sb.append(Printable.line(prefix)).append(Printable.line(file));
     if (line > 0) {
       sb.append(':').append(line).append(':').append(Math.max(column, 1));
     }
-    sb.append(": ").append(severity.label()).append(": ").append(message);
+    sb.append(": ").append(severity.label()).append(": ").append(Printable.line(message));
     if (!yamlPath.isEmpty()) {
-      sb.append(" (").append(yamlPath).append(')');
+      sb.append(" (").append(Printable.line(yamlPath)).append(')');
     }
     return sb.toString();
   }

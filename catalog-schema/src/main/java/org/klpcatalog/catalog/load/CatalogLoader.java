@@ -19,6 +19,8 @@ import org.klpcatalog.catalog.model.Variant;
 import org.klpcatalog.catalog.schema.SchemaValidator;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.FileRead;
+import org.klpcatalog.catalog.source.TreeLimits;
+import org.klpcatalog.catalog.source.TreeProblem;
 import org.klpcatalog.catalog.yaml.Mark;
 import org.klpcatalog.catalog.yaml.SafeYamlLoader;
 import org.klpcatalog.catalog.yaml.YamlDocument;
@@ -60,6 +62,9 @@ public final class CatalogLoader {
 
   public Result load(CatalogTree tree) {
     Diagnostics diags = new Diagnostics();
+    if (!checkTree(tree, diags)) {
+      return new Result(Optional.empty(), List.of(), diags);
+    }
     Optional<CatalogSpec> spec = loadSpec(tree, diags);
     List<String> dirs = patchDirectories(tree, diags);
     checkCatalogSuite(tree, diags);
@@ -73,6 +78,18 @@ public final class CatalogLoader {
     }
     patches.sort(Comparator.comparing(Livepatch::name));
     return new Result(spec, List.copyOf(patches), diags);
+  }
+
+  /**
+   * Reports what the tree's reader found wrong with the catalog's files as a whole; false when
+   * the reader stopped early (the catalog is over its size limits), so nothing else is worth
+   * checking.
+   */
+  public boolean checkTree(CatalogTree tree, Diagnostics diags) {
+    for (TreeProblem p : tree.problems()) {
+      diags.error(p.code(), p.path(), 0, 0, "", p.message());
+    }
+    return !tree.truncated();
   }
 
   /** The patch directories under patches/, sorted; files there are reported as stray. */
@@ -108,11 +125,23 @@ public final class CatalogLoader {
         diags.error(Codes.TEST_NAME, path, 0, 0, "",
             "qa/ holds the catalog-wide tests: files named with letters, digits, '.', '_' and '-' ending in .test;"
                 + " rename or remove this entry");
-      } else if (!(FileRead.read(tree, path, CATALOG_SUITE_DIR) instanceof FileRead.Found)) {
-        diags.error(Codes.TEST_NAME, path, 0, 0, "",
-            "a catalog-wide test must be a regular file inside qa/ (not a directory, nor a link leading out)");
+      } else {
+        FileRead read = FileRead.read(tree, path, CATALOG_SUITE_DIR);
+        if (read instanceof FileRead.TooLarge || read instanceof FileRead.Found f && f.content().length > TreeLimits.TEST_BYTES) {
+          diags.error(Codes.FILE_TOO_LARGE, path, 0, 0, "", testTooLarge(read));
+        } else if (!(read instanceof FileRead.Found)) {
+          diags.error(Codes.TEST_NAME, path, 0, 0, "",
+              "a catalog-wide test must be a regular file inside qa/ (not a directory, nor a link leading out)");
+        }
       }
     }
+  }
+
+  /** The message for a test file over {@link TreeLimits#TEST_BYTES}, read as {@code read}. */
+  public static String testTooLarge(FileRead read) {
+    long size = read instanceof FileRead.TooLarge t ? t.size() : ((FileRead.Found) read).content().length;
+    return "test is " + size + " bytes; a test is at most " + TreeLimits.TEST_BYTES + " bytes (1 MiB), as every"
+        + " QA guest holds a copy: keep test data out of the script";
   }
 
   /** One patch directory's manifest, loaded, or the problems that kept it from loading. */
@@ -139,7 +168,8 @@ public final class CatalogLoader {
       return Optional.empty();
     }
     if (read instanceof FileRead.TooLarge t) {
-      diags.error(Codes.FILE_TOO_LARGE, path, 0, 0, "", "file is " + t.size() + " bytes, too large for a catalog file");
+      diags.error(Codes.FILE_TOO_LARGE, path, 0, 0, "", "file is " + t.size() + " bytes; YAML files of a catalog are"
+          + " limited to " + SafeYamlLoader.DEFAULT_MAX_BYTES + " bytes");
       return Optional.empty();
     }
     byte[] content = ((FileRead.Found) read).content();

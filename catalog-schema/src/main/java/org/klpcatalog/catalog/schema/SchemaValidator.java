@@ -26,6 +26,9 @@ public final class SchemaValidator {
   /** Diagnostic code of every schema finding. */
   public static final String CODE = "schema";
 
+  /** Findings reported per document at most (a hostile file could have one per value). */
+  public static final int MAX_FINDINGS = 100;
+
   /** The two kinds of catalog file. */
   public enum Kind {
     CATALOG("catalog.schema.json"),
@@ -88,10 +91,15 @@ public final class SchemaValidator {
       }
     }
     List<Diagnostic> out = new ArrayList<>();
+    int dropped = 0;
     for (Error e : errors) {
       String path = toYamlPath(e.getInstanceLocation());
       boolean alternative = "oneOf".equals(e.getKeyword()) || "anyOf".equals(e.getKeyword());
       if (!alternative && alternatives.contains(path)) {
+        continue;
+      }
+      if (out.size() == MAX_FINDINGS) {
+        dropped++;
         continue;
       }
       String message = describe(kind, e, path);
@@ -99,6 +107,11 @@ public final class SchemaValidator {
       String target = unknownKey ? YamlPath.child(path, e.getProperty()) : path;
       Mark m = unknownKey ? doc.keyMarkOf(target).orElseGet(() -> doc.markOf(target)) : doc.markOf(target);
       out.add(new Diagnostic(Severity.ERROR, CODE, doc.file(), m.line(), m.column(), target, message));
+    }
+    if (dropped > 0) {
+      Diagnostic last = out.get(out.size() - 1);
+      out.add(new Diagnostic(Severity.ERROR, CODE, doc.file(), last.line(), last.column(), "",
+          dropped + " more schema problems in this file are not shown; fix the ones above first"));
     }
     return out;
   }

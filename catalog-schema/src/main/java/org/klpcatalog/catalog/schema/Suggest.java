@@ -13,14 +13,21 @@ public final class Suggest {
     }
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
+    int limit = Math.max(1, Math.min(3, word.length() / 3));
+    String w = word.toLowerCase(java.util.Locale.ROOT);
     for (String c : candidates) {
-      int d = distance(word.toLowerCase(java.util.Locale.ROOT), c.toLowerCase(java.util.Locale.ROOT));
+      String lower = c.toLowerCase(java.util.Locale.ROOT);
+      // The distance is at least the difference in length: a word that long is not close, and
+      // comparing it would cost its length times the candidate's.
+      if (Math.abs(w.length() - lower.length()) > limit) {
+        continue;
+      }
+      int d = distance(w, lower);
       if (d < bestDistance) {
         bestDistance = d;
         best = c;
       }
     }
-    int limit = Math.max(1, Math.min(3, word.length() / 3));
     return bestDistance <= limit ? best : null;
   }
 

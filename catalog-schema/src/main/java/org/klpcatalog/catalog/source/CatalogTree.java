@@ -18,13 +18,23 @@ import java.util.TreeMap;
  */
 public final class CatalogTree {
   private final NavigableMap<String, TreeEntry> entries;
+  private final List<TreeProblem> problems;
 
-  private CatalogTree(NavigableMap<String, TreeEntry> entries) {
+  private CatalogTree(NavigableMap<String, TreeEntry> entries, List<TreeProblem> problems) {
     this.entries = entries;
+    this.problems = List.copyOf(problems);
   }
 
   /** A tree of the given entries; paths must already be normalised. */
   public static CatalogTree of(Map<String, TreeEntry> entries) {
+    return of(entries, List.of());
+  }
+
+  /**
+   * A tree of the entries a reader took, with the problems it found on the way (entries it could
+   * not take are not in the tree); paths must already be normalised.
+   */
+  public static CatalogTree of(Map<String, TreeEntry> entries, List<TreeProblem> problems) {
     TreeMap<String, TreeEntry> copy = new TreeMap<>();
     for (Map.Entry<String, TreeEntry> e : entries.entrySet()) {
       String path = e.getKey();
@@ -33,12 +43,30 @@ public final class CatalogTree {
       }
       copy.put(path, Objects.requireNonNull(e.getValue()));
     }
-    return new CatalogTree(Collections.unmodifiableNavigableMap(copy));
+    return new CatalogTree(Collections.unmodifiableNavigableMap(copy), problems);
   }
 
   /** A tree over a sorted map whose paths the caller built normalised (no copy, no checks). */
-  static CatalogTree trusted(TreeMap<String, TreeEntry> entries) {
-    return new CatalogTree(Collections.unmodifiableNavigableMap(entries));
+  static CatalogTree trusted(TreeMap<String, TreeEntry> entries, List<TreeProblem> problems) {
+    return new CatalogTree(Collections.unmodifiableNavigableMap(entries), problems);
+  }
+
+  /** What the reader found wrong with the catalog's files as a whole (each is an error). */
+  public List<TreeProblem> problems() {
+    return problems;
+  }
+
+  /**
+   * Whether the reader stopped before the end, the catalog being over its size limits: the tree
+   * is then not the catalog, and nothing but the problems is worth reporting.
+   */
+  public boolean truncated() {
+    for (TreeProblem p : problems) {
+      if (p.code().equals(TreeProblem.TOO_LARGE)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Convenience for tests: text files given as path, content, path, content... */

@@ -26,6 +26,10 @@ final class CatalogRules {
   private final String packagePrefix;
   private final History history;
   private final Diagnostics d = new Diagnostics();
+  private int suggestions;
+
+  /** "Did you mean" hints for unknown superseded patches, per validation at most. */
+  static final int MAX_SUGGESTIONS = 20;
 
   CatalogRules(List<Kernel> kernels, String packagePrefix, History history) {
     this.kernels = kernels;
@@ -74,9 +78,15 @@ final class CatalogRules {
           continue;
         }
         if (!reports.containsKey(target) && history.lastVersion(packagePrefix + target).isEmpty()) {
-          java.util.Set<String> others = new java.util.TreeSet<>(reports.keySet());
-          others.remove(p.name());
-          String hint = Suggest.closest(target, others);
+          // A hint compares the name with every patch's: a bounded number of them keeps a
+          // manifest listing thousands of unknown names from costing its length times the catalog.
+          String hint = null;
+          if (suggestions < MAX_SUGGESTIONS) {
+            suggestions++;
+            java.util.Set<String> others = new java.util.TreeSet<>(reports.keySet());
+            others.remove(p.name());
+            hint = Suggest.closest(target, others);
+          }
           error(p, Codes.SUPERSEDES_UNKNOWN, path,
               "supersedes '" + target + "', which is neither in the catalog nor in its history or published repository"
                   + (hint != null ? " (did you mean '" + hint + "'?)" : "")
@@ -101,7 +111,7 @@ final class CatalogRules {
         }
         String path = "spec.supersedes[" + i + "]";
         List<Kernel> lost = new ArrayList<>(target.kernels());
-        lost.removeAll(r.kernels());
+        lost.removeAll(new java.util.HashSet<>(r.kernels()));
         if (!lost.isEmpty() && !r.kernels().isEmpty()) {
           error(p, Codes.SUPERSEDES_COVERAGE, path,
               "supersedes '" + target.patch().name() + "' but does not serve "
@@ -109,13 +119,12 @@ final class CatalogRules {
                   + "' serves: dnf would replace it there by a package without a module for that kernel;"
                   + " widen spec.kernels");
         }
+        Map<Long, StateSpec> mineById = new HashMap<>();
+        for (StateSpec m : p.states()) {
+          mineById.put(m.id(), m); // the last entry of an id, as the kernel would see it
+        }
         for (StateSpec s : target.patch().states()) {
-          StateSpec mine = null;
-          for (StateSpec m : p.states()) {
-            if (m.id() == s.id()) {
-              mine = m;
-            }
-          }
+          StateSpec mine = mineById.get(s.id());
           if (mine == null || mine.version() < s.version()) {
             error(p, Codes.STATE_VERSION, path,
                 "supersedes '" + target.patch().name() + "', which has klp_state id " + s.id() + " version "
@@ -285,29 +294,46 @@ final class CatalogRules {
     }
   }
 
+  /**
+   * Two active patches sharing a kernel may not carry one klp_state id at different versions.
+   * Patches are grouped by state id and version first, so the work is in the pairs that differ,
+   * not in every pair of patches with states.
+   */
   private void stateConflicts(List<PatchReport> all) {
     Map<Kernel, Integer> index = kernelIndex();
-    List<PatchReport> active = new ArrayList<>();
-    for (PatchReport r : all) {
-      if (!r.patch().states().isEmpty()) {
-        active.add(r);
+    // id -> version -> indices (in report order) of the patches carrying it
+    Map<Long, TreeMap<Long, List<Integer>>> carriers = new TreeMap<>();
+    for (int i = 0; i < all.size(); i++) {
+      for (StateSpec s : all.get(i).patch().states()) {
+        List<Integer> list = carriers.computeIfAbsent(s.id(), x -> new TreeMap<>())
+            .computeIfAbsent(s.version(), x -> new ArrayList<>());
+        if (list.isEmpty() || list.get(list.size() - 1) != i) {
+          list.add(i);
+        }
       }
     }
-    for (int i = 0; i < active.size(); i++) {
-      for (int j = i + 1; j < active.size(); j++) {
-        Livepatch a = active.get(i).patch();
-        Livepatch b = active.get(j).patch();
-        BitSet shared = kernelSet(active.get(i).kernels(), index);
-        shared.and(kernelSet(active.get(j).kernels(), index));
-        if (shared.isEmpty()) {
-          continue;
-        }
-        for (StateSpec sa : a.states()) {
-          for (StateSpec sb : b.states()) {
-            if (sa.id() == sb.id() && sa.version() != sb.version()) {
+    Map<Integer, BitSet> kernelSets = new HashMap<>();
+    for (Map.Entry<Long, TreeMap<Long, List<Integer>>> byId : carriers.entrySet()) {
+      List<Map.Entry<Long, List<Integer>>> versions = new ArrayList<>(byId.getValue().entrySet());
+      for (int x = 0; x < versions.size(); x++) {
+        for (int y = x + 1; y < versions.size(); y++) {
+          for (int i : versions.get(x).getValue()) {
+            for (int j : versions.get(y).getValue()) {
+              int first = Math.min(i, j);
+              int second = Math.max(i, j);
+              BitSet shared = (BitSet) kernelSets.computeIfAbsent(first,
+                  k -> kernelSet(all.get(k).kernels(), index)).clone();
+              shared.and(kernelSets.computeIfAbsent(second, k -> kernelSet(all.get(k).kernels(), index)));
+              if (shared.isEmpty()) {
+                continue;
+              }
+              Livepatch a = all.get(first).patch();
+              Livepatch b = all.get(second).patch();
+              long va = first == i ? versions.get(x).getKey() : versions.get(y).getKey();
+              long vb = first == i ? versions.get(y).getKey() : versions.get(x).getKey();
               error(b, Codes.STATE_CONFLICT, "spec.states",
-                  "'" + a.name() + "' has klp_state " + sa.id() + " at version " + sa.version() + " and '"
-                      + b.name() + "' at version " + sb.version() + " on " + KernelSelection.describe(kernelsOf(shared))
+                  "'" + a.name() + "' has klp_state " + byId.getKey() + " at version " + va + " and '"
+                      + b.name() + "' at version " + vb + " on " + KernelSelection.describe(kernelsOf(shared))
                       + ": the kernel refuses the lower version once the higher is loaded, so hosts would"
                       + " depend on load order; use one version");
             }

@@ -47,6 +47,9 @@ public final class CatalogValidator {
 
   public ValidationReport validate(CatalogTree tree, History history) {
     Diagnostics diags = new Diagnostics();
+    if (!loader.checkTree(tree, diags)) {
+      return new ValidationReport(Optional.empty(), Map.of(), diags.sorted());
+    }
     Optional<CatalogSpec> spec = loader.loadSpec(tree, diags);
     List<String> dirs = loader.patchDirectories(tree, diags);
     loader.checkCatalogSuite(tree, diags);

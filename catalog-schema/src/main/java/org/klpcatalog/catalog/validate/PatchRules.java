@@ -29,6 +29,7 @@ import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.FileRead;
 import org.klpcatalog.catalog.source.Paths;
 import org.klpcatalog.catalog.source.TreeEntry;
+import org.klpcatalog.catalog.source.TreeLimits;
 import org.klpcatalog.catalog.yaml.Mark;
 
 /**
@@ -257,21 +258,25 @@ final class PatchRules {
     return joined;
   }
 
-  private Optional<String> readText(Livepatch p, String relative, String yamlPath, String what, Located at) {
+  private Optional<String> readText(
+      Livepatch p, String relative, String yamlPath, String what, long limit, Located at) {
     Optional<String> path = inside(p, relative, yamlPath, at);
     if (path.isEmpty()) {
       return Optional.empty();
     }
     FileRead r = FileRead.read(tree, path.get(), p.dir());
+    long size = r instanceof FileRead.Found f ? f.content().length : r instanceof FileRead.TooLarge t ? t.size() : 0;
+    if (size > limit) {
+      at.errorIn(Codes.FILE_TOO_LARGE, p.file(relative), 0, yamlPath,
+          what + " " + relative + " is " + size + " bytes; a " + what + " is at most " + limit + " bytes ("
+              + (limit >> 20) + " MiB): livepatch fixes are small, so keep to the functions this patch changes");
+      return Optional.empty();
+    }
     if (r instanceof FileRead.Found f) {
       return Optional.of(new String(f.content(), StandardCharsets.UTF_8));
     }
     if (r instanceof FileRead.Escapes) {
       return Optional.empty(); // reported by checkSymlinks
-    }
-    if (r instanceof FileRead.TooLarge t) {
-      at.error(Codes.FILE_TOO_LARGE, yamlPath, what + " " + relative + " is " + t.size() + " bytes; livepatch fixes are small");
-      return Optional.empty();
     }
     at.error(Codes.FILE_MISSING, yamlPath,
         what + " '" + relative + "' does not exist in " + p.dir() + "; add the file or fix " + yamlPath);
@@ -284,7 +289,7 @@ final class PatchRules {
     if (cache.containsKey(v.patch())) {
       return Optional.of(cache.get(v.patch()));
     }
-    Optional<String> text = readText(p, v.patch(), yamlPath, "fix", at);
+    Optional<String> text = readText(p, v.patch(), yamlPath, "fix", TreeLimits.FIX_BYTES, at);
     if (text.isEmpty()) {
       return Optional.empty();
     }
@@ -329,7 +334,7 @@ final class PatchRules {
     if (cache.containsKey(rel)) {
       return Optional.of(cache.get(rel));
     }
-    Optional<String> text = readText(p, rel, v.pathOf("module"), "module source", at);
+    Optional<String> text = readText(p, rel, v.pathOf("module"), "module source", TreeLimits.MODULE_BYTES, at);
     if (text.isEmpty()) {
       return Optional.empty();
     }
@@ -439,6 +444,12 @@ final class PatchRules {
       if (!org.klpcatalog.catalog.load.CatalogLoader.TEST_FILE_NAME.matcher(name).matches()) {
         at.errorIn(Codes.TEST_NAME, resolved + "/" + name, 0, yamlPath,
             "test file names use letters, digits, '.', '_' and '-' and end in .test");
+      }
+      FileRead test = FileRead.read(tree, resolved + "/" + name, p.dir());
+      if (test instanceof FileRead.TooLarge
+          || test instanceof FileRead.Found f && f.content().length > TreeLimits.TEST_BYTES) {
+        at.errorIn(Codes.FILE_TOO_LARGE, resolved + "/" + name, 0, yamlPath,
+            org.klpcatalog.catalog.load.CatalogLoader.testTooLarge(test));
       }
       if (name.endsWith("-LOADED.test")) {
         loaded++;

@@ -9,7 +9,6 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -49,6 +48,9 @@ public final class SafeYamlLoader {
 
   /** Default nesting limit: the catalog format needs five levels. */
   public static final int DEFAULT_MAX_DEPTH = 20;
+
+  /** Problems reported per file at most; the rest are counted in one last problem. */
+  public static final int MAX_PROBLEMS = 100;
 
   private static final Set<Tag> ALLOWED_TAGS =
       Set.of(Tag.STR, Tag.INT, Tag.FLOAT, Tag.BOOL, Tag.NULL, Tag.MAP, Tag.SEQ, Tag.TIMESTAMP);
@@ -136,15 +138,13 @@ public final class SafeYamlLoader {
       return fail(Mark.START, "", "file is empty");
     }
     Converter c = new Converter(text);
-    JsonNode root = c.convert(docs.get(0), "", 0);
+    Node top = docs.get(0);
+    YamlPositions positions = new YamlPositions(mark(top.getStartMark()), null);
+    JsonNode root = c.convert(top, null, positions, 0);
     if (!c.problems.isEmpty()) {
-      return new Result(null, List.copyOf(c.problems));
+      return new Result(null, c.problems());
     }
-    return new Result(
-        new YamlDocument(
-            file, root, Collections.unmodifiableMap(c.valueMarks), Collections.unmodifiableMap(c.keyMarks),
-            Collections.unmodifiableMap(c.literalStarts)),
-        List.of());
+    return new Result(new YamlDocument(file, root, positions), List.of());
   }
 
   private static Result fail(Mark mark, String path, String message) {
@@ -193,12 +193,24 @@ public final class SafeYamlLoader {
     return new Mark(line, offset - lineStart + 1);
   }
 
+  /**
+   * Where a value sits in the document, as a chain to its parent; the YAML path text is only made
+   * when a problem is reported (made for every value, the paths could be quadratic in the file).
+   */
+  private record Where(Where parent, String key, int index) {
+    static String path(Where w) {
+      if (w == null) {
+        return "";
+      }
+      String parent = path(w.parent);
+      return w.key != null ? YamlPath.child(parent, w.key) : YamlPath.index(parent, w.index);
+    }
+  }
+
   /** Turns SnakeYAML's node graph into a JSON tree, checking the safety rules on the way. */
   private final class Converter {
-    final Map<String, Mark> valueMarks = new HashMap<>();
-    final Map<String, Mark> keyMarks = new HashMap<>();
-    final Map<String, Mark> literalStarts = new HashMap<>();
-    final List<YamlProblem> problems = new ArrayList<>();
+    private final List<YamlProblem> problems = new ArrayList<>();
+    private int dropped;
     final Map<Node, Boolean> seen = new IdentityHashMap<>();
     final JsonNodeFactory f = JsonNodeFactory.instance;
     final String text;
@@ -208,28 +220,42 @@ public final class SafeYamlLoader {
       this.text = text;
     }
 
-    JsonNode convert(Node node, String path, int depth) {
+    void problem(Mark mark, Where where, String message) {
+      if (problems.size() < MAX_PROBLEMS) {
+        problems.add(new YamlProblem(mark, Where.path(where), message));
+      } else {
+        dropped++;
+      }
+    }
+
+    List<YamlProblem> problems() {
+      List<YamlProblem> out = new ArrayList<>(problems);
+      if (dropped > 0) {
+        out.add(new YamlProblem(problems.get(problems.size() - 1).mark(), "",
+            dropped + " more problems like these are not shown; fix the ones above first"));
+      }
+      return List.copyOf(out);
+    }
+
+    /** Converts {@code node} at {@code where}, recording its children's positions in {@code at}. */
+    JsonNode convert(Node node, Where where, YamlPositions at, int depth) {
       Mark here = mark(node.getStartMark());
       boolean repeated = seen.put(node, Boolean.TRUE) != null;
       if (repeated || node.getAnchor() != null) {
         if (!repeated) {
-          problems.add(new YamlProblem(here, path, "YAML anchors and aliases are not allowed in a catalog; write the value out"));
+          problem(here, where, "YAML anchors and aliases are not allowed in a catalog; write the value out");
         }
         return f.nullNode();
       }
       if (depth > maxDepth) {
-        problems.add(new YamlProblem(here, path, "nesting deeper than " + maxDepth + " levels"));
+        problem(here, where, "nesting deeper than " + maxDepth + " levels");
         return f.nullNode();
       }
       if (!ALLOWED_TAGS.contains(node.getTag())) {
-        problems.add(
-            new YamlProblem(
-                here,
-                path,
-                "YAML tag " + node.getTag().getValue() + " is not allowed; use plain strings, numbers, booleans, lists and mappings"));
+        problem(here, where,
+            "YAML tag " + node.getTag().getValue() + " is not allowed; use plain strings, numbers, booleans, lists and mappings");
         return f.nullNode();
       }
-      valueMarks.put(path, here);
       if (node instanceof MappingNode map) {
         ObjectNode obj = f.objectNode();
         Map<String, Mark> firstSeen = new HashMap<>();
@@ -237,27 +263,24 @@ public final class SafeYamlLoader {
           Node k = t.getKeyNode();
           Mark km = mark(k.getStartMark());
           if (k.getTag().equals(Tag.MERGE)) {
-            problems.add(new YamlProblem(km, path, "YAML merge keys (<<) are not allowed in a catalog"));
+            problem(km, where, "YAML merge keys (<<) are not allowed in a catalog");
             continue;
           }
           if (!(k instanceof ScalarNode ks) || !(k.getTag().equals(Tag.STR) || k.getTag().equals(Tag.INT)
               || k.getTag().equals(Tag.BOOL) || k.getTag().equals(Tag.NULL) || k.getTag().equals(Tag.FLOAT))) {
-            problems.add(new YamlProblem(km, path, "mapping keys must be plain strings"));
+            problem(km, where, "mapping keys must be plain strings");
             continue;
           }
           String key = ks.getValue();
           Mark prev = firstSeen.putIfAbsent(key, km);
-          String childPath = YamlPath.child(path, key);
           if (prev != null) {
-            problems.add(
-                new YamlProblem(
-                    km,
-                    childPath,
-                    "duplicate key '" + key + "' (first at line " + prev.line() + "); remove one of them"));
+            problem(km, new Where(where, key, -1),
+                "duplicate key '" + key + "' (first at line " + prev.line() + "); remove one of them");
             continue;
           }
-          keyMarks.put(childPath, km);
-          obj.set(key, convert(t.getValueNode(), childPath, depth + 1));
+          Node v = t.getValueNode();
+          YamlPositions child = at.entry(key, mark(v.getStartMark()), km);
+          obj.set(key, convert(v, new Where(where, key, -1), child, depth + 1));
         }
         return obj;
       }
@@ -265,13 +288,14 @@ public final class SafeYamlLoader {
         ArrayNode arr = f.arrayNode();
         int i = 0;
         for (Node item : seq.getValue()) {
-          arr.add(convert(item, YamlPath.index(path, i++), depth + 1));
+          YamlPositions child = at.item(mark(item.getStartMark()));
+          arr.add(convert(item, new Where(where, null, i++), child, depth + 1));
         }
         return arr;
       }
       ScalarNode s = (ScalarNode) node;
       if (s.getScalarStyle() == DumperOptions.ScalarStyle.LITERAL) {
-        literalStart(s).ifPresent(m -> literalStarts.put(path, m));
+        literalStart(s).ifPresent(at::literalStart);
       }
       return scalar(s);
     }

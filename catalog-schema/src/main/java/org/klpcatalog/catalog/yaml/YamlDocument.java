@@ -1,39 +1,19 @@
 package org.klpcatalog.catalog.yaml;
 
-import java.util.Map;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
 /**
  * A YAML file loaded safely into a JSON tree, with the position of every value and every mapping
- * key, keyed by YAML path ({@code spec.kernels[0].release}; the root is the empty path), and for
- * literal block scalars ({@code |}) where their text begins ({@code literalStarts}: the line
- * after the indicator, at the block's indentation), so a position inside the text can be named.
+ * key, found by YAML path ({@code spec.kernels[0].release}; the root is the empty path), and for
+ * literal block scalars ({@code |}) where their text begins (the line after the indicator, at the
+ * block's indentation), so a position inside the text can be named.
  */
-public record YamlDocument(
-    String file,
-    JsonNode root,
-    Map<String, Mark> valueMarks,
-    Map<String, Mark> keyMarks,
-    Map<String, Mark> literalStarts) {
-
-  public YamlDocument(String file, JsonNode root, Map<String, Mark> valueMarks, Map<String, Mark> keyMarks) {
-    this(file, root, valueMarks, keyMarks, Map.of());
-  }
+public record YamlDocument(String file, JsonNode root, YamlPositions positions) {
 
   /** Where the value at {@code path} starts, or the nearest enclosing value that exists. */
   public Mark markOf(String path) {
-    String p = path;
-    while (true) {
-      Mark m = valueMarks.get(p);
-      if (m != null) {
-        return m;
-      }
-      if (p.isEmpty()) {
-        return Mark.START;
-      }
-      p = YamlPath.parent(p);
-    }
+    return positions.markOf(path);
   }
 
   /**
@@ -42,7 +22,7 @@ public record YamlDocument(
    * start of the value for other styles (folded, quoted and plain scalars fold or escape lines).
    */
   public Mark markOfText(String path, int line, int column) {
-    Mark start = literalStarts.get(path);
+    Mark start = positions.literalStartOf(path);
     if (start == null) {
       return markOf(path);
     }
@@ -51,6 +31,6 @@ public record YamlDocument(
 
   /** Where the key of the mapping entry at {@code path} starts, if it is a mapping entry. */
   public Optional<Mark> keyMarkOf(String path) {
-    return Optional.ofNullable(keyMarks.get(path));
+    return Optional.ofNullable(positions.keyMarkOf(path));
   }
 }

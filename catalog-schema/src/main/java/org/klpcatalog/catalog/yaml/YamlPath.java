@@ -31,6 +31,62 @@ public final class YamlPath {
     return "";
   }
 
+  /**
+   * The keys (strings) and indices (integers) of a path, parsed as {@link #child} and {@link
+   * #index} write them; parsing stops at the first malformed segment.
+   */
+  public static java.util.List<Object> segments(String path) {
+    java.util.List<Object> out = new java.util.ArrayList<>();
+    int i = 0;
+    int n = path.length();
+    while (i < n) {
+      char c = path.charAt(i);
+      if (c == '[') {
+        int close = path.indexOf(']', i + 1);
+        if (close < 0) {
+          break;
+        }
+        try {
+          out.add(Integer.parseInt(path.substring(i + 1, close)));
+        } catch (NumberFormatException e) {
+          break;
+        }
+        i = close + 1;
+      } else if (c == '.' && !out.isEmpty()) {
+        i++;
+        if (i >= n || path.charAt(i) == '.' || path.charAt(i) == '[') {
+          break;
+        }
+      } else if (c == '"') {
+        StringBuilder key = new StringBuilder();
+        int j = i + 1;
+        while (j < n && path.charAt(j) != '"') {
+          if (path.charAt(j) == '\\' && j + 1 < n) {
+            j++;
+          }
+          key.append(path.charAt(j));
+          j++;
+        }
+        if (j >= n) {
+          break;
+        }
+        out.add(key.toString());
+        i = j + 1;
+      } else {
+        int j = i;
+        while (j < n && path.charAt(j) != '.' && path.charAt(j) != '[') {
+          j++;
+        }
+        if (j == i) {
+          break;
+        }
+        out.add(path.substring(i, j));
+        i = j;
+      }
+    }
+    return out;
+  }
+
   private static boolean isPlainKey(String key) {
     if (key.isEmpty()) {
       return false;

@@ -3,6 +3,8 @@ package org.klpcatalog.catalog.analysis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.klpcatalog.catalog.testing.Hostile;
 import org.klpcatalog.catalog.testing.Resources;
 
 class DiffParserTest {
@@ -110,5 +112,35 @@ class DiffParserTest {
     UnifiedDiff d = DiffParser.parse("--- a/f.c\n+++ b/f.c\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n\\ No newline at end of file\n");
     assertThat(d.problems()).isEmpty();
     assertThat(d.files().get(0).hunks().get(0).lines()).hasSize(2);
+  }
+
+  @Test
+  void aHunkHeaderWithNumbersTooLargeForAnIntIsMalformedNotACrash() {
+    UnifiedDiff d = DiffParser.parse("--- a/f.c\n+++ b/f.c\n@@ -99999999999,1 +1,1 @@ int f(void)\n-a\n+b\n");
+    assertThat(d.problems()).extracting(UnifiedDiff.DiffProblem::patchLine, UnifiedDiff.DiffProblem::message)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(3, "malformed hunk header: @@ -99999999999,1 +1,1 @@ int f(void)"));
+  }
+
+  @Test
+  @Timeout(value = Hostile.BOUND_SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void readsMegabytesOfHunksAndOfOneHunkInLinearTime() {
+    StringBuilder many = new StringBuilder("--- a/kernel/f.c\n+++ b/kernel/f.c\n");
+    int hunks = Hostile.SIZE / 8 / 16;
+    for (int i = 0; i < hunks; i++) {
+      many.append("@@ -").append(10 + i * 10).append(",2 +").append(10 + i * 10).append(",2 @@ int f(void)\n")
+          .append("-\ta();\n+\tb();\n \tc();\n");
+    }
+    UnifiedDiff d = DiffParser.parse(many.toString());
+    assertThat(d.problems()).isEmpty();
+    assertThat(d.files().get(0).hunks()).hasSize(hunks);
+    assertThat(d.files().get(0).hunks().get(hunks - 1).patchLine()).isEqualTo(3 + (hunks - 1) * 4);
+
+    int lines = Hostile.SIZE / 8;
+    String one = "--- a/kernel/f.c\n+++ b/kernel/f.c\n@@ -1," + lines + " +1," + (lines + 1) + " @@ int f(void)\n"
+        + " \n".repeat(lines) + "+\tb();\n";
+    UnifiedDiff big = DiffParser.parse(one);
+    assertThat(big.problems()).isEmpty();
+    assertThat(big.files().get(0).hunks().get(0).lines()).hasSize(lines + 1);
+    assertThat(big.files().get(0).hunks().get(0).lines().get(lines).patchLine()).isEqualTo(lines + 4);
   }
 }

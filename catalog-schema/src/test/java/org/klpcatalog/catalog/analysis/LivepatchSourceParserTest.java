@@ -2,7 +2,13 @@ package org.klpcatalog.catalog.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.klpcatalog.catalog.testing.Hostile;
 
 class LivepatchSourceParserTest {
 
@@ -91,5 +97,85 @@ class LivepatchSourceParserTest {
     assertThat(s.problems()).isEmpty();
     assertThat(s.objects().get(0).funcs()).extracting(LivepatchSource.KlpFunc::oldName).containsExactly("a");
     assertThat(s.replace()).contains(true);
+  }
+
+  @Test
+  void hexAndSuffixedNumbersAndDefinesEndingInSuffixLettersAreRead() {
+    LivepatchSource s = LivepatchSourceParser.parse(String.join("\n",
+        "#define STATE_ALL 7UL",
+        "#define VER ( 3 )",
+        "static struct klp_func f[] = { { .old_name = \"a\", .old_sympos = 0x2, }, { } };",
+        "static struct klp_state st[] = { { .id = STATE_ALL, .version = VER }, { .id = 9ul }, { } };",
+        "static struct klp_object o[] = { { .funcs = f, }, { } };",
+        "static struct klp_patch p = { .objs = o, .states = st };"));
+    assertThat(s.problems()).isEmpty();
+    assertThat(s.objects().get(0).funcs().get(0).sympos()).isEqualTo(2);
+    assertThat(s.states()).extracting(LivepatchSource.KlpState::id, LivepatchSource.KlpState::version)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(7L, 3L), org.assertj.core.groups.Tuple.tuple(9L, 0L));
+  }
+
+  @Test
+  void aDefineTooLargeForALongIsAProblemWhereItIsUsedNotACrash() {
+    LivepatchSource s = LivepatchSourceParser.parse(String.join("\n",
+        "#define HUGE 99999999999999999999999999",
+        "static struct klp_state st[] = { { .id = HUGE, .version = 1 }, { } };",
+        "static struct klp_func f[] = { { .old_name = \"a\" }, { } };",
+        "static struct klp_object o[] = { { .funcs = f, }, { } };",
+        "static struct klp_patch p = { .objs = o, .states = st };"));
+    assertThat(s.problems()).extracting(PatchAnalysis.Problem::patchLine, PatchAnalysis.Problem::message)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(2,
+            "cannot read klp_state id/version 'HUGE': use integer literals or #define NAME <integer>"));
+  }
+
+  @Test
+  void declarationsInsideStringLiteralsAreNotDeclarations() {
+    LivepatchSource s = LivepatchSourceParser.parse(String.join("\n",
+        "static const char *decoy = \"struct klp_patch fake = { .objs = nothing };\";",
+        "static struct klp_func f[] = { { .old_name = \"a\" }, { } };",
+        "static struct klp_object o[] = { { .funcs = f, }, { } };",
+        "static struct klp_patch p = { .objs = o };"));
+    assertThat(s.problems()).isEmpty();
+    assertThat(s.patchLine()).isEqualTo(4);
+  }
+
+  /** The example's module declarations, appended after hostile filler so the parser must get past it. */
+  private static final String DECLARATIONS = String.join("\n",
+      "static struct klp_func funcs[] = { { .old_name = \"pid_ns_ctl_handler\", .new_func = lp, }, { } };",
+      "static struct klp_object objs[] = { { .name = NULL, .funcs = funcs, }, { } };",
+      "static struct klp_patch patch = { .mod = THIS_MODULE, .objs = objs, .replace = false, };",
+      "");
+
+  /** Shapes that took the earlier, quadratic parser minutes to hours at this size. */
+  static java.util.stream.Stream<Arguments> hostileShapes() {
+    return java.util.stream.Stream.of(
+        shape("blank lines", n -> "\n".repeat(n)),
+        shape("one comment", n -> "/*\n" + " * a line of a very long comment\n".repeat(n / 34) + " */\n"),
+        shape("unterminated arrays", n -> "struct klp_func a[] = {\n".repeat(n / 24) + "\n"),
+        shape("nested arrays", n -> "struct klp_func a[] = {".repeat(n / 46) + "}".repeat(n / 46) + ";\n"),
+        shape("white space in a value", n -> "static struct klp_state s[] = { { .id = 1" + " ".repeat(n) + "x, }, { } };\n"),
+        shape("suffix letters in a value", n -> "static struct klp_state s[] = { { .id = 1" + "u".repeat(n) + "x, }, { } };\n"),
+        shape("white space in a define", n -> "#define X 1" + " ".repeat(n) + "z\n"),
+        shape("white space in array brackets", n -> "struct klp_func a[" + " ".repeat(n) + "x\n"),
+        shape("many strings", n -> "static const char *s[] = {\n" + "\t\"abc\",\n".repeat(n / 8) + "};\n"),
+        shape("many defines", n -> "#define X 1\n".repeat(n / 12)),
+        shape("deep braces", n -> "static int deep[] = " + "{".repeat(n / 2) + "}".repeat(n / 2) + ";\n"),
+        shape("one long line", n -> "// " + "x".repeat(n) + "\n"));
+  }
+
+  private static Arguments shape(String name, Function<Integer, String> filler) {
+    return Arguments.of(name, filler.apply(Hostile.SIZE));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("hostileShapes")
+  @Timeout(value = Hostile.BOUND_SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void readsPastMegabytesOfHostileFillerInLinearTime(String name, String filler) {
+    LivepatchSource s = LivepatchSourceParser.parse(filler + DECLARATIONS);
+    int fillerLines = (int) filler.chars().filter(c -> c == '\n').count();
+    assertThat(s.hasPatch()).as(name).isTrue();
+    assertThat(s.patchLine()).as(name).isEqualTo(fillerLines + 3);
+    assertThat(s.objects()).as(name).hasSize(1);
+    assertThat(s.objects().get(0).funcs()).as(name).extracting(LivepatchSource.KlpFunc::oldName)
+        .containsExactly("pid_ns_ctl_handler");
   }
 }

@@ -4,7 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import java.util.List;
+import java.util.function.IntFunction;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.klpcatalog.catalog.testing.Hostile;
 import org.klpcatalog.catalog.testing.Resources;
 
 class PatchAnalyzerTest {
@@ -206,5 +213,88 @@ class PatchAnalyzerTest {
         " \tint r = 0;", "+#ifdef CONFIG_X", "+\tr = 1;", "+#endif", " \treturn r;", " }"));
     assertThat(functions(a)).containsExactly("modified fs/x.c:f");
     assertThat(a.flags()).isEmpty();
+  }
+
+  /**
+   * Hunks whose lines took the earlier scanner quadratic time in their length or number (comment
+   * openers, long words before '(', brackets, white space before a variable's name, ...), each
+   * followed by a real change the analysis must still find.
+   */
+  static Stream<Arguments> hostileHunks() {
+    return Stream.of(
+        hunk("comment openers in a declaration", n -> "+int a = 1;" + " /*".repeat(n / 3)),
+        hunk("a long word before a call", n -> "+" + "a".repeat(n) + " b(int x)"),
+        hunk("a long word before a macro call", n -> "+" + "A".repeat(n) + " B(x);"),
+        hunk("brackets without end", n -> "+int a" + "[".repeat(n) + " = 1;"),
+        hunk("white space before a name", n -> "+int a" + " ".repeat(n) + "b c = 1;"),
+        hunk("a long typedef", n -> "+typedef " + "w".repeat(n) + " x"),
+        hunk("attribute macros without end", n -> "+int a" + " __x(".repeat(n / 5) + " = 1;"),
+        hunk("struct and white space", n -> "+struct" + " ".repeat(n) + "x y z"),
+        // Many lines rather than long ones: half a million lines, where quadratic work is 10^11 steps.
+        hunk("many declarations", n -> "+static int f(int a,\n".repeat(n / 8 / 22)),
+        hunk("many labels", n -> "+out:\n".repeat(n / 8 / 6)),
+        hunk("many directives", n -> "+#define X 1\n".repeat(n / 8 / 13)),
+        hunk("blank lines", n -> "+\n".repeat(n / 8)));
+  }
+
+  private static Arguments hunk(String name, IntFunction<String> lines) {
+    String body = lines.apply(Hostile.SIZE);
+    body = body.endsWith("\n") ? body : body + "\n";
+    long added = body.chars().filter(c -> c == '\n').count();
+    String text = "--- a/kernel/f.c\n+++ b/kernel/f.c\n@@ -1,0 +1," + added + " @@\n" + body
+        + "@@ -100,3 +" + (100 + added) + ",3 @@ static int pid_ns_ctl_handler(struct ctl_table *table, int write,\n"
+        + " \tint a;\n-\tint b;\n+\tint c;\n \tint d;\n";
+    return Arguments.of(name, text);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("hostileHunks")
+  @Timeout(value = Hostile.BOUND_SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void analysesMegabyteHunksInLinearTime(String name, String diff) {
+    PatchAnalysis a = analyzer.analyze(diff);
+    assertThat(functions(a)).as(name).contains("modified kernel/f.c:pid_ns_ctl_handler");
+  }
+
+  @Test
+  @Timeout(value = Hostile.BOUND_SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aMegabyteHunkHeaderIsReadInLinearTime() {
+    String header = "a".repeat(Hostile.SIZE / 4) + " pid_ns_ctl_handler(int x)";
+    PatchAnalysis a = analyzer.analyze(diff("kernel/f.c", header, " \tint a;", "-\tint b;", "+\tint c;"));
+    assertThat(functions(a)).containsExactly("modified kernel/f.c:pid_ns_ctl_handler");
+  }
+
+  @Test
+  void aPathThatIsNotAKernelPathIsAProblemAndNeverAFunctionKey() {
+    // A git-quoted name may hold a line break: carried into a capability name, it would open a
+    // new section of the package's spec file.
+    String text = String.join("\n",
+        "diff --git \"a/kernel/pid\\n%post\\nid\\n.c\" \"b/kernel/pid\\n%post\\nid\\n.c\"",
+        "--- \"a/kernel/pid\\n%post\\nid\\n.c\"",
+        "+++ \"b/kernel/pid\\n%post\\nid\\n.c\"",
+        "@@ -1,1 +1,1 @@ static int f(int a)",
+        "-\tint a;",
+        "+\tint b;",
+        "--- a/kernel/x,y.c",
+        "+++ b/kernel/x,y.c",
+        "@@ -1,1 +1,1 @@ static int g(int a)",
+        "-\tint a;",
+        "+\tint b;",
+        "--- a/kernel/../../etc/z.c",
+        "+++ b/kernel/../../etc/z.c",
+        "@@ -1,1 +1,1 @@ static int h(int a)",
+        "-\tint a;",
+        "+\tint b;",
+        "");
+    PatchAnalysis a = analyzer.analyze(text);
+    assertThat(a.functions()).isEmpty();
+    assertThat(a.problems()).extracting(PatchAnalysis.Problem::patchLine, PatchAnalysis.Problem::message).containsExactly(
+        tuple(1, "the diff changes 'kernel/pid\\u000a%post\\u000aid\\u000a.c', which is not a kernel source path"
+            + " (letters, digits, '_', '.', '+' and '-' between '/'); make the diff from a kernel tree with git diff"),
+        tuple(7, "the diff changes 'kernel/x,y.c', which is not a kernel source path"
+            + " (letters, digits, '_', '.', '+' and '-' between '/'); make the diff from a kernel tree with git diff"),
+        tuple(12, "the diff changes 'kernel/../../etc/z.c', which is not a kernel source path"
+            + " (letters, digits, '_', '.', '+' and '-' between '/'); make the diff from a kernel tree with git diff"));
+    assertThat(PatchAnalyzer.isKernelPath("drivers/net/ethernet/intel/e1000e/netdev.c")).isTrue();
+    assertThat(PatchAnalyzer.isKernelPath("lib/zlib_inflate/inffast.c")).isTrue();
   }
 }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.klpcatalog.catalog.testing.Hostile;
 
 class SafeYamlLoaderTest {
   private final SafeYamlLoader loader = new SafeYamlLoader();
@@ -125,5 +127,60 @@ class SafeYamlLoaderTest {
   @Test
   void rejectsMergeKeys() {
     assertThat(only(load("a:\n  <<: {x: 1}\n"))).isEqualTo("2:3 YAML merge keys (<<) are not allowed in a catalog");
+  }
+
+  @Test
+  void reportsAHundredProblemsAndCountsTheRest() {
+    StringBuilder text = new StringBuilder("a: 0\n");
+    for (int i = 1; i <= 150; i++) {
+      text.append("a: ").append(i).append('\n');
+    }
+    SafeYamlLoader.Result r = load(text.toString());
+    assertThat(r.problems()).hasSize(SafeYamlLoader.MAX_PROBLEMS + 1);
+    assertThat(r.problems().get(0).message()).isEqualTo("duplicate key 'a' (first at line 1); remove one of them");
+    assertThat(r.problems().get(SafeYamlLoader.MAX_PROBLEMS).message())
+        .isEqualTo("50 more problems like these are not shown; fix the ones above first");
+    assertThat(r.problems().get(SafeYamlLoader.MAX_PROBLEMS).mark()).isEqualTo(new Mark(101, 1));
+  }
+
+  /**
+   * Positions used to be kept per YAML path: long keys above many values made paths whose total
+   * length is the keys' length times the number of values (here 19 x 12 KB x 50,000: 11 GB, more
+   * than a test JVM's heap). The file itself is 380 KB.
+   */
+  @Test
+  @Timeout(value = Hostile.BOUND_SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void longKeysAboveManyValuesCostSpaceAndTimeLinearInTheFile() {
+    int depth = 19;
+    int items = 50_000;
+    StringBuilder text = new StringBuilder();
+    String path = "";
+    String indent = "";
+    for (int i = 0; i < depth; i++) {
+      String key = "k".repeat(12_000) + i;
+      text.append(indent).append("? ").append(key).append('\n').append(indent).append(":\n");
+      path = YamlPath.child(path, key);
+      indent += "  ";
+    }
+    text.append(indent).append('[').append("1, ".repeat(items - 1)).append("2]\n");
+    SafeYamlLoader big = new SafeYamlLoader(text.length(), SafeYamlLoader.DEFAULT_MAX_DEPTH);
+    SafeYamlLoader.Result r = big.load("m.yaml", text.toString().getBytes(StandardCharsets.UTF_8));
+    assertThat(r.problems()).isEmpty();
+    YamlDocument d = r.document();
+    int line = 2 * depth + 1;
+    int column = indent.length() + 2 + 3 * (items - 1);
+    assertThat(d.markOf(YamlPath.index(path, items - 1))).isEqualTo(new Mark(line, column));
+    assertThat(d.markOf(YamlPath.index(path, items))).isEqualTo(new Mark(line, indent.length() + 1));
+    assertThat(d.keyMarkOf(path)).contains(new Mark(2 * depth - 1, indent.length() - 2 + 3));
+  }
+
+  @Test
+  void pathsWithQuotedKeysAndIndicesLeadToTheirPositions() {
+    SafeYamlLoader.Result r = load("\"a.b\":\n  - x\n  - {\"c[0]\": y}\n");
+    YamlDocument d = r.document();
+    assertThat(d.markOf("\"a.b\"[1].\"c[0]\"")).isEqualTo(new Mark(3, 14));
+    assertThat(d.keyMarkOf("\"a.b\"[1].\"c[0]\"")).contains(new Mark(3, 6));
+    assertThat(d.markOf("\"a.b\"[0]")).isEqualTo(new Mark(2, 5));
+    assertThat(d.keyMarkOf("\"a.b\"[0]")).isEmpty();
   }
 }
