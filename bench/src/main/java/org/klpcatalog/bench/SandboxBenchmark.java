@@ -26,7 +26,7 @@ import org.klpcatalog.rpm.SpecWriter;
  * The build sandbox's cost: the same work with and without bubblewrap, interleaved in one run so
  * both see the same machine. Three cases: an empty program ({@code true}: the sandbox's fixed
  * start-up cost), a module build (kbuild of an example livepatch.c against Debian's
- * 6.1.0-50-amd64 headers, no cache), and rpmbuild of a two-module package. Reports the median
+ * 6.1.0-50-amd64 headers, no cache), the module's checks (modinfo) and rpmbuild of its package. Reports the median
  * and the minimum of each, and the sandboxed/unsandboxed ratio of the medians.
  *
  * <p>Usage: SandboxBenchmark [--runs N] [--work DIR] [--source livepatch.c]
@@ -70,6 +70,7 @@ public final class SandboxBenchmark {
       Path built = new KbuildBuilder(sb).build(task, kernel, s, work.resolve("kbuild.log"), Duration.ofMinutes(10));
       Files.copy(built, ko, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }, open, boxed);
+    report("module check (modinfo)", runs, sb -> org.klpcatalog.build.ModuleCheck.check(task, ko, sb), open, boxed);
     DesiredPackage p = task.pkg();
     String spec = SpecWriter.write(p, List.of());
     report("rpmbuild (package)", runs, sb -> RpmPackager.build(p, Map.of("6.1.0-50-amd64", ko), spec, 1767225600L,
