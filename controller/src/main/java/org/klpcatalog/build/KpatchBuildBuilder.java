@@ -23,9 +23,10 @@ public final class KpatchBuildBuilder implements ModuleBuilder {
   private final Sandbox sandbox;
 
   /**
-   * {@code sourceTrees}: kernel release to the directory holding its source, .config and vmlinux
-   * (mounted read-only in the sandbox; kpatch-build works on its own copy in the scratch
-   * directory).
+   * {@code sourceTrees}: kernel release to the directory holding its source, .config and vmlinux.
+   * kpatch-build applies the fix inside that tree and reverts it afterwards (that is how it
+   * works), so the sandbox mounts the tree writable: give each release a tree of its own that
+   * nothing else uses (docs/security.md).
    */
   public KpatchBuildBuilder(Map<String, Path> sourceTrees, Sandbox sandbox) {
     this.sourceTrees = Map.copyOf(sourceTrees);
@@ -54,7 +55,12 @@ public final class KpatchBuildBuilder implements ModuleBuilder {
   @Override
   public Path build(BuildTask task, KernelTree kernel, Path scratch, Path log, Duration timeout)
       throws BuildException, IOException, InterruptedException {
-    if (Command.which("kpatch-build").isEmpty()) {
+    java.util.Optional<Path> tool = Command.which("kpatch-build");
+    if (tool.isPresent() && tool.get().startsWith("/usr/local")) {
+      throw new BuildException(task.label() + ": kpatch-build is installed under /usr/local, which the build sandbox"
+          + " does not show; install it under /usr (make install PREFIX=/usr, or the distribution's package)");
+    }
+    if (tool.isEmpty()) {
       throw new BuildException(task.label() + ": kpatch-build is not installed; install kpatch-build, or give the"
           + " patch a source-based module (spec.module) so the kbuild builder can build it");
     }
@@ -67,7 +73,7 @@ public final class KpatchBuildBuilder implements ModuleBuilder {
     Path patch = scratch.resolve("fix.patch");
     Files.write(patch, task.fix());
     Sandbox.Run run = sandbox.withLimits(sandbox.limits().withCpu(timeout)).run()
-        .readOnly(source)
+        .writable(source, source.toAbsolutePath().normalize().toString())
         .writable(scratch, "/build")
         .chdir("/build")
         .withProc();

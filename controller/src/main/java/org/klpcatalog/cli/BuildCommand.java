@@ -94,11 +94,18 @@ final class BuildCommand implements Callable<Integer> {
             .toList(), ValidateCommand.prefix(Path.of(catalog)))) {
       return ExitCodes.INVALID;
     }
-    Optional<Signer> signer = kernels.isEmpty() ? build.signer(t, out.resolve("throwaway-key")) : Optional.empty();
-    Progress progress = progress(t);
-    PackageBuild.Options options = build.options(out, signer, new LinkedHashSet<>(kernels),
-        PackageBuild.sourceDateEpoch(revision), sandbox.get(), providers.get());
-    PackageBuild.Result result = PackageBuild.build(revision, packages, desired.ledger(), options, progress);
+    Optional<Signer> signer;
+    PackageBuild.Result result;
+    try {
+      signer = kernels.isEmpty() ? build.signer(t, out.resolve("throwaway-key")) : Optional.empty();
+      PackageBuild.Options options = build.options(out, signer, new LinkedHashSet<>(kernels),
+          PackageBuild.sourceDateEpoch(revision), sandbox.get(), providers.get());
+      result = PackageBuild.build(revision, packages, desired.ledger(), options, progress(t));
+    } catch (java.io.IOException e) {
+      // Signing, the disk, the output directory: the environment, not the catalog.
+      t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
+      return ExitCodes.UNAVAILABLE;
+    }
     report(t, result, signer);
     return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
   }

@@ -77,7 +77,7 @@ final class HistoryCommand implements Callable<Integer> {
         t.out().println(Json.pretty(root));
       }
       return ExitCodes.OK;
-    } catch (Exception e) {
+    } catch (java.io.IOException | org.klpcatalog.repo.CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
     }

@@ -83,6 +83,14 @@ public final class Main implements Runnable {
       terminal.err().println("klp-catalog: out of memory (" + Runtime.getRuntime().maxMemory() / (1024 * 1024)
           + " MiB heap); give the JVM more with KLP_CATALOG_JAVA_OPTS=-Xmx2g");
       code = ExitCodes.INTERNAL;
+    } catch (Throwable e) {
+      // Errors picocli does not handle (a stack overflow, a class that cannot load) are internal
+      // failures too, never the JVM's exit status 1 ("changes pending" to a dry run).
+      terminal.err().println("klp-catalog: internal failure: " + e);
+      if (System.getenv("KLP_CATALOG_DEBUG") != null) {
+        e.printStackTrace(terminal.err());
+      }
+      code = ExitCodes.INTERNAL;
     } finally {
       ToolRegistry.activeCommand(null);
     }

@@ -147,11 +147,19 @@ final class QaCommand implements Callable<Integer> {
     }
     Path workDir = work != null ? work : defaultWork(report);
     Path buildDir = workDir.resolve("build");
-    Optional<Signer> signer = build.signer(t, buildDir.resolve("throwaway-key"));
-    t.err().println("building " + packages.size() + " package(s)...");
-    PackageBuild.Result built = PackageBuild.build(revision, packages, desired.ledger(),
-        build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision), sandbox.get(), providers.get()),
-        BuildCommand.progress(t));
+    PackageBuild.Result built;
+    Optional<Signer> signer;
+    try {
+      signer = build.signer(t, buildDir.resolve("throwaway-key"));
+      t.err().println("building " + packages.size() + " package(s)...");
+      built = PackageBuild.build(revision, packages, desired.ledger(),
+          build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision), sandbox.get(),
+              providers.get()),
+          BuildCommand.progress(t));
+    } catch (java.io.IOException e) {
+      t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
+      return ExitCodes.UNAVAILABLE;
+    }
     Map<String, Path> rpms = new LinkedHashMap<>();
     built.rpms().forEach(r -> rpms.put(r.getFileName().toString(), r));
     List<QaPlan.Candidate> candidates = new ArrayList<>();

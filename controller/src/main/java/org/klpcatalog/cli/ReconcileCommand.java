@@ -169,9 +169,6 @@ final class ReconcileCommand implements Callable<Integer> {
     if (noQa) {
       return Optional.empty();
     }
-    if (!qa.problems().isEmpty()) {
-      throw new java.io.IOException(String.join("; ", qa.problems()));
-    }
     java.util.List<String> missing = org.klpcatalog.qa.GuestImage.missingTools();
     if (!missing.isEmpty()) {
       throw new java.io.IOException("the QA gate needs " + String.join(", ", missing)
@@ -196,9 +193,14 @@ final class ReconcileCommand implements Callable<Integer> {
     if (providers.isEmpty()) {
       return ExitCodes.INVALID;
     }
-    Optional<Signer> signer = build.signer(t, absolute.resolveSibling(absolute.getFileName() + ".signing-key"));
+    if (!noQa && !qa.problems().isEmpty()) {
+      qa.problems().forEach(u -> t.err().println("klp-catalog: " + u));
+      return ExitCodes.INVALID;
+    }
+    Optional<Signer> signer;
     Reconciler.Applied applied;
     try {
+      signer = build.signer(t, absolute.resolveSibling(absolute.getFileName() + ".signing-key"));
       CatalogRef ref = git.ref(catalog);
       // The build's date comes from the catalog revision; read it once for the options, and check
       // that every kernel its active patches serve names a configured provider.

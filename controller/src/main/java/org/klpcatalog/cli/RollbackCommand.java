@@ -35,7 +35,7 @@ final class RollbackCommand implements Callable<Integer> {
       Rollback.Result r = Rollback.rollback(repo, Optional.ofNullable(to), Duration.ofMinutes(10));
       t.out().println("current: version " + r.from() + " -> version " + r.to());
       return ExitCodes.OK;
-    } catch (Exception e) {
+    } catch (java.io.IOException | org.klpcatalog.repo.CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
     }

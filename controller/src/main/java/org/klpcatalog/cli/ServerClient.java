@@ -44,7 +44,7 @@ final class ServerClient {
           + " server.adminTokenFile, or <stateDir>/admin-token).")
   Path tokenFile;
 
-  /** A problem before anything is sent: a bad configuration (exit 2) or an unreadable token (exit 3). */
+  /** A problem before anything is sent: a bad configuration (exit 2) or an unreadable token (exit 5). */
   static final class Problem extends Exception {
     private static final long serialVersionUID = 1L;
     final int exitCode;

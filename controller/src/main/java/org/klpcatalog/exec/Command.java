@@ -103,13 +103,31 @@ public final class Command {
       p.destroyForcibly();
       p.waitFor();
     }
-    byte[] all = Files.readAllBytes(out);
-    String text = new String(all, (int) Math.min(before, all.length), (int) Math.max(0, all.length - before),
-        StandardCharsets.UTF_8);
+    String text = readTail(out, before);
     if (log == null) {
       Files.deleteIfExists(out);
     }
     return new Result(done ? p.exitValue() : -1, text, !done);
+  }
+
+  /** At most this much of a program's output is kept in memory; the log file keeps it all. */
+  static final int OUTPUT_LIMIT = 8 << 20;
+
+  /**
+   * What the program wrote to {@code file} after {@code from}: all of it, or its last
+   * {@link #OUTPUT_LIMIT} bytes after a line saying how much was left out (a build's output is
+   * the contributor's to make large).
+   */
+  static String readTail(Path file, long from) throws IOException {
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "r")) {
+      long size = f.length();
+      long start = Math.max(from, size - OUTPUT_LIMIT);
+      byte[] buf = new byte[(int) Math.max(0, size - start)];
+      f.seek(start);
+      f.readFully(buf);
+      String text = new String(buf, StandardCharsets.UTF_8);
+      return start > from ? "[" + (start - from) + " bytes of output not shown; the log has them]\n" + text : text;
+    }
   }
 
   /** Runs and returns the output, or throws with the output when the program fails. */

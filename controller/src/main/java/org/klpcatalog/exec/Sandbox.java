@@ -288,6 +288,14 @@ public final class Sandbox {
   /** passwd and group for the sandbox, made once per process. */
   private Path etc() {
     Path e = etc;
+    // A long-running service outlives files in the system's temporary directory (tmpfiles ages
+    // them): make them again when they are gone.
+    if (e != null && !(Files.isRegularFile(e.resolve("passwd")) && Files.isRegularFile(e.resolve("group")))) {
+      synchronized (this) {
+        etc = null;
+      }
+      e = null;
+    }
     if (e == null) {
       synchronized (this) {
         if (etc == null) {

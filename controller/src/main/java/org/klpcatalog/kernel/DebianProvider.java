@@ -314,6 +314,12 @@ public final class DebianProvider implements KernelProvider {
     String vars = Files.readString(src.resolve(".kernelvariables"), StandardCharsets.UTF_8);
     Matcher m = Pattern.compile("\\)gcc-(\\d+)").matcher(vars);
     String gcc = m.find() ? "gcc-" + m.group(1) : "gcc";
+    if (org.klpcatalog.exec.ToolRegistry.get().tool(gcc).isEmpty()) {
+      // A kernel of another Debian release, built with a compiler this machine's klp-catalog does
+      // not install: say so, rather than fail on an undeclared program.
+      return gcc + " (not in klp-catalog's tool registry; builds for this kernel use whatever " + gcc
+          + " the machine has)";
+    }
     if (Command.which(gcc).isEmpty()) {
       return gcc + " (not installed)";
     }

@@ -86,7 +86,9 @@ public final class RpmPackager {
         run.inside(specFile));
     Command.Result r = run.command(cmd).timeout(timeout).log(log(workDir, p)).run();
     Path rpm = top.resolve("RPMS").resolve(p.arch()).resolve(p.nevra() + ".rpm");
-    if (!r.ok() || !Files.isRegularFile(rpm, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    // The sandbox made RPMS/<arch> too: take the package only if it really is a file in there.
+    if (!r.ok() || !Files.isRegularFile(rpm, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        || !rpm.toRealPath().startsWith(top.toRealPath())) {
       throw new IOException(p.name() + ": rpmbuild failed" + (r.timedOut() ? " (timed out)" : "") + ":\n"
           + Command.tail(r.output(), 30));
     }

@@ -457,6 +457,11 @@ public final class GitSource implements AutoCloseable {
               "the commit's tree lists " + path + " as a directory but it is not one; rewrite the commit"));
           continue;
         }
+        // A directory counts like a file: a small commit can hold a tree of trees that share
+        // subtrees, whose paths double at every level.
+        if (!budget.take(path + "/", 0)) {
+          return;
+        }
         stack.push(new Frame(child, path + "/", new java.util.HashSet<>()));
         continue;
       }

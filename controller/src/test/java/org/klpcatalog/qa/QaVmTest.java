@@ -141,7 +141,7 @@ class QaVmTest {
           .containsExactly("kpatch-binfmt-misc-restore-write-access-1-1.x86_64.rpm",
               "kpatch-cad-pid-reject-kthread-1-1.x86_64.rpm");
     }
-    try (var s = Files.list(repo.resolve(".staging/qa"))) {
+    try (var s = Files.list(org.klpcatalog.publish.Publisher.stagingDir(repo).resolve("qa"))) {
       assertThat(s.map(p -> p.getFileName().toString())).contains("all-together@" + K50 + "-without-failed");
     }
   }

@@ -96,6 +96,39 @@ class GitTreeTest {
     }
   }
 
+  /**
+   * Forty trees of a few bytes each, every one holding the next twice: 2^40 paths in a commit
+   * of a few kilobytes. Directories count against the catalog's entry limit like files, so
+   * reading stops at the limit instead of walking every path.
+   */
+  @Test
+  void aTreeOfSharedTreesStopsAtTheEntryLimitInsteadOfWalkingEveryPath(@TempDir Path tmp) throws Exception {
+    Tools.require("git");
+    try (GitFixture repo = GitFixture.create(tmp.resolve("c"))) {
+      String c1 = repo.commit(BASE, "first");
+      GitObjects git = new GitObjects(repo.dir());
+      String t = git.tree(List.of(new Entry("100644", "leaf", git.blob(new byte[] {'x'}))));
+      for (int i = 0; i < 40; i++) {
+        t = git.tree(List.of(new Entry("040000", "a", t), new Entry("040000", "b", t)));
+      }
+      String bomb = t;
+      String root = git.editTree(c1 + "^{tree}", "", es -> GitObjects.with(es, new Entry("040000", "bomb", bomb)));
+      String c2 = git.commit(root, c1, "a tree of shared trees");
+      long t0 = System.nanoTime();
+      try (GitSource src = GitSource.open(repo.dir().toString(), GitOptions.defaults())) {
+        CatalogTree tree = src.tree(c2, new TreeLimits(TreeLimits.FILE_BYTES, TreeLimits.TREE_BYTES, 5000));
+        assertThat(tree.truncated()).isTrue();
+        assertThat(tree.problems()).extracting(TreeProblem::code).containsExactly(TreeProblem.TOO_LARGE);
+        assertThat(tree.problems().get(0).message()).contains("more than 5000 files, links and directories");
+      }
+      // The default limit (200,000) is reached in well under the minutes a full walk would take.
+      CliRunner.Run r = validate(repo.dir(), c2);
+      assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID);
+      assertThat(r.out()).contains("files, links and directories (reading stopped here)");
+      assertThat((System.nanoTime() - t0) / 1e9).isLessThan(120);
+    }
+  }
+
   @Test
   void oneBlobIsAFileInOnePlaceAndALinkInAnotherStillEach(@TempDir Path tmp) throws Exception {
     Tools.require("git");

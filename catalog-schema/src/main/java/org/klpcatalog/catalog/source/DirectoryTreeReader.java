@@ -43,7 +43,7 @@ public final class DirectoryTreeReader {
   }
 
   /** A file or link found by the walk, before its content is read. */
-  private record Found(long size, String linkTarget) {}
+  private record Found(long size, String linkTarget, boolean directory) {}
 
   public CatalogTree read(Path root) throws IOException {
     if (!Files.isDirectory(root)) {
@@ -60,6 +60,10 @@ public final class DirectoryTreeReader {
             if (!dir.equals(root) && dir.getFileName().toString().startsWith(".")) {
               return FileVisitResult.SKIP_SUBTREE;
             }
+            if (!dir.equals(root)) {
+              // Counted like a Git tree entry ("dir/" sorts where Git's tree order puts it).
+              found.put(relative(root, dir) + "/", new Found(0, null, true));
+            }
             return FileVisitResult.CONTINUE;
           }
 
@@ -70,9 +74,9 @@ public final class DirectoryTreeReader {
               return FileVisitResult.CONTINUE;
             }
             if (attrs.isSymbolicLink()) {
-              found.put(relative(root, file), new Found(0, Files.readSymbolicLink(file).toString()));
+              found.put(relative(root, file), new Found(0, Files.readSymbolicLink(file).toString(), false));
             } else if (attrs.isRegularFile()) {
-              found.put(relative(root, file), new Found(attrs.size(), null));
+              found.put(relative(root, file), new Found(attrs.size(), null, false));
             }
             return FileVisitResult.CONTINUE;
           }
@@ -86,6 +90,12 @@ public final class DirectoryTreeReader {
     for (Map.Entry<String, Found> e : found.entrySet()) {
       String path = e.getKey();
       Found f = e.getValue();
+      if (f.directory()) {
+        if (!budget.take(path, 0)) {
+          break;
+        }
+        continue;
+      }
       Optional<String> bad = TreeBudget.badPath(path);
       if (bad.isEmpty() && f.linkTarget() != null) {
         bad = TreeBudget.badLinkTarget(f.linkTarget().getBytes(StandardCharsets.UTF_8).length);

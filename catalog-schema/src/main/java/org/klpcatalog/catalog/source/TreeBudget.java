@@ -35,7 +35,8 @@ public final class TreeBudget {
     bytes += utf8Length(path) + size;
     if (entries > limits.treeEntries()) {
       overrun = new TreeProblem(path, TreeProblem.TOO_LARGE,
-          "the catalog holds more than " + limits.treeEntries() + " files and links (reading stopped here);"
+          "the catalog holds more than " + limits.treeEntries() + " files, links and directories (reading stopped"
+              + " here);"
               + " a catalog holds patches, not a kernel tree: remove what does not belong to it");
     } else if (bytes > limits.treeBytes()) {
       overrun = new TreeProblem(path, TreeProblem.TOO_LARGE,

@@ -10,7 +10,7 @@ package org.klpcatalog.catalog.source;
  *     #FIX_BYTES}, {@link #MODULE_BYTES}, {@link #TEST_BYTES}; YAML in the YAML loader)
  * @param treeBytes the files' contents, paths and link targets together; beyond it the reader
  *     stops and the tree is {@link CatalogTree#truncated() truncated}
- * @param treeEntries files and links together, with the same consequence
+ * @param treeEntries files, links and directories together, with the same consequence
  */
 public record TreeLimits(long fileBytes, long treeBytes, int treeEntries) {
   /** Any one file: far above any manifest, fix or module source. */

@@ -67,9 +67,19 @@ class CatalogLimitsTest {
     Fixtures.write(BASE, dir);
     CatalogTree whole = new DirectoryTreeReader().read(dir);
     assertThat(whole.problems()).isEmpty();
-    long bytes = 0;
+    // What counts: every file and link, and every directory (as "dir/", where Git's tree order
+    // puts it), in path order.
+    TreeMap<String, Long> counted = new TreeMap<>();
     for (Map.Entry<String, TreeEntry> e : whole.entries().entrySet()) {
-      bytes += e.getKey().length() + (e.getValue() instanceof TreeEntry.File f ? f.content().length : 0);
+      counted.put(e.getKey(), (long) (e.getValue() instanceof TreeEntry.File f ? f.content().length : 0));
+      for (int i = e.getKey().indexOf('/'); i > 0; i = e.getKey().indexOf('/', i + 1)) {
+        counted.put(e.getKey().substring(0, i + 1), 0L);
+      }
+    }
+    assertThat(counted.keySet()).contains("patches/", "patches/uptime-fix/");
+    long bytes = 0;
+    for (Map.Entry<String, Long> e : counted.entrySet()) {
+      bytes += e.getKey().length() + e.getValue();
     }
 
     long limit = bytes - 1;
@@ -85,11 +95,13 @@ class CatalogLimitsTest {
             + " here); remove what does not belong to the catalog");
 
     CatalogTree byCount = new DirectoryTreeReader(new TreeLimits(TreeLimits.FILE_BYTES, TreeLimits.TREE_BYTES, 3)).read(dir);
-    String fourth = List.copyOf(whole.entries().keySet()).get(3);
-    assertThat(byCount.entries()).hasSize(3);
+    List<String> order = List.copyOf(counted.keySet());
+    String fourth = order.get(3);
+    assertThat(byCount.entries().keySet()).containsExactlyElementsOf(
+        order.subList(0, 3).stream().filter(k -> !k.endsWith("/")).toList());
     assertThat(new CatalogValidator().validate(byCount).diagnostics()).extracting(Diagnostic::toString).containsExactly(
-        fourth + ": error: the catalog holds more than 3 files and links (reading stopped here); a catalog holds"
-            + " patches, not a kernel tree: remove what does not belong to it");
+        fourth + ": error: the catalog holds more than 3 files, links and directories (reading stopped here); a"
+            + " catalog holds patches, not a kernel tree: remove what does not belong to it");
   }
 
   @Test
