@@ -1,13 +1,8 @@
 package org.klpcatalog.bench;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import org.klpcatalog.catalog.source.CatalogTree;
@@ -108,11 +103,11 @@ public final class BigInputBenchmark {
         throw new IllegalStateException("read back " + bytes.length + " bytes of " + bigFile);
       }
       System.gc();
-      resetPeaks();
+      Stats.resetPeaks();
       long v0 = System.nanoTime();
       ValidationReport report = new CatalogValidator().validate(new DirectoryTreeReader().read(dir));
       long v1 = System.nanoTime();
-      peak = Math.max(peak, peakHeap());
+      peak = Math.max(peak, Stats.peakHeap());
       result = (report.valid() ? "valid" : "INVALID") + ", " + report.diagnostics().size() + " diagnostics";
       if (run == 0) {
         cold = (v1 - v0) / 1e9;
@@ -121,36 +116,15 @@ public final class BigInputBenchmark {
         validates.add((v1 - v0) / 1e9);
       }
     }
-    return new Row(name, big.length, cold, median(floors), median(validates), peak, result);
+    return new Row(name, big.length, cold, Stats.median(floors), Stats.median(validates), peak, result);
   }
 
-  private static double median(List<Double> xs) {
-    List<Double> s = new ArrayList<>(xs);
-    Collections.sort(s);
-    return s.isEmpty() ? 0 : s.get(s.size() / 2);
-  }
 
   private static String slug(String name) {
     return name.replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
   }
 
-  private static void resetPeaks() {
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (p.getType() == MemoryType.HEAP) {
-        p.resetPeakUsage();
-      }
-    }
-  }
 
-  private static long peakHeap() {
-    long sum = 0;
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (p.getType() == MemoryType.HEAP) {
-        sum += p.getPeakUsage().getUsed();
-      }
-    }
-    return sum;
-  }
 
   private BigInputBenchmark() {}
 }

@@ -94,18 +94,12 @@ public final class SandboxBenchmark {
         (sb == open ? a : b).add((System.nanoTime() - t0) / 1e6);
       }
     }
-    double ma = median(a);
-    double mb = median(b);
+    double ma = Stats.median(a);
+    double mb = Stats.median(b);
     System.out.printf(Locale.ROOT, "%-22s %10.1f ms %9.1f ms %10.1f ms %9.1f ms %8.3f%n", name, ma, min(a), mb, min(b),
         mb / ma);
   }
 
-  static double median(List<Double> xs) {
-    List<Double> s = new ArrayList<>(xs);
-    s.sort(null);
-    int n = s.size();
-    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
-  }
 
   static double min(List<Double> xs) {
     return xs.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);

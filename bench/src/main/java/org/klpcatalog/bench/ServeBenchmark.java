@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -131,7 +130,7 @@ public final class ServeBenchmark {
         double[] med = new double[4];
         for (int k = 0; k < 4; k++) {
           final int col = k;
-          med[k] = median(rows.stream().map(x -> x[col]).toList());
+          med[k] = Stats.median(rows.stream().map(x -> x[col]).toList());
         }
         System.out.printf(Locale.ROOT, "  median: latency %.2f s, build %.2f s, publish %.2f s, other %.2f s;"
             + " controller overhead (latency - build) %.2f s; latency/build %.2f%n", med[0], med[1], med[2], med[3],
@@ -215,7 +214,7 @@ public final class ServeBenchmark {
         }
       }
       System.out.printf(Locale.ROOT, "floor: git fetch of the unchanged branch, median CPU %.1f ms (of %d runs)%n",
-          median(git), git.size());
+          Stats.median(git), git.size());
     }
   }
 
@@ -269,9 +268,4 @@ public final class ServeBenchmark {
     }
   }
 
-  private static double median(List<Double> xs) {
-    List<Double> s = new ArrayList<>(xs);
-    Collections.sort(s);
-    return s.isEmpty() ? Double.NaN : s.get(s.size() / 2);
-  }
 }

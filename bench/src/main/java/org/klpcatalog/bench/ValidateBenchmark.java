@@ -1,12 +1,8 @@
 package org.klpcatalog.bench;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import org.klpcatalog.catalog.source.CatalogTree;
@@ -52,13 +48,13 @@ public final class ValidateBenchmark {
     List<Double> totals = new ArrayList<>();
     for (int run = 1; run <= runs; run++) {
       System.gc();
-      resetPeaks();
+      Stats.resetPeaks();
       long t0 = System.nanoTime();
       CatalogTree tree = new DirectoryTreeReader().read(dir);
       long t1 = System.nanoTime();
       ValidationReport report = new CatalogValidator().validate(tree);
       long t2 = System.nanoTime();
-      long peak = peakHeap();
+      long peak = Stats.peakHeap();
       double total = (t2 - t0) / 1e9;
       totals.add(total);
       System.out.printf(Locale.ROOT, "%-5s %10.2f %12.2f %10.2f %12d %s%n", run == 1 ? "cold" : "warm" + (run - 1),
@@ -77,21 +73,5 @@ public final class ValidateBenchmark {
     }
   }
 
-  private static void resetPeaks() {
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (p.getType() == MemoryType.HEAP) {
-        p.resetPeakUsage();
-      }
-    }
-  }
 
-  private static long peakHeap() {
-    long sum = 0;
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (p.getType() == MemoryType.HEAP) {
-        sum += p.getPeakUsage().getUsed();
-      }
-    }
-    return sum;
-  }
 }
