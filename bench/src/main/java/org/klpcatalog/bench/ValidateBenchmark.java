@@ -3,6 +3,7 @@ package org.klpcatalog.bench;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import org.klpcatalog.catalog.source.CatalogTree;
