@@ -269,5 +269,10 @@ class HostileBuildTest {
         .contains("Nothing published");
     assertThat(repo.resolve("current")).doesNotExist();
     assertThat(Files.exists(Path.of(keyring))).as("the key the patch aimed at exists").isTrue();
+    // Build logs live beside the repository, never inside what a web server serving it shows.
+    assertThat(r.out()).contains("log: " + tmp.resolve("repo.staging").resolve("logs"));
+    try (Stream<Path> inRepo = Files.walk(repo)) {
+      assertThat(inRepo.map(Path::toString)).noneMatch(f -> f.endsWith(".log") || f.contains("staging"));
+    }
   }
 }
