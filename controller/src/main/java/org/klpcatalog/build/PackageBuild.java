@@ -221,7 +221,8 @@ public final class PackageBuild {
         v.analysis().ifPresent(a -> a.replaced().stream().map(ChangedFunction::name).forEach(replaced::add));
         lp.extraFunctions().forEach(f -> replaced.add(f.substring(f.lastIndexOf(':') + 1)));
         tasks.add(new BuildTask(p, m, kernel, bytes(tree, lp, m.patchFile()),
-            m.moduleSource().map(s -> bytes(tree, lp, s)), List.copyOf(replaced), lp.replace()));
+            m.moduleSource().map(s -> bytes(tree, lp, s)), List.copyOf(replaced), lp.replace(),
+            v.variant().symbols()));
       }
     }
     return tasks;

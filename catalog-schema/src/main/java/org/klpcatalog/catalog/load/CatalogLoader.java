@@ -263,7 +263,8 @@ public final class CatalogLoader {
                 Json.text(v, "patch", ""),
                 Json.text(v, "module"),
                 Json.text(v, "tests", tests),
-                path));
+                path,
+                List.of()));
       }
     } else {
       variants.add(
@@ -273,7 +274,8 @@ public final class CatalogLoader {
               Json.text(spec, "patch", ""),
               Json.text(spec, "module"),
               tests,
-              "spec"));
+              "spec",
+              List.of()));
     }
     List<ModuleSpec> modules = new ArrayList<>();
     for (JsonNode m : Json.objects(spec, "modules")) {

@@ -1,0 +1,12 @@
+package org.klpcatalog.klp;
+
+import org.klpcatalog.kernel.KernelException;
+import org.klpcatalog.kernel.KernelTree;
+
+/**
+ * Where a build gets a kernel's symbol tables from. {@code kernel} was provided with its image
+ * (the bootable kernel and its modules).
+ */
+public interface SymbolSource {
+  KernelSymbols symbols(KernelTree kernel) throws KernelException, InterruptedException;
+}
