@@ -106,6 +106,26 @@ class SymbolsTest {
   }
 
   @Test
+  void aVariantsOwnListIsCheckedWhereItIsWritten() {
+    String path = "patches/cmdline-marker/manifest.yaml";
+    Map<String, TreeEntry> entries = new TreeMap<>(Fixtures.tree("variants-valid").entries());
+    String text = new String(((TreeEntry.File) entries.get(path)).content(), StandardCharsets.UTF_8)
+        .replace("      module: livepatch.c\n", "      module: livepatch.c\n      symbols:\n"
+            + "        - {name: a, object: ext4}\n        - {name: b, object: vmlinux}\n"
+            + "        - {name: b, object: vmlinux, sympos: 2}\n        - {name: cmdline_proc_show.cold, object: vmlinux}\n");
+    entries.put(path, new TreeEntry.File(text.getBytes(StandardCharsets.UTF_8)));
+    assertThat(validate(CatalogTree.of(entries)).diagnostics()).extracting(Diagnostic::toString).containsExactly(
+        path + ":22:29: error: object 'ext4' is neither vmlinux nor a module of spec.modules; the kernel applies the"
+            + " relocations against a module's symbols only when the patch has that module as an object: add it to"
+            + " spec.modules, or use vmlinux if the symbol is built into the kernel (spec.variants[1].symbols[0].object)",
+        path + ":24:11: error: vmlinux:b is declared twice (also spec.variants[1].symbols[1]); remove one (one name"
+            + " refers to one symbol: where the name is not unique, sympos says which) (spec.variants[1].symbols[2])",
+        path + ":25:18: error: vmlinux:cmdline_proc_show.cold is a compiler copy of cmdline_proc_show, a function the"
+            + " module replaces; calling it would run the old code the fix corrects: call the module's new version"
+            + " instead and remove the entry (spec.variants[1].symbols[3].name)");
+  }
+
+  @Test
   void aNameWithALineBreakCommaPercentOrKlpPrefixIsRefusedWhereItIsWritten() {
     String hint = "a kernel symbol name as /proc/kallsyms prints it: a C identifier, optionally followed by the"
         + " compiler's suffixes such as .constprop.0, .isra.0, .part.0 or .cold (no ',', no leading '.')";
