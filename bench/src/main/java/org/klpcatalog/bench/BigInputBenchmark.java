@@ -27,7 +27,7 @@ public final class BigInputBenchmark {
   private static final int MANIFEST_BYTES = 255_000;
 
   public static void main(String[] args) throws Exception {
-    Path catalog = Path.of("example-catalog");
+    Path catalog = Path.of("controller/src/test/resources/sample-catalog");
     Path work = Path.of("/tmp/klp-bench-big");
     int mb = 7;
     int runs = 7;

@@ -32,7 +32,7 @@ import org.klpcatalog.source.GitOptions;
  */
 public final class BuildBenchmark {
   public static void main(String[] args) throws Exception {
-    Path catalog = Path.of("example-catalog");
+    Path catalog = Path.of("controller/src/test/resources/sample-catalog");
     Path work = Path.of("/tmp/klp-bench-build");
     int jobs = Runtime.getRuntime().availableProcessors();
     for (int i = 0; i < args.length; i++) {

@@ -67,7 +67,7 @@ public final class PublishBenchmark {
     Files.createSymbolicLink(cache.resolve("kernels"), kernels.toAbsolutePath());
     Path dir = work.resolve("catalog");
     KernelFiles.deleteRecursively(dir);
-    Fixtures.write(new DirectoryTreeReader().read(Path.of("example-catalog")), dir);
+    Fixtures.write(new DirectoryTreeReader().read(Path.of("controller/src/test/resources/sample-catalog")), dir);
     Path repo = work.resolve("repo-" + System.nanoTime());
     Signer signer = Signer.throwaway(work.resolve("key"));
     Reconciler reconciler = new Reconciler();

@@ -35,7 +35,7 @@ import org.klpcatalog.qa.Vm;
  */
 public final class QaBenchmark {
   public static void main(String[] args) throws Exception {
-    Path catalog = Path.of("example-catalog");
+    Path catalog = Path.of("controller/src/test/resources/sample-catalog");
     String patch = "binfmt-misc-restore-write-access";
     String release = "6.1.0-50-amd64";
     String module = "binfmt_misc";

@@ -35,7 +35,7 @@ public final class SandboxBenchmark {
   public static void main(String[] args) throws Exception {
     int runs = 10;
     Path workArg = Path.of("/tmp/klp-bench-sandbox");
-    Path source = Path.of("example-catalog/patches/cad-pid-reject-kthread/livepatch.c");
+    Path source = Path.of("controller/src/test/resources/sample-catalog/patches/cad-pid-reject-kthread/livepatch.c");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--runs" -> runs = Integer.parseInt(args[++i]);

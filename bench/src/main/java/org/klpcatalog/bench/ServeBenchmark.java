@@ -93,7 +93,7 @@ public final class ServeBenchmark {
     try (GitFixture repo = GitFixture.create(work.resolve("work"));
         GitFixture.Daemon daemon = GitFixture.Daemon.serveWritable(work.resolve("srv"))) {
       String url = daemon.url("catalog.git");
-      repo.commit(new DirectoryTreeReader().read(Path.of("example-catalog")), "the example catalog");
+      repo.commit(new DirectoryTreeReader().read(Path.of("controller/src/test/resources/sample-catalog")), "the example catalog");
       repo.push(url, "main", "refs/heads/main", false);
       Path config = config(work.resolve("service"), url, "1h", cache, false);
       try (Service service = Service.start(ConfigReader.read(config))) {

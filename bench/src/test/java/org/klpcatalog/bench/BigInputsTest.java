@@ -14,7 +14,7 @@ import org.klpcatalog.catalog.validate.ValidationReport;
 class BigInputsTest {
   @Test
   void everyShapeIsValidAndAsBigAsAsked() throws IOException {
-    CatalogTree example = BigInputs.example(Path.of("../example-catalog"));
+    CatalogTree example = BigInputs.example(Path.of("../controller/src/test/resources/sample-catalog"));
     for (BigInputs.Shape shape : BigInputs.SHAPES) {
       int bytes = 200_000;
       CatalogTree tree = shape.apply(example, bytes);

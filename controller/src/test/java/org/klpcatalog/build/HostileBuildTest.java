@@ -64,7 +64,7 @@ class HostileBuildTest {
     signer = Signer.throwaway(keyDir);
     kernel = new KernelCache(ExampleCatalogs.cache(dir.resolve("cache")))
         .provide(Kernel.of(RELEASE, null, "debian"), false);
-    benign = Files.readString(Path.of("../example-catalog/patches/cad-pid-reject-kthread/livepatch.c"));
+    benign = Files.readString(org.klpcatalog.testing.ExampleCatalogs.SAMPLE.resolve("patches/cad-pid-reject-kthread/livepatch.c"));
   }
 
   static BuildTask task(String source) {

@@ -8,7 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** {@code analyze} gives the right functions for every fix of the example catalog. */
 class ExampleCatalogTest {
-  static final Path PATCHES = Path.of("../example-catalog/patches");
+  static final Path PATCHES = org.klpcatalog.testing.ExampleCatalogs.SAMPLE.resolve("patches");
 
   @ParameterizedTest(name = "{0}")
   @CsvSource({

@@ -21,7 +21,7 @@ class KernelProvidersCommandTest {
 
   /** The example catalog with 6.1.0-56-amd64 provided by 'el9'. */
   static Path catalog(Path tmp) throws IOException {
-    Path from = Path.of("../example-catalog");
+    Path from = org.klpcatalog.testing.ExampleCatalogs.SAMPLE;
     Path to = tmp.resolve("catalog");
     try (Stream<Path> s = Files.walk(from)) {
       for (Path p : s.toList()) {

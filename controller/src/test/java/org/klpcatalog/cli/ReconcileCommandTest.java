@@ -20,7 +20,7 @@ import org.klpcatalog.source.GitOptions;
 import tools.jackson.databind.JsonNode;
 
 class ReconcileCommandTest {
-  static final String EXAMPLE = "../example-catalog";
+  static final String EXAMPLE = org.klpcatalog.testing.ExampleCatalogs.SAMPLE.toString();
   static final String[] ACTIVE = {
     "kpatch-binfmt-misc-removed-entry", "kpatch-binfmt-misc-restore-write-access", "kpatch-cad-pid-reject-kthread",
     "kpatch-ns-last-pid-range", "kpatch-printk-restrict-audit", "kpatch-proc-cwd-kthread", "kpatch-sysrq-validate-mask"};

@@ -25,8 +25,16 @@ public final class ExampleCatalogs {
     }
   }
 
+  /**
+   * The sample catalog the tests build, QA and publish: the examples written for klp-catalog's
+   * tests (invented fixes that show each catalog feature), kept apart from example-catalog/ (real
+   * fixes) so that the tests' expectations do not move with the real fixes.
+   */
+  public static final Path SAMPLE = Path.of("src/test/resources/sample-catalog");
+
+  /** The sample catalog with two kernels (6.1.0-50-amd64 and 6.1.0-56-amd64). */
   public static CatalogTree twoKernels() throws IOException {
-    CatalogTree example = new DirectoryTreeReader().read(Path.of("../example-catalog"));
+    CatalogTree example = new DirectoryTreeReader().read(SAMPLE);
     return CatalogEdits.edit(example, "catalog.yaml", s -> s
         .replaceAll("(?m)^    - release: 6\\.1\\.0-53-amd64.*\\n.*\\n", "")
         .replaceAll("(?m)^    - release: 6\\.1\\.0-56-cloud-amd64.*\\n.*\\n", ""));
