@@ -38,6 +38,8 @@ import org.klpcatalog.kernel.KernelTree;
 public final class GuestImage {
   /** Bumped when the base's layout changes, so cached bases are rebuilt. */
   private static final String FORMAT = "guest-base 1";
+  /** Modules every guest carries for the tests' own use. */
+  static final List<String> TEST_MODULES = List.of("loop");
 
   private GuestImage() {}
 
@@ -78,6 +80,11 @@ public final class GuestImage {
     Set<String> files = new TreeSet<>();
     for (String m : modules) {
       closure(normal(m), dep, files);
+    }
+    // Tools of the tests, whatever the patches target: loop devices, so that a test can mount an
+    // image it made (a file system fix is tested that way). Absent when the kernel builds it in.
+    for (String m : TEST_MODULES) {
+      closure(m, dep, files);
     }
     StringBuilder key = new StringBuilder(FORMAT).append('\n').append(kernel.release()).append('\n')
         .append(kernel.toolchain()).append('\n').append(kernel.identity()).append('\n').append(BuildCache.sha256(Files.readAllBytes(busybox))).append('\n')
