@@ -86,7 +86,7 @@ final class PatchRules {
       if (v.module().isPresent()) {
         module = module(p, v, modules, at);
         if (module.isPresent() && analysis.isPresent() && analysis.get().problems().isEmpty()) {
-          crossCheck(p, v, analysis.get(), module.get(), at);
+          crossCheck(p, v, analysis.get(), module.get(), at, usedAcks);
         }
       }
       if (testedDirs.add(v.tests())) {
@@ -355,7 +355,8 @@ final class PatchRules {
   }
 
   /** The module's replaced functions, replace mode and states must match the fix and manifest. */
-  private void crossCheck(Livepatch p, Variant v, PatchAnalysis a, LivepatchSource src, Located at) {
+  private void crossCheck(Livepatch p, Variant v, PatchAnalysis a, LivepatchSource src, Located at,
+      Set<String> usedAcks) {
     if (!src.hasPatch()) {
       return;
     }
@@ -363,6 +364,15 @@ final class PatchRules {
     String yamlPath = v.pathOf("module");
     Set<String> expected = new TreeSet<>();
     for (ChangedFunction f : a.replaced()) {
+      // A changed function the compiler inlined into every caller has no symbol to replace: the
+      // maintainer says so with an inline-function acknowledgement and lists the callers the
+      // module replaces instead in spec.extraFunctions.
+      String ack = org.klpcatalog.catalog.analysis.FlagKind.INLINE_FUNCTION.id() + " " + f.file() + ":" + f.name();
+      if (!p.extraFunctions().isEmpty() && p.acknowledged().stream()
+          .anyMatch(x -> (x.flag() + " " + x.key()).equals(ack))) {
+        usedAcks.add(ack);
+        continue;
+      }
       expected.add(objectOf(p, f.file()) + ":" + f.name());
     }
     for (String extra : p.extraFunctions()) {
