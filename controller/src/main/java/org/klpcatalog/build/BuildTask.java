@@ -8,7 +8,8 @@ import org.klpcatalog.plan.ModuleFile;
 /**
  * One module to build: a package's module for one kernel, with the bytes of the variant's fix
  * and module source (from the catalog revision), the functions the module must replace, and
- * whether it is a cumulative (replace) patch.
+ * whether it is a cumulative (replace) patch, and the non-exported kernel symbols the module source
+ * declares (its variant's {@code symbols}).
  */
 public record BuildTask(
     DesiredPackage pkg,
@@ -17,7 +18,8 @@ public record BuildTask(
     byte[] fix,
     Optional<byte[]> moduleSource,
     java.util.List<String> replacedFunctions,
-    boolean replace) {
+    boolean replace,
+    java.util.List<org.klpcatalog.catalog.model.SymbolSpec> symbols) {
 
   /** "patch for kernel", for progress and messages. */
   public String label() {

@@ -6,6 +6,8 @@ import java.util.Optional;
  * One line of code of a patch: the fix and module source used for a subset of the patch's
  * kernels. A patch without declared variants has one implicit variant named {@link #DEFAULT}.
  * Paths are relative to the patch directory; {@code yamlPath} locates the variant in the manifest.
+ * {@code symbols} are the non-exported kernel symbols its module uses (the variant's own list, or
+ * else {@code spec.symbols}).
  */
 public record Variant(
     String name,
@@ -13,7 +15,8 @@ public record Variant(
     String patch,
     Optional<String> module,
     String tests,
-    String yamlPath) {
+    String yamlPath,
+    java.util.List<SymbolSpec> symbols) {
   public static final String DEFAULT = "default";
 
   /** The manifest key of a field of this variant, for messages: {@code spec.variants[1].patch}. */

@@ -1,0 +1,19 @@
+package org.klpcatalog.klp;
+
+import org.klpcatalog.kernel.KernelException;
+import org.klpcatalog.kernel.KernelTree;
+
+/**
+ * Where a build gets a kernel's symbol tables from. {@code kernel} was provided with its image
+ * (the bootable kernel and its modules).
+ */
+public interface SymbolSource {
+  KernelSymbols symbols(KernelTree kernel) throws KernelException, InterruptedException;
+
+  /** A source for runs that cannot read symbol tables: a module that needs them fails with why. */
+  static SymbolSource unavailable(String why) {
+    return kernel -> {
+      throw new KernelException("kernel " + kernel.release() + ": no symbol tables here (" + why + ")");
+    };
+  }
+}
