@@ -365,10 +365,10 @@ final class PatchRules {
     Set<String> expected = new TreeSet<>();
     for (ChangedFunction f : a.replaced()) {
       // A changed function the compiler inlined into every caller has no symbol to replace: the
-      // maintainer says so with an inline-function acknowledgement and lists the callers the
-      // module replaces instead in spec.extraFunctions.
+      // maintainer says so with an inline-function acknowledgement, and the module replaces the
+      // callers instead (changed by the fix too, or listed in spec.extraFunctions).
       String ack = org.klpcatalog.catalog.analysis.FlagKind.INLINE_FUNCTION.id() + " " + f.file() + ":" + f.name();
-      if (!p.extraFunctions().isEmpty() && p.acknowledged().stream()
+      if (p.acknowledged().stream()
           .anyMatch(x -> (x.flag() + " " + x.key()).equals(ack))) {
         usedAcks.add(ack);
         continue;
