@@ -73,8 +73,13 @@ public final class KallsymsSource implements SymbolSource {
   private final Vm.Accel accel;
   private final AtomicInteger boots = new AtomicInteger();
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  /** Set once a KVM guest failed here: later automatic choices go straight to emulation. */
+  private static volatile boolean kvmFailed;
 
-  /** Tables cached under {@code cacheRoot/symbols}; guests use KVM when it is usable. */
+  /**
+   * Tables cached under {@code cacheRoot/symbols}; guests use KVM when {@code /dev/kvm} is
+   * usable, and software emulation when it is not or a KVM guest failed.
+   */
   public KallsymsSource(Path cacheRoot) {
     this(cacheRoot, Vm.Accel.AUTO);
   }
@@ -197,14 +202,15 @@ public final class KallsymsSource implements SymbolSource {
       Files.createDirectories(work);
       Path initrd = work.resolve("initrd.cpio");
       writeInitrd(initrd);
-      boolean kvm = accel == Vm.Accel.KVM || accel == Vm.Accel.AUTO && kvmUsable();
+      boolean kvm = accel == Vm.Accel.KVM || accel == Vm.Accel.AUTO && !kvmFailed && kvmUsable();
       try {
         return boot(kernel, image, initrd, work, kvm);
       } catch (KernelException e) {
         if (!kvm || accel != Vm.Accel.AUTO) {
           throw e;
         }
-        LOG.warn("dumping the symbols of {} with KVM failed ({}); trying software emulation", kernel.release(),
+        kvmFailed = true;
+        LOG.warn("dumping the symbols of {} with KVM failed ({}); using software emulation", kernel.release(),
             e.getMessage());
         return boot(kernel, image, initrd, work, false);
       }
@@ -256,6 +262,13 @@ public final class KallsymsSource implements SymbolSource {
     }
     String console = b.console();
     String tail = console.substring(Math.max(0, console.length() - 2000));
+    Path qemuLog = work.resolve("console.log.qemu");
+    if (Files.isRegularFile(qemuLog)) {
+      String q = Files.readString(qemuLog, StandardCharsets.UTF_8).strip();
+      if (!q.isEmpty()) {
+        tail += "\nqemu said: " + q.substring(Math.max(0, q.length() - 1000));
+      }
+    }
     throw new KernelException("kernel " + kernel.release() + ": dumping its symbol table in a VM ("
         + (kvm ? "KVM" : "software emulation") + ") failed: " + why
         + (b.timedOut() ? "; the guest was stopped at the time limit" : b.idle() ? "; the guest fell silent" : "")

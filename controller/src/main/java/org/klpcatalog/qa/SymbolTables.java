@@ -91,7 +91,7 @@ public final class SymbolTables {
       return new KernelSymbol(t.subSequence(nameStart, j).toString(), address, type, "");
     }
     // A module's symbol: "\t[name]" to the end of the line.
-    if (t.charAt(j) == '\t' && j + 2 < end && t.charAt(j + 1) == '[' && t.charAt(end - 1) == ']') {
+    if (t.charAt(j) == '\t' && j + 3 < end && t.charAt(j + 1) == '[' && t.charAt(end - 1) == ']') {
       for (int k = j + 2; k < end - 1; k++) {
         char c = t.charAt(k);
         if (c <= ' ' || c >= 0x7f || c == ']') {
