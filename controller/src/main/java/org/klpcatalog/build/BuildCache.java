@@ -13,8 +13,8 @@ import org.klpcatalog.kernel.KernelTree;
 /**
  * Built modules by content: the key covers the builder and its version, the kernel's headers (by
  * content and origin: {@code KernelTree.identity}) and compiler, the module name, the fix, the
- * module source, the replaced functions and the
- * replace mode. An unchanged patch is never built again.
+ * module source, the replaced functions, the
+ * replace mode and the declared non-exported symbols. An unchanged patch is never built again.
  */
 public final class BuildCache {
   private final Path dir;
@@ -34,6 +34,10 @@ public final class BuildCache {
         .append("fix ").append(sha256(task.fix())).append('\n')
         .append("source ").append(task.moduleSource().map(BuildCache::sha256).orElse("-")).append('\n')
         .append("functions ").append(String.join(",", new TreeSet<>(task.replacedFunctions()))).append('\n');
+    if (!task.symbols().isEmpty()) {
+      // Only when declared, so that modules cached before symbols existed keep their keys.
+      sb.append("symbols ").append(org.klpcatalog.plan.DesiredStateBuilder.symbolsText(task.symbols())).append('\n');
+    }
     return sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
   }
 

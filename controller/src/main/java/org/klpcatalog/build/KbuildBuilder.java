@@ -14,12 +14,17 @@ import org.klpcatalog.kernel.KernelTree;
  * (never one from the catalog). The source is copied under the module's name, so the module name
  * is unique per patch, version and release.
  *
+ * <p>modpost is told to warn, not fail, about symbols the kernel does not export
+ * ({@code KBUILD_MODPOST_WARN=1}): the post-link step ({@link KlpLink}) decides about each of them,
+ * turning the patch's declared symbols into livepatch relocations and failing the module, with a
+ * message that says how to declare it, on any other.
+ *
  * <p>The build runs in the {@link Sandbox}: it sees the toolchain and this kernel's tree
  * read-only and the scratch directory (as {@code /build}) writable, nothing else of the host, so
  * an {@code .incbin} or {@code #include} of a host file finds nothing to read.
  */
 public final class KbuildBuilder implements ModuleBuilder {
-  public static final String ID = "kbuild-2";
+  public static final String ID = "kbuild-3";
   /** Where the scratch directory is inside the sandbox. */
   static final String BUILD_DIR = "/build";
 
@@ -55,7 +60,7 @@ public final class KbuildBuilder implements ModuleBuilder {
     String prefixMaps = "-ffile-prefix-map=" + run.inside(scratch) + "=/usr/src/klp-catalog/" + name
         + " -ffile-prefix-map=" + run.inside(headersRoot) + "=";
     Command.Result r = run.command("make", "-C", run.inside(kernel.headers()), "M=" + run.inside(scratch),
-            "KCFLAGS=" + prefixMaps, "modules")
+            "KCFLAGS=" + prefixMaps, "KBUILD_MODPOST_WARN=1", "modules")
         .timeout(timeout)
         .log(log)
         .run();

@@ -17,10 +17,13 @@ import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
+import org.klpcatalog.klp.SymbolSource;
 
 /**
  * Builds many modules in parallel (a bounded pool), each with a timeout and a kept log, from the
- * cache when the same inputs were built before. A failed build fails that module only.
+ * cache when the same inputs were built before. A failed build fails that module only. A
+ * source-based module goes through the post-link step; every module's symbols are checked
+ * against its kernel ({@link KlpLink}) before the module checks ({@link ModuleCheck}).
  */
 public final class ModuleBuilds {
   /** What became of one module. */
@@ -44,10 +47,12 @@ public final class ModuleBuilds {
   private final Duration timeout;
   private final Path workDir;
   private final Sandbox sandbox;
+  private final KlpLink klp;
 
   public ModuleBuilds(KernelCache kernels, BuildCache cache, ModuleBuilder kbuild, ModuleBuilder kpatchBuild,
-      int jobs, Duration timeout, Path workDir, Sandbox sandbox) {
+      int jobs, Duration timeout, Path workDir, Sandbox sandbox, SymbolSource symbols) {
     this.sandbox = sandbox;
+    this.klp = new KlpLink(symbols, t -> kernels.provide(t.kernel(), true));
     this.kernels = kernels;
     this.cache = cache;
     this.kbuild = kbuild;
@@ -117,6 +122,10 @@ public final class ModuleBuilds {
       Path scratch = workDir.resolve("scratch").resolve(task.pkg().patch() + "-" + task.kernel().release());
       KernelFiles.deleteRecursively(scratch);
       Path ko = builder.build(task, kernel, scratch, log, timeout);
+      if (builder == kbuild) {
+        klp.link(task, kernel, ko, log);
+      }
+      klp.verify(task, kernel, ko);
       ModuleCheck.check(task, ko, sandbox);
       Path stored = cache.store(key, ko, log);
       KernelFiles.deleteRecursively(scratch);

@@ -28,6 +28,7 @@ import org.klpcatalog.plan.Evr;
 import org.klpcatalog.plan.ModuleFile;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.klp.SymbolSource;
 import org.klpcatalog.rpm.RpmPackager;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.rpm.SpecWriter;
@@ -41,7 +42,8 @@ import org.klpcatalog.rpm.SpecWriter;
 public final class PackageBuild {
   /**
    * How to build. {@code kernels} limits the build to some releases (modules only, no RPMs);
-   * {@code kernelProviders} are the operator's kernel providers the catalog's kernels name.
+   * {@code kernelProviders} are the operator's kernel providers the catalog's kernels name;
+   * {@code symbols} gives a kernel's symbol tables to modules that use declared symbols.
    */
   public record Options(
       Path out,
@@ -53,7 +55,8 @@ public final class PackageBuild {
       Set<String> kernels,
       long sourceDateEpoch,
       Sandbox sandbox,
-      KernelProviders kernelProviders) {}
+      KernelProviders kernelProviders,
+      SymbolSource symbols) {}
 
   /** rpmlint filters for our packages, written next to them. */
   public static final String RPMLINTRC = "klp-catalog.rpmlintrc";
@@ -91,7 +94,7 @@ public final class PackageBuild {
     ModuleBuilds builds = new ModuleBuilds(new KernelCache(options.cacheRoot(), options.kernelProviders()),
         new BuildCache(options.cacheRoot()),
         new KbuildBuilder(options.sandbox()), new KpatchBuildBuilder(options.kernelSources(), options.sandbox()),
-        options.jobs(), options.timeout(), options.out(), options.sandbox());
+        options.jobs(), options.timeout(), options.out(), options.sandbox(), options.symbols());
     List<ModuleBuilds.Outcome> outcomes = builds.buildAll(tasks, progress);
     Map<String, Map<String, Path>> modulesByPackage = new LinkedHashMap<>();
     Map<String, Failure> failures = new LinkedHashMap<>();

@@ -128,6 +128,7 @@ final class BuildOptions {
   PackageBuild.Options options(Path out, Optional<Signer> signer, Set<String> kernels, long sourceDateEpoch,
       Sandbox sandbox, KernelProviders providers) {
     return new PackageBuild.Options(out, cache != null ? cache : KernelCache.defaultRoot(), jobs,
-        Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch, sandbox, providers);
+        Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch, sandbox, providers,
+        org.klpcatalog.klp.SymbolSource.unavailable("not wired yet"));
   }
 }

@@ -9,4 +9,11 @@ import org.klpcatalog.kernel.KernelTree;
  */
 public interface SymbolSource {
   KernelSymbols symbols(KernelTree kernel) throws KernelException, InterruptedException;
+
+  /** A source for runs that cannot read symbol tables: a module that needs them fails with why. */
+  static SymbolSource unavailable(String why) {
+    return kernel -> {
+      throw new KernelException("kernel " + kernel.release() + ": no symbol tables here (" + why + ")");
+    };
+  }
 }

@@ -13,6 +13,7 @@ import org.klpcatalog.catalog.model.CatalogSpec;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.Livepatch;
 import org.klpcatalog.catalog.model.StateSpec;
+import org.klpcatalog.catalog.model.SymbolSpec;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.catalog.source.FileRead;
@@ -26,7 +27,12 @@ import org.klpcatalog.catalog.validate.VariantReport;
  * the validation report and the release ledger are values.
  */
 public final class DesiredStateBuilder {
-  /** Raised when what a package's content hash covers, or how it is rendered, changes. */
+  /**
+   * Raised when what a package's content hash covers, or how it is rendered, changes for content
+   * that already exists. Raising it gives every package a new content hash, which a repository's
+   * inventory then disagrees with for every published NEVRA; so a new kind of content (such as
+   * declared symbols) enters the hash only where it is present, and this stays.
+   */
   public static final int FORMAT = 1;
 
   /** Kernel module names are at most 55 characters (MODULE_NAME_LEN - 1). */
@@ -74,7 +80,8 @@ public final class DesiredStateBuilder {
         String fixSha = fileHashes.computeIfAbsent(v.variant().patch(), f -> sha256(fileBytes(tree, lp, f)));
         Optional<String> moduleSha =
             v.variant().module().map(m -> fileHashes.computeIfAbsent(m, f -> sha256(fileBytes(tree, lp, f))));
-        inputs.add(new ModuleInput(k.release(), v.variant().name(), v.variant().patch(), v.variant().module(), fixSha, moduleSha));
+        inputs.add(new ModuleInput(k.release(), v.variant().name(), v.variant().patch(), v.variant().module(), fixSha, moduleSha,
+            symbolsText(v.variant().symbols())));
       }
       String license = lp.license() != null ? lp.license() : spec.license();
       String metadata = metadataText(lp, license, spec.arch(), obsoletes);
@@ -107,8 +114,17 @@ public final class DesiredStateBuilder {
     return new Result(new DesiredState(spec.name(), revision, List.copyOf(packages), group), assignments.build());
   }
 
+  /** {@code symbols}: the variant's declared symbols in canonical form ({@link #symbolsText}). */
   private record ModuleInput(String kernel, String variant, String patchFile, Optional<String> moduleSource,
-      String fixSha, Optional<String> moduleSha) {}
+      String fixSha, Optional<String> moduleSha, String symbols) {}
+
+  /**
+   * Declared symbols in a canonical form: their labels ({@code object:name[,sympos]}), sorted and
+   * separated by spaces (neither names nor objects contain one); "" when there are none.
+   */
+  public static String symbolsText(List<SymbolSpec> symbols) {
+    return String.join(" ", new TreeSet<>(symbols.stream().map(SymbolSpec::label).toList()));
+  }
 
   private static VariantReport variantFor(PatchReport p, Kernel k) {
     for (VariantReport v : p.variants()) {
@@ -202,7 +218,10 @@ public final class DesiredStateBuilder {
       line(sb, "state", s.id() + "@" + s.version());
     }
     for (ModuleInput in : inputs) {
-      line(sb, "kernel", in.kernel + " variant=" + in.variant + " fix=" + in.fixSha + " module=" + in.moduleSha.orElse("-"));
+      // Symbols only where some are declared: the hash of content that declares none stays what it
+      // was before symbols existed, so no published package needs a new release for them.
+      line(sb, "kernel", in.kernel + " variant=" + in.variant + " fix=" + in.fixSha + " module=" + in.moduleSha.orElse("-")
+          + (in.symbols.isEmpty() ? "" : " symbols=" + in.symbols));
     }
     for (Capability c : functions) {
       line(sb, "function", c.name());

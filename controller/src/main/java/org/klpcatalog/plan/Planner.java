@@ -143,7 +143,7 @@ public final class Planner {
       out.add("summary, description, license, references or obsoletes changed");
     }
     if (out.isEmpty()) {
-      out.add("content changed (function capabilities or klp states)");
+      out.add("content changed (function capabilities, klp states or declared symbols)");
     }
     out.add(o.nevra() + " -> " + d.nevra() + origin(d, at));
     return out;

@@ -98,6 +98,46 @@ class PlannerTest {
         "kpatch-uptime-fix-1-1.x86_64 -> kpatch-uptime-fix-1-2.x86_64");
   }
 
+  /** BASE with {@code symbols} (YAML list lines) declared on cmdline-marker's variant v6.1.187. */
+  private static CatalogTree withSymbols(String... lines) {
+    StringBuilder list = new StringBuilder("      module: livepatch.c\n      symbols:");
+    list.append(lines.length == 0 ? " []\n" : "\n");
+    for (String l : lines) {
+      list.append("        - ").append(l).append('\n');
+    }
+    return CatalogEdits.edit(BASE, "patches/cmdline-marker/manifest.yaml",
+        s -> s.replace("      module: livepatch.c\n", list.toString()));
+  }
+
+  private static String contentHash(CatalogTree tree) {
+    return desired(tree, ReleaseLedger.EMPTY).state().pkg("kpatch-cmdline-marker").orElseThrow().contentHash();
+  }
+
+  @Test
+  void aChangeOfAVariantsDeclaredSymbolsGetsTheNextRelease() {
+    DesiredStateBuilder.Result d = desired(BASE, ReleaseLedger.EMPTY);
+    CatalogTree declared = withSymbols("{name: show_map, object: vmlinux, sympos: 2}", "{name: proc_pid_get_link, object: vmlinux}");
+    Plan plan = Planner.plan(desired(declared, d.ledger()).state(), published(d));
+    assertThat(summary(plan)).containsExactly(
+        "rebuild kpatch-cmdline-marker 1-1->1-2", "unchanged kpatch-uptime-fix 1-1", "metadata -");
+    assertThat(plan.actions().get(0).reasons()).containsExactly(
+        "content changed (function capabilities, klp states or declared symbols)",
+        "kpatch-cmdline-marker-1-1.x86_64 -> kpatch-cmdline-marker-1-2.x86_64");
+  }
+
+  @Test
+  void theContentHashFollowsTheDeclaredSymbolsButNotTheirOrder() {
+    String none = contentHash(BASE);
+    String declared = contentHash(withSymbols("{name: show_map, object: vmlinux, sympos: 2}", "{name: proc_pid_get_link, object: vmlinux}"));
+    assertThat(contentHash(withSymbols("{name: proc_pid_get_link, object: vmlinux}", "{name: show_map, object: vmlinux, sympos: 2}")))
+        .isEqualTo(declared);
+    String otherPosition = contentHash(withSymbols("{name: show_map, object: vmlinux, sympos: 1}", "{name: proc_pid_get_link, object: vmlinux}"));
+    String fewer = contentHash(withSymbols("{name: show_map, object: vmlinux, sympos: 2}"));
+    assertThat(List.of(none, declared, otherPosition, fewer)).doesNotHaveDuplicates();
+    // Declaring none is the content it was before symbols existed: published packages keep their NEVRAs.
+    assertThat(contentHash(withSymbols())).isEqualTo(none);
+  }
+
   @Test
   void aKernelAddedToTheCatalogAddsAModuleToEveryPackageSelectingIt() {
     DesiredStateBuilder.Result d = desired(BASE, ReleaseLedger.EMPTY);

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.stream.Collectors;
 import org.klpcatalog.catalog.analysis.PatchAnalyzer;
 import org.klpcatalog.catalog.diag.Diagnostics;
@@ -15,6 +16,7 @@ import org.klpcatalog.catalog.model.KernelSelector;
 import org.klpcatalog.catalog.model.Livepatch;
 import org.klpcatalog.catalog.model.ModuleSpec;
 import org.klpcatalog.catalog.model.StateSpec;
+import org.klpcatalog.catalog.model.SymbolSpec;
 import org.klpcatalog.catalog.model.Variant;
 import org.klpcatalog.catalog.schema.SchemaValidator;
 import org.klpcatalog.catalog.source.CatalogTree;
@@ -251,6 +253,7 @@ public final class CatalogLoader {
     KernelSelector kernels = selector(spec.get("kernels"), "spec.kernels");
     String tests = Json.text(spec, "tests", "tests");
     List<Variant> variants = new ArrayList<>();
+    List<SymbolSpec> specSymbols = symbols(spec, "spec");
     boolean explicit = spec.has("variants");
     if (explicit) {
       int i = 0;
@@ -264,7 +267,7 @@ public final class CatalogLoader {
                 Json.text(v, "module"),
                 Json.text(v, "tests", tests),
                 path,
-                List.of()));
+                v.has("symbols") ? symbols(v, path) : specSymbols));
       }
     } else {
       variants.add(
@@ -275,7 +278,7 @@ public final class CatalogLoader {
               Json.text(spec, "module"),
               tests,
               "spec",
-              List.of()));
+              specSymbols));
     }
     List<ModuleSpec> modules = new ArrayList<>();
     for (JsonNode m : Json.objects(spec, "modules")) {
@@ -313,6 +316,24 @@ public final class CatalogLoader {
         List.copyOf(Json.strings(spec, "extraFunctions")),
         List.copyOf(acks),
         doc);
+  }
+
+  /**
+   * The {@code symbols} list of a manifest node at {@code path}, in manifest order. A module name
+   * with '-' is the module with '_' (the kernel's own rule), so objects are kept in the '_' form.
+   */
+  private static List<SymbolSpec> symbols(JsonNode node, String path) {
+    List<SymbolSpec> out = new ArrayList<>();
+    int i = 0;
+    for (JsonNode s : Json.objects(node, "symbols")) {
+      JsonNode pos = s.get("sympos");
+      out.add(new SymbolSpec(
+          Json.text(s, "name", ""),
+          ModuleSpec.canonicalName(Json.text(s, "object", "")),
+          pos == null || pos.isNull() ? OptionalInt.empty() : OptionalInt.of(pos.intValue()),
+          YamlPath.index(YamlPath.child(path, "symbols"), i++)));
+    }
+    return List.copyOf(out);
   }
 
   private static KernelSelector selector(JsonNode node, String path) {

@@ -32,6 +32,10 @@ public final class Codes {
   public static final String LIVEPATCH_INVALID = "livepatch-invalid";
   public static final String LIVEPATCH_MISMATCH = "livepatch-mismatch";
   public static final String MODULE_MAPPING = "module-mapping";
+  public static final String SYMBOL_OBJECT = "symbol-object";
+  public static final String SYMBOL_DUPLICATE = "symbol-duplicate";
+  public static final String SYMBOL_REPLACED = "symbol-replaced";
+  public static final String SYMBOLS_UNUSED = "symbols-unused";
   public static final String FUNCTION_CONFLICT = "function-conflict";
   public static final String SUPERSEDES_UNKNOWN = "supersedes-unknown";
   public static final String SUPERSEDES_SELF = "supersedes-self";

@@ -170,10 +170,14 @@ public final class SchemaValidator {
         return where + " is too long (at most " + argument(e, 0) + " characters)";
       case "minItems":
         return where + " must list at least " + argument(e, 0) + " item(s)";
+      case "maxItems":
+        return where + " lists more than " + argument(e, 0) + " items";
       case "uniqueItems":
         return where + " lists the same item twice";
       case "minimum":
         return where + " must be at least " + argument(e, 0) + foundSuffix(node);
+      case "maximum":
+        return where + " must be at most " + argument(e, 0) + foundSuffix(node);
       case "minProperties":
         return where + " must not be empty";
       case "oneOf":
@@ -214,6 +218,12 @@ public final class SchemaValidator {
   private static String patternHint(String path) {
     String leaf = path.contains(".") ? path.substring(path.lastIndexOf('.') + 1) : path;
     leaf = leaf.replaceAll("\\[\\d+]$", "");
+    if (path.matches(".*\\.symbols\\[\\d+]\\.(name|object)")) {
+      return leaf.equals("name")
+          ? "a kernel symbol name as /proc/kallsyms prints it: a C identifier, optionally followed by the"
+              + " compiler's suffixes such as .constprop.0, .isra.0, .part.0 or .cold (no ',', no leading '.')"
+          : "vmlinux or a module name of spec.modules (letters, digits, '_' and '-', at most 55 characters)";
+    }
     switch (leaf) {
       case "name":
         return "names use lowercase letters, digits, '.', '_' and '-', start and end with a letter"

@@ -24,6 +24,7 @@ import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.Livepatch;
 import org.klpcatalog.catalog.model.ModuleSpec;
 import org.klpcatalog.catalog.model.StateSpec;
+import org.klpcatalog.catalog.model.SymbolSpec;
 import org.klpcatalog.catalog.model.Variant;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.FileRead;
@@ -31,6 +32,7 @@ import org.klpcatalog.catalog.source.Paths;
 import org.klpcatalog.catalog.source.TreeEntry;
 import org.klpcatalog.catalog.source.TreeLimits;
 import org.klpcatalog.catalog.yaml.Mark;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The rules that concern one patch on its own: names, text, files, kernel selection, variant
@@ -94,6 +96,7 @@ final class PatchRules {
       analysis.ifPresent(a -> keys.addAll(a.ownedKeys()));
       reports.add(new VariantReport(v, variantKernels.getOrDefault(v.name(), List.of()), analysis, module, keys));
     }
+    checkSymbols(p, reports, at);
     for (Acknowledgement a : p.acknowledged()) {
       if (!usedAcks.contains(a.flag() + " " + a.key())) {
         at.warning(Codes.ACK_UNUSED, a.yamlPath() + ".key",
@@ -422,6 +425,120 @@ final class PatchRules {
       }
     }
     return LivepatchSource.VMLINUX;
+  }
+
+  /**
+   * The declared non-exported symbols ({@code spec.symbols}, a variant's {@code symbols}): each
+   * list names every (name, object) once, each object is one the kernel applies relocations for,
+   * no symbol is (a compiler copy of) a function the variant's module replaces, and a list is only
+   * given where a kbuild module uses it. Whether a {@code sympos} is needed depends on each
+   * kernel's symbol table, so the build checks that.
+   */
+  private static void checkSymbols(Livepatch p, List<VariantReport> reports, Located at) {
+    JsonNode spec = p.source().root().path("spec");
+    Set<String> objects = new TreeSet<>();
+    objects.add(SymbolSpec.VMLINUX);
+    for (ModuleSpec m : p.modules()) {
+      objects.add(m.canonicalName());
+    }
+    boolean specListUsed = false;
+    Set<String> reported = new java.util.HashSet<>();
+    for (int i = 0; i < reports.size(); i++) {
+      VariantReport r = reports.get(i);
+      Variant v = r.variant();
+      boolean own = p.explicitVariants() && spec.path("variants").path(i).has("symbols");
+      if (own) {
+        checkSymbolList(v.symbols(), objects, at);
+        if (v.module().isEmpty()) {
+          at.error(Codes.SYMBOLS_UNUSED, v.pathOf("symbols"),
+              "variant '" + v.name() + "' has no module, so kpatch-build builds it and finds the symbols it"
+                  + " needs itself; these declarations mean nothing: remove them, or give the variant a module");
+        }
+      } else {
+        specListUsed |= v.module().isPresent();
+      }
+      checkAgainstModule(p, r, reported, at);
+    }
+    if (spec.has("symbols")) {
+      List<SymbolSpec> declared = p.variants().stream().map(Variant::symbols)
+          .filter(l -> !l.isEmpty() && l.get(0).yamlPath().startsWith("spec.symbols["))
+          .findFirst().orElse(List.of());
+      checkSymbolList(declared, objects, at);
+      if (!specListUsed) {
+        at.error(Codes.SYMBOLS_UNUSED, "spec.symbols",
+            (p.explicitVariants()
+                ? "every variant either declares its own symbols or has no module"
+                : "the patch has no module (spec.module), so kpatch-build builds it and finds the symbols it needs"
+                    + " itself")
+                + "; spec.symbols means nothing here: remove it");
+      }
+    }
+  }
+
+  /** One declared list on its own: known objects, each (name, object) once. */
+  private static void checkSymbolList(List<SymbolSpec> symbols, Set<String> objects, Located at) {
+    Map<String, String> seen = new HashMap<>();
+    for (SymbolSpec s : symbols) {
+      if (!objects.contains(s.object())) {
+        at.error(Codes.SYMBOL_OBJECT, s.yamlPath() + ".object",
+            "object '" + s.object() + "' is neither vmlinux nor a module of spec.modules; the kernel applies the"
+                + " relocations against a module's symbols only when the patch has that module as an object:"
+                + " add it to spec.modules, or use vmlinux if the symbol is built into the kernel");
+      }
+      String previous = seen.putIfAbsent(s.name() + "\0" + s.object(), s.yamlPath());
+      if (previous != null) {
+        at.error(Codes.SYMBOL_DUPLICATE, s.yamlPath(),
+            s.object() + ":" + s.name() + " is declared twice (also " + previous + "); remove one"
+                + " (one name refers to one symbol: where the name is not unique, sympos says which)");
+      }
+    }
+  }
+
+  /**
+   * A variant's symbols against what its module does. A livepatch must not reach the old copy of
+   * a function it replaces: a call through the declared symbol would run the code the fix
+   * corrects, and compiler copies ({@code foo.isra.0}) of a replaced {@code foo} hold the same old
+   * code. And a module's symbols are only resolved when the module source has a {@code
+   * klp_object} for that module. {@code reported} keeps an entry shared by several variants from
+   * being reported once per variant.
+   */
+  private static void checkAgainstModule(Livepatch p, VariantReport r, Set<String> reported, Located at) {
+    if (r.variant().symbols().isEmpty()) {
+      return;
+    }
+    Set<String> replaced = new TreeSet<>();
+    r.analysis().ifPresent(a -> a.replaced().forEach(f -> replaced.add(canonicalObjectOf(p, f.file()) + ":" + f.name())));
+    for (String extra : p.extraFunctions()) {
+      int colon = extra.lastIndexOf(':');
+      replaced.add(canonicalObjectOf(p, extra.substring(0, colon)) + ":" + extra.substring(colon + 1));
+    }
+    Set<String> klpObjects = new TreeSet<>();
+    r.module().ifPresent(src -> src.objects().forEach(o -> {
+      klpObjects.add(ModuleSpec.canonicalName(o.name()));
+      o.funcs().forEach(f -> replaced.add(ModuleSpec.canonicalName(o.name()) + ":" + f.oldName()));
+    }));
+    for (SymbolSpec s : r.variant().symbols()) {
+      int dot = s.name().indexOf('.');
+      String function = dot > 0 ? s.name().substring(0, dot) : s.name();
+      if (replaced.contains(s.object() + ":" + function) && reported.add(s.yamlPath() + ".name")) {
+        at.error(Codes.SYMBOL_REPLACED, s.yamlPath() + ".name",
+            s.object() + ":" + s.name() + (function.equals(s.name()) ? " is" : " is a compiler copy of " + function + ",")
+                + " a function the module replaces; calling it would run the old code the fix corrects: call"
+                + " the module's new version instead and remove the entry");
+      }
+      boolean objectOfPatch = p.modules().stream().anyMatch(m -> m.canonicalName().equals(s.object()));
+      if (objectOfPatch && r.module().isPresent() && r.module().get().hasPatch() && !klpObjects.contains(s.object())
+          && reported.add(s.yamlPath() + ".object")) {
+        at.error(Codes.SYMBOL_OBJECT, s.yamlPath() + ".object",
+            r.variant().module().orElseThrow() + " has no klp_object for module '" + s.object() + "'; the kernel"
+                + " resolves a module's symbols only when the patch has that module as an object: add"
+                + " { .name = \"" + s.object() + "\", .funcs = ... } to its klp_object array");
+      }
+    }
+  }
+
+  private static String canonicalObjectOf(Livepatch p, String file) {
+    return ModuleSpec.canonicalName(objectOf(p, file));
   }
 
   private void checkTests(Livepatch p, Variant v, Located at) {

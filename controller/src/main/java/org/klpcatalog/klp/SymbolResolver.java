@@ -1,0 +1,108 @@
+package org.klpcatalog.klp;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.klpcatalog.catalog.model.SymbolSpec;
+
+/**
+ * Decides, for one module and one kernel, what becomes of every undefined symbol of the linked
+ * module: left alone when the kernel exports it to modules, turned into a livepatch symbol when
+ * the patch declares it and the kernel's tables hold exactly the one it means, an error otherwise.
+ * Pure: the module's undefined names, the declarations, the exports and the tables in; targets
+ * or messages out. Every message names the symbol, the object, the kernel and what to do.
+ */
+public final class SymbolResolver {
+  /** The targets for {@link KlpRelocator}, and the problems (empty when the module may be linked). */
+  public record Resolution(Map<String, KlpRelocator.Target> targets, List<String> declaredButExported,
+      List<String> problems) {
+    public boolean ok() {
+      return problems.isEmpty();
+    }
+  }
+
+  private SymbolResolver() {}
+
+  /** The undefined symbols that are neither exported nor declared (checked without tables). */
+  public static List<String> undeclared(Set<String> undefined, Map<String, String> exports, List<SymbolSpec> declared) {
+    Set<String> names = new java.util.HashSet<>();
+    declared.forEach(d -> names.add(d.name()));
+    List<String> out = new ArrayList<>();
+    for (String u : new java.util.TreeSet<>(undefined)) {
+      if (!exports.containsKey(u) && !names.contains(u)) {
+        out.add(u);
+      }
+    }
+    return out;
+  }
+
+  /** The declared symbols the module uses that this kernel does not export: these need tables. */
+  public static List<SymbolSpec> needed(Set<String> undefined, Map<String, String> exports, List<SymbolSpec> declared) {
+    return declared.stream().filter(d -> undefined.contains(d.name()) && !exports.containsKey(d.name())).toList();
+  }
+
+  public static Resolution resolve(String moduleSource, String release, Set<String> undefined,
+      Map<String, String> exports, List<SymbolSpec> declared, KernelSymbols tables) {
+    List<String> problems = new ArrayList<>();
+    for (String u : undeclared(undefined, exports, declared)) {
+      problems.add(moduleSource + " uses " + u + ", which " + release + " does not export to modules. If it is a"
+          + " symbol of the kernel, declare it in manifest.yaml under spec.symbols (name: " + u
+          + ", object: vmlinux or the module that defines it); otherwise check its spelling");
+    }
+    Map<String, KlpRelocator.Target> targets = new LinkedHashMap<>();
+    List<String> exported = new ArrayList<>();
+    for (SymbolSpec d : declared) {
+      if (!undefined.contains(d.name())) {
+        continue;
+      }
+      if (exports.containsKey(d.name())) {
+        exported.add(d.label() + " (exported by " + exports.get(d.name()) + ")");
+        continue;
+      }
+      String where = d.name() + " in " + d.object() + " of " + release + " (" + d.yamlPath() + ")";
+      if (tables == null || !tables.hasObject(d.object())) {
+        problems.add(where + ": " + release + " has no object " + d.object()
+            + (tables == null ? "" : " (no module of that name in its image)"));
+        continue;
+      }
+      List<KernelSymbol> found = tables.named(d.object(), d.name());
+      if (found.isEmpty()) {
+        problems.add(where + ": no such symbol" + nearMisses(tables, d));
+      } else if (d.sympos().isEmpty() && found.size() > 1) {
+        problems.add(where + ": the name is not unique (" + found.size() + " symbols); give sympos, the position of"
+            + " the one meant among:\n" + candidates(found));
+      } else if (d.sympos().isPresent() && found.size() == 1) {
+        problems.add(where + ": sympos " + d.sympos().getAsInt() + " given, but the name is unique there; remove"
+            + " sympos (or give it only in a variant for the kernels where the name is ambiguous)");
+      } else if (d.sympos().isPresent() && d.sympos().getAsInt() > found.size()) {
+        problems.add(where + ": sympos " + d.sympos().getAsInt() + " given, but there are only " + found.size()
+            + ":\n" + candidates(found));
+      } else {
+        targets.put(d.name(), new KlpRelocator.Target(d.object(), d.position()));
+      }
+    }
+    return new Resolution(targets, exported, problems);
+  }
+
+  static String candidates(List<KernelSymbol> found) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < found.size(); i++) {
+      KernelSymbol s = found.get(i);
+      sb.append(String.format(Locale.ROOT, "  sympos %d: %s at %016x (type %c)%s%n", i + 1, s.name(), s.address(),
+          s.type(), s.file().isEmpty() ? "" : " in " + s.file()));
+    }
+    return sb.toString().stripTrailing();
+  }
+
+  /** GCC renames static functions it specializes ({@code .isra.0}, {@code .constprop.0}): say so. */
+  private static String nearMisses(KernelSymbols tables, SymbolSpec d) {
+    List<String> near = tables.objects().get(d.object()).stream().map(KernelSymbol::name)
+        .filter(n -> n.startsWith(d.name() + ".")).distinct().limit(5).toList();
+    return near.isEmpty() ? "" : "; the compiler emitted it as " + String.join(", ", near)
+        + " (a specialized copy whose calling convention may differ: patch its callers instead, or declare that"
+        + " name if its signature is unchanged)";
+  }
+}
