@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -24,6 +25,7 @@ import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.klp.KernelSymbol;
 import org.klpcatalog.klp.KernelSymbols;
+import org.klpcatalog.klp.ModuleSymvers;
 import org.klpcatalog.klp.SymbolSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,24 +96,33 @@ public final class KallsymsSource implements SymbolSource {
     return boots.get();
   }
 
+  /** vmlinux and every module of the kernel (reading all modules takes seconds; see below). */
   @Override
   public KernelSymbols symbols(KernelTree kernel) throws KernelException, InterruptedException {
+    return symbols(kernel, null);
+  }
+
+  /** vmlinux and the modules among {@code objects}: what a build needs, without reading the rest. */
+  @Override
+  public KernelSymbols symbols(KernelTree kernel, Set<String> objects) throws KernelException, InterruptedException {
     Path image = kernel.image().orElseThrow(() -> new KernelException("kernel " + kernel.release()
         + " was provided without its image: its symbol tables come from booting it"));
     Path modules = kernel.modules().orElseThrow(() -> new KernelException("kernel " + kernel.release()
         + " was provided without its modules directory"));
-    Map<String, List<KernelSymbol>> objects = new LinkedHashMap<>();
-    objects.put("vmlinux", vmlinux(kernel, image));
-    objects.putAll(ModuleSymbols.all(kernel.release(), modules));
+    Map<String, List<KernelSymbol>> tables = new LinkedHashMap<>();
+    tables.put("vmlinux", vmlinux(kernel, image));
+    tables.putAll(objects == null ? ModuleSymbols.all(kernel.release(), modules)
+        : ModuleSymbols.named(kernel.release(), modules, objects));
     Path symvers = kernel.headers().resolve("Module.symvers");
     Map<String, String> exports;
     try {
-      exports = SymbolTables.symvers(kernel.release(), Files.readString(symvers, StandardCharsets.UTF_8));
-    } catch (IOException e) {
+      exports = ModuleSymvers.parse(Files.readString(symvers, StandardCharsets.UTF_8),
+          "Module.symvers of kernel " + kernel.release());
+    } catch (IOException | IllegalArgumentException e) {
       throw new KernelException("kernel " + kernel.release() + ": cannot read " + symvers + ": " + e.getMessage(), e);
     }
     return new KernelSymbols(kernel.release(), "kallsyms of the booted " + kernel.release() + ", .symtab of its "
-        + "modules, Module.symvers of its headers", objects, exports);
+        + "modules, Module.symvers of its headers", tables, exports);
   }
 
   /** The cache file of a kernel's vmlinux table. */

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.klpcatalog.kernel.KernelException;
@@ -20,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * {@code .symtab}, in its order (the order the livepatch core counts {@code sympos} in for a
  * module), only the symbols that are defined in a section the module loads and keeps (not
  * undefined, not absolute or special, named, in an {@code SHF_ALLOC} section, not in an
- * {@code .init} section), each with the file of the nearest {@code STT_FILE} symbol before it.
+ * {@code .init} section); a local symbol with the file of the nearest {@code STT_FILE} symbol
+ * before it (modules stripped of their debug information, like Debian's, have none: then, and for
+ * global symbols, the file is {@code ""}).
  */
 public final class ModuleSymbols {
   private static final Logger LOG = LoggerFactory.getLogger(ModuleSymbols.class);
@@ -29,11 +32,25 @@ public final class ModuleSymbols {
 
   /**
    * Every module under {@code modulesDir/kernel}, by module name (the file name without
-   * {@code .ko}, dashes as underscores). Compressed modules ({@code .ko.xz}, ...) are not read:
-   * they are reported and left out.
+   * {@code .ko}, dashes as underscores).
    */
   public static Map<String, List<KernelSymbol>> all(String release, Path modulesDir) throws KernelException {
-    Map<String, List<KernelSymbol>> out = new TreeMap<>();
+    return read(release, modulesDir, index(release, modulesDir));
+  }
+
+  /** The modules among {@code names} that the kernel has (the others are left out). */
+  public static Map<String, List<KernelSymbol>> named(String release, Path modulesDir, Set<String> names)
+      throws KernelException {
+    Map<String, Path> files = new TreeMap<>(index(release, modulesDir));
+    files.keySet().retainAll(names);
+    return read(release, modulesDir, files);
+  }
+
+  /**
+   * Module name -> file, from the file names alone. Compressed modules ({@code .ko.xz}, ...) are
+   * not read: they are reported and left out.
+   */
+  static Map<String, Path> index(String release, Path modulesDir) throws KernelException {
     List<Path> files;
     try (Stream<Path> s = Files.walk(modulesDir.resolve("kernel"))) {
       files = s.filter(p -> p.getFileName().toString().contains(".ko")).sorted().toList();
@@ -41,6 +58,7 @@ public final class ModuleSymbols {
       throw new KernelException("kernel " + release + ": cannot list its modules under " + modulesDir + ": "
           + e.getMessage(), e);
     }
+    Map<String, Path> out = new TreeMap<>();
     List<String> compressed = new ArrayList<>();
     for (Path f : files) {
       String file = f.getFileName().toString();
@@ -50,21 +68,28 @@ public final class ModuleSymbols {
         }
         continue;
       }
-      String name = SymbolTables.moduleName(file);
-      if (out.containsKey(name)) {
-        LOG.warn("kernel {}: two modules named {}; using the first, not {}", release, name, f);
-        continue;
-      }
-      try {
-        out.put(name, of(ElfFile.parse(Files.readAllBytes(f))));
-      } catch (IOException | ElfException e) {
-        throw new KernelException("kernel " + release + ": module " + modulesDir.relativize(f) + ": "
-            + e.getMessage(), e);
+      Path first = out.putIfAbsent(SymbolTables.moduleName(file), f);
+      if (first != null) {
+        LOG.warn("kernel {}: two modules named {}; using {}, not {}", release, SymbolTables.moduleName(file), first, f);
       }
     }
     if (!compressed.isEmpty()) {
       LOG.warn("kernel {}: {} compressed module(s) (e.g. {}) are not read; their symbols cannot be declared",
           release, compressed.size(), compressed.get(0));
+    }
+    return out;
+  }
+
+  private static Map<String, List<KernelSymbol>> read(String release, Path modulesDir, Map<String, Path> files)
+      throws KernelException {
+    Map<String, List<KernelSymbol>> out = new TreeMap<>();
+    for (Map.Entry<String, Path> e : files.entrySet()) {
+      try {
+        out.put(e.getKey(), of(ElfFile.parse(Files.readAllBytes(e.getValue()))));
+      } catch (IOException | ElfException x) {
+        throw new KernelException("kernel " + release + ": module " + modulesDir.relativize(e.getValue()) + ": "
+            + x.getMessage(), x);
+      }
     }
     return out;
   }
@@ -88,7 +113,8 @@ public final class ModuleSymbols {
       if (!sec.is(ElfFile.SHF_ALLOC) || sec.name().startsWith(".init")) {
         continue;
       }
-      out.add(new KernelSymbol(s.name(), s.value(), type(s, sec, percpu), file));
+      // ELF puts every local symbol before the first global one: only a local one follows its file.
+      out.add(new KernelSymbol(s.name(), s.value(), type(s, sec, percpu), s.bind() == ElfFile.STB_LOCAL ? file : ""));
     }
     return out;
   }

@@ -1,16 +1,13 @@
 package org.klpcatalog.qa;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.klp.KernelSymbol;
 
 /**
- * Parsers of the texts a kernel's symbol tables come from, without I/O: {@code /proc/kallsyms}
- * as a booted kernel prints it, and the headers' {@code Module.symvers}. Both read line by line,
- * in one pass; a line that does not parse is an error naming the kernel, the table and the line.
+ * The parser of {@code /proc/kallsyms} as a booted kernel prints it, without I/O: line by line,
+ * in one pass; a line that does not parse is an error naming the kernel and the line.
  */
 public final class SymbolTables {
   /** The longest symbol name the kernel keeps (KSYM_NAME_LEN is 512 with its NUL). */
@@ -107,32 +104,6 @@ public final class SymbolTables {
   private static KernelException bad(String kernel, int lineNo, CharSequence t, int start, int end, String why) {
     return new KernelException("kallsyms of kernel " + kernel + ", line " + lineNo + ": " + why + "; the line reads "
         + quote(t.subSequence(start, Math.min(end, start + 120))) + (end - start > 120 ? "..." : ""));
-  }
-
-  /**
-   * The exports of a {@code Module.symvers} text: symbol -> exporting object ({@code vmlinux}, or
-   * the module's name: the basename of its path, dashes as underscores). Each line reads
-   * {@code crc<TAB>symbol<TAB>module path<TAB>export type[<TAB>namespace]}.
-   */
-  public static Map<String, String> symvers(String kernel, CharSequence text) throws KernelException {
-    Map<String, String> out = new LinkedHashMap<>();
-    int lineNo = 0;
-    for (String line : text.toString().split("\n", -1)) {
-      lineNo++;
-      if (line.isEmpty()) {
-        continue;
-      }
-      String[] f = line.split("\t", -1);
-      if (f.length < 4 || f.length > 5 || !f[0].matches("0x[0-9a-fA-F]{1,16}") || f[1].isEmpty() || f[2].isEmpty()
-          || !f[3].startsWith("EXPORT_")) {
-        throw new KernelException("Module.symvers of kernel " + kernel + ", line " + lineNo
-            + ": expected 'crc<TAB>symbol<TAB>module<TAB>EXPORT_SYMBOL[_GPL]<TAB>namespace'; the line reads "
-            + quote(line.length() > 120 ? line.substring(0, 120) + "..." : line));
-      }
-      String object = f[2].equals("vmlinux") ? "vmlinux" : moduleName(f[2]);
-      out.putIfAbsent(f[1], object);
-    }
-    return out;
   }
 
   /** A module's name from its path or file name: the basename without .ko, dashes as underscores. */

@@ -11,7 +11,7 @@ import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.klp.KernelSymbol;
 
-/** The parsers of kallsyms, Module.symvers and the cached table, without a VM. */
+/** The parser of kallsyms and the cached table's form, without a VM. */
 class SymbolTablesTest {
   static final String K = "6.1.0-50-amd64";
 
@@ -69,18 +69,6 @@ class SymbolTablesTest {
   }
 
   @Test
-  void moduleSymversMapsEachExportToItsObject() throws Exception {
-    String symvers = "0x12345678\tproc_dointvec_minmax\tvmlinux\tEXPORT_SYMBOL\t\n"
-        + "0x0000abcd\tsnd_ctl_new1\tsound/core/snd\tEXPORT_SYMBOL\t\n"
-        + "0x0000abce\tnvme_foo\tdrivers/nvme/host/nvme-core\tEXPORT_SYMBOL_GPL\tNVME_TARGET_PASSTHRU\n";
-    assertThat(SymbolTables.symvers(K, symvers)).containsEntry("proc_dointvec_minmax", "vmlinux")
-        .containsEntry("snd_ctl_new1", "snd").containsEntry("nvme_foo", "nvme_core").hasSize(3);
-    assertThatThrownBy(() -> SymbolTables.symvers(K, symvers + "garbage line\n"))
-        .hasMessageStartingWith("Module.symvers of kernel " + K + ", line 4: ");
-    assertThatThrownBy(() -> SymbolTables.symvers(K, "0x1\t\tvmlinux\tEXPORT_SYMBOL\t\n")).hasMessageContaining("line 1");
-  }
-
-  @Test
   void theCachedFormRoundTripsAndRefusesAnythingElse() throws Exception {
     KernelTree kernel = new KernelTree(K, "debian", Path.of("h"), Optional.of(Path.of("i")), Optional.of(Path.of("m")),
         "gcc-12", "abc123");
@@ -98,6 +86,6 @@ class SymbolTablesTest {
   @Test
   void moduleNamesTurnDashesIntoUnderscores() {
     assertThat(SymbolTables.moduleName("kernel/fs/binfmt_misc.ko")).isEqualTo("binfmt_misc");
-    assertThat(SymbolTables.moduleName("drivers/nvme/host/nvme-core")).isEqualTo("nvme_core");
+    assertThat(SymbolTables.moduleName("kernel/drivers/nvme/host/nvme-core.ko")).isEqualTo("nvme_core");
   }
 }
