@@ -75,6 +75,9 @@ public final class KallsymsSource implements SymbolSource {
   private final Vm.Accel accel;
   private final AtomicInteger boots = new AtomicInteger();
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  /** Tables read in this process, kept while memory allows (a build asks once per module). */
+  private final Map<Path, java.lang.ref.SoftReference<List<KernelSymbol>>> read = new ConcurrentHashMap<>();
+  private final Map<Path, Map<String, Path>> moduleIndex = new ConcurrentHashMap<>();
   /** Set once a KVM guest failed here: later automatic choices go straight to emulation. */
   private static volatile boolean kvmFailed;
 
@@ -111,8 +114,12 @@ public final class KallsymsSource implements SymbolSource {
         + " was provided without its modules directory"));
     Map<String, List<KernelSymbol>> tables = new LinkedHashMap<>();
     tables.put("vmlinux", vmlinux(kernel, image));
-    tables.putAll(objects == null ? ModuleSymbols.all(kernel.release(), modules)
-        : ModuleSymbols.named(kernel.release(), modules, objects));
+    Map<String, Path> index = moduleIndex.get(modules);
+    if (index == null) {
+      index = ModuleSymbols.index(kernel.release(), modules);
+      moduleIndex.put(modules, index);
+    }
+    tables.putAll(ModuleSymbols.read(kernel.release(), modules, index, objects));
     Path symvers = kernel.headers().resolve("Module.symvers");
     Map<String, String> exports;
     try {
@@ -136,24 +143,36 @@ public final class KallsymsSource implements SymbolSource {
   List<KernelSymbol> vmlinux(KernelTree kernel, Path image) throws KernelException, InterruptedException {
     Path file = cacheFile(kernel);
     synchronized (locks.computeIfAbsent(file.toString(), k -> new Object())) {
-      if (Files.exists(file)) {
-        try {
-          return readCache(kernel, file);
-        } catch (IOException | KernelException e) {
-          LOG.warn("the cached symbol table {} is unusable ({}); booting {} again", file, e.getMessage(),
-              kernel.release());
-        }
+      java.lang.ref.SoftReference<List<KernelSymbol>> kept = read.get(file);
+      List<KernelSymbol> known = kept == null ? null : kept.get();
+      if (known != null) {
+        return known;
       }
-      String text = dump(kernel, image);
-      List<KernelSymbol> symbols = SymbolTables.kallsyms(kernel.release(), text);
-      try {
-        writeCache(kernel, file, symbols);
-      } catch (IOException e) {
-        throw new KernelException("kernel " + kernel.release() + ": cannot cache its symbol table in " + file + ": "
-            + e.getMessage(), e);
-      }
+      List<KernelSymbol> symbols = cachedOrDumped(kernel, image, file);
+      read.put(file, new java.lang.ref.SoftReference<>(symbols));
       return symbols;
     }
+  }
+
+  private List<KernelSymbol> cachedOrDumped(KernelTree kernel, Path image, Path file)
+      throws KernelException, InterruptedException {
+    if (Files.exists(file)) {
+      try {
+        return readCache(kernel, file);
+      } catch (IOException | KernelException e) {
+        LOG.warn("the cached symbol table {} is unusable ({}); booting {} again", file, e.getMessage(),
+            kernel.release());
+      }
+    }
+    String text = dump(kernel, image);
+    List<KernelSymbol> symbols = SymbolTables.kallsyms(kernel.release(), text);
+    try {
+      writeCache(kernel, file, symbols);
+    } catch (IOException e) {
+      throw new KernelException("kernel " + kernel.release() + ": cannot cache its symbol table in " + file + ": "
+          + e.getMessage(), e);
+    }
+    return symbols;
   }
 
   /** The cached form: a header naming the kernel and the count, then one kallsyms line a symbol. */
@@ -162,10 +181,15 @@ public final class KallsymsSource implements SymbolSource {
     b.append(HEADER).append(kernel.release()).append(' ').append(kernel.identity()).append(' ')
         .append(symbols.size()).append('\n');
     for (KernelSymbol s : symbols) {
-      b.append(String.format("%016x", s.address())).append(' ').append(s.type()).append(' ').append(s.name())
+      b.append(hex16(s.address())).append(' ').append(s.type()).append(' ').append(s.name())
           .append('\n');
     }
     return b.toString();
+  }
+
+  private static String hex16(long v) {
+    String h = Long.toHexString(v);
+    return "0".repeat(16 - h.length()) + h;
   }
 
   /** The symbols of a cached form; anything not exactly as written is an error. */

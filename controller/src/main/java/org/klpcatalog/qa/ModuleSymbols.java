@@ -35,15 +35,13 @@ public final class ModuleSymbols {
    * {@code .ko}, dashes as underscores).
    */
   public static Map<String, List<KernelSymbol>> all(String release, Path modulesDir) throws KernelException {
-    return read(release, modulesDir, index(release, modulesDir));
+    return read(release, modulesDir, index(release, modulesDir), null);
   }
 
   /** The modules among {@code names} that the kernel has (the others are left out). */
   public static Map<String, List<KernelSymbol>> named(String release, Path modulesDir, Set<String> names)
       throws KernelException {
-    Map<String, Path> files = new TreeMap<>(index(release, modulesDir));
-    files.keySet().retainAll(names);
-    return read(release, modulesDir, files);
+    return read(release, modulesDir, index(release, modulesDir), names);
   }
 
   /**
@@ -80,10 +78,14 @@ public final class ModuleSymbols {
     return out;
   }
 
-  private static Map<String, List<KernelSymbol>> read(String release, Path modulesDir, Map<String, Path> files)
-      throws KernelException {
+  /** The modules of {@code index} among {@code names} (all when null). */
+  static Map<String, List<KernelSymbol>> read(String release, Path modulesDir, Map<String, Path> index,
+      Set<String> names) throws KernelException {
     Map<String, List<KernelSymbol>> out = new TreeMap<>();
-    for (Map.Entry<String, Path> e : files.entrySet()) {
+    for (Map.Entry<String, Path> e : index.entrySet()) {
+      if (names != null && !names.contains(e.getKey())) {
+        continue;
+      }
       try {
         out.put(e.getKey(), of(ElfFile.parse(Files.readAllBytes(e.getValue()))));
       } catch (IOException | ElfException x) {
@@ -116,7 +118,7 @@ public final class ModuleSymbols {
       // ELF puts every local symbol before the first global one: only a local one follows its file.
       out.add(new KernelSymbol(s.name(), s.value(), type(s, sec, percpu), s.bind() == ElfFile.STB_LOCAL ? file : ""));
     }
-    return out;
+    return java.util.Collections.unmodifiableList(out);
   }
 
   /** kallsyms' letter for a module's symbol, as the module loader assigns it. */

@@ -51,7 +51,7 @@ public final class SymbolTables {
       throw new KernelException("kallsyms of kernel " + kernel + ": every address is 0 (the table was read without"
           + " the right to see addresses, see kptr_restrict)");
     }
-    return out;
+    return java.util.Collections.unmodifiableList(out);
   }
 
   /** One line: a vmlinux symbol, or null for a module's line. */

@@ -104,8 +104,31 @@ class KallsymsSourceTest {
     try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(file))) {
       out.write(text.substring(0, text.length() / 2).getBytes(StandardCharsets.UTF_8));
     }
-    assertThat(repaired.vmlinux(kernel, kernel.image().orElseThrow())).isEqualTo(vmlinux);
-    assertThat(repaired.boots()).isEqualTo(2);
+    KallsymsSource repairedAgain = new KallsymsSource(cache, Vm.Accel.TCG);
+    assertThat(repairedAgain.vmlinux(kernel, kernel.image().orElseThrow())).isEqualTo(vmlinux);
+    assertThat(repairedAgain.boots()).isEqualTo(1);
+    // In one process, a table is read once.
+    assertThat(repairedAgain.vmlinux(kernel, kernel.image().orElseThrow())).isSameAs(
+        repairedAgain.vmlinux(kernel, kernel.image().orElseThrow()));
     assertThat(new KallsymsSource(cache, Vm.Accel.TCG).vmlinux(kernel, kernel.image().orElseThrow())).isEqualTo(vmlinux);
+  }
+
+  /** A kernel that does not boot (here: not a kernel at all) fails with qemu's own words. */
+  @Test
+  void aKernelThatDoesNotBootFailsWithWhatQemuSaid(@TempDir Path tmp) throws Exception {
+    Path image = Files.writeString(tmp.resolve("vmlinuz"), "not a kernel\n");
+    KernelTree kernel = new KernelTree("6.1.0-0-bogus", "debian", tmp.resolve("headers"), java.util.Optional.of(image),
+        java.util.Optional.of(tmp.resolve("modules")), "gcc-12", "0123");
+    KallsymsSource source = new KallsymsSource(tmp.resolve("cache"), Vm.Accel.TCG);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> source.vmlinux(kernel, image))
+        .isInstanceOf(org.klpcatalog.kernel.KernelException.class)
+        .hasMessageStartingWith("kernel 6.1.0-0-bogus: dumping its symbol table in a VM (software emulation) failed:"
+            + " the guest did not read /proc/kallsyms")
+        .hasMessageContaining("qemu said:");
+    assertThat(source.boots()).isEqualTo(1);
+    // Nothing is cached, and the work directory is gone.
+    try (var s = Files.list(tmp.resolve("cache/symbols"))) {
+      assertThat(s.toList()).isEmpty();
+    }
   }
 }
