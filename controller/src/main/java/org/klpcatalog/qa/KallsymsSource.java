@@ -99,13 +99,16 @@ public final class KallsymsSource implements SymbolSource {
     return boots.get();
   }
 
-  /** vmlinux and every module of the kernel (reading all modules takes seconds; see below). */
+  /** vmlinux and every module of the kernel (reading Debian's 4,000 modules takes about 3 s). */
   @Override
   public KernelSymbols symbols(KernelTree kernel) throws KernelException, InterruptedException {
     return symbols(kernel, null);
   }
 
-  /** vmlinux and the modules among {@code objects}: what a build needs, without reading the rest. */
+  /**
+   * vmlinux and the modules among {@code objects} (every module when null): what a build needs,
+   * without reading the rest. A named module the kernel does not have is left out.
+   */
   @Override
   public KernelSymbols symbols(KernelTree kernel, Set<String> objects) throws KernelException, InterruptedException {
     Path image = kernel.image().orElseThrow(() -> new KernelException("kernel " + kernel.release()
