@@ -121,8 +121,11 @@ public final class KlpLink {
   }
 
   private KernelSymbols tables(BuildTask task) throws BuildException, InterruptedException {
+    java.util.Set<String> objects = new java.util.TreeSet<>();
+    objects.add(SymbolSpec.VMLINUX);
+    task.symbols().forEach(s -> objects.add(s.object()));
     try {
-      return source.symbols(images.withImage(task));
+      return source.symbols(images.withImage(task), objects);
     } catch (KernelException e) {
       throw new BuildException(task.label() + ": cannot read the kernel's symbol tables: " + e.getMessage());
     }

@@ -206,7 +206,7 @@ public final class PackageBuild {
     return out;
   }
 
-  static List<BuildTask> tasks(CatalogRevision revision, List<DesiredPackage> packages, Set<String> kernelFilter) {
+  public static List<BuildTask> tasks(CatalogRevision revision, List<DesiredPackage> packages, Set<String> kernelFilter) {
     CatalogTree tree = revision.tree();
     List<BuildTask> tasks = new ArrayList<>();
     for (DesiredPackage p : packages) {

@@ -129,6 +129,6 @@ final class BuildOptions {
       Sandbox sandbox, KernelProviders providers) {
     return new PackageBuild.Options(out, cache != null ? cache : KernelCache.defaultRoot(), jobs,
         Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch, sandbox, providers,
-        org.klpcatalog.klp.SymbolSource.unavailable("not wired yet"));
+        new org.klpcatalog.qa.KallsymsSource(cache != null ? cache : KernelCache.defaultRoot()));
   }
 }

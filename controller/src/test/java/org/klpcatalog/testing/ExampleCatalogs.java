@@ -15,6 +15,8 @@ import org.klpcatalog.catalog.testing.Tools;
 public final class ExampleCatalogs {
   /** Kernel headers fetched once per test run. */
   public static final Path KERNELS = Path.of("target/test-kernel-cache").toAbsolutePath();
+  /** Kernel symbol tables read once per test run. */
+  public static final Path SYMBOLS = Path.of("target/test-kernel-symbols").toAbsolutePath();
 
   private ExampleCatalogs() {}
 
@@ -46,6 +48,11 @@ public final class ExampleCatalogs {
     Files.createDirectories(KERNELS);
     if (!Files.exists(dir.resolve("kernels"))) {
       Files.createSymbolicLink(dir.resolve("kernels"), KERNELS);
+    }
+    // The kernels' symbol tables too: each takes a VM boot to read.
+    Files.createDirectories(SYMBOLS);
+    if (!Files.exists(dir.resolve("symbols"))) {
+      Files.createSymbolicLink(dir.resolve("symbols"), SYMBOLS);
     }
     return dir;
   }
