@@ -10,6 +10,16 @@ import org.klpcatalog.kernel.KernelTree;
 public interface SymbolSource {
   KernelSymbols symbols(KernelTree kernel) throws KernelException, InterruptedException;
 
+  /**
+   * The tables of vmlinux and of the modules among {@code objects} (a source may give more): what
+   * a build needs for the objects its declarations name, which can be much cheaper than every
+   * module's table.
+   */
+  default KernelSymbols symbols(KernelTree kernel, java.util.Set<String> objects)
+      throws KernelException, InterruptedException {
+    return symbols(kernel);
+  }
+
   /** A source for runs that cannot read symbol tables: a module that needs them fails with why. */
   static SymbolSource unavailable(String why) {
     return kernel -> {

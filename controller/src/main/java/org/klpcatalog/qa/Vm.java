@@ -35,10 +35,21 @@ public final class Vm {
   private Vm() {}
 
   static List<String> command(Path kernel, Path initrd, int memoryMb, boolean kvm) {
+    return command(kernel, initrd, memoryMb, kvm, List.of(), "");
+  }
+
+  /**
+   * The qemu command line; {@code moreArgs} go after the console's serial port (a second
+   * {@code -serial} becomes the guest's ttyS1), {@code moreParams} after the kernel parameters.
+   */
+  static List<String> command(Path kernel, Path initrd, int memoryMb, boolean kvm, List<String> moreArgs,
+      String moreParams) {
     List<String> argv = new ArrayList<>(List.of("qemu-system-x86_64", "-nodefaults", "-no-user-config",
-        "-m", Integer.toString(memoryMb), "-smp", "1", "-display", "none", "-serial", "stdio", "-no-reboot",
-        "-kernel", kernel.toString(), "-initrd", initrd.toString(),
-        "-append", "console=ttyS0 quiet loglevel=1 panic=-1 printk.devkmsg=on"));
+        "-m", Integer.toString(memoryMb), "-smp", "1", "-display", "none", "-serial", "stdio"));
+    argv.addAll(moreArgs);
+    argv.addAll(List.of("-no-reboot", "-kernel", kernel.toString(), "-initrd", initrd.toString(),
+        "-append", "console=ttyS0 quiet loglevel=1 panic=-1 printk.devkmsg=on"
+            + (moreParams.isEmpty() ? "" : " " + moreParams)));
     if (kvm) {
       argv.addAll(List.of("-accel", "kvm", "-cpu", "host"));
     } else {
@@ -60,10 +71,15 @@ public final class Vm {
   /** {@link #boot} that also kills a guest printing nothing for {@code idleLimit}. */
   public static Boot boot(Path kernel, Path initrd, int memoryMb, boolean kvm, Duration limit, Duration idleLimit,
       Path log) throws IOException, InterruptedException {
+    return boot(command(kernel, initrd, memoryMb, kvm), limit, idleLimit, log);
+  }
+
+  /** Boots the qemu command line {@code argv} (from {@link #command}) as {@link #boot} does. */
+  static Boot boot(List<String> argv, Duration limit, Duration idleLimit, Path log)
+      throws IOException, InterruptedException {
     Path qemuLog = log.resolveSibling(log.getFileName() + ".qemu");
     Files.deleteIfExists(log);
     Files.deleteIfExists(qemuLog);
-    List<String> argv = command(kernel, initrd, memoryMb, kvm);
     org.klpcatalog.exec.ToolRegistry.checkDeclared(argv.get(0));
     ProcessBuilder pb = new ProcessBuilder(argv)
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
