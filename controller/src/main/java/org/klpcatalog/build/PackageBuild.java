@@ -221,7 +221,12 @@ public final class PackageBuild {
         VariantReport v = report.variants().stream().filter(x -> x.variant().name().equals(m.variant())).findFirst()
             .orElseThrow();
         List<String> replaced = new ArrayList<>();
-        v.analysis().ifPresent(a -> a.replaced().stream().map(ChangedFunction::name).forEach(replaced::add));
+        // A changed function acknowledged as inlined everywhere has no symbol: the module replaces
+        // its callers, which are in the list themselves (changed too, or spec.extraFunctions).
+        Set<String> inlined = new java.util.HashSet<>();
+        lp.acknowledged().stream().filter(x -> x.flag().equals("inline-function")).forEach(x -> inlined.add(x.key()));
+        v.analysis().ifPresent(a -> a.replaced().stream().filter(f -> !inlined.contains(f.file() + ":" + f.name()))
+            .map(ChangedFunction::name).forEach(replaced::add));
         lp.extraFunctions().forEach(f -> replaced.add(f.substring(f.lastIndexOf(':') + 1)));
         tasks.add(new BuildTask(p, m, kernel, bytes(tree, lp, m.patchFile()),
             m.moduleSource().map(s -> bytes(tree, lp, s)), List.copyOf(replaced), lp.replace(),
