@@ -40,6 +40,8 @@ public final class KlpLink {
   private final org.klpcatalog.klp.SymbolSource source;
   private final ImageTrees images;
   private final Map<Path, Map<String, String>> exports = new ConcurrentHashMap<>();
+  /** The tables of this run's kernels, by release and objects: the link and the check share them. */
+  private final Map<String, KernelSymbols> tables = new ConcurrentHashMap<>();
 
   public KlpLink(org.klpcatalog.klp.SymbolSource source, ImageTrees images) {
     this.source = source;
@@ -124,8 +126,15 @@ public final class KlpLink {
     java.util.Set<String> objects = new java.util.TreeSet<>();
     objects.add(SymbolSpec.VMLINUX);
     task.symbols().forEach(s -> objects.add(s.object()));
+    String key = task.kernel().release() + " " + objects;
+    KernelSymbols known = tables.get(key);
+    if (known != null) {
+      return known;
+    }
     try {
-      return source.symbols(images.withImage(task), objects);
+      KernelSymbols t = source.symbols(images.withImage(task), objects);
+      tables.put(key, t);
+      return t;
     } catch (KernelException e) {
       throw new BuildException(task.label() + ": cannot read the kernel's symbol tables: " + e.getMessage());
     }
