@@ -85,16 +85,21 @@ public final class KlpLink {
       throw new BuildException(task.label() + ": " + String.join("\n", res.problems()));
     }
     List<String> logLines = new ArrayList<>();
-    res.declaredButExported().forEach(d -> logLines.add("declared symbol exported here, linked as usual: " + d));
+    logLines.addAll(res.notes());
     if (!res.targets().isEmpty()) {
       KlpRelocator.Result r;
       try {
         r = KlpRelocator.rewrite(elf, res.targets());
-      } catch (ElfException e) {
+      } catch (ElfException | RuntimeException e) {
         throw new BuildException(task.label() + ": " + e.getMessage());
       }
+      // The sandbox wrote this directory: a name it left there may be a link to a host file, so
+      // remove it and create the file afresh (O_EXCL never follows a link); the rename then
+      // replaces the module's directory entry, not what it might point to.
       Path tmp = ko.resolveSibling(ko.getFileName() + ".klp");
-      Files.write(tmp, r.bytes());
+      Files.deleteIfExists(tmp);
+      Files.write(tmp, r.bytes(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS);
       Files.move(tmp, ko, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       r.symbols().forEach(s -> logLines.add("livepatch symbol: " + s));
       r.sections().forEach(s -> logLines.add("livepatch relocation section: " + s));
@@ -109,11 +114,20 @@ public final class KlpLink {
   /** Checks a module's symbols and relocations against the kernel (any builder's module). */
   public void verify(BuildTask task, KernelTree kernel, Path ko) throws BuildException, IOException, InterruptedException {
     ElfFile elf = parse(task, ko);
+    // The objects its livepatch symbols name (kpatch-build writes them for the patched module's
+    // own static symbols, which the patch does not declare).
+    java.util.Set<String> named = new java.util.TreeSet<>();
+    for (ElfFile.Symbol s : elf.symbols()) {
+      java.util.regex.Matcher k = KlpVerifier.KLP_SYM.matcher(s.name());
+      if (s.shndx() == ElfFile.SHN_LIVEPATCH && k.matches()) {
+        named.add(k.group(1));
+      }
+    }
     boolean hasKlp = elf.symbols().stream().anyMatch(s -> s.shndx() == ElfFile.SHN_LIVEPATCH);
     List<String> problems;
     try {
-      problems = KlpVerifier.verify(elf, task.kernel().release(), exports(kernel), hasKlp ? tables(task) : null);
-    } catch (ElfException e) {
+      problems = KlpVerifier.verify(elf, task.kernel().release(), exports(kernel), hasKlp ? tables(task, named) : null);
+    } catch (ElfException | RuntimeException e) {
       throw new BuildException(task.label() + ": the module is not a well-formed ELF file: " + e.getMessage());
     }
     if (!problems.isEmpty()) {
@@ -123,7 +137,12 @@ public final class KlpLink {
   }
 
   private KernelSymbols tables(BuildTask task) throws BuildException, InterruptedException {
-    java.util.Set<String> objects = new java.util.TreeSet<>();
+    return tables(task, java.util.Set.of());
+  }
+
+  /** The tables of vmlinux, the task's declared objects and {@code more} objects. */
+  private KernelSymbols tables(BuildTask task, java.util.Set<String> more) throws BuildException, InterruptedException {
+    java.util.Set<String> objects = new java.util.TreeSet<>(more);
     objects.add(SymbolSpec.VMLINUX);
     task.symbols().forEach(s -> objects.add(s.object()));
     String key = task.kernel().release() + " " + objects;
@@ -143,7 +162,7 @@ public final class KlpLink {
   private static ElfFile parse(BuildTask task, Path ko) throws BuildException, IOException {
     try {
       return ElfFile.parse(Files.readAllBytes(ko));
-    } catch (ElfException e) {
+    } catch (ElfException | RuntimeException e) {
       throw new BuildException(task.label() + ": the module is not a well-formed ELF file: " + e.getMessage());
     }
   }

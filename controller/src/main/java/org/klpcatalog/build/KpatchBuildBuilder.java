@@ -18,7 +18,7 @@ import org.klpcatalog.kernel.KernelTree;
  * release, the exact kernel source with its .config and vmlinux.
  */
 public final class KpatchBuildBuilder implements ModuleBuilder {
-  public static final String ID = "kpatch-build-1";
+  public static final String ID = "kpatch-build-2";
   private final Map<String, Path> sourceTrees;
   private final Sandbox sandbox;
 

@@ -77,7 +77,7 @@ public final class ElfFile {
   private final List<Section> sections;
   private final int symtabIndex;
   private final List<Symbol> symbols;
-  private final java.util.Map<Long, int[]> nulIndex = new java.util.HashMap<>();
+  private final java.util.Map<String, int[]> nulIndex = new java.util.HashMap<>();
 
   private ElfFile(byte[] bytes) throws ElfException {
     this.bytes = bytes;
@@ -115,7 +115,7 @@ public final class ElfFile {
     for (int i = 0; i < shnum; i++) {
       long[] r = raw.get(i);
       int type = (int) r[1];
-      if (type != SHT_NOBITS && i != 0) {
+      if (type != SHT_NOBITS) {
         check(r[4], r[5], "section " + i);
       }
       if (r[6] >= shnum || (type == SHT_RELA && r[7] >= shnum)) {
@@ -234,7 +234,8 @@ public final class ElfFile {
     if (at >= tableSize) {
       throw new ElfException(what + " lies outside its string table");
     }
-    int[] nul = nulIndex.computeIfAbsent(tableOffset, o -> {
+    int[] nul = nulIndex.computeIfAbsent(tableOffset + ":" + tableSize, key -> {
+      long o = tableOffset;
       int[] next = new int[(int) tableSize];
       int n = -1;
       for (int i = (int) tableSize - 1; i >= 0; i--) {

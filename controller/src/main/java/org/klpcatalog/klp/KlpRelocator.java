@@ -67,7 +67,7 @@ public final class KlpRelocator {
           + machine + ")");
     }
     for (Target t : converted.values()) {
-      if (!t.object().matches("[a-z0-9_]{1,55}") || t.sympos() < 0) {
+      if (!t.object().matches("[A-Za-z0-9_]{1,55}") || t.sympos() < 0) {
         throw new ElfException("object name '" + t.object() + "' or position " + t.sympos() + " cannot be encoded");
       }
     }
@@ -84,6 +84,8 @@ public final class KlpRelocator {
     // 1. Move every relocation against a converted symbol out of its section.
     record NewSection(String name, int target, List<Rela> entries) {}
     Map<String, NewSection> added = new LinkedHashMap<>();
+    Set<String> existing = new java.util.HashSet<>();
+    sections.forEach(s -> existing.add(s.name()));
     long[] newSize = new long[sections.size()];
     for (Section s : sections) {
       newSize[s.index()] = s.size();
@@ -116,7 +118,7 @@ public final class KlpRelocator {
       }
       for (Map.Entry<String, List<Rela>> e : moved.entrySet()) {
         String name = ".klp.rela." + e.getKey() + "." + target.name();
-        if (added.containsKey(name) || module.section(name).isPresent()) {
+        if (added.containsKey(name) || existing.contains(name)) {
           throw new ElfException("two relocation sections for " + name);
         }
         added.put(name, new NewSection(name, target.index(), e.getValue()));
@@ -173,6 +175,9 @@ public final class KlpRelocator {
           symtab.index(), ns.target(), 8, ElfFile.RELA_SIZE});
     }
     int shnum = sections.size() + addedHeaders.size();
+    if (shnum >= ElfFile.SHN_LORESERVE) {
+      throw new ElfException("the module would have " + shnum + " sections, more than ELF's section index holds");
+    }
     ByteBuffer table = ByteBuffer.allocate(shnum * ElfFile.SHDR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     for (Section s : sections) {
       long off = s.offset();
@@ -206,6 +211,10 @@ public final class KlpRelocator {
   static boolean patchable(Section target) {
     String n = target.name();
     if (!target.is(ElfFile.SHF_ALLOC)) {
+      return false;
+    }
+    if (n.equals(".data..percpu") || n.startsWith(".data..percpu.")) {
+      // Per-CPU data is copied to each CPU's area at load; the section itself does not stay.
       return false;
     }
     for (String prefix : List.of(".text", ".data", ".rodata")) {

@@ -18,8 +18,8 @@ import org.klpcatalog.klp.ElfFile.Symbol;
  * to a symbol the kernel does not export. Pure; returns the problems found.
  */
 public final class KlpVerifier {
-  static final Pattern KLP_SYM = Pattern.compile("\\.klp\\.sym\\.([a-z0-9_]{1,55})\\.([^,]{1,511}),([0-9]{1,9})");
-  static final Pattern KLP_RELA = Pattern.compile("\\.klp\\.rela\\.([a-z0-9_]{1,55})\\..+");
+  public static final Pattern KLP_SYM = Pattern.compile("\\.klp\\.sym\\.([A-Za-z0-9_]{1,55})\\.([^,]{1,511}),([0-9]{1,9})");
+  static final Pattern KLP_RELA = Pattern.compile("\\.klp\\.rela\\.([A-Za-z0-9_]{1,55})\\..+");
 
   private KlpVerifier() {}
 

@@ -17,7 +17,7 @@ import org.klpcatalog.catalog.model.SymbolSpec;
  */
 public final class SymbolResolver {
   /** The targets for {@link KlpRelocator}, and the problems (empty when the module may be linked). */
-  public record Resolution(Map<String, KlpRelocator.Target> targets, List<String> declaredButExported,
+  public record Resolution(Map<String, KlpRelocator.Target> targets, List<String> notes,
       List<String> problems) {
     public boolean ok() {
       return problems.isEmpty();
@@ -41,7 +41,15 @@ public final class SymbolResolver {
 
   /** The declared symbols the module uses that this kernel does not export: these need tables. */
   public static List<SymbolSpec> needed(Set<String> undefined, Map<String, String> exports, List<SymbolSpec> declared) {
-    return declared.stream().filter(d -> undefined.contains(d.name()) && !exports.containsKey(d.name())).toList();
+    return declared.stream().filter(d -> undefined.contains(d.name()) && !exportedAsDeclared(d, exports)).toList();
+  }
+
+  /**
+   * Whether the kernel exports the declared symbol itself: by the declared object. Another
+   * object's export of the same name is another symbol, which the module loader would link to.
+   */
+  static boolean exportedAsDeclared(SymbolSpec d, Map<String, String> exports) {
+    return d.object().equals(exports.get(d.name()));
   }
 
   public static Resolution resolve(String moduleSource, String release, Set<String> undefined,
@@ -56,10 +64,12 @@ public final class SymbolResolver {
     List<String> exported = new ArrayList<>();
     for (SymbolSpec d : declared) {
       if (!undefined.contains(d.name())) {
+        exported.add("declared symbol not used by the module (or defined by it): " + d.label());
         continue;
       }
-      if (exports.containsKey(d.name())) {
-        exported.add(d.label() + " (exported by " + exports.get(d.name()) + ")");
+      if (exportedAsDeclared(d, exports)) {
+        exported.add("declared symbol exported here, linked as usual: " + d.label() + " (exported by "
+            + exports.get(d.name()) + ")");
         continue;
       }
       String where = d.name() + " in " + d.object() + " of " + release + " (" + d.yamlPath() + ")";
@@ -80,6 +90,10 @@ public final class SymbolResolver {
       } else if (d.sympos().isPresent() && d.sympos().getAsInt() > found.size()) {
         problems.add(where + ": sympos " + d.sympos().getAsInt() + " given, but there are only " + found.size()
             + ":\n" + candidates(found));
+      } else if (tables.loadingOnly(d.object(), d.name())) {
+        problems.add(where + ": " + d.object() + " also has a symbol " + d.name() + " in an .init or unloaded"
+            + " section, which the livepatch core counts while the module loads after the patch and not"
+            + " afterwards: the position would depend on the order of loading; not supported");
       } else {
         targets.put(d.name(), new KlpRelocator.Target(d.object(), d.position()));
       }

@@ -122,7 +122,8 @@ public final class KallsymsSource implements SymbolSource {
       index = ModuleSymbols.index(kernel.release(), modules);
       moduleIndex.put(modules, index);
     }
-    tables.putAll(ModuleSymbols.read(kernel.release(), modules, index, objects));
+    Map<String, Set<String>> loadingOnly = new LinkedHashMap<>();
+    tables.putAll(ModuleSymbols.read(kernel.release(), modules, index, objects, loadingOnly));
     Path symvers = kernel.headers().resolve("Module.symvers");
     Map<String, String> exports;
     try {
@@ -132,7 +133,7 @@ public final class KallsymsSource implements SymbolSource {
       throw new KernelException("kernel " + kernel.release() + ": cannot read " + symvers + ": " + e.getMessage(), e);
     }
     return new KernelSymbols(kernel.release(), "kallsyms of the booted " + kernel.release() + ", .symtab of its "
-        + "modules, Module.symvers of its headers", tables, exports);
+        + "modules, Module.symvers of its headers", tables, exports, loadingOnly);
   }
 
   /** The cache file of a kernel's vmlinux table. */

@@ -81,13 +81,24 @@ public final class ModuleSymbols {
   /** The modules of {@code index} among {@code names} (all when null). */
   static Map<String, List<KernelSymbol>> read(String release, Path modulesDir, Map<String, Path> index,
       Set<String> names) throws KernelException {
+    return read(release, modulesDir, index, names, new TreeMap<>());
+  }
+
+  /**
+   * {@link #read}, also putting in {@code loadingOnly} each module's names of symbols that its
+   * kallsyms holds only while it loads ({@link #loadingOnly(ElfFile)}).
+   */
+  static Map<String, List<KernelSymbol>> read(String release, Path modulesDir, Map<String, Path> index,
+      Set<String> names, Map<String, Set<String>> loadingOnly) throws KernelException {
     Map<String, List<KernelSymbol>> out = new TreeMap<>();
     for (Map.Entry<String, Path> e : index.entrySet()) {
       if (names != null && !names.contains(e.getKey())) {
         continue;
       }
       try {
-        out.put(e.getKey(), of(ElfFile.parse(Files.readAllBytes(e.getValue()))));
+        ElfFile elf = ElfFile.parse(Files.readAllBytes(e.getValue()));
+        out.put(e.getKey(), of(elf));
+        loadingOnly.put(e.getKey(), loadingOnly(elf));
       } catch (IOException | ElfException x) {
         throw new KernelException("kernel " + release + ": module " + modulesDir.relativize(e.getValue()) + ": "
             + x.getMessage(), x);
@@ -119,6 +130,29 @@ public final class ModuleSymbols {
       out.add(new KernelSymbol(s.name(), s.value(), type(s, sec, percpu), s.bind() == ElfFile.STB_LOCAL ? file : ""));
     }
     return java.util.Collections.unmodifiableList(out);
+  }
+
+  /**
+   * Names of the module's symbols that its kallsyms holds only while it loads: until its init
+   * function has run the loader resolves names against the whole {@code .symtab}, so a symbol in
+   * an {@code .init} or unloaded section counts then (when the module loads after a patch) and
+   * not later (when the patch loads after the module). A declared name among these would have two
+   * positions.
+   */
+  static Set<String> loadingOnly(ElfFile elf) {
+    List<ElfFile.Section> sections = elf.sections();
+    Set<String> out = new java.util.TreeSet<>();
+    for (ElfFile.Symbol s : elf.symbols()) {
+      if (s.undefined() || s.shndx() >= sections.size() || s.nameOffset() == 0 || s.type() == ElfFile.STT_FILE
+          || s.type() == ElfFile.STT_SECTION) {
+        continue;
+      }
+      ElfFile.Section sec = sections.get(s.shndx());
+      if (!sec.is(ElfFile.SHF_ALLOC) || sec.name().startsWith(".init")) {
+        out.add(s.name());
+      }
+    }
+    return out;
   }
 
   /** kallsyms' letter for a module's symbol, as the module loader assigns it. */

@@ -154,6 +154,19 @@ class KlpRelocationTest {
   }
 
   @Test
+  void aLinkLeftInTheBuildDirectoryIsNotWrittenThrough(@TempDir Path tmp) throws Exception {
+    BuildTask task = task(source, List.of(sym("saved_command_line", "vmlinux"), sym("version_proc_show", "vmlinux")));
+    Path ko = build(tmp, task);
+    Path victim = tmp.resolve("victim.txt");
+    Files.writeString(victim, "host file\n");
+    Files.createSymbolicLink(ko.resolveSibling(ko.getFileName() + ".klp"), victim);
+    link(tables("version_proc_show", "saved_command_line")).link(task, kernel, ko, tmp.resolve("build.log"));
+    assertThat(Files.readString(victim)).isEqualTo("host file\n");
+    assertThat(Files.isSymbolicLink(ko)).isFalse();
+    assertThat(readelf(ko, "-s")).contains(".klp.sym.vmlinux.saved_command_line,0");
+  }
+
+  @Test
   void anAmbiguousNameTakesTheDeclaredSympos(@TempDir Path tmp) throws Exception {
     KernelSymbols t = tables("version_proc_show", "saved_command_line", "version_proc_show");
     BuildTask unspecified = task(source, List.of(sym("saved_command_line", "vmlinux"), sym("version_proc_show", "vmlinux")));

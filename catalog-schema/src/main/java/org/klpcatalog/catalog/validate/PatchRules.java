@@ -363,6 +363,7 @@ final class PatchRules {
     String file = p.file(v.module().orElseThrow());
     String yamlPath = v.pathOf("module");
     Set<String> expected = new TreeSet<>();
+    Set<String> inlined = new TreeSet<>();
     for (ChangedFunction f : a.replaced()) {
       // A changed function the compiler inlined into every caller has no symbol to replace: the
       // maintainer says so with an inline-function acknowledgement, and the module replaces the
@@ -371,6 +372,7 @@ final class PatchRules {
       if (p.acknowledged().stream()
           .anyMatch(x -> (x.flag() + " " + x.key()).equals(ack))) {
         usedAcks.add(ack);
+        inlined.add(f.file() + ":" + f.name());
         continue;
       }
       expected.add(objectOf(p, f.file()) + ":" + f.name());
@@ -378,6 +380,11 @@ final class PatchRules {
     for (String extra : p.extraFunctions()) {
       int colon = extra.lastIndexOf(':');
       expected.add(objectOf(p, extra.substring(0, colon)) + ":" + extra.substring(colon + 1));
+    }
+    if (!inlined.isEmpty() && expected.isEmpty()) {
+      at.errorIn(Codes.LIVEPATCH_MISMATCH, file, src.patchLine(), yamlPath, "the fix's " + String.join(", ", inlined)
+          + " is acknowledged as inlined into its callers, but the module replaces no caller: list the functions"
+          + " the compiler inlined it into in spec.extraFunctions and replace them");
     }
     Set<String> actual = new TreeSet<>();
     int firstLine = src.patchLine();
@@ -495,11 +502,15 @@ final class PatchRules {
                 + " relocations against a module's symbols only when the patch has that module as an object:"
                 + " add it to spec.modules, or use vmlinux if the symbol is built into the kernel");
       }
-      String previous = seen.putIfAbsent(s.name() + "\0" + s.object(), s.yamlPath());
+      String previous = seen.putIfAbsent(s.name(), s.object() + "\0" + s.yamlPath());
       if (previous != null) {
-        at.error(Codes.SYMBOL_DUPLICATE, s.yamlPath(),
-            s.object() + ":" + s.name() + " is declared twice (also " + previous + "); remove one"
-                + " (one name refers to one symbol: where the name is not unique, sympos says which)");
+        String prevObject = previous.substring(0, previous.indexOf('\0'));
+        String prevPath = previous.substring(previous.indexOf('\0') + 1);
+        at.error(Codes.SYMBOL_DUPLICATE, s.yamlPath(), prevObject.equals(s.object())
+            ? s.object() + ":" + s.name() + " is declared twice (also " + prevPath + "); remove one (one name refers"
+                + " to one symbol: where the name is not unique, sympos says which)"
+            : s.name() + " is declared for " + s.object() + " and for " + prevObject + " (" + prevPath + "); one name"
+                + " in livepatch.c reaches one symbol: keep the one the module means");
       }
     }
   }
