@@ -16,7 +16,7 @@ import org.klpcatalog.catalog.model.SymbolSpec;
  * or messages out. Every message names the symbol, the object, the kernel and what to do.
  */
 public final class SymbolResolver {
-  /** The targets for {@link KlpRelocator}, and the problems (empty when the module may be linked). */
+  /** The targets for {@link KlpRelocator}, notes for the build log, and the problems (empty when the module may be linked). */
   public record Resolution(Map<String, KlpRelocator.Target> targets, List<String> notes,
       List<String> problems) {
     public boolean ok() {
@@ -61,14 +61,14 @@ public final class SymbolResolver {
           + ", object: vmlinux or the module that defines it); otherwise check its spelling");
     }
     Map<String, KlpRelocator.Target> targets = new LinkedHashMap<>();
-    List<String> exported = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
     for (SymbolSpec d : declared) {
       if (!undefined.contains(d.name())) {
-        exported.add("declared symbol not used by the module (or defined by it): " + d.label());
+        notes.add("declared symbol not used by the module (or defined by it): " + d.label());
         continue;
       }
       if (exportedAsDeclared(d, exports)) {
-        exported.add("declared symbol exported here, linked as usual: " + d.label() + " (exported by "
+        notes.add("declared symbol exported here, linked as usual: " + d.label() + " (exported by "
             + exports.get(d.name()) + ")");
         continue;
       }
@@ -98,7 +98,7 @@ public final class SymbolResolver {
         targets.put(d.name(), new KlpRelocator.Target(d.object(), d.position()));
       }
     }
-    return new Resolution(targets, exported, problems);
+    return new Resolution(targets, notes, problems);
   }
 
   static String candidates(List<KernelSymbol> found) {
