@@ -29,7 +29,13 @@ public enum FlagKind {
   /** An inline function changes: the compiler copied it into callers the diff does not show. */
   INLINE_FUNCTION("inline-function"),
   /** A file that is not C source changes (Kconfig, Makefile, assembly). */
-  NON_SOURCE_FILE("non-source-file");
+  NON_SOURCE_FILE("non-source-file"),
+  /**
+   * The compiler changes a function's code for one kernel (a caller a changed function was inlined
+   * into) but the module does not replace it. Found by the source checks against the kernel's
+   * source, never by {@code validate}; acknowledged when the old code is safe to keep running.
+   */
+  CODE_CHANGE("code-change");
 
   private final String id;
 

@@ -98,7 +98,10 @@ final class PatchRules {
     }
     checkSymbols(p, reports, at);
     for (Acknowledgement a : p.acknowledged()) {
-      if (!usedAcks.contains(a.flag() + " " + a.key())) {
+      // code-change is about what a kernel's compiler makes of the fix: only the source checks
+      // against that kernel's source can tell whether it is used.
+      if (!a.flag().equals(org.klpcatalog.catalog.analysis.FlagKind.CODE_CHANGE.id())
+          && !usedAcks.contains(a.flag() + " " + a.key())) {
         at.warning(Codes.ACK_UNUSED, a.yamlPath() + ".key",
             "acknowledges " + a.flag() + " '" + a.key() + "', which the fix does not have; remove the entry"
                 + " (klp-catalog analyze prints the flags and their keys)");
