@@ -83,7 +83,7 @@ public final class BuildBenchmark {
     PackageBuild.Result r = PackageBuild.build(rev, d.state().packages(), d.ledger(), new PackageBuild.Options(out, cache,
         jobs, Duration.ofMinutes(10), Optional.of(signer), java.util.Map.of(), Set.of(), 1767225600L,
         org.klpcatalog.exec.Sandbox.bubblewrap(org.klpcatalog.exec.Sandbox.Limits.DEFAULT),
-        org.klpcatalog.kernel.KernelProviders.builtIn(), new org.klpcatalog.qa.KallsymsSource(cache)), Progress.NONE);
+        org.klpcatalog.kernel.KernelProviders.builtIn(), new org.klpcatalog.qa.KallsymsSource(cache), false), Progress.NONE);
     double wall = (System.nanoTime() - t0) / 1e9;
     double summed = r.modules().stream().filter(m -> m instanceof ModuleBuilds.Outcome.Built)
         .mapToDouble(m -> ((ModuleBuilds.Outcome.Built) m).took().toMillis() / 1000.0).sum();

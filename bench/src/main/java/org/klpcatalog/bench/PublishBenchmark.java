@@ -89,7 +89,7 @@ public final class PublishBenchmark {
           new PackageBuild.Options(Publisher.stagingDir(repo), cache, 2, Duration.ofMinutes(10), Optional.of(signer),
               java.util.Map.of(), Set.of(), 1767225600L,
               org.klpcatalog.exec.Sandbox.bubblewrap(org.klpcatalog.exec.Sandbox.Limits.DEFAULT),
-              org.klpcatalog.kernel.KernelProviders.builtIn(), new org.klpcatalog.qa.KallsymsSource(cache)),
+              org.klpcatalog.kernel.KernelProviders.builtIn(), new org.klpcatalog.qa.KallsymsSource(cache), false),
           new Publisher.Options(10, Optional.empty(), Optional.of(signer), 1767225600L, Duration.ofMinutes(10)),
           Duration.ofMinutes(1));
       Reconciler.Applied a = reconciler.apply(ref, repo, options, Progress.NONE);

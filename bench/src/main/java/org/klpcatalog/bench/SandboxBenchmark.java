@@ -118,6 +118,6 @@ public final class SandboxBenchmark {
     DesiredPackage p = new DesiredPackage("kpatch-bench", "bench", new Evr(0, "1", 1), "x86_64",
         "Sandbox benchmark package", "A package built to measure the build sandbox.", "GPL-2.0-only", List.of(),
         List.of(m), List.of(), List.of(), List.of(), "m", "c", "");
-    return new BuildTask(p, m, Kernel.of(release, null, "debian"), new byte[0], Optional.of(source), List.of(), false, List.of());
+    return new BuildTask(p, m, Kernel.of(release, null, "debian"), new byte[0], Optional.of(source), List.of(), false, List.of(), List.of());
   }
 }

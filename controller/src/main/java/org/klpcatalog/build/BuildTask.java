@@ -9,7 +9,8 @@ import org.klpcatalog.plan.ModuleFile;
  * One module to build: a package's module for one kernel, with the bytes of the variant's fix
  * and module source (from the catalog revision), the functions the module must replace, and
  * whether it is a cumulative (replace) patch, and the non-exported kernel symbols the module source
- * declares (its variant's {@code symbols}).
+ * declares (its variant's {@code symbols}), and the manifest's acknowledgements (the source checks
+ * read its {@code code-change} entries).
  */
 public record BuildTask(
     DesiredPackage pkg,
@@ -19,7 +20,8 @@ public record BuildTask(
     Optional<byte[]> moduleSource,
     java.util.List<String> replacedFunctions,
     boolean replace,
-    java.util.List<org.klpcatalog.catalog.model.SymbolSpec> symbols) {
+    java.util.List<org.klpcatalog.catalog.model.SymbolSpec> symbols,
+    java.util.List<org.klpcatalog.catalog.model.Acknowledgement> acknowledged) {
 
   /** "patch for kernel", for progress and messages. */
   public String label() {

@@ -18,6 +18,7 @@ import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.klp.SymbolSource;
+import org.klpcatalog.sourcecheck.SourceChecks;
 
 /**
  * Builds many modules in parallel (a bounded pool), each with a timeout and a kept log, from the
@@ -48,9 +49,12 @@ public final class ModuleBuilds {
   private final Path workDir;
   private final Sandbox sandbox;
   private final KlpLink klp;
+  private final java.util.Optional<SourceChecks> sourceChecks;
 
   public ModuleBuilds(KernelCache kernels, BuildCache cache, ModuleBuilder kbuild, ModuleBuilder kpatchBuild,
-      int jobs, Duration timeout, Path workDir, Sandbox sandbox, SymbolSource symbols) {
+      int jobs, Duration timeout, Path workDir, Sandbox sandbox, SymbolSource symbols,
+      java.util.Optional<SourceChecks> sourceChecks) {
+    this.sourceChecks = sourceChecks;
     this.sandbox = sandbox;
     this.klp = new KlpLink(symbols, t -> kernels.provide(t.kernel(), true));
     this.kernels = kernels;
@@ -104,6 +108,26 @@ public final class ModuleBuilds {
     }
   }
 
+  /**
+   * The source checks, before anything is built: a fix that does not apply to the kernel's source,
+   * or a module that misses a function whose code the fix changes, fails the module with the
+   * checks' errors. What they found goes to {@code <release>.source-check.log} next to the module's
+   * build log.
+   */
+  private void checkSource(BuildTask task, Path log) throws BuildException, KernelException, IOException,
+      InterruptedException {
+    SourceChecks.Checked c = sourceChecks.orElseThrow().check(task.kernel(), task.fix(), task.moduleSource(),
+        task.acknowledged());
+    StringBuilder text = new StringBuilder("source checks against " + task.kernel().release() + " (source "
+        + c.report().sourceVersion() + "):\n");
+    c.verdict().notes().forEach(n -> text.append("note: ").append(n).append('\n'));
+    c.verdict().errors().forEach(e -> text.append("error: ").append(e).append('\n'));
+    Files.writeString(log.resolveSibling(task.kernel().release() + ".source-check.log"), text);
+    if (!c.verdict().ok()) {
+      throw new BuildException(task.label() + ": " + String.join("\n", c.verdict().errors()));
+    }
+  }
+
   private Outcome buildOne(BuildTask task) throws InterruptedException {
     long start = System.nanoTime();
     Path logs = workDir.resolve("logs").resolve(task.pkg().patch());
@@ -113,6 +137,9 @@ public final class ModuleBuilds {
       Files.createDirectories(logs);
       Files.deleteIfExists(log);
       KernelTree kernel = kernels.provide(task.kernel(), false);
+      if (sourceChecks.isPresent()) {
+        checkSource(task, log);
+      }
       String key = BuildCache.key(task, kernel, builder.id());
       var cached = cache.lookup(key, task.module().moduleName());
       if (cached.isPresent()) {

@@ -32,6 +32,10 @@ import org.klpcatalog.klp.SymbolSource;
 import org.klpcatalog.rpm.RpmPackager;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.rpm.SpecWriter;
+import org.klpcatalog.kernel.KernelSources;
+import org.klpcatalog.kernel.UnitCompiler;
+import org.klpcatalog.sourcecheck.SourceChecker;
+import org.klpcatalog.sourcecheck.SourceChecks;
 
 /**
  * Turns desired packages into signed RPMs: builds every module (in parallel, cached by content),
@@ -43,7 +47,9 @@ public final class PackageBuild {
   /**
    * How to build. {@code kernels} limits the build to some releases (modules only, no RPMs);
    * {@code kernelProviders} are the operator's kernel providers the catalog's kernels name;
-   * {@code symbols} gives a kernel's symbol tables to modules that use declared symbols.
+   * {@code symbols} gives a kernel's symbol tables to modules that use declared symbols;
+   * {@code sourceChecks} runs the source checks (the fix applies to the kernel's source, the module
+   * replaces every function whose code the fix changes) before each module is built.
    */
   public record Options(
       Path out,
@@ -56,7 +62,8 @@ public final class PackageBuild {
       long sourceDateEpoch,
       Sandbox sandbox,
       KernelProviders kernelProviders,
-      SymbolSource symbols) {}
+      SymbolSource symbols,
+      boolean sourceChecks) {}
 
   /** rpmlint filters for our packages, written next to them. */
   public static final String RPMLINTRC = "klp-catalog.rpmlintrc";
@@ -91,10 +98,15 @@ public final class PackageBuild {
       Options options, Progress progress) throws IOException, InterruptedException {
     List<BuildTask> tasks = tasks(revision, packages, options.kernels());
     Path work = options.out().resolve("work");
-    ModuleBuilds builds = new ModuleBuilds(new KernelCache(options.cacheRoot(), options.kernelProviders()),
+    KernelCache kernelCache = new KernelCache(options.cacheRoot(), options.kernelProviders());
+    Optional<SourceChecks> checks = options.sourceChecks()
+        ? Optional.of(new SourceChecks(new KernelSources(options.cacheRoot(), options.kernelProviders(), options.sandbox()),
+            new SourceChecker(new UnitCompiler(options.sandbox()), options.cacheRoot())))
+        : Optional.empty();
+    ModuleBuilds builds = new ModuleBuilds(kernelCache,
         new BuildCache(options.cacheRoot()),
         new KbuildBuilder(options.sandbox()), new KpatchBuildBuilder(options.kernelSources(), options.sandbox()),
-        options.jobs(), options.timeout(), options.out(), options.sandbox(), options.symbols());
+        options.jobs(), options.timeout(), options.out(), options.sandbox(), options.symbols(), checks);
     List<ModuleBuilds.Outcome> outcomes = builds.buildAll(tasks, progress);
     Map<String, Map<String, Path>> modulesByPackage = new LinkedHashMap<>();
     Map<String, Failure> failures = new LinkedHashMap<>();
@@ -230,7 +242,7 @@ public final class PackageBuild {
         lp.extraFunctions().forEach(f -> replaced.add(f.substring(f.lastIndexOf(':') + 1)));
         tasks.add(new BuildTask(p, m, kernel, bytes(tree, lp, m.patchFile()),
             m.moduleSource().map(s -> bytes(tree, lp, s)), List.copyOf(replaced), lp.replace(),
-            v.variant().symbols()));
+            v.variant().symbols(), lp.acknowledged()));
       }
     }
     return tasks;

@@ -17,6 +17,18 @@ import org.klpcatalog.catalog.analysis.ChangedFunction;
 import org.klpcatalog.catalog.analysis.Flag;
 import org.klpcatalog.catalog.analysis.PatchAnalysis;
 import org.klpcatalog.catalog.analysis.PatchAnalyzer;
+import org.klpcatalog.catalog.analysis.PatchApplier;
+import java.util.Optional;
+import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.kernel.KernelException;
+import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.kernel.KernelSources;
+import org.klpcatalog.kernel.PreparedTree;
+import org.klpcatalog.kernel.UnitCompiler;
+import org.klpcatalog.sourcecheck.FixReport;
+import org.klpcatalog.sourcecheck.FixVerdict;
+import org.klpcatalog.sourcecheck.SourceChecker;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,7 +46,12 @@ import tools.jackson.databind.node.ObjectNode;
           + " without review, each with the key spec.acknowledge takes.",
       "Reads plain 'diff -up', 'git diff' and 'git format-patch' output.",
       "Given a patch directory of a catalog (patches/<name>) instead of a file, it shows each"
-          + " variant with the kernels it serves, its functions and its flags."
+          + " variant with the kernels it serves, its functions and its flags.",
+      "With --source KERNEL_TREE, the fix is applied to that kernel source tree (no fuzz) and the functions"
+          + " come from the whole original and patched files, whatever the hunk headers say. With --config"
+          + " KERNEL_CONFIG too, each changed .c file is compiled before and after with that configuration"
+          + " (in the sandbox) and compared by code: callers a changed function was inlined into are added"
+          + " to the functions, naming the function they carry."
     })
 final class AnalyzeCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -45,6 +62,19 @@ final class AnalyzeCommand implements Callable<Integer> {
 
   @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
+
+  @Option(names = "--source", paramLabel = "KERNEL_TREE",
+      description = "A kernel source tree the fix applies to: functions from the whole files.")
+  Path source;
+
+  @Option(names = "--config", paramLabel = "KERNEL_CONFIG",
+      description = "With --source: the kernel's .config (as its headers package ships it); compiles what the fix"
+          + " changes before and after and reports what the compiler changed.")
+  Path kernelConfig;
+
+  @Option(names = "--cache", paramLabel = "DIR",
+      description = "With --config: where the prepared build of the tree is kept (default: ~/.cache/klp-catalog).")
+  Path cache;
 
   @Override
   public Integer call() throws IOException {
@@ -63,6 +93,13 @@ final class AnalyzeCommand implements Callable<Integer> {
       return ExitCodes.INVALID;
     }
     String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+    if (kernelConfig != null && source == null) {
+      t.err().println("klp-catalog: --config needs --source KERNEL_TREE");
+      return ExitCodes.INVALID;
+    }
+    if (source != null) {
+      return againstSource(t, text);
+    }
     PatchAnalysis a = new PatchAnalyzer().analyze(text);
     if (output == OutputFormat.json) {
       ObjectNode root = Json.object();
@@ -73,6 +110,149 @@ final class AnalyzeCommand implements Callable<Integer> {
       printAnalysis(t, file.toString(), "", a);
     }
     return a.problems().isEmpty() ? ExitCodes.OK : ExitCodes.INVALID;
+  }
+
+  /** {@code --source TREE [--config CONFIG]}: the fix against a kernel source tree. */
+  private int againstSource(Terminal t, String text) throws IOException {
+    if (!Files.isDirectory(source) || !Files.isRegularFile(source.resolve("Makefile"))) {
+      t.err().println("klp-catalog: " + Terminal.safe(source.toString()) + " is not a kernel source tree (no Makefile)");
+      return ExitCodes.INVALID;
+    }
+    SourceChecker.Source src = SourceChecker.analyzeSource(source, text);
+    PatchAnalysis a = src.analysis().analysis();
+    List<FixReport.ApplyFailure> failures = new java.util.ArrayList<>();
+    for (PatchApplier.FileResult f : src.analysis().files()) {
+      f.failures().forEach(h -> failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(), h.message())));
+    }
+    Optional<FixReport> compiled = Optional.empty();
+    if (kernelConfig != null && failures.isEmpty()) {
+      if (!Files.isRegularFile(kernelConfig)) {
+        t.err().println("klp-catalog: " + Terminal.safe(kernelConfig.toString()) + " is not a file");
+        return ExitCodes.INVALID;
+      }
+      try {
+        Sandbox sandbox = Sandbox.bubblewrap(Sandbox.Limits.DEFAULT);
+        sandbox.probe();
+        Path root = cache != null ? cache : KernelCache.defaultRoot();
+        PreparedTree tree = new KernelSources(root, KernelProviders.builtIn(), sandbox).prepareLocal(source, kernelConfig);
+        compiled = Optional.of(new SourceChecker(new UnitCompiler(sandbox), root)
+            .check(tree, "local", text.getBytes(StandardCharsets.UTF_8), true));
+      } catch (Sandbox.UnavailableException | KernelException e) {
+        t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
+        return ExitCodes.UNAVAILABLE;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return ExitCodes.UNAVAILABLE;
+      }
+    }
+    if (output == OutputFormat.json) {
+      ObjectNode root = Json.object();
+      root.put("file", file.toString());
+      root.put("source", source.toString());
+      root.put("applies", failures.isEmpty());
+      analysisJson(root, a);
+      compiled.ifPresent(r -> compiledJson(root, r));
+      ArrayNode fs = root.putArray("failures");
+      for (FixReport.ApplyFailure f : failures) {
+        ObjectNode o = fs.addObject();
+        o.put("file", f.file());
+        o.put("hunk", f.hunk());
+        o.put("line", f.patchLine());
+        o.put("message", f.message());
+      }
+      t.out().println(Json.pretty(root));
+    } else {
+      if (compiled.isPresent()) {
+        printCompiled(t, "", compiled.get());
+        printAnalysis(t, file.toString(), "", new PatchAnalysis(List.of(), a.flags(), a.problems(), a.files()));
+      } else {
+        printAnalysis(t, file.toString(), "", a);
+      }
+      for (FixReport.ApplyFailure f : failures) {
+        t.out().println(Terminal.safe(file + ":" + f.patchLine() + ": ") + t.red("error:") + " "
+            + Terminal.safe("hunk " + f.hunk() + " does not apply to " + f.file() + ": " + f.message()));
+      }
+    }
+    return a.problems().isEmpty() && failures.isEmpty() ? ExitCodes.OK : ExitCodes.INVALID;
+  }
+
+  /**
+   * The functions of a compiled report: the fix's own (with what the compiler made of each), then
+   * the callers whose code changed because a changed function was inlined into them.
+   */
+  static List<ObjectNode> compiledFunctions(FixReport r) {
+    List<ObjectNode> out = new java.util.ArrayList<>();
+    for (ChangedFunction f : r.functions()) {
+      ObjectNode o = Json.object();
+      o.put("key", f.key());
+      o.put("file", f.file());
+      o.put("name", f.name());
+      o.put("change", f.change().label());
+      o.put("line", f.patchLine());
+      String code = f.change() == org.klpcatalog.catalog.analysis.ChangeKind.ADDED ? "added" : "not compiled";
+      for (FixReport.UnitReport u : r.units()) {
+        if (!u.path().equals(f.file())) {
+          continue;
+        }
+        o.put("object", u.object());
+        if (u.inlinedAway().contains(f.name())) {
+          code = "inlined";
+        } else if (u.codeUnchanged().contains(f.name())) {
+          code = "unchanged";
+        } else if (u.changed().stream().anyMatch(c -> FixVerdict.baseName(c.symbol()).equals(f.name()))) {
+          code = "changed";
+        } else if (f.change() == org.klpcatalog.catalog.analysis.ChangeKind.DELETED) {
+          code = "deleted";
+        }
+      }
+      o.put("code", code);
+      out.add(o);
+    }
+    for (FixReport.UnitReport u : r.units()) {
+      for (FixReport.CodeChange c : u.changed()) {
+        if (c.sourceChanged()) {
+          continue;
+        }
+        String name = FixVerdict.baseName(c.symbol());
+        ObjectNode o = Json.object();
+        o.put("key", u.path() + ":" + name);
+        o.put("file", u.path());
+        o.put("name", name);
+        o.put("change", "modified");
+        o.put("object", u.object());
+        o.put("code", "changed");
+        o.put("symbol", c.symbol());
+        ArrayNode carries = o.putArray("inlines");
+        c.carries().forEach(carries::add);
+        o.put("reason", c.reason());
+        out.add(o);
+      }
+    }
+    return out;
+  }
+
+  static void compiledJson(ObjectNode root, FixReport r) {
+    ArrayNode fs = root.putArray("functions");
+    compiledFunctions(r).forEach(fs::add);
+  }
+
+  static void printCompiled(Terminal t, String indent, FixReport r) {
+    for (ObjectNode o : compiledFunctions(r)) {
+      StringBuilder line = new StringBuilder(String.format("%s%-8s %s", indent, o.get("change").asString(),
+          Terminal.safe(o.get("key").asString())));
+      String code = o.get("code").asString();
+      if (o.has("inlines")) {
+        List<String> carried = new java.util.ArrayList<>();
+        o.get("inlines").forEach(n -> carried.add(n.asString()));
+        line.append("  (the compiler changed it").append(carried.isEmpty() ? ": " + o.get("reason").asString()
+            : "; it carries the inlined " + String.join(", ", carried)).append(')');
+      } else if (code.equals("inlined")) {
+        line.append("  (inlined: no symbol of its own)");
+      } else if (code.equals("unchanged")) {
+        line.append("  (code unchanged)");
+      }
+      t.out().println(Terminal.safe(line.toString()));
+    }
   }
 
   /** A patch directory: validate its catalog and show the patch's variants. */

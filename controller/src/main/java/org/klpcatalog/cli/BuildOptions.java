@@ -48,6 +48,12 @@ final class BuildOptions {
       description = "Full source tree (with .config and vmlinux) of a release, for patches built with kpatch-build.")
   Map<String, Path> kernelSources = new LinkedHashMap<>();
 
+  @Option(names = "--no-source-checks",
+      description = "Build without the source checks (the fix applies to each kernel's source, the module replaces"
+          + " every function whose code the fix changes; docs/building.md). For catalogs whose fixes are not made"
+          + " against the kernels' real sources, such as test fixtures.")
+  boolean noSourceChecks;
+
   @Option(names = "--unsafe-no-sandbox",
       description = "Build without the bubblewrap sandbox. UNSAFE: catalog content then reads what this user can"
           + " read and reaches the network; only for machines that cannot run bubblewrap (docs/security.md).")
@@ -129,6 +135,6 @@ final class BuildOptions {
       Sandbox sandbox, KernelProviders providers) {
     return new PackageBuild.Options(out, cache != null ? cache : KernelCache.defaultRoot(), jobs,
         Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch, sandbox, providers,
-        new org.klpcatalog.qa.KallsymsSource(cache != null ? cache : KernelCache.defaultRoot()));
+        new org.klpcatalog.qa.KallsymsSource(cache != null ? cache : KernelCache.defaultRoot()), !noSourceChecks);
   }
 }

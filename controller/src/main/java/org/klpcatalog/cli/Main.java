@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
           + " every pull request; 'analyze' shows what a kernel fix changes; 'reconcile' plans and"
           + " publishes the yum repository; 'serve' does so on every merge, as a service."
     },
-    subcommands = {ValidateCommand.class, AnalyzeCommand.class, ReconcileCommand.class, BuildCommand.class, QaCommand.class,
+    subcommands = {ValidateCommand.class, AnalyzeCommand.class, SourceCheckCommand.class, ReconcileCommand.class, BuildCommand.class, QaCommand.class,
         RollbackCommand.class, HistoryCommand.class, ServeCommand.class, StatusCommand.class,
         SuspendCommand.Suspend.class, SuspendCommand.Resume.class, CheckCommand.class,
         CommandLine.HelpCommand.class})

@@ -364,7 +364,8 @@ public final class CatalogController implements AutoCloseable {
     Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
         new PackageBuild.Options(Publisher.stagingDir(config.repository().path()), config.build().cache(),
             config.build().jobs(), config.build().timeout(), signer, Map.of(), Set.of(), epoch, sandbox,
-            config.kernels(), new org.klpcatalog.qa.KallsymsSource(config.build().cache())),
+            config.kernels(), new org.klpcatalog.qa.KallsymsSource(config.build().cache()),
+            config.build().sourceChecks()),
         new Publisher.Options(config.repository().keep(), config.repository().baseUrl(), signer, epoch,
             config.build().timeout()),
         config.repository().lockWait(), qaGate());

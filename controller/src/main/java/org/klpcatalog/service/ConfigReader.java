@@ -64,6 +64,7 @@ public final class ConfigReader {
       key("build.timeout", Type.DURATION, "10m"),
       key("build.cache", Type.PATH, "<stateDir>/cache"),
       key("build.sandbox", Type.BOOL, "true"),
+      key("build.sourceChecks", Type.BOOL, "true"),
       new Key("kernels.providers.<name>.type", Type.ENUM, "(required)", ProviderSpec.TYPES),
       key("kernels.providers.<name>.url", Type.STRING, "(required for rpm-repo)"),
       key("kernels.providers.<name>.gpgKeys", Type.LIST, "(required for rpm-repo)"),
@@ -439,7 +440,7 @@ public final class ConfigReader {
     ServiceConfig.Build build = new ServiceConfig.Build(
         integer("build.jobs", 1).orElse(Runtime.getRuntime().availableProcessors()),
         duration("build.timeout").orElse(Duration.ofMinutes(10)), path("build.cache").orElse(stateDir.resolve("cache")),
-        bool("build.sandbox", true));
+        bool("build.sandbox", true), bool("build.sourceChecks", true));
 
     // Patch QA.
     ServiceConfig.Qa qa = new ServiceConfig.Qa(bool("qa.enabled", true), integer("qa.vms", 1).orElse(0),

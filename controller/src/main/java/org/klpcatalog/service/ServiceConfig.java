@@ -58,7 +58,7 @@ public record ServiceConfig(
   public record Signing(Optional<String> keyId, Path gnupgHome, boolean unsigned) {}
 
   /** Build settings. */
-  public record Build(int jobs, Duration timeout, Path cache, boolean sandbox) {
+  public record Build(int jobs, Duration timeout, Path cache, boolean sandbox, boolean sourceChecks) {
     /** The sandbox builds run in: bubblewrap, or the unsafe opt-out; limits from the timeout. */
     public org.klpcatalog.exec.Sandbox newSandbox() {
       org.klpcatalog.exec.Sandbox.Limits limits = org.klpcatalog.exec.Sandbox.Limits.DEFAULT.withCpu(timeout);

@@ -18,7 +18,7 @@ class BuildCacheKeyTest {
   private static BuildTask with(List<SymbolSpec> symbols) {
     BuildTask t = KpatchBuildBuilderTest.task(false);
     return new BuildTask(t.pkg(), t.module(), t.kernel(), t.fix(), t.moduleSource(), t.replacedFunctions(), t.replace(),
-        symbols);
+        symbols, t.acknowledged());
   }
 
   private static SymbolSpec symbol(String name, String object, int sympos, String yamlPath) {

@@ -73,7 +73,7 @@ class HostileBuildTest {
     DesiredPackage p = new DesiredPackage("kpatch-hostile", "hostile", new Evr(0, "1", 1), "x86_64", "s", "d",
         "GPL-2.0-only", List.of(), List.of(m), List.of(), List.of(), List.of(), "m", "c", "");
     return new BuildTask(p, m, Kernel.of(RELEASE, null, "debian"), new byte[0],
-        Optional.of(source.getBytes(StandardCharsets.UTF_8)), List.of("proc_do_cad_pid"), false, List.of());
+        Optional.of(source.getBytes(StandardCharsets.UTF_8)), List.of("proc_do_cad_pid"), false, List.of(), List.of());
   }
 
   record Built(Optional<Path> ko, String log, Optional<String> error) {}

@@ -73,7 +73,7 @@ class KlpRelocationTest {
     DesiredPackage p = new DesiredPackage("kpatch-klp-test", "klp-test", new Evr(0, "1", 1), "x86_64", "s", "d",
         "GPL-2.0-only", List.of(), List.of(m), List.of(), List.of(), List.of(), "m", "c", "");
     return new BuildTask(p, m, Kernel.of(RELEASE, null, "debian"), new byte[0],
-        Optional.of(src.getBytes(StandardCharsets.UTF_8)), List.of("cmdline_proc_show"), false, symbols);
+        Optional.of(src.getBytes(StandardCharsets.UTF_8)), List.of("cmdline_proc_show"), false, symbols, List.of());
   }
 
   /** A vmlinux table holding the given names (each once unless listed twice), in that order. */

@@ -26,7 +26,7 @@ class KpatchBuildBuilderTest {
     DesiredPackage p = new DesiredPackage("kpatch-x", "x", new Evr(0, "1", 1), "x86_64", "s", "d", "GPL-2.0-only",
         List.of(), List.of(m), List.of(), List.of(), List.of(), "m", "c", "");
     return new BuildTask(p, m, Kernel.of("6.1.0-50-amd64", null, "debian"), "diff".getBytes(), Optional.empty(),
-        List.of("f"), replace, List.of());
+        List.of("f"), replace, List.of(), List.of());
   }
 
   @Test

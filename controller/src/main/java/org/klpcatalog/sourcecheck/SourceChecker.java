@@ -1,0 +1,239 @@
+package org.klpcatalog.sourcecheck;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.klpcatalog.catalog.analysis.ChangeKind;
+import org.klpcatalog.catalog.analysis.ChangedFunction;
+import org.klpcatalog.catalog.analysis.DiffParser;
+import org.klpcatalog.catalog.analysis.LineAlignment;
+import org.klpcatalog.catalog.analysis.PatchApplier;
+import org.klpcatalog.catalog.analysis.SourceAnalyzer;
+import org.klpcatalog.catalog.analysis.UnifiedDiff;
+import org.klpcatalog.catalog.source.Digests;
+import org.klpcatalog.kernel.KernelException;
+import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.kernel.PreparedTree;
+import org.klpcatalog.kernel.UnitCompiler;
+import org.klpcatalog.klp.ElfException;
+import org.klpcatalog.klp.ElfFile;
+import org.klpcatalog.klp.ObjectComparison;
+import org.klpcatalog.sourcecheck.FixReport.CodeChange;
+import org.klpcatalog.sourcecheck.FixReport.UnitReport;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Runs the three source checks of one fix against one prepared kernel source tree: the fix
+ * applies, the functions it changes (from the whole files), and what the compiler changes (each
+ * touched {@code .c} file compiled before and after, in the sandbox, and compared by code). The
+ * report is cached by the fix's bytes and the tree's identity (source version and configuration),
+ * so an unchanged fix is never analysed twice for a kernel.
+ */
+public final class SourceChecker {
+  /** Bumped when what a report holds or how it is computed changes: older reports are not reused. */
+  static final int FORMAT = 1;
+  private static final long MAX_SOURCE_BYTES = 16L << 20;
+  private static final Pattern KERNEL_PATH = Pattern.compile("[A-Za-z0-9_+-][A-Za-z0-9_.+-]*(/[A-Za-z0-9_+-][A-Za-z0-9_.+-]*)*");
+  private static final ObjectMapper MAPPER = JsonMapper.builder().build();
+
+  private final UnitCompiler compiler;
+  private final Path cacheDir;
+  private final Path workDir;
+
+  /** {@code cacheRoot} is klp-catalog's cache; reports live in its {@code source-checks/}. */
+  public SourceChecker(UnitCompiler compiler, Path cacheRoot) {
+    this.compiler = compiler;
+    this.cacheDir = cacheRoot.resolve("source-checks");
+    this.workDir = cacheRoot.resolve("source-checks").resolve("work");
+  }
+
+  /**
+   * The report of {@code fix} against {@code tree} for {@code release}; {@code compile} false runs
+   * the first two checks only (nothing is compiled, nothing cached).
+   */
+  public FixReport check(PreparedTree tree, String release, byte[] fix, boolean compile)
+      throws KernelException, IOException, InterruptedException {
+    String key = Digests.sha256("klp-catalog source check " + FORMAT + "\nfix " + Digests.sha256(fix) + "\ntree "
+        + tree.identity() + "\n");
+    Path cached = cacheDir.resolve(key.substring(0, 2)).resolve(key + ".json");
+    if (compile && Files.isRegularFile(cached)) {
+      try {
+        FixReport r = MAPPER.readValue(Files.readString(cached, StandardCharsets.UTF_8), FixReport.class);
+        return new FixReport(release, r.sourceVersion(), r.failures(), r.functions(), r.units());
+      } catch (RuntimeException e) {
+        // A damaged entry is recomputed and overwritten below.
+      }
+    }
+    FixReport report = compute(tree, release, new String(fix, StandardCharsets.UTF_8), compile);
+    if (compile) {
+      Files.createDirectories(cached.getParent());
+      Path tmp = Files.createTempFile(cached.getParent(), key, ".tmp");
+      Files.writeString(tmp, MAPPER.writeValueAsString(report), StandardCharsets.UTF_8);
+      Files.move(tmp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return report;
+  }
+
+  private FixReport compute(PreparedTree tree, String release, String fixText, boolean compile)
+      throws KernelException, IOException, InterruptedException {
+    String version = tree.source().sourceVersion();
+    Source src = analyzeSource(tree.source().source(), fixText);
+    SourceAnalyzer.SourceAnalysis sa = src.analysis();
+    Map<String, Optional<String>> originals = src.originals();
+    List<FixReport.ApplyFailure> failures = new ArrayList<>();
+    for (PatchApplier.FileResult f : sa.files()) {
+      for (PatchApplier.HunkFailure h : f.failures()) {
+        failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(), h.message()));
+      }
+    }
+    List<ChangedFunction> functions = sa.analysis().functions();
+    if (!failures.isEmpty() || !compile) {
+      return new FixReport(release, version, failures, failures.isEmpty() ? functions : List.of(), List.of());
+    }
+    Map<String, String> patched = sa.patched();
+    List<UnitReport> units = new ArrayList<>();
+    Files.createDirectories(workDir);
+    Path work = Files.createTempDirectory(workDir, "check-");
+    try {
+      int n = 0;
+      for (PatchApplier.FileResult f : sa.files()) {
+        String path = f.path();
+        Optional<String> original = originals.getOrDefault(path, Optional.empty());
+        if (!path.endsWith(".c") || original.isEmpty() || !patched.containsKey(path)) {
+          continue;
+        }
+        n++;
+        Path before = work.resolve("before-" + n + ".c");
+        Path after = work.resolve("after-" + n + ".c");
+        Files.writeString(before, LineAlignment.alignOriginal(original.get(), f), StandardCharsets.UTF_8);
+        Files.writeString(after, patched.get(path), StandardCharsets.UTF_8);
+        // The patched object sees the patched headers too; the original sees the tree's.
+        Map<String, Path> afterOverrides = new LinkedHashMap<>();
+        afterOverrides.put(path, after);
+        int h = 0;
+        for (Map.Entry<String, String> e : patched.entrySet()) {
+          if (e.getKey().endsWith(".h")) {
+            Path header = work.resolve("header-" + n + "-" + (++h) + ".h");
+            Files.writeString(header, e.getValue(), StandardCharsets.UTF_8);
+            afterOverrides.put(e.getKey(), header);
+          }
+        }
+        UnitCompiler.Unit unit = compiler.unit(tree, path);
+        Path beforeObject = work.resolve("before-" + n + ".o");
+        Path afterObject = work.resolve("after-" + n + ".o");
+        compiler.compile(tree, unit, Map.of(path, before), beforeObject);
+        compiler.compile(tree, unit, afterOverrides, afterObject);
+        units.add(unitReport(path, unit.object(), functions, patched.get(path), beforeObject, afterObject));
+      }
+    } finally {
+      KernelFiles.deleteRecursively(work);
+    }
+    return new FixReport(release, version, List.of(), functions, units);
+  }
+
+  private static UnitReport unitReport(String path, String object, List<ChangedFunction> functions, String patchedText,
+      Path beforeObject, Path afterObject) throws IOException, KernelException {
+    ObjectComparison.Result cmp;
+    try {
+      cmp = ObjectComparison.compare(ElfFile.parse(Files.readAllBytes(beforeObject)),
+          ElfFile.parse(Files.readAllBytes(afterObject)));
+    } catch (ElfException e) {
+      throw new KernelException("comparing the objects of " + path + ": " + e.getMessage(), e);
+    }
+    Set<String> sourceModified = new TreeSet<>();
+    for (ChangedFunction f : functions) {
+      if (f.file().equals(path) && f.change() == ChangeKind.MODIFIED) {
+        sourceModified.add(f.name());
+      }
+    }
+    Set<String> symbols = new TreeSet<>();
+    Set<String> changedBases = new TreeSet<>();
+    for (ObjectComparison.FunctionDiff d : cmp.functions()) {
+      symbols.add(FixVerdict.baseName(d.name()));
+      if (d.change() == ObjectComparison.Change.CHANGED) {
+        changedBases.add(FixVerdict.baseName(d.name()));
+      }
+    }
+    CallGraph calls = CallGraph.of(patchedText);
+    List<CodeChange> changed = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
+    List<String> added = new ArrayList<>();
+    for (ObjectComparison.FunctionDiff d : cmp.functions()) {
+      String base = FixVerdict.baseName(d.name());
+      switch (d.change()) {
+        case CHANGED -> {
+          boolean own = sourceModified.contains(base);
+          List<String> carries = own ? List.of() : calls.reachesChanged(base, sourceModified, symbols);
+          changed.add(new CodeChange(d.name(), own, carries, d.reason()));
+        }
+        case REMOVED -> removed.add(d.name());
+        case ADDED -> added.add(d.name());
+        case UNCHANGED -> { }
+      }
+    }
+    List<String> inlinedAway = new ArrayList<>();
+    List<String> codeUnchanged = new ArrayList<>();
+    for (String f : sourceModified) {
+      if (!symbols.contains(f)) {
+        inlinedAway.add(f);
+      } else if (!changedBases.contains(f)) {
+        codeUnchanged.add(f);
+      }
+    }
+    return new UnitReport(path, object, changed, inlinedAway, codeUnchanged, removed, added);
+  }
+
+  /** The first two checks' result, with the kernel files the fix names (empty: the tree has none). */
+  public record Source(SourceAnalyzer.SourceAnalysis analysis, Map<String, Optional<String>> originals) {}
+
+  /**
+   * Applies {@code fixText} to the files of the kernel source tree {@code root} and finds the
+   * functions it changes from the whole files. Only paths inside the tree are read.
+   */
+  public static Source analyzeSource(Path root, String fixText) throws IOException {
+    Path real = root.toRealPath();
+    UnifiedDiff diff = DiffParser.parse(fixText);
+    Map<String, Optional<String>> originals = new HashMap<>();
+    IOException[] failed = new IOException[1];
+    SourceAnalyzer.SourceAnalysis sa = new SourceAnalyzer().analyze(diff, path -> originals.computeIfAbsent(path, p -> {
+      try {
+        return read(real, p);
+      } catch (IOException e) {
+        failed[0] = e;
+        return Optional.empty();
+      }
+    }));
+    if (failed[0] != null) {
+      throw failed[0];
+    }
+    return new Source(sa, originals);
+  }
+
+  /** The kernel's text of a file the fix names, or empty if the tree has none. */
+  private static Optional<String> read(Path root, String path) throws IOException {
+    if (!KERNEL_PATH.matcher(path).matches() || path.contains("/../") || path.endsWith("/..")) {
+      return Optional.empty();
+    }
+    Path file = root.resolve(path);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    Path real = file.toRealPath();
+    if (!real.startsWith(root) || Files.size(real) > MAX_SOURCE_BYTES) {
+      return Optional.empty();
+    }
+    return Optional.of(new String(Files.readAllBytes(real), StandardCharsets.UTF_8));
+  }
+}
