@@ -37,6 +37,8 @@ public final class UnitCompiler {
   public static final String KCFLAGS = "-ffunction-sections -fdata-sections";
   private static final String SCRATCH = "/klp/scratch";
   private static final Duration TIMEOUT = Duration.ofMinutes(10);
+  /** Bumped when what a unit's record says, or how it is found, changes. */
+  static final int RECORD_FORMAT = 2;
 
   private final Sandbox sandbox;
   private final Map<String, Unit> units = new ConcurrentHashMap<>();
@@ -65,14 +67,15 @@ public final class UnitCompiler {
   public Unit unit(PreparedTree tree, String cPath) throws KernelException, InterruptedException {
     return unitIfBuilt(tree, cPath).orElseThrow(() -> new KernelException(cPath + " is not built in the"
         + " configuration of " + tree.source().sourceVersion() + " (config sha256:" + tree.configSha256().substring(0, 12)
-        + "): kbuild builds no object for it, since its directory is not part of the build"));
+        + "): its directory is not part of the build"));
   }
 
   /**
-   * The unit of {@code cPath}, or empty when kbuild builds nothing for it: kbuild's single-object
-   * build descends only into directories the configuration builds. (A file of a built directory
-   * that the configuration does not select is still compiled, as if built in: kbuild cannot tell
-   * that case apart.)
+   * The unit of {@code cPath}, or empty when its directory is not part of the configuration's
+   * build (kbuild builds nothing for it, or compiles it only as part of a directory above, see
+   * {@link #compiledFromAnAncestor}). A file of a built directory that the configuration does not
+   * select is still compiled by kbuild, as if built in: that case cannot be told from kbuild's
+   * single-object build.
    */
   public Optional<Unit> unitIfBuilt(PreparedTree tree, String cPath) throws KernelException, InterruptedException {
     KernelPath.check(cPath);
@@ -89,7 +92,8 @@ public final class UnitCompiler {
       return Optional.of(done);
     }
     Path prepared = tree.out().getParent();
-    Path record = prepared.resolve("units").resolve(Digests.sha256(cPath).substring(0, 32) + ".unit");
+    Path record = prepared.resolve("units")
+        .resolve(Digests.sha256(cPath).substring(0, 32) + ".v" + RECORD_FORMAT + ".unit");
     try {
       Optional<Unit> u;
       try (KernelFiles.Lock l = KernelFiles.lock(prepared)) {
@@ -139,7 +143,29 @@ public final class UnitCompiler {
     }
     Unit u = parseCmd(cPath, object, Files.readString(cmdFile, StandardCharsets.UTF_8));
     Files.deleteIfExists(oFile);
-    return Optional.of(u);
+    return compiledFromAnAncestor(cPath, u.argv()) ? Optional.empty() : Optional.of(u);
+  }
+
+  /**
+   * Whether kbuild compiled the file with the flags of a directory above its own ({@code -I
+   * ./ANCESTOR} but no {@code -I ./DIR}, the pair kbuild adds for the directory whose Makefile it
+   * runs): a single-object build reaches only directories the configuration builds, and compiles
+   * a file of a directory it does not reach as part of the nearest one it does, with that
+   * directory's flags and module name. Such a file is not built in this configuration.
+   */
+  static boolean compiledFromAnAncestor(String cPath, List<String> argv) {
+    int slash = cPath.lastIndexOf('/');
+    String dir = slash < 0 ? "" : cPath.substring(0, slash);
+    boolean own = false;
+    boolean ancestor = false;
+    for (int i = 0; i + 1 < argv.size(); i++) {
+      if (argv.get(i).equals("-I") && argv.get(i + 1).startsWith("./")) {
+        String d = argv.get(i + 1).substring(2);
+        own |= d.equals(dir);
+        ancestor |= !d.isEmpty() && dir.startsWith(d + "/");
+      }
+    }
+    return ancestor && !own;
   }
 
   /** {@code fs/proc/generic.o} -> {@code fs/proc/.generic.o.cmd}. */

@@ -137,6 +137,13 @@ class KernelSourcesTest {
   }
 
   @Test
+  void aFileOfADirectoryTheConfigurationDoesNotBuildHasNoUnit() throws Exception {
+    assertThat(compiler.unitIfBuilt(tree, "drivers/gpu/drm/tegra/drm.c")).isEmpty();
+    assertThatThrownBy(() -> compiler.unit(tree, "drivers/gpu/drm/tegra/drm.c"))
+        .isInstanceOf(KernelException.class).hasMessageContaining("is not built in the configuration");
+  }
+
+  @Test
   void aReplacementCannotReadHostFiles() throws Exception {
     UnitCompiler.Unit unit = compiler.unit(tree, "fs/proc/generic.c");
     Path secret = tmp.resolve("secret.txt");

@@ -109,6 +109,10 @@ class SourcePartsTest {
     assertThatThrownBy(() -> UnitCompiler.parseCmd("a.c", "a.o", "cmd_a.o := gcc -c -o /tmp/a.o a.c"))
         .isInstanceOf(KernelException.class).hasMessageContaining("not a.o");
     assertThat(UnitCompiler.cmdFileOf("fs/proc/generic.o")).isEqualTo("fs/proc/.generic.o.cmd");
+    assertThat(UnitCompiler.compiledFromAnAncestor("drivers/gpu/drm/tegra/drm.c",
+        List.of("gcc", "-I", "/klp/src/drivers/gpu/drm", "-I", "./drivers/gpu/drm", "-c"))).isTrue();
+    assertThat(UnitCompiler.compiledFromAnAncestor("fs/proc/generic.c",
+        List.of("gcc", "-I./include", "-I", "/klp/src/fs/proc", "-I", "./fs/proc", "-c"))).isFalse();
   }
 
   @Test
