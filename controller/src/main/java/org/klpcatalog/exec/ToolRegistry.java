@@ -32,7 +32,12 @@ public final class ToolRegistry {
     /** A shared library the dynamic linker must find (needed by a program we run). */
     LIBRARY,
     /** A program only some catalogs need; reported, never counted as missing. */
-    OPTIONAL
+    OPTIONAL,
+    /**
+     * A C header a program we run compiles against (kbuild's host tools when a kernel source is
+     * prepared), by its path under /usr/include.
+     */
+    HEADER
   }
 
   /** One declared tool. */
@@ -128,7 +133,7 @@ public final class ToolRegistry {
   public static void checkDeclared(String program) {
     String name = program.contains("/") ? Path.of(program).getFileName().toString() : program;
     Tool t = get().tools.get(name);
-    if (t == null || t.kind() == Kind.LIBRARY) {
+    if (t == null || t.kind() == Kind.LIBRARY || t.kind() == Kind.HEADER) {
       throw new IllegalStateException("klp-catalog runs '" + name + "', which the tool registry (exec/" + RESOURCE
           + ") does not declare: declare it with its packages, so fresh machines get it installed");
     }
@@ -142,7 +147,21 @@ public final class ToolRegistry {
 
   /** Where a tool is on this machine, if it is. */
   public static Optional<Path> locate(Tool t) {
-    return t.kind() == Kind.LIBRARY ? locateLibrary(t.name()) : Command.which(t.name());
+    return switch (t.kind()) {
+      case LIBRARY -> locateLibrary(t.name());
+      case HEADER -> locateHeader(t.name());
+      default -> Command.which(t.name());
+    };
+  }
+
+  private static Optional<Path> locateHeader(String name) {
+    for (String d : List.of("/usr/include", "/usr/include/x86_64-linux-gnu", "/usr/include/aarch64-linux-gnu")) {
+      Path p = Path.of(d, name);
+      if (Files.isRegularFile(p)) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
   }
 
   private static final List<String> LIBRARY_DIRS = List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",

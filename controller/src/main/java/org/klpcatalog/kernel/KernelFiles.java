@@ -4,8 +4,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
 /** File helpers for cache directories. */
@@ -36,5 +42,46 @@ public final class KernelFiles {
   static void commit(Path work, Path target) throws IOException {
     deleteRecursively(target);
     Files.move(work, target, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static final Map<String, ReentrantLock> HELD = new ConcurrentHashMap<>();
+
+  /** Held while a cache entry is made or changed; {@link #close} releases it. */
+  interface Lock extends AutoCloseable {
+    @Override
+    void close() throws IOException;
+  }
+
+  /**
+   * Locks {@code <target>.lock} against other threads of this process and other processes (an
+   * advisory file lock), waiting for whoever holds it: two runs never make one cache entry at once.
+   */
+  static Lock lock(Path target) throws IOException {
+    Path file = target.resolveSibling(target.getFileName() + ".lock");
+    Files.createDirectories(file.getParent());
+    ReentrantLock inProcess = HELD.computeIfAbsent(file.toAbsolutePath().normalize().toString(),
+        k -> new ReentrantLock());
+    inProcess.lock();
+    try {
+      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock held;
+      try {
+        held = channel.lock();
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
+      return () -> {
+        try {
+          held.release();
+          channel.close();
+        } finally {
+          inProcess.unlock();
+        }
+      };
+    } catch (IOException | RuntimeException e) {
+      inProcess.unlock();
+      throw e;
+    }
   }
 }

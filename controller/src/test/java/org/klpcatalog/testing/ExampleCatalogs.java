@@ -17,6 +17,9 @@ public final class ExampleCatalogs {
   public static final Path KERNELS = Path.of("target/test-kernel-cache").toAbsolutePath();
   /** Kernel symbol tables read once per test run. */
   public static final Path SYMBOLS = Path.of("target/test-kernel-symbols").toAbsolutePath();
+  /** Kernel sources fetched and unpacked, and trees prepared from them, once per test run. */
+  public static final Path SOURCES = Path.of("target/test-kernel-sources").toAbsolutePath();
+  public static final Path PREPARED = Path.of("target/test-kernel-prepared").toAbsolutePath();
 
   private ExampleCatalogs() {}
 
@@ -53,6 +56,14 @@ public final class ExampleCatalogs {
     Files.createDirectories(SYMBOLS);
     if (!Files.exists(dir.resolve("symbols"))) {
       Files.createSymbolicLink(dir.resolve("symbols"), SYMBOLS);
+    }
+    // Kernel sources and prepared trees: a download, an unpack and a kbuild run each.
+    for (Path shared : java.util.List.of(SOURCES, PREPARED)) {
+      Files.createDirectories(shared);
+      Path link = dir.resolve(shared.getFileName().toString().replace("test-kernel-", ""));
+      if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        Files.createSymbolicLink(link, shared);
+      }
     }
     return dir;
   }
