@@ -89,22 +89,107 @@ final class DebianSourceProvider implements SourceProvider {
         if (done != null) {
           return done;
         }
-        SourcePackage sp = indexed(release, dirs, pkg[0], pkg[1]);
-        TreeKey key = new TreeKey("debian", "source", memo, origin(),
-            sp.sha256().entrySet().stream().map(e -> e.getKey() + " sha256:" + e.getValue()).toList());
-        Path dir = key.directory(cache);
-        try (KernelFiles.Lock t = KernelFiles.lock(dir)) {
-          if (!Files.isRegularFile(dir.resolve("STAMP"))) {
-            unpack(release, dirs, sp, dir);
+        SourceTree tree;
+        try {
+          tree = fromSourcePackage(release, dirs, pkg[0], pkg[1]);
+        } catch (KernelException e) {
+          if (!pkg[0].equals("linux")) {
+            throw e;
           }
+          tree = fromLinuxSource(release, pkg[1], e);
         }
-        SourceTree tree = new SourceTree(name, sp.version(), dir.resolve("src"), key.hash());
         provided.put(memo, tree);
         return tree;
       }
     } catch (IOException e) {
       throw new KernelException(where(release) + ": " + e.getMessage(), e);
     }
+  }
+
+  private SourceTree fromSourcePackage(String release, AptDirs dirs, String pkg, String version)
+      throws IOException, InterruptedException, KernelException {
+    SourcePackage sp = indexed(release, dirs, pkg, version);
+    TreeKey key = new TreeKey("debian", "source", pkg + "_" + version, origin(),
+        sp.sha256().entrySet().stream().map(e -> e.getKey() + " sha256:" + e.getValue()).toList());
+    Path dir = key.directory(cache);
+    try (KernelFiles.Lock t = KernelFiles.lock(dir)) {
+      if (!Files.isRegularFile(dir.resolve("STAMP"))) {
+        unpack(release, dirs, sp, dir);
+      }
+    }
+    return new SourceTree(name, sp.version(), dir.resolve("src"), key.hash());
+  }
+
+  /**
+   * When the archive no longer serves the {@code linux} source package of a version (security
+   * archives keep the binary packages of older uploads longer than their sources), the same
+   * version's {@code linux-source-X.Y} binary package: Debian builds it from that source with
+   * Debian's patches applied, as a tarball under {@code /usr/src}. It comes like the headers:
+   * its SHA-256 from apt's signed Packages index, {@code apt-get download} with unauthenticated
+   * packages refused, the file checked against the index, then {@code dpkg-deb -x} and tar.
+   */
+  private SourceTree fromLinuxSource(String release, String version, KernelException why)
+      throws IOException, InterruptedException, KernelException {
+    Matcher series = Pattern.compile("^(\\d+\\.\\d+)[.-]").matcher(version);
+    if (!series.find()) {
+      throw why;
+    }
+    String bin = "linux-source-" + series.group(1);
+    Command.Result r = apt(List.of("apt-cache", "show", bin + "=" + version)).timeout(Duration.ofMinutes(2)).run();
+    Map<String, String> record = records(r.output()).stream()
+        .filter(f -> bin.equals(f.get("Package")) && version.equals(f.get("Version"))).findFirst().orElse(null);
+    String sha = record == null ? "" : record.getOrDefault("SHA256", "").toLowerCase(java.util.Locale.ROOT);
+    if (!r.ok() || !sha.matches("[0-9a-f]{64}")) {
+      throw new KernelException(why.getMessage() + "\nand apt knows no " + bin + " " + version
+          + " (with a SHA256) to take the patched source from either", why);
+    }
+    TreeKey key = new TreeKey("debian", "source", "linux_" + version, origin(),
+        List.of(bin + "=" + version + " sha256:" + sha));
+    Path dir = key.directory(cache);
+    try (KernelFiles.Lock t = KernelFiles.lock(dir)) {
+      if (!Files.isRegularFile(dir.resolve("STAMP"))) {
+        Path work = KernelFiles.fresh(dir);
+        Path dl = work.resolve("download");
+        Files.createDirectories(dl);
+        Command.Result d = apt(List.of("apt-get", "download", "-q", "-o", "APT::Get::AllowUnauthenticated=false",
+            bin + "=" + version)).in(dl).timeout(Duration.ofMinutes(30)).run();
+        downloads.incrementAndGet();
+        if (!d.ok()) {
+          throw new KernelException(where(release) + ": apt-get cannot download " + bin + " " + version + ":\n"
+              + Command.tail(d.output(), 5));
+        }
+        Path deb;
+        try (Stream<Path> files = Files.list(dl)) {
+          deb = files.filter(f -> f.getFileName().toString().startsWith(bin + "_")
+              && f.getFileName().toString().endsWith(".deb")).findFirst()
+              .orElseThrow(() -> new IOException("apt-get download left no " + bin + "_*.deb"));
+        }
+        String actual = sha256(deb);
+        if (!actual.equals(sha)) {
+          throw new KernelException(where(release) + ": " + deb.getFileName() + " does not match the SHA256 of apt's"
+              + " signed index (" + sha + ", got " + actual + ")");
+        }
+        Path root = work.resolve("root");
+        Command.of("dpkg-deb", "-x", deb.toString(), root.toString()).timeout(Duration.ofMinutes(10)).check();
+        Path tarball = root.resolve("usr/src/" + bin + ".tar.xz");
+        if (!Files.isRegularFile(tarball, LinkOption.NOFOLLOW_LINKS)) {
+          throw new KernelException(where(release) + ": " + bin + " " + version + " has no usr/src/" + bin + ".tar.xz");
+        }
+        Files.createDirectories(work.resolve("src"));
+        Command.of("tar", "-xJf", tarball.toString(), "-C", work.resolve("src").toString(), "--strip-components=1",
+            "--no-same-owner", "--no-same-permissions").env("LC_ALL", "C").timeout(Duration.ofMinutes(30))
+            .log(work.resolve("unpack.log")).check();
+        if (!Files.isRegularFile(work.resolve("src/Makefile"), LinkOption.NOFOLLOW_LINKS)) {
+          throw new KernelException(where(release) + ": " + bin + " " + version + " unpacked into no kernel tree");
+        }
+        Files.writeString(work.resolve("STAMP"), "debian " + bin + " " + version + " sha256:" + sha + "\n",
+            StandardCharsets.UTF_8);
+        KernelFiles.deleteRecursively(dl);
+        KernelFiles.deleteRecursively(root);
+        KernelFiles.commit(work, dir);
+      }
+    }
+    return new SourceTree(name, version, dir.resolve("src"), key.hash());
   }
 
   private void requireTools(String release) throws KernelException {
