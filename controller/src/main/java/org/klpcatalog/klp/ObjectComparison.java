@@ -229,7 +229,7 @@ public final class ObjectComparison {
     String verb = switch (a.opcodeBefore(ca, y)) {
       case 0xe8 -> "calls ";
       case 0xe9 -> "jumps to ";
-      default -> x.target().kind() == Kind.STRING && y.target().kind() == Kind.STRING ? "uses " : "refers to ";
+      default -> x.target().kind() == Kind.STRING && y.target().kind() == Kind.STRING ? "uses string " : "refers to ";
     };
     return verb + now + " instead of " + was;
   }

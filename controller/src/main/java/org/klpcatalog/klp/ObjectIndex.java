@@ -459,7 +459,7 @@ final class ObjectIndex {
     String v = interner.value(t.id());
     long delta = t.delta() + bias;
     String name = switch (t.kind()) {
-      case STRING -> "string " + show(v, 41) + "\"";
+      case STRING -> show(v, 41) + "\"";
       case CONSTANT -> "constant " + v;
       case SECTION -> v.isEmpty() ? "an absolute value" : "section " + show(v);
       default -> show(v);
