@@ -3,8 +3,10 @@ package org.klpcatalog.klp;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -106,6 +108,8 @@ public final class ObjectComparison {
     Set<String> all = new TreeSet<>(b.functions().keySet());
     all.addAll(a.functions().keySet());
     Map<String, FunctionDiff> out = new TreeMap<>();
+    // Aliases share their bytes: each pair of ranges is compared once.
+    Map<List<Long>, Optional<String>> compared = new HashMap<>();
     for (String name : all) {
       Symbol fb = b.functions().get(name);
       Symbol fa = a.functions().get(name);
@@ -114,7 +118,13 @@ public final class ObjectComparison {
       } else if (fa == null) {
         out.put(name, new FunctionDiff(name, Change.REMOVED, b.global(fb), ""));
       } else {
-        String reason = difference(b, fb, a, fa);
+        List<Long> pair = List.of((long) fb.shndx(), fb.value(), fb.size(), (long) fa.shndx(), fa.value(), fa.size());
+        Optional<String> code = compared.get(pair);
+        if (code == null) {
+          code = Optional.ofNullable(difference(b, fb, a, fa));
+          compared.put(pair, code);
+        }
+        String reason = code.orElse(b.global(fb) == a.global(fa) ? null : a.global(fa) ? "becomes global" : "becomes local");
         out.put(name, new FunctionDiff(name, reason == null ? Change.UNCHANGED : Change.CHANGED, a.global(fa),
             reason == null ? "" : reason));
       }
@@ -195,9 +205,6 @@ public final class ObjectComparison {
       if (x.data() == null || y.data() == null || b.fingerprint(x.data()) != a.fingerprint(y.data())) {
         return "uses " + a.describe(y.target(), y.bias()) + ", whose content differs";
       }
-    }
-    if (b.global(fb) != a.global(fa)) {
-      return a.global(fa) ? "becomes global" : "becomes local";
     }
     return null;
   }

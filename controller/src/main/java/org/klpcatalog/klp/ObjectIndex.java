@@ -104,10 +104,12 @@ final class ObjectIndex {
   private final Symbol[][] covers;
   private final long[][] coverValues;
   private final int[] nameIds;
+  private final int[] sectionNameIds;
   private final Map<String, Symbol> functions = new TreeMap<>();
   private final Map<Integer, int[]> stringStarts = new HashMap<>();
   private final Map<Long, Integer> stringIds = new HashMap<>();
   private final Map<Region, Long> fingerprints = new HashMap<>();
+  private final Map<Region, Code> codes = new HashMap<>();
 
   ObjectIndex(ElfFile elf, String which, Interner interner, Budget budget) throws ElfException {
     this.elf = elf;
@@ -220,6 +222,8 @@ final class ObjectIndex {
     }
     nameIds = new int[symbols.size()];
     Arrays.fill(nameIds, -1);
+    sectionNameIds = new int[n];
+    Arrays.fill(sectionNameIds, -1);
   }
 
   /** Sized functions and objects first: the symbol an address inside them belongs to. */
@@ -267,6 +271,19 @@ final class ObjectIndex {
 
   /** A function's (or object's) bytes with relocated fields zeroed, and its relocations as targets. */
   Code code(int section, long start, long size) throws ElfException {
+    Region g = new Region(section, start, size);
+    Code known = codes.get(g);
+    if (known == null) {
+      known = read(g);
+      codes.put(g, known);
+    }
+    return known;
+  }
+
+  private Code read(Region g) throws ElfException {
+    int section = g.section();
+    long start = g.start();
+    long size = g.size();
     Section sec = sections.get(section);
     budget.spend(size + 1);
     Rela[] rs = relocs[section];
@@ -337,7 +354,7 @@ final class ObjectIndex {
     long o = at + bias;
     boolean inside = o >= 0 && o < sec.size() && sec.type() != ElfFile.SHT_NOBITS;
     if (ignored(sec)) {
-      return new Ref(offset, r.type(), bias, new Target(Kind.SECTION, interner.id(sec.name()), at), null);
+      return new Ref(offset, r.type(), bias, new Target(Kind.SECTION, sectionNameId(sec), at), null);
     }
     if (sec.is(ElfFile.SHF_MERGE) && inside) {
       if (sec.is(ElfFile.SHF_STRINGS)) {
@@ -369,8 +386,18 @@ final class ObjectIndex {
       return new Ref(offset, r.type(), bias, new Target(kind, nameId(cover), at - cover.value()), data);
     }
     Region data = code ? null : new Region(sec.index(), 0, sec.size());
-    String name = code ? sec.name() : withoutCounter(sec.name());
-    return new Ref(offset, r.type(), bias, new Target(Kind.SECTION, interner.id(name), at), data);
+    return new Ref(offset, r.type(), bias, new Target(Kind.SECTION, sectionNameId(sec), at), data);
+  }
+
+  /** A section's name as compared: without the compiler's counter for data ({@code .bss.__key.3}). */
+  private int sectionNameId(Section sec) {
+    int id = sectionNameIds[sec.index()];
+    if (id < 0) {
+      boolean keep = sec.is(ElfFile.SHF_EXECINSTR) || ignored(sec);
+      id = interner.id(keep ? sec.name() : withoutCounter(sec.name()));
+      sectionNameIds[sec.index()] = id;
+    }
+    return id;
   }
 
   /** The named symbol whose bytes hold section offset {@code o}, if any. */

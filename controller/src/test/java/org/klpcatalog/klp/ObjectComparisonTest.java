@@ -260,9 +260,39 @@ class ObjectComparisonTest {
   }
 
   @Test
+  void aliasesAreComparedOnceAndOverlappingGarbageIsRefused() throws Exception {
+    StringBuilder src = new StringBuilder("extern int use(int);\nint big(int x) {\n  int s = 0;\n");
+    for (int i = 0; i < 2000; i++) {
+      src.append("  s += use(x + ").append(i).append(");\n");
+    }
+    src.append("  return s;\n}\n");
+    for (int i = 0; i < 300; i++) {
+      src.append("int alias").append(i).append("(int x) __attribute__((alias(\"big\")));\n");
+    }
+    ElfFile good = compile("before", src.toString());
+    Result r = ObjectComparison.compare(good, good);
+    assertThat(r.names(Change.UNCHANGED)).hasSize(301);
+
+    // The same symbols each given another size: 300 different ranges over one body, which would
+    // cost time quadratic in the file; the comparison refuses instead.
+    byte[] b = good.bytes().clone();
+    ElfFile.Section symtab = good.sections().get(good.symtabIndex());
+    ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    int k = 0;
+    for (ElfFile.Symbol s : good.symbols()) {
+      if (s.name().startsWith("alias")) {
+        buf.putLong((int) symtab.offset() + s.index() * 24 + 16, s.size() - ++k);
+      }
+    }
+    ElfFile overlapping = ElfFile.parse(b);
+    assertThatThrownBy(() -> ObjectComparison.compare(overlapping, overlapping)).isInstanceOf(ElfException.class)
+        .hasMessage("the objects' symbols and relocations overlap too much to be compared");
+  }
+
+  @Test
   void aLargeObjectComparesInTimeLinearInItsSize() throws Exception {
     StringBuilder src = new StringBuilder("extern int use(int);\nextern void say(const char *);\n");
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < 1000; i++) {
       src.append("static const int t").append(i).append("[] = {").append(i).append(", 1, 2, 3};\n");
       src.append("int f").append(i).append("(int x) { static int n; say(\"s").append(i)
           .append("\"); return use(t").append(i).append("[x & 3] + n++); }\n");
@@ -273,10 +303,10 @@ class ObjectComparisonTest {
     Result r = ObjectComparison.compare(b, a);
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     assertThat(r.names(Change.CHANGED)).containsExactly("f17");
-    assertThat(r.names(Change.UNCHANGED)).hasSize(2999);
+    assertThat(r.names(Change.UNCHANGED)).hasSize(999);
     assertThat(took).isLessThan(Duration.ofSeconds(10));
     Map<String, Set<String>> callees = ObjectComparison.callees(a);
     assertThat(callees.get("f5")).isEqualTo(Set.of("say", "use"));
-    assertThat(List.copyOf(callees.keySet())).hasSize(3000);
+    assertThat(List.copyOf(callees.keySet())).hasSize(1000);
   }
 }
