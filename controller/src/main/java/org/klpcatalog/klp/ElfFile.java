@@ -19,9 +19,13 @@ public final class ElfFile {
   public static final int SHT_STRTAB = 3;
   public static final int SHT_RELA = 4;
   public static final int SHT_NOBITS = 8;
+  public static final int SHT_REL = 9;
+  public static final int EM_X86_64 = 62;
   public static final long SHF_WRITE = 0x1;
   public static final long SHF_ALLOC = 0x2;
   public static final long SHF_EXECINSTR = 0x4;
+  public static final long SHF_MERGE = 0x10;
+  public static final long SHF_STRINGS = 0x20;
   public static final long SHF_INFO_LINK = 0x40;
   /** The kernel's flag for livepatch relocation sections (include/uapi/linux/elf.h). */
   public static final long SHF_RELA_LIVEPATCH = 0x00100000;
@@ -33,6 +37,8 @@ public final class ElfFile {
   public static final int STB_GLOBAL = 1;
   public static final int STB_WEAK = 2;
   public static final int STT_NOTYPE = 0;
+  public static final int STT_OBJECT = 1;
+  public static final int STT_FUNC = 2;
   public static final int STT_SECTION = 3;
   public static final int STT_FILE = 4;
   static final int EHDR_SIZE = 64;
@@ -162,6 +168,11 @@ public final class ElfFile {
 
   public byte[] bytes() {
     return bytes;
+  }
+
+  /** The ELF header's machine ({@link #EM_X86_64} for x86-64). */
+  public int machine() {
+    return u16(18);
   }
 
   public long sectionHeaderOffset() {
