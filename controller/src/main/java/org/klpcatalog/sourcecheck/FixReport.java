@@ -6,7 +6,8 @@ import org.klpcatalog.catalog.analysis.ChangedFunction;
 /**
  * What the source checks found for one fix against one kernel's source: whether it applies (the
  * failed hunks otherwise), the functions it changes as the whole original and patched files show
- * them, and per compiled translation unit what the compiler changed. Depends only on the fix's
+ * them, per compiled translation unit what the compiler changed, and the changed {@code .c}
+ * files the kernel's configuration does not build ({@code unbuilt}). Depends only on the fix's
  * bytes and the prepared source tree (source version and configuration), so it is cached by them
  * ({@link SourceChecker}); what a module must replace is judged from it by {@link FixVerdict}.
  */
@@ -15,12 +16,14 @@ public record FixReport(
     String sourceVersion,
     List<ApplyFailure> failures,
     List<ChangedFunction> functions,
-    List<UnitReport> units) {
+    List<UnitReport> units,
+    List<String> unbuilt) {
 
   public FixReport {
     failures = List.copyOf(failures);
     functions = List.copyOf(functions);
     units = List.copyOf(units);
+    unbuilt = List.copyOf(unbuilt);
   }
 
   /** Every hunk applied. */

@@ -65,6 +65,9 @@ public final class FixVerdict {
         inlineAcks.add(a.key());
       }
     }
+    for (String f : report.unbuilt()) {
+      notes.add(kernel + ": its configuration does not build " + f + ", which the fix changes");
+    }
     for (UnitReport u : report.units()) {
       Set<String> replaced = replacedIn(module.get(), u.object());
       for (CodeChange c : u.changed()) {

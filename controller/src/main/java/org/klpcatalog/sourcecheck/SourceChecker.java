@@ -19,6 +19,7 @@ import org.klpcatalog.catalog.analysis.ChangedFunction;
 import org.klpcatalog.catalog.analysis.DiffParser;
 import org.klpcatalog.catalog.analysis.LineAlignment;
 import org.klpcatalog.catalog.analysis.PatchApplier;
+import org.klpcatalog.catalog.analysis.SourceAnalysis;
 import org.klpcatalog.catalog.analysis.SourceAnalyzer;
 import org.klpcatalog.catalog.analysis.UnifiedDiff;
 import org.klpcatalog.catalog.source.Digests;
@@ -71,7 +72,7 @@ public final class SourceChecker {
     if (compile && Files.isRegularFile(cached)) {
       try {
         FixReport r = MAPPER.readValue(Files.readString(cached, StandardCharsets.UTF_8), FixReport.class);
-        return new FixReport(release, r.sourceVersion(), r.failures(), r.functions(), r.units());
+        return new FixReport(release, r.sourceVersion(), r.failures(), r.functions(), r.units(), r.unbuilt());
       } catch (RuntimeException e) {
         // A damaged entry is recomputed and overwritten below.
       }
@@ -90,7 +91,7 @@ public final class SourceChecker {
       throws KernelException, IOException, InterruptedException {
     String version = tree.source().sourceVersion();
     Source src = analyzeSource(tree.source().source(), fixText);
-    SourceAnalyzer.SourceAnalysis sa = src.analysis();
+    SourceAnalysis sa = src.analysis();
     Map<String, Optional<String>> originals = src.originals();
     List<FixReport.ApplyFailure> failures = new ArrayList<>();
     for (PatchApplier.FileResult f : sa.files()) {
@@ -98,12 +99,16 @@ public final class SourceChecker {
         failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(), h.message()));
       }
     }
+    if (failures.isEmpty()) {
+      failures.addAll(alreadyApplied(diff, originals));
+    }
     List<ChangedFunction> functions = sa.analysis().functions();
     if (!failures.isEmpty() || !compile) {
-      return new FixReport(release, version, failures, failures.isEmpty() ? functions : List.of(), List.of());
+      return new FixReport(release, version, failures, failures.isEmpty() ? functions : List.of(), List.of(), List.of());
     }
     Map<String, String> patched = sa.patched();
     List<UnitReport> units = new ArrayList<>();
+    List<String> unbuilt = new ArrayList<>();
     Files.createDirectories(workDir);
     Path work = Files.createTempDirectory(workDir, "check-");
     try {
@@ -130,7 +135,12 @@ public final class SourceChecker {
             afterOverrides.put(e.getKey(), header);
           }
         }
-        UnitCompiler.Unit unit = compiler.unit(tree, path);
+        Optional<UnitCompiler.Unit> built = compiler.unitIfBuilt(tree, path);
+        if (built.isEmpty()) {
+          unbuilt.add(path);
+          continue;
+        }
+        UnitCompiler.Unit unit = built.get();
         Path beforeObject = work.resolve("before-" + n + ".o");
         Path afterObject = work.resolve("after-" + n + ".o");
         compiler.compile(tree, unit, Map.of(path, before), beforeObject);
@@ -140,7 +150,7 @@ public final class SourceChecker {
     } finally {
       KernelFiles.deleteRecursively(work);
     }
-    return new FixReport(release, version, List.of(), functions, units);
+    return new FixReport(release, version, List.of(), functions, units, unbuilt);
   }
 
   private static UnitReport unitReport(String path, String object, List<ChangedFunction> functions, String patchedText,
@@ -196,7 +206,7 @@ public final class SourceChecker {
   }
 
   /** The first two checks' result, with the kernel files the fix names (empty: the tree has none). */
-  public record Source(SourceAnalyzer.SourceAnalysis analysis, Map<String, Optional<String>> originals) {}
+  public record Source(SourceAnalysis analysis, Map<String, Optional<String>> originals) {}
 
   /**
    * Applies {@code fixText} to the files of the kernel source tree {@code root} and finds the
@@ -205,9 +215,9 @@ public final class SourceChecker {
   public static Source analyzeSource(Path root, String fixText) throws IOException {
     Path real = root.toRealPath();
     UnifiedDiff diff = DiffParser.parse(fixText);
-    Map<String, Optional<String>> originals = new HashMap<>();
+    Map<String, Optional<String>> originals = new java.util.concurrent.ConcurrentHashMap<>();
     IOException[] failed = new IOException[1];
-    SourceAnalyzer.SourceAnalysis sa = new SourceAnalyzer().analyze(diff, path -> originals.computeIfAbsent(path, p -> {
+    SourceAnalysis sa = new SourceAnalyzer().analyze(diff, path -> originals.computeIfAbsent(path, p -> {
       try {
         return read(real, p);
       } catch (IOException e) {
@@ -219,6 +229,45 @@ public final class SourceChecker {
       throw failed[0];
     }
     return new Source(sa, originals);
+  }
+
+  /**
+   * A fix that the kernel's file already contains can still apply (its added lines go in a second
+   * time, at an offset): each changed file whose reversed diff applies cleanly to the kernel's
+   * file is refused.
+   */
+  static List<FixReport.ApplyFailure> alreadyApplied(UnifiedDiff diff, Map<String, Optional<String>> originals) {
+    List<FixReport.ApplyFailure> out = new ArrayList<>();
+    for (UnifiedDiff.FileDiff f : diff.files()) {
+      if (f.isNew() || f.isDeleted() || f.binary() || f.hunks().isEmpty()) {
+        continue;
+      }
+      Optional<String> original = originals.getOrDefault(f.kernelPath(), Optional.empty());
+      if (original.isEmpty()) {
+        continue;
+      }
+      if (PatchApplier.apply(reversed(f), original.get()).applied()) {
+        out.add(new FixReport.ApplyFailure(f.kernelPath(), 1, f.patchLine(),
+            "the kernel's file already contains this change (the fix applies in reverse): this kernel has the fix,"
+                + " so the patch must not serve it"));
+      }
+    }
+    return out;
+  }
+
+  /** The diff that undoes {@code f}. */
+  static UnifiedDiff.FileDiff reversed(UnifiedDiff.FileDiff f) {
+    List<UnifiedDiff.Hunk> hunks = new ArrayList<>();
+    for (UnifiedDiff.Hunk h : f.hunks()) {
+      List<UnifiedDiff.Line> lines = new ArrayList<>();
+      for (UnifiedDiff.Line l : h.lines()) {
+        char k = l.kind() == '-' ? '+' : l.kind() == '+' ? '-' : l.kind();
+        lines.add(new UnifiedDiff.Line(k, l.text(), l.patchLine()));
+      }
+      hunks.add(new UnifiedDiff.Hunk(h.newStart(), h.newCount(), h.oldStart(), h.oldCount(), h.context(), h.patchLine(),
+          lines, h.newEndsWithoutNewline(), h.oldEndsWithoutNewline()));
+    }
+    return new UnifiedDiff.FileDiff(f.newPath(), f.oldPath(), f.binary(), f.patchLine(), hunks);
   }
 
   /** The kernel's text of a file the fix names, or empty if the tree has none. */

@@ -27,7 +27,7 @@ class FixVerdictTest {
             new CodeChange("remove_proc_entry", false, List.of("pde_erase"), "code differs"),
             new CodeChange("remove_proc_subtree.cold", false, List.of("pde_erase"), "code differs")),
         List.of("pde_erase", "pde_subdir_insert"), List.of(), List.of(), List.of());
-    return new FixReport("6.1.0-50-amd64", "6.1.176-1", List.of(), List.of(), List.of(u));
+    return new FixReport("6.1.0-50-amd64", "6.1.176-1", List.of(), List.of(), List.of(u), List.of());
   }
 
   @Test
@@ -68,7 +68,7 @@ class FixVerdictTest {
     UnitReport u = new UnitReport("fs/x.c", "vmlinux", List.of(new CodeChange("helper", true, List.of(), "code differs")),
         List.of(), List.of(), List.of(), List.of());
     var ack = new Acknowledgement("inline-function", "fs/x.c:helper", "claimed inlined", "spec.acknowledge[0]");
-    var v = FixVerdict.judge(new FixReport("r", "s", List.of(), List.of(), List.of(u)),
+    var v = FixVerdict.judge(new FixReport("r", "s", List.of(), List.of(), List.of(u), List.of()),
         Optional.of(module("vmlinux", "caller")), List.of(ack));
     assertThat(v.errors()).singleElement().asString().contains("acknowledged as inlined").contains("helper");
   }
@@ -82,14 +82,14 @@ class FixVerdictTest {
     assertThat(FixVerdict.baseName("__key.12")).isEqualTo("__key.12");
     UnitReport u = new UnitReport("fs/x.c", "vmlinux", List.of(new CodeChange("f.isra.0", true, List.of(), "")),
         List.of(), List.of(), List.of(), List.of());
-    assertThat(FixVerdict.judge(new FixReport("r", "s", List.of(), List.of(), List.of(u)),
+    assertThat(FixVerdict.judge(new FixReport("r", "s", List.of(), List.of(), List.of(u), List.of()),
         Optional.of(module("vmlinux", "f")), List.of()).errors()).isEmpty();
   }
 
   @Test
   void aFixThatDoesNotApplyFailsWithKernelFileAndHunk() {
     var r = new FixReport("6.1.0-56-amd64", "6.1.192-2",
-        List.of(new ApplyFailure("fs/x.c", 2, 17, "line 40 is 'a' where the hunk expects 'b'")), List.of(), List.of());
+        List.of(new ApplyFailure("fs/x.c", 2, 17, "line 40 is 'a' where the hunk expects 'b'")), List.of(), List.of(), List.of());
     var v = FixVerdict.judge(r, Optional.empty(), List.of());
     assertThat(v.errors()).singleElement().asString()
         .contains("6.1.0-56-amd64").contains("fs/x.c").contains("hunk 2").contains("diff line 17");
@@ -99,7 +99,7 @@ class FixVerdictTest {
   void moduleNamesCompareInTheirUnderscoreForm() {
     UnitReport u = new UnitReport("fs/exfat/dir.c", "exfat-x", List.of(new CodeChange("g", true, List.of(), "")),
         List.of(), List.of(), List.of(), List.of());
-    assertThat(FixVerdict.judge(new FixReport("r", "s", List.of(), List.of(), List.of(u)),
+    assertThat(FixVerdict.judge(new FixReport("r", "s", List.of(), List.of(), List.of(u), List.of()),
         Optional.of(module("exfat_x", "g")), List.of()).ok()).isTrue();
   }
 }
