@@ -79,7 +79,18 @@ public final class SourceFunctions {
           continue;
         }
         if (depth == 0 && li.blank()) {
-          resetHeader();
+          // A blank line ends a header, unless the body's '{' follows the blank lines (as in
+          // "int f(...)\n\n{").
+          int next = idx + 1;
+          while (next < lines.size() && lines.get(next).blank()) {
+            next++;
+          }
+          boolean bodyFollows = headerStart >= 0 && next < lines.size()
+              && !lines.get(next).preprocessor() && lines.get(next).code().strip().startsWith("{");
+          if (!bodyFollows) {
+            resetHeader();
+          }
+          idx = next - 1;
           continue;
         }
         String code = li.code();

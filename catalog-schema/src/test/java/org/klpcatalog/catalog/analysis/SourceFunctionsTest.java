@@ -165,6 +165,9 @@ class SourceFunctionsTest {
   void aFunctionAfterADeclarationMissingItsSemicolonStartsAfterTheBlankLine() {
     String text = "int x\n\nstatic void f(void)\n{\n}\n";
     assertThat(ranges(text)).containsExactly("f 3-5");
+    // block/genhd.c has a blank line between a header and its body.
+    String gap = "int __must_check device_add_disk(struct device *parent,\n\t\t\t\t int n)\n\n{\n}\n";
+    assertThat(ranges(gap)).containsExactly("device_add_disk 1-5");
   }
 
   @Test
