@@ -150,11 +150,17 @@ public final class DiffParser {
       List<Line> body = new ArrayList<>();
       int oldSeen = 0;
       int newSeen = 0;
+      boolean oldNoNewline = false;
+      boolean newNoNewline = false;
       while (i < n && (oldSeen < oldCount || newSeen < newCount)) {
         String l = lines[i];
         char kind = l.isEmpty() ? ' ' : l.charAt(0);
         String content = l.isEmpty() ? "" : l.substring(1);
         if (kind == '\\') {
+          // "\ No newline at end of file" belongs to the line before it.
+          char before = body.isEmpty() ? 0 : body.get(body.size() - 1).kind();
+          oldNoNewline |= before == ' ' || before == '-';
+          newNoNewline |= before == ' ' || before == '+';
           i++;
           continue;
         }
@@ -172,6 +178,9 @@ public final class DiffParser {
         i++;
       }
       while (i < n && lines[i].startsWith("\\")) {
+        char before = body.isEmpty() ? 0 : body.get(body.size() - 1).kind();
+        oldNoNewline |= before == ' ' || before == '-';
+        newNoNewline |= before == ' ' || before == '+';
         i++;
       }
       if (oldSeen != oldCount || newSeen != newCount) {
@@ -182,7 +191,8 @@ public final class DiffParser {
                     + " lines, body has -" + oldSeen + " +" + newSeen
                     + "; regenerate the diff instead of editing it by hand"));
       }
-      hunks.add(new Hunk(oldStart, oldCount, newStart, newCount, context, hunkLine, List.copyOf(body)));
+      hunks.add(new Hunk(oldStart, oldCount, newStart, newCount, context, hunkLine,
+          List.copyOf(body), oldNoNewline, newNoNewline));
     }
     files.add(new FileDiff(oldPath, newPath, false, headerLine + 1, List.copyOf(hunks)));
     return i;

@@ -112,11 +112,9 @@ public final class PatchAnalyzer {
     List<ChangedFunction> result = new ArrayList<>();
     for (Merged m : functions.values()) {
       result.add(new ChangedFunction(m.file, m.name, m.kind(), m.firstLine));
-      String key = m.file + ":" + m.name;
-      if (unpatchableNames.contains(m.name) || unpatchableKeys.contains(key)) {
-        addFlag(flags, new Flag(FlagKind.UNPATCHABLE_FUNCTION, key, m.firstLine,
-            "changes " + m.name + ", which the catalog lists as unpatchable (always on some"
-                + " task's stack, or part of the patching machinery)"));
+      Flag unpatchable = unpatchableFlag(result.get(result.size() - 1));
+      if (unpatchable != null) {
+        addFlag(flags, unpatchable);
       }
     }
     List<Flag> flagList = new ArrayList<>(flags.values());
@@ -124,6 +122,16 @@ public final class PatchAnalyzer {
     problems.sort(java.util.Comparator.comparingInt(PatchAnalysis.Problem::patchLine));
     return new PatchAnalysis(List.copyOf(result), List.copyOf(flagList), List.copyOf(problems),
         List.copyOf(files));
+  }
+
+  /** The flag a changed function the catalog lists as unpatchable raises, or null. */
+  Flag unpatchableFlag(ChangedFunction f) {
+    if (unpatchableNames.contains(f.name()) || unpatchableKeys.contains(f.key())) {
+      return new Flag(FlagKind.UNPATCHABLE_FUNCTION, f.key(), f.patchLine(),
+          "changes " + f.name() + ", which the catalog lists as unpatchable (always on some"
+              + " task's stack, or part of the patching machinery)");
+    }
+    return null;
   }
 
   /**
@@ -153,7 +161,7 @@ public final class PatchAnalyzer {
     return true;
   }
 
-  private static boolean isIgnored(String path) {
+  static boolean isIgnored(String path) {
     for (String p : IGNORED_PREFIXES) {
       if (path.startsWith(p)) {
         return true;
@@ -312,39 +320,46 @@ public final class PatchAnalyzer {
       if (!changed || a.trivia()) {
         continue;
       }
-      switch (c.kind) {
-        case DATA_STRUCTURE:
-          addFlag(flags, new Flag(FlagKind.DATA_STRUCTURE, path + ":" + c.name, line.patchLine(),
-              "changes the definition of " + c.name + ": data in the running kernel keeps the"
-                  + " old layout (use a shadow variable in the module instead)"));
-          break;
-        case GLOBAL:
-          addFlag(flags, new Flag(FlagKind.GLOBAL_DATA, path + ":" + c.name, line.patchLine(),
-              "changes global data '" + c.name + "' outside any function: the running kernel"
-                  + " keeps the old variable"));
-          break;
-        case MACRO:
-          addFlag(flags, new Flag(FlagKind.MACRO, path + ":" + c.name, line.patchLine(),
-              "changes macro " + c.name + ": code compiled with the old definition keeps it"));
-          break;
-        case DIRECTIVE:
-        case OTHER:
-          addFlag(flags, new Flag(FlagKind.OUTSIDE_FUNCTION, path + ":" + c.name, line.patchLine(),
-              "changes '" + c.name + "' outside any function"));
-          break;
-        case UNKNOWN:
-          if (reportedUnknown.put(c, Boolean.TRUE) == null) {
-            problems.add(new PatchAnalysis.Problem(line.patchLine(),
-                "cannot tell which function this change in " + path + " belongs to: the hunk"
-                    + " header names no function; regenerate the diff with 'git diff' or"
-                    + " 'diff -up' so each hunk header names its function"));
-          }
-          break;
-        case INCLUDE:
-        case DECLARATION:
-        default:
-          break;
+      if (c.kind != Kind.UNKNOWN) {
+        Flag f = outsideFunctionFlag(path, c, line.patchLine());
+        if (f != null) {
+          addFlag(flags, f);
+        }
+        continue;
       }
+      if (reportedUnknown.put(c, Boolean.TRUE) == null) {
+        problems.add(new PatchAnalysis.Problem(line.patchLine(),
+            "cannot tell which function this change in " + path + " belongs to: the hunk"
+                + " header names no function; regenerate the diff with 'git diff' or"
+                + " 'diff -up' so each hunk header names its function"));
+      }
+    }
+  }
+
+  /**
+   * The flag a changed line of a top-level construct other than a function raises, or null
+   * ({@code #include} lines, prototypes and declarations raise none; nor does UNKNOWN, which the
+   * hunk analysis reports as a problem).
+   */
+  static Flag outsideFunctionFlag(String path, Construct c, int patchLine) {
+    switch (c.kind) {
+      case DATA_STRUCTURE:
+        return new Flag(FlagKind.DATA_STRUCTURE, path + ":" + c.name, patchLine,
+            "changes the definition of " + c.name + ": data in the running kernel keeps the"
+                + " old layout (use a shadow variable in the module instead)");
+      case GLOBAL:
+        return new Flag(FlagKind.GLOBAL_DATA, path + ":" + c.name, patchLine,
+            "changes global data '" + c.name + "' outside any function: the running kernel"
+                + " keeps the old variable");
+      case MACRO:
+        return new Flag(FlagKind.MACRO, path + ":" + c.name, patchLine,
+            "changes macro " + c.name + ": code compiled with the old definition keeps it");
+      case DIRECTIVE:
+      case OTHER:
+        return new Flag(FlagKind.OUTSIDE_FUNCTION, path + ":" + c.name, patchLine,
+            "changes '" + c.name + "' outside any function");
+      default:
+        return null;
     }
   }
 }

@@ -26,10 +26,22 @@ public record UnifiedDiff(List<FileDiff> files, List<DiffProblem> problems) {
     }
   }
 
-  /** One hunk: its ranges, the function context from its header, and its lines. */
+  /**
+   * One hunk: its ranges, the function context from its header, and its lines. {@code
+   * oldEndsWithoutNewline} / {@code newEndsWithoutNewline}: a {@code \ No newline at end of file}
+   * marker follows the last line of that side (the line is the file's last and has no newline).
+   */
   public record Hunk(
       int oldStart, int oldCount, int newStart, int newCount, String context, int patchLine,
-      List<Line> lines) {}
+      List<Line> lines, boolean oldEndsWithoutNewline, boolean newEndsWithoutNewline) {
+
+    /** A hunk whose last lines end with a newline on both sides. */
+    public Hunk(
+        int oldStart, int oldCount, int newStart, int newCount, String context, int patchLine,
+        List<Line> lines) {
+      this(oldStart, oldCount, newStart, newCount, context, patchLine, lines, false, false);
+    }
+  }
 
   /** One line of a hunk: {@code ' '} context, {@code '-'} removed, {@code '+'} added. */
   public record Line(char kind, String text, int patchLine) {}
