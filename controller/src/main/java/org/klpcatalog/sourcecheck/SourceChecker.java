@@ -100,7 +100,7 @@ public final class SourceChecker {
       }
     }
     if (failures.isEmpty()) {
-      failures.addAll(alreadyApplied(diff, originals));
+      failures.addAll(alreadyApplied(DiffParser.parse(fixText), originals));
     }
     List<ChangedFunction> functions = sa.analysis().functions();
     if (!failures.isEmpty() || !compile) {
