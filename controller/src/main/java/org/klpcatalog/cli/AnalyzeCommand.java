@@ -208,13 +208,24 @@ final class AnalyzeCommand implements Callable<Integer> {
       o.put("code", code);
       out.add(o);
     }
+    java.util.Map<String, ObjectNode> callers = new java.util.LinkedHashMap<>();
     for (FixReport.UnitReport u : r.units()) {
       for (FixReport.CodeChange c : u.changed()) {
         if (c.sourceChanged()) {
           continue;
         }
         String name = FixVerdict.baseName(c.symbol());
+        ObjectNode seen = callers.get(u.path() + ":" + name);
+        if (seen != null) {
+          // A copy of the same function (foo.cold, foo.isra.0): one entry, every symbol named.
+          seen.put("symbol", seen.get("symbol").asString() + " " + c.symbol());
+          java.util.Set<String> have = new java.util.TreeSet<>();
+          seen.get("inlines").forEach(n -> have.add(n.asString()));
+          c.carries().stream().filter(have::add).forEach(((ArrayNode) seen.get("inlines"))::add);
+          continue;
+        }
         ObjectNode o = Json.object();
+        callers.put(u.path() + ":" + name, o);
         o.put("key", u.path() + ":" + name);
         o.put("file", u.path());
         o.put("name", name);

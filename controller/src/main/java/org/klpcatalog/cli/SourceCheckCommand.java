@@ -86,6 +86,11 @@ final class SourceCheckCommand implements Callable<Integer> {
           + " read (docs/security.md).")
   boolean noSandbox;
 
+  @Option(names = "--no-compile",
+      description = "Only check that each fix applies and which functions it changes (no kernel is prepared, nothing"
+          + " is compiled): quick, but it cannot see callers a changed function was inlined into.")
+  boolean noCompile;
+
   @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
 
@@ -172,7 +177,7 @@ final class SourceCheckCommand implements Callable<Integer> {
           byte[] fix = bytes(revision, lp, pair.variant().variant().patch());
           Optional<byte[]> module = pair.variant().variant().module().map(m -> bytes(revision, lp, m));
           try {
-            SourceChecks.Checked c = checks.check(pair.kernel(), fix, module, lp.acknowledged());
+            SourceChecks.Checked c = checks.check(pair.kernel(), fix, module, lp.acknowledged(), !noCompile);
             t.err().println(lp.name() + " for " + pair.kernel().release() + ": " + (c.verdict().ok() ? "ok" : "FAILED"));
             return new Result(pair, Optional.of(c), Optional.empty());
           } catch (KernelException | IOException e) {

@@ -70,10 +70,14 @@ public final class FixVerdict {
     }
     for (UnitReport u : report.units()) {
       Set<String> replaced = replacedIn(module.get(), u.object());
-      for (CodeChange c : u.changed()) {
+      Set<String> reported = new TreeSet<>();
+      // One error per function: its copy that says most (the inlined functions it carries) first.
+      List<CodeChange> changes = new ArrayList<>(u.changed());
+      changes.sort(java.util.Comparator.comparing((CodeChange c) -> c.carries().isEmpty()));
+      for (CodeChange c : changes) {
         String name = baseName(c.symbol());
         String key = u.path() + ":" + name;
-        if (replaced.contains(name)) {
+        if (replaced.contains(name) || !reported.add(key)) {
           continue;
         }
         if (codeChangeAcks.contains(key)) {

@@ -26,6 +26,7 @@ import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.PreparedTree;
+import org.klpcatalog.kernel.SourceTree;
 import org.klpcatalog.kernel.UnitCompiler;
 import org.klpcatalog.klp.ElfException;
 import org.klpcatalog.klp.ElfFile;
@@ -77,7 +78,8 @@ public final class SourceChecker {
         // A damaged entry is recomputed and overwritten below.
       }
     }
-    FixReport report = compute(tree, release, new String(fix, StandardCharsets.UTF_8), compile);
+    FixReport report = compute(tree.source(), Optional.of(tree), release, new String(fix, StandardCharsets.UTF_8),
+        compile);
     if (compile) {
       Files.createDirectories(cached.getParent());
       Path tmp = Files.createTempFile(cached.getParent(), key, ".tmp");
@@ -87,10 +89,19 @@ public final class SourceChecker {
     return report;
   }
 
-  private FixReport compute(PreparedTree tree, String release, String fixText, boolean compile)
+  /**
+   * The first two checks only, against an unpacked source that need not be prepared: whether the
+   * fix applies and which functions it changes. Nothing is compiled or cached.
+   */
+  public FixReport checkApplies(SourceTree source, String release, byte[] fix)
       throws KernelException, IOException, InterruptedException {
-    String version = tree.source().sourceVersion();
-    Source src = analyzeSource(tree.source().source(), fixText);
+    return compute(source, Optional.empty(), release, new String(fix, StandardCharsets.UTF_8), false);
+  }
+
+  private FixReport compute(SourceTree source, Optional<PreparedTree> prepared, String release, String fixText,
+      boolean compile) throws KernelException, IOException, InterruptedException {
+    String version = source.sourceVersion();
+    Source src = analyzeSource(source.source(), fixText);
     SourceAnalysis sa = src.analysis();
     Map<String, Optional<String>> originals = src.originals();
     List<FixReport.ApplyFailure> failures = new ArrayList<>();
@@ -103,12 +114,13 @@ public final class SourceChecker {
       failures.addAll(alreadyApplied(DiffParser.parse(fixText), originals));
     }
     List<ChangedFunction> functions = sa.analysis().functions();
-    if (!failures.isEmpty() || !compile) {
+    if (!failures.isEmpty() || !compile || prepared.isEmpty()) {
       return new FixReport(release, version, failures, failures.isEmpty() ? functions : List.of(), List.of(), List.of());
     }
     Map<String, String> patched = sa.patched();
     List<UnitReport> units = new ArrayList<>();
     List<String> unbuilt = new ArrayList<>();
+    PreparedTree tree = prepared.get();
     Files.createDirectories(workDir);
     Path work = Files.createTempDirectory(workDir, "check-");
     try {

@@ -10,7 +10,6 @@ import org.klpcatalog.catalog.model.Acknowledgement;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelSources;
-import org.klpcatalog.kernel.PreparedTree;
 
 /**
  * The source checks of one patch variant for one kernel it serves, as builds and the
@@ -37,8 +36,18 @@ public final class SourceChecks {
    */
   public Checked check(Kernel kernel, byte[] fix, Optional<byte[]> moduleSource, List<Acknowledgement> acks)
       throws KernelException, IOException, InterruptedException {
-    PreparedTree tree = sources.prepare(kernel);
-    FixReport report = checker.check(tree, kernel.release(), fix, true);
+    return check(kernel, fix, moduleSource, acks, true);
+  }
+
+  /**
+   * {@code compile} false runs the first two checks only (the fix applies; its functions), on the
+   * unpacked source without preparing it: quick, for a first look on a pull request.
+   */
+  public Checked check(Kernel kernel, byte[] fix, Optional<byte[]> moduleSource, List<Acknowledgement> acks,
+      boolean compile) throws KernelException, IOException, InterruptedException {
+    FixReport report = compile
+        ? checker.check(sources.prepare(kernel), kernel.release(), fix, true)
+        : checker.checkApplies(sources.source(kernel), kernel.release(), fix);
     Optional<LivepatchSource> module =
         moduleSource.map(b -> LivepatchSourceParser.parse(new String(b, StandardCharsets.UTF_8)));
     return new Checked(report, FixVerdict.judge(report, module, acks));

@@ -89,7 +89,8 @@ class CrashTest {
   static List<String> command(Path dir, Path repo, Path cache, String... more) {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "org.klpcatalog.cli.Main", "reconcile",
-        "--catalog", dir.toString(), "--repo", repo.toString(), "--cache", cache.toString(), "--lock-wait", "5", "--no-qa"));
+        "--catalog", dir.toString(), "--repo", repo.toString(), "--cache", cache.toString(), "--lock-wait", "5", "--no-qa",
+        "--no-source-checks"));
     cmd.addAll(List.of(more));
     return cmd;
   }

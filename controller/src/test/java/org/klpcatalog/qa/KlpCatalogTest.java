@@ -60,7 +60,8 @@ class KlpCatalogTest {
 
   static CliRunner.Run build(Path catalog, Path tmp, String... more) throws Exception {
     List<String> args = new java.util.ArrayList<>(List.of("build", "--catalog", catalog.toString(), "--out",
-        tmp.resolve("out").toString(), "--unsigned", "--cache", ExampleCatalogs.cache(tmp.resolve("cache")).toString()));
+        tmp.resolve("out").toString(), "--unsigned", "--cache", ExampleCatalogs.cache(tmp.resolve("cache")).toString(),
+        "--no-source-checks"));
     args.addAll(List.of(more));
     return CliRunner.run(args.toArray(String[]::new));
   }

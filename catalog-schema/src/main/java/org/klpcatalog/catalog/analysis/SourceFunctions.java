@@ -149,6 +149,26 @@ public final class SourceFunctions {
       return out;
     }
 
+    /** Whether {@code header} assigns at the top level ({@code = } outside (), [] and comparisons). */
+    static boolean initialiser(String header) {
+      int depth = 0;
+      for (int i = 0; i < header.length(); i++) {
+        char c = header.charAt(i);
+        if (c == '(' || c == '[') {
+          depth++;
+        } else if ((c == ')' || c == ']') && depth > 0) {
+          depth--;
+        } else if (c == '=' && depth == 0) {
+          char before = i > 0 ? header.charAt(i - 1) : ' ';
+          char after = i + 1 < header.length() ? header.charAt(i + 1) : ' ';
+          if (after != '=' && "=!<>".indexOf(before) < 0) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+
     private void openConstruct(int lineNo, String code, int brace) {
       String text = header.toString().strip() + " {";
       open = CScanner.classify(text, 0);
@@ -164,7 +184,9 @@ public final class SourceFunctions {
     }
 
     private void close(int lastLine) {
-      if (open != null && open.kind == Kind.FUNCTION && !open.name.isEmpty()) {
+      // `static DEFINE_PER_CPU(int [N], x) = {...};` reads like a function to the classifier; a
+      // '=' outside parentheses and brackets makes it an initialiser (C has no default arguments).
+      if (open != null && open.kind == Kind.FUNCTION && !open.name.isEmpty() && !initialiser(openSignature)) {
         out.add(new Definition(open.name, openFirst, lastLine, STATIC.matcher(open.header).find(),
             open.isInline(), open.isInit(), open.isExit(), openSignature));
       }

@@ -182,4 +182,13 @@ class SourceFunctionsTest {
     assertThat(SourceFunctions.scan(Hostile.fill("int f(void) {}"))).hasSizeGreaterThan(100_000);
     assertThat(SourceFunctions.scan(Hostile.fill("\u0000\u00ff\ud800("))).isEmpty();
   }
+
+  @Test
+  void aPerCpuArrayWithAnInitialiserIsNotAFunction() {
+    String text = "static DEFINE_PER_CPU(int [NR], ipi_to_irq) = {[0 ... NR-1] = -1};\n"
+        + "static DEFINE_PER_CPU(evtchn_port_t [NR], ipi_to_evtchn) = {\n\t[0 ... NR-1] = 0\n};\n"
+        + "static int f(int a)\n{\n\treturn a == 1;\n}\n";
+    org.assertj.core.api.Assertions.assertThat(SourceFunctions.scan(text))
+        .extracting(SourceFunctions.Definition::name).containsExactly("f");
+  }
 }
