@@ -17,9 +17,15 @@ public final class ExampleCatalogs {
   public static final Path KERNELS = Path.of("target/test-kernel-cache").toAbsolutePath();
   /** Kernel symbol tables read once per test run. */
   public static final Path SYMBOLS = Path.of("target/test-kernel-symbols").toAbsolutePath();
-  /** Kernel sources fetched and unpacked, and trees prepared from them, once per test run. */
-  public static final Path SOURCES = Path.of("target/test-kernel-sources").toAbsolutePath();
-  public static final Path PREPARED = Path.of("target/test-kernel-prepared").toAbsolutePath();
+  /**
+   * Kernel sources fetched and unpacked, and trees prepared from them: klp-catalog's own cache
+   * (~/.cache/klp-catalog), which the README's reconcile of the example catalog fills first. Both
+   * are content-addressed (source version, files' checksums, .config, compiler), verified when
+   * made and made under a lock, so sharing them cannot give a test another kernel's source; it
+   * saves the tests a download, an unpack and a kbuild run per kernel.
+   */
+  public static final Path SOURCES = org.klpcatalog.kernel.KernelCache.defaultRoot().resolve("sources");
+  public static final Path PREPARED = org.klpcatalog.kernel.KernelCache.defaultRoot().resolve("prepared");
 
   private ExampleCatalogs() {}
 
@@ -60,7 +66,7 @@ public final class ExampleCatalogs {
     // Kernel sources and prepared trees: a download, an unpack and a kbuild run each.
     for (Path shared : java.util.List.of(SOURCES, PREPARED)) {
       Files.createDirectories(shared);
-      Path link = dir.resolve(shared.getFileName().toString().replace("test-kernel-", ""));
+      Path link = dir.resolve(shared.getFileName().toString());
       if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
         Files.createSymbolicLink(link, shared);
       }
