@@ -79,6 +79,14 @@ public final class KernelSources {
     }
   }
 
+  /**
+   * Whether klp-catalog can fetch the sources of {@code kernel}'s provider (debian providers; not
+   * rpm-repo ones yet, nor a provider that is not configured).
+   */
+  public boolean hasSources(Kernel kernel) {
+    return providers.get(kernel.provider()) instanceof DebianSourceProvider;
+  }
+
   /** The provider serving {@code kernel}, or a KernelException naming the configured ones. */
   SourceProvider provider(Kernel kernel) throws KernelException {
     SourceProvider p = providers.get(kernel.provider());

@@ -31,6 +31,14 @@ public final class SourceChecks {
   }
 
   /**
+   * Whether the sources of {@code kernel} can be had: its provider's type supports them (debian;
+   * rpm-repo providers do not yet).
+   */
+  public boolean supports(Kernel kernel) {
+    return sources.hasSources(kernel);
+  }
+
+  /**
    * {@code moduleSource} is the variant's livepatch.c (empty for kpatch-build variants);
    * {@code acks} the manifest's acknowledgements.
    */
