@@ -126,8 +126,15 @@ public final class ModuleBuilds {
           + "' cannot fetch kernel sources yet (docs/building.md#source-checks)\n");
       return;
     }
-    SourceChecks.Checked c = sourceChecks.orElseThrow().check(task.kernel(), task.fix(), task.moduleSource(),
-        task.acknowledged());
+    SourceChecks.Checked c;
+    try {
+      c = sourceChecks.orElseThrow().check(task.kernel(), task.fix(), task.moduleSource(), task.acknowledged());
+    } catch (RuntimeException e) {
+      // A defect of the checks fails this module, not every package of the build.
+      LOG.error("source checks of {} failed", task.label(), e);
+      throw new BuildException(task.label() + ": the source checks failed (" + e + "); this is a bug of klp-catalog,"
+          + " see the log");
+    }
     StringBuilder text = new StringBuilder("source checks against " + task.kernel().release() + " (source "
         + c.report().sourceVersion() + "):\n");
     c.verdict().notes().forEach(n -> text.append("note: ").append(n).append('\n'));

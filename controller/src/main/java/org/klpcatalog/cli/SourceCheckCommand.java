@@ -53,7 +53,8 @@ import tools.jackson.databind.node.ObjectNode;
           + " code changes, callers a changed function was inlined into included.",
       "Kernel sources are downloaded, unpacked and prepared once per source version and configuration,"
           + " and results are cached per fix and kernel source, in the cache (--cache).",
-      "Exit 0 when every check passes, 2 when a fix does not apply or a module misses a function."
+      "Exit 0 when every check passes, 2 when a fix does not apply, does not compile or a module misses a"
+          + " function, 5 when a kernel's source cannot be had (and nothing failed)."
     })
 final class SourceCheckCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -81,11 +82,6 @@ final class SourceCheckCommand implements Callable<Integer> {
           + " (default: only the built-in 'debian', the machine's apt).")
   Path config;
 
-  @Option(names = "--unsafe-no-sandbox",
-      description = "Compile without the bubblewrap sandbox. UNSAFE: the fix's files then read what this user can"
-          + " read (docs/security.md).")
-  boolean noSandbox;
-
   @Option(names = "--no-compile",
       description = "Only check that each fix applies and which functions it changes (no kernel is prepared, nothing"
           + " is compiled): quick, but it cannot see callers a changed function was inlined into.")
@@ -103,7 +99,7 @@ final class SourceCheckCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     Terminal t = Terminal.of(spec);
     BuildOptions b = new BuildOptions();
-    b.noSandbox = noSandbox;
+    // Preparing and compiling always run in the sandbox (there is no unconfined opt-out here).
     b.config = config;
     Optional<Sandbox> sandbox = b.sandbox(t);
     Optional<KernelProviders> providers = b.kernelProviders(t);
@@ -159,7 +155,8 @@ final class SourceCheckCommand implements Callable<Integer> {
       t.out().printf("%d checks: %d passed, %d failed, %d could not run%n", results.size(),
           results.size() - failed - unavailable, failed, unavailable);
     }
-    return unavailable > 0 ? ExitCodes.UNAVAILABLE : failed > 0 ? ExitCodes.INVALID : ExitCodes.OK;
+    // A fix or module to correct is the first thing to say; a kernel that could not be checked next.
+    return failed > 0 ? ExitCodes.INVALID : unavailable > 0 ? ExitCodes.UNAVAILABLE : ExitCodes.OK;
   }
 
   private List<Result> run(Terminal t, CatalogRevision revision, SourceChecks checks, List<Pair> pairs)

@@ -272,12 +272,15 @@ final class DebianSourceProvider implements SourceProvider {
     derived.forEach((k, v) -> all.append("== ").append(k).append('\n').append(v));
     Path root = cache.resolve("debian").resolve("apt-" + Digests.sha256(all.toString()).substring(0, 24));
     Path parts = root.resolve("sources.list.d");
-    if (!Files.isDirectory(parts)) {
-      Path work = KernelFiles.fresh(parts);
-      for (Map.Entry<String, String> e : derived.entrySet()) {
-        Files.writeString(work.resolve(e.getKey()), e.getValue(), StandardCharsets.UTF_8);
+    Files.createDirectories(root);
+    try (KernelFiles.Lock l = KernelFiles.lock(parts)) {
+      if (!Files.isDirectory(parts)) {
+        Path work = KernelFiles.fresh(parts);
+        for (Map.Entry<String, String> e : derived.entrySet()) {
+          Files.writeString(work.resolve(e.getKey()), e.getValue(), StandardCharsets.UTF_8);
+        }
+        KernelFiles.commit(work, parts);
       }
-      KernelFiles.commit(work, parts);
     }
     Files.createDirectories(root.resolve("lists/partial"));
     Files.createDirectories(root.resolve("cache/archives/partial"));

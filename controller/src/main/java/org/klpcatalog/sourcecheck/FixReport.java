@@ -31,7 +31,11 @@ public record FixReport(
     return failures.isEmpty();
   }
 
-  /** A hunk that does not apply to the kernel's file. */
+  /**
+   * Why the fix cannot serve this kernel, for one file: a hunk that does not apply ({@code hunk}
+   * and {@code patchLine} name it), a change the kernel already has, a patched file that does not
+   * compile, a fix too big to check. {@code message} says which, whole.
+   */
   public record ApplyFailure(String file, int hunk, int patchLine, String message) {}
 
   /**

@@ -50,8 +50,7 @@ public final class FixVerdict {
     Set<String> used = new TreeSet<>();
     String kernel = "kernel " + report.release() + " (source " + report.sourceVersion() + ")";
     for (FixReport.ApplyFailure f : report.failures()) {
-      errors.add(kernel + ": the fix does not apply to " + f.file() + ": hunk " + f.hunk() + " (diff line "
-          + f.patchLine() + ") " + f.message() + "; make a variant of the fix for this kernel");
+      errors.add(kernel + ": " + f.file() + ": " + f.message());
     }
     if (!report.applies() || module.isEmpty()) {
       return new Verdict(List.copyOf(errors), List.copyOf(notes), used);

@@ -47,7 +47,7 @@ public final class SourceChecker {
   /** Bumped when what a report holds or how it is computed changes: older reports are not reused. */
   static final int FORMAT = 1;
   private static final long MAX_SOURCE_BYTES = 16L << 20;
-  private static final Pattern KERNEL_PATH = Pattern.compile("[A-Za-z0-9_+-][A-Za-z0-9_.+-]*(/[A-Za-z0-9_+-][A-Za-z0-9_.+-]*)*");
+  private static final Pattern KERNEL_PATH = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.,+-]*(/[A-Za-z0-9_][A-Za-z0-9_.,+-]*)*");
   private static final ObjectMapper MAPPER = JsonMapper.builder().build();
 
   private final UnitCompiler compiler;
@@ -107,11 +107,16 @@ public final class SourceChecker {
     List<FixReport.ApplyFailure> failures = new ArrayList<>();
     for (PatchApplier.FileResult f : sa.files()) {
       for (PatchApplier.HunkFailure h : f.failures()) {
-        failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(), h.message()));
+        failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(),
+            "hunk " + h.hunk() + " (diff line " + h.patchLine() + ") does not apply: " + h.message()
+                + "; make a variant of the fix for this kernel"));
       }
     }
     if (failures.isEmpty()) {
-      failures.addAll(alreadyApplied(DiffParser.parse(fixText), originals));
+      failures.addAll(alreadyApplied(DiffParser.parse(fixText), originals, sa.files()));
+    }
+    if (failures.isEmpty()) {
+      failures.addAll(tooBig(sa));
     }
     List<ChangedFunction> functions = sa.analysis().functions();
     if (!failures.isEmpty() || !compile || prepared.isEmpty()) {
@@ -141,13 +146,15 @@ public final class SourceChecker {
         afterOverrides.put(path, after);
         int h = 0;
         for (Map.Entry<String, String> e : patched.entrySet()) {
-          if (e.getKey().endsWith(".h")) {
+          // A header the fix creates has nothing to be bound over: the compile then fails as the
+          // patched file's own failure.
+          if (e.getKey().endsWith(".h") && originals.getOrDefault(e.getKey(), Optional.empty()).isPresent()) {
             Path header = work.resolve("header-" + n + "-" + (++h) + ".h");
             Files.writeString(header, e.getValue(), StandardCharsets.UTF_8);
             afterOverrides.put(e.getKey(), header);
           }
         }
-        Optional<UnitCompiler.Unit> built = compiler.unitIfBuilt(tree, path);
+        Optional<UnitCompiler.Unit> built = unitOf(tree, source.source().toRealPath(), path);
         if (built.isEmpty()) {
           unbuilt.add(path);
           continue;
@@ -156,13 +163,86 @@ public final class SourceChecker {
         Path beforeObject = work.resolve("before-" + n + ".o");
         Path afterObject = work.resolve("after-" + n + ".o");
         compiler.compile(tree, unit, Map.of(path, before), beforeObject);
-        compiler.compile(tree, unit, afterOverrides, afterObject);
+        try {
+          compiler.compile(tree, unit, afterOverrides, afterObject);
+        } catch (KernelException e) {
+          // The original compiled: what fails now is the fix's own doing.
+          return new FixReport(release, version, List.of(new FixReport.ApplyFailure(path, 0, 0,
+              "the patched file does not compile with this kernel's configuration: "
+              + org.klpcatalog.catalog.diag.Printable.line(e.getMessage()))), functions, List.of(), List.of());
+        }
         units.add(unitReport(path, unit.object(), functions, patched.get(path), beforeObject, afterObject));
       }
     } finally {
       KernelFiles.deleteRecursively(work);
     }
     return new FixReport(release, version, List.of(), functions, units, unbuilt);
+  }
+
+  /**
+   * The unit that compiles {@code path}: its own, or, for a {@code .c} file kbuild cannot compile
+   * alone because another {@code .c} of its directory includes it (the scheduler's
+   * build_policy.c includes rt.c, deadline.c, ...), that file's unit, compiled with {@code path}
+   * replaced.
+   */
+  private Optional<UnitCompiler.Unit> unitOf(PreparedTree tree, Path root, String path)
+      throws KernelException, InterruptedException, IOException {
+    try {
+      return compiler.unitIfBuilt(tree, path);
+    } catch (KernelException e) {
+      Optional<String> includer = includer(root, path);
+      if (includer.isEmpty()) {
+        throw e;
+      }
+      return compiler.unitIfBuilt(tree, includer.get());
+    }
+  }
+
+  /** A {@code .c} file of {@code path}'s directory that {@code #include}s it, if one does. */
+  static Optional<String> includer(Path root, String path) throws IOException {
+    int slash = path.lastIndexOf('/');
+    String dir = slash < 0 ? "" : path.substring(0, slash);
+    String base = path.substring(slash + 1);
+    Pattern include = Pattern.compile("(?m)^\\s*#\\s*include\\s+\"" + Pattern.quote(base) + "\"");
+    Path d = dir.isEmpty() ? root : root.resolve(dir);
+    if (!Files.isDirectory(d)) {
+      return Optional.empty();
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(d)) {
+      for (Path f : (Iterable<Path>) files.sorted()::iterator) {
+        String name = f.getFileName().toString();
+        if (name.endsWith(".c") && !name.equals(base) && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            && Files.size(f) <= MAX_SOURCE_BYTES
+            && include.matcher(new String(Files.readAllBytes(f), StandardCharsets.UTF_8)).find()) {
+          return Optional.of(dir.isEmpty() ? name : dir + "/" + name);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** At most this many .c files compiled per fix, and sections per file: livepatch fixes are small. */
+  static final int MAX_UNITS = 16;
+  static final int MAX_SECTIONS = 8;
+
+  /** A fix too big to compile and compare within a build's time. */
+  private static List<FixReport.ApplyFailure> tooBig(SourceAnalysis sa) {
+    Map<String, Integer> sections = new java.util.TreeMap<>();
+    sa.files().forEach(f -> sections.merge(f.path(), 1, Integer::sum));
+    List<FixReport.ApplyFailure> out = new ArrayList<>();
+    long units = sections.keySet().stream().filter(p -> p.endsWith(".c")).count();
+    if (units > MAX_UNITS) {
+      out.add(new FixReport.ApplyFailure(sections.keySet().iterator().next(), 0, 0, "the fix changes " + units
+          + " .c files; the source checks compile at most " + MAX_UNITS + " per fix (a livepatch carries small"
+          + " fixes: split it into patches)"));
+    }
+    sections.forEach((path, count) -> {
+      if (count > MAX_SECTIONS) {
+        out.add(new FixReport.ApplyFailure(path, 0, 0, "the fix changes it in " + count + " separate sections; at most "
+            + MAX_SECTIONS + " are allowed (regenerate the fix as one diff per file)"));
+      }
+    });
+    return out;
   }
 
   private static UnitReport unitReport(String path, String object, List<ChangedFunction> functions, String patchedText,
@@ -248,9 +328,11 @@ public final class SourceChecker {
    * time, at an offset): each changed file whose reversed diff applies cleanly to the kernel's
    * file is refused.
    */
-  static List<FixReport.ApplyFailure> alreadyApplied(UnifiedDiff diff, Map<String, Optional<String>> originals) {
+  static List<FixReport.ApplyFailure> alreadyApplied(UnifiedDiff diff, Map<String, Optional<String>> originals,
+      List<PatchApplier.FileResult> forward) {
     List<FixReport.ApplyFailure> out = new ArrayList<>();
-    for (UnifiedDiff.FileDiff f : diff.files()) {
+    for (int i = 0; i < diff.files().size(); i++) {
+      UnifiedDiff.FileDiff f = diff.files().get(i);
       if (f.isNew() || f.isDeleted() || f.binary() || f.hunks().isEmpty()) {
         continue;
       }
@@ -258,13 +340,22 @@ public final class SourceChecker {
       if (original.isEmpty()) {
         continue;
       }
-      if (PatchApplier.apply(reversed(f), original.get()).applied()) {
+      PatchApplier.FileResult back = PatchApplier.apply(reversed(f), original.get());
+      // Lines the fix adds can also exist elsewhere in the file (a sibling function with the same
+      // check): only a reverse fit at least as close to where the diff says as the forward one
+      // means the kernel has the change.
+      if (back.applied() && i < forward.size() && forward.get(i).path().equals(f.kernelPath())
+          && distance(back) <= distance(forward.get(i))) {
         out.add(new FixReport.ApplyFailure(f.kernelPath(), 1, f.patchLine(),
-            "the kernel's file already contains this change (the fix applies in reverse): this kernel has the fix,"
-                + " so the patch must not serve it"));
+            "the kernel already has this change (the fix applies in reverse, at least as close to where the diff"
+                + " says as forwards): this kernel has the fix, so the patch must not serve it"));
       }
     }
     return out;
+  }
+
+  private static long distance(PatchApplier.FileResult r) {
+    return r.placements().stream().mapToLong(p -> Math.abs((long) p.offset())).sum();
   }
 
   /** The diff that undoes {@code f}. */

@@ -89,7 +89,8 @@ class FixVerdictTest {
   @Test
   void aFixThatDoesNotApplyFailsWithKernelFileAndHunk() {
     var r = new FixReport("6.1.0-56-amd64", "6.1.192-2",
-        List.of(new ApplyFailure("fs/x.c", 2, 17, "line 40 is 'a' where the hunk expects 'b'")), List.of(), List.of(), List.of());
+        List.of(new ApplyFailure("fs/x.c", 2, 17, "hunk 2 (diff line 17) does not apply: line 40 is 'a' where the"
+            + " hunk expects 'b'")), List.of(), List.of(), List.of());
     var v = FixVerdict.judge(r, Optional.empty(), List.of());
     assertThat(v.errors()).singleElement().asString()
         .contains("6.1.0-56-amd64").contains("fs/x.c").contains("hunk 2").contains("diff line 17");
