@@ -122,7 +122,8 @@ final class AnalyzeCommand implements Callable<Integer> {
     PatchAnalysis a = src.analysis().analysis();
     List<FixReport.ApplyFailure> failures = new java.util.ArrayList<>();
     for (PatchApplier.FileResult f : src.analysis().files()) {
-      f.failures().forEach(h -> failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(), h.message())));
+      f.failures().forEach(h -> failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(),
+          "hunk " + h.hunk() + " does not apply: " + h.message())));
     }
     Optional<FixReport> compiled = Optional.empty();
     if (kernelConfig != null && failures.isEmpty()) {
@@ -137,6 +138,8 @@ final class AnalyzeCommand implements Callable<Integer> {
         PreparedTree tree = new KernelSources(root, KernelProviders.builtIn(), sandbox).prepareLocal(source, kernelConfig);
         compiled = Optional.of(new SourceChecker(new UnitCompiler(sandbox), root)
             .check(tree, "local", text.getBytes(StandardCharsets.UTF_8), true));
+        // What only compiling shows: a patched file that does not compile, a change already there.
+        failures.addAll(compiled.get().failures());
       } catch (Sandbox.UnavailableException | KernelException e) {
         t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
         return ExitCodes.UNAVAILABLE;
@@ -169,8 +172,8 @@ final class AnalyzeCommand implements Callable<Integer> {
         printAnalysis(t, file.toString(), "", a);
       }
       for (FixReport.ApplyFailure f : failures) {
-        t.out().println(Terminal.safe(file + ":" + f.patchLine() + ": ") + t.red("error:") + " "
-            + Terminal.safe("hunk " + f.hunk() + " does not apply to " + f.file() + ": " + f.message()));
+        t.out().println(Terminal.safe(file + (f.patchLine() > 0 ? ":" + f.patchLine() : "") + ": ") + t.red("error:")
+            + " " + Terminal.safe(f.file() + ": " + f.message()));
       }
     }
     return a.problems().isEmpty() && failures.isEmpty() ? ExitCodes.OK : ExitCodes.INVALID;

@@ -1,7 +1,7 @@
 package org.klpcatalog.kernel;
 
 /** A kernel release cannot be provided: missing, mismatched, or its tools are absent. */
-public final class KernelException extends Exception {
+public class KernelException extends Exception {
   private static final long serialVersionUID = 1L;
 
   public KernelException(String message) {

@@ -43,6 +43,19 @@ public final class UnitCompiler {
   private final Sandbox sandbox;
   private final Map<String, Unit> units = new ConcurrentHashMap<>();
 
+  /**
+   * kbuild ran and could not compile the unfixed file with the tree's configuration: the file is
+   * not part of the kernel built from that source and configuration (boot code, a file of an
+   * option the configuration leaves out), or is only ever included by another file.
+   */
+  public static final class NotCompilable extends KernelException {
+    private static final long serialVersionUID = 1L;
+
+    NotCompilable(String message) {
+      super(message);
+    }
+  }
+
   public UnitCompiler(Sandbox sandbox) {
     this.sandbox = sandbox;
   }
@@ -135,7 +148,7 @@ public final class UnitCompiler {
             "CC=" + KernelSources.compilerOf(tree), "KCFLAGS=" + KCFLAGS, object)
         .timeout(TIMEOUT).log(log).run();
     if (!r.ok()) {
-      throw new KernelException(cPath + ": kbuild cannot compile it in " + tree.source().sourceVersion()
+      throw new NotCompilable(cPath + ": kbuild cannot compile it in " + tree.source().sourceVersion()
           + (r.timedOut() ? " (timed out)" : "") + ":\n" + compilerMessages(r.output()));
     }
     if (!Files.isRegularFile(cmdFile, LinkOption.NOFOLLOW_LINKS)) {

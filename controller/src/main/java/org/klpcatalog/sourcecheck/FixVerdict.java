@@ -65,7 +65,8 @@ public final class FixVerdict {
       }
     }
     for (String f : report.unbuilt()) {
-      notes.add(kernel + ": its configuration does not build " + f + ", which the fix changes");
+      notes.add(kernel + ": " + f + ", which the fix changes, is not part of this kernel (kbuild cannot compile it"
+          + " with its configuration), so nothing of it was compared");
     }
     for (UnitReport u : report.units()) {
       Set<String> replaced = replacedIn(module.get(), u.object());

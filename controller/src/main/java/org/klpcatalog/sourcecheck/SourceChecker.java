@@ -168,8 +168,8 @@ public final class SourceChecker {
         } catch (KernelException e) {
           // The original compiled: what fails now is the fix's own doing.
           return new FixReport(release, version, List.of(new FixReport.ApplyFailure(path, 0, 0,
-              "the patched file does not compile with this kernel's configuration: "
-              + org.klpcatalog.catalog.diag.Printable.line(e.getMessage()))), functions, List.of(), List.of());
+              "the patched file does not compile with this kernel's configuration: " + compilerErrors(e.getMessage())
+              + " (a fix for this kernel may need other changes first)")), functions, List.of(), List.of());
         }
         units.add(unitReport(path, unit.object(), functions, patched.get(path), beforeObject, afterObject));
       }
@@ -189,13 +189,23 @@ public final class SourceChecker {
       throws KernelException, InterruptedException, IOException {
     try {
       return compiler.unitIfBuilt(tree, path);
-    } catch (KernelException e) {
+    } catch (UnitCompiler.NotCompilable e) {
+      // The kernel was built from this source and configuration: a file of it that kbuild cannot
+      // compile is either included by another file, or not part of this kernel.
       Optional<String> includer = includer(root, path);
       if (includer.isEmpty()) {
-        throw e;
+        return Optional.empty();
       }
       return compiler.unitIfBuilt(tree, includer.get());
     }
+  }
+
+  /** The compiler's first error lines, on one line. */
+  static String compilerErrors(String output) {
+    List<String> errors = output.lines().filter(l -> l.contains("error:")).limit(3)
+        .map(l -> org.klpcatalog.catalog.diag.Printable.line(l.strip())).toList();
+    return errors.isEmpty() ? org.klpcatalog.catalog.diag.Printable.line(output.lines().findFirst().orElse(""))
+        : String.join("; ", errors);
   }
 
   /** A {@code .c} file of {@code path}'s directory that {@code #include}s it, if one does. */
