@@ -115,7 +115,7 @@ public final class SourceChecker {
     if (failures.isEmpty()) {
       failures.addAll(alreadyApplied(DiffParser.parse(fixText), originals, sa.files()));
     }
-    if (failures.isEmpty()) {
+    if (failures.isEmpty() && compile) {
       failures.addAll(tooBig(sa));
     }
     List<ChangedFunction> functions = sa.analysis().functions();
@@ -231,9 +231,8 @@ public final class SourceChecker {
     return Optional.empty();
   }
 
-  /** At most this many .c files compiled per fix, and sections per file: livepatch fixes are small. */
+  /** At most this many .c files compiled per fix: livepatch fixes are small. */
   static final int MAX_UNITS = 16;
-  static final int MAX_SECTIONS = 8;
 
   /** A fix too big to compile and compare within a build's time. */
   private static List<FixReport.ApplyFailure> tooBig(SourceAnalysis sa) {
@@ -247,9 +246,13 @@ public final class SourceChecker {
           + " fixes: split it into patches)"));
     }
     sections.forEach((path, count) -> {
-      if (count > MAX_SECTIONS) {
-        out.add(new FixReport.ApplyFailure(path, 0, 0, "the fix changes it in " + count + " separate sections; at most "
-            + MAX_SECTIONS + " are allowed (regenerate the fix as one diff per file)"));
+      // The #line alignment of the original needs the file's changes as one diff: a series of
+      // patches concatenated changes it in several sections, each against the text the one before
+      // left.
+      if (count > 1 && path.endsWith(".c")) {
+        out.add(new FixReport.ApplyFailure(path, 0, 0, "the fix changes it in " + count + " separate sections (a"
+            + " series of patches?); compiling it before and after needs one diff per file: regenerate the fix with"
+            + " git diff FIRST^..LAST"));
       }
     });
     return out;
