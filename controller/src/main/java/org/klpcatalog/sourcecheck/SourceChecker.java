@@ -235,7 +235,7 @@ public final class SourceChecker {
   static final int MAX_UNITS = 16;
 
   /** A fix too big to compile and compare within a build's time. */
-  private static List<FixReport.ApplyFailure> tooBig(SourceAnalysis sa) {
+  static List<FixReport.ApplyFailure> tooBig(SourceAnalysis sa) {
     Map<String, Integer> sections = new java.util.TreeMap<>();
     sa.files().forEach(f -> sections.merge(f.path(), 1, Integer::sum));
     List<FixReport.ApplyFailure> out = new ArrayList<>();
