@@ -116,7 +116,7 @@ public final class SourceChecker {
       failures.addAll(alreadyApplied(DiffParser.parse(fixText), originals, sa.files()));
     }
     if (failures.isEmpty() && compile) {
-      failures.addAll(tooBig(sa));
+      failures.addAll(tooBig(DiffParser.parse(fixText)));
     }
     List<ChangedFunction> functions = sa.analysis().functions();
     if (!failures.isEmpty() || !compile || prepared.isEmpty()) {
@@ -235,9 +235,9 @@ public final class SourceChecker {
   static final int MAX_UNITS = 16;
 
   /** A fix too big to compile and compare within a build's time. */
-  static List<FixReport.ApplyFailure> tooBig(SourceAnalysis sa) {
+  static List<FixReport.ApplyFailure> tooBig(UnifiedDiff diff) {
     Map<String, Integer> sections = new java.util.TreeMap<>();
-    sa.files().forEach(f -> sections.merge(f.path(), 1, Integer::sum));
+    diff.files().stream().filter(f -> f.kernelPath() != null).forEach(f -> sections.merge(f.kernelPath(), 1, Integer::sum));
     List<FixReport.ApplyFailure> out = new ArrayList<>();
     long units = sections.keySet().stream().filter(p -> p.endsWith(".c")).count();
     if (units > MAX_UNITS) {

@@ -97,14 +97,14 @@ class SourceCheckerTest {
     Files.createDirectories(root.resolve("fs"));
     Files.writeString(root.resolve("fs/x.c"), unfixed());
     SourceChecker.Source once = SourceChecker.analyzeSource(root, FIX);
-    assertThat(SourceChecker.tooBig(once.analysis())).isEmpty();
+    assertThat(SourceChecker.tooBig(DiffParser.parse(FIX))).isEmpty();
     // The same change as two patches of a series: the second against what the first left.
     String first = FIX.replace("+\tif (!p->ok)\n+\t\tgoto out;\n", "+\tif (!p->ok)\n").replace("+1,7", "+1,6");
     String second = "--- a/fs/x.c\n+++ b/fs/x.c\n@@ -1,6 +1,7 @@\n int g1(struct p *p)\n {\n \tif (!p->ok)\n"
         + "+\t\tgoto out;\n \tuse(p);\n out:\n \treturn 0;\n";
     SourceChecker.Source twice = SourceChecker.analyzeSource(root, first + second);
     assertThat(twice.analysis().applies()).isTrue();
-    assertThat(SourceChecker.tooBig(twice.analysis())).singleElement()
+    assertThat(SourceChecker.tooBig(DiffParser.parse(first + second))).singleElement()
         .satisfies(f -> assertThat(f.message()).contains("2 separate sections").contains("one diff per file"));
   }
 }
