@@ -92,11 +92,16 @@ public final class SourceAnalysisBenchmark {
   }
 
   private static List<String> changedFiles(Path oldTree, Path newTree, int limit) throws IOException {
+    return changedFiles(oldTree, newTree, limit, SKIPPED);
+  }
+
+  /** The .c files of both trees whose bytes differ, in path order, outside {@code skipped} prefixes. */
+  static List<String> changedFiles(Path oldTree, Path newTree, int limit, List<String> skipped) throws IOException {
     List<String> out = new ArrayList<>();
     try (Stream<Path> s = Files.walk(oldTree)) {
       for (Path p : (Iterable<Path>) s.filter(f -> f.toString().endsWith(".c")).sorted()::iterator) {
         String rel = oldTree.relativize(p).toString();
-        if (SKIPPED.stream().anyMatch(rel::startsWith) || !Files.isRegularFile(p)) {
+        if (skipped.stream().anyMatch(rel::startsWith) || !Files.isRegularFile(p)) {
           continue;
         }
         Path q = newTree.resolve(rel);

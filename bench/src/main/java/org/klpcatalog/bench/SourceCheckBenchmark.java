@@ -10,7 +10,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.klpcatalog.build.BuildTask;
 import org.klpcatalog.build.KbuildBuilder;
 import org.klpcatalog.build.PackageBuild;
@@ -167,7 +166,7 @@ public final class SourceCheckBenchmark {
     KernelSources sources = new KernelSources(cache, KernelProviders.builtIn(), sandbox);
     PreparedTree tree = sources.prepare(kernel);
     Path oldTree = tree.source().source();
-    List<String> files = changedFiles(oldTree, newTree, limit);
+    List<String> files = SourceAnalysisBenchmark.changedFiles(oldTree, newTree, limit, SKIPPED);
     System.out.printf("%d .c files differ between %s's source (%s) and %s%n", files.size(), release,
         tree.source().sourceVersion(), newTree);
     SourceChecker checker = new SourceChecker(new UnitCompiler(sandbox), cache);
@@ -229,25 +228,5 @@ public final class SourceCheckBenchmark {
     System.out.printf("callers whose code changed that the diff does not change: %d in %d files%n", callers,
         filesWithCallers);
     examples.entrySet().stream().limit(show).forEach(e -> System.out.println("  " + e.getKey() + " (" + e.getValue() + ")"));
-  }
-
-  private static List<String> changedFiles(Path oldTree, Path newTree, int limit) throws java.io.IOException {
-    List<String> out = new ArrayList<>();
-    try (Stream<Path> s = Files.walk(oldTree)) {
-      for (Path p : (Iterable<Path>) s.filter(f -> f.toString().endsWith(".c")).sorted()::iterator) {
-        String rel = oldTree.relativize(p).toString();
-        if (SKIPPED.stream().anyMatch(rel::startsWith) || !Files.isRegularFile(p)) {
-          continue;
-        }
-        Path q = newTree.resolve(rel);
-        if (Files.isRegularFile(q) && (Files.size(p) != Files.size(q) || Files.mismatch(p, q) >= 0)) {
-          out.add(rel);
-          if (out.size() >= limit) {
-            break;
-          }
-        }
-      }
-    }
-    return out;
   }
 }
