@@ -159,13 +159,43 @@ public final class SourceChecker {
           unbuilt.add(path);
           continue;
         }
-        UnitCompiler.Unit unit = built.get();
+        UnitCompiler.Unit unit = built.get().withoutDebugInfo();
         Path beforeObject = work.resolve("before-" + n + ".o");
         Path afterObject = work.resolve("after-" + n + ".o");
-        compiler.compile(tree, unit, Map.of(path, before), beforeObject);
+        // Both at once: two compiles of one file, each in its own sandbox.
+        java.util.concurrent.CompletableFuture<Void> beforeDone = new java.util.concurrent.CompletableFuture<>();
+        Thread beforeThread = new Thread(() -> {
+          try {
+            compiler.compile(tree, unit, Map.of(path, before), beforeObject);
+            beforeDone.complete(null);
+          } catch (Throwable t) {
+            beforeDone.completeExceptionally(t);
+          }
+        }, "klp-source-check-before");
+        beforeThread.setDaemon(true);
+        beforeThread.start();
+        KernelException afterFailed = null;
         try {
           compiler.compile(tree, unit, afterOverrides, afterObject);
         } catch (KernelException e) {
+          afterFailed = e;
+        }
+        try {
+          beforeDone.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (e.getCause() instanceof KernelException k) {
+            throw k;
+          }
+          if (e.getCause() instanceof InterruptedException i) {
+            throw i;
+          }
+          if (e.getCause() instanceof RuntimeException r) {
+            throw r;
+          }
+          throw new IllegalStateException(e.getCause());
+        }
+        if (afterFailed != null) {
+          KernelException e = afterFailed;
           // The original compiled: what fails now is the fix's own doing.
           return new FixReport(release, version, List.of(new FixReport.ApplyFailure(path, 0, 0,
               "the patched file does not compile with this kernel's configuration: " + compilerErrors(e.getMessage())

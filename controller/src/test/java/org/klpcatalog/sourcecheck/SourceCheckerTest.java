@@ -107,4 +107,12 @@ class SourceCheckerTest {
     assertThat(SourceChecker.tooBig(DiffParser.parse(first + second))).singleElement()
         .satisfies(f -> assertThat(f.message()).contains("2 separate sections").contains("one diff per file"));
   }
+
+  @Test
+  void unitsAreComparedWithoutDebugInformation() {
+    var unit = new org.klpcatalog.kernel.UnitCompiler.Unit("fs/x.c", "vmlinux",
+        java.util.List.of("gcc", "-O2", "-g", "-gdwarf-5", "-gz=zlib", "-DX=-g", "-c", "-o", "fs/x.o", "fs/x.c"));
+    assertThat(unit.withoutDebugInfo().argv())
+        .containsExactly("gcc", "-O2", "-DX=-g", "-c", "-o", "fs/x.o", "fs/x.c");
+  }
 }
