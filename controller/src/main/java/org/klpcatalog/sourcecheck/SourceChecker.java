@@ -45,7 +45,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class SourceChecker {
   /** Bumped when what a report holds or how it is computed changes: older reports are not reused. */
-  static final int FORMAT = 1;
+  static final int FORMAT = 2;
   private static final long MAX_SOURCE_BYTES = 16L << 20;
   private static final Pattern KERNEL_PATH = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.,+-]*(/[A-Za-z0-9_][A-Za-z0-9_.,+-]*)*");
   private static final ObjectMapper MAPPER = JsonMapper.builder().build();
