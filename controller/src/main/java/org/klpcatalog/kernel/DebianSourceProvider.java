@@ -49,6 +49,8 @@ final class DebianSourceProvider implements SourceProvider {
   private final Optional<Path> aptConfig;
   private final Path cache;
   private final Map<String, SourceTree> provided = new ConcurrentHashMap<>();
+  /** Within one run a release's source is looked up once (apt-cache and apt-config take seconds). */
+  private final Map<String, SourceTree> byRelease = new ConcurrentHashMap<>();
   private final AtomicInteger downloads = new AtomicInteger();
   private volatile boolean updated;
 
@@ -75,12 +77,17 @@ final class DebianSourceProvider implements SourceProvider {
   @Override
   public SourceTree source(Kernel kernel) throws KernelException, InterruptedException {
     String release = kernel.release();
+    SourceTree known = byRelease.get(release);
+    if (known != null) {
+      return known;
+    }
     try {
       requireTools(release);
       String[] pkg = sourceOf(release);
       String memo = pkg[0] + "_" + pkg[1];
       SourceTree done = provided.get(memo);
       if (done != null) {
+        byRelease.put(release, done);
         return done;
       }
       AptDirs dirs = aptDirs();
@@ -99,6 +106,7 @@ final class DebianSourceProvider implements SourceProvider {
           tree = fromLinuxSource(release, pkg[1], e);
         }
         provided.put(memo, tree);
+        byRelease.put(release, tree);
         return tree;
       }
     } catch (IOException e) {

@@ -20,8 +20,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The source checks against real Debian kernel sources, through the command line: every fix of
- * the example catalog applies to every kernel it serves; compiled with two kernels'
- * configurations, the compiler's view of each fix (the real proc-dir-nlink fix changes two static
+ * the example catalog applies to every kernel it serves; compiled with 6.1.0-50-amd64's
+ * configuration (every patch serves it), the compiler's view of each fix (the real proc-dir-nlink fix changes two static
  * helpers that Debian's vmlinux inlines into their callers) agrees with each module; a fix served
  * to a kernel that already has it is refused, by source-check and by the build before it builds.
  */
@@ -85,8 +85,8 @@ class SourceCheckIntegrationTest {
   }
 
   @Test
-  void compiledWithTwoKernelsConfigurationsEveryModuleReplacesWhatTheCompilerChanged(@TempDir Path tmp) throws Exception {
-    CliRunner.Run run = CliRunner.run("source-check", EXAMPLE.toString(), "--kernel", K50, "--kernel", K53,
+  void compiledWithTheKernelsConfigurationEveryModuleReplacesWhatTheCompilerChanged(@TempDir Path tmp) throws Exception {
+    CliRunner.Run run = CliRunner.run("source-check", EXAMPLE.toString(), "--kernel", K50,
         "-o", "json", "--cache", ExampleCatalogs.cache(tmp.resolve("cache")).toString());
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     JsonNode root = json(run);
