@@ -149,6 +149,11 @@ public final class Command {
 
   /** Whether a program is on the PATH. */
   public static Optional<Path> which(String program) {
+    if (program.startsWith("/")) {
+      // A program the registry names by its path: one that must be that file (the sandbox sees
+      // only /usr), whatever else the PATH holds.
+      return Files.isExecutable(Path.of(program)) ? Optional.of(Path.of(program)) : Optional.empty();
+    }
     String path = System.getenv("PATH");
     if (path == null) {
       return Optional.empty();
