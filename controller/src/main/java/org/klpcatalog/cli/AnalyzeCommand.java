@@ -17,7 +17,6 @@ import org.klpcatalog.catalog.analysis.ChangedFunction;
 import org.klpcatalog.catalog.analysis.Flag;
 import org.klpcatalog.catalog.analysis.PatchAnalysis;
 import org.klpcatalog.catalog.analysis.PatchAnalyzer;
-import org.klpcatalog.catalog.analysis.PatchApplier;
 import java.util.Optional;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
@@ -120,11 +119,7 @@ final class AnalyzeCommand implements Callable<Integer> {
     }
     SourceChecker.Source src = SourceChecker.analyzeSource(source, text);
     PatchAnalysis a = src.analysis().analysis();
-    List<FixReport.ApplyFailure> failures = new java.util.ArrayList<>();
-    for (PatchApplier.FileResult f : src.analysis().files()) {
-      f.failures().forEach(h -> failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(),
-          "hunk " + h.hunk() + " does not apply: " + h.message())));
-    }
+    List<FixReport.ApplyFailure> failures = new java.util.ArrayList<>(SourceChecker.applyFailures(src.analysis()));
     Optional<FixReport> compiled = Optional.empty();
     if (kernelConfig != null && failures.isEmpty()) {
       if (!Files.isRegularFile(kernelConfig)) {

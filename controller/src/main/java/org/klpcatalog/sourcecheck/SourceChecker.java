@@ -104,14 +104,7 @@ public final class SourceChecker {
     Source src = analyzeSource(source.source(), fixText);
     SourceAnalysis sa = src.analysis();
     Map<String, Optional<String>> originals = src.originals();
-    List<FixReport.ApplyFailure> failures = new ArrayList<>();
-    for (PatchApplier.FileResult f : sa.files()) {
-      for (PatchApplier.HunkFailure h : f.failures()) {
-        failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(),
-            "hunk " + h.hunk() + " (diff line " + h.patchLine() + ") does not apply: " + h.message()
-                + "; make a variant of the fix for this kernel"));
-      }
-    }
+    List<FixReport.ApplyFailure> failures = applyFailures(sa);
     if (failures.isEmpty()) {
       failures.addAll(alreadyApplied(DiffParser.parse(fixText), originals, sa.files()));
     }
@@ -340,6 +333,19 @@ public final class SourceChecker {
     return new UnitReport(path, object, changed, inlinedAway, codeUnchanged, removed, added);
   }
 
+  /** The hunks of {@code sa} that did not apply, each with what to do. */
+  public static List<FixReport.ApplyFailure> applyFailures(SourceAnalysis sa) {
+    List<FixReport.ApplyFailure> failures = new ArrayList<>();
+    for (PatchApplier.FileResult f : sa.files()) {
+      for (PatchApplier.HunkFailure h : f.failures()) {
+        failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(),
+            "hunk " + h.hunk() + " (diff line " + h.patchLine() + ") does not apply: " + h.message()
+                + "; make a variant of the fix for this kernel"));
+      }
+    }
+    return failures;
+  }
+
   /** The first two checks' result, with the kernel files the fix names (empty: the tree has none). */
   public record Source(SourceAnalysis analysis, Map<String, Optional<String>> originals) {}
 
@@ -350,7 +356,7 @@ public final class SourceChecker {
   public static Source analyzeSource(Path root, String fixText) throws IOException {
     Path real = root.toRealPath();
     UnifiedDiff diff = DiffParser.parse(fixText);
-    Map<String, Optional<String>> originals = new java.util.concurrent.ConcurrentHashMap<>();
+    Map<String, Optional<String>> originals = new HashMap<>();
     IOException[] failed = new IOException[1];
     SourceAnalysis sa = new SourceAnalyzer().analyze(diff, path -> originals.computeIfAbsent(path, p -> {
       try {
