@@ -13,12 +13,12 @@ import org.klpcatalog.catalog.validate.ValidationReport;
 
 /**
  * {@code validate} on catalogs with one big file ({@link BigInputs}: the example catalog with a
- * module source, fix or manifest grown to a few MB in a hostile shape), against a floor measured
- * in the same run on the same catalog: reading it into a tree, then hashing the big file
- * (SHA-256) and counting its lines, the least any tool does with those bytes. Validate and floor
- * alternate, run after run, so both see the same machine; the first validate of each catalog (a
- * cold JVM for the first catalog) is shown apart, the figures are medians of the other runs. Then
- * the module-comment shape at several sizes, to show the cost per MB stays flat (linear).
+ * module source, fix or manifest grown to a few MB in a hostile shape), against a floor measured in
+ * the same run on the same catalog: reading it into a tree, then hashing the big file (SHA-256) and
+ * counting its lines, the least any tool does with those bytes. Validate and floor alternate, run
+ * after run, so both see the same machine; the first validate of each catalog (a cold JVM for the
+ * first catalog) is shown apart, the figures are medians of the other runs. Then the module-comment
+ * shape at several sizes, to show the cost per MB stays flat (linear).
  *
  * <p>Usage: BigInputBenchmark [--catalog DIR] [--mb N] [--runs R] [--work DIR]
  */
@@ -41,41 +41,95 @@ public final class BigInputBenchmark {
       }
     }
     CatalogTree example = BigInputs.example(catalog);
-    System.out.printf(Locale.ROOT, "JVM: %s, %d processors, max heap %d MiB; %d runs per catalog, catalogs in %s%n",
-        System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors(),
-        Runtime.getRuntime().maxMemory() >> 20, runs, work);
-    System.out.printf(Locale.ROOT, "%-24s %8s %9s %9s %10s %7s %9s %8s  %s%n", "shape", "MB", "cold s", "floor s",
-        "validate s", "ratio", "s per MB", "peak MiB", "result");
-    Row base = measure("none (the example)", example, example, "patches/" + BigInputs.PATCH + "/livepatch.c",
-        work.resolve("none"), runs);
+    System.out.printf(
+        Locale.ROOT,
+        "JVM: %s, %d processors, max heap %d MiB; %d runs per catalog, catalogs in %s%n",
+        System.getProperty("java.vm.version"),
+        Runtime.getRuntime().availableProcessors(),
+        Runtime.getRuntime().maxMemory() >> 20,
+        runs,
+        work);
+    System.out.printf(
+        Locale.ROOT,
+        "%-24s %8s %9s %9s %10s %7s %9s %8s  %s%n",
+        "shape",
+        "MB",
+        "cold s",
+        "floor s",
+        "validate s",
+        "ratio",
+        "s per MB",
+        "peak MiB",
+        "result");
+    Row base =
+        measure(
+            "none (the example)",
+            example,
+            example,
+            "patches/" + BigInputs.PATCH + "/livepatch.c",
+            work.resolve("none"),
+            runs);
     base.print(0);
     for (BigInputs.Shape shape : BigInputs.SHAPES) {
       int bytes = shape.file().equals("manifest.yaml") ? MANIFEST_BYTES : mb * 1_000_000;
       CatalogTree tree = shape.apply(example, bytes);
-      measure(shape.name(), example, tree, "patches/" + BigInputs.PATCH + "/" + shape.file(),
-          work.resolve(slug(shape.name())), runs).print(base.validate);
+      measure(
+              shape.name(),
+              example,
+              tree,
+              "patches/" + BigInputs.PATCH + "/" + shape.file(),
+              work.resolve(slug(shape.name())),
+              runs)
+          .print(base.validate);
     }
     System.out.println();
     System.out.println("module: one comment, by size (linear when s per MB stays flat)");
     BigInputs.Shape comment = BigInputs.SHAPES.get(0);
     for (int size : new int[] {1, 2, 4, 8}) {
       CatalogTree tree = comment.apply(example, size * 1_000_000);
-      measure(comment.name(), example, tree, "patches/" + BigInputs.PATCH + "/livepatch.c",
-          work.resolve("comment-" + size), runs).print(base.validate);
+      measure(
+              comment.name(),
+              example,
+              tree,
+              "patches/" + BigInputs.PATCH + "/livepatch.c",
+              work.resolve("comment-" + size),
+              runs)
+          .print(base.validate);
     }
   }
 
   /** One catalog's figures; times in seconds. */
-  private record Row(String name, long bytes, double cold, double floor, double validate, long peak, String result) {
+  private record Row(
+      String name,
+      long bytes,
+      double cold,
+      double floor,
+      double validate,
+      long peak,
+      String result) {
     void print(double baseline) {
       double mb = bytes / 1e6;
-      String perMb = baseline > 0 && mb >= 0.1 ? String.format(Locale.ROOT, "%9.3f", (validate - baseline) / mb) : "        -";
-      System.out.printf(Locale.ROOT, "%-24s %8.2f %9.3f %9.3f %10.3f %6.2fx %s %8d  %s%n", name, mb, cold, floor,
-          validate, validate / floor, perMb, peak >> 20, result);
+      String perMb =
+          baseline > 0 && mb >= 0.1
+              ? String.format(Locale.ROOT, "%9.3f", (validate - baseline) / mb)
+              : "        -";
+      System.out.printf(
+          Locale.ROOT,
+          "%-24s %8.2f %9.3f %9.3f %10.3f %6.2fx %s %8d  %s%n",
+          name,
+          mb,
+          cold,
+          floor,
+          validate,
+          validate / floor,
+          perMb,
+          peak >> 20,
+          result);
     }
   }
 
-  private static Row measure(String name, CatalogTree example, CatalogTree tree, String bigFile, Path dir, int runs)
+  private static Row measure(
+      String name, CatalogTree example, CatalogTree tree, String bigFile, Path dir, int runs)
       throws Exception {
     BigInputs.write(tree, dir);
     byte[] big = ((TreeEntry.File) tree.get(bigFile).orElseThrow()).content();
@@ -105,10 +159,15 @@ public final class BigInputBenchmark {
       System.gc();
       Stats.resetPeaks();
       long v0 = System.nanoTime();
-      ValidationReport report = new CatalogValidator().validate(new DirectoryTreeReader().read(dir));
+      ValidationReport report =
+          new CatalogValidator().validate(new DirectoryTreeReader().read(dir));
       long v1 = System.nanoTime();
       peak = Math.max(peak, Stats.peakHeap());
-      result = (report.valid() ? "valid" : "INVALID") + ", " + report.diagnostics().size() + " diagnostics";
+      result =
+          (report.valid() ? "valid" : "INVALID")
+              + ", "
+              + report.diagnostics().size()
+              + " diagnostics";
       if (run == 0) {
         cold = (v1 - v0) / 1e9;
       } else {
@@ -116,15 +175,13 @@ public final class BigInputBenchmark {
         validates.add((v1 - v0) / 1e9);
       }
     }
-    return new Row(name, big.length, cold, Stats.median(floors), Stats.median(validates), peak, result);
+    return new Row(
+        name, big.length, cold, Stats.median(floors), Stats.median(validates), peak, result);
   }
-
 
   private static String slug(String name) {
     return name.replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
   }
-
-
 
   private BigInputBenchmark() {}
 }

@@ -24,9 +24,9 @@ import org.klpcatalog.source.GitOptions;
 
 /**
  * Builds the example catalog three times: from scratch (empty module cache; kernels already
- * provisioned, since downloading them is the network's time, not the build's), again with
- * nothing changed, and after changing one patch. Reports wall time, modules built, the summed
- * time of the module builds and the parallel efficiency (summed / (wall x jobs)).
+ * provisioned, since downloading them is the network's time, not the build's), again with nothing
+ * changed, and after changing one patch. Reports wall time, modules built, the summed time of the
+ * module builds and the parallel efficiency (summed / (wall x jobs)).
  *
  * <p>Usage: BuildBenchmark [--catalog DIR] [--work DIR] [--jobs N]
  */
@@ -61,34 +61,77 @@ public final class BuildBenchmark {
     for (var k : rev.report().spec().orElseThrow().kernels()) {
       kc.provide(k, false);
     }
-    System.out.printf(Locale.ROOT, "kernels ready in %.1f s (%d releases)%n", (System.nanoTime() - p0) / 1e9,
+    System.out.printf(
+        Locale.ROOT,
+        "kernels ready in %.1f s (%d releases)%n",
+        (System.nanoTime() - p0) / 1e9,
         rev.report().spec().orElseThrow().kernels().size());
-    System.out.printf(Locale.ROOT, "%-18s %8s %8s %8s %10s %10s %8s%n", "run", "wall s", "modules", "built",
-        "summed s", "efficiency", "rpms");
+    System.out.printf(
+        Locale.ROOT,
+        "%-18s %8s %8s %8s %10s %10s %8s%n",
+        "run",
+        "wall s",
+        "modules",
+        "built",
+        "summed s",
+        "efficiency",
+        "rpms");
     run("from scratch", dir, cache, work.resolve("out1"), jobs, signer);
     run("nothing changed", dir, cache, work.resolve("out2"), jobs, signer);
     Path src = dir.resolve("patches/ns-last-pid-range/livepatch.c");
-    Files.writeString(src, Files.readString(src, StandardCharsets.UTF_8) + "/* touched */\n", StandardCharsets.UTF_8);
+    Files.writeString(
+        src,
+        Files.readString(src, StandardCharsets.UTF_8) + "/* touched */\n",
+        StandardCharsets.UTF_8);
     run("one patch changed", dir, cache, work.resolve("out3"), jobs, signer);
   }
 
   static CatalogRevision read(Path dir) throws Exception {
-    return new CatalogReader().read(new CatalogRef(dir.toString(), Optional.empty(), GitOptions.defaults()));
+    return new CatalogReader()
+        .read(new CatalogRef(dir.toString(), Optional.empty(), GitOptions.defaults()));
   }
 
-  static void run(String name, Path dir, Path cache, Path out, int jobs, Signer signer) throws Exception {
+  static void run(String name, Path dir, Path cache, Path out, int jobs, Signer signer)
+      throws Exception {
     long t0 = System.nanoTime();
     CatalogRevision rev = read(dir);
-    DesiredStateBuilder.Result d = DesiredStateBuilder.build(rev.report(), rev.tree(), ReleaseLedger.EMPTY, Optional.empty());
-    PackageBuild.Result r = PackageBuild.build(rev, d.state().packages(), d.ledger(), new PackageBuild.Options(out, cache,
-        jobs, Duration.ofMinutes(10), Optional.of(signer), java.util.Map.of(), Set.of(), 1767225600L,
-        org.klpcatalog.exec.Sandbox.bubblewrap(org.klpcatalog.exec.Sandbox.Limits.DEFAULT),
-        org.klpcatalog.kernel.KernelProviders.builtIn(), new org.klpcatalog.qa.KallsymsSource(cache), false), Progress.NONE);
+    DesiredStateBuilder.Result d =
+        DesiredStateBuilder.build(rev.report(), rev.tree(), ReleaseLedger.EMPTY, Optional.empty());
+    PackageBuild.Result r =
+        PackageBuild.build(
+            rev,
+            d.state().packages(),
+            d.ledger(),
+            new PackageBuild.Options(
+                out,
+                cache,
+                jobs,
+                Duration.ofMinutes(10),
+                Optional.of(signer),
+                java.util.Map.of(),
+                Set.of(),
+                1767225600L,
+                org.klpcatalog.exec.Sandbox.bubblewrap(org.klpcatalog.exec.Sandbox.Limits.DEFAULT),
+                org.klpcatalog.kernel.KernelProviders.builtIn(),
+                new org.klpcatalog.qa.KallsymsSource(cache),
+                false),
+            Progress.NONE);
     double wall = (System.nanoTime() - t0) / 1e9;
-    double summed = r.modules().stream().filter(m -> m instanceof ModuleBuilds.Outcome.Built)
-        .mapToDouble(m -> ((ModuleBuilds.Outcome.Built) m).took().toMillis() / 1000.0).sum();
-    System.out.printf(Locale.ROOT, "%-18s %8.1f %8d %8d %10.1f %10s %8d%n", name, wall, r.modules().size(), r.built(), summed,
-        r.built() == 0 ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * summed / (wall * jobs)), r.rpms().size());
+    double summed =
+        r.modules().stream()
+            .filter(m -> m instanceof ModuleBuilds.Outcome.Built)
+            .mapToDouble(m -> ((ModuleBuilds.Outcome.Built) m).took().toMillis() / 1000.0)
+            .sum();
+    System.out.printf(
+        Locale.ROOT,
+        "%-18s %8.1f %8d %8d %10.1f %10s %8d%n",
+        name,
+        wall,
+        r.modules().size(),
+        r.built(),
+        summed,
+        r.built() == 0 ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * summed / (wall * jobs)),
+        r.rpms().size());
     if (!r.failures().isEmpty()) {
       throw new IllegalStateException("failures: " + r.failures());
     }

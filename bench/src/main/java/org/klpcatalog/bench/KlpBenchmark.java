@@ -25,13 +25,13 @@ import org.klpcatalog.qa.KallsymsSource;
 import org.klpcatalog.reconcile.CatalogRevision;
 
 /**
- * The post-link step's cost against the kbuild of the same module, in one run: for every module
- * of a catalog that declares non-exported symbols (the example catalog's real fixes), for one
- * kernel, kbuild in the sandbox (no cache), then the post-link step (exports, resolution against
- * the kernel's symbol tables, the rewrite, the write) and the symbol check of the result, each
- * repeated; medians and their ratio per module. The kernel's tables are read once before (a VM
- * boot when not cached, then from the cache), as in a build, where one read serves every module
- * of that kernel; their cold and warm read times are reported apart.
+ * The post-link step's cost against the kbuild of the same module, in one run: for every module of
+ * a catalog that declares non-exported symbols (the example catalog's real fixes), for one kernel,
+ * kbuild in the sandbox (no cache), then the post-link step (exports, resolution against the
+ * kernel's symbol tables, the rewrite, the write) and the symbol check of the result, each
+ * repeated; medians and their ratio per module. The kernel's tables are read once before (a VM boot
+ * when not cached, then from the cache), as in a build, where one read serves every module of that
+ * kernel; their cold and warm read times are reported apart.
  *
  * <p>Usage: KlpBenchmark [--catalog DIR] [--kernel RELEASE] [--runs N] [--work DIR]
  */
@@ -56,12 +56,15 @@ public final class KlpBenchmark {
     KernelFiles.deleteRecursively(dir);
     Fixtures.write(new DirectoryTreeReader().read(catalog), dir);
     CatalogRevision rev = BuildBenchmark.read(dir);
-    DesiredStateBuilder.Result d = DesiredStateBuilder.build(rev.report(), rev.tree(), ReleaseLedger.EMPTY,
-        Optional.empty());
-    List<BuildTask> tasks = PackageBuild.tasks(rev, d.state().packages(), Set.of(release)).stream()
-        .filter(t -> !t.symbols().isEmpty() && t.moduleSource().isPresent()).toList();
+    DesiredStateBuilder.Result d =
+        DesiredStateBuilder.build(rev.report(), rev.tree(), ReleaseLedger.EMPTY, Optional.empty());
+    List<BuildTask> tasks =
+        PackageBuild.tasks(rev, d.state().packages(), Set.of(release)).stream()
+            .filter(t -> !t.symbols().isEmpty() && t.moduleSource().isPresent())
+            .toList();
     if (tasks.isEmpty()) {
-      throw new IllegalStateException("no module of " + catalog + " for " + release + " declares symbols");
+      throw new IllegalStateException(
+          "no module of " + catalog + " for " + release + " declares symbols");
     }
     KernelCache kernels = new KernelCache(work.resolve("cache"));
     KernelTree headers = kernels.provide(tasks.get(0).kernel(), false);
@@ -78,10 +81,24 @@ public final class KlpBenchmark {
     KallsymsSource source = new KallsymsSource(work.resolve("cache"));
     source.symbols(image, objects);
     double warmS = (System.nanoTime() - w0) / 1e9;
-    System.out.printf(Locale.ROOT, "%s: symbol tables (vmlinux + %s) %.2f s first read (%s), %.2f s from the cache;"
-        + " %d runs of each step below; %d cores%n", release, String.join(",", objects), coldS,
-        cold.boots() > 0 ? "VM boot" : "was cached", warmS, runs, Runtime.getRuntime().availableProcessors());
-    System.out.printf(Locale.ROOT, "%-40s %12s %14s %14s %8s%n", "module", "kbuild s", "post-link ms", "check ms",
+    System.out.printf(
+        Locale.ROOT,
+        "%s: symbol tables (vmlinux + %s) %.2f s first read (%s), %.2f s from the cache;"
+            + " %d runs of each step below; %d cores%n",
+        release,
+        String.join(",", objects),
+        coldS,
+        cold.boots() > 0 ? "VM boot" : "was cached",
+        warmS,
+        runs,
+        Runtime.getRuntime().availableProcessors());
+    System.out.printf(
+        Locale.ROOT,
+        "%-40s %12s %14s %14s %8s%n",
+        "module",
+        "kbuild s",
+        "post-link ms",
+        "check ms",
         "ratio");
     KlpLink link = new KlpLink(source, t -> image);
     Sandbox sandbox = Sandbox.bubblewrap(Sandbox.Limits.DEFAULT);
@@ -94,7 +111,9 @@ public final class KlpBenchmark {
         Path scratch = work.resolve("scratch");
         KernelFiles.deleteRecursively(scratch);
         long b0 = System.nanoTime();
-        Path ko = new KbuildBuilder(sandbox).build(t, headers, scratch, work.resolve("build.log"), Duration.ofMinutes(10));
+        Path ko =
+            new KbuildBuilder(sandbox)
+                .build(t, headers, scratch, work.resolve("build.log"), Duration.ofMinutes(10));
         long b1 = System.nanoTime();
         link.link(t, headers, ko, work.resolve("build.log"));
         long b2 = System.nanoTime();
@@ -106,9 +125,18 @@ public final class KlpBenchmark {
       }
       double ratio = (Stats.median(post) + Stats.median(check)) / 1e3 / Stats.median(build);
       ratios.add(ratio);
-      System.out.printf(Locale.ROOT, "%-40s %12.2f %14.1f %14.1f %7.2f%%%n", t.pkg().patch(), Stats.median(build),
-          Stats.median(post), Stats.median(check), 100 * ratio);
+      System.out.printf(
+          Locale.ROOT,
+          "%-40s %12.2f %14.1f %14.1f %7.2f%%%n",
+          t.pkg().patch(),
+          Stats.median(build),
+          Stats.median(post),
+          Stats.median(check),
+          100 * ratio);
     }
-    System.out.printf(Locale.ROOT, "median ratio (post-link + check) / kbuild: %.2f%%%n", 100 * Stats.median(ratios));
+    System.out.printf(
+        Locale.ROOT,
+        "median ratio (post-link + check) / kbuild: %.2f%%%n",
+        100 * Stats.median(ratios));
   }
 }

@@ -34,10 +34,10 @@ import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.source.GitOptions;
 
 /**
- * Publishing figures. Part 1, the example catalog end to end with reconcile: from scratch
- * (modules built), nothing to do, one patch changed. Part 2, metadata for a synthetic repository
- * of 2,000 packages: publishing a version (comps, createrepo_c -g, repomd signature, inventory,
- * the checks) against createrepo_c -g alone on the same packages (the floor), in the same run.
+ * Publishing figures. Part 1, the example catalog end to end with reconcile: from scratch (modules
+ * built), nothing to do, one patch changed. Part 2, metadata for a synthetic repository of 2,000
+ * packages: publishing a version (comps, createrepo_c -g, repomd signature, inventory, the checks)
+ * against createrepo_c -g alone on the same packages (the floor), in the same run.
  *
  * <p>Usage: PublishBenchmark [--work DIR] [--packages N] [--runs R]
  */
@@ -67,7 +67,9 @@ public final class PublishBenchmark {
     Files.createSymbolicLink(cache.resolve("kernels"), kernels.toAbsolutePath());
     Path dir = work.resolve("catalog");
     KernelFiles.deleteRecursively(dir);
-    Fixtures.write(new DirectoryTreeReader().read(Path.of("controller/src/test/resources/sample-catalog")), dir);
+    Fixtures.write(
+        new DirectoryTreeReader().read(Path.of("controller/src/test/resources/sample-catalog")),
+        dir);
     Path repo = work.resolve("repo-" + System.nanoTime());
     Signer signer = Signer.throwaway(work.resolve("key"));
     Reconciler reconciler = new Reconciler();
@@ -82,20 +84,44 @@ public final class PublishBenchmark {
     for (String name : List.of("from scratch", "nothing to do", "one patch changed")) {
       if (name.equals("one patch changed")) {
         Path src = dir.resolve("patches/ns-last-pid-range/livepatch.c");
-        Files.writeString(src, Files.readString(src, StandardCharsets.UTF_8) + "/* touched */\n", StandardCharsets.UTF_8);
+        Files.writeString(
+            src,
+            Files.readString(src, StandardCharsets.UTF_8) + "/* touched */\n",
+            StandardCharsets.UTF_8);
       }
       long t0 = System.nanoTime();
-      Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
-          new PackageBuild.Options(Publisher.stagingDir(repo), cache, 2, Duration.ofMinutes(10), Optional.of(signer),
-              java.util.Map.of(), Set.of(), 1767225600L,
-              org.klpcatalog.exec.Sandbox.bubblewrap(org.klpcatalog.exec.Sandbox.Limits.DEFAULT),
-              org.klpcatalog.kernel.KernelProviders.builtIn(), new org.klpcatalog.qa.KallsymsSource(cache), false),
-          new Publisher.Options(10, Optional.empty(), Optional.of(signer), 1767225600L, Duration.ofMinutes(10)),
-          Duration.ofMinutes(1));
+      Reconciler.ApplyOptions options =
+          new Reconciler.ApplyOptions(
+              new PackageBuild.Options(
+                  Publisher.stagingDir(repo),
+                  cache,
+                  2,
+                  Duration.ofMinutes(10),
+                  Optional.of(signer),
+                  java.util.Map.of(),
+                  Set.of(),
+                  1767225600L,
+                  org.klpcatalog.exec.Sandbox.bubblewrap(
+                      org.klpcatalog.exec.Sandbox.Limits.DEFAULT),
+                  org.klpcatalog.kernel.KernelProviders.builtIn(),
+                  new org.klpcatalog.qa.KallsymsSource(cache),
+                  false),
+              new Publisher.Options(
+                  10, Optional.empty(), Optional.of(signer), 1767225600L, Duration.ofMinutes(10)),
+              Duration.ofMinutes(1));
       Reconciler.Applied a = reconciler.apply(ref, repo, options, Progress.NONE);
       double s = (System.nanoTime() - t0) / 1e9;
-      String result = a.published().flatMap(Publisher.Result::version).map(v -> "published version " + v
-          + " (" + a.build().map(PackageBuild.Result::built).orElse(0L) + " modules built)").orElse("no version, nothing built");
+      String result =
+          a.published()
+              .flatMap(Publisher.Result::version)
+              .map(
+                  v ->
+                      "published version "
+                          + v
+                          + " ("
+                          + a.build().map(PackageBuild.Result::built).orElse(0L)
+                          + " modules built)")
+              .orElse("no version, nothing built");
       System.out.printf(Locale.ROOT, "  %-20s %8.1f  %s%n", name, s, result);
     }
   }
@@ -107,7 +133,8 @@ public final class PublishBenchmark {
     }
     CatalogTree tree = new DirectoryTreeReader().read(catalog);
     ValidationReport report = new CatalogValidator().validate(tree);
-    DesiredStateBuilder.Result d = DesiredStateBuilder.build(report, tree, ReleaseLedger.EMPTY, Optional.empty());
+    DesiredStateBuilder.Result d =
+        DesiredStateBuilder.build(report, tree, ReleaseLedger.EMPTY, Optional.empty());
     Path stubs = work.resolve("stubs-" + count);
     if (!Files.exists(stubs.resolve("current"))) {
       FixturePublisher.publish(d.state(), d.ledger(), stubs, "1");
@@ -117,7 +144,8 @@ public final class PublishBenchmark {
       rpms = s.filter(p -> p.toString().endsWith(".rpm")).sorted().toList();
     }
     Plan plan = Planner.plan(d.state(), ObservedState.EMPTY);
-    PackageBuild.Result built = new PackageBuild.Result(rpms, List.of(), List.of(), true, rpms.size());
+    PackageBuild.Result built =
+        new PackageBuild.Result(rpms, List.of(), List.of(), true, rpms.size());
     List<Double> floor = new ArrayList<>();
     List<Double> floorSame = new ArrayList<>();
     List<Double> ours = new ArrayList<>();
@@ -130,13 +158,34 @@ public final class PublishBenchmark {
       }
       Files.writeString(f.resolve("comps.xml"), CompsWriter.write(d.state().group()));
       long t0 = System.nanoTime();
-      Command.of("createrepo_c", "--quiet", "--groupfile", "comps.xml", "--revision", "1767225600",
-          "--set-timestamp-to-revision", f.toString()).in(f).timeout(Duration.ofMinutes(10)).check();
+      Command.of(
+              "createrepo_c",
+              "--quiet",
+              "--groupfile",
+              "comps.xml",
+              "--revision",
+              "1767225600",
+              "--set-timestamp-to-revision",
+              f.toString())
+          .in(f)
+          .timeout(Duration.ofMinutes(10))
+          .check();
       floor.add((System.nanoTime() - t0) / 1e9);
       KernelFiles.deleteRecursively(f.resolve("repodata"));
       long t0b = System.nanoTime();
-      Command.of("createrepo_c", "--quiet", "--no-database", "--groupfile", "comps.xml", "--revision", "1767225600",
-          "--set-timestamp-to-revision", f.toString()).in(f).timeout(Duration.ofMinutes(10)).check();
+      Command.of(
+              "createrepo_c",
+              "--quiet",
+              "--no-database",
+              "--groupfile",
+              "comps.xml",
+              "--revision",
+              "1767225600",
+              "--set-timestamp-to-revision",
+              f.toString())
+          .in(f)
+          .timeout(Duration.ofMinutes(10))
+          .check();
       floorSame.add((System.nanoTime() - t0b) / 1e9);
 
       Path repo = work.resolve("published");
@@ -151,10 +200,16 @@ public final class PublishBenchmark {
         Files.createLink(c, rpm);
         copies.add(c);
       }
-      PackageBuild.Result b = new PackageBuild.Result(copies, List.of(), List.of(), true, copies.size());
+      PackageBuild.Result b =
+          new PackageBuild.Result(copies, List.of(), List.of(), true, copies.size());
       long t1 = System.nanoTime();
-      Publisher.publish(repo, plan, b, d.ledger(), new Publisher.Options(10, Optional.empty(), Optional.empty(),
-          1767225600L, Duration.ofMinutes(10)));
+      Publisher.publish(
+          repo,
+          plan,
+          b,
+          d.ledger(),
+          new Publisher.Options(
+              10, Optional.empty(), Optional.empty(), 1767225600L, Duration.ofMinutes(10)));
       ours.add((System.nanoTime() - t1) / 1e9);
     }
     Collections.sort(floor);
@@ -164,12 +219,22 @@ public final class PublishBenchmark {
     double fs = floorSame.get(floorSame.size() / 2);
     double om = ours.get(ours.size() / 2);
     System.out.printf(Locale.ROOT, "%d packages (medians of %d runs):%n", rpms.size(), runs);
-    System.out.printf(Locale.ROOT, "  createrepo_c -g alone, its defaults:       %.2f s %s%n", fm, floor);
-    System.out.printf(Locale.ROOT, "  createrepo_c -g alone, --no-database:      %.2f s %s%n", fs, floorSame);
-    System.out.printf(Locale.ROOT, "  publishing a version (createrepo_c --no-database, comps, inventory, checks, switch): %.2f s %s%n",
-        om, ours);
-    System.out.printf(Locale.ROOT, "  overhead beyond createrepo_c with the same options: %.0f%%; against its defaults: %.0f%%%n",
-        100 * (om / fs - 1), 100 * (om / fm - 1));
+    System.out.printf(
+        Locale.ROOT, "  createrepo_c -g alone, its defaults:       %.2f s %s%n", fm, floor);
+    System.out.printf(
+        Locale.ROOT, "  createrepo_c -g alone, --no-database:      %.2f s %s%n", fs, floorSame);
+    System.out.printf(
+        Locale.ROOT,
+        "  publishing a version (createrepo_c --no-database, comps, inventory, checks, switch):"
+            + " %.2f s %s%n",
+        om,
+        ours);
+    System.out.printf(
+        Locale.ROOT,
+        "  overhead beyond createrepo_c with the same options: %.0f%%; against its defaults:"
+            + " %.0f%%%n",
+        100 * (om / fs - 1),
+        100 * (om / fm - 1));
     System.out.println("(the first run of each includes the JVM's warm-up of the publishing code)");
   }
 }

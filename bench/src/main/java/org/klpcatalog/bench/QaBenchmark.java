@@ -24,14 +24,14 @@ import org.klpcatalog.qa.GuestRuntime;
 import org.klpcatalog.qa.Vm;
 
 /**
- * The cost of the QA protocol per patch x kernel cycle against its floor, in the same run: the
- * same kernel booted with the same base image straight to poweroff. Each round boots the floor
- * once and runs {@code klp-catalog qa} for one patch on one kernel (one VM, no all-together run);
- * the cycle time is the VM's time from the report. Kernels and the package are cached after the
- * first round, which is not counted.
+ * The cost of the QA protocol per patch x kernel cycle against its floor, in the same run: the same
+ * kernel booted with the same base image straight to poweroff. Each round boots the floor once and
+ * runs {@code klp-catalog qa} for one patch on one kernel (one VM, no all-together run); the cycle
+ * time is the VM's time from the report. Kernels and the package are cached after the first round,
+ * which is not counted.
  *
- * <p>Usage: QaBenchmark [--catalog DIR] [--patch NAME] [--kernel RELEASE] [--module NAME]
- * [--runs R] [--work DIR] [--accel auto|kvm|tcg]
+ * <p>Usage: QaBenchmark [--catalog DIR] [--patch NAME] [--kernel RELEASE] [--module NAME] [--runs
+ * R] [--work DIR] [--accel auto|kvm|tcg]
  */
 public final class QaBenchmark {
   public static void main(String[] args) throws Exception {
@@ -57,38 +57,82 @@ public final class QaBenchmark {
     Files.createDirectories(work);
     Path cache = work.resolve("cache");
     Path report = work.resolve("qa.xml");
-    List<String> qa = List.of("qa", "--catalog", catalog.toString(), "--patch", patch, "--kernel", release,
-        "--no-together", "--report", report.toString(), "--cache", cache.toString(), "--accel", accel, "--vms", "1");
+    List<String> qa =
+        List.of(
+            "qa",
+            "--catalog",
+            catalog.toString(),
+            "--patch",
+            patch,
+            "--kernel",
+            release,
+            "--no-together",
+            "--report",
+            report.toString(),
+            "--cache",
+            cache.toString(),
+            "--accel",
+            accel,
+            "--vms",
+            "1");
     // Warm-up: kernel image, module, package, guest base.
     run(qa);
     Path key = work.resolve("qa-work/build/RPM-GPG-KEY-klp-catalog");
     KernelTree tree = new KernelCache(cache).provide(Kernel.of(release, null, "debian"), true);
-    Path base = GuestImage.base(cache.resolve("qa"), tree, Set.of(module), List.of(key),
-        GuestRuntime.build(cache.resolve("qa")));
+    Path base =
+        GuestImage.base(
+            cache.resolve("qa"),
+            tree,
+            Set.of(module),
+            List.of(key),
+            GuestRuntime.build(cache.resolve("qa")));
     Path initrd = work.resolve("floor.img");
-    GuestImage.initrd(base, Map.of("init", "#!/bin/sh\npoweroff -f\n".getBytes(StandardCharsets.UTF_8)), initrd);
+    GuestImage.initrd(
+        base, Map.of("init", "#!/bin/sh\npoweroff -f\n".getBytes(StandardCharsets.UTF_8)), initrd);
     double[] floor = new double[runs];
     double[] cycle = new double[runs];
     for (int r = 0; r < runs; r++) {
-      Vm.Boot b = Vm.boot(tree.image().orElseThrow(), initrd, 512, accel.equals("kvm"), Duration.ofMinutes(5),
-          work.resolve("floor.log"));
+      Vm.Boot b =
+          Vm.boot(
+              tree.image().orElseThrow(),
+              initrd,
+              512,
+              accel.equals("kvm"),
+              Duration.ofMinutes(5),
+              work.resolve("floor.log"));
       floor[r] = b.seconds();
       run(qa);
       cycle[r] = suiteTime(Files.readString(report));
-      System.out.printf(Locale.ROOT, "round %d: floor %.2f s, QA cycle %.2f s (%.2fx)%n", r + 1, floor[r], cycle[r],
+      System.out.printf(
+          Locale.ROOT,
+          "round %d: floor %.2f s, QA cycle %.2f s (%.2fx)%n",
+          r + 1,
+          floor[r],
+          cycle[r],
           cycle[r] / floor[r]);
     }
     double f = median(floor);
     double c = median(cycle);
-    System.out.printf(Locale.ROOT, "%s on %s (%s, %d rounds): median floor (boot to poweroff) %.2f s,"
-        + " median QA cycle %.2f s, ratio %.2fx (aim: under 2x)%n", patch, release, accel, runs, f, c, c / f);
+    System.out.printf(
+        Locale.ROOT,
+        "%s on %s (%s, %d rounds): median floor (boot to poweroff) %.2f s,"
+            + " median QA cycle %.2f s, ratio %.2fx (aim: under 2x)%n",
+        patch,
+        release,
+        accel,
+        runs,
+        f,
+        c,
+        c / f);
   }
 
   private static void run(List<String> args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Main.run(new Terminal(new PrintWriter(out, true), new PrintWriter(err, true), false),
-        args.toArray(String[]::new));
+    int code =
+        Main.run(
+            new Terminal(new PrintWriter(out, true), new PrintWriter(err, true), false),
+            args.toArray(String[]::new));
     if (code != 0) {
       throw new IllegalStateException("qa failed (" + code + "):\n" + out + err);
     }

@@ -25,8 +25,8 @@ import org.klpcatalog.rpm.SpecWriter;
 /**
  * The build sandbox's cost: the same work with and without bubblewrap, interleaved in one run so
  * both see the same machine. Three cases: an empty program ({@code true}: the sandbox's fixed
- * start-up cost), a module build (kbuild of an example livepatch.c against Debian's
- * 6.1.0-50-amd64 headers, no cache), the module's checks (modinfo) and rpmbuild of its package. Reports the median
+ * start-up cost), a module build (kbuild of an example livepatch.c against Debian's 6.1.0-50-amd64
+ * headers, no cache), the module's checks (modinfo) and rpmbuild of its package. Reports the median
  * and the minimum of each, and the sandboxed/unsandboxed ratio of the medians.
  *
  * <p>Usage: SandboxBenchmark [--runs N] [--work DIR] [--source livepatch.c]
@@ -35,7 +35,9 @@ public final class SandboxBenchmark {
   public static void main(String[] args) throws Exception {
     int runs = 10;
     Path workArg = Path.of("/tmp/klp-bench-sandbox");
-    Path source = Path.of("controller/src/test/resources/sample-catalog/patches/cad-pid-reject-kthread/livepatch.c");
+    Path source =
+        Path.of(
+            "controller/src/test/resources/sample-catalog/patches/cad-pid-reject-kthread/livepatch.c");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
@@ -49,39 +51,86 @@ public final class SandboxBenchmark {
     Sandbox boxed = Sandbox.bubblewrap(Sandbox.Limits.DEFAULT);
     boxed.probe();
     Sandbox open = Sandbox.unconfined(Sandbox.Limits.DEFAULT);
-    KernelTree kernel = new KernelCache(work.resolve("cache")).provide(Kernel.of("6.1.0-50-amd64", null, "debian"),
-        false);
+    KernelTree kernel =
+        new KernelCache(work.resolve("cache"))
+            .provide(Kernel.of("6.1.0-50-amd64", null, "debian"), false);
     BuildTask task = task(Files.readAllBytes(source));
-    System.out.printf(Locale.ROOT, "%d runs of each, interleaved; %d cores%n", runs,
+    System.out.printf(
+        Locale.ROOT,
+        "%d runs of each, interleaved; %d cores%n",
+        runs,
         Runtime.getRuntime().availableProcessors());
-    System.out.printf(Locale.ROOT, "%-22s %12s %12s %12s %12s %8s%n", "case", "open median", "open min",
-        "boxed median", "boxed min", "ratio");
+    System.out.printf(
+        Locale.ROOT,
+        "%-22s %12s %12s %12s %12s %8s%n",
+        "case",
+        "open median",
+        "open min",
+        "boxed median",
+        "boxed min",
+        "ratio");
     Path scratch = work.resolve("scratch");
     Files.createDirectories(scratch);
-    report("true (start-up)", runs, sb -> {
-      Command.Result r = sb.run().writable(scratch, "/build").command("true").timeout(Duration.ofMinutes(1)).run();
-      check(r.ok(), "true failed: " + r.output());
-    }, open, boxed);
+    report(
+        "true (start-up)",
+        runs,
+        sb -> {
+          Command.Result r =
+              sb.run()
+                  .writable(scratch, "/build")
+                  .command("true")
+                  .timeout(Duration.ofMinutes(1))
+                  .run();
+          check(r.ok(), "true failed: " + r.output());
+        },
+        open,
+        boxed);
     Path ko = work.resolve("modules").resolve(task.module().moduleName() + ".ko");
     Files.createDirectories(ko.getParent());
-    report("module build (kbuild)", runs, sb -> {
-      Path s = work.resolve("kbuild");
-      KernelFiles.deleteRecursively(s);
-      Path built = new KbuildBuilder(sb).build(task, kernel, s, work.resolve("kbuild.log"), Duration.ofMinutes(10));
-      Files.copy(built, ko, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }, open, boxed);
-    report("module check (modinfo)", runs, sb -> org.klpcatalog.build.ModuleCheck.check(task, ko, sb), open, boxed);
+    report(
+        "module build (kbuild)",
+        runs,
+        sb -> {
+          Path s = work.resolve("kbuild");
+          KernelFiles.deleteRecursively(s);
+          Path built =
+              new KbuildBuilder(sb)
+                  .build(task, kernel, s, work.resolve("kbuild.log"), Duration.ofMinutes(10));
+          Files.copy(built, ko, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        },
+        open,
+        boxed);
+    report(
+        "module check (modinfo)",
+        runs,
+        sb -> org.klpcatalog.build.ModuleCheck.check(task, ko, sb),
+        open,
+        boxed);
     DesiredPackage p = task.pkg();
     String spec = SpecWriter.write(p, List.of());
-    report("rpmbuild (package)", runs, sb -> RpmPackager.build(p, Map.of("6.1.0-50-amd64", ko), spec, 1767225600L,
-        work.resolve("rpmbuild"), work.resolve("rpms"), Duration.ofMinutes(10), sb), open, boxed);
+    report(
+        "rpmbuild (package)",
+        runs,
+        sb ->
+            RpmPackager.build(
+                p,
+                Map.of("6.1.0-50-amd64", ko),
+                spec,
+                1767225600L,
+                work.resolve("rpmbuild"),
+                work.resolve("rpms"),
+                Duration.ofMinutes(10),
+                sb),
+        open,
+        boxed);
   }
 
   interface Step {
     void run(Sandbox sandbox) throws Exception;
   }
 
-  static void report(String name, int runs, Step step, Sandbox open, Sandbox boxed) throws Exception {
+  static void report(String name, int runs, Step step, Sandbox open, Sandbox boxed)
+      throws Exception {
     step.run(open);
     step.run(boxed);
     List<Double> a = new ArrayList<>();
@@ -96,10 +145,16 @@ public final class SandboxBenchmark {
     }
     double ma = Stats.median(a);
     double mb = Stats.median(b);
-    System.out.printf(Locale.ROOT, "%-22s %10.1f ms %9.1f ms %10.1f ms %9.1f ms %8.3f%n", name, ma, min(a), mb, min(b),
+    System.out.printf(
+        Locale.ROOT,
+        "%-22s %10.1f ms %9.1f ms %10.1f ms %9.1f ms %8.3f%n",
+        name,
+        ma,
+        min(a),
+        mb,
+        min(b),
         mb / ma);
   }
-
 
   static double min(List<Double> xs) {
     return xs.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
@@ -113,11 +168,42 @@ public final class SandboxBenchmark {
 
   static BuildTask task(byte[] source) {
     String release = "6.1.0-50-amd64";
-    ModuleFile m = new ModuleFile(release, "default", "fix.patch", Optional.of("livepatch.c"), "a", Optional.empty(),
-        "kpatch_bench_1_1", "/usr/lib/kpatch/" + release + "/kpatch_bench_1_1.ko");
-    DesiredPackage p = new DesiredPackage("kpatch-bench", "bench", new Evr(0, "1", 1), "x86_64",
-        "Sandbox benchmark package", "A package built to measure the build sandbox.", "GPL-2.0-only", List.of(),
-        List.of(m), List.of(), List.of(), List.of(), "m", "c", "");
-    return new BuildTask(p, m, Kernel.of(release, null, "debian"), new byte[0], Optional.of(source), List.of(), false, List.of(), List.of());
+    ModuleFile m =
+        new ModuleFile(
+            release,
+            "default",
+            "fix.patch",
+            Optional.of("livepatch.c"),
+            "a",
+            Optional.empty(),
+            "kpatch_bench_1_1",
+            "/usr/lib/kpatch/" + release + "/kpatch_bench_1_1.ko");
+    DesiredPackage p =
+        new DesiredPackage(
+            "kpatch-bench",
+            "bench",
+            new Evr(0, "1", 1),
+            "x86_64",
+            "Sandbox benchmark package",
+            "A package built to measure the build sandbox.",
+            "GPL-2.0-only",
+            List.of(),
+            List.of(m),
+            List.of(),
+            List.of(),
+            List.of(),
+            "m",
+            "c",
+            "");
+    return new BuildTask(
+        p,
+        m,
+        Kernel.of(release, null, "debian"),
+        new byte[0],
+        Optional.of(source),
+        List.of(),
+        false,
+        List.of(),
+        List.of());
   }
 }

@@ -24,19 +24,22 @@ import org.klpcatalog.exec.Command;
 /**
  * Evaluates the changed functions of the source analysis on real kernel changes: for two kernel
  * trees, every .c file that differs (Documentation/, tools/, scripts/ and samples/ left out) is
- * diffed with {@code diff -up}, analysed by {@link SourceAnalyzer} against the old tree's file
- * and by the diff-text {@link PatchAnalyzer}, and both are scored against an independent oracle:
- * universal-ctags' function ranges in the old and new file, a function counting as changed when
- * its range in either file holds a changed line. Prints recall and precision of both and the
- * functions each misses or adds.
+ * diffed with {@code diff -up}, analysed by {@link SourceAnalyzer} against the old tree's file and
+ * by the diff-text {@link PatchAnalyzer}, and both are scored against an independent oracle:
+ * universal-ctags' function ranges in the old and new file, a function counting as changed when its
+ * range in either file holds a changed line. Prints recall and precision of both and the functions
+ * each misses or adds.
  *
  * <pre>bench/run srcfn --old TREE --new TREE [--limit FILES] [--show N]</pre>
  */
 public final class SourceAnalysisBenchmark {
-  private static final List<String> SKIPPED = List.of("Documentation/", "tools/", "scripts/", "samples/");
-  private static final Pattern TAG = Pattern.compile(
-      "\"name\": \"([^\"]*)\".*?\"line\": (\\d+).*?\"kind\": \"function\".*?\"end\": (\\d+)");
-  private static final Pattern SYSCALL = Pattern.compile("^(COMPAT_)?SYSCALL_DEFINE\\d\\s*\\(\\s*(\\w+)");
+  private static final List<String> SKIPPED =
+      List.of("Documentation/", "tools/", "scripts/", "samples/");
+  private static final Pattern TAG =
+      Pattern.compile(
+          "\"name\": \"([^\"]*)\".*?\"line\": (\\d+).*?\"kind\": \"function\".*?\"end\": (\\d+)");
+  private static final Pattern SYSCALL =
+      Pattern.compile("^(COMPAT_)?SYSCALL_DEFINE\\d\\s*\\(\\s*(\\w+)");
 
   private SourceAnalysisBenchmark() {}
 
@@ -68,14 +71,28 @@ public final class SourceAnalysisBenchmark {
     PatchAnalyzer textAnalyzer = new PatchAnalyzer();
     for (String path : changed) {
       // Decoded as the diff's output is (UTF-8, malformed bytes replaced alike).
-      String oldText = new String(Files.readAllBytes(oldTree.resolve(path)), StandardCharsets.UTF_8);
-      String newText = new String(Files.readAllBytes(newTree.resolve(path)), StandardCharsets.UTF_8);
-      String diff = Command.of("diff", "-up", "--label", "a/" + path, "--label", "b/" + path,
-              oldTree.resolve(path).toString(), newTree.resolve(path).toString())
-          .timeout(Duration.ofMinutes(2)).run().output();
+      String oldText =
+          new String(Files.readAllBytes(oldTree.resolve(path)), StandardCharsets.UTF_8);
+      String newText =
+          new String(Files.readAllBytes(newTree.resolve(path)), StandardCharsets.UTF_8);
+      String diff =
+          Command.of(
+                  "diff",
+                  "-up",
+                  "--label",
+                  "a/" + path,
+                  "--label",
+                  "b/" + path,
+                  oldTree.resolve(path).toString(),
+                  newTree.resolve(path).toString())
+              .timeout(Duration.ofMinutes(2))
+              .run()
+              .output();
       UnifiedDiff parsed = DiffParser.parse(diff);
       long t0 = System.nanoTime();
-      SourceAnalysis sa = sourceAnalyzer.analyze(parsed, p -> p.equals(path) ? Optional.of(oldText) : Optional.empty());
+      SourceAnalysis sa =
+          sourceAnalyzer.analyze(
+              parsed, p -> p.equals(path) ? Optional.of(oldText) : Optional.empty());
       analysisNanos += System.nanoTime() - t0;
       if (!sa.applies() || !newText.equals(sa.patched().get(path))) {
         notApplied++;
@@ -85,27 +102,34 @@ public final class SourceAnalysisBenchmark {
       source.add(path, names(sa.analysis().functions()), oracle);
       text.add(path, names(textAnalyzer.analyze(parsed).functions()), oracle);
     }
-    System.out.printf("files not applied or patched differently: %d; source analysis %.2f s%n",
+    System.out.printf(
+        "files not applied or patched differently: %d; source analysis %.2f s%n",
         notApplied, analysisNanos / 1e9);
     source.print(show);
     text.print(show);
   }
 
-  private static List<String> changedFiles(Path oldTree, Path newTree, int limit) throws IOException {
+  private static List<String> changedFiles(Path oldTree, Path newTree, int limit)
+      throws IOException {
     return changedFiles(oldTree, newTree, limit, SKIPPED);
   }
 
-  /** The .c files of both trees whose bytes differ, in path order, outside {@code skipped} prefixes. */
-  static List<String> changedFiles(Path oldTree, Path newTree, int limit, List<String> skipped) throws IOException {
+  /**
+   * The .c files of both trees whose bytes differ, in path order, outside {@code skipped} prefixes.
+   */
+  static List<String> changedFiles(Path oldTree, Path newTree, int limit, List<String> skipped)
+      throws IOException {
     List<String> out = new ArrayList<>();
     try (Stream<Path> s = Files.walk(oldTree)) {
-      for (Path p : (Iterable<Path>) s.filter(f -> f.toString().endsWith(".c")).sorted()::iterator) {
+      for (Path p :
+          (Iterable<Path>) s.filter(f -> f.toString().endsWith(".c")).sorted()::iterator) {
         String rel = oldTree.relativize(p).toString();
         if (skipped.stream().anyMatch(rel::startsWith) || !Files.isRegularFile(p)) {
           continue;
         }
         Path q = newTree.resolve(rel);
-        if (Files.isRegularFile(q) && (Files.size(p) != Files.size(q) || Files.mismatch(p, q) >= 0)) {
+        if (Files.isRegularFile(q)
+            && (Files.size(p) != Files.size(q) || Files.mismatch(p, q) >= 0)) {
           out.add(rel);
           if (out.size() >= limit) {
             break;
@@ -150,8 +174,17 @@ public final class SourceAnalysisBenchmark {
   private static void ranges(String path, Path tree, Set<Integer> lines, Set<String> out)
       throws IOException, InterruptedException {
     Path file = tree.resolve(path);
-    String json = Command.of("ctags", "--c-kinds=f", "--fields=+ne", "--output-format=json", "-o", "-",
-        file.toString()).timeout(Duration.ofMinutes(2)).check();
+    String json =
+        Command.of(
+                "ctags",
+                "--c-kinds=f",
+                "--fields=+ne",
+                "--output-format=json",
+                "-o",
+                "-",
+                file.toString())
+            .timeout(Duration.ofMinutes(2))
+            .check();
     List<String> source = null;
     for (String line : json.split("\n")) {
       Matcher m = TAG.matcher(line);
@@ -212,8 +245,12 @@ public final class SourceAnalysisBenchmark {
     }
 
     void print(int show) {
-      System.out.printf("%s: oracle %d, reported %d, found %d: recall %.4f, precision %.4f%n", name,
-          oracleCount, reportedCount, truePositives,
+      System.out.printf(
+          "%s: oracle %d, reported %d, found %d: recall %.4f, precision %.4f%n",
+          name,
+          oracleCount,
+          reportedCount,
+          truePositives,
           oracleCount == 0 ? 1.0 : (double) truePositives / oracleCount,
           reportedCount == 0 ? 1.0 : (double) truePositives / reportedCount);
       System.out.printf("  missed (%d):%n", misses.size());

@@ -48,13 +48,37 @@ import org.klpcatalog.sourcecheck.SourceChecker;
  * inlined everywhere (no symbol), and how many callers' code changed that the diff never touches.
  *
  * <p>Usage: SourceCheckBenchmark cost [--catalog DIR] [--kernel RELEASE] [--runs N] [--work DIR]
- * <br>SourceCheckBenchmark survey --new TREE [--kernel RELEASE] [--limit FILES] [--show N] [--cache DIR]
+ * <br>
+ * SourceCheckBenchmark survey --new TREE [--kernel RELEASE] [--limit FILES] [--show N] [--cache
+ * DIR]
  */
 public final class SourceCheckBenchmark {
-  private static final List<String> SKIPPED = List.of("Documentation/", "tools/", "scripts/", "samples/", "arch/arm",
-      "arch/mips", "arch/powerpc", "arch/s390", "arch/sparc", "arch/riscv", "arch/loongarch", "arch/parisc",
-      "arch/sh/", "arch/m68k", "arch/alpha", "arch/csky", "arch/ia64", "arch/microblaze", "arch/nios2",
-      "arch/openrisc", "arch/xtensa", "arch/hexagon", "arch/arc/", "arch/um/");
+  private static final List<String> SKIPPED =
+      List.of(
+          "Documentation/",
+          "tools/",
+          "scripts/",
+          "samples/",
+          "arch/arm",
+          "arch/mips",
+          "arch/powerpc",
+          "arch/s390",
+          "arch/sparc",
+          "arch/riscv",
+          "arch/loongarch",
+          "arch/parisc",
+          "arch/sh/",
+          "arch/m68k",
+          "arch/alpha",
+          "arch/csky",
+          "arch/ia64",
+          "arch/microblaze",
+          "arch/nios2",
+          "arch/openrisc",
+          "arch/xtensa",
+          "arch/hexagon",
+          "arch/arc/",
+          "arch/um/");
 
   public static void main(String[] args) throws Exception {
     String mode = args.length > 0 ? args[0] : "";
@@ -84,20 +108,24 @@ public final class SourceCheckBenchmark {
     switch (mode) {
       case "cost" -> cost(catalog, release, runs, work.toAbsolutePath(), sandbox);
       case "survey" -> survey(newTree, release, limit, show, cache.toAbsolutePath(), sandbox);
-      default -> throw new IllegalArgumentException("usage: SourceCheckBenchmark cost|survey [options]");
+      default ->
+          throw new IllegalArgumentException("usage: SourceCheckBenchmark cost|survey [options]");
     }
   }
 
-  private static void cost(Path catalog, String release, int runs, Path work, Sandbox sandbox) throws Exception {
+  private static void cost(Path catalog, String release, int runs, Path work, Sandbox sandbox)
+      throws Exception {
     Files.createDirectories(work);
     Path dir = work.resolve("catalog");
     KernelFiles.deleteRecursively(dir);
     Fixtures.write(new DirectoryTreeReader().read(catalog), dir);
     CatalogRevision rev = BuildBenchmark.read(dir);
-    DesiredStateBuilder.Result d = DesiredStateBuilder.build(rev.report(), rev.tree(), ReleaseLedger.EMPTY,
-        Optional.empty());
-    List<BuildTask> tasks = PackageBuild.tasks(rev, d.state().packages(), Set.of(release)).stream()
-        .filter(t -> t.moduleSource().isPresent()).toList();
+    DesiredStateBuilder.Result d =
+        DesiredStateBuilder.build(rev.report(), rev.tree(), ReleaseLedger.EMPTY, Optional.empty());
+    List<BuildTask> tasks =
+        PackageBuild.tasks(rev, d.state().packages(), Set.of(release)).stream()
+            .filter(t -> t.moduleSource().isPresent())
+            .toList();
     if (tasks.isEmpty()) {
       throw new IllegalStateException("no source-based module of " + catalog + " for " + release);
     }
@@ -118,11 +146,17 @@ public final class SourceCheckBenchmark {
     double sourceS = (System.nanoTime() - p0) / 1e9;
     PreparedTree tree = sources.prepare(kernel);
     double prepareS = (System.nanoTime() - p0) / 1e9 - sourceS;
-    System.out.printf(Locale.ROOT, "kernel %s (source %s): download and unpack %.1f s, modules_prepare %.1f s%n",
-        release, tree.source().sourceVersion(), sourceS, prepareS);
+    System.out.printf(
+        Locale.ROOT,
+        "kernel %s (source %s): download and unpack %.1f s, modules_prepare %.1f s%n",
+        release,
+        tree.source().sourceVersion(),
+        sourceS,
+        prepareS);
     UnitCompiler compiler = new UnitCompiler(sandbox);
     KbuildBuilder kbuild = new KbuildBuilder(sandbox);
-    System.out.printf("%-40s %9s %9s %9s %7s%n", "module", "first(s)", "checks(s)", "kbuild(s)", "ratio");
+    System.out.printf(
+        "%-40s %9s %9s %9s %7s%n", "module", "first(s)", "checks(s)", "kbuild(s)", "ratio");
     List<Double> ratios = new ArrayList<>();
     for (BuildTask t : tasks) {
       Path reports = work.resolve("reports");
@@ -151,13 +185,20 @@ public final class SourceCheckBenchmark {
       double c = Stats.median(check);
       double b = Stats.median(build);
       ratios.add(c / b);
-      System.out.printf(Locale.ROOT, "%-40s %9.2f %9.2f %9.2f %6.2fx%n", t.pkg().patch(), first, c, b, c / b);
+      System.out.printf(
+          Locale.ROOT, "%-40s %9.2f %9.2f %9.2f %6.2fx%n", t.pkg().patch(), first, c, b, c / b);
     }
-    System.out.printf(Locale.ROOT, "checks / kbuild: median %.2fx, max %.2fx (%d modules, %d runs each)%n",
-        Stats.median(ratios), ratios.stream().mapToDouble(x -> x).max().orElse(0), tasks.size(), runs);
+    System.out.printf(
+        Locale.ROOT,
+        "checks / kbuild: median %.2fx, max %.2fx (%d modules, %d runs each)%n",
+        Stats.median(ratios),
+        ratios.stream().mapToDouble(x -> x).max().orElse(0),
+        tasks.size(),
+        runs);
   }
 
-  private static void survey(Path newTree, String release, int limit, int show, Path cache, Sandbox sandbox)
+  private static void survey(
+      Path newTree, String release, int limit, int show, Path cache, Sandbox sandbox)
       throws Exception {
     if (newTree == null) {
       throw new IllegalArgumentException("survey needs --new TREE");
@@ -167,8 +208,9 @@ public final class SourceCheckBenchmark {
     PreparedTree tree = sources.prepare(kernel);
     Path oldTree = tree.source().source();
     List<String> files = SourceAnalysisBenchmark.changedFiles(oldTree, newTree, limit, SKIPPED);
-    System.out.printf("%d .c files differ between %s's source (%s) and %s%n", files.size(), release,
-        tree.source().sourceVersion(), newTree);
+    System.out.printf(
+        "%d .c files differ between %s's source (%s) and %s%n",
+        files.size(), release, tree.source().sourceVersion(), newTree);
     SourceChecker checker = new SourceChecker(new UnitCompiler(sandbox), cache);
     int applied = 0;
     int built = 0;
@@ -183,9 +225,19 @@ public final class SourceCheckBenchmark {
     TreeMap<String, String> examples = new TreeMap<>();
     long t0 = System.nanoTime();
     for (String path : files) {
-      String diff = Command.of("diff", "-up", "--label", "a/" + path, "--label", "b/" + path,
-              oldTree.resolve(path).toString(), newTree.resolve(path).toString())
-          .timeout(Duration.ofMinutes(2)).run().output();
+      String diff =
+          Command.of(
+                  "diff",
+                  "-up",
+                  "--label",
+                  "a/" + path,
+                  "--label",
+                  "b/" + path,
+                  oldTree.resolve(path).toString(),
+                  newTree.resolve(path).toString())
+              .timeout(Duration.ofMinutes(2))
+              .run()
+              .output();
       FixReport r;
       try {
         r = checker.check(tree, release, diff.getBytes(StandardCharsets.UTF_8), true);
@@ -202,31 +254,59 @@ public final class SourceCheckBenchmark {
       unbuilt += r.unbuilt().size();
       for (FixReport.UnitReport u : r.units()) {
         built++;
-        long modified = r.functions().stream()
-            .filter(f -> f.file().equals(u.path()) && f.change() == ChangeKind.MODIFIED).count();
+        long modified =
+            r.functions().stream()
+                .filter(f -> f.file().equals(u.path()) && f.change() == ChangeKind.MODIFIED)
+                .count();
         sourceChanged += (int) modified;
         inlinedAway += u.inlinedAway().size();
         unchanged += u.codeUnchanged().size();
-        List<FixReport.CodeChange> extra = u.changed().stream().filter(c -> !c.sourceChanged()).toList();
+        List<FixReport.CodeChange> extra =
+            u.changed().stream().filter(c -> !c.sourceChanged()).toList();
         callers += extra.size();
         if (!u.inlinedAway().isEmpty()) {
           filesWithInlined++;
         }
         if (!extra.isEmpty()) {
           filesWithCallers++;
-          examples.put(u.path(), u.object() + ": " + String.join(", ", extra.stream()
-              .map(c -> c.symbol() + (c.carries().isEmpty() ? " (" + c.reason() + ")" : " <- " + String.join("+",
-                  c.carries()))).toList()));
+          examples.put(
+              u.path(),
+              u.object()
+                  + ": "
+                  + String.join(
+                      ", ",
+                      extra.stream()
+                          .map(
+                              c ->
+                                  c.symbol()
+                                      + (c.carries().isEmpty()
+                                          ? " (" + c.reason() + ")"
+                                          : " <- " + String.join("+", c.carries())))
+                          .toList()));
         }
       }
     }
     double secs = (System.nanoTime() - t0) / 1e9;
-    System.out.printf(Locale.ROOT, "applied %d of %d diffs (%d did not apply or failed) in %.0f s; %d units compiled,"
-        + " %d files not built by %s's configuration%n", applied, files.size(), failed, secs, built, unbuilt, release);
-    System.out.printf("functions changed by the source: %d; of them inlined everywhere (no symbol): %d in %d files;"
-        + " code unchanged: %d%n", sourceChanged, inlinedAway, filesWithInlined, unchanged);
-    System.out.printf("callers whose code changed that the diff does not change: %d in %d files%n", callers,
-        filesWithCallers);
-    examples.entrySet().stream().limit(show).forEach(e -> System.out.println("  " + e.getKey() + " (" + e.getValue() + ")"));
+    System.out.printf(
+        Locale.ROOT,
+        "applied %d of %d diffs (%d did not apply or failed) in %.0f s; %d units compiled,"
+            + " %d files not built by %s's configuration%n",
+        applied,
+        files.size(),
+        failed,
+        secs,
+        built,
+        unbuilt,
+        release);
+    System.out.printf(
+        "functions changed by the source: %d; of them inlined everywhere (no symbol): %d in %d"
+            + " files; code unchanged: %d%n",
+        sourceChanged, inlinedAway, filesWithInlined, unchanged);
+    System.out.printf(
+        "callers whose code changed that the diff does not change: %d in %d files%n",
+        callers, filesWithCallers);
+    examples.entrySet().stream()
+        .limit(show)
+        .forEach(e -> System.out.println("  " + e.getKey() + " (" + e.getValue() + ")"));
   }
 }

@@ -40,12 +40,29 @@ public final class ValidateBenchmark {
     if (!Files.exists(dir.resolve("catalog.yaml"))) {
       long t0 = System.nanoTime();
       new SyntheticCatalog(patches, kernels, 42).write(dir);
-      System.out.printf(Locale.ROOT, "generated %d patches x %d kernels in %s (%.1f s)%n", patches, kernels, dir,
+      System.out.printf(
+          Locale.ROOT,
+          "generated %d patches x %d kernels in %s (%.1f s)%n",
+          patches,
+          kernels,
+          dir,
           (System.nanoTime() - t0) / 1e9);
     }
-    System.out.printf(Locale.ROOT, "JVM: %s, %d processors, max heap %d MiB%n", System.getProperty("java.vm.version"),
-        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
-    System.out.printf(Locale.ROOT, "%-5s %10s %12s %10s %12s %s%n", "run", "read s", "validate s", "total s", "peak MiB", "result");
+    System.out.printf(
+        Locale.ROOT,
+        "JVM: %s, %d processors, max heap %d MiB%n",
+        System.getProperty("java.vm.version"),
+        Runtime.getRuntime().availableProcessors(),
+        Runtime.getRuntime().maxMemory() >> 20);
+    System.out.printf(
+        Locale.ROOT,
+        "%-5s %10s %12s %10s %12s %s%n",
+        "run",
+        "read s",
+        "validate s",
+        "total s",
+        "peak MiB",
+        "result");
     List<Double> totals = new ArrayList<>();
     for (int run = 1; run <= runs; run++) {
       System.gc();
@@ -58,10 +75,20 @@ public final class ValidateBenchmark {
       long peak = Stats.peakHeap();
       double total = (t2 - t0) / 1e9;
       totals.add(total);
-      System.out.printf(Locale.ROOT, "%-5s %10.2f %12.2f %10.2f %12d %s%n", run == 1 ? "cold" : "warm" + (run - 1),
-          (t1 - t0) / 1e9, (t2 - t1) / 1e9, total, peak >> 20,
-          (report.valid() ? "valid" : "INVALID") + ", " + report.patches().size() + " patches, "
-              + report.diagnostics().size() + " diagnostics");
+      System.out.printf(
+          Locale.ROOT,
+          "%-5s %10.2f %12.2f %10.2f %12d %s%n",
+          run == 1 ? "cold" : "warm" + (run - 1),
+          (t1 - t0) / 1e9,
+          (t2 - t1) / 1e9,
+          total,
+          peak >> 20,
+          (report.valid() ? "valid" : "INVALID")
+              + ", "
+              + report.patches().size()
+              + " patches, "
+              + report.diagnostics().size()
+              + " diagnostics");
       if (!report.valid()) {
         report.diagnostics().stream().limit(5).forEach(d -> System.out.println("  " + d));
         System.exit(1);
@@ -70,9 +97,11 @@ public final class ValidateBenchmark {
     List<Double> warm = new ArrayList<>(totals.subList(1, totals.size()));
     Collections.sort(warm);
     if (!warm.isEmpty()) {
-      System.out.printf(Locale.ROOT, "cold %.2f s, warm median %.2f s%n", totals.get(0), warm.get(warm.size() / 2));
+      System.out.printf(
+          Locale.ROOT,
+          "cold %.2f s, warm median %.2f s%n",
+          totals.get(0),
+          warm.get(warm.size() / 2));
     }
   }
-
-
 }

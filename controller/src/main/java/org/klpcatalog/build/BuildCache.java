@@ -13,8 +13,8 @@ import org.klpcatalog.kernel.KernelTree;
 /**
  * Built modules by content: the key covers the builder and its version, the kernel's headers (by
  * content and origin: {@code KernelTree.identity}) and compiler, the module name, the fix, the
- * module source, the replaced functions, the
- * replace mode and the declared non-exported symbols. An unchanged patch is never built again.
+ * module source, the replaced functions, the replace mode and the declared non-exported symbols. An
+ * unchanged patch is never built again.
  */
 public final class BuildCache {
   private final Path dir;
@@ -25,18 +25,38 @@ public final class BuildCache {
 
   public static String key(BuildTask task, KernelTree kernel, String builderId) {
     StringBuilder sb = new StringBuilder();
-    sb.append("builder ").append(builderId).append('\n')
-        .append("toolchain ").append(kernel.toolchain()).append('\n')
-        .append("kernel-tree ").append(kernel.identity()).append('\n')
-        .append("kernel ").append(task.kernel().release()).append('\n')
-        .append("module ").append(task.module().moduleName()).append('\n')
-        .append("replace ").append(task.replace()).append('\n')
-        .append("fix ").append(sha256(task.fix())).append('\n')
-        .append("source ").append(task.moduleSource().map(BuildCache::sha256).orElse("-")).append('\n')
-        .append("functions ").append(String.join(",", new TreeSet<>(task.replacedFunctions()))).append('\n');
+    sb.append("builder ")
+        .append(builderId)
+        .append('\n')
+        .append("toolchain ")
+        .append(kernel.toolchain())
+        .append('\n')
+        .append("kernel-tree ")
+        .append(kernel.identity())
+        .append('\n')
+        .append("kernel ")
+        .append(task.kernel().release())
+        .append('\n')
+        .append("module ")
+        .append(task.module().moduleName())
+        .append('\n')
+        .append("replace ")
+        .append(task.replace())
+        .append('\n')
+        .append("fix ")
+        .append(sha256(task.fix()))
+        .append('\n')
+        .append("source ")
+        .append(task.moduleSource().map(BuildCache::sha256).orElse("-"))
+        .append('\n')
+        .append("functions ")
+        .append(String.join(",", new TreeSet<>(task.replacedFunctions())))
+        .append('\n');
     if (!task.symbols().isEmpty()) {
       // Only when declared, so that modules cached before symbols existed keep their keys.
-      sb.append("symbols ").append(org.klpcatalog.plan.DesiredStateBuilder.symbolsText(task.symbols())).append('\n');
+      sb.append("symbols ")
+          .append(org.klpcatalog.plan.DesiredStateBuilder.symbolsText(task.symbols()))
+          .append('\n');
     }
     return sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
   }
@@ -50,7 +70,9 @@ public final class BuildCache {
   /** Stores a checked module and its log; returns the cached copy. */
   public Path store(String key, Path ko, Path log) throws IOException {
     Path target = dir.resolve(key);
-    Path tmp = dir.resolve(key + ".tmp-" + ProcessHandle.current().pid() + "-" + Thread.currentThread().getId());
+    Path tmp =
+        dir.resolve(
+            key + ".tmp-" + ProcessHandle.current().pid() + "-" + Thread.currentThread().getId());
     Files.createDirectories(tmp);
     Files.copy(ko, tmp.resolve(ko.getFileName()), StandardCopyOption.REPLACE_EXISTING);
     if (Files.exists(log)) {

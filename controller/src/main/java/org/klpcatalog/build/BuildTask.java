@@ -6,11 +6,11 @@ import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.ModuleFile;
 
 /**
- * One module to build: a package's module for one kernel, with the bytes of the variant's fix
- * and module source (from the catalog revision), the functions the module must replace, and
- * whether it is a cumulative (replace) patch, and the non-exported kernel symbols the module source
- * declares (its variant's {@code symbols}), and the manifest's acknowledgements (the source checks
- * read its {@code code-change} entries).
+ * One module to build: a package's module for one kernel, with the bytes of the variant's fix and
+ * module source (from the catalog revision), the functions the module must replace, and whether it
+ * is a cumulative (replace) patch, and the non-exported kernel symbols the module source declares
+ * (its variant's {@code symbols}), and the manifest's acknowledgements (the source checks read its
+ * {@code code-change} entries).
  */
 public record BuildTask(
     DesiredPackage pkg,

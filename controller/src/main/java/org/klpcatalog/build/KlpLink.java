@@ -27,9 +27,9 @@ import org.klpcatalog.klp.SymbolResolver;
  * The post-link step and the check of a module's symbols, for one kernel. After kbuild links a
  * source-based module, its references to the patch's declared symbols that the kernel does not
  * export become livepatch relocations ({@link KlpRelocator}); any other symbol the kernel does not
- * export fails the module with a message saying how to declare it. Every module, whoever built
- * it, is then checked ({@link KlpVerifier}). The kernel's symbol tables are fetched only when a
- * module needs them (it uses a declared symbol that the kernel does not export), once per kernel.
+ * export fails the module with a message saying how to declare it. Every module, whoever built it,
+ * is then checked ({@link KlpVerifier}). The kernel's symbol tables are fetched only when a module
+ * needs them (it uses a declared symbol that the kernel does not export), once per kernel.
  */
 public final class KlpLink {
   /** Gives a kernel's tree with its image (for the symbol tables). */
@@ -40,7 +40,10 @@ public final class KlpLink {
   private final org.klpcatalog.klp.SymbolSource source;
   private final ImageTrees images;
   private final Map<Path, Map<String, String>> exports = new ConcurrentHashMap<>();
-  /** The tables of this run's kernels, by release and objects: the link and the check share them. */
+
+  /**
+   * The tables of this run's kernels, by release and objects: the link and the check share them.
+   */
   private final Map<String, KernelSymbols> tables = new ConcurrentHashMap<>();
 
   public KlpLink(org.klpcatalog.klp.SymbolSource source, ImageTrees images) {
@@ -52,15 +55,19 @@ public final class KlpLink {
   Map<String, String> exports(KernelTree kernel) throws BuildException {
     Path symvers = kernel.headers().resolve("Module.symvers");
     try {
-      return exports.computeIfAbsent(symvers, p -> {
-        try {
-          return ModuleSymvers.parse(Files.readString(p, StandardCharsets.UTF_8), p.getFileName().toString());
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
+      return exports.computeIfAbsent(
+          symvers,
+          p -> {
+            try {
+              return ModuleSymvers.parse(
+                  Files.readString(p, StandardCharsets.UTF_8), p.getFileName().toString());
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          });
     } catch (java.io.UncheckedIOException | IllegalArgumentException e) {
-      throw new BuildException("kernel " + kernel.release() + ": cannot read its Module.symvers: " + e.getMessage());
+      throw new BuildException(
+          "kernel " + kernel.release() + ": cannot read its Module.symvers: " + e.getMessage());
     }
   }
 
@@ -79,8 +86,8 @@ public final class KlpLink {
     if (!SymbolResolver.needed(undefined, exp, declared).isEmpty()) {
       tables = tables(task);
     }
-    SymbolResolver.Resolution res = SymbolResolver.resolve(source, task.kernel().release(), undefined, exp, declared,
-        tables);
+    SymbolResolver.Resolution res =
+        SymbolResolver.resolve(source, task.kernel().release(), undefined, exp, declared, tables);
     if (!res.ok()) {
       throw new BuildException(task.label() + ": " + String.join("\n", res.problems()));
     }
@@ -98,21 +105,33 @@ public final class KlpLink {
       // replaces the module's directory entry, not what it might point to.
       Path tmp = ko.resolveSibling(ko.getFileName() + ".klp");
       Files.deleteIfExists(tmp);
-      Files.write(tmp, r.bytes(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+      Files.write(
+          tmp,
+          r.bytes(),
+          StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE,
           java.nio.file.LinkOption.NOFOLLOW_LINKS);
       Files.move(tmp, ko, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       r.symbols().forEach(s -> logLines.add("livepatch symbol: " + s));
       r.sections().forEach(s -> logLines.add("livepatch relocation section: " + s));
     }
     if (!logLines.isEmpty()) {
-      Files.writeString(log, "post-link (" + (tables == null ? "no symbol tables needed" : tables.source()) + "):\n"
-          + String.join("\n", logLines) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+      Files.writeString(
+          log,
+          "post-link ("
+              + (tables == null ? "no symbol tables needed" : tables.source())
+              + "):\n"
+              + String.join("\n", logLines)
+              + "\n",
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);
     }
   }
 
   /** Checks a module's symbols and relocations against the kernel (any builder's module). */
-  public void verify(BuildTask task, KernelTree kernel, Path ko) throws BuildException, IOException, InterruptedException {
+  public void verify(BuildTask task, KernelTree kernel, Path ko)
+      throws BuildException, IOException, InterruptedException {
     ElfFile elf = parse(task, ko);
     // The objects its livepatch symbols name (kpatch-build writes them for the patched module's
     // own static symbols, which the patch does not declare).
@@ -126,13 +145,18 @@ public final class KlpLink {
     boolean hasKlp = elf.symbols().stream().anyMatch(s -> s.shndx() == ElfFile.SHN_LIVEPATCH);
     List<String> problems;
     try {
-      problems = KlpVerifier.verify(elf, task.kernel().release(), exports(kernel), hasKlp ? tables(task, named) : null);
+      problems =
+          KlpVerifier.verify(
+              elf, task.kernel().release(), exports(kernel), hasKlp ? tables(task, named) : null);
     } catch (ElfException | RuntimeException e) {
-      throw new BuildException(task.label() + ": the module is not a well-formed ELF file: " + e.getMessage());
+      throw new BuildException(
+          task.label() + ": the module is not a well-formed ELF file: " + e.getMessage());
     }
     if (!problems.isEmpty()) {
-      throw new BuildException(task.label() + ": the module's symbols do not fit the kernel:\n  "
-          + String.join("\n  ", problems));
+      throw new BuildException(
+          task.label()
+              + ": the module's symbols do not fit the kernel:\n  "
+              + String.join("\n  ", problems));
     }
   }
 
@@ -141,7 +165,8 @@ public final class KlpLink {
   }
 
   /** The tables of vmlinux, the task's declared objects and {@code more} objects. */
-  private KernelSymbols tables(BuildTask task, java.util.Set<String> more) throws BuildException, InterruptedException {
+  private KernelSymbols tables(BuildTask task, java.util.Set<String> more)
+      throws BuildException, InterruptedException {
     java.util.Set<String> objects = new java.util.TreeSet<>(more);
     objects.add(SymbolSpec.VMLINUX);
     task.symbols().forEach(s -> objects.add(s.object()));
@@ -155,7 +180,8 @@ public final class KlpLink {
       tables.put(key, t);
       return t;
     } catch (KernelException e) {
-      throw new BuildException(task.label() + ": cannot read the kernel's symbol tables: " + e.getMessage());
+      throw new BuildException(
+          task.label() + ": cannot read the kernel's symbol tables: " + e.getMessage());
     }
   }
 
@@ -163,7 +189,8 @@ public final class KlpLink {
     try {
       return ElfFile.parse(Files.readAllBytes(ko));
     } catch (ElfException | RuntimeException e) {
-      throw new BuildException(task.label() + ": the module is not a well-formed ELF file: " + e.getMessage());
+      throw new BuildException(
+          task.label() + ": the module is not a well-formed ELF file: " + e.getMessage());
     }
   }
 

@@ -12,10 +12,10 @@ import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelTree;
 
 /**
- * Object-level livepatches (the kpatch way): runs {@code kpatch-build} with the patch's fix
- * against the release's full source tree, configured per release. Independent patches are built
- * non-replace ({@code -R}); only a cumulative patch may replace. Needs kpatch-build and, per
- * release, the exact kernel source with its .config and vmlinux.
+ * Object-level livepatches (the kpatch way): runs {@code kpatch-build} with the patch's fix against
+ * the release's full source tree, configured per release. Independent patches are built non-replace
+ * ({@code -R}); only a cumulative patch may replace. Needs kpatch-build and, per release, the exact
+ * kernel source with its .config and vmlinux.
  */
 public final class KpatchBuildBuilder implements ModuleBuilder {
   public static final String ID = "kpatch-build-2";
@@ -24,9 +24,9 @@ public final class KpatchBuildBuilder implements ModuleBuilder {
 
   /**
    * {@code sourceTrees}: kernel release to the directory holding its source, .config and vmlinux.
-   * kpatch-build applies the fix inside that tree and reverts it afterwards (that is how it
-   * works), so the sandbox mounts the tree writable: give each release a tree of its own that
-   * nothing else uses (docs/security.md).
+   * kpatch-build applies the fix inside that tree and reverts it afterwards (that is how it works),
+   * so the sandbox mounts the tree writable: give each release a tree of its own that nothing else
+   * uses (docs/security.md).
    */
   public KpatchBuildBuilder(Map<String, Path> sourceTrees, Sandbox sandbox) {
     this.sourceTrees = Map.copyOf(sourceTrees);
@@ -40,11 +40,18 @@ public final class KpatchBuildBuilder implements ModuleBuilder {
 
   /** The command line for a task, for tests and for messages. */
   public List<String> commandLine(BuildTask task, String source, String patchFile) {
-    List<String> cmd = new ArrayList<>(List.of("kpatch-build",
-        "--sourcedir", source,
-        "--config", source + "/.config",
-        "--vmlinux", source + "/vmlinux",
-        "--name", task.module().moduleName()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "kpatch-build",
+                "--sourcedir",
+                source,
+                "--config",
+                source + "/.config",
+                "--vmlinux",
+                source + "/vmlinux",
+                "--name",
+                task.module().moduleName()));
     if (!task.replace()) {
       cmd.add("--non-replace");
     }
@@ -57,33 +64,55 @@ public final class KpatchBuildBuilder implements ModuleBuilder {
       throws BuildException, IOException, InterruptedException {
     java.util.Optional<Path> tool = Command.which("kpatch-build");
     if (tool.isPresent() && tool.get().startsWith("/usr/local")) {
-      throw new BuildException(task.label() + ": kpatch-build is installed under /usr/local, which the build sandbox"
-          + " does not show; install it under /usr (make install PREFIX=/usr, or the distribution's package)");
+      throw new BuildException(
+          task.label()
+              + ": kpatch-build is installed under /usr/local, which the build sandbox does not"
+              + " show; install it under /usr (make install PREFIX=/usr, or the distribution's"
+              + " package)");
     }
     if (tool.isEmpty()) {
-      throw new BuildException(task.label() + ": kpatch-build is not installed; install kpatch-build, or give the"
-          + " patch a source-based module (spec.module) so the kbuild builder can build it");
+      throw new BuildException(
+          task.label()
+              + ": kpatch-build is not installed; install kpatch-build, or give the"
+              + " patch a source-based module (spec.module) so the kbuild builder can build it");
     }
     Path source = sourceTrees.get(kernel.release());
-    if (source == null || !Files.isRegularFile(source.resolve(".config")) || !Files.isRegularFile(source.resolve("vmlinux"))) {
-      throw new BuildException(task.label() + ": kpatch-build needs the exact source tree of " + kernel.release()
-          + " with its .config and vmlinux; configure it with --kernel-source " + kernel.release() + "=DIR");
+    if (source == null
+        || !Files.isRegularFile(source.resolve(".config"))
+        || !Files.isRegularFile(source.resolve("vmlinux"))) {
+      throw new BuildException(
+          task.label()
+              + ": kpatch-build needs the exact source tree of "
+              + kernel.release()
+              + " with its .config and vmlinux; configure it with --kernel-source "
+              + kernel.release()
+              + "=DIR");
     }
     Files.createDirectories(scratch);
     Path patch = scratch.resolve("fix.patch");
     Files.write(patch, task.fix());
-    Sandbox.Run run = sandbox.withLimits(sandbox.limits().withCpu(timeout)).run()
-        .writable(source, source.toAbsolutePath().normalize().toString())
-        .writable(scratch, "/build")
-        .chdir("/build")
-        .withProc();
+    Sandbox.Run run =
+        sandbox
+            .withLimits(sandbox.limits().withCpu(timeout))
+            .run()
+            .writable(source, source.toAbsolutePath().normalize().toString())
+            .writable(scratch, "/build")
+            .chdir("/build")
+            .withProc();
     run.env("CACHEDIR", run.inside(scratch.resolve("kpatch-cache")));
-    Command.Result r = run.command(commandLine(task, run.inside(source), run.inside(patch))).timeout(timeout).log(log)
-        .run();
+    Command.Result r =
+        run.command(commandLine(task, run.inside(source), run.inside(patch)))
+            .timeout(timeout)
+            .log(log)
+            .run();
     Path ko = scratch.resolve(task.module().moduleName() + ".ko");
     if (!r.ok() || !Files.isRegularFile(ko, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      throw new BuildException(task.label() + ": kpatch-build failed" + (r.timedOut() ? " (timed out)" : "")
-          + ":\n" + Command.tail(r.output(), 20));
+      throw new BuildException(
+          task.label()
+              + ": kpatch-build failed"
+              + (r.timedOut() ? " (timed out)" : "")
+              + ":\n"
+              + Command.tail(r.output(), 20));
     }
     return ko;
   }

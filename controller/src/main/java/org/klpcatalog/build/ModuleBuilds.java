@@ -23,11 +23,12 @@ import org.klpcatalog.sourcecheck.SourceChecks;
 /**
  * Builds many modules in parallel (a bounded pool), each with a timeout and a kept log, from the
  * cache when the same inputs were built before. A failed build fails that module only. A
- * source-based module goes through the post-link step; every module's symbols are checked
- * against its kernel ({@link KlpLink}) before the module checks ({@link ModuleCheck}).
+ * source-based module goes through the post-link step; every module's symbols are checked against
+ * its kernel ({@link KlpLink}) before the module checks ({@link ModuleCheck}).
  */
 public final class ModuleBuilds {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModuleBuilds.class);
+
   /** What became of one module. */
   public sealed interface Outcome permits Outcome.Built, Outcome.Failed {
     BuildTask task();
@@ -35,7 +36,8 @@ public final class ModuleBuilds {
     Path log();
 
     /** Checked module, from a build now or from the cache. */
-    record Built(BuildTask task, Path ko, Path log, boolean cached, Duration took) implements Outcome {}
+    record Built(BuildTask task, Path ko, Path log, boolean cached, Duration took)
+        implements Outcome {}
 
     /** Did not build or did not pass the checks. */
     record Failed(BuildTask task, String message, Path log) implements Outcome {}
@@ -52,8 +54,16 @@ public final class ModuleBuilds {
   private final KlpLink klp;
   private final java.util.Optional<SourceChecks> sourceChecks;
 
-  public ModuleBuilds(KernelCache kernels, BuildCache cache, ModuleBuilder kbuild, ModuleBuilder kpatchBuild,
-      int jobs, Duration timeout, Path workDir, Sandbox sandbox, SymbolSource symbols,
+  public ModuleBuilds(
+      KernelCache kernels,
+      BuildCache cache,
+      ModuleBuilder kbuild,
+      ModuleBuilder kpatchBuild,
+      int jobs,
+      Duration timeout,
+      Path workDir,
+      Sandbox sandbox,
+      SymbolSource symbols,
       java.util.Optional<SourceChecks> sourceChecks) {
     this.sourceChecks = sourceChecks;
     this.sandbox = sandbox;
@@ -68,24 +78,37 @@ public final class ModuleBuilds {
   }
 
   /** Builds every task; outcomes come back in the tasks' order. */
-  public List<Outcome> buildAll(List<BuildTask> tasks, Progress progress) throws InterruptedException {
-    ExecutorService pool = Executors.newFixedThreadPool(jobs, r -> {
-      Thread t = new Thread(r, "klp-build");
-      t.setDaemon(true);
-      return t;
-    });
+  public List<Outcome> buildAll(List<BuildTask> tasks, Progress progress)
+      throws InterruptedException {
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            jobs,
+            r -> {
+              Thread t = new Thread(r, "klp-build");
+              t.setDaemon(true);
+              return t;
+            });
     AtomicInteger done = new AtomicInteger();
     try {
       Map<BuildTask, Future<Outcome>> futures = new LinkedHashMap<>();
       for (BuildTask t : tasks) {
-        futures.put(t, pool.submit(() -> {
-          Outcome o = buildOne(t);
-          String status = o instanceof Outcome.Built b
-              ? (b.cached() ? "cached" : String.format(java.util.Locale.ROOT, "built in %.1f s", b.took().toMillis() / 1000.0))
-              : "FAILED";
-          progress.update(done.incrementAndGet(), tasks.size(), t.label(), status);
-          return o;
-        }));
+        futures.put(
+            t,
+            pool.submit(
+                () -> {
+                  Outcome o = buildOne(t);
+                  String status =
+                      o instanceof Outcome.Built b
+                          ? (b.cached()
+                              ? "cached"
+                              : String.format(
+                                  java.util.Locale.ROOT,
+                                  "built in %.1f s",
+                                  b.took().toMillis() / 1000.0))
+                          : "FAILED";
+                  progress.update(done.incrementAndGet(), tasks.size(), t.label(), status);
+                  return o;
+                }));
       }
       List<Outcome> out = new ArrayList<>();
       for (Map.Entry<BuildTask, Future<Outcome>> e : futures.entrySet()) {
@@ -115,28 +138,45 @@ public final class ModuleBuilds {
    * checks' errors. What they found goes to {@code <release>.source-check.log} next to the module's
    * build log.
    */
-  private void checkSource(BuildTask task, Path log) throws BuildException, KernelException, IOException,
-      InterruptedException {
+  private void checkSource(BuildTask task, Path log)
+      throws BuildException, KernelException, IOException, InterruptedException {
     Path report = log.resolveSibling(task.kernel().release() + ".source-check.log");
     if (!sourceChecks.orElseThrow().supports(task.kernel())) {
       // A provider type without source support yet (rpm-repo): built as before, and said so.
-      LOG.warn("source checks skipped for {}: its provider '{}' cannot fetch kernel sources yet", task.label(),
+      LOG.warn(
+          "source checks skipped for {}: its provider '{}' cannot fetch kernel sources yet",
+          task.label(),
           task.kernel().provider());
-      Files.writeString(report, "source checks not run: provider '" + task.kernel().provider()
-          + "' cannot fetch kernel sources yet (docs/building.md#source-checks)\n");
+      Files.writeString(
+          report,
+          "source checks not run: provider '"
+              + task.kernel().provider()
+              + "' cannot fetch kernel sources yet (docs/building.md#source-checks)\n");
       return;
     }
     SourceChecks.Checked c;
     try {
-      c = sourceChecks.orElseThrow().check(task.kernel(), task.fix(), task.moduleSource(), task.acknowledged());
+      c =
+          sourceChecks
+              .orElseThrow()
+              .check(task.kernel(), task.fix(), task.moduleSource(), task.acknowledged());
     } catch (RuntimeException e) {
       // A defect of the checks fails this module, not every package of the build.
       LOG.error("source checks of {} failed", task.label(), e);
-      throw new BuildException(task.label() + ": the source checks failed (" + e + "); this is a bug of klp-catalog,"
-          + " see the log");
+      throw new BuildException(
+          task.label()
+              + ": the source checks failed ("
+              + e
+              + "); this is a bug of klp-catalog,"
+              + " see the log");
     }
-    StringBuilder text = new StringBuilder("source checks against " + task.kernel().release() + " (source "
-        + c.report().sourceVersion() + "):\n");
+    StringBuilder text =
+        new StringBuilder(
+            "source checks against "
+                + task.kernel().release()
+                + " (source "
+                + c.report().sourceVersion()
+                + "):\n");
     c.verdict().notes().forEach(n -> text.append("note: ").append(n).append('\n'));
     c.verdict().errors().forEach(e -> text.append("error: ").append(e).append('\n'));
     Files.writeString(report, text);
@@ -163,7 +203,8 @@ public final class ModuleBuilds {
         Files.writeString(log, "from the build cache: " + cached.get() + "\n");
         return new Outcome.Built(task, cached.get(), log, true, Duration.ZERO);
       }
-      Path scratch = workDir.resolve("scratch").resolve(task.pkg().patch() + "-" + task.kernel().release());
+      Path scratch =
+          workDir.resolve("scratch").resolve(task.pkg().patch() + "-" + task.kernel().release());
       KernelFiles.deleteRecursively(scratch);
       Path ko = builder.build(task, kernel, scratch, log, timeout);
       if (builder == kbuild) {
@@ -173,7 +214,8 @@ public final class ModuleBuilds {
       ModuleCheck.check(task, ko, sandbox);
       Path stored = cache.store(key, ko, log);
       KernelFiles.deleteRecursively(scratch);
-      return new Outcome.Built(task, stored, log, false, Duration.ofNanos(System.nanoTime() - start));
+      return new Outcome.Built(
+          task, stored, log, false, Duration.ofNanos(System.nanoTime() - start));
     } catch (BuildException | KernelException e) {
       return new Outcome.Failed(task, e.getMessage(), log);
     } catch (IOException e) {

@@ -13,10 +13,10 @@ import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
 
 /**
- * Checks a built module before it is packaged: {@code modinfo} says {@code livepatch: Y}, its
- * name is the planned one, its vermagic is the kernel release's, and every function the patch
- * replaces is named in it (the {@code klp_func.old_name} strings). modinfo reads the module in
- * the {@link Sandbox}, since the module's bytes are the contributor's.
+ * Checks a built module before it is packaged: {@code modinfo} says {@code livepatch: Y}, its name
+ * is the planned one, its vermagic is the kernel release's, and every function the patch replaces
+ * is named in it (the {@code klp_func.old_name} strings). modinfo reads the module in the {@link
+ * Sandbox}, since the module's bytes are the contributor's.
  */
 public final class ModuleCheck {
   private ModuleCheck() {}
@@ -27,16 +27,24 @@ public final class ModuleCheck {
     Map<String, String> info = modinfo(ko, sandbox);
     String vermagic = info.getOrDefault("vermagic", "");
     if (!vermagic.startsWith(release + " ")) {
-      throw new BuildException(task.label() + ": the module's vermagic is '" + vermagic + "', not " + release
-          + ": it was built against other headers");
+      throw new BuildException(
+          task.label()
+              + ": the module's vermagic is '"
+              + vermagic
+              + "', not "
+              + release
+              + ": it was built against other headers");
     }
     if (!info.getOrDefault("livepatch", "").equals("Y")) {
-      throw new BuildException(task.label() + ": modinfo does not say livepatch: Y; the module needs"
-          + " MODULE_INFO(livepatch, \"Y\")");
+      throw new BuildException(
+          task.label()
+              + ": modinfo does not say livepatch: Y; the module needs"
+              + " MODULE_INFO(livepatch, \"Y\")");
     }
     String name = info.getOrDefault("name", "");
     if (!name.equals(task.module().moduleName())) {
-      throw new BuildException(task.label() + ": the module is named " + name + ", not " + task.module().moduleName());
+      throw new BuildException(
+          task.label() + ": the module is named " + name + ", not " + task.module().moduleName());
     }
     List<String> missing = new ArrayList<>();
     byte[] bytes = Files.readAllBytes(ko);
@@ -46,8 +54,10 @@ public final class ModuleCheck {
       }
     }
     if (!missing.isEmpty()) {
-      throw new BuildException(task.label() + ": the module does not name the functions the fix changes: "
-          + String.join(", ", missing));
+      throw new BuildException(
+          task.label()
+              + ": the module does not name the functions the fix changes: "
+              + String.join(", ", missing));
     }
   }
 
@@ -55,13 +65,20 @@ public final class ModuleCheck {
    * The module's .modinfo fields (the first value of each), from one sandboxed {@code modinfo -0}
    * whose NUL-separated output no value can forge a field into.
    */
-  static Map<String, String> modinfo(Path ko, Sandbox sandbox) throws IOException, InterruptedException {
+  static Map<String, String> modinfo(Path ko, Sandbox sandbox)
+      throws IOException, InterruptedException {
     Path dir = ko.toAbsolutePath().getParent();
-    Sandbox.Run run = sandbox.withLimits(sandbox.limits().withCpu(Duration.ofSeconds(60))).run()
-        .readOnly(dir, "/module").chdir("/module");
-    Command.Result r = run.command("modinfo", "-0", run.inside(ko)).timeout(Duration.ofSeconds(60)).run();
+    Sandbox.Run run =
+        sandbox
+            .withLimits(sandbox.limits().withCpu(Duration.ofSeconds(60)))
+            .run()
+            .readOnly(dir, "/module")
+            .chdir("/module");
+    Command.Result r =
+        run.command("modinfo", "-0", run.inside(ko)).timeout(Duration.ofSeconds(60)).run();
     if (!r.ok()) {
-      throw new IOException("modinfo cannot read " + ko.getFileName() + ": " + Command.tail(r.output(), 5));
+      throw new IOException(
+          "modinfo cannot read " + ko.getFileName() + ": " + Command.tail(r.output(), 5));
     }
     Map<String, String> fields = new LinkedHashMap<>();
     for (String entry : r.output().split("\u0000")) {

@@ -5,7 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.klpcatalog.catalog.analysis.ChangedFunction;
+import org.klpcatalog.catalog.analysis.Flag;
+import org.klpcatalog.catalog.analysis.PatchAnalysis;
+import org.klpcatalog.catalog.analysis.PatchAnalyzer;
 import org.klpcatalog.catalog.diag.Diagnostic;
 import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.source.TreeLimits;
@@ -13,11 +18,6 @@ import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.catalog.validate.PatchReport;
 import org.klpcatalog.catalog.validate.ValidationReport;
 import org.klpcatalog.catalog.validate.VariantReport;
-import org.klpcatalog.catalog.analysis.ChangedFunction;
-import org.klpcatalog.catalog.analysis.Flag;
-import org.klpcatalog.catalog.analysis.PatchAnalysis;
-import org.klpcatalog.catalog.analysis.PatchAnalyzer;
-import java.util.Optional;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelException;
@@ -46,33 +46,48 @@ import tools.jackson.databind.node.ObjectNode;
       "Reads plain 'diff -up', 'git diff' and 'git format-patch' output.",
       "Given a patch directory of a catalog (patches/<name>) instead of a file, it shows each"
           + " variant with the kernels it serves, its functions and its flags.",
-      "With --source KERNEL_TREE, the fix is applied to that kernel source tree (no fuzz) and the functions"
-          + " come from the whole original and patched files, whatever the hunk headers say. With --config"
-          + " KERNEL_CONFIG too, each changed .c file is compiled before and after with that configuration"
-          + " (in the sandbox) and compared by code: callers a changed function was inlined into are added"
-          + " to the functions, naming the function they carry."
+      "With --source KERNEL_TREE, the fix is applied to that kernel source tree (no fuzz) and the"
+          + " functions come from the whole original and patched files, whatever the hunk headers"
+          + " say. With --config KERNEL_CONFIG too, each changed .c file is compiled before and"
+          + " after with that configuration (in the sandbox) and compared by code: callers a"
+          + " changed function was inlined into are added to the functions, naming the function"
+          + " they carry."
     })
 final class AnalyzeCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "FILE|PATCHDIR",
+  @Parameters(
+      index = "0",
+      paramLabel = "FILE|PATCHDIR",
       description = "The fix (a unified diff), or a patch directory of a catalog.")
   Path file;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
 
-  @Option(names = "--source", paramLabel = "KERNEL_TREE",
+  @Option(
+      names = "--source",
+      paramLabel = "KERNEL_TREE",
       description = "A kernel source tree the fix applies to: functions from the whole files.")
   Path source;
 
-  @Option(names = "--config", paramLabel = "KERNEL_CONFIG",
-      description = "With --source: the kernel's .config (as its headers package ships it); compiles what the fix"
-          + " changes before and after and reports what the compiler changed.")
+  @Option(
+      names = "--config",
+      paramLabel = "KERNEL_CONFIG",
+      description =
+          "With --source: the kernel's .config (as its headers package ships it); compiles what the"
+              + " fix changes before and after and reports what the compiler changed.")
   Path kernelConfig;
 
-  @Option(names = "--cache", paramLabel = "DIR",
-      description = "With --config: where the prepared build of the tree is kept (default: ~/.cache/klp-catalog).")
+  @Option(
+      names = "--cache",
+      paramLabel = "DIR",
+      description =
+          "With --config: where the prepared build of the tree is kept (default:"
+              + " ~/.cache/klp-catalog).")
   Path cache;
 
   @Override
@@ -87,8 +102,16 @@ final class AnalyzeCommand implements Callable<Integer> {
     }
     long size = Files.size(file);
     if (size > TreeLimits.FIX_BYTES) {
-      t.err().println("klp-catalog: " + Terminal.safe(file.toString()) + " is " + size + " bytes; a fix is at most "
-          + TreeLimits.FIX_BYTES + " bytes (8 MiB): livepatch fixes are small, so keep to the functions the patch changes");
+      t.err()
+          .println(
+              "klp-catalog: "
+                  + Terminal.safe(file.toString())
+                  + " is "
+                  + size
+                  + " bytes; a fix is at most "
+                  + TreeLimits.FIX_BYTES
+                  + " bytes (8 MiB): livepatch fixes are small, so keep to the functions the patch"
+                  + " changes");
       return ExitCodes.INVALID;
     }
     String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
@@ -114,25 +137,35 @@ final class AnalyzeCommand implements Callable<Integer> {
   /** {@code --source TREE [--config CONFIG]}: the fix against a kernel source tree. */
   private int againstSource(Terminal t, String text) throws IOException {
     if (!Files.isDirectory(source) || !Files.isRegularFile(source.resolve("Makefile"))) {
-      t.err().println("klp-catalog: " + Terminal.safe(source.toString()) + " is not a kernel source tree (no Makefile)");
+      t.err()
+          .println(
+              "klp-catalog: "
+                  + Terminal.safe(source.toString())
+                  + " is not a kernel source tree (no Makefile)");
       return ExitCodes.INVALID;
     }
     SourceChecker.Source src = SourceChecker.analyzeSource(source, text);
     PatchAnalysis a = src.analysis().analysis();
-    List<FixReport.ApplyFailure> failures = new java.util.ArrayList<>(SourceChecker.applyFailures(src.analysis()));
+    List<FixReport.ApplyFailure> failures =
+        new java.util.ArrayList<>(SourceChecker.applyFailures(src.analysis()));
     Optional<FixReport> compiled = Optional.empty();
     if (kernelConfig != null && failures.isEmpty()) {
       if (!Files.isRegularFile(kernelConfig)) {
-        t.err().println("klp-catalog: " + Terminal.safe(kernelConfig.toString()) + " is not a file");
+        t.err()
+            .println("klp-catalog: " + Terminal.safe(kernelConfig.toString()) + " is not a file");
         return ExitCodes.INVALID;
       }
       try {
         Sandbox sandbox = Sandbox.bubblewrap(Sandbox.Limits.DEFAULT);
         sandbox.probe();
         Path root = cache != null ? cache : KernelCache.defaultRoot();
-        PreparedTree tree = new KernelSources(root, KernelProviders.builtIn(), sandbox).prepareLocal(source, kernelConfig);
-        compiled = Optional.of(new SourceChecker(new UnitCompiler(sandbox), root)
-            .check(tree, "local", text.getBytes(StandardCharsets.UTF_8), true));
+        PreparedTree tree =
+            new KernelSources(root, KernelProviders.builtIn(), sandbox)
+                .prepareLocal(source, kernelConfig);
+        compiled =
+            Optional.of(
+                new SourceChecker(new UnitCompiler(sandbox), root)
+                    .check(tree, "local", text.getBytes(StandardCharsets.UTF_8), true));
         // What only compiling shows: a patched file that does not compile, a change already there.
         failures.addAll(compiled.get().failures());
       } catch (Sandbox.UnavailableException | KernelException e) {
@@ -162,13 +195,21 @@ final class AnalyzeCommand implements Callable<Integer> {
     } else {
       if (compiled.isPresent()) {
         printCompiled(t, "", compiled.get());
-        printAnalysis(t, file.toString(), "", new PatchAnalysis(List.of(), a.flags(), a.problems(), a.files()));
+        printAnalysis(
+            t,
+            file.toString(),
+            "",
+            new PatchAnalysis(List.of(), a.flags(), a.problems(), a.files()));
       } else {
         printAnalysis(t, file.toString(), "", a);
       }
       for (FixReport.ApplyFailure f : failures) {
-        t.out().println(Terminal.safe(file + (f.patchLine() > 0 ? ":" + f.patchLine() : "") + ": ") + t.red("error:")
-            + " " + Terminal.safe(f.file() + ": " + f.message()));
+        t.out()
+            .println(
+                Terminal.safe(file + (f.patchLine() > 0 ? ":" + f.patchLine() : "") + ": ")
+                    + t.red("error:")
+                    + " "
+                    + Terminal.safe(f.file() + ": " + f.message()));
       }
     }
     return a.problems().isEmpty() && failures.isEmpty() ? ExitCodes.OK : ExitCodes.INVALID;
@@ -187,7 +228,8 @@ final class AnalyzeCommand implements Callable<Integer> {
       o.put("name", f.name());
       o.put("change", f.change().label());
       o.put("line", f.patchLine());
-      String code = f.change() == org.klpcatalog.catalog.analysis.ChangeKind.ADDED ? "added" : "not compiled";
+      String code =
+          f.change() == org.klpcatalog.catalog.analysis.ChangeKind.ADDED ? "added" : "not compiled";
       for (FixReport.UnitReport u : r.units()) {
         if (!u.path().equals(f.file())) {
           continue;
@@ -197,7 +239,8 @@ final class AnalyzeCommand implements Callable<Integer> {
           code = "inlined";
         } else if (u.codeUnchanged().contains(f.name())) {
           code = "unchanged";
-        } else if (u.changed().stream().anyMatch(c -> FixVerdict.baseName(c.symbol()).equals(f.name()))) {
+        } else if (u.changed().stream()
+            .anyMatch(c -> FixVerdict.baseName(c.symbol()).equals(f.name()))) {
           code = "changed";
         } else if (f.change() == org.klpcatalog.catalog.analysis.ChangeKind.DELETED) {
           code = "deleted";
@@ -247,14 +290,21 @@ final class AnalyzeCommand implements Callable<Integer> {
 
   static void printCompiled(Terminal t, String indent, FixReport r) {
     for (ObjectNode o : compiledFunctions(r)) {
-      StringBuilder line = new StringBuilder(String.format("%s%-8s %s", indent, o.get("change").asString(),
-          Terminal.safe(o.get("key").asString())));
+      StringBuilder line =
+          new StringBuilder(
+              String.format(
+                  "%s%-8s %s",
+                  indent, o.get("change").asString(), Terminal.safe(o.get("key").asString())));
       String code = o.get("code").asString();
       if (o.has("inlines")) {
         List<String> carried = new java.util.ArrayList<>();
         o.get("inlines").forEach(n -> carried.add(n.asString()));
-        line.append("  (the compiler changed it").append(carried.isEmpty() ? ": " + o.get("reason").asString()
-            : "; it carries the inlined " + String.join(", ", carried)).append(')');
+        line.append("  (the compiler changed it")
+            .append(
+                carried.isEmpty()
+                    ? ": " + o.get("reason").asString()
+                    : "; it carries the inlined " + String.join(", ", carried))
+            .append(')');
       } else if (code.equals("inlined")) {
         line.append("  (inlined: no symbol of its own)");
       } else if (code.equals("unchanged")) {
@@ -269,16 +319,20 @@ final class AnalyzeCommand implements Callable<Integer> {
     Path dir = file.toAbsolutePath().normalize();
     Path catalogRoot = dir.getParent() == null ? null : dir.getParent().getParent();
     String name = dir.getFileName().toString();
-    if (catalogRoot == null || !Files.isRegularFile(catalogRoot.resolve("catalog.yaml"))
+    if (catalogRoot == null
+        || !Files.isRegularFile(catalogRoot.resolve("catalog.yaml"))
         || !dir.getParent().getFileName().toString().equals("patches")) {
       t.err().println("klp-catalog: " + file + " is not inside a catalog's patches/ directory");
       return ExitCodes.INVALID;
     }
-    ValidationReport report = new CatalogValidator().validate(new DirectoryTreeReader().read(catalogRoot));
+    ValidationReport report =
+        new CatalogValidator().validate(new DirectoryTreeReader().read(catalogRoot));
     PatchReport p = report.patches().get(name);
     String shown = file.toString().endsWith("/") ? file.toString() : file + "/";
-    List<Diagnostic> mine = report.diagnostics().stream()
-        .filter(d -> d.file().startsWith("patches/" + name + "/")).toList();
+    List<Diagnostic> mine =
+        report.diagnostics().stream()
+            .filter(d -> d.file().startsWith("patches/" + name + "/"))
+            .toList();
     if (p == null) {
       mine.forEach(d -> t.out().println(Terminal.safe(d.format(relativeRoot(shown)))));
       return ExitCodes.INVALID;
@@ -298,10 +352,17 @@ final class AnalyzeCommand implements Callable<Integer> {
       }
       t.out().println(Json.pretty(root));
     } else {
-      t.out().println(t.bold(name) + " v" + p.patch().version() + (p.active() ? "" : " (superseded)"));
+      t.out()
+          .println(t.bold(name) + " v" + p.patch().version() + (p.active() ? "" : " (superseded)"));
       for (VariantReport v : p.variants()) {
-        t.out().println("variant " + v.variant().name() + " (" + v.variant().patch() + "): "
-            + String.join(" ", v.kernels().stream().map(k -> k.release()).toList()));
+        t.out()
+            .println(
+                "variant "
+                    + v.variant().name()
+                    + " ("
+                    + v.variant().patch()
+                    + "): "
+                    + String.join(" ", v.kernels().stream().map(k -> k.release()).toList()));
         if (v.analysis().isPresent()) {
           printAnalysis(t, shown + v.variant().patch(), "  ", v.analysis().get());
         }
@@ -324,29 +385,29 @@ final class AnalyzeCommand implements Callable<Integer> {
   }
 
   private static void analysisJson(ObjectNode root, PatchAnalysis a) {
-      ArrayNode fs = root.putArray("functions");
-      for (ChangedFunction f : a.functions()) {
-        ObjectNode o = fs.addObject();
-        o.put("key", f.key());
-        o.put("file", f.file());
-        o.put("name", f.name());
-        o.put("change", f.change().label());
-        o.put("line", f.patchLine());
-      }
-      ArrayNode flags = root.putArray("flags");
-      for (Flag f : a.flags()) {
-        ObjectNode o = flags.addObject();
-        o.put("flag", f.kind().id());
-        o.put("key", f.key());
-        o.put("line", f.patchLine());
-        o.put("message", f.message());
-      }
-      ArrayNode problems = root.putArray("problems");
-      for (PatchAnalysis.Problem p : a.problems()) {
-        ObjectNode o = problems.addObject();
-        o.put("line", p.patchLine());
-        o.put("message", p.message());
-      }
+    ArrayNode fs = root.putArray("functions");
+    for (ChangedFunction f : a.functions()) {
+      ObjectNode o = fs.addObject();
+      o.put("key", f.key());
+      o.put("file", f.file());
+      o.put("name", f.name());
+      o.put("change", f.change().label());
+      o.put("line", f.patchLine());
+    }
+    ArrayNode flags = root.putArray("flags");
+    for (Flag f : a.flags()) {
+      ObjectNode o = flags.addObject();
+      o.put("flag", f.kind().id());
+      o.put("key", f.key());
+      o.put("line", f.patchLine());
+      o.put("message", f.message());
+    }
+    ArrayNode problems = root.putArray("problems");
+    for (PatchAnalysis.Problem p : a.problems()) {
+      ObjectNode o = problems.addObject();
+      o.put("line", p.patchLine());
+      o.put("message", p.message());
+    }
   }
 
   private static void printAnalysis(Terminal t, String shownFile, String indent, PatchAnalysis a) {
@@ -354,12 +415,22 @@ final class AnalyzeCommand implements Callable<Integer> {
       t.out().printf("%s%-8s %s%n", indent, f.change().label(), Terminal.safe(f.key()));
     }
     for (Flag f : a.flags()) {
-      t.out().println(indent + Terminal.safe(shownFile + ":" + f.patchLine() + ": ") + t.yellow("flag:") + " "
-          + Terminal.safe(f.kind().id() + " " + f.key() + ": " + f.message()));
+      t.out()
+          .println(
+              indent
+                  + Terminal.safe(shownFile + ":" + f.patchLine() + ": ")
+                  + t.yellow("flag:")
+                  + " "
+                  + Terminal.safe(f.kind().id() + " " + f.key() + ": " + f.message()));
     }
     for (PatchAnalysis.Problem p : a.problems()) {
-      t.out().println(indent + Terminal.safe(shownFile + ":" + p.patchLine() + ": ") + t.red("error:") + " "
-          + Terminal.safe(p.message()));
+      t.out()
+          .println(
+              indent
+                  + Terminal.safe(shownFile + ":" + p.patchLine() + ": ")
+                  + t.red("error:")
+                  + " "
+                  + Terminal.safe(p.message()));
     }
   }
 }

@@ -25,34 +25,54 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code klp-catalog build}: modules and signed RPMs for a catalog revision, without publishing. */
+/**
+ * {@code klp-catalog build}: modules and signed RPMs for a catalog revision, without publishing.
+ */
 @Command(
     name = "build",
     mixinStandardHelpOptions = true,
     description = {
       "Build the livepatch modules of every active patch for every kernel it serves, check them,"
           + " and package each patch as one signed RPM, without publishing anything.",
-      "Kernel headers are fetched by each kernel's provider and cached; modules are cached by content,"
-          + " so an unchanged patch is never built again."
+      "Kernel headers are fetched by each kernel's provider and cached; modules are cached by"
+          + " content, so an unchanged patch is never built again."
     })
 final class BuildCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--catalog", required = true, paramLabel = "DIR|URL", description = "The catalog: a directory or a Git repository or URL.")
+  @Option(
+      names = "--catalog",
+      required = true,
+      paramLabel = "DIR|URL",
+      description = "The catalog: a directory or a Git repository or URL.")
   String catalog;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where modules, RPMs and logs go.")
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "DIR",
+      description = "Where modules, RPMs and logs go.")
   Path out;
 
-  @Option(names = "--patch", paramLabel = "NAME", description = "Build only this patch (repeatable).")
+  @Option(
+      names = "--patch",
+      paramLabel = "NAME",
+      description = "Build only this patch (repeatable).")
   List<String> patches = new ArrayList<>();
 
-  @Option(names = "--kernel", paramLabel = "RELEASE",
-      description = "Build modules only for this kernel release (repeatable); no RPMs are made then.")
+  @Option(
+      names = "--kernel",
+      paramLabel = "RELEASE",
+      description =
+          "Build modules only for this kernel release (repeatable); no RPMs are made then.")
   List<String> kernels = new ArrayList<>();
 
-  @Option(names = "--repo", paramLabel = "DIR",
-      description = "Take release numbers from this published repository's inventory (for a directory catalog).")
+  @Option(
+      names = "--repo",
+      paramLabel = "DIR",
+      description =
+          "Take release numbers from this published repository's inventory (for a directory"
+              + " catalog).")
   Path repo;
 
   @Mixin BuildOptions build;
@@ -70,36 +90,60 @@ final class BuildCommand implements Callable<Integer> {
     ReleaseLedger ledger;
     try {
       revision = new CatalogReader().read(git.ref(catalog));
-      ledger = revision.historyLedger().orElse(repo != null ? RepositoryReader.read(repo).ledger() : ReleaseLedger.EMPTY);
+      ledger =
+          revision
+              .historyLedger()
+              .orElse(repo != null ? RepositoryReader.read(repo).ledger() : ReleaseLedger.EMPTY);
     } catch (SourceException | CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ExitCodes.UNAVAILABLE;
     }
     if (!revision.report().valid()) {
       DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
-      t.out().println(Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing built");
+      t.out()
+          .println(
+              Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing built");
       return ExitCodes.INVALID;
     }
-    DesiredStateBuilder.Result desired = DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
+    DesiredStateBuilder.Result desired =
+        DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
     Selection selected = select(desired.state().packages(), patches);
     List<DesiredPackage> packages = selected.packages();
     Set<String> unknown = selected.unknown();
     if (!unknown.isEmpty()) {
-      t.err().println("klp-catalog: no active patch named " + String.join(", ", unknown) + " in " + revision.describe());
+      t.err()
+          .println(
+              "klp-catalog: no active patch named "
+                  + String.join(", ", unknown)
+                  + " in "
+                  + revision.describe());
       return ExitCodes.INVALID;
     }
     Optional<KernelProviders> providers = build.kernelProviders(t);
-    if (providers.isEmpty() || !BuildOptions.providersKnown(t, providers.get(), revision,
-        packages.stream().flatMap(p -> p.kernels().stream()).filter(k -> kernels.isEmpty() || kernels.contains(k))
-            .toList(), ValidateCommand.prefix(Path.of(catalog)))) {
+    if (providers.isEmpty()
+        || !BuildOptions.providersKnown(
+            t,
+            providers.get(),
+            revision,
+            packages.stream()
+                .flatMap(p -> p.kernels().stream())
+                .filter(k -> kernels.isEmpty() || kernels.contains(k))
+                .toList(),
+            ValidateCommand.prefix(Path.of(catalog)))) {
       return ExitCodes.INVALID;
     }
     Optional<Signer> signer;
     PackageBuild.Result result;
     try {
       signer = kernels.isEmpty() ? build.signer(t, out.resolve("throwaway-key")) : Optional.empty();
-      PackageBuild.Options options = build.options(out, signer, new LinkedHashSet<>(kernels),
-          PackageBuild.sourceDateEpoch(revision), sandbox.get(), providers.get());
+      PackageBuild.Options options =
+          build.options(
+              out,
+              signer,
+              new LinkedHashSet<>(kernels),
+              PackageBuild.sourceDateEpoch(revision),
+              sandbox.get(),
+              providers.get());
       result = PackageBuild.build(revision, packages, desired.ledger(), options, progress(t));
     } catch (java.io.IOException e) {
       // Signing, the disk, the output directory: the environment, not the catalog.
@@ -127,7 +171,8 @@ final class BuildCommand implements Callable<Integer> {
 
   /** Progress lines on standard error: [n/m] patch for kernel: status. */
   static Progress progress(Terminal t) {
-    return (n, total, what, status) -> t.err().printf("[%d/%d] %s: %s%n", n, total, Terminal.safe(what), status);
+    return (n, total, what, status) ->
+        t.err().printf("[%d/%d] %s: %s%n", n, total, Terminal.safe(what), status);
   }
 
   /** Failures with their messages and logs, built packages, and a summary line. */
@@ -142,10 +187,25 @@ final class BuildCommand implements Callable<Integer> {
       }
     }
     result.rpms().forEach(r -> t.out().println(t.green("built:") + " " + r));
-    long modules = result.modules().stream().filter(m -> m instanceof ModuleBuilds.Outcome.Built).count();
-    t.out().printf("%d module(s) ready (%d built, %d from the cache), %d package(s) (%d packaged now)%s, %d failed%s%n",
-        modules, result.built(), result.cached(), result.rpms().size(), result.packagedNow(),
-        signer.map(s -> s.isThrowaway() ? " signed with a throwaway key" : " signed with " + s.keyId()).orElse(""),
-        result.failures().size(), result.packaged() ? "" : " (modules only: --kernel given)");
+    long modules =
+        result.modules().stream().filter(m -> m instanceof ModuleBuilds.Outcome.Built).count();
+    t.out()
+        .printf(
+            "%d module(s) ready (%d built, %d from the cache), %d package(s) (%d packaged now)%s,"
+                + " %d failed%s%n",
+            modules,
+            result.built(),
+            result.cached(),
+            result.rpms().size(),
+            result.packagedNow(),
+            signer
+                .map(
+                    s ->
+                        s.isThrowaway()
+                            ? " signed with a throwaway key"
+                            : " signed with " + s.keyId())
+                .orElse(""),
+            result.failures().size(),
+            result.packaged() ? "" : " (modules only: --kernel given)");
   }
 }

@@ -4,65 +4,94 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.klpcatalog.build.PackageBuild;
-import org.klpcatalog.exec.Sandbox;
-import java.util.List;
 import org.klpcatalog.catalog.diag.Diagnostic;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.service.ConfigException;
 import org.klpcatalog.service.ConfigReader;
-import org.klpcatalog.rpm.Signer;
 import picocli.CommandLine.Option;
 
 /** Options of commands that build modules and packages (build, reconcile). */
 final class BuildOptions {
-  @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Builds at a time (default: the number of cores).")
+  @Option(
+      names = {"-j", "--jobs"},
+      paramLabel = "N",
+      description = "Builds at a time (default: the number of cores).")
   int jobs = Runtime.getRuntime().availableProcessors();
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", description = "Time limit of one module build or rpmbuild (default: 600).")
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      description = "Time limit of one module build or rpmbuild (default: 600).")
   long timeoutSeconds = 600;
 
-  @Option(names = "--cache", paramLabel = "DIR", description = "Cache of kernels and built modules (default: ~/.cache/klp-catalog).")
+  @Option(
+      names = "--cache",
+      paramLabel = "DIR",
+      description = "Cache of kernels and built modules (default: ~/.cache/klp-catalog).")
   Path cache;
 
-  @Option(names = "--sign-key", paramLabel = "KEYID", description = "GPG key to sign with (with --gnupg-home).")
+  @Option(
+      names = "--sign-key",
+      paramLabel = "KEYID",
+      description = "GPG key to sign with (with --gnupg-home).")
   String signKey;
 
-  @Option(names = "--gnupg-home", paramLabel = "DIR", description = "GnuPG home holding --sign-key (default: ~/.gnupg).")
+  @Option(
+      names = "--gnupg-home",
+      paramLabel = "DIR",
+      description = "GnuPG home holding --sign-key (default: ~/.gnupg).")
   Path gnupgHome;
 
   @Option(names = "--unsigned", description = "Do not sign (the output says so).")
   boolean unsigned;
 
-  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-      description = "Configuration file (the service's format, docs/configuration.md) whose kernels.providers define"
-          + " where the kernels the catalog names come from (default: only the built-in 'debian', the machine's apt).")
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "FILE",
+      description =
+          "Configuration file (the service's format, docs/configuration.md) whose kernels.providers"
+              + " define where the kernels the catalog names come from (default: only the built-in"
+              + " 'debian', the machine's apt).")
   Path config;
 
-  @Option(names = "--kernel-source", paramLabel = "RELEASE=DIR",
-      description = "Full source tree (with .config and vmlinux) of a release, for patches built with kpatch-build.")
+  @Option(
+      names = "--kernel-source",
+      paramLabel = "RELEASE=DIR",
+      description =
+          "Full source tree (with .config and vmlinux) of a release, for patches built with"
+              + " kpatch-build.")
   Map<String, Path> kernelSources = new LinkedHashMap<>();
 
-  @Option(names = "--no-source-checks",
-      description = "Build without the source checks (the fix applies to each kernel's source, the module replaces"
-          + " every function whose code the fix changes; docs/building.md). For catalogs whose fixes are not made"
-          + " against the kernels' real sources, such as test fixtures.")
+  @Option(
+      names = "--no-source-checks",
+      description =
+          "Build without the source checks (the fix applies to each kernel's source, the module"
+              + " replaces every function whose code the fix changes; docs/building.md). For"
+              + " catalogs whose fixes are not made against the kernels' real sources, such as test"
+              + " fixtures.")
   boolean noSourceChecks;
 
-  @Option(names = "--unsafe-no-sandbox",
-      description = "Build without the bubblewrap sandbox. UNSAFE: catalog content then reads what this user can"
-          + " read and reaches the network; only for machines that cannot run bubblewrap (docs/security.md).")
+  @Option(
+      names = "--unsafe-no-sandbox",
+      description =
+          "Build without the bubblewrap sandbox. UNSAFE: catalog content then reads what this user"
+              + " can read and reaches the network; only for machines that cannot run bubblewrap"
+              + " (docs/security.md).")
   boolean noSandbox;
 
   /**
-   * The sandbox builds run in, checked to work now: a machine without bubblewrap fails at the
-   * start of the command, never silently unconfined (empty, with the reason printed: exit 5).
-   * The opt-out warns on every run.
+   * The sandbox builds run in, checked to work now: a machine without bubblewrap fails at the start
+   * of the command, never silently unconfined (empty, with the reason printed: exit 5). The opt-out
+   * warns on every run.
    */
   Optional<Sandbox> sandbox(Terminal t) throws InterruptedException {
     try {
@@ -73,11 +102,16 @@ final class BuildOptions {
     }
   }
 
-  private Sandbox checkedSandbox(Terminal t) throws Sandbox.UnavailableException, InterruptedException {
+  private Sandbox checkedSandbox(Terminal t)
+      throws Sandbox.UnavailableException, InterruptedException {
     Sandbox.Limits limits = Sandbox.Limits.DEFAULT.withCpu(Duration.ofSeconds(timeoutSeconds));
     if (noSandbox) {
-      t.err().println(t.red("WARNING:") + " --unsafe-no-sandbox: catalog content is compiled and packaged WITHOUT"
-          + " the sandbox; a pull request can read this machine's files (keys included) into what is signed");
+      t.err()
+          .println(
+              t.red("WARNING:")
+                  + " --unsafe-no-sandbox: catalog content is compiled and packaged WITHOUT the"
+                  + " sandbox; a pull request can read this machine's files (keys included) into"
+                  + " what is signed");
       return Sandbox.unconfined(limits);
     }
     Sandbox sandbox = Sandbox.bubblewrap(limits);
@@ -95,11 +129,17 @@ final class BuildOptions {
       return Optional.empty();
     }
     if (signKey != null) {
-      return Optional.of(Signer.configured(
-          gnupgHome != null ? gnupgHome : Path.of(System.getProperty("user.home"), ".gnupg"), signKey));
+      return Optional.of(
+          Signer.configured(
+              gnupgHome != null ? gnupgHome : Path.of(System.getProperty("user.home"), ".gnupg"),
+              signKey));
     }
-    t.err().println(t.yellow("warning:") + " no signing key given (--sign-key): signing with a throwaway key kept in "
-        + throwawayDir + "; it is NOT a production key");
+    t.err()
+        .println(
+            t.yellow("warning:")
+                + " no signing key given (--sign-key): signing with a throwaway key kept in "
+                + throwawayDir
+                + "; it is NOT a production key");
     return Optional.of(Signer.throwaway(throwawayDir));
   }
 
@@ -112,29 +152,54 @@ final class BuildOptions {
       return Optional.of(ConfigReader.kernelProviders(config));
     } catch (ConfigException e) {
       e.problems().forEach(p -> t.err().println(Terminal.safe(p)));
-      t.err().println("klp-catalog: the configuration is invalid (" + e.problems().size()
-          + " problem(s)); its keys are documented in docs/configuration.md");
+      t.err()
+          .println(
+              "klp-catalog: the configuration is invalid ("
+                  + e.problems().size()
+                  + " problem(s)); its keys are documented in docs/configuration.md");
       return Optional.empty();
     }
   }
 
   /**
-   * Whether every kernel in {@code releases} names a configured provider; if not, says which do
-   * not (file, line and YAML path in the catalog, after {@code prefix}), and where providers are
+   * Whether every kernel in {@code releases} names a configured provider; if not, says which do not
+   * (file, line and YAML path in the catalog, after {@code prefix}), and where providers are
    * defined.
    */
-  static boolean providersKnown(Terminal t, KernelProviders providers, CatalogRevision revision,
-      java.util.Collection<String> releases, String prefix) {
-    List<Diagnostic> unknown = providers.unknown(revision.tree(),
-        revision.report().spec().map(s -> s.kernels()).orElse(List.of()), releases);
+  static boolean providersKnown(
+      Terminal t,
+      KernelProviders providers,
+      CatalogRevision revision,
+      java.util.Collection<String> releases,
+      String prefix) {
+    List<Diagnostic> unknown =
+        providers.unknown(
+            revision.tree(),
+            revision.report().spec().map(s -> s.kernels()).orElse(List.of()),
+            releases);
     unknown.forEach(d -> t.err().println(Terminal.safe(d.format(prefix))));
     return unknown.isEmpty();
   }
 
-  PackageBuild.Options options(Path out, Optional<Signer> signer, Set<String> kernels, long sourceDateEpoch,
-      Sandbox sandbox, KernelProviders providers) {
-    return new PackageBuild.Options(out, cache != null ? cache : KernelCache.defaultRoot(), jobs,
-        Duration.ofSeconds(timeoutSeconds), signer, kernelSources, kernels, sourceDateEpoch, sandbox, providers,
-        new org.klpcatalog.qa.KallsymsSource(cache != null ? cache : KernelCache.defaultRoot()), !noSourceChecks);
+  PackageBuild.Options options(
+      Path out,
+      Optional<Signer> signer,
+      Set<String> kernels,
+      long sourceDateEpoch,
+      Sandbox sandbox,
+      KernelProviders providers) {
+    return new PackageBuild.Options(
+        out,
+        cache != null ? cache : KernelCache.defaultRoot(),
+        jobs,
+        Duration.ofSeconds(timeoutSeconds),
+        signer,
+        kernelSources,
+        kernels,
+        sourceDateEpoch,
+        sandbox,
+        providers,
+        new org.klpcatalog.qa.KallsymsSource(cache != null ? cache : KernelCache.defaultRoot()),
+        !noSourceChecks);
   }
 }

@@ -30,12 +30,18 @@ import tools.jackson.databind.node.ObjectNode;
 final class CheckCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(paramLabel = "COMMAND", arity = "0..*",
-      description = "Check only for these commands: build, reconcile, qa, serve, tests (default: build, reconcile,"
-          + " qa, serve).")
+  @Parameters(
+      paramLabel = "COMMAND",
+      arity = "0..*",
+      description =
+          "Check only for these commands: build, reconcile, qa, serve, tests (default: build,"
+              + " reconcile, qa, serve).")
   List<String> commands = new ArrayList<>();
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
 
   /** One row of the report. */
@@ -48,19 +54,24 @@ final class CheckCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
-    Set<String> wanted = new LinkedHashSet<>(commands.isEmpty() ? List.of("build", "reconcile", "qa", "serve")
-        : commands);
+    Set<String> wanted =
+        new LinkedHashSet<>(
+            commands.isEmpty() ? List.of("build", "reconcile", "qa", "serve") : commands);
     for (String c : wanted) {
       if (!ToolRegistry.COMMANDS.contains(c)) {
-        t.err().println("klp-catalog: check: unknown command '" + Terminal.safe(c)
-            + "'; give build, reconcile, qa, serve or tests");
+        t.err()
+            .println(
+                "klp-catalog: check: unknown command '"
+                    + Terminal.safe(c)
+                    + "'; give build, reconcile, qa, serve or tests");
         return ExitCodes.INVALID;
       }
     }
     String family = family();
     List<Row> rows = new ArrayList<>();
     for (ToolRegistry.Tool tool : ToolRegistry.get().tools()) {
-      if (tool.commands().stream().anyMatch(wanted::contains) && !packages(tool, family).isEmpty()) {
+      if (tool.commands().stream().anyMatch(wanted::contains)
+          && !packages(tool, family).isEmpty()) {
         rows.add(new Row(tool, ToolRegistry.locate(tool)));
       }
     }
@@ -75,8 +86,13 @@ final class CheckCommand implements Callable<Integer> {
       sandboxOk = false;
     }
     List<String> install = new ArrayList<>();
-    rows.stream().filter(Row::missing).forEach(r -> packages(r.tool(), family).stream()
-        .filter(p -> !install.contains(p)).forEach(install::add));
+    rows.stream()
+        .filter(Row::missing)
+        .forEach(
+            r ->
+                packages(r.tool(), family).stream()
+                    .filter(p -> !install.contains(p))
+                    .forEach(install::add));
     long missing = rows.stream().filter(Row::missing).count();
     if (output == OutputFormat.json) {
       ObjectNode root = Json.object();
@@ -100,20 +116,40 @@ final class CheckCommand implements Callable<Integer> {
       root.putObject("sandbox").put("works", sandboxOk).put("message", sandbox);
       t.out().println(Json.pretty(root));
     } else {
-      t.out().println("Tools of " + String.join(", ", wanted) + " on this machine (" + family + " packages):");
+      t.out()
+          .println(
+              "Tools of "
+                  + String.join(", ", wanted)
+                  + " on this machine ("
+                  + family
+                  + " packages):");
       for (Row r : rows) {
-        String state = r.path().isPresent() ? t.green("ok      ")
-            : r.tool().kind() == ToolRegistry.Kind.OPTIONAL ? t.dim("optional") : t.red("MISSING ");
-        t.out().printf("  %s %-20s %-40s %s%n", state, r.tool().name(),
-            r.path().map(Path::toString).orElse("(" + String.join(" ", packages(r.tool(), family)) + ")"),
-            r.tool().purpose());
+        String state =
+            r.path().isPresent()
+                ? t.green("ok      ")
+                : r.tool().kind() == ToolRegistry.Kind.OPTIONAL
+                    ? t.dim("optional")
+                    : t.red("MISSING ");
+        t.out()
+            .printf(
+                "  %s %-20s %-40s %s%n",
+                state,
+                r.tool().name(),
+                r.path()
+                    .map(Path::toString)
+                    .orElse("(" + String.join(" ", packages(r.tool(), family)) + ")"),
+                r.tool().purpose());
       }
       t.out().println("sandbox: " + (sandboxOk ? t.green(sandbox) : t.red(sandbox)));
       if (missing == 0 && sandboxOk) {
         t.out().println(t.green("Nothing missing."));
       } else if (missing > 0) {
-        t.out().println(t.red(missing + " missing.") + " Install: " + installCommand(family, install)
-            + "  (bin/klp-catalog does this on first use of a command)");
+        t.out()
+            .println(
+                t.red(missing + " missing.")
+                    + " Install: "
+                    + installCommand(family, install)
+                    + "  (bin/klp-catalog does this on first use of a command)");
       }
     }
     return missing == 0 && sandboxOk ? ExitCodes.OK : ExitCodes.UNAVAILABLE;
@@ -124,7 +160,8 @@ final class CheckCommand implements Callable<Integer> {
     if (Files.exists(Path.of("/etc/debian_version"))) {
       return "debian";
     }
-    if (Files.exists(Path.of("/etc/redhat-release")) || Files.exists(Path.of("/etc/fedora-release"))) {
+    if (Files.exists(Path.of("/etc/redhat-release"))
+        || Files.exists(Path.of("/etc/fedora-release"))) {
       return "fedora";
     }
     return "unknown";

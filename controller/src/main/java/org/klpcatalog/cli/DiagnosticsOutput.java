@@ -15,7 +15,10 @@ final class DiagnosticsOutput {
       String line = Terminal.safe(d.format(prefix));
       String label = d.severity().label() + ":";
       String painted = d.isError() ? t.red(label) : t.yellow(label);
-      t.out().println(line.replaceFirst(Pattern.quote(": " + label), Matcher.quoteReplacement(": " + painted)));
+      t.out()
+          .println(
+              line.replaceFirst(
+                  Pattern.quote(": " + label), Matcher.quoteReplacement(": " + painted)));
     }
   }
 

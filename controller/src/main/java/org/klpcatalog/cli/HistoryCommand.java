@@ -18,15 +18,23 @@ import tools.jackson.databind.node.ObjectNode;
 @Command(
     name = "history",
     mixinStandardHelpOptions = true,
-    description = "List the repository's kept versions (catalog revision, packages, which is current) and its"
-        + " events: each publish with its changes, each rollback.")
+    description =
+        "List the repository's kept versions (catalog revision, packages, which is current) and its"
+            + " events: each publish with its changes, each rollback.")
 final class HistoryCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The published repository.")
+  @Option(
+      names = "--repo",
+      required = true,
+      paramLabel = "DIR",
+      description = "The published repository.")
   Path repo;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
 
   @Override
@@ -34,7 +42,8 @@ final class HistoryCommand implements Callable<Integer> {
     Terminal t = Terminal.of(spec);
     try {
       Path current = repo.resolve(RepositoryReader.CURRENT);
-      String currentName = Files.exists(current) ? current.toRealPath().getFileName().toString() : "";
+      String currentName =
+          Files.exists(current) ? current.toRealPath().getFileName().toString() : "";
       List<String> versions = Publisher.versionNames(repo.resolve(Publisher.VERSIONS));
       List<PublishLog.Event> events = PublishLog.read(repo);
       ObjectNode root = Json.object();
@@ -43,7 +52,8 @@ final class HistoryCommand implements Callable<Integer> {
         t.out().println("Versions (" + repo + "):");
       }
       for (String v : versions) {
-        ObservedState s = RepositoryReader.readVersion(repo.resolve(Publisher.VERSIONS).resolve(v), null);
+        ObservedState s =
+            RepositoryReader.readVersion(repo.resolve(Publisher.VERSIONS).resolve(v), null);
         boolean isCurrent = v.equals(currentName);
         ObjectNode o = vs.addObject();
         o.put("version", v);
@@ -51,8 +61,15 @@ final class HistoryCommand implements Callable<Integer> {
         o.put("revision", s.revision().orElse(null));
         o.put("packages", s.packages().size());
         if (output == OutputFormat.text) {
-          t.out().printf("  %s %-4s %3d package(s)%s%n", isCurrent ? "*" : " ", v, s.packages().size(),
-              s.revision().map(r -> "  catalog " + r.substring(0, Math.min(12, r.length()))).orElse(""));
+          t.out()
+              .printf(
+                  "  %s %-4s %3d package(s)%s%n",
+                  isCurrent ? "*" : " ",
+                  v,
+                  s.packages().size(),
+                  s.revision()
+                      .map(r -> "  catalog " + r.substring(0, Math.min(12, r.length())))
+                      .orElse(""));
         }
       }
       ArrayNode es = root.putArray("events");
@@ -68,9 +85,15 @@ final class HistoryCommand implements Callable<Integer> {
         o.put("revision", e.revision());
         o.put("detail", e.detail());
         if (output == OutputFormat.text) {
-          t.out().printf("  %s  %-8s %s%s%n", e.at(), e.kind(),
-              e.kind().equals("rollback") ? e.from() + " -> " + e.version() : "version " + e.version(),
-              e.detail().isEmpty() ? "" : ": " + Terminal.safe(e.detail()));
+          t.out()
+              .printf(
+                  "  %s  %-8s %s%s%n",
+                  e.at(),
+                  e.kind(),
+                  e.kind().equals("rollback")
+                      ? e.from() + " -> " + e.version()
+                      : "version " + e.version(),
+                  e.detail().isEmpty() ? "" : ": " + Terminal.safe(e.detail()));
         }
       }
       if (output == OutputFormat.json) {

@@ -19,10 +19,22 @@ import picocli.CommandLine.Command;
           + " every pull request; 'analyze' shows what a kernel fix changes; 'reconcile' plans and"
           + " publishes the yum repository; 'serve' does so on every merge, as a service."
     },
-    subcommands = {ValidateCommand.class, AnalyzeCommand.class, SourceCheckCommand.class, ReconcileCommand.class, BuildCommand.class, QaCommand.class,
-        RollbackCommand.class, HistoryCommand.class, ServeCommand.class, StatusCommand.class,
-        SuspendCommand.Suspend.class, SuspendCommand.Resume.class, CheckCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {
+      ValidateCommand.class,
+      AnalyzeCommand.class,
+      SourceCheckCommand.class,
+      ReconcileCommand.class,
+      BuildCommand.class,
+      QaCommand.class,
+      RollbackCommand.class,
+      HistoryCommand.class,
+      ServeCommand.class,
+      StatusCommand.class,
+      SuspendCommand.Suspend.class,
+      SuspendCommand.Resume.class,
+      CheckCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -53,7 +65,10 @@ public final class Main implements Runnable {
     cl.setParameterExceptionHandler(
         (ex, a) -> {
           terminal.err().println("klp-catalog: " + ex.getMessage());
-          terminal.err().println("Try 'klp-catalog " + commandPath(ex.getCommandLine()) + "--help' for usage.");
+          terminal
+              .err()
+              .println(
+                  "Try 'klp-catalog " + commandPath(ex.getCommandLine()) + "--help' for usage.");
           return ExitCodes.INVALID;
         });
     cl.setExecutionExceptionHandler(
@@ -67,11 +82,16 @@ public final class Main implements Runnable {
           return ExitCodes.INTERNAL;
         });
     // One set of exit codes, listed in every command's help.
-    cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.descriptions());
+    cl.getCommandSpec()
+        .usageMessage()
+        .exitCodeListHeading("%nExit codes:%n")
+        .exitCodeList(ExitCodes.descriptions());
     for (CommandLine sub : cl.getSubcommands().values()) {
       sub.setOut(terminal.out());
       sub.setErr(terminal.err());
-      sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n")
+      sub.getCommandSpec()
+          .usageMessage()
+          .exitCodeListHeading("%nExit codes:%n")
           .exitCodeList(ExitCodes.descriptions());
     }
     int code;
@@ -80,8 +100,12 @@ public final class Main implements Runnable {
       ToolRegistry.activeCommand(args.length > 0 ? args[0] : null);
       code = cl.execute(args);
     } catch (OutOfMemoryError e) {
-      terminal.err().println("klp-catalog: out of memory (" + Runtime.getRuntime().maxMemory() / (1024 * 1024)
-          + " MiB heap); give the JVM more with KLP_CATALOG_JAVA_OPTS=-Xmx2g");
+      terminal
+          .err()
+          .println(
+              "klp-catalog: out of memory ("
+                  + Runtime.getRuntime().maxMemory() / (1024 * 1024)
+                  + " MiB heap); give the JVM more with KLP_CATALOG_JAVA_OPTS=-Xmx2g");
       code = ExitCodes.INTERNAL;
     } catch (Throwable e) {
       // Errors picocli does not handle (a stack overflow, a class that cannot load) are internal

@@ -41,44 +41,73 @@ import picocli.CommandLine.Spec;
     name = "qa",
     mixinStandardHelpOptions = true,
     description = {
-      "Build the catalog's packages and test each one in a VM booted with each kernel it serves: run the"
-          + " tests, install the package, run them, remove it, run them again; load the patch before its target"
-          + " modules; upgrade from the previous version (--repo); stress install and removal (--stress).",
-      "Then, per kernel, install every package together and run every test. The kernel log must stay free"
-          + " of warnings and the taint flags limited to the livepatch's. See docs/qa.md."
+      "Build the catalog's packages and test each one in a VM booted with each kernel it serves:"
+          + " run the tests, install the package, run them, remove it, run them again; load the"
+          + " patch before its target modules; upgrade from the previous version (--repo); stress"
+          + " install and removal (--stress).",
+      "Then, per kernel, install every package together and run every test. The kernel log must"
+          + " stay free of warnings and the taint flags limited to the livepatch's. See docs/qa.md."
     })
 final class QaCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--catalog", required = true, paramLabel = "DIR|URL", description = "The catalog: a directory or a Git repository or URL.")
+  @Option(
+      names = "--catalog",
+      required = true,
+      paramLabel = "DIR|URL",
+      description = "The catalog: a directory or a Git repository or URL.")
   String catalog;
 
-  @Option(names = "--report", required = true, paramLabel = "FILE", description = "Where the JUnit XML report goes.")
+  @Option(
+      names = "--report",
+      required = true,
+      paramLabel = "FILE",
+      description = "Where the JUnit XML report goes.")
   Path report;
 
-  @Option(names = "--patch", paramLabel = "NAME", description = "Test only this patch (repeatable).")
+  @Option(
+      names = "--patch",
+      paramLabel = "NAME",
+      description = "Test only this patch (repeatable).")
   List<String> patches = new ArrayList<>();
 
-  @Option(names = "--kernel", paramLabel = "RELEASE", description = "Test only on this kernel release (repeatable).")
+  @Option(
+      names = "--kernel",
+      paramLabel = "RELEASE",
+      description = "Test only on this kernel release (repeatable).")
   List<String> kernels = new ArrayList<>();
 
-  @Option(names = "--stress", paramLabel = "N", description = "Install and remove each package N more times (default: 0).")
+  @Option(
+      names = "--stress",
+      paramLabel = "N",
+      description = "Install and remove each package N more times (default: 0).")
   int stress;
 
-  @Option(names = "--no-together", description = "Skip the per-kernel run with all packages installed together.")
+  @Option(
+      names = "--no-together",
+      description = "Skip the per-kernel run with all packages installed together.")
   boolean noTogether;
 
-  @Option(names = "--repo", paramLabel = "DIR",
-      description = "A published repository: release numbers come from its inventory (directory catalogs), and"
-          + " each package is also tested as an upgrade from the version published there.")
+  @Option(
+      names = "--repo",
+      paramLabel = "DIR",
+      description =
+          "A published repository: release numbers come from its inventory (directory catalogs),"
+              + " and each package is also tested as an upgrade from the version published there.")
   Path repo;
 
-  @Option(names = "--work", paramLabel = "DIR",
-      description = "Where builds and VM consoles go (default: the report's name without .xml, plus -work).")
+  @Option(
+      names = "--work",
+      paramLabel = "DIR",
+      description =
+          "Where builds and VM consoles go (default: the report's name without .xml, plus -work).")
   Path work;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
 
   @Mixin BuildOptions build;
@@ -100,8 +129,11 @@ final class QaCommand implements Callable<Integer> {
     }
     List<String> missing = GuestImage.missingTools();
     if (!missing.isEmpty()) {
-      t.err().println("klp-catalog: QA needs " + String.join(", ", missing)
-          + " (Debian: apt-get install qemu-system-x86 busybox-static rpm)");
+      t.err()
+          .println(
+              "klp-catalog: QA needs "
+                  + String.join(", ", missing)
+                  + " (Debian: apt-get install qemu-system-x86 busybox-static rpm)");
       return ExitCodes.UNAVAILABLE;
     }
     Optional<org.klpcatalog.exec.Sandbox> sandbox = build.sandbox(t);
@@ -121,11 +153,14 @@ final class QaCommand implements Callable<Integer> {
     }
     if (!revision.report().valid()) {
       DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
-      t.out().println(Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing tested");
+      t.out()
+          .println(
+              Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing tested");
       return ExitCodes.INVALID;
     }
     ReleaseLedger ledger = revision.historyLedger().orElse(observed.ledger());
-    DesiredStateBuilder.Result desired = DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
+    DesiredStateBuilder.Result desired =
+        DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
     BuildCommand.Selection selected = BuildCommand.select(desired.state().packages(), patches);
     List<DesiredPackage> packages = selected.packages();
     Set<String> unknown = selected.unknown();
@@ -133,16 +168,30 @@ final class QaCommand implements Callable<Integer> {
     Set<String> unknownKernels = new LinkedHashSet<>(kernels);
     unknownKernels.removeAll(catalogKernels.keySet());
     if (!unknown.isEmpty() || !unknownKernels.isEmpty()) {
-      t.err().println("klp-catalog: " + (unknown.isEmpty() ? "" : "no active patch named " + String.join(", ", unknown))
-          + (unknown.isEmpty() || unknownKernels.isEmpty() ? "" : "; ")
-          + (unknownKernels.isEmpty() ? "" : "no kernel " + String.join(", ", unknownKernels) + " in the catalog")
-          + " (" + revision.describe() + ")");
+      t.err()
+          .println(
+              "klp-catalog: "
+                  + (unknown.isEmpty() ? "" : "no active patch named " + String.join(", ", unknown))
+                  + (unknown.isEmpty() || unknownKernels.isEmpty() ? "" : "; ")
+                  + (unknownKernels.isEmpty()
+                      ? ""
+                      : "no kernel " + String.join(", ", unknownKernels) + " in the catalog")
+                  + " ("
+                  + revision.describe()
+                  + ")");
       return ExitCodes.INVALID;
     }
     Optional<KernelProviders> providers = build.kernelProviders(t);
-    if (providers.isEmpty() || !BuildOptions.providersKnown(t, providers.get(), revision,
-        packages.stream().flatMap(p -> p.kernels().stream()).filter(k -> kernels.isEmpty() || kernels.contains(k))
-            .toList(), ValidateCommand.prefix(Path.of(catalog)))) {
+    if (providers.isEmpty()
+        || !BuildOptions.providersKnown(
+            t,
+            providers.get(),
+            revision,
+            packages.stream()
+                .flatMap(p -> p.kernels().stream())
+                .filter(k -> kernels.isEmpty() || kernels.contains(k))
+                .toList(),
+            ValidateCommand.prefix(Path.of(catalog)))) {
       return ExitCodes.INVALID;
     }
     Path workDir = work != null ? work : defaultWork(report);
@@ -152,10 +201,19 @@ final class QaCommand implements Callable<Integer> {
     try {
       signer = build.signer(t, buildDir.resolve("throwaway-key"));
       t.err().println("building " + packages.size() + " package(s)...");
-      built = PackageBuild.build(revision, packages, desired.ledger(),
-          build.options(buildDir, signer, Set.of(), PackageBuild.sourceDateEpoch(revision), sandbox.get(),
-              providers.get()),
-          BuildCommand.progress(t));
+      built =
+          PackageBuild.build(
+              revision,
+              packages,
+              desired.ledger(),
+              build.options(
+                  buildDir,
+                  signer,
+                  Set.of(),
+                  PackageBuild.sourceDateEpoch(revision),
+                  sandbox.get(),
+                  providers.get()),
+              BuildCommand.progress(t));
     } catch (java.io.IOException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
@@ -170,7 +228,9 @@ final class QaCommand implements Callable<Integer> {
         candidates.add(new QaPlan.Candidate(p, rpm));
         List<QaPlan.Previous> old = new ArrayList<>();
         for (ObservedPackage o : QaPlan.previousVersions(p, observed)) {
-          old.add(new QaPlan.Previous(repo.resolve(RepositoryReader.CURRENT).resolve(o.location()), o.kernels()));
+          old.add(
+              new QaPlan.Previous(
+                  repo.resolve(RepositoryReader.CURRENT).resolve(o.location()), o.kernels()));
         }
         previous.put(p.name(), old);
       }
@@ -178,14 +238,27 @@ final class QaCommand implements Callable<Integer> {
     List<Path> keys = new ArrayList<>();
     if (signer.isPresent()) {
       keys.add(buildDir.resolve(Signer.PUBLIC_KEY));
-      if (repo != null && Files.isRegularFile(repo.resolve(RepositoryReader.CURRENT).resolve(Signer.PUBLIC_KEY))) {
+      if (repo != null
+          && Files.isRegularFile(
+              repo.resolve(RepositoryReader.CURRENT).resolve(Signer.PUBLIC_KEY))) {
         keys.add(repo.resolve(RepositoryReader.CURRENT).resolve(Signer.PUBLIC_KEY));
       }
     }
-    List<QaJob> jobs = QaPlan.jobs(candidates, revision.report(), revision.tree(), new LinkedHashSet<>(kernels),
-        previous, stress, !noTogether);
-    List<QaRunner.JobResult> results = QaRunner.run(jobs, catalogKernels,
-        qa.options(workDir.resolve("vms"), build.cache, keys, providers.get()), QaOptions.progress(t, ""));
+    List<QaJob> jobs =
+        QaPlan.jobs(
+            candidates,
+            revision.report(),
+            revision.tree(),
+            new LinkedHashSet<>(kernels),
+            previous,
+            stress,
+            !noTogether);
+    List<QaRunner.JobResult> results =
+        QaRunner.run(
+            jobs,
+            catalogKernels,
+            qa.options(workDir.resolve("vms"), build.cache, keys, providers.get()),
+            QaOptions.progress(t, ""));
     JUnitReport.write(results, report);
     long failedJobs = results.stream().filter(r -> !r.passed()).count();
     if (output == OutputFormat.json) {
@@ -202,17 +275,27 @@ final class QaCommand implements Callable<Integer> {
     return parent.resolve(name + "-work");
   }
 
-  private void printText(Terminal t, List<QaRunner.JobResult> results, PackageBuild.Result built, Path workDir) {
+  private void printText(
+      Terminal t, List<QaRunner.JobResult> results, PackageBuild.Result built, Path workDir) {
     for (PackageBuild.Failure f : built.failures()) {
       t.out().println(t.red("not built:") + " " + f.pkg() + " (not tested)");
-      f.messages().forEach(m -> m.lines().limit(5).forEach(l -> t.out().println("  " + Terminal.safe(l))));
+      f.messages()
+          .forEach(m -> m.lines().limit(5).forEach(l -> t.out().println("  " + Terminal.safe(l))));
     }
     for (QaRunner.JobResult r : results) {
       if (r.passed()) {
         continue;
       }
-      t.out().println(t.red("FAILED:") + " " + r.job().subject() + " on " + r.job().kernel() + " (console: "
-          + r.console() + ")");
+      t.out()
+          .println(
+              t.red("FAILED:")
+                  + " "
+                  + r.job().subject()
+                  + " on "
+                  + r.job().kernel()
+                  + " (console: "
+                  + r.console()
+                  + ")");
       for (Verdict.StepResult s : r.failed()) {
         t.out().println("  step " + s.step().label + ":");
         s.problems().forEach(p -> t.out().println("    " + Terminal.safe(p)));
@@ -223,15 +306,29 @@ final class QaCommand implements Callable<Integer> {
     long steps = results.stream().mapToLong(r -> r.steps().size()).sum();
     long failedSteps = results.stream().mapToLong(r -> r.failed().size()).sum();
     double vmSeconds = results.stream().mapToDouble(QaRunner.JobResult::seconds).sum();
-    t.out().printf(Locale.ROOT, "%s: %d of %d VM run(s) passed, %d of %d step(s) failed, %d package(s) not built;"
-            + " %.0f s in VMs; report %s%n",
-        passed == results.size() && built.failures().isEmpty() ? t.green("QA passed") : t.red("QA failed"),
-        passed, results.size(), failedSteps, steps, built.failures().size(), vmSeconds, report);
+    t.out()
+        .printf(
+            Locale.ROOT,
+            "%s: %d of %d VM run(s) passed, %d of %d step(s) failed, %d package(s) not built;"
+                + " %.0f s in VMs; report %s%n",
+            passed == results.size() && built.failures().isEmpty()
+                ? t.green("QA passed")
+                : t.red("QA failed"),
+            passed,
+            results.size(),
+            failedSteps,
+            steps,
+            built.failures().size(),
+            vmSeconds,
+            report);
   }
 
-  private static void printJson(Terminal t, List<QaRunner.JobResult> results, PackageBuild.Result built) {
+  private static void printJson(
+      Terminal t, List<QaRunner.JobResult> results, PackageBuild.Result built) {
     var root = Json.object();
-    root.put("passed", results.stream().allMatch(QaRunner.JobResult::passed) && built.failures().isEmpty());
+    root.put(
+        "passed",
+        results.stream().allMatch(QaRunner.JobResult::passed) && built.failures().isEmpty());
     var notBuilt = root.putArray("notBuilt");
     built.failures().forEach(f -> notBuilt.add(f.pkg()));
     var runs = root.putArray("runs");

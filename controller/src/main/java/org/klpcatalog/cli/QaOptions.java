@@ -12,22 +12,37 @@ import picocli.CommandLine.Option;
 
 /** Options of the VMs patch QA boots (qa, and the QA gate of reconcile). */
 final class QaOptions {
-  @Option(names = "--vms", paramLabel = "N",
-      description = "VMs at a time (default: one per core, as far as memory allows: --vm-memory each, 1 GiB kept).")
+  @Option(
+      names = "--vms",
+      paramLabel = "N",
+      description =
+          "VMs at a time (default: one per core, as far as memory allows: --vm-memory each, 1 GiB"
+              + " kept).")
   int vms;
 
-  @Option(names = "--vm-memory", paramLabel = "MIB", description = "Memory of each VM (default: 512).")
+  @Option(
+      names = "--vm-memory",
+      paramLabel = "MIB",
+      description = "Memory of each VM (default: 512).")
   int memoryMb = 512;
 
-  @Option(names = "--accel", paramLabel = "auto|kvm|tcg",
-      description = "KVM, software emulation, or KVM when a probe guest boots with it (default: auto).")
+  @Option(
+      names = "--accel",
+      paramLabel = "auto|kvm|tcg",
+      description =
+          "KVM, software emulation, or KVM when a probe guest boots with it (default: auto).")
   Vm.Accel accel = Vm.Accel.AUTO;
 
-  @Option(names = "--vm-timeout", paramLabel = "SECONDS",
+  @Option(
+      names = "--vm-timeout",
+      paramLabel = "SECONDS",
       description = "Time limit of one VM (default: derived from its tests and steps).")
   long vmTimeout;
 
-  @Option(names = "--test-timeout", paramLabel = "SECONDS", description = "Time limit of one test in the guest (default: 60).")
+  @Option(
+      names = "--test-timeout",
+      paramLabel = "SECONDS",
+      description = "Time limit of one test in the guest (default: 60).")
   int testTimeout = 60;
 
   /** Progress of QA on standard error: notes, and a line per finished VM, after {@code prefix}. */
@@ -39,8 +54,17 @@ final class QaOptions {
 
       public void finished(QaRunner.JobResult r, int done, int total) {
         synchronized (t) {
-          t.err().printf(java.util.Locale.ROOT, "%s[%d/%d] %s on %s: %s (%.1f s)%n", prefix, done, total,
-              r.job().subject(), r.job().kernel(), r.outcome(), r.seconds());
+          t.err()
+              .printf(
+                  java.util.Locale.ROOT,
+                  "%s[%d/%d] %s on %s: %s (%.1f s)%n",
+                  prefix,
+                  done,
+                  total,
+                  r.job().subject(),
+                  r.job().kernel(),
+                  r.outcome(),
+                  r.seconds());
         }
       }
     };
@@ -65,8 +89,15 @@ final class QaOptions {
   }
 
   QaRunner.Options options(Path work, Path cache, List<Path> keys, KernelProviders providers) {
-    return new QaRunner.Options(work, cache != null ? cache : KernelCache.defaultRoot(), keys, vms, memoryMb, accel,
+    return new QaRunner.Options(
+        work,
+        cache != null ? cache : KernelCache.defaultRoot(),
+        keys,
+        vms,
+        memoryMb,
+        accel,
         Duration.ofSeconds(vmTimeout),
-        GuestScript.Limits.withTestSeconds(testTimeout), providers);
+        GuestScript.Limits.withTestSeconds(testTimeout),
+        providers);
   }
 }

@@ -1,23 +1,21 @@
 package org.klpcatalog.cli;
 
 import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.time.Duration;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.kernel.KernelProviders;
-import org.klpcatalog.publish.Publisher;
-import org.klpcatalog.reconcile.CatalogRef;
-import org.klpcatalog.plan.Action;
-import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.PlanText;
 import org.klpcatalog.plan.Planner;
+import org.klpcatalog.publish.Publisher;
+import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RemoteRepository;
+import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.source.SourceException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,27 +23,41 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.node.ObjectNode;
 
-/** {@code klp-catalog reconcile}: plan (and later apply) what a catalog revision asks of the repository. */
+/**
+ * {@code klp-catalog reconcile}: plan (and later apply) what a catalog revision asks of the
+ * repository.
+ */
 @Command(
     name = "reconcile",
     mixinStandardHelpOptions = true,
     description = {
       "Compare a catalog revision with the published yum repository and show what would change:"
           + " packages to add, rebuild, obsolete or retire, and the metadata to regenerate.",
-      "With --dry-run nothing is written. Without it, the packages the plan adds or rebuilds are built and"
-          + " signed, a new repository version is written and checked, and 'current' is switched to it."
+      "With --dry-run nothing is written. Without it, the packages the plan adds or rebuilds are"
+          + " built and signed, a new repository version is written and checked, and 'current' is"
+          + " switched to it."
     })
 final class ReconcileCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--catalog", required = true, paramLabel = "DIR|URL",
-      description = "The catalog: a directory, a local Git repository, or a file://, git://, https:// or ssh:// URL.")
+  @Option(
+      names = "--catalog",
+      required = true,
+      paramLabel = "DIR|URL",
+      description =
+          "The catalog: a directory, a local Git repository, or a file://, git://, https:// or"
+              + " ssh:// URL.")
   String catalog;
 
-  @Option(names = "--repo", required = true, paramLabel = "DIR|URL",
-      description = "The published repository (its 'current' version is read; a missing directory is empty). With"
-          + " --dry-run, also the http(s) URL hosts use (its metadata is downloaded; a catalog's CI plans this way).")
+  @Option(
+      names = "--repo",
+      required = true,
+      paramLabel = "DIR|URL",
+      description =
+          "The published repository (its 'current' version is read; a missing directory is empty)."
+              + " With --dry-run, also the http(s) URL hosts use (its metadata is downloaded; a"
+              + " catalog's CI plans this way).")
   String repoArg;
 
   /** The local repository (for a URL, where its metadata was downloaded). */
@@ -54,30 +66,47 @@ final class ReconcileCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "Print the plan and stop before applying it.")
   boolean dryRun;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
 
-  @Option(names = {"-v", "--verbose"}, description = "Also list unchanged packages and rebuilds' capabilities.")
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Also list unchanged packages and rebuilds' capabilities.")
   boolean verbose;
 
   @Mixin GitAccess git;
 
   @Mixin BuildOptions build;
 
-  @Option(names = "--no-qa",
-      description = "Publish without the QA gate (by default every new or rebuilt package is tested in VMs first).")
+  @Option(
+      names = "--no-qa",
+      description =
+          "Publish without the QA gate (by default every new or rebuilt package is tested in VMs"
+              + " first).")
   boolean noQa;
 
   @Mixin QaOptions qa;
 
-  @Option(names = "--keep", paramLabel = "N", description = "Repository versions to keep (default: 10).")
+  @Option(
+      names = "--keep",
+      paramLabel = "N",
+      description = "Repository versions to keep (default: 10).")
   int keep = 10;
 
-  @Option(names = "--base-url", paramLabel = "URL",
-      description = "The URL hosts reach the repository's 'current' at, for the .repo file (default: a file:// URL).")
+  @Option(
+      names = "--base-url",
+      paramLabel = "URL",
+      description =
+          "The URL hosts reach the repository's 'current' at, for the .repo file (default: a"
+              + " file:// URL).")
   String baseUrl;
 
-  @Option(names = "--lock-wait", paramLabel = "SECONDS",
+  @Option(
+      names = "--lock-wait",
+      paramLabel = "SECONDS",
       description = "How long to wait for another reconcile of the same repository (default: 600).")
   long lockWaitSeconds = 600;
 
@@ -87,8 +116,12 @@ final class ReconcileCommand implements Callable<Integer> {
     boolean remote = RemoteRepository.isRemote(repoArg);
     if (!dryRun) {
       if (remote) {
-        t.err().println("klp-catalog: --repo " + Terminal.safe(repoArg) + ": publishing needs the repository's"
-            + " directory; a URL is only read, with --dry-run");
+        t.err()
+            .println(
+                "klp-catalog: --repo "
+                    + Terminal.safe(repoArg)
+                    + ": publishing needs the repository's"
+                    + " directory; a URL is only read, with --dry-run");
         return ExitCodes.INVALID;
       }
       repo = Path.of(repoArg);
@@ -97,7 +130,11 @@ final class ReconcileCommand implements Callable<Integer> {
     Reconciler.Outcome outcome;
     try {
       if (remote) {
-        outcome = new Reconciler().plan(Reconciler.RevisionSource.of(git.ref(catalog)), RemoteRepository.observe(repoArg));
+        outcome =
+            new Reconciler()
+                .plan(
+                    Reconciler.RevisionSource.of(git.ref(catalog)),
+                    RemoteRepository.observe(repoArg));
       } else {
         repo = Path.of(repoArg);
         outcome = new Reconciler().plan(git.ref(catalog), repo);
@@ -124,7 +161,9 @@ final class ReconcileCommand implements Callable<Integer> {
   }
 
   private String prefix() {
-    return git.rev == null && !catalog.contains("://") ? ValidateCommand.prefix(Path.of(catalog)) : "";
+    return git.rev == null && !catalog.contains("://")
+        ? ValidateCommand.prefix(Path.of(catalog))
+        : "";
   }
 
   private int invalid(Terminal t, Reconciler.Outcome outcome) {
@@ -136,8 +175,14 @@ final class ReconcileCommand implements Callable<Integer> {
       t.out().println(Json.pretty(root));
     } else {
       DiagnosticsOutput.printText(t, outcome.revision().report(), prefix());
-      t.out().println(Terminal.safe(outcome.revision().describe()) + ": " + t.red("invalid")
-          + ", nothing planned (" + outcome.revision().report().errorCount() + " errors)");
+      t.out()
+          .println(
+              Terminal.safe(outcome.revision().describe())
+                  + ": "
+                  + t.red("invalid")
+                  + ", nothing planned ("
+                  + outcome.revision().report().errorCount()
+                  + " errors)");
     }
     return ExitCodes.INVALID;
   }
@@ -155,33 +200,46 @@ final class ReconcileCommand implements Callable<Integer> {
       // In colour, each painted piece is escaped before it is painted (escaping the whole text
       // would show the colours' own escape sequences); the rest of a plan is validated catalog
       // text. Without colour, the whole text is escaped.
-      PlanText.Painter paint = !t.colour() ? PlanText.Painter.PLAIN
-          : new PlanText.Painter(s -> t.green(Terminal.safe(s)), s -> t.yellow(Terminal.safe(s)),
-              s -> t.red(Terminal.safe(s)), s -> t.dim(Terminal.safe(s)));
+      PlanText.Painter paint =
+          !t.colour()
+              ? PlanText.Painter.PLAIN
+              : new PlanText.Painter(
+                  s -> t.green(Terminal.safe(s)),
+                  s -> t.yellow(Terminal.safe(s)),
+                  s -> t.red(Terminal.safe(s)),
+                  s -> t.dim(Terminal.safe(s)));
       String text = PlanText.render(plan, Terminal.safe(repoArg), verbose, paint);
       t.out().print(t.colour() ? text : Terminal.safeLines(text));
     }
   }
 
   /** The QA gate, unless --no-qa; missing tools are an error that says how to go on. */
-  private Optional<org.klpcatalog.qa.QaGate> gate(Terminal t, Path absolute, KernelProviders providers)
-      throws java.io.IOException {
+  private Optional<org.klpcatalog.qa.QaGate> gate(
+      Terminal t, Path absolute, KernelProviders providers) throws java.io.IOException {
     if (noQa) {
       return Optional.empty();
     }
     java.util.List<String> missing = org.klpcatalog.qa.GuestImage.missingTools();
     if (!missing.isEmpty()) {
-      throw new java.io.IOException("the QA gate needs " + String.join(", ", missing)
-          + " (Debian: apt-get install qemu-system-x86 busybox-static rpm); --no-qa publishes untested packages");
+      throw new java.io.IOException(
+          "the QA gate needs "
+              + String.join(", ", missing)
+              + " (Debian: apt-get install qemu-system-x86 busybox-static rpm); --no-qa publishes"
+              + " untested packages");
     }
-    return Optional.of(new org.klpcatalog.qa.QaGate(
-        qa.options(Publisher.stagingDir(absolute).resolve("qa"), build.cache, java.util.List.of(), providers),
-        QaOptions.progress(t, "qa: ")));
+    return Optional.of(
+        new org.klpcatalog.qa.QaGate(
+            qa.options(
+                Publisher.stagingDir(absolute).resolve("qa"),
+                build.cache,
+                java.util.List.of(),
+                providers),
+            QaOptions.progress(t, "qa: ")));
   }
 
   /**
-   * Plans, builds and publishes under the repository's lock. Without a configured key, a
-   * throwaway key is made beside the repository (never inside what web servers serve).
+   * Plans, builds and publishes under the repository's lock. Without a configured key, a throwaway
+   * key is made beside the repository (never inside what web servers serve).
    */
   private int apply(Terminal t) throws Exception {
     Path absolute = repo.toAbsolutePath().normalize();
@@ -204,19 +262,42 @@ final class ReconcileCommand implements Callable<Integer> {
       CatalogRef ref = git.ref(catalog);
       // The build's date comes from the catalog revision; read it once for the options, and check
       // that every kernel its active patches serve names a configured provider.
-      org.klpcatalog.reconcile.CatalogRevision revision = new org.klpcatalog.reconcile.CatalogReader().read(ref);
+      org.klpcatalog.reconcile.CatalogRevision revision =
+          new org.klpcatalog.reconcile.CatalogReader().read(ref);
       long epoch = PackageBuild.sourceDateEpoch(revision);
-      if (!BuildOptions.providersKnown(t, providers.get(), revision,
-          revision.report().patches().values().stream().filter(p -> p.active())
-              .flatMap(p -> p.kernels().stream().map(k -> k.release())).toList(), prefix())) {
+      if (!BuildOptions.providersKnown(
+          t,
+          providers.get(),
+          revision,
+          revision.report().patches().values().stream()
+              .filter(p -> p.active())
+              .flatMap(p -> p.kernels().stream().map(k -> k.release()))
+              .toList(),
+          prefix())) {
         return ExitCodes.INVALID;
       }
-      Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
-          build.options(Publisher.stagingDir(absolute), signer, Set.of(), epoch, sandbox.get(), providers.get()),
-          new Publisher.Options(keep, Optional.ofNullable(baseUrl), signer, epoch, Duration.ofSeconds(build.timeoutSeconds)),
-          Duration.ofSeconds(lockWaitSeconds), gate(t, absolute, providers.get()));
+      Reconciler.ApplyOptions options =
+          new Reconciler.ApplyOptions(
+              build.options(
+                  Publisher.stagingDir(absolute),
+                  signer,
+                  Set.of(),
+                  epoch,
+                  sandbox.get(),
+                  providers.get()),
+              new Publisher.Options(
+                  keep,
+                  Optional.ofNullable(baseUrl),
+                  signer,
+                  epoch,
+                  Duration.ofSeconds(build.timeoutSeconds)),
+              Duration.ofSeconds(lockWaitSeconds),
+              gate(t, absolute, providers.get()));
       applied = new Reconciler().apply(ref, absolute, options, BuildCommand.progress(t));
-    } catch (SourceException | CorruptRepositoryException | Planner.NevraCollision | java.io.IOException e) {
+    } catch (SourceException
+        | CorruptRepositoryException
+        | Planner.NevraCollision
+        | java.io.IOException e) {
       return error(t, e);
     } catch (KernelProviders.Unknown e) {
       error(t, e);
@@ -233,9 +314,16 @@ final class ReconcileCommand implements Callable<Integer> {
     }
     applied.build().ifPresent(b -> BuildCommand.report(t, b, signer));
     if (!applied.qa().isEmpty()) {
-      long passed = applied.qa().stream().filter(org.klpcatalog.qa.QaRunner.JobResult::passed).count();
-      t.out().println((passed == applied.qa().size() ? t.green("QA passed:") : t.red("QA failed:")) + " " + passed
-          + " of " + applied.qa().size() + " VM run(s) passed");
+      long passed =
+          applied.qa().stream().filter(org.klpcatalog.qa.QaRunner.JobResult::passed).count();
+      t.out()
+          .println(
+              (passed == applied.qa().size() ? t.green("QA passed:") : t.red("QA failed:"))
+                  + " "
+                  + passed
+                  + " of "
+                  + applied.qa().size()
+                  + " VM run(s) passed");
     }
     Publisher.Result p = applied.published().get();
     for (String d : p.degraded()) {
@@ -245,21 +333,32 @@ final class ReconcileCommand implements Callable<Integer> {
       t.out().println(t.red("left out:") + " " + l + " (its build or QA failed)");
     }
     if (p.version().isEmpty()) {
-      t.out().println("Nothing published: every change failed to build; the repository is unchanged.");
+      t.out()
+          .println("Nothing published: every change failed to build; the repository is unchanged.");
       return ExitCodes.FAILED;
     }
     String repoFile = plan.desired().catalog() + ".repo";
-    t.out().printf("%nPublished version %s of %s: %d package(s) new or rebuilt, %d removed, %d unchanged%s%s.%n",
-        p.version().get(), absolute, p.published().size(), p.removed().size(),
-        plan.count(org.klpcatalog.plan.Action.Unchanged.class),
-        p.degraded().isEmpty() ? "" : ", " + p.degraded().size() + " degraded",
-        p.pruned().isEmpty() ? "" : "; pruned old version(s) " + String.join(", ", p.pruned()));
+    t.out()
+        .printf(
+            "%nPublished version %s of %s: %d package(s) new or rebuilt, %d removed, %d"
+                + " unchanged%s%s.%n",
+            p.version().get(),
+            absolute,
+            p.published().size(),
+            p.removed().size(),
+            plan.count(org.klpcatalog.plan.Action.Unchanged.class),
+            p.degraded().isEmpty() ? "" : ", " + p.degraded().size() + " degraded",
+            p.pruned().isEmpty() ? "" : "; pruned old version(s) " + String.join(", ", p.pruned()));
     if (signer.isEmpty()) {
       t.out().println(t.yellow("warning:") + " the repository is NOT signed (--unsigned)");
     }
     t.out().println("Try it on a host:");
-    t.out().println("  cp " + absolute.resolve("current").resolve(repoFile) + " /etc/yum.repos.d/ && dnf group install "
-        + plan.desired().group().id());
+    t.out()
+        .println(
+            "  cp "
+                + absolute.resolve("current").resolve(repoFile)
+                + " /etc/yum.repos.d/ && dnf group install "
+                + plan.desired().group().id());
     return p.degraded().isEmpty() && p.leftOut().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
   }
 }

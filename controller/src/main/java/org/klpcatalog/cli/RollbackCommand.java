@@ -14,18 +14,25 @@ import picocli.CommandLine.Spec;
     name = "rollback",
     mixinStandardHelpOptions = true,
     description = {
-      "Point the repository's 'current' back at an earlier version (default: the one before it), by an"
-          + " atomic rename, and record it in the history.",
-      "A later reconcile publishes the catalog's content again; suspend reconciling to stay on the older"
-          + " version."
+      "Point the repository's 'current' back at an earlier version (default: the one before it), by"
+          + " an atomic rename, and record it in the history.",
+      "A later reconcile publishes the catalog's content again; suspend reconciling to stay on the"
+          + " older version."
     })
 final class RollbackCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The published repository.")
+  @Option(
+      names = "--repo",
+      required = true,
+      paramLabel = "DIR",
+      description = "The published repository.")
   Path repo;
 
-  @Option(names = "--to", paramLabel = "VERSION", description = "The version to make current (see 'history').")
+  @Option(
+      names = "--to",
+      paramLabel = "VERSION",
+      description = "The version to make current (see 'history').")
   String to;
 
   @Override

@@ -17,16 +17,21 @@ import picocli.CommandLine.Spec;
     name = "serve",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the controller: follow one branch of a Git catalog, and on each new commit plan, build, sign"
-          + " and publish the yum repository. Polls on a schedule, takes webhooks, reports /status,"
-          + " /healthz and /metrics over HTTP, and posts pull-request checks to the forge.",
+      "Run the controller: follow one branch of a Git catalog, and on each new commit plan, build,"
+          + " sign and publish the yum repository. Polls on a schedule, takes webhooks, reports"
+          + " /status, /healthz and /metrics over HTTP, and posts pull-request checks to the"
+          + " forge.",
       "Stops gracefully on SIGTERM: a running build is interrupted, a running publish finishes.",
       "The configuration's keys are documented in docs/configuration.md."
     })
 final class ServeCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The configuration file.")
+  @Option(
+      names = {"-c", "--config"},
+      required = true,
+      paramLabel = "FILE",
+      description = "The configuration file.")
   Path config;
 
   @Option(names = "--check-config", description = "Check the configuration and exit.")
@@ -42,33 +47,53 @@ final class ServeCommand implements Callable<Integer> {
       for (String p : e.problems()) {
         t.err().println(Terminal.safe(p));
       }
-      t.err().println("klp-catalog: the configuration is invalid (" + e.problems().size()
-          + " problem(s)); its keys are documented in docs/configuration.md");
+      t.err()
+          .println(
+              "klp-catalog: the configuration is invalid ("
+                  + e.problems().size()
+                  + " problem(s)); its keys are documented in docs/configuration.md");
       return ExitCodes.INVALID;
     }
     if (checkOnly) {
-      t.out().println(config + ": the configuration is good (branch " + c.source().branch() + " of "
-          + Terminal.safe(c.source().url()) + " -> " + c.repository().path() + ")");
+      t.out()
+          .println(
+              config
+                  + ": the configuration is good (branch "
+                  + c.source().branch()
+                  + " of "
+                  + Terminal.safe(c.source().url())
+                  + " -> "
+                  + c.repository().path()
+                  + ")");
       return ExitCodes.OK;
     }
     LogSetup.service(c.log().format(), c.log().level());
     Service service;
     try {
       service = Service.start(c);
-    } catch (java.io.IOException | org.quartz.SchedulerException | org.klpcatalog.exec.Sandbox.UnavailableException e) {
-      t.err().println("klp-catalog: cannot start the service: " + Terminal.safeLines(String.valueOf(e.getMessage())));
+    } catch (java.io.IOException
+        | org.quartz.SchedulerException
+        | org.klpcatalog.exec.Sandbox.UnavailableException e) {
+      t.err()
+          .println(
+              "klp-catalog: cannot start the service: "
+                  + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        service.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } finally {
-        stopped.countDown();
-      }
-    }, "shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    service.close();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  } finally {
+                    stopped.countDown();
+                  }
+                },
+                "shutdown"));
     stopped.await();
     return ExitCodes.OK;
   }

@@ -31,20 +31,31 @@ final class ServerClient {
   /** Where a service with the default {@code stateDir} keeps the token it generated. */
   static final Path DEFAULT_TOKEN_FILE = AdminToken.generatedFile(Path.of("/var/lib/klp-catalog"));
 
-  @Option(names = "--server", paramLabel = "URL",
-      description = "The service's URL (default: where --config listens, else " + DEFAULT_SERVER + ").")
+  @Option(
+      names = "--server",
+      paramLabel = "URL",
+      description =
+          "The service's URL (default: where --config listens, else " + DEFAULT_SERVER + ").")
   String server;
 
-  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "FILE",
       description = "The service's configuration: where it listens, and where its admin token is.")
   Path config;
 
-  @Option(names = "--token-file", paramLabel = "FILE",
-      description = "File holding the service's admin token, for suspend and resume (default: the configuration's"
-          + " server.adminTokenFile, or <stateDir>/admin-token).")
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "File holding the service's admin token, for suspend and resume (default: the"
+              + " configuration's server.adminTokenFile, or <stateDir>/admin-token).")
   Path tokenFile;
 
-  /** A problem before anything is sent: a bad configuration (exit 2) or an unreadable token (exit 5). */
+  /**
+   * A problem before anything is sent: a bad configuration (exit 2) or an unreadable token (exit
+   * 5).
+   */
   static final class Problem extends Exception {
     private static final long serialVersionUID = 1L;
     final int exitCode;
@@ -88,14 +99,19 @@ final class ServerClient {
     }
     ServiceConfig.Server s = c.get().server();
     if (s.port() == 0) {
-      throw new Problem(ExitCodes.INVALID, List.of(config + ": server.listen takes any free port (0), so where the"
-          + " service listens is not known; pass --server URL"));
+      throw new Problem(
+          ExitCodes.INVALID,
+          List.of(
+              config
+                  + ": server.listen takes any free port (0), so where the"
+                  + " service listens is not known; pass --server URL"));
     }
-    String host = switch (s.host()) {
-      case "0.0.0.0", "" -> "127.0.0.1";
-      case "::", "0:0:0:0:0:0:0:0" -> "[::1]";
-      default -> s.host().contains(":") ? "[" + s.host() + "]" : s.host();
-    };
+    String host =
+        switch (s.host()) {
+          case "0.0.0.0", "" -> "127.0.0.1";
+          case "::", "0:0:0:0:0:0:0:0" -> "[::1]";
+          default -> s.host().contains(":") ? "[" + s.host() + "]" : s.host();
+        };
     return "http://" + host + ":" + s.port();
   }
 
@@ -106,8 +122,11 @@ final class ServerClient {
     }
     Optional<ServiceConfig> c = serviceConfig();
     if (c.isPresent()) {
-      return Optional.of(c.get().server().adminTokenFile()
-          .orElse(AdminToken.generatedFile(c.get().stateDir().toAbsolutePath().normalize())));
+      return Optional.of(
+          c.get()
+              .server()
+              .adminTokenFile()
+              .orElse(AdminToken.generatedFile(c.get().stateDir().toAbsolutePath().normalize())));
     }
     return Files.exists(DEFAULT_TOKEN_FILE) ? Optional.of(DEFAULT_TOKEN_FILE) : Optional.empty();
   }
@@ -126,15 +145,24 @@ final class ServerClient {
         try {
           token = Files.readString(file.get(), StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
-          throw new Problem(ExitCodes.UNAVAILABLE, List.of("cannot read the admin token in " + file.get() + " ("
-              + e.getClass().getSimpleName() + "); run as the service's user, or pass --token-file FILE"));
+          throw new Problem(
+              ExitCodes.UNAVAILABLE,
+              List.of(
+                  "cannot read the admin token in "
+                      + file.get()
+                      + " ("
+                      + e.getClass().getSimpleName()
+                      + "); run as the service's user, or pass --token-file FILE"));
         }
         rb.header("Authorization", "Bearer " + token);
       }
     }
     rb.method(method, method.equals("POST") ? RequestBody.create(new byte[0]) : null);
-    OkHttpClient http = new OkHttpClient.Builder().connectTimeout(5, TimeUnit.SECONDS).readTimeout(30, TimeUnit.SECONDS)
-        .build();
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .connectTimeout(5, TimeUnit.SECONDS)
+            .readTimeout(30, TimeUnit.SECONDS)
+            .build();
     try (Response r = http.newCall(rb.build()).execute()) {
       return new Answer(r.code(), r.body() == null ? "" : r.body().string());
     } finally {

@@ -11,7 +11,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.klpcatalog.catalog.analysis.ChangedFunction;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.Livepatch;
 import org.klpcatalog.catalog.source.FileRead;
@@ -27,7 +26,6 @@ import org.klpcatalog.kernel.UnitCompiler;
 import org.klpcatalog.reconcile.CatalogReader;
 import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.source.SourceException;
-import org.klpcatalog.sourcecheck.FixReport;
 import org.klpcatalog.sourcecheck.SourceChecker;
 import org.klpcatalog.sourcecheck.SourceChecks;
 import picocli.CommandLine.Command;
@@ -46,20 +44,25 @@ import tools.jackson.databind.node.ObjectNode;
     name = "source-check",
     mixinStandardHelpOptions = true,
     description = {
-      "Check each patch's fix against the real source of every kernel it serves, as the controller does"
-          + " before building: the fix applies cleanly (no fuzz), the functions it changes (from the whole"
-          + " files, not hunk headers), and what the compiler changes: each touched file is compiled before"
-          + " and after with the kernel's configuration, and the module must replace every function whose"
-          + " code changes, callers a changed function was inlined into included.",
-      "Kernel sources are downloaded, unpacked and prepared once per source version and configuration,"
-          + " and results are cached per fix and kernel source, in the cache (--cache).",
-      "Exit 0 when every check passes, 2 when a fix does not apply, does not compile or a module misses a"
-          + " function, 5 when a kernel's source cannot be had (and nothing failed)."
+      "Check each patch's fix against the real source of every kernel it serves, as the controller"
+          + " does before building: the fix applies cleanly (no fuzz), the functions it changes"
+          + " (from the whole files, not hunk headers), and what the compiler changes: each touched"
+          + " file is compiled before and after with the kernel's configuration, and the module"
+          + " must replace every function whose code changes, callers a changed function was"
+          + " inlined into included.",
+      "Kernel sources are downloaded, unpacked and prepared once per source version and"
+          + " configuration, and results are cached per fix and kernel source, in the cache"
+          + " (--cache).",
+      "Exit 0 when every check passes, 2 when a fix does not apply, does not compile or a module"
+          + " misses a function, 5 when a kernel's source cannot be had (and nothing failed)."
     })
 final class SourceCheckCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", arity = "0..1", paramLabel = "DIR|URL",
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "DIR|URL",
       description = "The catalog: a directory (default: the current one), a Git repository or URL.")
   String location = ".";
 
@@ -68,32 +71,52 @@ final class SourceCheckCommand implements Callable<Integer> {
   @Option(names = "--patch", paramLabel = "NAME", description = "Only this patch (repeatable).")
   List<String> patches = new ArrayList<>();
 
-  @Option(names = "--kernel", paramLabel = "RELEASE", description = "Only this kernel release (repeatable).")
+  @Option(
+      names = "--kernel",
+      paramLabel = "RELEASE",
+      description = "Only this kernel release (repeatable).")
   List<String> kernels = new ArrayList<>();
 
-  @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Checks at a time (default: the number of cores).")
+  @Option(
+      names = {"-j", "--jobs"},
+      paramLabel = "N",
+      description = "Checks at a time (default: the number of cores).")
   int jobs = Runtime.getRuntime().availableProcessors();
 
-  @Option(names = "--cache", paramLabel = "DIR", description = "Cache of kernels, their sources and check results (default: ~/.cache/klp-catalog).")
+  @Option(
+      names = "--cache",
+      paramLabel = "DIR",
+      description =
+          "Cache of kernels, their sources and check results (default: ~/.cache/klp-catalog).")
   Path cache;
 
-  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-      description = "Configuration file whose kernels.providers define where the catalog's kernels come from"
-          + " (default: only the built-in 'debian', the machine's apt).")
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "FILE",
+      description =
+          "Configuration file whose kernels.providers define where the catalog's kernels come from"
+              + " (default: only the built-in 'debian', the machine's apt).")
   Path config;
 
-  @Option(names = "--no-compile",
-      description = "Only check that each fix applies and which functions it changes (no kernel is prepared, nothing"
-          + " is compiled): quick, but it cannot see callers a changed function was inlined into.")
+  @Option(
+      names = "--no-compile",
+      description =
+          "Only check that each fix applies and which functions it changes (no kernel is prepared,"
+              + " nothing is compiled): quick, but it cannot see callers a changed function was"
+              + " inlined into.")
   boolean noCompile;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
 
   /** One (patch variant, kernel) pair and what became of it. */
   private record Pair(PatchReport patch, VariantReport variant, Kernel kernel) {}
 
-  private record Result(Pair pair, Optional<SourceChecks.Checked> checked, Optional<String> unavailable) {}
+  private record Result(
+      Pair pair, Optional<SourceChecks.Checked> checked, Optional<String> unavailable) {}
 
   @Override
   public Integer call() throws IOException, InterruptedException {
@@ -118,7 +141,9 @@ final class SourceCheckCommand implements Callable<Integer> {
     }
     if (!revision.report().valid()) {
       DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(location)));
-      t.err().println("klp-catalog: the catalog is invalid; 'klp-catalog validate' shows every problem");
+      t.err()
+          .println(
+              "klp-catalog: the catalog is invalid; 'klp-catalog validate' shows every problem");
       return ExitCodes.INVALID;
     }
     List<Pair> pairs = new ArrayList<>();
@@ -137,14 +162,22 @@ final class SourceCheckCommand implements Callable<Integer> {
       }
     }
     if (!unknownPatches.isEmpty()) {
-      t.err().println("klp-catalog: the catalog has no patch " + Terminal.safe(String.join(", ", unknownPatches)));
+      t.err()
+          .println(
+              "klp-catalog: the catalog has no patch "
+                  + Terminal.safe(String.join(", ", unknownPatches)));
       return ExitCodes.INVALID;
     }
     Path root = cache != null ? cache : KernelCache.defaultRoot();
-    SourceChecks checks = new SourceChecks(new KernelSources(root, providers.get(), sandbox.get()),
-        new SourceChecker(new UnitCompiler(sandbox.get()), root));
+    SourceChecks checks =
+        new SourceChecks(
+            new KernelSources(root, providers.get(), sandbox.get()),
+            new SourceChecker(new UnitCompiler(sandbox.get()), root));
     List<Result> results = run(t, revision, checks, pairs);
-    long failed = results.stream().filter(r -> r.checked().isPresent() && !r.checked().get().verdict().ok()).count();
+    long failed =
+        results.stream()
+            .filter(r -> r.checked().isPresent() && !r.checked().get().verdict().ok())
+            .count();
     long unavailable = results.stream().filter(r -> r.unavailable().isPresent()).count();
     if (output == OutputFormat.json) {
       t.out().println(Json.pretty(json(results, failed, unavailable)));
@@ -152,36 +185,54 @@ final class SourceCheckCommand implements Callable<Integer> {
       for (Result r : results) {
         print(t, r);
       }
-      t.out().printf("%d checks: %d passed, %d failed, %d could not run%n", results.size(),
-          results.size() - failed - unavailable, failed, unavailable);
+      t.out()
+          .printf(
+              "%d checks: %d passed, %d failed, %d could not run%n",
+              results.size(), results.size() - failed - unavailable, failed, unavailable);
     }
-    // A fix or module to correct is the first thing to say; a kernel that could not be checked next.
+    // A fix or module to correct is the first thing to say; a kernel that could not be checked
+    // next.
     return failed > 0 ? ExitCodes.INVALID : unavailable > 0 ? ExitCodes.UNAVAILABLE : ExitCodes.OK;
   }
 
-  private List<Result> run(Terminal t, CatalogRevision revision, SourceChecks checks, List<Pair> pairs)
+  private List<Result> run(
+      Terminal t, CatalogRevision revision, SourceChecks checks, List<Pair> pairs)
       throws InterruptedException {
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, jobs), r -> {
-      Thread th = new Thread(r, "klp-source-check");
-      th.setDaemon(true);
-      return th;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            Math.max(1, jobs),
+            r -> {
+              Thread th = new Thread(r, "klp-source-check");
+              th.setDaemon(true);
+              return th;
+            });
     try {
       List<Future<Result>> futures = new ArrayList<>();
       for (Pair pair : pairs) {
-        futures.add(pool.submit(() -> {
-          Livepatch lp = pair.patch().patch();
-          byte[] fix = bytes(revision, lp, pair.variant().variant().patch());
-          Optional<byte[]> module = pair.variant().variant().module().map(m -> bytes(revision, lp, m));
-          try {
-            SourceChecks.Checked c = checks.check(pair.kernel(), fix, module, lp.acknowledged(), !noCompile);
-            t.err().println(lp.name() + " for " + pair.kernel().release() + ": " + (c.verdict().ok() ? "ok" : "FAILED"));
-            return new Result(pair, Optional.of(c), Optional.empty());
-          } catch (KernelException | IOException e) {
-            t.err().println(lp.name() + " for " + pair.kernel().release() + ": could not run");
-            return new Result(pair, Optional.empty(), Optional.of(e.getMessage()));
-          }
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  Livepatch lp = pair.patch().patch();
+                  byte[] fix = bytes(revision, lp, pair.variant().variant().patch());
+                  Optional<byte[]> module =
+                      pair.variant().variant().module().map(m -> bytes(revision, lp, m));
+                  try {
+                    SourceChecks.Checked c =
+                        checks.check(pair.kernel(), fix, module, lp.acknowledged(), !noCompile);
+                    t.err()
+                        .println(
+                            lp.name()
+                                + " for "
+                                + pair.kernel().release()
+                                + ": "
+                                + (c.verdict().ok() ? "ok" : "FAILED"));
+                    return new Result(pair, Optional.of(c), Optional.empty());
+                  } catch (KernelException | IOException e) {
+                    t.err()
+                        .println(lp.name() + " for " + pair.kernel().release() + ": could not run");
+                    return new Result(pair, Optional.empty(), Optional.of(e.getMessage()));
+                  }
+                }));
       }
       List<Result> out = new ArrayList<>();
       for (Future<Result> f : futures) {
@@ -213,15 +264,30 @@ final class SourceCheckCommand implements Callable<Integer> {
 
   private static void print(Terminal t, Result r) {
     Pair p = r.pair();
-    String head = t.bold(p.patch().patch().name()) + " (" + Terminal.safe(p.variant().variant().patch()) + ") for "
-        + p.kernel().release();
+    String head =
+        t.bold(p.patch().patch().name())
+            + " ("
+            + Terminal.safe(p.variant().variant().patch())
+            + ") for "
+            + p.kernel().release();
     if (r.unavailable().isPresent()) {
-      t.out().println(head + ": " + t.red("could not run") + ": " + Terminal.safeLines(r.unavailable().get()));
+      t.out()
+          .println(
+              head
+                  + ": "
+                  + t.red("could not run")
+                  + ": "
+                  + Terminal.safeLines(r.unavailable().get()));
       return;
     }
     SourceChecks.Checked c = r.checked().get();
-    t.out().println(head + " (source " + Terminal.safe(c.report().sourceVersion()) + "): "
-        + (c.verdict().ok() ? t.green("ok") : t.red("FAILED")));
+    t.out()
+        .println(
+            head
+                + " (source "
+                + Terminal.safe(c.report().sourceVersion())
+                + "): "
+                + (c.verdict().ok() ? t.green("ok") : t.red("FAILED")));
     AnalyzeCommand.printCompiled(t, "  ", c.report());
     for (String n : c.verdict().notes()) {
       t.out().println("  " + t.yellow("note:") + " " + Terminal.safe(n));
@@ -260,5 +326,4 @@ final class SourceCheckCommand implements Callable<Integer> {
     }
     return root;
   }
-
 }

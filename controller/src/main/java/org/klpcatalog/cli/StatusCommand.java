@@ -15,17 +15,24 @@ import tools.jackson.databind.ObjectMapper;
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
-    description = {"Show a running service's status: the followed branch, its conditions (Ready, Reconciling,"
-        + " Stalled) with reasons, the repository's current version, and each patch's state."})
+    description = {
+      "Show a running service's status: the followed branch, its conditions (Ready, Reconciling,"
+          + " Stalled) with reasons, the repository's current version, and each patch's state."
+    })
 final class StatusCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Mixin ServerClient client;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
 
-  @Option(names = {"-v", "--verbose"}, description = "List every patch, not only those not published.")
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "List every patch, not only those not published.")
   boolean verbose;
 
   @Override
@@ -40,8 +47,13 @@ final class StatusCommand implements Callable<Integer> {
       p.lines.forEach(l -> t.err().println("klp-catalog: " + Terminal.safe(l)));
       return p.exitCode;
     } catch (IOException e) {
-      t.err().println("klp-catalog: cannot reach " + Terminal.safe(client.server != null ? client.server
-          : ServerClient.DEFAULT_SERVER) + ": " + e.getMessage());
+      t.err()
+          .println(
+              "klp-catalog: cannot reach "
+                  + Terminal.safe(
+                      client.server != null ? client.server : ServerClient.DEFAULT_SERVER)
+                  + ": "
+                  + e.getMessage());
       return ExitCodes.UNAVAILABLE;
     }
     if (a.status() != 200) {
@@ -54,7 +66,8 @@ final class StatusCommand implements Callable<Integer> {
       conds.put(c.path("type").asString(), c);
     }
     boolean ready = "True".equals(conds.getOrDefault("Ready", root).path("status").asString(""));
-    boolean stalled = "True".equals(conds.getOrDefault("Stalled", root).path("status").asString(""));
+    boolean stalled =
+        "True".equals(conds.getOrDefault("Stalled", root).path("status").asString(""));
     if (output == OutputFormat.json) {
       t.out().println(a.body().strip());
     } else {
@@ -65,28 +78,51 @@ final class StatusCommand implements Callable<Integer> {
 
   private void print(Terminal t, JsonNode root, Map<String, JsonNode> conds) {
     JsonNode src = root.path("source");
-    t.out().println("Following " + s(src.path("branch")) + " of " + s(src.path("url"))
-        + (root.path("suspended").asBoolean() ? "  " + t.yellow("(suspended)") : ""));
-    t.out().println("  last fetched  " + rev(src.path("lastFetchedRevision")) + "   last attempted "
-        + rev(root.path("lastAttemptedRevision")) + "   last applied " + rev(root.path("lastAppliedRevision")));
+    t.out()
+        .println(
+            "Following "
+                + s(src.path("branch"))
+                + " of "
+                + s(src.path("url"))
+                + (root.path("suspended").asBoolean() ? "  " + t.yellow("(suspended)") : ""));
+    t.out()
+        .println(
+            "  last fetched  "
+                + rev(src.path("lastFetchedRevision"))
+                + "   last attempted "
+                + rev(root.path("lastAttemptedRevision"))
+                + "   last applied "
+                + rev(root.path("lastAppliedRevision")));
     for (String type : new String[] {"Ready", "Reconciling", "Stalled"}) {
       JsonNode c = conds.get(type);
       if (c == null) {
         continue;
       }
       boolean on = "True".equals(c.path("status").asString());
-      String status = on ? (type.equals("Ready") ? t.green("True ") : type.equals("Stalled") ? t.red("True ")
-          : t.yellow("True ")) : "False";
+      String status =
+          on
+              ? (type.equals("Ready")
+                  ? t.green("True ")
+                  : type.equals("Stalled") ? t.red("True ") : t.yellow("True "))
+              : "False";
       String reason = s(c.path("reason"));
       t.out().printf("%-12s %s %-20s %s%n", type, status, reason, s(c.path("message")));
     }
     JsonNode repo = root.path("repository");
-    t.out().println("Repository " + s(repo.path("path")) + ": version " + (repo.path("currentVersion").isNull()
-        ? "(none)" : s(repo.path("currentVersion"))) + (repo.path("revision").isNull() ? ""
-        : " from " + rev(repo.path("revision"))));
+    t.out()
+        .println(
+            "Repository "
+                + s(repo.path("path"))
+                + ": version "
+                + (repo.path("currentVersion").isNull() ? "(none)" : s(repo.path("currentVersion")))
+                + (repo.path("revision").isNull() ? "" : " from " + rev(repo.path("revision"))));
     if (root.path("retry").path("attempt").asInt() > 0) {
-      t.out().println("Retry " + root.path("retry").path("attempt").asInt() + " at "
-          + s(root.path("retry").path("nextAttemptTime")));
+      t.out()
+          .println(
+              "Retry "
+                  + root.path("retry").path("attempt").asInt()
+                  + " at "
+                  + s(root.path("retry").path("nextAttemptTime")));
     }
     Map<String, Integer> counts = new TreeMap<>();
     for (JsonNode p : root.path("patches")) {
@@ -100,13 +136,24 @@ final class StatusCommand implements Callable<Integer> {
     for (JsonNode p : root.path("patches")) {
       String state = p.path("state").asString();
       if (verbose || !state.equals("published")) {
-        t.out().printf("  %-10s %s-%s%s%n", state, s(p.path("package")), s(p.path("evr")),
-            p.has("detail") ? "  (" + s(p.path("detail")) + ")" : "");
+        t.out()
+            .printf(
+                "  %-10s %s-%s%s%n",
+                state,
+                s(p.path("package")),
+                s(p.path("evr")),
+                p.has("detail") ? "  (" + s(p.path("detail")) + ")" : "");
       }
     }
     for (JsonNode pr : root.path("pullRequests")) {
-      t.out().println("Pull request #" + pr.path("number").asInt() + " at " + rev(pr.path("revision")) + ": "
-          + s(pr.path("summary")));
+      t.out()
+          .println(
+              "Pull request #"
+                  + pr.path("number").asInt()
+                  + " at "
+                  + rev(pr.path("revision"))
+                  + ": "
+                  + s(pr.path("summary")));
     }
   }
 

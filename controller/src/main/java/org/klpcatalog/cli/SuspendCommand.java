@@ -7,7 +7,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.ObjectMapper;
 
-/** {@code klp-catalog suspend} and {@code resume}: stop and restart a running service's reconciling. */
+/**
+ * {@code klp-catalog suspend} and {@code resume}: stop and restart a running service's reconciling.
+ */
 final class SuspendCommand {
   private SuspendCommand() {}
 
@@ -24,10 +26,14 @@ final class SuspendCommand {
         text = a.body().strip();
       }
       if (a.status() != 200) {
-        t.err().println("klp-catalog: " + Terminal.safe(server) + " refused: " + Terminal.safeLines(text));
+        t.err()
+            .println(
+                "klp-catalog: " + Terminal.safe(server) + " refused: " + Terminal.safeLines(text));
         if (a.status() == 401) {
-          t.err().println("klp-catalog: pass --config with the service's configuration (or --token-file) so the"
-              + " admin token can be found");
+          t.err()
+              .println(
+                  "klp-catalog: pass --config with the service's configuration (or --token-file) so"
+                      + " the admin token can be found");
           return ExitCodes.INVALID;
         }
         return ExitCodes.UNAVAILABLE;
@@ -43,9 +49,13 @@ final class SuspendCommand {
     }
   }
 
-  @Command(name = "suspend", mixinStandardHelpOptions = true,
-      description = {"Suspend a running service: it stops reconciling (polls, webhooks and retries do nothing)"
-          + " until resumed; the repository stays as it is. Remembered across restarts."})
+  @Command(
+      name = "suspend",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Suspend a running service: it stops reconciling (polls, webhooks and retries do nothing)"
+            + " until resumed; the repository stays as it is. Remembered across restarts."
+      })
   static final class Suspend implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
     @Mixin ServerClient client;
@@ -56,8 +66,12 @@ final class SuspendCommand {
     }
   }
 
-  @Command(name = "resume", mixinStandardHelpOptions = true,
-      description = {"Resume a suspended service: it reconciles the branch's newest commit at once."})
+  @Command(
+      name = "resume",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Resume a suspended service: it reconciles the branch's newest commit at once."
+      })
   static final class Resume implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
     @Mixin ServerClient client;

@@ -4,8 +4,8 @@ import java.io.PrintWriter;
 import org.klpcatalog.catalog.diag.Printable;
 
 /**
- * Where a command writes: standard output and error, and whether to colour them (a terminal,
- * and NO_COLOR unset). Catalog text is printed as data, never interpreted as markup.
+ * Where a command writes: standard output and error, and whether to colour them (a terminal, and
+ * NO_COLOR unset). Catalog text is printed as data, never interpreted as markup.
  */
 public final class Terminal {
   private final PrintWriter out;
@@ -20,17 +20,23 @@ public final class Terminal {
 
   /** The process's own streams; colour when stdout is a terminal and NO_COLOR is not set. */
   public static Terminal system() {
-    boolean tty = System.console() != null && System.getenv("NO_COLOR") == null
-        && !"dumb".equals(System.getenv("TERM"));
+    boolean tty =
+        System.console() != null
+            && System.getenv("NO_COLOR") == null
+            && !"dumb".equals(System.getenv("TERM"));
     return new Terminal(
-        new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true),
-        new PrintWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true),
+        new PrintWriter(
+            new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8),
+            true),
+        new PrintWriter(
+            new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8),
+            true),
         tty);
   }
 
   /**
-   * The streams picocli gives a command (the process's, or a test's), colouring only when they
-   * are the process's own and it runs on a terminal.
+   * The streams picocli gives a command (the process's, or a test's), colouring only when they are
+   * the process's own and it runs on a terminal.
    */
   static Terminal of(picocli.CommandLine.Model.CommandSpec spec) {
     return new Terminal(spec.commandLine().getOut(), spec.commandLine().getErr(), Main.colour());
@@ -73,8 +79,8 @@ public final class Terminal {
   }
 
   /**
-   * Makes untrusted text safe to print on one line: control characters, line breaks included,
-   * and invisible formatting characters become visible escapes ({@link Printable#line}).
+   * Makes untrusted text safe to print on one line: control characters, line breaks included, and
+   * invisible formatting characters become visible escapes ({@link Printable#line}).
    */
   public static String safe(String s) {
     return Printable.line(s);

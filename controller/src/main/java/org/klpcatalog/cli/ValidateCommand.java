@@ -3,21 +3,21 @@ package org.klpcatalog.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.ArrayList;
 import org.klpcatalog.catalog.diag.Diagnostic;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.validate.BaseComparison;
 import org.klpcatalog.catalog.validate.CatalogValidator;
+import org.klpcatalog.catalog.validate.PatchReport;
+import org.klpcatalog.catalog.validate.ValidationReport;
+import org.klpcatalog.catalog.validate.VariantReport;
 import org.klpcatalog.reconcile.CatalogReader;
 import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.source.GitSource;
 import org.klpcatalog.source.SourceException;
-import org.klpcatalog.catalog.validate.PatchReport;
-import org.klpcatalog.catalog.validate.ValidationReport;
-import org.klpcatalog.catalog.validate.VariantReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,31 +38,50 @@ import tools.jackson.databind.node.ObjectNode;
 final class ValidateCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", arity = "0..1", paramLabel = "DIR|URL",
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "DIR|URL",
       description = "The catalog: a directory (default: the current one), a Git repository or URL.")
   String location = ".";
 
-  @Option(names = "--base", paramLabel = "REV",
-      description = "Also compare with this older Git revision: a patch whose content changed needs a higher"
-          + " spec.version; a patch removed without being superseded is a warning.")
+  @Option(
+      names = "--base",
+      paramLabel = "REV",
+      description =
+          "Also compare with this older Git revision: a patch whose content changed needs a higher"
+              + " spec.version; a patch removed without being superseded is a warning.")
   String base;
 
   @Mixin GitAccess git;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (default) or json.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      description = "text (default) or json.")
   OutputFormat output = OutputFormat.text;
 
-  @Option(names = {"-q", "--quiet"}, description = "Print only problems and the summary line, not the patch list.")
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Print only problems and the summary line, not the patch list.")
   boolean quiet;
 
   @Override
   public Integer call() throws IOException {
     Terminal t = Terminal.of(spec);
     CatalogRef ref = git.ref(location);
-    boolean gitCatalog = base != null || ref.rev().isPresent() || GitSource.isRemote(location)
-        || location.startsWith("file://") || GitSource.isBare(Path.of(location));
+    boolean gitCatalog =
+        base != null
+            || ref.rev().isPresent()
+            || GitSource.isRemote(location)
+            || location.startsWith("file://")
+            || GitSource.isBare(Path.of(location));
     if (!gitCatalog && !Files.isDirectory(Path.of(location))) {
-      t.err().println("klp-catalog: " + location + " is not a directory; give the catalog's directory or a Git URL");
+      t.err()
+          .println(
+              "klp-catalog: "
+                  + location
+                  + " is not a directory; give the catalog's directory or a Git URL");
       return ExitCodes.INVALID;
     }
     ValidationReport report;
@@ -72,7 +91,10 @@ final class ValidateCommand implements Callable<Integer> {
       t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ExitCodes.UNAVAILABLE;
     }
-    String prefix = gitCatalog ? (git.path.isEmpty() ? "" : git.path.replaceAll("/+$", "") + "/") : prefix(Path.of(location));
+    String prefix =
+        gitCatalog
+            ? (git.path.isEmpty() ? "" : git.path.replaceAll("/+$", "") + "/")
+            : prefix(Path.of(location));
     if (output == OutputFormat.json) {
       t.out().println(Json.pretty(toJson(report, prefix)));
     } else {
@@ -120,16 +142,29 @@ final class ValidateCommand implements Callable<Integer> {
     long active = report.patches().values().stream().filter(PatchReport::active).count();
     String name = prefix.isEmpty() ? "catalog" : prefix.substring(0, prefix.length() - 1);
     String status = report.valid() ? t.green("valid") : t.red("invalid");
-    t.out().printf("%s: %s, %d patches (%d active), %d kernels, %d errors, %d warnings%n",
-        Terminal.safe(name), status, report.patches().size(), active,
-        report.spec().map(s -> s.kernels().size()).orElse(0), report.errorCount(), report.warningCount());
+    t.out()
+        .printf(
+            "%s: %s, %d patches (%d active), %d kernels, %d errors, %d warnings%n",
+            Terminal.safe(name),
+            status,
+            report.patches().size(),
+            active,
+            report.spec().map(s -> s.kernels().size()).orElse(0),
+            report.errorCount(),
+            report.warningCount());
   }
 
   private static void printPatches(Terminal t, ValidationReport report) {
     for (PatchReport p : report.patches().values()) {
       String state = p.active() ? "active" : "superseded";
-      t.out().printf("%s %s  %s, %d kernel%s%n", t.bold(p.patch().name()), "v" + p.patch().version(), state,
-          p.kernels().size(), p.kernels().size() == 1 ? "" : "s");
+      t.out()
+          .printf(
+              "%s %s  %s, %d kernel%s%n",
+              t.bold(p.patch().name()),
+              "v" + p.patch().version(),
+              state,
+              p.kernels().size(),
+              p.kernels().size() == 1 ? "" : "s");
       for (VariantReport v : p.variants()) {
         String indent = "    ";
         if (p.patch().explicitVariants()) {

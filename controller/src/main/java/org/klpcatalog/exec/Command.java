@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs an external program with an argument list (never a shell, so no catalog text is ever
- * interpreted by one), a working directory, an environment, a timeout and its output captured
- * to a log file. The program must be declared in the {@link ToolRegistry}; steps that touch
- * catalog content are wrapped by a {@link Sandbox}.
+ * interpreted by one), a working directory, an environment, a timeout and its output captured to a
+ * log file. The program must be declared in the {@link ToolRegistry}; steps that touch catalog
+ * content are wrapped by a {@link Sandbox}.
  */
 public final class Command {
   private final List<String> argv;
@@ -114,9 +114,9 @@ public final class Command {
   static final int OUTPUT_LIMIT = 8 << 20;
 
   /**
-   * What the program wrote to {@code file} after {@code from}: all of it, or its last
-   * {@link #OUTPUT_LIMIT} bytes after a line saying how much was left out (a build's output is
-   * the contributor's to make large).
+   * What the program wrote to {@code file} after {@code from}: all of it, or its last {@link
+   * #OUTPUT_LIMIT} bytes after a line saying how much was left out (a build's output is the
+   * contributor's to make large).
    */
   static String readTail(Path file, long from) throws IOException {
     try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "r")) {
@@ -126,7 +126,9 @@ public final class Command {
       f.seek(start);
       f.readFully(buf);
       String text = new String(buf, StandardCharsets.UTF_8);
-      return start > from ? "[" + (start - from) + " bytes of output not shown; the log has them]\n" + text : text;
+      return start > from
+          ? "[" + (start - from) + " bytes of output not shown; the log has them]\n" + text
+          : text;
     }
   }
 
@@ -134,8 +136,12 @@ public final class Command {
   public String check() throws IOException, InterruptedException {
     Result r = run();
     if (!r.ok()) {
-      throw new IOException(String.join(" ", argv) + (r.timedOut() ? " timed out after " + timeout.toSeconds() + " s"
-          : " failed with status " + r.exitCode()) + (r.output().isBlank() ? "" : ":\n" + tail(r.output(), 40)));
+      throw new IOException(
+          String.join(" ", argv)
+              + (r.timedOut()
+                  ? " timed out after " + timeout.toSeconds() + " s"
+                  : " failed with status " + r.exitCode())
+              + (r.output().isBlank() ? "" : ":\n" + tail(r.output(), 40)));
     }
     return r.output();
   }
@@ -152,7 +158,9 @@ public final class Command {
     if (program.startsWith("/")) {
       // A program the registry names by its path: one that must be that file (the sandbox sees
       // only /usr), whatever else the PATH holds.
-      return Files.isExecutable(Path.of(program)) ? Optional.of(Path.of(program)) : Optional.empty();
+      return Files.isExecutable(Path.of(program))
+          ? Optional.of(Path.of(program))
+          : Optional.empty();
     }
     String path = System.getenv("PATH");
     if (path == null) {

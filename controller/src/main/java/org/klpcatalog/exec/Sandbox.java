@@ -13,12 +13,11 @@ import java.util.Map;
 
 /**
  * Where every step that touches catalog content runs (kbuild of a livepatch.c, the module checks,
- * rpmbuild): a bubblewrap sandbox with no network, no other processes, a fresh private
- * {@code /tmp}, the toolchain ({@code /usr}) read-only, the mounts a step asks for (its kernel's
- * headers read-only, one writable scratch directory), nothing else of the host (no home
- * directories, keys, repositories or caches), a non-root user without capabilities, and CPU,
- * memory and file-size limits ({@code prlimit}). The wall-clock limit is the {@link Command}'s
- * timeout.
+ * rpmbuild): a bubblewrap sandbox with no network, no other processes, a fresh private {@code
+ * /tmp}, the toolchain ({@code /usr}) read-only, the mounts a step asks for (its kernel's headers
+ * read-only, one writable scratch directory), nothing else of the host (no home directories, keys,
+ * repositories or caches), a non-root user without capabilities, and CPU, memory and file-size
+ * limits ({@code prlimit}). The wall-clock limit is the {@link Command}'s timeout.
  *
  * <p>{@link #unconfined} is the documented opt-out for machines that cannot run bubblewrap: the
  * same steps with the same limits and paths, but with the host's file system and network. The
@@ -80,9 +79,9 @@ public final class Sandbox {
   }
 
   /**
-   * Checks that the sandbox works here by running {@code true} in it; the message says how to
-   * fix what is missing. Called when a command starts, so a machine without bubblewrap fails at
-   * once instead of falling back silently.
+   * Checks that the sandbox works here by running {@code true} in it; the message says how to fix
+   * what is missing. Called when a command starts, so a machine without bubblewrap fails at once
+   * instead of falling back silently.
    */
   public void probe() throws UnavailableException, InterruptedException {
     if (!confined) {
@@ -90,9 +89,12 @@ public final class Sandbox {
     }
     for (String tool : List.of("bwrap", "prlimit")) {
       if (Command.which(tool).isEmpty()) {
-        throw new UnavailableException(tool + " is not installed: builds run in a bubblewrap sandbox; install "
-            + (tool.equals("bwrap") ? "bubblewrap" : "util-linux") + " (bin/klp-catalog installs it; see"
-            + " 'klp-catalog check')");
+        throw new UnavailableException(
+            tool
+                + " is not installed: builds run in a bubblewrap sandbox; install "
+                + (tool.equals("bwrap") ? "bubblewrap" : "util-linux")
+                + " (bin/klp-catalog installs it; see"
+                + " 'klp-catalog check')");
       }
     }
     Command.Result r;
@@ -102,9 +104,13 @@ public final class Sandbox {
       throw new UnavailableException("the bubblewrap sandbox cannot start: " + e.getMessage());
     }
     if (!r.ok()) {
-      throw new UnavailableException("the bubblewrap sandbox cannot start here: " + r.output().strip()
-          + "\n  bubblewrap needs unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 on"
-          + " Debian; user.max_user_namespaces > 0); a container may forbid them. See docs/security.md.");
+      throw new UnavailableException(
+          "the bubblewrap sandbox cannot start here: "
+              + r.output().strip()
+              + "\n"
+              + "  bubblewrap needs unprivileged user namespaces (sysctl"
+              + " kernel.unprivileged_userns_clone=1 on Debian; user.max_user_namespaces > 0); a"
+              + " container may forbid them. See docs/security.md.");
     }
   }
 
@@ -211,12 +217,15 @@ public final class Sandbox {
     public Command command(List<String> argv) {
       ToolRegistry.checkDeclared(argv.get(0));
       Limits l = sandbox.limits;
-      List<String> cmd = new ArrayList<>(List.of("prlimit",
-          "--cpu=" + Math.max(1, l.cpu().toSeconds()),
-          "--as=" + l.memoryBytes(),
-          "--fsize=" + l.fileBytes(),
-          "--core=0",
-          "--"));
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  "prlimit",
+                  "--cpu=" + Math.max(1, l.cpu().toSeconds()),
+                  "--as=" + l.memoryBytes(),
+                  "--fsize=" + l.fileBytes(),
+                  "--core=0",
+                  "--"));
       if (!sandbox.confined) {
         cmd.addAll(argv);
         Command c = Command.of(cmd);
@@ -224,11 +233,23 @@ public final class Sandbox {
         Path dir = hostDirectory();
         return dir == null ? c : c.in(dir);
       }
-      cmd.addAll(List.of("bwrap",
-          "--unshare-all", "--unshare-user", "--disable-userns",
-          "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-          "--uid", Integer.toString(UID), "--gid", Integer.toString(UID),
-          "--ro-bind", "/usr", "/usr"));
+      cmd.addAll(
+          List.of(
+              "bwrap",
+              "--unshare-all",
+              "--unshare-user",
+              "--disable-userns",
+              "--die-with-parent",
+              "--new-session",
+              "--cap-drop",
+              "ALL",
+              "--uid",
+              Integer.toString(UID),
+              "--gid",
+              Integer.toString(UID),
+              "--ro-bind",
+              "/usr",
+              "/usr"));
       // Of /usr, only the distribution's toolchain: locally installed software and source trees
       // (a kernel source under /usr/src, say) are not part of it.
       for (String masked : List.of("/usr/local", "/usr/src")) {
@@ -257,9 +278,20 @@ public final class Sandbox {
         }
       }
       Path etcDir = sandbox.etc();
-      cmd.addAll(List.of("--ro-bind", etcDir.resolve("passwd").toString(), "/etc/passwd",
-          "--ro-bind", etcDir.resolve("group").toString(), "/etc/group",
-          "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"));
+      cmd.addAll(
+          List.of(
+              "--ro-bind",
+              etcDir.resolve("passwd").toString(),
+              "/etc/passwd",
+              "--ro-bind",
+              etcDir.resolve("group").toString(),
+              "/etc/group",
+              "--dev",
+              "/dev",
+              "--tmpfs",
+              "/tmp",
+              "--tmpfs",
+              "/var/tmp"));
       if (proc) {
         cmd.addAll(List.of("--proc", "/proc"));
       }
@@ -290,7 +322,8 @@ public final class Sandbox {
     Path e = etc;
     // A long-running service outlives files in the system's temporary directory (tmpfiles ages
     // them): make them again when they are gone.
-    if (e != null && !(Files.isRegularFile(e.resolve("passwd")) && Files.isRegularFile(e.resolve("group")))) {
+    if (e != null
+        && !(Files.isRegularFile(e.resolve("passwd")) && Files.isRegularFile(e.resolve("group")))) {
       synchronized (this) {
         etc = null;
       }
@@ -301,9 +334,18 @@ public final class Sandbox {
         if (etc == null) {
           try {
             Path dir = Files.createTempDirectory("klp-catalog-sandbox");
-            Files.writeString(dir.resolve("passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:" + UID + ":" + UID
-                + ":nobody:/tmp:/usr/sbin/nologin\n", StandardCharsets.UTF_8);
-            Files.writeString(dir.resolve("group"), "root:x:0:\nnogroup:x:" + UID + ":\n", StandardCharsets.UTF_8);
+            Files.writeString(
+                dir.resolve("passwd"),
+                "root:x:0:0:root:/root:/bin/sh\nnobody:x:"
+                    + UID
+                    + ":"
+                    + UID
+                    + ":nobody:/tmp:/usr/sbin/nologin\n",
+                StandardCharsets.UTF_8);
+            Files.writeString(
+                dir.resolve("group"),
+                "root:x:0:\nnogroup:x:" + UID + ":\n",
+                StandardCharsets.UTF_8);
             dir.toFile().deleteOnExit();
             dir.resolve("passwd").toFile().deleteOnExit();
             dir.resolve("group").toFile().deleteOnExit();

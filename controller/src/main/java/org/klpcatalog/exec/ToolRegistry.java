@@ -18,11 +18,11 @@ import java.util.Set;
 
 /**
  * Every external program klp-catalog runs, declared once in {@code tools.tsv} (beside this class)
- * with the Debian and Fedora packages that provide it and the commands that need it.
- * {@code bin/klp-catalog} installs from the same table for the command it runs, {@code klp-catalog
- * check} reports from it, and {@link Command} refuses to start a program that is not declared,
- * or not declared for the command being run, so a new external program cannot slip past the
- * install step of a fresh machine.
+ * with the Debian and Fedora packages that provide it and the commands that need it. {@code
+ * bin/klp-catalog} installs from the same table for the command it runs, {@code klp-catalog check}
+ * reports from it, and {@link Command} refuses to start a program that is not declared, or not
+ * declared for the command being run, so a new external program cannot slip past the install step
+ * of a fresh machine.
  */
 public final class ToolRegistry {
   /** What a row declares. */
@@ -41,7 +41,12 @@ public final class ToolRegistry {
   }
 
   /** One declared tool. */
-  public record Tool(String name, Kind kind, List<String> debian, List<String> fedora, Set<String> commands,
+  public record Tool(
+      String name,
+      Kind kind,
+      List<String> debian,
+      List<String> fedora,
+      Set<String> commands,
       String purpose) {
     public boolean neededBy(String command) {
       return commands.contains(command);
@@ -89,18 +94,27 @@ public final class ToolRegistry {
       }
       String[] f = line.split("\t", -1);
       if (f.length != 6) {
-        throw new IllegalStateException(RESOURCE + ":" + lineNo + ": expected 6 tab-separated columns, found " + f.length);
+        throw new IllegalStateException(
+            RESOURCE + ":" + lineNo + ": expected 6 tab-separated columns, found " + f.length);
       }
       Set<String> commands = new LinkedHashSet<>(Arrays.asList(f[4].split(",")));
       for (String c : commands) {
         if (!COMMANDS.contains(c)) {
-          throw new IllegalStateException(RESOURCE + ":" + lineNo + ": unknown command '" + c + "'");
+          throw new IllegalStateException(
+              RESOURCE + ":" + lineNo + ": unknown command '" + c + "'");
         }
       }
-      Tool t = new Tool(f[0], Kind.valueOf(f[1].toUpperCase(java.util.Locale.ROOT)), packages(f[2]), packages(f[3]),
-          java.util.Collections.unmodifiableSet(commands), f[5]);
+      Tool t =
+          new Tool(
+              f[0],
+              Kind.valueOf(f[1].toUpperCase(java.util.Locale.ROOT)),
+              packages(f[2]),
+              packages(f[3]),
+              java.util.Collections.unmodifiableSet(commands),
+              f[5]);
       if (tools.put(t.name(), t) != null) {
-        throw new IllegalStateException(RESOURCE + ":" + lineNo + ": " + t.name() + " is declared twice");
+        throw new IllegalStateException(
+            RESOURCE + ":" + lineNo + ": " + t.name() + " is declared twice");
       }
     }
     return new ToolRegistry(Map.copyOf(tools));
@@ -119,8 +133,8 @@ public final class ToolRegistry {
   }
 
   /**
-   * The command line of a process: every program run from now on must be declared for it. The
-   * CLI sets it once per command; {@code null} clears it (library use, tests).
+   * The command line of a process: every program run from now on must be declared for it. The CLI
+   * sets it once per command; {@code null} clears it (library use, tests).
    */
   public static void activeCommand(String command) {
     activeCommand = command;
@@ -134,14 +148,28 @@ public final class ToolRegistry {
     String name = program.contains("/") ? Path.of(program).getFileName().toString() : program;
     Tool t = get().tools.get(name);
     if (t == null || t.kind() == Kind.LIBRARY || t.kind() == Kind.HEADER) {
-      throw new IllegalStateException("klp-catalog runs '" + name + "', which the tool registry (exec/" + RESOURCE
-          + ") does not declare: declare it with its packages, so fresh machines get it installed");
+      throw new IllegalStateException(
+          "klp-catalog runs '"
+              + name
+              + "', which the tool registry (exec/"
+              + RESOURCE
+              + ") does not declare: declare it with its packages, so fresh machines get it"
+              + " installed");
     }
     String command = activeCommand;
     if (command != null && COMMANDS.contains(command) && !t.neededBy(command)) {
-      throw new IllegalStateException("klp-catalog " + command + " runs '" + name + "', which the tool registry (exec/"
-          + RESOURCE + ") declares only for " + String.join(", ", t.commands())
-          + ": add the command to its row, so 'bin/klp-catalog " + command + "' installs it");
+      throw new IllegalStateException(
+          "klp-catalog "
+              + command
+              + " runs '"
+              + name
+              + "', which the tool registry (exec/"
+              + RESOURCE
+              + ") declares only for "
+              + String.join(", ", t.commands())
+              + ": add the command to its row, so 'bin/klp-catalog "
+              + command
+              + "' installs it");
     }
   }
 
@@ -155,7 +183,9 @@ public final class ToolRegistry {
   }
 
   private static Optional<Path> locateHeader(String name) {
-    for (String d : List.of("/usr/include", "/usr/include/x86_64-linux-gnu", "/usr/include/aarch64-linux-gnu")) {
+    for (String d :
+        List.of(
+            "/usr/include", "/usr/include/x86_64-linux-gnu", "/usr/include/aarch64-linux-gnu")) {
       Path p = Path.of(d, name);
       if (Files.isRegularFile(p)) {
         return Optional.of(p);
@@ -164,8 +194,15 @@ public final class ToolRegistry {
     return Optional.empty();
   }
 
-  private static final List<String> LIBRARY_DIRS = List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
-      "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib");
+  private static final List<String> LIBRARY_DIRS =
+      List.of(
+          "/usr/lib/x86_64-linux-gnu",
+          "/lib/x86_64-linux-gnu",
+          "/usr/lib/aarch64-linux-gnu",
+          "/usr/lib64",
+          "/lib64",
+          "/usr/lib",
+          "/lib");
 
   private static Optional<Path> locateLibrary(String soname) {
     List<String> dirs = new ArrayList<>(LIBRARY_DIRS);

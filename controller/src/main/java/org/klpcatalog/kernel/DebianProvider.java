@@ -20,21 +20,23 @@ import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
 
 /**
- * Debian kernels through apt (the machine's, or the provider's own apt configuration): {@code linux-headers-<release>} with the {@code
- * -common} headers and the {@code linux-kbuild} tools of the same version, and for QA {@code
- * linux-image-<release>}.
+ * Debian kernels through apt (the machine's, or the provider's own apt configuration): {@code
+ * linux-headers-<release>} with the {@code -common} headers and the {@code linux-kbuild} tools of
+ * the same version, and for QA {@code linux-image-<release>}.
  *
- * <p>Packages come only through apt: {@code apt-cache show} names each package's version and
- * SHA256 from apt's indexes (which apt accepted only with a valid signature of the archive's
- * Release file), {@code apt-get download} fetches exactly those versions with unauthenticated
- * packages refused, and every downloaded file's SHA256 is compared with the index's before {@code
- * dpkg-deb -x} unpacks it. Nothing is installed. Trees are cached by the packages' names,
- * versions and checksums ({@link TreeKey}), made complete in a {@code .partial} directory and
- * renamed into place.
+ * <p>Packages come only through apt: {@code apt-cache show} names each package's version and SHA256
+ * from apt's indexes (which apt accepted only with a valid signature of the archive's Release
+ * file), {@code apt-get download} fetches exactly those versions with unauthenticated packages
+ * refused, and every downloaded file's SHA256 is compared with the index's before {@code dpkg-deb
+ * -x} unpacks it. Nothing is installed. Trees are cached by the packages' names, versions and
+ * checksums ({@link TreeKey}), made complete in a {@code .partial} directory and renamed into
+ * place.
  */
 public final class DebianProvider implements KernelProvider {
-  private static final Pattern COMMON = Pattern.compile("(linux-headers-[0-9.]+-[0-9]+-common) \\(= ([^)]+)\\)");
-  private static final Pattern KBUILD = Pattern.compile("(linux-kbuild-[0-9.]+)(?: \\(>= ([^)]+)\\))?");
+  private static final Pattern COMMON =
+      Pattern.compile("(linux-headers-[0-9.]+-[0-9]+-common) \\(= ([^)]+)\\)");
+  private static final Pattern KBUILD =
+      Pattern.compile("(linux-kbuild-[0-9.]+)(?: \\(>= ([^)]+)\\))?");
 
   private final String name;
   private final Optional<Path> aptConfig;
@@ -69,12 +71,18 @@ public final class DebianProvider implements KernelProvider {
   }
 
   private String where(String release) {
-    return "kernel " + release + " (provider " + name + ", "
-        + aptConfig.map(f -> "apt with " + f).orElse("the machine's apt") + ")";
+    return "kernel "
+        + release
+        + " (provider "
+        + name
+        + ", "
+        + aptConfig.map(f -> "apt with " + f).orElse("the machine's apt")
+        + ")";
   }
 
   @Override
-  public KernelTree provide(Kernel kernel, boolean withImage) throws KernelException, InterruptedException {
+  public KernelTree provide(Kernel kernel, boolean withImage)
+      throws KernelException, InterruptedException {
     String release = kernel.release();
     String memo = release + (withImage ? " with image" : "");
     KernelTree done = provided.get(memo);
@@ -105,14 +113,21 @@ public final class DebianProvider implements KernelProvider {
           Path vmlinuz = imageDir.resolve("root/boot/vmlinuz-" + release);
           Path mods = imageDir.resolve("root/lib/modules/" + release);
           if (!Files.isRegularFile(vmlinuz) || !Files.isDirectory(mods)) {
-            throw new KernelException(where(release) + ": linux-image-" + release + " has no boot/vmlinuz-" + release
-                + " or lib/modules/" + release);
+            throw new KernelException(
+                where(release)
+                    + ": linux-image-"
+                    + release
+                    + " has no boot/vmlinuz-"
+                    + release
+                    + " or lib/modules/"
+                    + release);
           }
           image = Optional.of(vmlinuz);
           modules = Optional.of(mods);
           identity = Digests.sha256(headersKey.hash() + "\n" + imageKey.hash() + "\n");
         }
-        String toolchain = Files.readString(headersDir.resolve("STAMP"), StandardCharsets.UTF_8).strip();
+        String toolchain =
+            Files.readString(headersDir.resolve("STAMP"), StandardCharsets.UTF_8).strip();
         KernelTree tree = new KernelTree(release, name, src, image, modules, toolchain, identity);
         provided.put(memo, tree);
         return tree;
@@ -127,46 +142,74 @@ public final class DebianProvider implements KernelProvider {
    * indexes, the machine's or those of the provider's apt configuration.
    */
   TreeKey key(String release, String part, List<AptPackage> packages) throws IOException {
-    String origin = aptConfig.isEmpty() ? "apt" : "apt " + aptConfig.get().toAbsolutePath()
-        + " sha256:" + Digests.sha256(Files.readAllBytes(aptConfig.get()));
-    return new TreeKey("debian", part, release, origin, packages.stream().map(AptPackage::identity).toList());
+    String origin =
+        aptConfig.isEmpty()
+            ? "apt"
+            : "apt "
+                + aptConfig.get().toAbsolutePath()
+                + " sha256:"
+                + Digests.sha256(Files.readAllBytes(aptConfig.get()));
+    return new TreeKey(
+        "debian", part, release, origin, packages.stream().map(AptPackage::identity).toList());
   }
 
   private void requireTools(String release) throws KernelException {
     for (String tool : List.of("apt-get", "apt-cache", "dpkg-deb", "dpkg")) {
       if (Command.which(tool).isEmpty()) {
-        throw new KernelException(where(release) + ": " + tool + " is needed; run on Debian or Ubuntu, or configure"
-            + " an rpm-repo provider");
+        throw new KernelException(
+            where(release)
+                + ": "
+                + tool
+                + " is needed; run on Debian or Ubuntu, or configure"
+                + " an rpm-repo provider");
       }
     }
   }
 
   /**
    * The headers of a release, the -common headers of the same version and the archive's current
-   * linux-kbuild of the series (as apt on a host would install it, checked to be at least what
-   * the headers ask for).
+   * linux-kbuild of the series (as apt on a host would install it, checked to be at least what the
+   * headers ask for).
    */
-  private List<AptPackage> headerPackages(String release) throws IOException, InterruptedException, KernelException {
+  private List<AptPackage> headerPackages(String release)
+      throws IOException, InterruptedException, KernelException {
     AptPackage headers = show(release, List.of("linux-headers-" + release)).get(0);
     Matcher common = COMMON.matcher(headers.depends());
     Matcher kbuild = KBUILD.matcher(headers.depends());
     if (!common.find() || !kbuild.find()) {
-      throw new KernelException(where(release) + ": linux-headers-" + release + " " + headers.version()
-          + " does not depend on a -common headers and a linux-kbuild package (Depends: " + headers.depends() + ")");
+      throw new KernelException(
+          where(release)
+              + ": linux-headers-"
+              + release
+              + " "
+              + headers.version()
+              + " does not depend on a -common headers and a linux-kbuild package (Depends: "
+              + headers.depends()
+              + ")");
     }
-    List<AptPackage> more = show(release, List.of(common.group(1) + "=" + common.group(2), kbuild.group(1)));
+    List<AptPackage> more =
+        show(release, List.of(common.group(1) + "=" + common.group(2), kbuild.group(1)));
     AptPackage kbuildPackage = more.get(1);
     if (kbuild.group(2) != null
-        && !Command.of("dpkg", "--compare-versions", kbuildPackage.version(), "ge", kbuild.group(2)).run().ok()) {
-      throw new KernelException(where(release) + ": " + kbuild.group(1) + " " + kbuildPackage.version()
-          + " is older than the " + kbuild.group(2) + " the headers need");
+        && !Command.of("dpkg", "--compare-versions", kbuildPackage.version(), "ge", kbuild.group(2))
+            .run()
+            .ok()) {
+      throw new KernelException(
+          where(release)
+              + ": "
+              + kbuild.group(1)
+              + " "
+              + kbuildPackage.version()
+              + " is older than the "
+              + kbuild.group(2)
+              + " the headers need");
     }
     return List.of(headers, more.get(0), kbuildPackage);
   }
 
   /**
-   * What apt's indexes say of each package (NAME for the candidate version, NAME=VERSION for
-   * that one), in the order asked.
+   * What apt's indexes say of each package (NAME for the candidate version, NAME=VERSION for that
+   * one), in the order asked.
    */
   private List<AptPackage> show(String release, List<String> wanted)
       throws IOException, InterruptedException, KernelException {
@@ -180,12 +223,20 @@ public final class DebianProvider implements KernelProvider {
       AptPackage p = records.get(pkg);
       String version = w.contains("=") ? w.substring(w.indexOf('=') + 1) : null;
       if (p == null || (version != null && !p.version().equals(version))) {
-        throw new KernelException(where(release) + ": apt knows no " + w + "; check the release name, and that"
-            + " apt's package lists are current (apt-get update)" + (r.ok() ? "" : ":\n" + Command.tail(r.output(), 3)));
+        throw new KernelException(
+            where(release)
+                + ": apt knows no "
+                + w
+                + "; check the release name, and that"
+                + " apt's package lists are current (apt-get update)"
+                + (r.ok() ? "" : ":\n" + Command.tail(r.output(), 3)));
       }
       if (!p.sha256().matches("[0-9a-f]{64}")) {
-        throw new KernelException(where(release) + ": apt's index gives no SHA256 for " + w
-            + "; only packages from signed archives with SHA256 indexes are used");
+        throw new KernelException(
+            where(release)
+                + ": apt's index gives no SHA256 for "
+                + w
+                + "; only packages from signed archives with SHA256 indexes are used");
       }
       out.add(p);
     }
@@ -208,8 +259,13 @@ public final class DebianProvider implements KernelProvider {
       }
       String pkg = fields.get("Package");
       if (pkg != null && fields.containsKey("Version")) {
-        out.putIfAbsent(pkg, new AptPackage(pkg, fields.get("Version"),
-            fields.getOrDefault("SHA256", "").toLowerCase(Locale.ROOT), fields.getOrDefault("Depends", "")));
+        out.putIfAbsent(
+            pkg,
+            new AptPackage(
+                pkg,
+                fields.get("Version"),
+                fields.getOrDefault("SHA256", "").toLowerCase(Locale.ROOT),
+                fields.getOrDefault("Depends", "")));
       }
     }
     return out;
@@ -221,18 +277,33 @@ public final class DebianProvider implements KernelProvider {
     Path debs = work.resolve("debs");
     Path root = work.resolve("root");
     for (Path deb : download(release, packages, debs)) {
-      Command.of("dpkg-deb", "-x", deb.toString(), root.toString()).timeout(Duration.ofMinutes(5)).check();
+      Command.of("dpkg-deb", "-x", deb.toString(), root.toString())
+          .timeout(Duration.ofMinutes(5))
+          .check();
     }
     // The flavour's Makefile includes the -common one by absolute path; point it where the tree
     // will live in the cache (the partial directory is renamed into place below).
     Path makefile = root.resolve("usr/src/linux-headers-" + release + "/Makefile");
     if (!Files.isRegularFile(makefile)) {
-      throw new KernelException(where(release) + ": linux-headers-" + release + " has no usr/src/linux-headers-"
-          + release + "/Makefile");
+      throw new KernelException(
+          where(release)
+              + ": linux-headers-"
+              + release
+              + " has no usr/src/linux-headers-"
+              + release
+              + "/Makefile");
     }
     String text = Files.readString(makefile, StandardCharsets.UTF_8);
-    Path finalRoot = target.toAbsolutePath().getParent().toRealPath().resolve(target.getFileName()).resolve("root");
-    Files.writeString(makefile, text.replace("include /usr/src/", "include " + finalRoot.resolve("usr/src") + "/"),
+    Path finalRoot =
+        target
+            .toAbsolutePath()
+            .getParent()
+            .toRealPath()
+            .resolve(target.getFileName())
+            .resolve("root");
+    Files.writeString(
+        makefile,
+        text.replace("include /usr/src/", "include " + finalRoot.resolve("usr/src") + "/"),
         StandardCharsets.UTF_8);
     verifyHeaders(release, root.resolve("usr/src/linux-headers-" + release));
     String gcc = compilerVersion(root.resolve("usr/src/linux-headers-" + release));
@@ -248,47 +319,73 @@ public final class DebianProvider implements KernelProvider {
     Path work = KernelFiles.fresh(target);
     Path debs = work.resolve("debs");
     Path deb = download(release, List.of(pkg), debs).get(0);
-    Command.of("dpkg-deb", "-x", deb.toString(), work.resolve("root").toString()).timeout(Duration.ofMinutes(5)).check();
+    Command.of("dpkg-deb", "-x", deb.toString(), work.resolve("root").toString())
+        .timeout(Duration.ofMinutes(5))
+        .check();
     // Debian's images ship no modules.dep; QA's modprobe needs one.
     Path mods = work.resolve("root/lib/modules/" + release);
     if (Files.isDirectory(mods) && Command.which("depmod").isPresent()) {
-      Command.of("depmod", "-b", work.resolve("root").toString(), release).timeout(Duration.ofMinutes(5)).check();
+      Command.of("depmod", "-b", work.resolve("root").toString(), release)
+          .timeout(Duration.ofMinutes(5))
+          .check();
     }
-    Files.writeString(work.resolve("STAMP"), "debian " + pkg.name() + " " + pkg.version() + "\n", StandardCharsets.UTF_8);
+    Files.writeString(
+        work.resolve("STAMP"),
+        "debian " + pkg.name() + " " + pkg.version() + "\n",
+        StandardCharsets.UTF_8);
     KernelFiles.deleteRecursively(debs);
     KernelFiles.commit(work, target);
   }
 
   /**
-   * Downloads exactly these versions with apt (which refuses packages it cannot authenticate),
-   * and checks each file against the SHA256 of apt's index.
+   * Downloads exactly these versions with apt (which refuses packages it cannot authenticate), and
+   * checks each file against the SHA256 of apt's index.
    */
   private List<Path> download(String release, List<AptPackage> packages, Path dir)
       throws IOException, InterruptedException, KernelException {
     Files.createDirectories(dir);
-    List<String> cmd = new ArrayList<>(List.of("apt-get", "download", "-q",
-        "-o", "APT::Get::AllowUnauthenticated=false"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of("apt-get", "download", "-q", "-o", "APT::Get::AllowUnauthenticated=false"));
     packages.forEach(p -> cmd.add(p.name() + "=" + p.version()));
     Command.Result r = apt(cmd).in(dir).timeout(Duration.ofMinutes(15)).run();
     if (!r.ok()) {
       List<String> errors = r.output().lines().filter(l -> l.startsWith("E: ")).limit(5).toList();
-      throw new KernelException(where(release) + ": apt-get cannot download "
-          + String.join(" ", cmd.subList(5, cmd.size())) + " (apt refuses a package that does not match its signed"
-          + " index; old package lists are refreshed with apt-get update):\n"
-          + (errors.isEmpty() ? Command.tail(r.output(), 5) : String.join("\n", errors)));
+      throw new KernelException(
+          where(release)
+              + ": apt-get cannot download "
+              + String.join(" ", cmd.subList(5, cmd.size()))
+              + " (apt refuses a package that does not match its signed"
+              + " index; old package lists are refreshed with apt-get update):\n"
+              + (errors.isEmpty() ? Command.tail(r.output(), 5) : String.join("\n", errors)));
     }
     List<Path> out = new ArrayList<>();
     for (AptPackage p : packages) {
       Path deb;
       try (Stream<Path> s = Files.list(dir)) {
-        deb = s.filter(f -> f.getFileName().toString().startsWith(p.name() + "_") && f.toString().endsWith(".deb"))
-            .findFirst()
-            .orElseThrow(() -> new IOException("apt-get download left no " + p.name() + "_*.deb in " + dir));
+        deb =
+            s.filter(
+                    f ->
+                        f.getFileName().toString().startsWith(p.name() + "_")
+                            && f.toString().endsWith(".deb"))
+                .findFirst()
+                .orElseThrow(
+                    () ->
+                        new IOException(
+                            "apt-get download left no " + p.name() + "_*.deb in " + dir));
       }
       String actual = Digests.sha256(Files.readAllBytes(deb));
       if (!actual.equals(p.sha256())) {
-        throw new KernelException(where(release) + ": " + deb.getFileName() + " does not match the SHA256 of apt's"
-            + " index (" + p.sha256() + ", got " + actual + "); it is not what the archive signed");
+        throw new KernelException(
+            where(release)
+                + ": "
+                + deb.getFileName()
+                + " does not match the SHA256 of apt's"
+                + " index ("
+                + p.sha256()
+                + ", got "
+                + actual
+                + "); it is not what the archive signed");
       }
       out.add(deb);
     }
@@ -297,16 +394,24 @@ public final class DebianProvider implements KernelProvider {
 
   private void verifyHeaders(String release, Path src) throws IOException, KernelException {
     Path vars = src.resolve(".kernelvariables");
-    if (!Files.isRegularFile(vars) || !Files.isRegularFile(src.resolve("Module.symvers"))
+    if (!Files.isRegularFile(vars)
+        || !Files.isRegularFile(src.resolve("Module.symvers"))
         || !Files.isRegularFile(src.resolve(".config"))) {
-      throw new KernelException(where(release) + ": " + src
-          + " is not a complete kbuild tree (no .kernelvariables, .config or Module.symvers)");
+      throw new KernelException(
+          where(release)
+              + ": "
+              + src
+              + " is not a complete kbuild tree (no .kernelvariables, .config or Module.symvers)");
     }
     String text = Files.readString(vars, StandardCharsets.UTF_8);
     Matcher m = Pattern.compile("KERNELRELEASE\\s*=\\s*(\\S+)").matcher(text);
     if (!m.find() || !m.group(1).equals(release)) {
-      throw new KernelException(where(release) + ": the headers are for "
-          + (m.find(0) ? m.group(1) : "an unknown release") + ", not " + release);
+      throw new KernelException(
+          where(release)
+              + ": the headers are for "
+              + (m.find(0) ? m.group(1) : "an unknown release")
+              + ", not "
+              + release);
     }
   }
 
@@ -317,7 +422,9 @@ public final class DebianProvider implements KernelProvider {
     if (org.klpcatalog.exec.ToolRegistry.get().tool(gcc).isEmpty()) {
       // A kernel of another Debian release, built with a compiler this machine's klp-catalog does
       // not install: say so, rather than fail on an undeclared program.
-      return gcc + " (not in klp-catalog's tool registry; builds for this kernel use whatever " + gcc
+      return gcc
+          + " (not in klp-catalog's tool registry; builds for this kernel use whatever "
+          + gcc
           + " the machine has)";
     }
     if (Command.which(gcc).isEmpty()) {

@@ -35,13 +35,14 @@ import org.klpcatalog.exec.Command;
  * its {@code Version}, or {@code Source: linux (VERSION)}), so the flavours of one upload share one
  * tree. The files of that source version are what apt's signed Sources index lists (name and
  * SHA-256); {@code apt-get source --download-only} fetches them, each is checked against the index
- * and against the {@code .dsc}'s Checksums-Sha256, and any other file is refused. {@code dpkg-source
- * -x} unpacks them with Debian's patches applied, in a {@code .partial} directory renamed into
- * place. The tree is cached by the source package, its version, the origin and the files'
- * checksums ({@link TreeKey}), never by release.
+ * and against the {@code .dsc}'s Checksums-Sha256, and any other file is refused. {@code
+ * dpkg-source -x} unpacks them with Debian's patches applied, in a {@code .partial} directory
+ * renamed into place. The tree is cached by the source package, its version, the origin and the
+ * files' checksums ({@link TreeKey}), never by release.
  */
 final class DebianSourceProvider implements SourceProvider {
-  private static final Pattern SOURCE_FIELD = Pattern.compile("([a-z0-9][a-z0-9.+-]*)(?:\\s+\\(([^)\\s]+)\\))?");
+  private static final Pattern SOURCE_FIELD =
+      Pattern.compile("([a-z0-9][a-z0-9.+-]*)(?:\\s+\\(([^)\\s]+)\\))?");
   private static final Pattern VERSION = Pattern.compile("[0-9][A-Za-z0-9.+~:-]*");
   private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.+~_-]*");
 
@@ -49,8 +50,12 @@ final class DebianSourceProvider implements SourceProvider {
   private final Optional<Path> aptConfig;
   private final Path cache;
   private final Map<String, SourceTree> provided = new ConcurrentHashMap<>();
-  /** Within one run a release's source is looked up once (apt-cache and apt-config take seconds). */
+
+  /**
+   * Within one run a release's source is looked up once (apt-cache and apt-config take seconds).
+   */
   private final Map<String, SourceTree> byRelease = new ConcurrentHashMap<>();
+
   private final AtomicInteger downloads = new AtomicInteger();
   private volatile boolean updated;
 
@@ -70,8 +75,13 @@ final class DebianSourceProvider implements SourceProvider {
   }
 
   private String where(String release) {
-    return "the source of kernel " + release + " (provider " + name + ", "
-        + aptConfig.map(f -> "apt with " + f).orElse("the machine's apt") + ")";
+    return "the source of kernel "
+        + release
+        + " (provider "
+        + name
+        + ", "
+        + aptConfig.map(f -> "apt with " + f).orElse("the machine's apt")
+        + ")";
   }
 
   @Override
@@ -117,8 +127,15 @@ final class DebianSourceProvider implements SourceProvider {
   private SourceTree fromSourcePackage(String release, AptDirs dirs, String pkg, String version)
       throws IOException, InterruptedException, KernelException {
     SourcePackage sp = indexed(release, dirs, pkg, version);
-    TreeKey key = new TreeKey("debian", "source", pkg + "_" + version, origin(),
-        sp.sha256().entrySet().stream().map(e -> e.getKey() + " sha256:" + e.getValue()).toList());
+    TreeKey key =
+        new TreeKey(
+            "debian",
+            "source",
+            pkg + "_" + version,
+            origin(),
+            sp.sha256().entrySet().stream()
+                .map(e -> e.getKey() + " sha256:" + e.getValue())
+                .toList());
     Path dir = key.directory(cache);
     try (KernelFiles.Lock t = KernelFiles.lock(dir)) {
       if (!Files.isRegularFile(dir.resolve("STAMP"))) {
@@ -132,8 +149,8 @@ final class DebianSourceProvider implements SourceProvider {
    * When the archive no longer serves the {@code linux} source package of a version (security
    * archives keep the binary packages of older uploads longer than their sources), the same
    * version's {@code linux-source-X.Y} binary package: Debian builds it from that source with
-   * Debian's patches applied, as a tarball under {@code /usr/src}. It comes like the headers:
-   * its SHA-256 from apt's signed Packages index, {@code apt-get download} with unauthenticated
+   * Debian's patches applied, as a tarball under {@code /usr/src}. It comes like the headers: its
+   * SHA-256 from apt's signed Packages index, {@code apt-get download} with unauthenticated
    * packages refused, the file checked against the index, then {@code dpkg-deb -x} and tar.
    */
   private SourceTree fromLinuxSource(String release, String version, KernelException why)
@@ -143,54 +160,114 @@ final class DebianSourceProvider implements SourceProvider {
       throw why;
     }
     String bin = "linux-source-" + series.group(1);
-    Command.Result r = apt(List.of("apt-cache", "show", bin + "=" + version)).timeout(Duration.ofMinutes(2)).run();
-    Map<String, String> record = records(r.output()).stream()
-        .filter(f -> bin.equals(f.get("Package")) && version.equals(f.get("Version"))).findFirst().orElse(null);
-    String sha = record == null ? "" : record.getOrDefault("SHA256", "").toLowerCase(java.util.Locale.ROOT);
+    Command.Result r =
+        apt(List.of("apt-cache", "show", bin + "=" + version)).timeout(Duration.ofMinutes(2)).run();
+    Map<String, String> record =
+        records(r.output()).stream()
+            .filter(f -> bin.equals(f.get("Package")) && version.equals(f.get("Version")))
+            .findFirst()
+            .orElse(null);
+    String sha =
+        record == null ? "" : record.getOrDefault("SHA256", "").toLowerCase(java.util.Locale.ROOT);
     if (!r.ok() || !sha.matches("[0-9a-f]{64}")) {
-      throw new KernelException(why.getMessage() + "\nand apt knows no " + bin + " " + version
-          + " (with a SHA256) to take the patched source from either", why);
+      throw new KernelException(
+          why.getMessage()
+              + "\nand apt knows no "
+              + bin
+              + " "
+              + version
+              + " (with a SHA256) to take the patched source from either",
+          why);
     }
-    TreeKey key = new TreeKey("debian", "source", "linux_" + version, origin(),
-        List.of(bin + "=" + version + " sha256:" + sha));
+    TreeKey key =
+        new TreeKey(
+            "debian",
+            "source",
+            "linux_" + version,
+            origin(),
+            List.of(bin + "=" + version + " sha256:" + sha));
     Path dir = key.directory(cache);
     try (KernelFiles.Lock t = KernelFiles.lock(dir)) {
       if (!Files.isRegularFile(dir.resolve("STAMP"))) {
         Path work = KernelFiles.fresh(dir);
         Path dl = work.resolve("download");
         Files.createDirectories(dl);
-        Command.Result d = apt(List.of("apt-get", "download", "-q", "-o", "APT::Get::AllowUnauthenticated=false",
-            bin + "=" + version)).in(dl).timeout(Duration.ofMinutes(30)).run();
+        Command.Result d =
+            apt(List.of(
+                    "apt-get",
+                    "download",
+                    "-q",
+                    "-o",
+                    "APT::Get::AllowUnauthenticated=false",
+                    bin + "=" + version))
+                .in(dl)
+                .timeout(Duration.ofMinutes(30))
+                .run();
         downloads.incrementAndGet();
         if (!d.ok()) {
-          throw new KernelException(where(release) + ": apt-get cannot download " + bin + " " + version + ":\n"
-              + Command.tail(d.output(), 5));
+          throw new KernelException(
+              where(release)
+                  + ": apt-get cannot download "
+                  + bin
+                  + " "
+                  + version
+                  + ":\n"
+                  + Command.tail(d.output(), 5));
         }
         Path deb;
         try (Stream<Path> files = Files.list(dl)) {
-          deb = files.filter(f -> f.getFileName().toString().startsWith(bin + "_")
-              && f.getFileName().toString().endsWith(".deb")).findFirst()
-              .orElseThrow(() -> new IOException("apt-get download left no " + bin + "_*.deb"));
+          deb =
+              files
+                  .filter(
+                      f ->
+                          f.getFileName().toString().startsWith(bin + "_")
+                              && f.getFileName().toString().endsWith(".deb"))
+                  .findFirst()
+                  .orElseThrow(() -> new IOException("apt-get download left no " + bin + "_*.deb"));
         }
         String actual = sha256(deb);
         if (!actual.equals(sha)) {
-          throw new KernelException(where(release) + ": " + deb.getFileName() + " does not match the SHA256 of apt's"
-              + " signed index (" + sha + ", got " + actual + ")");
+          throw new KernelException(
+              where(release)
+                  + ": "
+                  + deb.getFileName()
+                  + " does not match the SHA256 of apt's"
+                  + " signed index ("
+                  + sha
+                  + ", got "
+                  + actual
+                  + ")");
         }
         Path root = work.resolve("root");
-        Command.of("dpkg-deb", "-x", deb.toString(), root.toString()).timeout(Duration.ofMinutes(10)).check();
+        Command.of("dpkg-deb", "-x", deb.toString(), root.toString())
+            .timeout(Duration.ofMinutes(10))
+            .check();
         Path tarball = root.resolve("usr/src/" + bin + ".tar.xz");
         if (!Files.isRegularFile(tarball, LinkOption.NOFOLLOW_LINKS)) {
-          throw new KernelException(where(release) + ": " + bin + " " + version + " has no usr/src/" + bin + ".tar.xz");
+          throw new KernelException(
+              where(release) + ": " + bin + " " + version + " has no usr/src/" + bin + ".tar.xz");
         }
         Files.createDirectories(work.resolve("src"));
-        Command.of("tar", "-xJf", tarball.toString(), "-C", work.resolve("src").toString(), "--strip-components=1",
-            "--no-same-owner", "--no-same-permissions").env("LC_ALL", "C").timeout(Duration.ofMinutes(30))
-            .log(work.resolve("unpack.log")).check();
+        Command.of(
+                "tar",
+                "-xJf",
+                tarball.toString(),
+                "-C",
+                work.resolve("src").toString(),
+                "--strip-components=1",
+                "--no-same-owner",
+                "--no-same-permissions")
+            .env("LC_ALL", "C")
+            .timeout(Duration.ofMinutes(30))
+            .log(work.resolve("unpack.log"))
+            .check();
         if (!Files.isRegularFile(work.resolve("src/Makefile"), LinkOption.NOFOLLOW_LINKS)) {
-          throw new KernelException(where(release) + ": " + bin + " " + version + " unpacked into no kernel tree");
+          throw new KernelException(
+              where(release) + ": " + bin + " " + version + " unpacked into no kernel tree");
         }
-        Files.writeString(work.resolve("STAMP"), "debian " + bin + " " + version + " sha256:" + sha + "\n",
+        Files.writeString(
+            work.resolve("STAMP"),
+            "debian " + bin + " " + version + " sha256:" + sha + "\n",
             StandardCharsets.UTF_8);
         KernelFiles.deleteRecursively(dl);
         KernelFiles.deleteRecursively(root);
@@ -203,15 +280,23 @@ final class DebianSourceProvider implements SourceProvider {
   private void requireTools(String release) throws KernelException {
     for (String tool : List.of("apt-get", "apt-cache", "apt-config", "dpkg-source")) {
       if (Command.which(tool).isEmpty()) {
-        throw new KernelException(where(release) + ": " + tool + " is needed (packages apt and dpkg-dev); run on"
-            + " Debian or Ubuntu");
+        throw new KernelException(
+            where(release)
+                + ": "
+                + tool
+                + " is needed (packages apt and dpkg-dev); run on"
+                + " Debian or Ubuntu");
       }
     }
   }
 
   private String origin() throws IOException {
-    return aptConfig.isEmpty() ? "apt" : "apt " + aptConfig.get().toAbsolutePath()
-        + " sha256:" + Digests.sha256(Files.readAllBytes(aptConfig.get()));
+    return aptConfig.isEmpty()
+        ? "apt"
+        : "apt "
+            + aptConfig.get().toAbsolutePath()
+            + " sha256:"
+            + Digests.sha256(Files.readAllBytes(aptConfig.get()));
   }
 
   private Command apt(List<String> argv) {
@@ -221,21 +306,41 @@ final class DebianSourceProvider implements SourceProvider {
   }
 
   /** The source package and version the release's headers package was built from. */
-  private String[] sourceOf(String release) throws IOException, InterruptedException, KernelException {
+  private String[] sourceOf(String release)
+      throws IOException, InterruptedException, KernelException {
     String headers = "linux-headers-" + release;
-    Command.Result r = apt(List.of("apt-cache", "show", "--no-all-versions", headers))
-        .timeout(Duration.ofMinutes(2)).run();
-    Map<String, String> record = records(r.output()).stream()
-        .filter(f -> headers.equals(f.get("Package"))).findFirst().orElse(null);
+    Command.Result r =
+        apt(List.of("apt-cache", "show", "--no-all-versions", headers))
+            .timeout(Duration.ofMinutes(2))
+            .run();
+    Map<String, String> record =
+        records(r.output()).stream()
+            .filter(f -> headers.equals(f.get("Package")))
+            .findFirst()
+            .orElse(null);
     if (!r.ok() || record == null || record.get("Version") == null) {
-      throw new KernelException(where(release) + ": apt knows no " + headers + ", so its source version is"
-          + " unknown; check the release name, and that apt's package lists are current (apt-get update)");
+      throw new KernelException(
+          where(release)
+              + ": apt knows no "
+              + headers
+              + ", so its source version is unknown; check the release name, and that apt's package"
+              + " lists are current (apt-get update)");
     }
-    String[] pkg = sourcePackage(record.getOrDefault("Package", headers), record.getOrDefault("Source", ""),
-        record.get("Version"));
+    String[] pkg =
+        sourcePackage(
+            record.getOrDefault("Package", headers),
+            record.getOrDefault("Source", ""),
+            record.get("Version"));
     if (pkg == null) {
-      throw new KernelException(where(release) + ": " + headers + " names no usable source package (Source: "
-          + record.get("Source") + ", Version: " + record.get("Version") + ")");
+      throw new KernelException(
+          where(release)
+              + ": "
+              + headers
+              + " names no usable source package (Source: "
+              + record.get("Source")
+              + ", Version: "
+              + record.get("Version")
+              + ")");
     }
     return pkg;
   }
@@ -262,14 +367,16 @@ final class DebianSourceProvider implements SourceProvider {
   private record AptDirs(Path root, List<String> options) {}
 
   private AptDirs aptDirs() throws IOException, InterruptedException, KernelException {
-    Map<String, String> conf = parseAptConfig(apt(List.of("apt-config", "dump")).timeout(Duration.ofMinutes(1))
-        .check());
+    Map<String, String> conf =
+        parseAptConfig(apt(List.of("apt-config", "dump")).timeout(Duration.ofMinutes(1)).check());
     List<Path> files = sourceFiles(conf);
     Map<String, String> derived = new LinkedHashMap<>();
     int i = 0;
     for (Path f : files) {
       String text = Files.readString(f, StandardCharsets.UTF_8);
-      String fname = String.format("%02d-%s", i++, f.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_"));
+      String fname =
+          String.format(
+              "%02d-%s", i++, f.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_"));
       if (fname.endsWith(".sources")) {
         derived.put(fname, debSrcSources(text));
       } else {
@@ -278,7 +385,8 @@ final class DebianSourceProvider implements SourceProvider {
     }
     StringBuilder all = new StringBuilder(origin()).append('\n');
     derived.forEach((k, v) -> all.append("== ").append(k).append('\n').append(v));
-    Path root = cache.resolve("debian").resolve("apt-" + Digests.sha256(all.toString()).substring(0, 24));
+    Path root =
+        cache.resolve("debian").resolve("apt-" + Digests.sha256(all.toString()).substring(0, 24));
     Path parts = root.resolve("sources.list.d");
     Files.createDirectories(root);
     try (KernelFiles.Lock l = KernelFiles.lock(parts)) {
@@ -292,11 +400,13 @@ final class DebianSourceProvider implements SourceProvider {
     }
     Files.createDirectories(root.resolve("lists/partial"));
     Files.createDirectories(root.resolve("cache/archives/partial"));
-    return new AptDirs(root, List.of(
-        "-o", "Dir::Etc::sourcelist=/dev/null",
-        "-o", "Dir::Etc::sourceparts=" + parts.toAbsolutePath(),
-        "-o", "Dir::State::Lists=" + root.resolve("lists").toAbsolutePath(),
-        "-o", "Dir::Cache=" + root.resolve("cache").toAbsolutePath()));
+    return new AptDirs(
+        root,
+        List.of(
+            "-o", "Dir::Etc::sourcelist=/dev/null",
+            "-o", "Dir::Etc::sourceparts=" + parts.toAbsolutePath(),
+            "-o", "Dir::State::Lists=" + root.resolve("lists").toAbsolutePath(),
+            "-o", "Dir::Cache=" + root.resolve("cache").toAbsolutePath()));
   }
 
   /** {@code apt-config dump}'s {@code Key "value";} lines (the first value of each key). */
@@ -325,7 +435,9 @@ final class DebianSourceProvider implements SourceProvider {
     if (Files.isDirectory(parts)) {
       try (Stream<Path> s = Files.list(parts)) {
         s.filter(p -> p.getFileName().toString().matches("[A-Za-z0-9_.-]+\\.(list|sources)"))
-            .filter(Files::isRegularFile).sorted().forEach(out::add);
+            .filter(Files::isRegularFile)
+            .sorted()
+            .forEach(out::add);
       }
     }
     return out;
@@ -336,8 +448,8 @@ final class DebianSourceProvider implements SourceProvider {
   }
 
   /**
-   * deb822 sources with {@code Types: deb-src}: each stanza that names the {@code deb} type (and
-   * is not disabled) once, every other field kept (URIs, suites, components, Signed-By).
+   * deb822 sources with {@code Types: deb-src}: each stanza that names the {@code deb} type (and is
+   * not disabled) once, every other field kept (URIs, suites, components, Signed-By).
    */
   static String debSrcSources(String text) {
     StringBuilder out = new StringBuilder();
@@ -357,7 +469,8 @@ final class DebianSourceProvider implements SourceProvider {
         continue;
       }
       for (String l : lines) {
-        out.append(l.toLowerCase(java.util.Locale.ROOT).startsWith("types:") ? "Types: deb-src" : l).append('\n');
+        out.append(l.toLowerCase(java.util.Locale.ROOT).startsWith("types:") ? "Types: deb-src" : l)
+            .append('\n');
       }
       out.append('\n');
     }
@@ -389,13 +502,24 @@ final class DebianSourceProvider implements SourceProvider {
       Command.Result r = apt(cmd).timeout(Duration.ofMinutes(10)).run();
       updated = true;
       if (!r.ok()) {
-        throw new KernelException(where(release) + ": apt-get update of the deb-src lists derived from apt's"
-            + " sources failed:\n" + Command.tail(r.output(), 5));
+        throw new KernelException(
+            where(release)
+                + ": apt-get update of the deb-src lists derived from apt's"
+                + " sources failed:\n"
+                + Command.tail(r.output(), 5));
       }
       found = showsrc(dirs, pkg, version);
     }
-    return found.orElseThrow(() -> new KernelException(where(release) + ": apt's Sources indexes (deb-src of the"
-        + " sources apt uses) list no source package " + pkg + " " + version + "; the archive may no longer carry it"));
+    return found.orElseThrow(
+        () ->
+            new KernelException(
+                where(release)
+                    + ": apt's Sources indexes (deb-src of the"
+                    + " sources apt uses) list no source package "
+                    + pkg
+                    + " "
+                    + version
+                    + "; the archive may no longer carry it"));
   }
 
   private Optional<SourcePackage> showsrc(AptDirs dirs, String pkg, String version)
@@ -407,7 +531,9 @@ final class DebianSourceProvider implements SourceProvider {
     return r.ok() ? findSource(r.output(), pkg, version) : Optional.empty();
   }
 
-  /** The record of {@code pkg} at {@code version} in apt-cache showsrc's output, if it lists one. */
+  /**
+   * The record of {@code pkg} at {@code version} in apt-cache showsrc's output, if it lists one.
+   */
   static Optional<SourcePackage> findSource(String showsrc, String pkg, String version) {
     for (Map<String, String> f : records(showsrc)) {
       if (pkg.equals(f.get("Package")) && version.equals(f.get("Version"))) {
@@ -420,7 +546,10 @@ final class DebianSourceProvider implements SourceProvider {
     return Optional.empty();
   }
 
-  /** A Checksums-Sha256 field's files, by name; lines that are not {@code SHA256 SIZE NAME} are ignored. */
+  /**
+   * A Checksums-Sha256 field's files, by name; lines that are not {@code SHA256 SIZE NAME} are
+   * ignored.
+   */
   static Map<String, String> checksums(String field) {
     Map<String, String> out = new java.util.TreeMap<>();
     for (String l : field.split("\n")) {
@@ -432,7 +561,10 @@ final class DebianSourceProvider implements SourceProvider {
     return out;
   }
 
-  /** Records of deb822 text (apt-cache show/showsrc, a .dsc): fields by name, continuation lines joined by newlines. */
+  /**
+   * Records of deb822 text (apt-cache show/showsrc, a .dsc): fields by name, continuation lines
+   * joined by newlines.
+   */
   static List<Map<String, String>> records(String text) {
     List<Map<String, String>> out = new ArrayList<>();
     Map<String, String> fields = new LinkedHashMap<>();
@@ -462,27 +594,64 @@ final class DebianSourceProvider implements SourceProvider {
     Path work = KernelFiles.fresh(target);
     Path dl = work.resolve("download");
     Files.createDirectories(dl);
-    List<String> cmd = new ArrayList<>(List.of("apt-get", "source", "--download-only", "--only-source", "-q",
-        "-o", "APT::Get::AllowUnauthenticated=false"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "apt-get",
+                "source",
+                "--download-only",
+                "--only-source",
+                "-q",
+                "-o",
+                "APT::Get::AllowUnauthenticated=false"));
     cmd.addAll(dirs.options());
     cmd.add(sp.name() + "=" + sp.version());
     Command.Result r = apt(cmd).in(dl).timeout(Duration.ofMinutes(30)).run();
     downloads.incrementAndGet();
     if (!r.ok()) {
       List<String> errors = r.output().lines().filter(l -> l.startsWith("E: ")).limit(5).toList();
-      throw new KernelException(where(release) + ": apt-get cannot download the source " + sp.name() + " "
-          + sp.version() + ":\n" + (errors.isEmpty() ? Command.tail(r.output(), 5) : String.join("\n", errors)));
+      throw new KernelException(
+          where(release)
+              + ": apt-get cannot download the source "
+              + sp.name()
+              + " "
+              + sp.version()
+              + ":\n"
+              + (errors.isEmpty() ? Command.tail(r.output(), 5) : String.join("\n", errors)));
     }
     verifyDownload(release, sp, dl);
-    Path dsc = dl.resolve(sp.sha256().keySet().stream().filter(n -> n.endsWith(".dsc")).findFirst().orElseThrow());
+    Path dsc =
+        dl.resolve(
+            sp.sha256().keySet().stream()
+                .filter(n -> n.endsWith(".dsc"))
+                .findFirst()
+                .orElseThrow());
     Command.of("dpkg-source", "-x", dsc.toString(), work.resolve("src").toString())
-        .env("LC_ALL", "C").timeout(Duration.ofMinutes(30)).log(work.resolve("unpack.log")).check();
+        .env("LC_ALL", "C")
+        .timeout(Duration.ofMinutes(30))
+        .log(work.resolve("unpack.log"))
+        .check();
     if (!Files.isRegularFile(work.resolve("src/Makefile"), LinkOption.NOFOLLOW_LINKS)) {
-      throw new KernelException(where(release) + ": " + dsc.getFileName() + " unpacked into no kernel tree (no Makefile)");
+      throw new KernelException(
+          where(release)
+              + ": "
+              + dsc.getFileName()
+              + " unpacked into no kernel tree (no Makefile)");
     }
-    Files.writeString(work.resolve("STAMP"), "debian source " + sp.name() + " " + sp.version() + "\n"
-        + String.join("\n", sp.sha256().entrySet().stream().map(e -> e.getKey() + " sha256:" + e.getValue()).toList())
-        + "\n", StandardCharsets.UTF_8);
+    Files.writeString(
+        work.resolve("STAMP"),
+        "debian source "
+            + sp.name()
+            + " "
+            + sp.version()
+            + "\n"
+            + String.join(
+                "\n",
+                sp.sha256().entrySet().stream()
+                    .map(e -> e.getKey() + " sha256:" + e.getValue())
+                    .toList())
+            + "\n",
+        StandardCharsets.UTF_8);
     KernelFiles.deleteRecursively(dl);
     KernelFiles.commit(work, target);
   }
@@ -491,18 +660,25 @@ final class DebianSourceProvider implements SourceProvider {
    * Exactly the index's files are there, each with the index's SHA-256; the .dsc lists exactly the
    * other files, with the same SHA-256.
    */
-  private void verifyDownload(String release, SourcePackage sp, Path dl) throws IOException, KernelException {
+  private void verifyDownload(String release, SourcePackage sp, Path dl)
+      throws IOException, KernelException {
     Set<String> present = new TreeSet<>();
     try (Stream<Path> s = Files.list(dl)) {
       s.forEach(p -> present.add(p.getFileName().toString()));
     }
     if (!present.equals(sp.sha256().keySet())) {
-      throw new KernelException(where(release) + ": apt-get source left " + present + ", but the signed index lists "
-          + sp.sha256().keySet() + "; refusing the download");
+      throw new KernelException(
+          where(release)
+              + ": apt-get source left "
+              + present
+              + ", but the signed index lists "
+              + sp.sha256().keySet()
+              + "; refusing the download");
     }
     List<String> dscs = present.stream().filter(n -> n.endsWith(".dsc")).toList();
     if (dscs.size() != 1) {
-      throw new KernelException(where(release) + ": the source package has " + dscs.size() + " .dsc files");
+      throw new KernelException(
+          where(release) + ": the source package has " + dscs.size() + " .dsc files");
     }
     for (String n : present) {
       Path f = dl.resolve(n);
@@ -511,23 +687,45 @@ final class DebianSourceProvider implements SourceProvider {
       }
       String actual = sha256(f);
       if (!actual.equals(sp.sha256().get(n))) {
-        throw new KernelException(where(release) + ": " + n + " does not match the SHA256 of apt's signed Sources index ("
-            + sp.sha256().get(n) + ", got " + actual + ")");
+        throw new KernelException(
+            where(release)
+                + ": "
+                + n
+                + " does not match the SHA256 of apt's signed Sources index ("
+                + sp.sha256().get(n)
+                + ", got "
+                + actual
+                + ")");
       }
     }
     String dscText = Files.readString(dl.resolve(dscs.get(0)), StandardCharsets.UTF_8);
-    Map<String, String> listed = records(dscText).stream().filter(f -> f.containsKey("Checksums-Sha256"))
-        .findFirst().map(f -> checksums(f.get("Checksums-Sha256"))).orElse(Map.of());
+    Map<String, String> listed =
+        records(dscText).stream()
+            .filter(f -> f.containsKey("Checksums-Sha256"))
+            .findFirst()
+            .map(f -> checksums(f.get("Checksums-Sha256")))
+            .orElse(Map.of());
     Set<String> others = new TreeSet<>(present);
     others.removeAll(dscs);
     if (!listed.keySet().equals(others)) {
-      throw new KernelException(where(release) + ": " + dscs.get(0) + " lists " + listed.keySet() + ", not the "
-          + others + " the index lists; refusing the download");
+      throw new KernelException(
+          where(release)
+              + ": "
+              + dscs.get(0)
+              + " lists "
+              + listed.keySet()
+              + ", not the "
+              + others
+              + " the index lists; refusing the download");
     }
     for (Map.Entry<String, String> e : listed.entrySet()) {
       if (!e.getValue().equals(sp.sha256().get(e.getKey()))) {
-        throw new KernelException(where(release) + ": " + e.getKey() + " does not match the Checksums-Sha256 of "
-            + dscs.get(0));
+        throw new KernelException(
+            where(release)
+                + ": "
+                + e.getKey()
+                + " does not match the Checksums-Sha256 of "
+                + dscs.get(0));
       }
     }
   }

@@ -6,8 +6,8 @@ import java.util.Map;
 import org.klpcatalog.catalog.model.Kernel;
 
 /**
- * The configured kernel providers of one run (a build, a QA run), sharing one cache directory.
- * A kernel naming a provider that is not configured is refused with the names that are.
+ * The configured kernel providers of one run (a build, a QA run), sharing one cache directory. A
+ * kernel naming a provider that is not configured is refused with the names that are.
  */
 public final class KernelCache {
   private final KernelProviders configured;
@@ -33,11 +33,14 @@ public final class KernelCache {
   /** $XDG_CACHE_HOME/klp-catalog, or ~/.cache/klp-catalog. */
   public static Path defaultRoot() {
     String xdg = System.getenv("XDG_CACHE_HOME");
-    return (xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache"))
+    return (xdg != null && !xdg.isEmpty()
+            ? Path.of(xdg)
+            : Path.of(System.getProperty("user.home"), ".cache"))
         .resolve("klp-catalog");
   }
 
-  public KernelTree provide(Kernel kernel, boolean withImage) throws KernelException, InterruptedException {
+  public KernelTree provide(Kernel kernel, boolean withImage)
+      throws KernelException, InterruptedException {
     KernelProvider p = providers.get(kernel.provider());
     if (p == null) {
       throw new KernelException(configured.unknownMessage(kernel));

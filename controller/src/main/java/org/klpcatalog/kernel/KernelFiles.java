@@ -1,11 +1,11 @@
 package org.klpcatalog.kernel;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
@@ -59,11 +59,13 @@ public final class KernelFiles {
   static Lock lock(Path target) throws IOException {
     Path file = target.resolveSibling(target.getFileName() + ".lock");
     Files.createDirectories(file.getParent());
-    ReentrantLock inProcess = HELD.computeIfAbsent(file.toAbsolutePath().normalize().toString(),
-        k -> new ReentrantLock());
+    ReentrantLock inProcess =
+        HELD.computeIfAbsent(
+            file.toAbsolutePath().normalize().toString(), k -> new ReentrantLock());
     inProcess.lock();
     try {
-      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileChannel channel =
+          FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock held;
       try {
         held = channel.lock();

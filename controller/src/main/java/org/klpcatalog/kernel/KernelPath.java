@@ -15,7 +15,8 @@ final class KernelPath {
   /** {@code path} when it is such a path; otherwise the reason it is not. */
   static String check(String path) throws KernelException {
     if (path == null || path.isEmpty() || path.length() > 1024) {
-      throw new KernelException("'" + shown(path) + "' is not a path in a kernel tree (empty or too long)");
+      throw new KernelException(
+          "'" + shown(path) + "' is not a path in a kernel tree (empty or too long)");
     }
     String[] parts = path.split("/", -1);
     if (parts.length > 32) {
@@ -23,8 +24,11 @@ final class KernelPath {
     }
     for (String p : parts) {
       if (!PART.matcher(p).matches()) {
-        throw new KernelException("'" + shown(path) + "' is not a path in a kernel tree: relative, '/'-separated parts"
-            + " of letters, digits and _.,+- that do not start with a dot (no '..', no absolute paths)");
+        throw new KernelException(
+            "'"
+                + shown(path)
+                + "' is not a path in a kernel tree: relative, '/'-separated parts of letters,"
+                + " digits and _.,+- that do not start with a dot (no '..', no absolute paths)");
       }
     }
     return path;

@@ -5,18 +5,18 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.klpcatalog.catalog.diag.Diagnostic;
 import org.klpcatalog.catalog.diag.Severity;
 import org.klpcatalog.catalog.load.CatalogLoader;
+import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.FileRead;
 import org.klpcatalog.catalog.yaml.Mark;
 import org.klpcatalog.catalog.yaml.SafeYamlLoader;
 import org.klpcatalog.catalog.yaml.YamlDocument;
-import java.util.Map;
-import java.util.Optional;
-import org.klpcatalog.catalog.model.Kernel;
 
 /**
  * The kernel providers whoever runs klp-catalog defined, by name. {@code debian} (the machine's
@@ -55,7 +55,10 @@ public record KernelProviders(Map<String, ProviderSpec> byName) {
     return String.join(", ", byName.keySet());
   }
 
-  /** Kernels of a catalog name providers that are not configured (a RuntimeException like the planner's). */
+  /**
+   * Kernels of a catalog name providers that are not configured (a RuntimeException like the
+   * planner's).
+   */
   public static final class Unknown extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -69,7 +72,8 @@ public record KernelProviders(Map<String, ProviderSpec> byName) {
    * catalog's, in its order, as loaded from {@code tree}) in {@code releases} whose provider is not
    * defined.
    */
-  public List<Diagnostic> unknown(CatalogTree tree, List<Kernel> catalogKernels, Collection<String> releases) {
+  public List<Diagnostic> unknown(
+      CatalogTree tree, List<Kernel> catalogKernels, Collection<String> releases) {
     Set<String> used = new HashSet<>(releases);
     List<Diagnostic> out = new ArrayList<>();
     Optional<YamlDocument> doc = Optional.empty();
@@ -81,15 +85,23 @@ public record KernelProviders(Map<String, ProviderSpec> byName) {
         }
         String path = "spec.kernels[" + i + "].provider";
         Mark m = doc.map(d -> d.markOf(path)).orElse(Mark.START);
-        out.add(new Diagnostic(Severity.ERROR, CODE, CatalogLoader.CATALOG_FILE, m.line(), m.column(), path,
-            unknownMessage(k)));
+        out.add(
+            new Diagnostic(
+                Severity.ERROR,
+                CODE,
+                CatalogLoader.CATALOG_FILE,
+                m.line(),
+                m.column(),
+                path,
+                unknownMessage(k)));
       }
     }
     return out;
   }
 
   /** Throws {@link Unknown} when {@link #unknown} finds anything. */
-  public void requireKnown(CatalogTree tree, List<Kernel> catalogKernels, Collection<String> releases) {
+  public void requireKnown(
+      CatalogTree tree, List<Kernel> catalogKernels, Collection<String> releases) {
     List<Diagnostic> problems = unknown(tree, catalogKernels, releases);
     if (!problems.isEmpty()) {
       throw new Unknown(problems.stream().map(d -> d.format("")).toList());
@@ -106,9 +118,14 @@ public record KernelProviders(Map<String, ProviderSpec> byName) {
 
   /** Why {@code kernel}'s provider cannot be used: it is not defined here. */
   public String unknownMessage(Kernel kernel) {
-    return "kernel " + kernel.release() + " names provider '" + kernel.provider() + "', which is not configured"
-        + " here (configured: " + names() + "); whoever runs klp-catalog defines kernel providers in the"
+    return "kernel "
+        + kernel.release()
+        + " names provider '"
+        + kernel.provider()
+        + "', which is not configured"
+        + " here (configured: "
+        + names()
+        + "); whoever runs klp-catalog defines kernel providers in the"
         + " configuration's kernels.providers (--config FILE; see docs/configuration.md)";
   }
-
 }

@@ -24,28 +24,32 @@ import org.klpcatalog.exec.ToolRegistry;
  * Kernel sources for the configured providers of one run (like {@link KernelCache}), and trees
  * prepared from them for compiling single translation units.
  *
- * <p>{@link #prepare} configures a source with a release's {@code .config} (from the headers
- * tree {@link KernelCache} provides) and runs {@code make O=out olddefconfig} and {@code
+ * <p>{@link #prepare} configures a source with a release's {@code .config} (from the headers tree
+ * {@link KernelCache} provides) and runs {@code make O=out olddefconfig} and {@code
  * modules_prepare} in the {@link Sandbox}: the source read-only at {@link #SOURCE_INSIDE}, the
  * output directory writable at {@link #OUT_INSIDE}, so every command kbuild records names those
  * fixed paths, wherever the cache is. A prepared tree is cached per (source identity, {@code
- * .config} SHA-256, compiler), made in a {@code .partial} directory renamed into place under a
- * lock that other threads and processes wait for. Preparing needs the bubblewrap sandbox: the
- * same trees compile catalog content.
+ * .config} SHA-256, compiler), made in a {@code .partial} directory renamed into place under a lock
+ * that other threads and processes wait for. Preparing needs the bubblewrap sandbox: the same trees
+ * compile catalog content.
  *
  * <p>Cache layout under the cache root: {@code sources/debian/apt-HASH/} (the private deb-src
  * lists, package lists and caches), {@code sources/debian/SOURCE_VERSION/source-HASH/src} (an
- * unpacked source), {@code prepared/HASH/out} (kbuild's output directory) with {@code units/}
- * (the recorded compile command of each translation unit asked for).
+ * unpacked source), {@code prepared/HASH/out} (kbuild's output directory) with {@code units/} (the
+ * recorded compile command of each translation unit asked for).
  */
 public final class KernelSources {
   /** Where the source tree is inside the sandbox. */
   public static final String SOURCE_INSIDE = "/klp/src";
+
   /** Where kbuild's output directory is inside the sandbox. */
   public static final String OUT_INSIDE = "/klp/out";
+
   /** Bumped when the layout or the steps of a prepared tree change. */
   static final int PREPARED_FORMAT = 1;
-  private static final Pattern CC_TEXT = Pattern.compile("(?m)^CONFIG_CC_VERSION_TEXT=\"(gcc(?:-\\d+)?) ");
+
+  private static final Pattern CC_TEXT =
+      Pattern.compile("(?m)^CONFIG_CC_VERSION_TEXT=\"(gcc(?:-\\d+)?) ");
 
   private final Path root;
   private final KernelProviders configured;
@@ -70,11 +74,20 @@ public final class KernelSources {
       if (spec instanceof ProviderSpec.Debian d) {
         providers.put(spec.name(), new DebianSourceProvider(d, sources));
       } else {
-        providers.put(spec.name(), kernel -> {
-          throw new KernelException("kernel " + kernel.release() + ": provider '" + spec.name() + "' is of type "
-              + spec.type() + ", for which klp-catalog cannot fetch kernel sources yet (source analysis is available for"
-              + " debian providers, or for a tree of your own with analyze --source TREE --config FILE)");
-        });
+        providers.put(
+            spec.name(),
+            kernel -> {
+              throw new KernelException(
+                  "kernel "
+                      + kernel.release()
+                      + ": provider '"
+                      + spec.name()
+                      + "' is of type "
+                      + spec.type()
+                      + ", for which klp-catalog cannot fetch kernel sources yet (source analysis"
+                      + " is available for debian providers, or for a tree of your own with analyze"
+                      + " --source TREE --config FILE)");
+            });
       }
     }
   }
@@ -113,17 +126,23 @@ public final class KernelSources {
    * {@code config}. Its identity is taken from the files' names, sizes and modification times, so
    * changing the tree prepares it again.
    */
-  public PreparedTree prepareLocal(Path tree, Path config) throws KernelException, InterruptedException {
+  public PreparedTree prepareLocal(Path tree, Path config)
+      throws KernelException, InterruptedException {
     try {
       Path src = tree.toRealPath();
-      if (!Files.isRegularFile(src.resolve("Makefile")) || !Files.isDirectory(src.resolve("scripts/kconfig"))) {
-        throw new KernelException(tree + " is not a kernel source tree (no Makefile and scripts/kconfig)");
+      if (!Files.isRegularFile(src.resolve("Makefile"))
+          || !Files.isDirectory(src.resolve("scripts/kconfig"))) {
+        throw new KernelException(
+            tree + " is not a kernel source tree (no Makefile and scripts/kconfig)");
       }
       if (Files.exists(src.resolve(".config")) || Files.exists(src.resolve("include/config"))) {
-        throw new KernelException(tree + " has been configured in place (.config or include/config); kbuild builds"
-            + " in a separate directory only from a clean tree: run 'make mrproper' there first");
+        throw new KernelException(
+            tree
+                + " has been configured in place (.config or include/config); kbuild builds in a"
+                + " separate directory only from a clean tree: run 'make mrproper' there first");
       }
-      String version = kernelVersion(Files.readString(src.resolve("Makefile"), StandardCharsets.UTF_8));
+      String version =
+          kernelVersion(Files.readString(src.resolve("Makefile"), StandardCharsets.UTF_8));
       SourceTree local = new SourceTree("local", version, src, localIdentity(src));
       return prepare(local, config, "the tree " + tree);
     } catch (IOException e) {
@@ -131,17 +150,26 @@ public final class KernelSources {
     }
   }
 
-  /** VERSION.PATCHLEVEL.SUBLEVEL and EXTRAVERSION of a kernel's top Makefile ("unknown" without them). */
+  /**
+   * VERSION.PATCHLEVEL.SUBLEVEL and EXTRAVERSION of a kernel's top Makefile ("unknown" without
+   * them).
+   */
   static String kernelVersion(String makefile) {
     Map<String, String> v = new LinkedHashMap<>();
-    Matcher m = Pattern.compile("(?m)^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)\\s*=[ \\t]*(\\S*)").matcher(makefile);
+    Matcher m =
+        Pattern.compile("(?m)^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)\\s*=[ \\t]*(\\S*)")
+            .matcher(makefile);
     while (m.find()) {
       v.putIfAbsent(m.group(1), m.group(2));
     }
     if (!v.containsKey("VERSION") || !v.containsKey("PATCHLEVEL")) {
       return "unknown";
     }
-    return v.get("VERSION") + "." + v.get("PATCHLEVEL") + "." + v.getOrDefault("SUBLEVEL", "0")
+    return v.get("VERSION")
+        + "."
+        + v.get("PATCHLEVEL")
+        + "."
+        + v.getOrDefault("SUBLEVEL", "0")
         + v.getOrDefault("EXTRAVERSION", "");
   }
 
@@ -150,9 +178,11 @@ public final class KernelSources {
     md.update(("local " + src + "\n").getBytes(StandardCharsets.UTF_8));
     try (Stream<Path> s = Files.walk(src)) {
       for (Path p : s.sorted().toList()) {
-        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        md.update((src.relativize(p) + " " + a.size() + " " + a.lastModifiedTime().toMillis() + "\n")
-            .getBytes(StandardCharsets.UTF_8));
+        BasicFileAttributes a =
+            Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        md.update(
+            (src.relativize(p) + " " + a.size() + " " + a.lastModifiedTime().toMillis() + "\n")
+                .getBytes(StandardCharsets.UTF_8));
       }
     }
     return java.util.HexFormat.of().formatHex(md.digest());
@@ -161,8 +191,10 @@ public final class KernelSources {
   private PreparedTree prepare(SourceTree source, Path config, String what)
       throws KernelException, InterruptedException {
     if (!sandbox.confined()) {
-      throw new KernelException(what + ": preparing a kernel source for compiling translation units needs the"
-          + " bubblewrap sandbox (the same tree compiles catalog content), not the unconfined opt-out");
+      throw new KernelException(
+          what
+              + ": preparing a kernel source for compiling translation units needs the bubblewrap"
+              + " sandbox (the same tree compiles catalog content), not the unconfined opt-out");
     }
     try {
       if (!Files.isRegularFile(config) || Files.size(config) > (16 << 20)) {
@@ -172,8 +204,19 @@ public final class KernelSources {
       String configSha = Digests.sha256(configText);
       String cc = compiler(configText);
       String ccVersion = Command.of(cc, "--version").check().lines().findFirst().orElse(cc);
-      String identity = Digests.sha256("klp-catalog prepared tree " + PREPARED_FORMAT + "\nsource " + source.identity()
-          + "\nconfig " + configSha + "\ncompiler " + cc + " " + ccVersion + "\n");
+      String identity =
+          Digests.sha256(
+              "klp-catalog prepared tree "
+                  + PREPARED_FORMAT
+                  + "\nsource "
+                  + source.identity()
+                  + "\nconfig "
+                  + configSha
+                  + "\ncompiler "
+                  + cc
+                  + " "
+                  + ccVersion
+                  + "\n");
       Path dir = root.resolve("prepared").resolve(identity.substring(0, 32));
       try (KernelFiles.Lock l = KernelFiles.lock(dir)) {
         if (!Files.isRegularFile(dir.resolve("STAMP"))) {
@@ -193,7 +236,9 @@ public final class KernelSources {
    */
   static String compiler(String configText) {
     Matcher m = CC_TEXT.matcher(configText);
-    if (m.find() && ToolRegistry.get().tool(m.group(1)).isPresent() && Command.which(m.group(1)).isPresent()) {
+    if (m.find()
+        && ToolRegistry.get().tool(m.group(1)).isPresent()
+        && Command.which(m.group(1)).isPresent()) {
       return m.group(1);
     }
     return "gcc";
@@ -212,41 +257,72 @@ public final class KernelSources {
     Files.writeString(out.resolve(".config"), configText, StandardCharsets.UTF_8);
     Path log = work.resolve("prepare.log");
     Duration limit = Duration.ofMinutes(30);
-    for (List<String> target : List.of(List.of("olddefconfig"), List.of("-j" + jobs, "modules_prepare"))) {
-      Sandbox.Run run = sandbox.withLimits(sandbox.limits().withCpu(limit)).run()
-          .readOnly(source.source(), SOURCE_INSIDE)
-          .writable(out, OUT_INSIDE)
-          .chdir(OUT_INSIDE)
-          .env("KBUILD_BUILD_TIMESTAMP", "");
-      List<String> argv = new ArrayList<>(List.of("make", "-C", SOURCE_INSIDE, "O=" + OUT_INSIDE, "CC=" + cc));
+    for (List<String> target :
+        List.of(List.of("olddefconfig"), List.of("-j" + jobs, "modules_prepare"))) {
+      Sandbox.Run run =
+          sandbox
+              .withLimits(sandbox.limits().withCpu(limit))
+              .run()
+              .readOnly(source.source(), SOURCE_INSIDE)
+              .writable(out, OUT_INSIDE)
+              .chdir(OUT_INSIDE)
+              .env("KBUILD_BUILD_TIMESTAMP", "");
+      List<String> argv =
+          new ArrayList<>(List.of("make", "-C", SOURCE_INSIDE, "O=" + OUT_INSIDE, "CC=" + cc));
       argv.addAll(target);
       Command.Result r = run.command(argv).timeout(limit).log(log).run();
       if (!r.ok()) {
-        throw new KernelException(what + ": make " + String.join(" ", target) + (r.timedOut() ? " timed out"
-            : " failed") + " (the log is " + log + "):\n" + Command.tail(r.output(), 15));
+        throw new KernelException(
+            what
+                + ": make "
+                + String.join(" ", target)
+                + (r.timedOut() ? " timed out" : " failed")
+                + " (the log is "
+                + log
+                + "):\n"
+                + Command.tail(r.output(), 15));
       }
     }
-    Files.writeString(out.resolve(PreparedTree.CONFIG_CHANGES), String.join("\n",
-        configChanges(configText, Files.readString(out.resolve(".config"), StandardCharsets.UTF_8))),
+    Files.writeString(
+        out.resolve(PreparedTree.CONFIG_CHANGES),
+        String.join(
+            "\n",
+            configChanges(
+                configText, Files.readString(out.resolve(".config"), StandardCharsets.UTF_8))),
         StandardCharsets.UTF_8);
     Files.writeString(work.resolve("CC"), cc + "\n", StandardCharsets.UTF_8);
-    Files.writeString(work.resolve("STAMP"), "source " + source.provider() + " " + source.sourceVersion() + " "
-        + source.identity() + "\nconfig sha256:" + Digests.sha256(configText) + "\ncompiler " + cc + "\n",
+    Files.writeString(
+        work.resolve("STAMP"),
+        "source "
+            + source.provider()
+            + " "
+            + source.sourceVersion()
+            + " "
+            + source.identity()
+            + "\nconfig sha256:"
+            + Digests.sha256(configText)
+            + "\ncompiler "
+            + cc
+            + "\n",
         StandardCharsets.UTF_8);
     KernelFiles.commit(work, dir);
   }
 
-  /** The options of {@code before} whose value {@code after} changed, as {@code CONFIG_X: old -> new}. */
+  /**
+   * The options of {@code before} whose value {@code after} changed, as {@code CONFIG_X: old ->
+   * new}.
+   */
   static List<String> configChanges(String before, String after) {
     Map<String, String> a = options(before);
     Map<String, String> b = options(after);
     List<String> out = new ArrayList<>();
-    a.forEach((k, v) -> {
-      String now = b.getOrDefault(k, "n");
-      if (!now.equals(v)) {
-        out.add(k + ": " + v + " -> " + now);
-      }
-    });
+    a.forEach(
+        (k, v) -> {
+          String now = b.getOrDefault(k, "n");
+          if (!now.equals(v)) {
+            out.add(k + ": " + v + " -> " + now);
+          }
+        });
     return out;
   }
 

@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * OpenPGP public key files as operators have them (armored, possibly several blocks, or binary),
- * turned into what the verifiers take: gpgv a binary keyring, rpmkeys armored blocks. Pure: no
- * key is interpreted beyond its packet framing; gpgv and rpm do the cryptography.
+ * turned into what the verifiers take: gpgv a binary keyring, rpmkeys armored blocks. Pure: no key
+ * is interpreted beyond its packet framing; gpgv and rpm do the cryptography.
  */
 public final class OpenPgpKeys {
   private static final String BEGIN = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
@@ -53,8 +53,11 @@ public final class OpenPgpKeys {
       at = end + END.length();
     }
     if (out.isEmpty()) {
-      throw new NotAKeyException("it holds no OpenPGP public key (armored '" + BEGIN + "', or binary as gpg --export"
-          + " writes it)");
+      throw new NotAKeyException(
+          "it holds no OpenPGP public key (armored '"
+              + BEGIN
+              + "', or binary as gpg --export"
+              + " writes it)");
     }
     for (byte[] b : out) {
       if (!isBinaryPublicKey(b)) {
@@ -73,7 +76,11 @@ public final class OpenPgpKeys {
     }
     int crc = crc24(block);
     byte[] c = {(byte) (crc >> 16), (byte) (crc >> 8), (byte) crc};
-    sb.append('=').append(Base64.getEncoder().encodeToString(c)).append('\n').append(END).append('\n');
+    sb.append('=')
+        .append(Base64.getEncoder().encodeToString(c))
+        .append('\n')
+        .append(END)
+        .append('\n');
     return sb.toString();
   }
 

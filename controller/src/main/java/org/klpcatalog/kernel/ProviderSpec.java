@@ -23,9 +23,9 @@ public sealed interface ProviderSpec permits ProviderSpec.Debian, ProviderSpec.R
   String type();
 
   /**
-   * Debian kernels through apt: the machine's configuration, or the apt configuration file
-   * {@code aptConfig} (APT_CONFIG: its own sources, keys and lists). apt's sources and the keys it
-   * trusts decide where packages come from and that they are authentic.
+   * Debian kernels through apt: the machine's configuration, or the apt configuration file {@code
+   * aptConfig} (APT_CONFIG: its own sources, keys and lists). apt's sources and the keys it trusts
+   * decide where packages come from and that they are authentic.
    */
   record Debian(String name, Optional<Path> aptConfig) implements ProviderSpec {
     public Debian {
@@ -49,7 +49,8 @@ public sealed interface ProviderSpec permits ProviderSpec.Debian, ProviderSpec.R
    * allowHttp}), whose repomd.xml must carry a detached signature and whose packages must be
    * signed, both by a key of {@code gpgKeys} (OpenPGP public key files, armored or binary).
    */
-  record RpmRepo(String name, URI url, List<Path> gpgKeys, boolean allowHttp) implements ProviderSpec {
+  record RpmRepo(String name, URI url, List<Path> gpgKeys, boolean allowHttp)
+      implements ProviderSpec {
     public RpmRepo {
       Objects.requireNonNull(name);
       Objects.requireNonNull(url);

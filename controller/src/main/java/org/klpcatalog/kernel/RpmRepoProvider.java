@@ -26,12 +26,12 @@ import org.klpcatalog.repo.Repodata;
  * (the kbuild tree under /usr/src/kernels/RELEASE) and, for QA, {@code kernel-core} (vmlinuz and
  * the modules) whose version-release.arch is the kernel release.
  *
- * <p>Verified before anything is unpacked: repomd.xml carries a detached signature
- * (repomd.xml.asc) that gpgv accepts for one of the provider's keys; the primary metadata matches
- * repomd.xml's checksum; each package matches the primary metadata's checksum and carries an rpm
- * signature that rpmkeys accepts for one of the keys (digests alone are refused). The metadata is
- * read once per instance (one run). Each package is unpacked (rpm2archive, tar) into a tree of its
- * own, keyed by the URL, the keys and the package's checksum ({@link TreeKey}).
+ * <p>Verified before anything is unpacked: repomd.xml carries a detached signature (repomd.xml.asc)
+ * that gpgv accepts for one of the provider's keys; the primary metadata matches repomd.xml's
+ * checksum; each package matches the primary metadata's checksum and carries an rpm signature that
+ * rpmkeys accepts for one of the keys (digests alone are refused). The metadata is read once per
+ * instance (one run). Each package is unpacked (rpm2archive, tar) into a tree of its own, keyed by
+ * the URL, the keys and the package's checksum ({@link TreeKey}).
  */
 public final class RpmRepoProvider implements KernelProvider {
   private static final List<String> STRONG_CHECKSUMS = List.of("sha256", "sha512");
@@ -50,13 +50,14 @@ public final class RpmRepoProvider implements KernelProvider {
   public RpmRepoProvider(ProviderSpec.RpmRepo spec, Path cache) {
     this.spec = spec;
     this.cache = cache;
-    this.http = new OkHttpClient.Builder()
-        .connectTimeout(Duration.ofSeconds(30))
-        .readTimeout(Duration.ofMinutes(5))
-        .followRedirects(true)
-        // An https:// repository is never followed to http://.
-        .followSslRedirects(false)
-        .build();
+    this.http =
+        new OkHttpClient.Builder()
+            .connectTimeout(Duration.ofSeconds(30))
+            .readTimeout(Duration.ofMinutes(5))
+            .followRedirects(true)
+            // An https:// repository is never followed to http://.
+            .followSslRedirects(false)
+            .build();
   }
 
   @Override
@@ -69,7 +70,8 @@ public final class RpmRepoProvider implements KernelProvider {
   }
 
   @Override
-  public KernelTree provide(Kernel kernel, boolean withImage) throws KernelException, InterruptedException {
+  public KernelTree provide(Kernel kernel, boolean withImage)
+      throws KernelException, InterruptedException {
     String release = kernel.release();
     String memo = release + (withImage ? " with image" : "");
     KernelTree done = provided.get(memo);
@@ -84,8 +86,10 @@ public final class RpmRepoProvider implements KernelProvider {
         TreeKey develKey = key(md, release, "headers", devel);
         Path develDir = tree(release, develKey, devel);
         Path headers = develDir.resolve("root/usr/src/kernels/" + release);
-        if (!Files.isRegularFile(headers.resolve("Makefile")) || !Files.isRegularFile(headers.resolve(".config"))) {
-          throw new KernelException(where(release) + ": kernel-devel has no kbuild tree at usr/src/kernels/" + release);
+        if (!Files.isRegularFile(headers.resolve("Makefile"))
+            || !Files.isRegularFile(headers.resolve(".config"))) {
+          throw new KernelException(
+              where(release) + ": kernel-devel has no kbuild tree at usr/src/kernels/" + release);
         }
         Optional<Path> image = Optional.empty();
         Optional<Path> modules = Optional.empty();
@@ -95,14 +99,17 @@ public final class RpmRepoProvider implements KernelProvider {
           TreeKey coreKey = key(md, release, "image", core);
           Path mods = tree(release, coreKey, core).resolve("root/lib/modules/" + release);
           if (!Files.isRegularFile(mods.resolve("vmlinuz"))) {
-            throw new KernelException(where(release) + ": kernel-core has no lib/modules/" + release + "/vmlinuz");
+            throw new KernelException(
+                where(release) + ": kernel-core has no lib/modules/" + release + "/vmlinuz");
           }
           image = Optional.of(mods.resolve("vmlinuz"));
           modules = Optional.of(mods);
           identity = Digests.sha256(develKey.hash() + "\n" + coreKey.hash() + "\n");
         }
-        String toolchain = Files.readString(develDir.resolve("STAMP"), StandardCharsets.UTF_8).strip();
-        KernelTree tree = new KernelTree(release, name(), headers, image, modules, toolchain, identity);
+        String toolchain =
+            Files.readString(develDir.resolve("STAMP"), StandardCharsets.UTF_8).strip();
+        KernelTree tree =
+            new KernelTree(release, name(), headers, image, modules, toolchain, identity);
         provided.put(memo, tree);
         return tree;
       } catch (IOException e) {
@@ -113,28 +120,55 @@ public final class RpmRepoProvider implements KernelProvider {
 
   private void checkScheme(String release) throws KernelException {
     String scheme = String.valueOf(spec.url().getScheme());
-    if (!scheme.equals("https") && !scheme.equals("file") && !(scheme.equals("http") && spec.allowHttp())) {
-      throw new KernelException(where(release) + ": only https:// and file:// repositories are used (http:// only"
-          + " with kernels.providers." + spec.name() + ".allowHttp: true)");
+    if (!scheme.equals("https")
+        && !scheme.equals("file")
+        && !(scheme.equals("http") && spec.allowHttp())) {
+      throw new KernelException(
+          where(release)
+              + ": only https:// and file:// repositories are used (http:// only"
+              + " with kernels.providers."
+              + spec.name()
+              + ".allowHttp: true)");
     }
   }
 
   /** The origin is the repository's URL and the keys its packages were verified with. */
   private TreeKey key(Metadata md, String release, String part, Repodata.RpmEntry e) {
-    return new TreeKey("rpm-repo", part, release, spec.base() + " keys " + md.keys(), List.of(
-        e.name() + "-" + e.versionReleaseArch() + " " + e.location() + " " + e.checksumType() + ":"
-            + e.checksum().toLowerCase(java.util.Locale.ROOT)));
+    return new TreeKey(
+        "rpm-repo",
+        part,
+        release,
+        spec.base() + " keys " + md.keys(),
+        List.of(
+            e.name()
+                + "-"
+                + e.versionReleaseArch()
+                + " "
+                + e.location()
+                + " "
+                + e.checksumType()
+                + ":"
+                + e.checksum().toLowerCase(java.util.Locale.ROOT)));
   }
 
   private Repodata.RpmEntry entry(Metadata md, String release, String name) throws KernelException {
     return md.entries().stream()
-        .filter(x -> x.name().equals(name) && x.versionReleaseArch().equals(release)).findFirst()
-        .orElseThrow(() -> new KernelException(where(release) + ": the repository has no " + name + " for "
-            + release + "; check the release name and the provider's url"));
+        .filter(x -> x.name().equals(name) && x.versionReleaseArch().equals(release))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new KernelException(
+                    where(release)
+                        + ": the repository has no "
+                        + name
+                        + " for "
+                        + release
+                        + "; check the release name and the provider's url"));
   }
 
   /** repomd.xml, its signature and the primary metadata, verified once for this instance. */
-  private synchronized Metadata metadata(String release) throws IOException, KernelException, InterruptedException {
+  private synchronized Metadata metadata(String release)
+      throws IOException, KernelException, InterruptedException {
     if (metadata != null) {
       return metadata;
     }
@@ -143,35 +177,68 @@ public final class RpmRepoProvider implements KernelProvider {
     try {
       keysId = RepositoryTrust.identity(spec.gpgKeys());
     } catch (OpenPgpKeys.NotAKeyException e) {
-      throw new KernelException(where(release) + ": a key of kernels.providers." + spec.name() + ".gpgKeys is not"
-          + " usable: " + e.getMessage());
+      throw new KernelException(
+          where(release)
+              + ": a key of kernels.providers."
+              + spec.name()
+              + ".gpgKeys is not"
+              + " usable: "
+              + e.getMessage());
     }
-    byte[] repomd = get(release, base + "repodata/repomd.xml").orElseThrow(() -> new KernelException(where(release)
-        + ": there is no repodata/repomd.xml; check the provider's url (the directory holding repodata/)"));
+    byte[] repomd =
+        get(release, base + "repodata/repomd.xml")
+            .orElseThrow(
+                () ->
+                    new KernelException(
+                        where(release)
+                            + ": there is no repodata/repomd.xml; check the provider's url (the"
+                            + " directory holding repodata/)"));
     Optional<byte[]> signature = get(release, base + "repodata/repomd.xml.asc");
     if (signature.isEmpty()) {
-      throw new KernelException(where(release) + ": repodata/repomd.xml is not signed (there is no"
-          + " repodata/repomd.xml.asc); only repositories whose metadata is signed with a key of kernels.providers."
-          + spec.name() + ".gpgKeys are used: sign it (gpg --detach-sign --armor repodata/repomd.xml), or correct the"
-          + " url");
+      throw new KernelException(
+          where(release)
+              + ": repodata/repomd.xml is not signed (there is no repodata/repomd.xml.asc); only"
+              + " repositories whose metadata is signed with a key of kernels.providers."
+              + spec.name()
+              + ".gpgKeys are used: sign it (gpg --detach-sign --armor repodata/repomd.xml), or"
+              + " correct the url");
     }
     try (RepositoryTrust trust = trust(release)) {
       Optional<String> bad = trust.verifyDetached(repomd, signature.get());
       if (bad.isPresent()) {
-        throw new KernelException(where(release) + ": the signature of repodata/repomd.xml is not valid for a key of"
-            + " kernels.providers." + spec.name() + ".gpgKeys (" + bad.get() + "): the repository is signed by"
-            + " another key or was changed; correct the url or the keys");
+        throw new KernelException(
+            where(release)
+                + ": the signature of repodata/repomd.xml is not valid for a key of"
+                + " kernels.providers."
+                + spec.name()
+                + ".gpgKeys ("
+                + bad.get()
+                + "): the repository is signed by"
+                + " another key or was changed; correct the url or the keys");
       }
     }
     try {
-      Repodata.MetadataFile primary = Repodata.parseRepomd(repomd, base + "repodata/repomd.xml").stream()
-          .filter(m -> m.type().equals("primary")).findFirst()
-          .orElseThrow(() -> new KernelException(where(release) + ": repodata/repomd.xml lists no primary metadata"));
+      Repodata.MetadataFile primary =
+          Repodata.parseRepomd(repomd, base + "repodata/repomd.xml").stream()
+              .filter(m -> m.type().equals("primary"))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new KernelException(
+                          where(release) + ": repodata/repomd.xml lists no primary metadata"));
       String href = confined(release, primary.href());
-      byte[] bytes = get(release, base + href).orElseThrow(() -> new KernelException(where(release) + ": "
-          + href + ", which repodata/repomd.xml lists, is missing"));
+      byte[] bytes =
+          get(release, base + href)
+              .orElseThrow(
+                  () ->
+                      new KernelException(
+                          where(release)
+                              + ": "
+                              + href
+                              + ", which repodata/repomd.xml lists, is missing"));
       verify(release, href, primary.checksumType(), primary.checksum(), bytes);
-      List<Repodata.RpmEntry> entries = Repodata.parsePrimary(Repodata.uncompress(bytes, href), base + href);
+      List<Repodata.RpmEntry> entries =
+          Repodata.parsePrimary(Repodata.uncompress(bytes, href), base + href);
       metadata = new Metadata(entries, keysId);
       return metadata;
     } catch (CorruptRepositoryException e) {
@@ -179,18 +246,28 @@ public final class RpmRepoProvider implements KernelProvider {
     }
   }
 
-  private RepositoryTrust trust(String release) throws IOException, InterruptedException, KernelException {
+  private RepositoryTrust trust(String release)
+      throws IOException, InterruptedException, KernelException {
     for (String tool : List.of("gpgv", "rpmkeys")) {
       if (Command.which(tool).isEmpty()) {
-        throw new KernelException(where(release) + ": " + tool + " is needed to verify the repository's signatures"
-            + " (Debian: apt-get install gpgv rpm; Fedora: dnf install gnupg2 rpm)");
+        throw new KernelException(
+            where(release)
+                + ": "
+                + tool
+                + " is needed to verify the repository's signatures"
+                + " (Debian: apt-get install gpgv rpm; Fedora: dnf install gnupg2 rpm)");
       }
     }
     try {
       return RepositoryTrust.of(spec.gpgKeys());
     } catch (OpenPgpKeys.NotAKeyException e) {
-      throw new KernelException(where(release) + ": a key of kernels.providers." + spec.name() + ".gpgKeys is not"
-          + " usable: " + e.getMessage());
+      throw new KernelException(
+          where(release)
+              + ": a key of kernels.providers."
+              + spec.name()
+              + ".gpgKeys is not"
+              + " usable: "
+              + e.getMessage());
     }
   }
 
@@ -203,8 +280,15 @@ public final class RpmRepoProvider implements KernelProvider {
     }
     String file = e.name() + "-" + e.versionReleaseArch() + ".rpm";
     String location = confined(release, e.location());
-    byte[] rpm = get(release, spec.base() + location).orElseThrow(() -> new KernelException(where(release) + ": "
-        + location + ", which the primary metadata lists, is missing"));
+    byte[] rpm =
+        get(release, spec.base() + location)
+            .orElseThrow(
+                () ->
+                    new KernelException(
+                        where(release)
+                            + ": "
+                            + location
+                            + ", which the primary metadata lists, is missing"));
     verify(release, file, e.checksumType(), e.checksum(), rpm);
     Path work = KernelFiles.fresh(dir);
     Path pkg = work.resolve(file);
@@ -213,32 +297,65 @@ public final class RpmRepoProvider implements KernelProvider {
       Optional<String> bad = trust.verifyRpm(pkg);
       if (bad.isPresent()) {
         KernelFiles.deleteRecursively(work);
-        throw new KernelException(where(release) + ": " + file + " is not signed by a key of kernels.providers."
-            + spec.name() + ".gpgKeys (" + bad.get() + "); only packages signed with those keys are used: correct"
-            + " the url or the keys");
+        throw new KernelException(
+            where(release)
+                + ": "
+                + file
+                + " is not signed by a key of kernels.providers."
+                + spec.name()
+                + ".gpgKeys ("
+                + bad.get()
+                + "); only packages signed with those keys are used: correct"
+                + " the url or the keys");
       }
     }
     unpack(release, pkg, work.resolve("root"));
     Files.delete(pkg);
-    String gcc = Command.which("gcc").isPresent()
-        ? Command.of("gcc", "--version").check().lines().findFirst().orElse("gcc") : "gcc (not installed)";
-    Files.writeString(work.resolve("STAMP"), "rpm-repo " + spec.base() + " " + e.name() + "-" + e.versionReleaseArch()
-        + " " + e.checksumType() + ":" + e.checksum() + "; " + gcc + "\n", StandardCharsets.UTF_8);
+    String gcc =
+        Command.which("gcc").isPresent()
+            ? Command.of("gcc", "--version").check().lines().findFirst().orElse("gcc")
+            : "gcc (not installed)";
+    Files.writeString(
+        work.resolve("STAMP"),
+        "rpm-repo "
+            + spec.base()
+            + " "
+            + e.name()
+            + "-"
+            + e.versionReleaseArch()
+            + " "
+            + e.checksumType()
+            + ":"
+            + e.checksum()
+            + "; "
+            + gcc
+            + "\n",
+        StandardCharsets.UTF_8);
     KernelFiles.commit(work, dir);
     return dir;
   }
 
   /**
-   * A location from the signed metadata, relative to the repository and inside it: no scheme,
-   * no absolute path, no {@code ..}.
+   * A location from the signed metadata, relative to the repository and inside it: no scheme, no
+   * absolute path, no {@code ..}.
    */
   private String confined(String release, String href) throws KernelException {
-    boolean ok = !href.isEmpty() && !href.startsWith("/") && !href.contains("\\") && !href.contains(":")
-        && !href.contains("?") && !href.contains("#") && !href.contains("%")
-        && java.util.Arrays.stream(href.split("/")).noneMatch(s -> s.equals("..") || s.equals(".") || s.isEmpty());
+    boolean ok =
+        !href.isEmpty()
+            && !href.startsWith("/")
+            && !href.contains("\\")
+            && !href.contains(":")
+            && !href.contains("?")
+            && !href.contains("#")
+            && !href.contains("%")
+            && java.util.Arrays.stream(href.split("/"))
+                .noneMatch(s -> s.equals("..") || s.equals(".") || s.isEmpty());
     if (!ok) {
-      throw new KernelException(where(release) + ": the repository's metadata names '" + href.replaceAll("\\p{Cntrl}", "?")
-          + "', which is not a path inside the repository");
+      throw new KernelException(
+          where(release)
+              + ": the repository's metadata names '"
+              + href.replaceAll("\\p{Cntrl}", "?")
+              + "', which is not a path inside the repository");
     }
     return href;
   }
@@ -270,14 +387,29 @@ public final class RpmRepoProvider implements KernelProvider {
   private void verify(String release, String what, String type, String expected, byte[] bytes)
       throws KernelException {
     if (!STRONG_CHECKSUMS.contains(type)) {
-      throw new KernelException(where(release) + ": " + what + " has a " + type + " checksum; only sha256 and sha512"
-          + " are accepted (createrepo_c writes sha256)");
+      throw new KernelException(
+          where(release)
+              + ": "
+              + what
+              + " has a "
+              + type
+              + " checksum; only sha256 and sha512"
+              + " are accepted (createrepo_c writes sha256)");
     }
     try {
       String actual = Repodata.digest(type, bytes, what);
       if (!actual.equalsIgnoreCase(expected)) {
-        throw new KernelException(where(release) + ": " + what + " does not match the repository's checksum ("
-            + type + " " + expected + ", got " + actual + ")");
+        throw new KernelException(
+            where(release)
+                + ": "
+                + what
+                + " does not match the repository's checksum ("
+                + type
+                + " "
+                + expected
+                + ", got "
+                + actual
+                + ")");
       }
     } catch (CorruptRepositoryException e) {
       throw new KernelException(where(release) + ": " + e.getMessage(), e);
@@ -285,26 +417,51 @@ public final class RpmRepoProvider implements KernelProvider {
   }
 
   /** rpm2archive, then tar into {@code root}: the package's files, owned by whoever runs this. */
-  private void unpack(String release, Path rpm, Path root) throws IOException, InterruptedException, KernelException {
+  private void unpack(String release, Path rpm, Path root)
+      throws IOException, InterruptedException, KernelException {
     for (String tool : List.of("rpm2archive", "tar")) {
       if (Command.which(tool).isEmpty()) {
-        throw new KernelException(where(release) + ": " + tool + " is needed to unpack " + rpm.getFileName()
-            + " (Debian: apt-get install rpm2cpio tar)");
+        throw new KernelException(
+            where(release)
+                + ": "
+                + tool
+                + " is needed to unpack "
+                + rpm.getFileName()
+                + " (Debian: apt-get install rpm2cpio tar)");
       }
     }
     Files.createDirectories(root);
-    Command.Result a = Command.of("rpm2archive", "-n", rpm.toString()).timeout(Duration.ofMinutes(10)).run();
+    Command.Result a =
+        Command.of("rpm2archive", "-n", rpm.toString()).timeout(Duration.ofMinutes(10)).run();
     Path tar = rpm.resolveSibling(rpm.getFileName() + ".tar");
     if (!a.ok() || !Files.isRegularFile(tar)) {
-      throw new KernelException(where(release) + ": cannot unpack " + rpm.getFileName() + ": "
-          + Command.tail(a.output().strip(), 5));
+      throw new KernelException(
+          where(release)
+              + ": cannot unpack "
+              + rpm.getFileName()
+              + ": "
+              + Command.tail(a.output().strip(), 5));
     }
-    Command.Result x = Command.of("tar", "-x", "--no-same-owner", "--no-overwrite-dir", "-f", tar.toString(),
-        "-C", root.toString()).timeout(Duration.ofMinutes(10)).run();
+    Command.Result x =
+        Command.of(
+                "tar",
+                "-x",
+                "--no-same-owner",
+                "--no-overwrite-dir",
+                "-f",
+                tar.toString(),
+                "-C",
+                root.toString())
+            .timeout(Duration.ofMinutes(10))
+            .run();
     Files.deleteIfExists(tar);
     if (!x.ok()) {
-      throw new KernelException(where(release) + ": cannot unpack " + rpm.getFileName() + ": "
-          + Command.tail(x.output().strip(), 5));
+      throw new KernelException(
+          where(release)
+              + ": cannot unpack "
+              + rpm.getFileName()
+              + ": "
+              + Command.tail(x.output().strip(), 5));
     }
   }
 }

@@ -49,7 +49,8 @@ final class ShellWords {
             break;
           }
           if (d == '$' || d == '`') {
-            throw new IllegalArgumentException("'" + d + "' in a double-quoted word needs a shell; refused");
+            throw new IllegalArgumentException(
+                "'" + d + "' in a double-quoted word needs a shell; refused");
           }
           if (d == '\\' && i + 1 < n && "\"\\$`".indexOf(line.charAt(i + 1)) >= 0) {
             w.append(line.charAt(i + 1));
@@ -68,7 +69,8 @@ final class ShellWords {
         inWord = true;
         i += 2;
       } else if ("|&<>()`$".indexOf(c) >= 0) {
-        throw new IllegalArgumentException("'" + c + "' at column " + (i + 1) + " needs a shell; refused");
+        throw new IllegalArgumentException(
+            "'" + c + "' at column " + (i + 1) + " needs a shell; refused");
       } else {
         w.append(c);
         inWord = true;

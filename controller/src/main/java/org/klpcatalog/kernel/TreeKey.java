@@ -21,17 +21,33 @@ record TreeKey(String type, String part, String release, String origin, List<Str
 
   /** The SHA-256 (hex) of everything the key names. */
   String hash() {
-    StringBuilder sb = new StringBuilder("klp-catalog kernel tree ").append(FORMAT).append('\n')
-        .append("type ").append(type).append('\n')
-        .append("part ").append(part).append('\n')
-        .append("release ").append(release).append('\n')
-        .append("origin ").append(origin).append('\n');
+    StringBuilder sb =
+        new StringBuilder("klp-catalog kernel tree ")
+            .append(FORMAT)
+            .append('\n')
+            .append("type ")
+            .append(type)
+            .append('\n')
+            .append("part ")
+            .append(part)
+            .append('\n')
+            .append("release ")
+            .append(release)
+            .append('\n')
+            .append("origin ")
+            .append(origin)
+            .append('\n');
     packages.forEach(p -> sb.append("package ").append(p).append('\n'));
     return Digests.sha256(sb.toString());
   }
 
-  /** {@code <cache>/<type>/<release>/<part>-<hash>}: the release only helps a reader of the cache. */
+  /**
+   * {@code <cache>/<type>/<release>/<part>-<hash>}: the release only helps a reader of the cache.
+   */
   Path directory(Path kernelsCache) {
-    return kernelsCache.resolve(type).resolve(release).resolve(part + "-" + hash().substring(0, 32));
+    return kernelsCache
+        .resolve(type)
+        .resolve(release)
+        .resolve(part + "-" + hash().substring(0, 32));
   }
 }

@@ -20,23 +20,24 @@ import org.klpcatalog.exec.Sandbox;
 
 /**
  * Compiles single translation units of a {@link PreparedTree} the way kbuild compiles them, with
- * {@code -ffunction-sections -fdata-sections} so each function and object has a section of its
- * own.
+ * {@code -ffunction-sections -fdata-sections} so each function and object has a section of its own.
  *
  * <p>{@link #unit} asks kbuild once per tree and file ({@code make O=... path.o} in the sandbox)
- * and keeps the compile command it recorded in the {@code .cmd} file: the compiler's argument
- * list, cut before the first {@code ;} (objtool is not run) and without the dependency-file
- * option. {@link #compile} runs that compiler in the sandbox with the source tree and the output
- * directory read-only at their inside paths, each replaced file (catalog content: hostile) bound
- * read-only over its path in the source, one writable scratch directory and the sandbox's limits;
- * nothing else of the host is visible, so an {@code #include} or {@code .incbin} of a host file
- * finds nothing.
+ * and keeps the compile command it recorded in the {@code .cmd} file: the compiler's argument list,
+ * cut before the first {@code ;} (objtool is not run) and without the dependency-file option.
+ * {@link #compile} runs that compiler in the sandbox with the source tree and the output directory
+ * read-only at their inside paths, each replaced file (catalog content: hostile) bound read-only
+ * over its path in the source, one writable scratch directory and the sandbox's limits; nothing
+ * else of the host is visible, so an {@code #include} or {@code .incbin} of a host file finds
+ * nothing.
  */
 public final class UnitCompiler {
   /** The flags every unit is compiled with, on top of kbuild's. */
   public static final String KCFLAGS = "-ffunction-sections -fdata-sections";
+
   private static final String SCRATCH = "/klp/scratch";
   private static final Duration TIMEOUT = Duration.ofMinutes(10);
+
   /** Bumped when what a unit's record says, or how it is found, changes. */
   static final int RECORD_FORMAT = 2;
 
@@ -45,8 +46,8 @@ public final class UnitCompiler {
 
   /**
    * kbuild ran and could not compile the unfixed file with the tree's configuration: the file is
-   * not part of the kernel built from that source and configuration (boot code, a file of an
-   * option the configuration leaves out), or is only ever included by another file.
+   * not part of the kernel built from that source and configuration (boot code, a file of an option
+   * the configuration leaves out), or is only ever included by another file.
    */
   public static final class NotCompilable extends KernelException {
     private static final long serialVersionUID = 1L;
@@ -78,38 +79,50 @@ public final class UnitCompiler {
      * kernel's flags ask for it) saves a good part of its compile time.
      */
     public Unit withoutDebugInfo() {
-      return new Unit(path, object, argv.stream().filter(a -> !DEBUG_INFO.matcher(a).matches()).toList());
+      return new Unit(
+          path, object, argv.stream().filter(a -> !DEBUG_INFO.matcher(a).matches()).toList());
     }
   }
 
   private static final java.util.regex.Pattern DEBUG_INFO =
-      java.util.regex.Pattern.compile("-g|-g[0-3]|-gdwarf(-[0-9]+)?|-gz(=\\w+)?|-gsplit-dwarf|-gbtf");
+      java.util.regex.Pattern.compile(
+          "-g|-g[0-3]|-gdwarf(-[0-9]+)?|-gz(=\\w+)?|-gsplit-dwarf|-gbtf");
 
   /**
    * The unit of {@code cPath}; a KernelException when kbuild builds no object for it in this
    * configuration (see {@link #unitIfBuilt}) or it does not compile.
    */
   public Unit unit(PreparedTree tree, String cPath) throws KernelException, InterruptedException {
-    return unitIfBuilt(tree, cPath).orElseThrow(() -> new KernelException(cPath + " is not built in the"
-        + " configuration of " + tree.source().sourceVersion() + " (config sha256:" + tree.configSha256().substring(0, 12)
-        + "): its directory is not part of the build"));
+    return unitIfBuilt(tree, cPath)
+        .orElseThrow(
+            () ->
+                new KernelException(
+                    cPath
+                        + " is not built in the"
+                        + " configuration of "
+                        + tree.source().sourceVersion()
+                        + " (config sha256:"
+                        + tree.configSha256().substring(0, 12)
+                        + "): its directory is not part of the build"));
   }
 
   /**
-   * The unit of {@code cPath}, or empty when its directory is not part of the configuration's
-   * build (kbuild builds nothing for it, or compiles it only as part of a directory above, see
-   * {@link #compiledFromAnAncestor}). A file of a built directory that the configuration does not
-   * select is still compiled by kbuild, as if built in: that case cannot be told from kbuild's
+   * The unit of {@code cPath}, or empty when its directory is not part of the configuration's build
+   * (kbuild builds nothing for it, or compiles it only as part of a directory above, see {@link
+   * #compiledFromAnAncestor}). A file of a built directory that the configuration does not select
+   * is still compiled by kbuild, as if built in: that case cannot be told from kbuild's
    * single-object build.
    */
-  public Optional<Unit> unitIfBuilt(PreparedTree tree, String cPath) throws KernelException, InterruptedException {
+  public Optional<Unit> unitIfBuilt(PreparedTree tree, String cPath)
+      throws KernelException, InterruptedException {
     KernelPath.check(cPath);
     if (!cPath.endsWith(".c")) {
       throw new KernelException(cPath + " is not a C translation unit (a .c file)");
     }
     Path file = tree.source().source().resolve(cPath);
     if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-      throw new KernelException(cPath + " is not a file of the kernel source " + tree.source().sourceVersion());
+      throw new KernelException(
+          cPath + " is not a file of the kernel source " + tree.source().sourceVersion());
     }
     String memo = tree.identity() + " " + cPath;
     Unit done = units.get(memo);
@@ -117,8 +130,10 @@ public final class UnitCompiler {
       return Optional.of(done);
     }
     Path prepared = tree.out().getParent();
-    Path record = prepared.resolve("units")
-        .resolve(Digests.sha256(cPath).substring(0, 32) + ".v" + RECORD_FORMAT + ".unit");
+    Path record =
+        prepared
+            .resolve("units")
+            .resolve(Digests.sha256(cPath).substring(0, 32) + ".v" + RECORD_FORMAT + ".unit");
     try {
       Optional<Unit> u;
       try (KernelFiles.Lock l = KernelFiles.lock(prepared)) {
@@ -129,7 +144,8 @@ public final class UnitCompiler {
           Files.createDirectories(record.getParent());
           Path tmp = record.resolveSibling(record.getFileName() + ".tmp");
           Files.writeString(tmp, writeRecord(cPath, u), StandardCharsets.UTF_8);
-          Files.move(tmp, record, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          Files.move(
+              tmp, record, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
       }
       u.ifPresent(x -> units.put(memo, x));
@@ -151,17 +167,33 @@ public final class UnitCompiler {
     Path log = prepared.resolve("units").resolve(Digests.sha256(cPath).substring(0, 32) + ".log");
     Files.createDirectories(log.getParent());
     Files.deleteIfExists(log);
-    Command.Result r = sandbox.withLimits(sandbox.limits().withCpu(TIMEOUT)).run()
-        .readOnly(tree.source().source(), KernelSources.SOURCE_INSIDE)
-        .writable(out, KernelSources.OUT_INSIDE)
-        .chdir(KernelSources.OUT_INSIDE)
-        .env("KBUILD_BUILD_TIMESTAMP", "")
-        .command("make", "-C", KernelSources.SOURCE_INSIDE, "O=" + KernelSources.OUT_INSIDE,
-            "CC=" + KernelSources.compilerOf(tree), "KCFLAGS=" + KCFLAGS, object)
-        .timeout(TIMEOUT).log(log).run();
+    Command.Result r =
+        sandbox
+            .withLimits(sandbox.limits().withCpu(TIMEOUT))
+            .run()
+            .readOnly(tree.source().source(), KernelSources.SOURCE_INSIDE)
+            .writable(out, KernelSources.OUT_INSIDE)
+            .chdir(KernelSources.OUT_INSIDE)
+            .env("KBUILD_BUILD_TIMESTAMP", "")
+            .command(
+                "make",
+                "-C",
+                KernelSources.SOURCE_INSIDE,
+                "O=" + KernelSources.OUT_INSIDE,
+                "CC=" + KernelSources.compilerOf(tree),
+                "KCFLAGS=" + KCFLAGS,
+                object)
+            .timeout(TIMEOUT)
+            .log(log)
+            .run();
     if (!r.ok()) {
-      throw new NotCompilable(cPath + ": kbuild cannot compile it in " + tree.source().sourceVersion()
-          + (r.timedOut() ? " (timed out)" : "") + ":\n" + compilerMessages(r.output()));
+      throw new NotCompilable(
+          cPath
+              + ": kbuild cannot compile it in "
+              + tree.source().sourceVersion()
+              + (r.timedOut() ? " (timed out)" : "")
+              + ":\n"
+              + compilerMessages(r.output()));
     }
     if (!Files.isRegularFile(cmdFile, LinkOption.NOFOLLOW_LINKS)) {
       return Optional.empty();
@@ -174,9 +206,9 @@ public final class UnitCompiler {
   /**
    * Whether kbuild compiled the file with the flags of a directory above its own ({@code -I
    * ./ANCESTOR} but no {@code -I ./DIR}, the pair kbuild adds for the directory whose Makefile it
-   * runs): a single-object build reaches only directories the configuration builds, and compiles
-   * a file of a directory it does not reach as part of the nearest one it does, with that
-   * directory's flags and module name. Such a file is not built in this configuration.
+   * runs): a single-object build reaches only directories the configuration builds, and compiles a
+   * file of a directory it does not reach as part of the nearest one it does, with that directory's
+   * flags and module name. Such a file is not built in this configuration.
    */
   static boolean compiledFromAnAncestor(String cPath, List<String> argv) {
     int slash = cPath.lastIndexOf('/');
@@ -214,13 +246,15 @@ public final class UnitCompiler {
       }
     }
     if (line == null) {
-      throw new KernelException(cPath + ": kbuild's " + cmdFileOf(object) + " records no command for " + object);
+      throw new KernelException(
+          cPath + ": kbuild's " + cmdFileOf(object) + " records no command for " + object);
     }
     List<String> words;
     try {
       words = ShellWords.split(line);
     } catch (IllegalArgumentException e) {
-      throw new KernelException(cPath + ": kbuild's command for " + object + " cannot be read: " + e.getMessage());
+      throw new KernelException(
+          cPath + ": kbuild's command for " + object + " cannot be read: " + e.getMessage());
     }
     List<String> argv = new ArrayList<>();
     boolean module = false;
@@ -239,20 +273,34 @@ public final class UnitCompiler {
       }
       if (w.equals("-o")) {
         if (i + 1 >= words.size() || !words.get(i + 1).equals(object)) {
-          throw new KernelException(cPath + ": kbuild's command writes " + (i + 1 < words.size() ? words.get(i + 1)
-              : "nothing") + ", not " + object);
+          throw new KernelException(
+              cPath
+                  + ": kbuild's command writes "
+                  + (i + 1 < words.size() ? words.get(i + 1) : "nothing")
+                  + ", not "
+                  + object);
         }
         outputs++;
       }
       argv.add(w);
     }
     if (argv.isEmpty() || outputs != 1 || !argv.get(0).matches("gcc(-\\d+)?")) {
-      throw new KernelException(cPath + ": kbuild's command for " + object + " is not one gcc compile writing "
-          + object + ": " + String.join(" ", argv.subList(0, Math.min(3, argv.size()))));
+      throw new KernelException(
+          cPath
+              + ": kbuild's command for "
+              + object
+              + " is not one gcc compile writing "
+              + object
+              + ": "
+              + String.join(" ", argv.subList(0, Math.min(3, argv.size()))));
     }
-    String obj = module ? (modname != null && modname.matches("[A-Za-z0-9_-]+") ? modname : null) : "vmlinux";
+    String obj =
+        module
+            ? (modname != null && modname.matches("[A-Za-z0-9_-]+") ? modname : null)
+            : "vmlinux";
     if (obj == null) {
-      throw new KernelException(cPath + ": kbuild compiles it for a module but names no KBUILD_MODNAME");
+      throw new KernelException(
+          cPath + ": kbuild compiles it for a module but names no KBUILD_MODNAME");
     }
     return new Unit(cPath, obj, argv);
   }
@@ -261,8 +309,11 @@ public final class UnitCompiler {
     if (u.isEmpty()) {
       return "not-built " + cPath + "\n";
     }
-    StringBuilder sb = new StringBuilder("unit ").append(cPath).append('\n').append(u.get().object()).append('\n');
-    u.get().argv().forEach(a -> sb.append(a.replace("\\", "\\\\").replace("\n", "\\n")).append('\n'));
+    StringBuilder sb =
+        new StringBuilder("unit ").append(cPath).append('\n').append(u.get().object()).append('\n');
+    u.get()
+        .argv()
+        .forEach(a -> sb.append(a.replace("\\", "\\\\").replace("\n", "\\n")).append('\n'));
     return sb.toString();
   }
 
@@ -283,15 +334,17 @@ public final class UnitCompiler {
 
   private void requireConfined(String what) throws KernelException {
     if (!sandbox.confined()) {
-      throw new KernelException(what + ": compiling kernel translation units needs the bubblewrap sandbox, not the"
-          + " unconfined opt-out");
+      throw new KernelException(
+          what
+              + ": compiling kernel translation units needs the bubblewrap sandbox, not the"
+              + " unconfined opt-out");
     }
   }
 
   /**
-   * Compiles {@code unit} with the files of {@code overrides} (kernel path -> host file holding
-   * the replacement text) in place of the tree's, and copies the object to {@code objectOut}.
-   * Each overridden path must be a file of the tree (no new files, no links), named as a {@link
+   * Compiles {@code unit} with the files of {@code overrides} (kernel path -> host file holding the
+   * replacement text) in place of the tree's, and copies the object to {@code objectOut}. Each
+   * overridden path must be a file of the tree (no new files, no links), named as a {@link
    * KernelPath}.
    */
   public void compile(PreparedTree tree, Unit unit, Map<String, Path> overrides, Path objectOut)
@@ -303,12 +356,17 @@ public final class UnitCompiler {
       for (Map.Entry<String, Path> e : overrides.entrySet()) {
         String p = KernelPath.check(e.getKey());
         Path inTree = srcReal.resolve(p);
-        if (!Files.isRegularFile(inTree, LinkOption.NOFOLLOW_LINKS) || !inTree.toRealPath().equals(inTree)) {
-          throw new KernelException(p + " is not a file of the kernel source " + tree.source().sourceVersion()
-              + " (a replaced file must exist in the tree, and not through a link)");
+        if (!Files.isRegularFile(inTree, LinkOption.NOFOLLOW_LINKS)
+            || !inTree.toRealPath().equals(inTree)) {
+          throw new KernelException(
+              p
+                  + " is not a file of the kernel source "
+                  + tree.source().sourceVersion()
+                  + " (a replaced file must exist in the tree, and not through a link)");
         }
         if (!Files.isRegularFile(e.getValue(), LinkOption.NOFOLLOW_LINKS)) {
-          throw new KernelException(p + ": its replacement " + e.getValue() + " is not a regular file");
+          throw new KernelException(
+              p + ": its replacement " + e.getValue() + " is not a regular file");
         }
         checked.put(p, e.getValue());
       }
@@ -316,21 +374,32 @@ public final class UnitCompiler {
       Files.createDirectories(parent);
       Path scratch = Files.createTempDirectory(parent, ".klp-unit-");
       try {
-        Sandbox.Run run = sandbox.withLimits(sandbox.limits().withCpu(TIMEOUT)).run()
-            .readOnly(tree.source().source(), KernelSources.SOURCE_INSIDE)
-            .readOnly(tree.out(), KernelSources.OUT_INSIDE);
+        Sandbox.Run run =
+            sandbox
+                .withLimits(sandbox.limits().withCpu(TIMEOUT))
+                .run()
+                .readOnly(tree.source().source(), KernelSources.SOURCE_INSIDE)
+                .readOnly(tree.out(), KernelSources.OUT_INSIDE);
         for (Map.Entry<String, Path> e : checked.entrySet()) {
           run.readOnly(e.getValue(), KernelSources.SOURCE_INSIDE + "/" + e.getKey());
         }
-        run.writable(scratch, SCRATCH).chdir(KernelSources.OUT_INSIDE).env("KBUILD_BUILD_TIMESTAMP", "");
+        run.writable(scratch, SCRATCH)
+            .chdir(KernelSources.OUT_INSIDE)
+            .env("KBUILD_BUILD_TIMESTAMP", "");
         List<String> argv = new ArrayList<>(unit.argv());
         argv.set(argv.indexOf("-o") + 1, SCRATCH + "/unit.o");
         Command.Result r = run.command(argv).timeout(TIMEOUT).run();
         Path o = scratch.resolve("unit.o");
         if (!r.ok() || !Files.isRegularFile(o, LinkOption.NOFOLLOW_LINKS)) {
-          throw new KernelException(unit.path() + (checked.isEmpty() ? "" : " with " + String.join(", ",
-              checked.keySet()) + " replaced") + " does not compile" + (r.timedOut() ? " (timed out)" : "") + ":\n"
-              + compilerMessages(r.output()));
+          throw new KernelException(
+              unit.path()
+                  + (checked.isEmpty()
+                      ? ""
+                      : " with " + String.join(", ", checked.keySet()) + " replaced")
+                  + " does not compile"
+                  + (r.timedOut() ? " (timed out)" : "")
+                  + ":\n"
+                  + compilerMessages(r.output()));
         }
         Files.copy(o, objectOut, StandardCopyOption.REPLACE_EXISTING);
       } finally {
@@ -344,8 +413,11 @@ public final class UnitCompiler {
   /** The compiler's errors, or the end of its output when there are none to pick out. */
   static String compilerMessages(String output) {
     StringBuilder sb = new StringBuilder();
-    output.lines().filter(l -> l.contains("error:") || l.contains("Error ") || l.contains("fatal"))
-        .limit(20).forEach(l -> sb.append(l).append('\n'));
+    output
+        .lines()
+        .filter(l -> l.contains("error:") || l.contains("Error ") || l.contains("fatal"))
+        .limit(20)
+        .forEach(l -> sb.append(l).append('\n'));
     return sb.length() > 0 ? sb.toString().stripTrailing() : Command.tail(output, 20);
   }
 }

@@ -10,9 +10,9 @@ import java.util.Optional;
 
 /**
  * A read-only view of a 64-bit little-endian ELF relocatable file (a kernel module): its section
- * headers, its symbol table and its RELA relocations. Every offset and size is checked against
- * the file before it is used, so a truncated or hostile file gives an {@link ElfException}, never
- * an out-of-bounds read; parsing is linear in the file's size.
+ * headers, its symbol table and its RELA relocations. Every offset and size is checked against the
+ * file before it is used, so a truncated or hostile file gives an {@link ElfException}, never an
+ * out-of-bounds read; parsing is linear in the file's size.
  */
 public final class ElfFile {
   public static final int SHT_SYMTAB = 2;
@@ -27,12 +27,16 @@ public final class ElfFile {
   public static final long SHF_MERGE = 0x10;
   public static final long SHF_STRINGS = 0x20;
   public static final long SHF_INFO_LINK = 0x40;
+
   /** The kernel's flag for livepatch relocation sections (include/uapi/linux/elf.h). */
   public static final long SHF_RELA_LIVEPATCH = 0x00100000;
+
   public static final int SHN_UNDEF = 0;
   public static final int SHN_LORESERVE = 0xff00;
+
   /** The kernel's section index of livepatch symbols. */
   public static final int SHN_LIVEPATCH = 0xff20;
+
   public static final int STB_LOCAL = 0;
   public static final int STB_GLOBAL = 1;
   public static final int STB_WEAK = 2;
@@ -47,15 +51,34 @@ public final class ElfFile {
   static final int RELA_SIZE = 24;
 
   /** A section header, with its name. */
-  public record Section(int index, String name, int nameOffset, int type, long flags, long addr, long offset,
-      long size, int link, int info, long addralign, long entsize) {
+  public record Section(
+      int index,
+      String name,
+      int nameOffset,
+      int type,
+      long flags,
+      long addr,
+      long offset,
+      long size,
+      int link,
+      int info,
+      long addralign,
+      long entsize) {
     public boolean is(long flag) {
       return (flags & flag) != 0;
     }
   }
 
   /** A symbol table entry, with its name. */
-  public record Symbol(int index, String name, int nameOffset, int info, int other, int shndx, long value, long size) {
+  public record Symbol(
+      int index,
+      String name,
+      int nameOffset,
+      int info,
+      int other,
+      int shndx,
+      long value,
+      long size) {
     public int bind() {
       return info >>> 4;
     }
@@ -88,7 +111,11 @@ public final class ElfFile {
   private ElfFile(byte[] bytes) throws ElfException {
     this.bytes = bytes;
     this.buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    if (bytes.length < EHDR_SIZE || bytes[0] != 0x7f || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F') {
+    if (bytes.length < EHDR_SIZE
+        || bytes[0] != 0x7f
+        || bytes[1] != 'E'
+        || bytes[2] != 'L'
+        || bytes[3] != 'F') {
       throw new ElfException("not an ELF file");
     }
     if (bytes[4] != 2 || bytes[5] != 1) {
@@ -102,15 +129,32 @@ public final class ElfFile {
     int shnum = u16(0x3c);
     shstrndx = u16(0x3e);
     if (shentsize != SHDR_SIZE || shnum == 0 || shstrndx >= shnum || shnum >= SHN_LORESERVE) {
-      throw new ElfException("unsupported section header table (entry size " + shentsize + ", " + shnum
-          + " sections, names in " + shstrndx + ")");
+      throw new ElfException(
+          "unsupported section header table (entry size "
+              + shentsize
+              + ", "
+              + shnum
+              + " sections, names in "
+              + shstrndx
+              + ")");
     }
     check(shoff, (long) shnum * SHDR_SIZE, "the section header table");
     List<long[]> raw = new ArrayList<>(shnum);
     for (int i = 0; i < shnum; i++) {
       int o = (int) shoff + i * SHDR_SIZE;
-      raw.add(new long[] {u32(o), u32(o + 4), buf.getLong(o + 8), buf.getLong(o + 16), buf.getLong(o + 24),
-          buf.getLong(o + 32), u32(o + 40), u32(o + 44), buf.getLong(o + 48), buf.getLong(o + 56)});
+      raw.add(
+          new long[] {
+            u32(o),
+            u32(o + 4),
+            buf.getLong(o + 8),
+            buf.getLong(o + 16),
+            buf.getLong(o + 24),
+            buf.getLong(o + 32),
+            u32(o + 40),
+            u32(o + 44),
+            buf.getLong(o + 48),
+            buf.getLong(o + 56)
+          });
     }
     long[] names = raw.get(shstrndx);
     if (names[1] != SHT_STRTAB) {
@@ -128,7 +172,20 @@ public final class ElfFile {
         throw new ElfException("section " + i + " links to a section that does not exist");
       }
       String name = string(names[4], names[5], r[0], "section " + i + "'s name");
-      secs.add(new Section(i, name, (int) r[0], type, r[2], r[3], r[4], r[5], (int) r[6], (int) r[7], r[8], r[9]));
+      secs.add(
+          new Section(
+              i,
+              name,
+              (int) r[0],
+              type,
+              r[2],
+              r[3],
+              r[4],
+              r[5],
+              (int) r[6],
+              (int) r[7],
+              r[8],
+              r[9]));
     }
     sections = Collections.unmodifiableList(secs);
     int symtab = -1;
@@ -156,8 +213,16 @@ public final class ElfFile {
       int o = (int) st.offset() + i * SYM_SIZE;
       long nameOff = u32(o);
       String name = string(strtab.offset(), strtab.size(), nameOff, "symbol " + i + "'s name");
-      syms.add(new Symbol(i, name, (int) nameOff, bytes[o + 4] & 0xff, bytes[o + 5] & 0xff, u16(o + 6),
-          buf.getLong(o + 8), buf.getLong(o + 16)));
+      syms.add(
+          new Symbol(
+              i,
+              name,
+              (int) nameOff,
+              bytes[o + 4] & 0xff,
+              bytes[o + 5] & 0xff,
+              u16(o + 6),
+              buf.getLong(o + 8),
+              buf.getLong(o + 16)));
     }
     symbols = Collections.unmodifiableList(syms);
   }
@@ -213,8 +278,14 @@ public final class ElfFile {
       long info = buf.getLong(o + 8);
       long sym = info >>> 32;
       if (sym >= symbols.size() || rela.link() != symtabIndex) {
-        throw new ElfException("relocation " + i + " of " + rela.name() + " names symbol " + sym
-            + ", which the symbol table does not have");
+        throw new ElfException(
+            "relocation "
+                + i
+                + " of "
+                + rela.name()
+                + " names symbol "
+                + sym
+                + ", which the symbol table does not have");
       }
       out.add(new Rela(buf.getLong(o), (int) sym, (int) info, buf.getLong(o + 16)));
     }
@@ -231,36 +302,48 @@ public final class ElfFile {
 
   private void check(long offset, long size, String what) throws ElfException {
     if (offset < 0 || size < 0 || offset > bytes.length || size > bytes.length - offset) {
-      throw new ElfException(what + " lies outside the file (offset " + offset + ", size " + size + ", file "
-          + bytes.length + " bytes)");
+      throw new ElfException(
+          what
+              + " lies outside the file (offset "
+              + offset
+              + ", size "
+              + size
+              + ", file "
+              + bytes.length
+              + " bytes)");
     }
   }
 
   /**
    * The NUL-terminated string at {@code at} of the table at {@code tableOffset}. The position of
-   * the next NUL of every byte of a table is computed once, so names that share a long tail cost
-   * no rescan and parsing stays linear however the names overlap.
+   * the next NUL of every byte of a table is computed once, so names that share a long tail cost no
+   * rescan and parsing stays linear however the names overlap.
    */
-  private String string(long tableOffset, long tableSize, long at, String what) throws ElfException {
+  private String string(long tableOffset, long tableSize, long at, String what)
+      throws ElfException {
     if (at >= tableSize) {
       throw new ElfException(what + " lies outside its string table");
     }
-    int[] nul = nulIndex.computeIfAbsent(tableOffset + ":" + tableSize, key -> {
-      long o = tableOffset;
-      int[] next = new int[(int) tableSize];
-      int n = -1;
-      for (int i = (int) tableSize - 1; i >= 0; i--) {
-        if (bytes[(int) (o + i)] == 0) {
-          n = i;
-        }
-        next[i] = n;
-      }
-      return next;
-    });
+    int[] nul =
+        nulIndex.computeIfAbsent(
+            tableOffset + ":" + tableSize,
+            key -> {
+              long o = tableOffset;
+              int[] next = new int[(int) tableSize];
+              int n = -1;
+              for (int i = (int) tableSize - 1; i >= 0; i--) {
+                if (bytes[(int) (o + i)] == 0) {
+                  n = i;
+                }
+                next[i] = n;
+              }
+              return next;
+            });
     int end = nul[(int) at];
     if (end < 0) {
       throw new ElfException(what + " is not NUL-terminated");
     }
-    return new String(bytes, (int) (tableOffset + at), (int) (end - at), StandardCharsets.ISO_8859_1);
+    return new String(
+        bytes, (int) (tableOffset + at), (int) (end - at), StandardCharsets.ISO_8859_1);
   }
 }

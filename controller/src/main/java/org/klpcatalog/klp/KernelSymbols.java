@@ -8,15 +8,15 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The symbol tables of one kernel release, as the livepatch core resolves {@code .klp.sym}
- * symbols against them: for {@code vmlinux} and for each module of the kernel (by its module
- * name, dashes as underscores), every defined symbol in the order the core counts {@code sympos}
- * (kallsyms order: by address for vmlinux, symbol-table order for a module). {@code exports} maps
- * each symbol exported to modules (the headers' {@code Module.symvers}) to the object exporting
- * it. {@code source} says where the tables came from, for messages. {@code loadingOnly} names, per
- * module, the symbols its kallsyms holds only while the module loads (in {@code .init} or
- * unloaded sections): the livepatch core counts them too when the module loads after the patch.
- * Lookups by name go through an index made once.
+ * The symbol tables of one kernel release, as the livepatch core resolves {@code .klp.sym} symbols
+ * against them: for {@code vmlinux} and for each module of the kernel (by its module name, dashes
+ * as underscores), every defined symbol in the order the core counts {@code sympos} (kallsyms
+ * order: by address for vmlinux, symbol-table order for a module). {@code exports} maps each symbol
+ * exported to modules (the headers' {@code Module.symvers}) to the object exporting it. {@code
+ * source} says where the tables came from, for messages. {@code loadingOnly} names, per module, the
+ * symbols its kallsyms holds only while the module loads (in {@code .init} or unloaded sections):
+ * the livepatch core counts them too when the module loads after the patch. Lookups by name go
+ * through an index made once.
  */
 public final class KernelSymbols {
   private final String release;
@@ -26,8 +26,12 @@ public final class KernelSymbols {
   private final Map<String, Set<String>> loadingOnly;
   private final Map<String, Map<String, List<KernelSymbol>>> byName = new HashMap<>();
 
-  public KernelSymbols(String release, String source, Map<String, List<KernelSymbol>> objects,
-      Map<String, String> exports, Map<String, Set<String>> loadingOnly) {
+  public KernelSymbols(
+      String release,
+      String source,
+      Map<String, List<KernelSymbol>> objects,
+      Map<String, String> exports,
+      Map<String, Set<String>> loadingOnly) {
     this.release = release;
     this.source = source;
     this.objects = Map.copyOf(objects);
@@ -42,7 +46,10 @@ public final class KernelSymbols {
     }
   }
 
-  public KernelSymbols(String release, String source, Map<String, List<KernelSymbol>> objects,
+  public KernelSymbols(
+      String release,
+      String source,
+      Map<String, List<KernelSymbol>> objects,
       Map<String, String> exports) {
     this(release, source, objects, exports, Map.of());
   }

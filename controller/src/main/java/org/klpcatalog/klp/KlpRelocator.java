@@ -16,17 +16,18 @@ import org.klpcatalog.klp.ElfFile.Symbol;
 
 /**
  * The post-link step: turns a linked livepatch module's references to kernel symbols that are not
- * exported into livepatch relocations, as the kernel's Documentation/livepatch/module-elf-format.rst
- * specifies. Every undefined symbol named in the targets becomes {@code
- * .klp.sym.<object>.<name>,<sympos>} with section index {@code SHN_LIVEPATCH}; every relocation
- * against it leaves its ordinary {@code .rela} section for a new {@code .klp.rela.<object>.<section>}
- * section (flags {@code SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH}), one per target section
- * and object, which the livepatch core applies once the object is loaded.
+ * exported into livepatch relocations, as the kernel's
+ * Documentation/livepatch/module-elf-format.rst specifies. Every undefined symbol named in the
+ * targets becomes {@code .klp.sym.<object>.<name>,<sympos>} with section index {@code
+ * SHN_LIVEPATCH}; every relocation against it leaves its ordinary {@code .rela} section for a new
+ * {@code .klp.rela.<object>.<section>} section (flags {@code SHF_ALLOC | SHF_INFO_LINK |
+ * SHF_RELA_LIVEPATCH}), one per target section and object, which the livepatch core applies once
+ * the object is loaded.
  *
  * <p>Pure code over the module's bytes, deterministic: the same module and targets give the same
  * bytes. Symbol indices are kept (the core resolves relocations by index); the file keeps every
- * byte it had, with the emptied tail of each shrunk relocation section zeroed, and gains at its
- * end the grown string tables, the new sections and a new section header table.
+ * byte it had, with the emptied tail of each shrunk relocation section zeroed, and gains at its end
+ * the grown string tables, the new sections and a new section header table.
  */
 public final class KlpRelocator {
   /** Where a declared symbol lives: its object and its sympos (0: the only one of its name). */
@@ -41,6 +42,7 @@ public final class KlpRelocator {
 
   /** Relocation types the x86-64 module loader applies ({@code apply_relocate_add}). */
   private static final Set<Integer> X86_64_TYPES = Set.of(1, 2, 4, 10, 11, 24);
+
   private static final int EM_X86_64 = 62;
 
   private KlpRelocator() {}
@@ -63,12 +65,15 @@ public final class KlpRelocator {
       return new Result(in, List.of(), List.of());
     }
     if (machine != EM_X86_64) {
-      throw new ElfException("livepatch relocations are written for x86-64 modules only (this one is for machine "
-          + machine + ")");
+      throw new ElfException(
+          "livepatch relocations are written for x86-64 modules only (this one is for machine "
+              + machine
+              + ")");
     }
     for (Target t : converted.values()) {
       if (!t.object().matches("[A-Za-z0-9_]{1,55}") || t.sympos() < 0) {
-        throw new ElfException("object name '" + t.object() + "' or position " + t.sympos() + " cannot be encoded");
+        throw new ElfException(
+            "object name '" + t.object() + "' or position " + t.sympos() + " cannot be encoded");
       }
     }
     List<Section> sections = module.sections();
@@ -89,7 +94,9 @@ public final class KlpRelocator {
     long[] newSize = new long[sections.size()];
     for (Section s : sections) {
       newSize[s.index()] = s.size();
-      if (s.type() != ElfFile.SHT_RELA || s.is(ElfFile.SHF_RELA_LIVEPATCH) || s.link() != symtab.index()) {
+      if (s.type() != ElfFile.SHT_RELA
+          || s.is(ElfFile.SHF_RELA_LIVEPATCH)
+          || s.link() != symtab.index()) {
         continue;
       }
       List<Rela> keep = new ArrayList<>();
@@ -101,8 +108,14 @@ public final class KlpRelocator {
           continue;
         }
         if (!X86_64_TYPES.contains(r.type())) {
-          throw new ElfException("relocation type " + r.type() + " against " + module.symbols().get(r.symbol()).name()
-              + " in " + s.name() + " is not one the kernel's module loader applies");
+          throw new ElfException(
+              "relocation type "
+                  + r.type()
+                  + " against "
+                  + module.symbols().get(r.symbol()).name()
+                  + " in "
+                  + s.name()
+                  + " is not one the kernel's module loader applies");
         }
         moved.computeIfAbsent(t.object(), o -> new ArrayList<>()).add(r);
       }
@@ -112,9 +125,14 @@ public final class KlpRelocator {
       Section target = sections.get(s.info());
       if (!patchable(target)) {
         String sym = module.symbols().get(moved.values().iterator().next().get(0).symbol()).name();
-        throw new ElfException(sym + " is used in section " + target.name() + "; a declared symbol may be used only"
-            + " by functions and data of the patch (.text, .data, .rodata), since the kernel processes "
-            + target.name() + " before it applies livepatch relocations");
+        throw new ElfException(
+            sym
+                + " is used in section "
+                + target.name()
+                + "; a declared symbol may be used only by functions and data of the patch (.text,"
+                + " .data, .rodata), since the kernel processes "
+                + target.name()
+                + " before it applies livepatch relocations");
       }
       for (Map.Entry<String, List<Rela>> e : moved.entrySet()) {
         String name = ".klp.rela." + e.getKey() + "." + target.name();
@@ -138,7 +156,8 @@ public final class KlpRelocator {
     int strBase = (int) strtab.size();
     for (Map.Entry<Integer, Target> e : converted.entrySet()) {
       Symbol s = module.symbols().get(e.getKey());
-      String klpName = ".klp.sym." + e.getValue().object() + "." + s.name() + "," + e.getValue().sympos();
+      String klpName =
+          ".klp.sym." + e.getValue().object() + "." + s.name() + "," + e.getValue().sympos();
       int o = (int) symtab.offset() + s.index() * ElfFile.SYM_SIZE;
       outBuf.putInt(o, strBase + newNames.length());
       out[o + 4] = (byte) ((ElfFile.STB_GLOBAL << 4) | ElfFile.STT_NOTYPE);
@@ -165,20 +184,34 @@ public final class KlpRelocator {
     long shstrSize = shstrtab.size() + newSectionNames.length();
     List<long[]> addedHeaders = new ArrayList<>();
     for (NewSection ns : added.values()) {
-      ByteBuffer data = ByteBuffer.allocate(ns.entries().size() * ElfFile.RELA_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer data =
+          ByteBuffer.allocate(ns.entries().size() * ElfFile.RELA_SIZE)
+              .order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < ns.entries().size(); i++) {
         writeRela(data, i * ElfFile.RELA_SIZE, ns.entries().get(i));
       }
       long off = tail.append(data.array(), 8);
-      addedHeaders.add(new long[] {sectionNameOffsets.get(ns.name()), ElfFile.SHT_RELA,
-          ElfFile.SHF_ALLOC | ElfFile.SHF_INFO_LINK | ElfFile.SHF_RELA_LIVEPATCH, 0, off, data.capacity(),
-          symtab.index(), ns.target(), 8, ElfFile.RELA_SIZE});
+      addedHeaders.add(
+          new long[] {
+            sectionNameOffsets.get(ns.name()),
+            ElfFile.SHT_RELA,
+            ElfFile.SHF_ALLOC | ElfFile.SHF_INFO_LINK | ElfFile.SHF_RELA_LIVEPATCH,
+            0,
+            off,
+            data.capacity(),
+            symtab.index(),
+            ns.target(),
+            8,
+            ElfFile.RELA_SIZE
+          });
     }
     int shnum = sections.size() + addedHeaders.size();
     if (shnum >= ElfFile.SHN_LORESERVE) {
-      throw new ElfException("the module would have " + shnum + " sections, more than ELF's section index holds");
+      throw new ElfException(
+          "the module would have " + shnum + " sections, more than ELF's section index holds");
     }
-    ByteBuffer table = ByteBuffer.allocate(shnum * ElfFile.SHDR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer table =
+        ByteBuffer.allocate(shnum * ElfFile.SHDR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     for (Section s : sections) {
       long off = s.offset();
       long size = newSize[s.index()];
@@ -189,8 +222,21 @@ public final class KlpRelocator {
         off = shstrOff;
         size = shstrSize;
       }
-      writeHeader(table, s.index(), new long[] {s.nameOffset(), s.type(), s.flags(), s.addr(), off, size, s.link(),
-          s.info(), s.addralign(), s.entsize()});
+      writeHeader(
+          table,
+          s.index(),
+          new long[] {
+            s.nameOffset(),
+            s.type(),
+            s.flags(),
+            s.addr(),
+            off,
+            size,
+            s.link(),
+            s.info(),
+            s.addralign(),
+            s.entsize()
+          });
     }
     for (int i = 0; i < addedHeaders.size(); i++) {
       writeHeader(table, sections.size() + i, addedHeaders.get(i));
@@ -227,7 +273,9 @@ public final class KlpRelocator {
 
   private static byte[] concat(byte[] in, Section table, CharSequence extra) {
     byte[] add = extra.toString().getBytes(StandardCharsets.ISO_8859_1);
-    byte[] b = Arrays.copyOfRange(in, (int) table.offset(), (int) (table.offset() + table.size() + add.length));
+    byte[] b =
+        Arrays.copyOfRange(
+            in, (int) table.offset(), (int) (table.offset() + table.size() + add.length));
     System.arraycopy(add, 0, b, (int) table.size(), add.length);
     return b;
   }

@@ -18,11 +18,11 @@ import org.klpcatalog.klp.ElfFile.Symbol;
 
 /**
  * One relocatable x86-64 object indexed for {@link ObjectComparison}: its functions by name, the
- * relocations of each section sorted by offset, its named symbols by address, and every
- * relocation target reduced to what does not depend on layout or on the compiler's counters.
- * Every offset is checked before it is used (a bad one is an {@link ElfException}), and all work
- * is charged to a {@link Budget} proportional to the input, so a hostile object cannot make a
- * comparison superlinear.
+ * relocations of each section sorted by offset, its named symbols by address, and every relocation
+ * target reduced to what does not depend on layout or on the compiler's counters. Every offset is
+ * checked before it is used (a bad one is an {@link ElfException}), and all work is charged to a
+ * {@link Budget} proportional to the input, so a hostile object cannot make a comparison
+ * superlinear.
  */
 final class ObjectIndex {
   /** What a relocation points at. */
@@ -44,7 +44,9 @@ final class ObjectIndex {
   /** A relocation target without layout: {@code id} is an interned name or content. */
   record Target(Kind kind, int id, long delta) {}
 
-  /** A byte range of a section: a data object whose content a reference brings into a comparison. */
+  /**
+   * A byte range of a section: a data object whose content a reference brings into a comparison.
+   */
   record Region(int section, long start, long size) {}
 
   /** A relocation as compared: offset from the start of its function or object. */
@@ -84,7 +86,8 @@ final class ObjectIndex {
     void spend(long units) throws ElfException {
       left -= units;
       if (left < 0) {
-        throw new ElfException("the objects' symbols and relocations overlap too much to be compared");
+        throw new ElfException(
+            "the objects' symbols and relocations overlap too much to be compared");
       }
     }
   }
@@ -134,15 +137,24 @@ final class ObjectIndex {
         continue;
       }
       if (s.info() < 0 || s.info() >= n) {
-        throw new ElfException(which + ": relocation section " + show(s.name()) + " applies to section " + s.info()
-            + ", which does not exist");
+        throw new ElfException(
+            which
+                + ": relocation section "
+                + show(s.name())
+                + " applies to section "
+                + s.info()
+                + ", which does not exist");
       }
       Section target = sections.get(s.info());
       if (ignored(target)) {
         continue;
       }
       if (s.type() == ElfFile.SHT_REL) {
-        throw new ElfException(which + ": section " + show(s.name()) + " holds REL relocations; x86-64 objects use RELA");
+        throw new ElfException(
+            which
+                + ": section "
+                + show(s.name())
+                + " holds REL relocations; x86-64 objects use RELA");
       }
       List<Rela> list = per.get(target.index());
       if (list == null) {
@@ -150,8 +162,14 @@ final class ObjectIndex {
       }
       for (Rela r : elf.relocations(s)) {
         if (target.type() == ElfFile.SHT_NOBITS || r.offset() < 0 || r.offset() >= target.size()) {
-          throw new ElfException(which + ": a relocation of " + show(s.name()) + " at offset 0x"
-              + Long.toHexString(r.offset()) + " lies outside section " + show(target.name()));
+          throw new ElfException(
+              which
+                  + ": a relocation of "
+                  + show(s.name())
+                  + " at offset 0x"
+                  + Long.toHexString(r.offset())
+                  + " lies outside section "
+                  + show(target.name()));
         }
         list.add(r);
       }
@@ -174,18 +192,37 @@ final class ObjectIndex {
     }
     for (Symbol sym : symbols) {
       int t = sym.type();
-      if (sym.index() == 0 || t == ElfFile.STT_SECTION || t == ElfFile.STT_FILE || sym.undefined()
+      if (sym.index() == 0
+          || t == ElfFile.STT_SECTION
+          || t == ElfFile.STT_FILE
+          || sym.undefined()
           || sym.shndx() >= ElfFile.SHN_LORESERVE) {
         continue;
       }
       if (sym.shndx() >= n) {
-        throw new ElfException(which + ": symbol " + show(sym.name()) + " is in section " + sym.shndx()
-            + ", which does not exist");
+        throw new ElfException(
+            which
+                + ": symbol "
+                + show(sym.name())
+                + " is in section "
+                + sym.shndx()
+                + ", which does not exist");
       }
       Section sec = sections.get(sym.shndx());
-      if (sym.value() < 0 || sym.size() < 0 || sym.value() > sec.size() || sym.size() > sec.size() - sym.value()) {
-        throw new ElfException(which + ": symbol " + show(sym.name()) + " (0x" + Long.toHexString(sym.size())
-            + " bytes at 0x" + Long.toHexString(sym.value()) + ") lies outside its section " + show(sec.name()));
+      if (sym.value() < 0
+          || sym.size() < 0
+          || sym.value() > sec.size()
+          || sym.size() > sec.size() - sym.value()) {
+        throw new ElfException(
+            which
+                + ": symbol "
+                + show(sym.name())
+                + " (0x"
+                + Long.toHexString(sym.size())
+                + " bytes at 0x"
+                + Long.toHexString(sym.value())
+                + ") lies outside its section "
+                + show(sec.name()));
       }
       if (sym.name().isEmpty()) {
         continue;
@@ -193,8 +230,13 @@ final class ObjectIndex {
       named.get(sym.shndx()).add(sym);
       if (t == ElfFile.STT_FUNC) {
         if (sec.type() == ElfFile.SHT_NOBITS) {
-          throw new ElfException(which + ": function " + show(sym.name()) + " lies in " + show(sec.name())
-              + ", a section without content");
+          throw new ElfException(
+              which
+                  + ": function "
+                  + show(sym.name())
+                  + " lies in "
+                  + show(sec.name())
+                  + ", a section without content");
         }
         if (functions.put(sym.name(), sym) != null) {
           throw new ElfException(which + ": two functions are named " + show(sym.name()));
@@ -203,8 +245,10 @@ final class ObjectIndex {
     }
     covers = new Symbol[n][];
     coverValues = new long[n][];
-    Comparator<Symbol> order = Comparator.comparingLong(Symbol::value).thenComparingInt(ObjectIndex::rank)
-        .thenComparingInt(Symbol::index);
+    Comparator<Symbol> order =
+        Comparator.comparingLong(Symbol::value)
+            .thenComparingInt(ObjectIndex::rank)
+            .thenComparingInt(Symbol::index);
     for (int i = 0; i < n; i++) {
       List<Symbol> list = named.get(i);
       list.sort(order);
@@ -240,15 +284,39 @@ final class ObjectIndex {
    */
   static boolean ignored(Section s) {
     String n = s.name();
-    for (String p : List.of(".debug", ".note", ".discard", ".orc_unwind", ".eh_frame", ".comment", "__ksymtab",
-        "___ksymtab", ".BTF", ".gnu.")) {
+    for (String p :
+        List.of(
+            ".debug",
+            ".note",
+            ".discard",
+            ".orc_unwind",
+            ".eh_frame",
+            ".comment",
+            "__ksymtab",
+            "___ksymtab",
+            ".BTF",
+            ".gnu.")) {
       if (n.startsWith(p)) {
         return true;
       }
     }
-    return List.of("__bug_table", "__jump_table", ".altinstructions", "__mcount_loc", "__ex_table", ".smp_locks",
-        ".parainstructions", ".static_call_sites", ".retpoline_sites", ".return_sites", ".call_sites",
-        "__patchable_function_entries", ".ibt_endbr_seal", ".initcall.init", ".init.data.bug").contains(n)
+    return List.of(
+                "__bug_table",
+                "__jump_table",
+                ".altinstructions",
+                "__mcount_loc",
+                "__ex_table",
+                ".smp_locks",
+                ".parainstructions",
+                ".static_call_sites",
+                ".retpoline_sites",
+                ".return_sites",
+                ".call_sites",
+                "__patchable_function_entries",
+                ".ibt_endbr_seal",
+                ".initcall.init",
+                ".init.data.bug")
+            .contains(n)
         || n.startsWith(".initcall");
   }
 
@@ -269,7 +337,9 @@ final class ObjectIndex {
     return s.bind() == ElfFile.STB_GLOBAL || s.bind() == ElfFile.STB_WEAK;
   }
 
-  /** A function's (or object's) bytes with relocated fields zeroed, and its relocations as targets. */
+  /**
+   * A function's (or object's) bytes with relocated fields zeroed, and its relocations as targets.
+   */
   Code code(int section, long start, long size) throws ElfException {
     Region g = new Region(section, start, size);
     Code known = codes.get(g);
@@ -288,18 +358,30 @@ final class ObjectIndex {
     budget.spend(size + 1);
     Rela[] rs = relocs[section];
     List<Ref> refs = new ArrayList<>();
-    byte[] b = sec.type() == ElfFile.SHT_NOBITS ? new byte[0]
-        : Arrays.copyOfRange(bytes, (int) (sec.offset() + start), (int) (sec.offset() + start + size));
+    byte[] b =
+        sec.type() == ElfFile.SHT_NOBITS
+            ? new byte[0]
+            : Arrays.copyOfRange(
+                bytes, (int) (sec.offset() + start), (int) (sec.offset() + start + size));
     if (rs == null) {
       return new Code(b, refs);
     }
-    for (int i = lowerBound(relocOffsets[section], start); i < rs.length && rs[i].offset() < start + size; i++) {
+    for (int i = lowerBound(relocOffsets[section], start);
+        i < rs.length && rs[i].offset() < start + size;
+        i++) {
       budget.spend(1);
       Rela r = rs[i];
       int field = fieldSize(r.type());
       if (field < 0) {
-        throw new ElfException(which + ": relocation type " + r.type() + " at 0x" + Long.toHexString(r.offset())
-            + " of " + show(sec.name()) + " is not an x86-64 relocation this comparison knows");
+        throw new ElfException(
+            which
+                + ": relocation type "
+                + r.type()
+                + " at 0x"
+                + Long.toHexString(r.offset())
+                + " of "
+                + show(sec.name())
+                + " is not an x86-64 relocation this comparison knows");
       }
       long at = r.offset() - start;
       Arrays.fill(b, (int) Math.min(at, b.length), (int) Math.min(at + field, b.length), (byte) 0);
@@ -325,7 +407,10 @@ final class ObjectIndex {
     md.update(b.putLong(0, g.size()).array(), 0, 8);
     md.update(c.bytes());
     for (Ref r : c.refs()) {
-      b.putLong(0, r.offset()).putInt(8, r.type()).putInt(12, r.target().kind().ordinal()).putInt(16, r.target().id())
+      b.putLong(0, r.offset())
+          .putInt(8, r.type())
+          .putInt(12, r.target().kind().ordinal())
+          .putInt(16, r.target().id())
           .putLong(20, r.target().delta());
       md.update(b.array(), 0, 28);
     }
@@ -338,15 +423,22 @@ final class ObjectIndex {
     int bias = pcBias(r.type());
     Symbol s = symbols.get(r.symbol());
     if (s.index() == 0) {
-      return new Ref(offset, r.type(), bias, new Target(Kind.SECTION, interner.id(""), r.addend()), null);
+      return new Ref(
+          offset, r.type(), bias, new Target(Kind.SECTION, interner.id(""), r.addend()), null);
     }
     if (s.undefined() || s.shndx() >= ElfFile.SHN_LORESERVE) {
       long delta = s.undefined() ? r.addend() : r.addend() + s.value();
-      return new Ref(offset, r.type(), bias, new Target(Kind.EXTERNAL, interner.id(s.name()), delta), null);
+      return new Ref(
+          offset, r.type(), bias, new Target(Kind.EXTERNAL, interner.id(s.name()), delta), null);
     }
     if (s.shndx() >= sections.size()) {
-      throw new ElfException(which + ": symbol " + show(s.name()) + " is in section " + s.shndx()
-          + ", which does not exist");
+      throw new ElfException(
+          which
+              + ": symbol "
+              + show(s.name())
+              + " is in section "
+              + s.shndx()
+              + ", which does not exist");
     }
     Section sec = sections.get(s.shndx());
     boolean sectionSymbol = s.type() == ElfFile.STT_SECTION;
@@ -354,12 +446,18 @@ final class ObjectIndex {
     long o = at + bias;
     boolean inside = o >= 0 && o < sec.size() && sec.type() != ElfFile.SHT_NOBITS;
     if (ignored(sec)) {
-      return new Ref(offset, r.type(), bias, new Target(Kind.SECTION, sectionNameId(sec), at), null);
+      return new Ref(
+          offset, r.type(), bias, new Target(Kind.SECTION, sectionNameId(sec), at), null);
     }
     if (sec.is(ElfFile.SHF_MERGE) && inside) {
       if (sec.is(ElfFile.SHF_STRINGS)) {
         int start = stringStart(sec, (int) o);
-        return new Ref(offset, r.type(), bias, new Target(Kind.STRING, stringId(sec, start), at - start), null);
+        return new Ref(
+            offset,
+            r.type(),
+            bias,
+            new Target(Kind.STRING, stringId(sec, start), at - start),
+            null);
       }
       long size = sec.entsize();
       if (size > 0 && size <= 64) {
@@ -369,7 +467,11 @@ final class ObjectIndex {
           for (long i = chunk + size - 1; i >= chunk; i--) {
             hex.append(String.format("%02x", bytes[(int) (sec.offset() + i)] & 0xff));
           }
-          return new Ref(offset, r.type(), bias, new Target(Kind.CONSTANT, interner.id(hex.toString()), at - chunk),
+          return new Ref(
+              offset,
+              r.type(),
+              bias,
+              new Target(Kind.CONSTANT, interner.id(hex.toString()), at - chunk),
               null);
         }
       }
@@ -383,13 +485,16 @@ final class ObjectIndex {
     Symbol cover = cover(s.shndx(), o);
     if (cover != null) {
       Region data = code ? null : new Region(cover.shndx(), cover.value(), cover.size());
-      return new Ref(offset, r.type(), bias, new Target(kind, nameId(cover), at - cover.value()), data);
+      return new Ref(
+          offset, r.type(), bias, new Target(kind, nameId(cover), at - cover.value()), data);
     }
     Region data = code ? null : new Region(sec.index(), 0, sec.size());
     return new Ref(offset, r.type(), bias, new Target(Kind.SECTION, sectionNameId(sec), at), data);
   }
 
-  /** A section's name as compared: without the compiler's counter for data ({@code .bss.__key.3}). */
+  /**
+   * A section's name as compared: without the compiler's counter for data ({@code .bss.__key.3}).
+   */
   private int sectionNameId(Section sec) {
     int id = sectionNameIds[sec.index()];
     if (id < 0) {
@@ -411,7 +516,10 @@ final class ObjectIndex {
     return o < s.value() + s.size() || o == s.value() ? s : null;
   }
 
-  /** A symbol's name as compared: local data without the compiler's numbering, everything else exact. */
+  /**
+   * A symbol's name as compared: local data without the compiler's numbering, everything else
+   * exact.
+   */
   private int nameId(Symbol s) {
     int id = nameIds[s.index()];
     if (id < 0) {
@@ -426,9 +534,9 @@ final class ObjectIndex {
   /**
    * Drops the numbering GCC gives function-local statics and compiler-made objects ({@code
    * __key.12}, {@code __func__.3}, {@code CSWTCH.123}) and the kernel's {@code __COUNTER__}-made
-   * names ({@code __UNIQUE_ID_ddebug123}): both count declarations in the file, so they change
-   * when an unrelated one is added above. Only names of local data get here; function names
-   * ({@code foo.isra.0}, {@code foo.constprop.1}) stay exact, since which clone code uses is real.
+   * names ({@code __UNIQUE_ID_ddebug123}): both count declarations in the file, so they change when
+   * an unrelated one is added above. Only names of local data get here; function names ({@code
+   * foo.isra.0}, {@code foo.constprop.1}) stay exact, since which clone code uses is real.
    */
   static String withoutCounter(String name) {
     int end = name.length();
@@ -485,18 +593,23 @@ final class ObjectIndex {
   String describe(Target t, int bias) {
     String v = interner.value(t.id());
     long delta = t.delta() + bias;
-    String name = switch (t.kind()) {
-      case STRING -> show(v, 41) + "\"";
-      case CONSTANT -> "constant " + v;
-      case SECTION -> v.isEmpty() ? "an absolute value" : "section " + show(v);
-      default -> show(v);
-    };
-    return delta == 0 ? name : name + (delta > 0 ? "+0x" + Long.toHexString(delta) : "-0x" + Long.toHexString(-delta));
+    String name =
+        switch (t.kind()) {
+          case STRING -> show(v, 41) + "\"";
+          case CONSTANT -> "constant " + v;
+          case SECTION -> v.isEmpty() ? "an absolute value" : "section " + show(v);
+          default -> show(v);
+        };
+    return delta == 0
+        ? name
+        : name + (delta > 0 ? "+0x" + Long.toHexString(delta) : "-0x" + Long.toHexString(-delta));
   }
 
   /** The byte before a relocated field: the opcode of a direct call (0xe8) or jump (0xe9). */
   int opcodeBefore(Code c, Ref r) {
-    return r.offset() >= 1 && r.offset() <= c.bytes().length ? c.bytes()[(int) r.offset() - 1] & 0xff : -1;
+    return r.offset() >= 1 && r.offset() <= c.bytes().length
+        ? c.bytes()[(int) r.offset() - 1] & 0xff
+        : -1;
   }
 
   static String show(String s) {
@@ -545,10 +658,10 @@ final class ObjectIndex {
   }
 
   /**
-   * For PC-relative types, the distance from the field to the end of the instruction when the
-   * field ends it (the usual case): the referenced place is {@code S + A + bias}. An instruction
-   * with an immediate after the field points a few bytes further; the same code gives the same
-   * error on both sides, so the comparison stays exact, only the string named may be a neighbour.
+   * For PC-relative types, the distance from the field to the end of the instruction when the field
+   * ends it (the usual case): the referenced place is {@code S + A + bias}. An instruction with an
+   * immediate after the field points a few bytes further; the same code gives the same error on
+   * both sides, so the comparison stays exact, only the string named may be a neighbour.
    */
   static int pcBias(int type) {
     return switch (type) {

@@ -21,7 +21,10 @@ import org.slf4j.LoggerFactory;
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
   /** How the service writes its log lines. */
-  public enum Format { text, json }
+  public enum Format {
+    text,
+    json
+  }
 
   private static final String APPENDER = "stderr";
 
@@ -60,9 +63,10 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
       // One line per event: control characters in a message or a value (a catalog path with a
       // line break, an escape sequence) become '?', so no event can forge another line.
       String message = "%replace(%msg%replace( %kvp){'^ $',''}){'" + CONTROL + "','?'}";
-      pattern.setPattern(service
-          ? "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}: " + message + "%n%ex{short}"
-          : "klp-catalog: %level: " + message + "%n");
+      pattern.setPattern(
+          service
+              ? "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}: " + message + "%n%ex{short}"
+              : "klp-catalog: %level: " + message + "%n");
       encoder = pattern;
     }
     encoder.setContext(context);
@@ -76,9 +80,17 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     root.addAppender(appender);
     root.setLevel(level);
     // Libraries' chatter stays out of the service's log unless asked for.
-    context.getLogger("org.quartz").setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
-    context.getLogger("org.eclipse.jgit").setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
-    context.getLogger("org.apache.sshd").setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
-    context.getLogger("org.eclipse.jetty").setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
+    context
+        .getLogger("org.quartz")
+        .setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
+    context
+        .getLogger("org.eclipse.jgit")
+        .setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
+    context
+        .getLogger("org.apache.sshd")
+        .setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
+    context
+        .getLogger("org.eclipse.jetty")
+        .setLevel(level.isGreaterOrEqual(Level.WARN) ? level : Level.WARN);
   }
 }

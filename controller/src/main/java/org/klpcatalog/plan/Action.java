@@ -7,7 +7,11 @@ import java.util.List;
  * exactly these; {@code reconcile --dry-run} prints them.
  */
 public sealed interface Action
-    permits Action.Add, Action.Rebuild, Action.Obsolete, Action.Retire, Action.Unchanged,
+    permits Action.Add,
+        Action.Rebuild,
+        Action.Obsolete,
+        Action.Retire,
+        Action.Unchanged,
         Action.RegenerateMetadata {
 
   /** The package the action is about ("" for metadata). */

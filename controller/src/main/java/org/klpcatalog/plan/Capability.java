@@ -5,11 +5,12 @@ import java.util.Optional;
 
 /**
  * An RPM dependency: a name, optionally with a comparison and an EVR ({@code kpatch-foo < 1-3}).
- * Function capabilities are {@code kpatch-function(<kernel release>:<path/file.c>:<function>)}:
- * one per kernel, so two packages conflict exactly where they patch the same function in the
- * same kernel release.
+ * Function capabilities are {@code kpatch-function(<kernel release>:<path/file.c>:<function>)}: one
+ * per kernel, so two packages conflict exactly where they patch the same function in the same
+ * kernel release.
  */
-public record Capability(String name, String operator, Optional<Evr> evr) implements Comparable<Capability> {
+public record Capability(String name, String operator, Optional<Evr> evr)
+    implements Comparable<Capability> {
   public static final Comparator<Capability> ORDER =
       Comparator.comparing(Capability::name).thenComparing(Capability::toString);
 
@@ -25,7 +26,10 @@ public record Capability(String name, String operator, Optional<Evr> evr) implem
     return new Capability(name, "=", Optional.of(evr));
   }
 
-  /** The capability a package owning {@code functionKey} on {@code kernelRelease} provides and conflicts with. */
+  /**
+   * The capability a package owning {@code functionKey} on {@code kernelRelease} provides and
+   * conflicts with.
+   */
   public static Capability function(String kernelRelease, String functionKey) {
     return of("kpatch-function(" + kernelRelease + ":" + functionKey + ")");
   }

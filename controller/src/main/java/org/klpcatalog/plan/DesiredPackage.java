@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * One RPM the repository must contain: everything that determines its content, and the {@code
- * contentHash} over it. The same name and EVR always come with the same hash (the release is
- * raised whenever the content changes without a version bump).
+ * contentHash} over it. The same name and EVR always come with the same hash (the release is raised
+ * whenever the content changes without a version bump).
  */
 public record DesiredPackage(
     String name,

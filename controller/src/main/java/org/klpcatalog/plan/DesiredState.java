@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What the repository must contain for one catalog revision: the packages (sorted by name) and
- * the group. {@code revision} is the catalog's commit, when it comes from Git.
+ * What the repository must contain for one catalog revision: the packages (sorted by name) and the
+ * group. {@code revision} is the catalog's commit, when it comes from Git.
  */
 public record DesiredState(
     String catalog, Optional<String> revision, List<DesiredPackage> packages, DesiredGroup group) {

@@ -44,10 +44,11 @@ public final class DesiredStateBuilder {
   private DesiredStateBuilder() {}
 
   /**
-   * Builds the desired state. {@code report} must be valid. {@code origin} is the revision
-   * recorded for content first seen here ("" for a directory).
+   * Builds the desired state. {@code report} must be valid. {@code origin} is the revision recorded
+   * for content first seen here ("" for a directory).
    */
-  public static Result build(ValidationReport report, CatalogTree tree, ReleaseLedger ledger, Optional<String> revision) {
+  public static Result build(
+      ValidationReport report, CatalogTree tree, ReleaseLedger ledger, Optional<String> revision) {
     if (!report.valid() || report.spec().isEmpty()) {
       throw new IllegalArgumentException("the desired state needs a valid catalog");
     }
@@ -62,12 +63,14 @@ public final class DesiredStateBuilder {
       List<Capability> provides = new ArrayList<>();
       for (String target : transitiveSupersedes(lp.name(), report.patches())) {
         String targetPkg = spec.packagePrefix() + target;
-        Optional<Evr> last = Optional.ofNullable(evrs.get(target))
-            .or(() -> ledger.last(targetPkg).map(e -> new Evr(0, e.version(), e.release())));
-        last.ifPresent(evr -> {
-          obsoletes.add(Capability.lessThan(targetPkg, evr.nextRelease()));
-          provides.add(Capability.equal(targetPkg, evr.nextRelease()));
-        });
+        Optional<Evr> last =
+            Optional.ofNullable(evrs.get(target))
+                .or(() -> ledger.last(targetPkg).map(e -> new Evr(0, e.version(), e.release())));
+        last.ifPresent(
+            evr -> {
+              obsoletes.add(Capability.lessThan(targetPkg, evr.nextRelease()));
+              provides.add(Capability.equal(targetPkg, evr.nextRelease()));
+            });
       }
       Set<Capability> functions = new TreeSet<>();
       List<ModuleInput> inputs = new ArrayList<>();
@@ -77,18 +80,29 @@ public final class DesiredStateBuilder {
         for (String key : v.functionKeys()) {
           functions.add(Capability.function(k.release(), key));
         }
-        String fixSha = fileHashes.computeIfAbsent(v.variant().patch(), f -> sha256(fileBytes(tree, lp, f)));
+        String fixSha =
+            fileHashes.computeIfAbsent(v.variant().patch(), f -> sha256(fileBytes(tree, lp, f)));
         Optional<String> moduleSha =
-            v.variant().module().map(m -> fileHashes.computeIfAbsent(m, f -> sha256(fileBytes(tree, lp, f))));
-        inputs.add(new ModuleInput(k.release(), v.variant().name(), v.variant().patch(), v.variant().module(), fixSha, moduleSha,
-            symbolsText(v.variant().symbols())));
+            v.variant()
+                .module()
+                .map(m -> fileHashes.computeIfAbsent(m, f -> sha256(fileBytes(tree, lp, f))));
+        inputs.add(
+            new ModuleInput(
+                k.release(),
+                v.variant().name(),
+                v.variant().patch(),
+                v.variant().module(),
+                fixSha,
+                moduleSha,
+                symbolsText(v.variant().symbols())));
       }
       String license = lp.license() != null ? lp.license() : spec.license();
       String metadata = metadataText(lp, license, spec.arch(), obsoletes);
       String metadataHash = sha256(metadata.getBytes(StandardCharsets.UTF_8));
       String content = contentText(name, lp, metadata, inputs, functions);
       String contentHash = sha256(content.getBytes(StandardCharsets.UTF_8));
-      ReleaseLedger.Entry entry = assignments.assign(name, lp.version(), contentHash, revision.orElse(""));
+      ReleaseLedger.Entry entry =
+          assignments.assign(name, lp.version(), contentHash, revision.orElse(""));
       Evr evr = new Evr(0, lp.version(), entry.release());
       evrs.put(lp.name(), evr);
       if (!p.active()) {
@@ -97,26 +111,59 @@ public final class DesiredStateBuilder {
       String moduleName = moduleName(lp.name(), lp.version(), entry.release());
       List<ModuleFile> modules = new ArrayList<>();
       for (ModuleInput in : inputs) {
-        modules.add(new ModuleFile(in.kernel, in.variant, in.patchFile, in.moduleSource, in.fixSha, in.moduleSha,
-            moduleName, "/usr/lib/kpatch/" + in.kernel + "/" + moduleName + ".ko"));
+        modules.add(
+            new ModuleFile(
+                in.kernel,
+                in.variant,
+                in.patchFile,
+                in.moduleSource,
+                in.fixSha,
+                in.moduleSha,
+                moduleName,
+                "/usr/lib/kpatch/" + in.kernel + "/" + moduleName + ".ko"));
       }
       List<Capability> allProvides = new ArrayList<>(functions);
       allProvides.addAll(provides);
       allProvides.sort(Capability.ORDER);
       obsoletes.sort(Capability.ORDER);
-      packages.add(new DesiredPackage(name, lp.name(), evr, spec.arch(), lp.summary(), lp.description(), license,
-          lp.references(), List.copyOf(modules), List.copyOf(allProvides), List.copyOf(functions),
-          List.copyOf(obsoletes), metadataHash, contentHash, entry.origin()));
+      packages.add(
+          new DesiredPackage(
+              name,
+              lp.name(),
+              evr,
+              spec.arch(),
+              lp.summary(),
+              lp.description(),
+              license,
+              lp.references(),
+              List.copyOf(modules),
+              List.copyOf(allProvides),
+              List.copyOf(functions),
+              List.copyOf(obsoletes),
+              metadataHash,
+              contentHash,
+              entry.origin()));
     }
     packages.sort(java.util.Comparator.comparing(DesiredPackage::name));
-    DesiredGroup group = new DesiredGroup(spec.group().id(), spec.group().name(), spec.group().description(),
-        packages.stream().map(DesiredPackage::name).toList());
-    return new Result(new DesiredState(spec.name(), revision, List.copyOf(packages), group), assignments.build());
+    DesiredGroup group =
+        new DesiredGroup(
+            spec.group().id(),
+            spec.group().name(),
+            spec.group().description(),
+            packages.stream().map(DesiredPackage::name).toList());
+    return new Result(
+        new DesiredState(spec.name(), revision, List.copyOf(packages), group), assignments.build());
   }
 
   /** {@code symbols}: the variant's declared symbols in canonical form ({@link #symbolsText}). */
-  private record ModuleInput(String kernel, String variant, String patchFile, Optional<String> moduleSource,
-      String fixSha, Optional<String> moduleSha, String symbols) {}
+  private record ModuleInput(
+      String kernel,
+      String variant,
+      String patchFile,
+      Optional<String> moduleSource,
+      String fixSha,
+      Optional<String> moduleSha,
+      String symbols) {}
 
   /**
    * Declared symbols in a canonical form: their labels ({@code object:name[,sympos]}), sorted and
@@ -145,7 +192,11 @@ public final class DesiredStateBuilder {
     return out;
   }
 
-  private static void visit(String name, Map<String, PatchReport> patches, Set<String> done, List<PatchReport> out,
+  private static void visit(
+      String name,
+      Map<String, PatchReport> patches,
+      Set<String> done,
+      List<PatchReport> out,
       Set<String> path) {
     PatchReport p = patches.get(name);
     if (p == null || done.contains(name) || !path.add(name)) {
@@ -180,8 +231,10 @@ public final class DesiredStateBuilder {
   }
 
   static String moduleName(String patch, String version, int release) {
-    String full = ("kpatch_" + patch + "_" + version + "_" + release).toLowerCase(java.util.Locale.ROOT)
-        .replaceAll("[^a-z0-9_]", "_");
+    String full =
+        ("kpatch_" + patch + "_" + version + "_" + release)
+            .toLowerCase(java.util.Locale.ROOT)
+            .replaceAll("[^a-z0-9_]", "_");
     if (full.length() <= MAX_MODULE_NAME) {
       return full;
     }
@@ -191,7 +244,8 @@ public final class DesiredStateBuilder {
     return full.substring(0, Math.max(8, keep)) + "_" + hash + tail;
   }
 
-  private static String metadataText(Livepatch lp, String license, String arch, List<Capability> obsoletes) {
+  private static String metadataText(
+      Livepatch lp, String license, String arch, List<Capability> obsoletes) {
     StringBuilder sb = new StringBuilder();
     line(sb, "summary", lp.summary());
     line(sb, "description", lp.description());
@@ -206,7 +260,11 @@ public final class DesiredStateBuilder {
     return sb.toString();
   }
 
-  private static String contentText(String name, Livepatch lp, String metadata, List<ModuleInput> inputs,
+  private static String contentText(
+      String name,
+      Livepatch lp,
+      String metadata,
+      List<ModuleInput> inputs,
       Set<Capability> functions) {
     StringBuilder sb = new StringBuilder();
     line(sb, "klp-catalog-package", String.valueOf(FORMAT));
@@ -220,8 +278,17 @@ public final class DesiredStateBuilder {
     for (ModuleInput in : inputs) {
       // Symbols only where some are declared: the hash of content that declares none stays what it
       // was before symbols existed, so no published package needs a new release for them.
-      line(sb, "kernel", in.kernel + " variant=" + in.variant + " fix=" + in.fixSha + " module=" + in.moduleSha.orElse("-")
-          + (in.symbols.isEmpty() ? "" : " symbols=" + in.symbols));
+      line(
+          sb,
+          "kernel",
+          in.kernel
+              + " variant="
+              + in.variant
+              + " fix="
+              + in.fixSha
+              + " module="
+              + in.moduleSha.orElse("-")
+              + (in.symbols.isEmpty() ? "" : " symbols=" + in.symbols));
     }
     for (Capability c : functions) {
       line(sb, "function", c.name());
@@ -230,7 +297,10 @@ public final class DesiredStateBuilder {
   }
 
   private static void line(StringBuilder sb, String key, String value) {
-    sb.append(key).append(' ').append(value.replace("\\", "\\\\").replace("\n", "\\n")).append('\n');
+    sb.append(key)
+        .append(' ')
+        .append(value.replace("\\", "\\\\").replace("\n", "\\n"))
+        .append('\n');
   }
 
   private static byte[] fileBytes(CatalogTree tree, Livepatch lp, String relative) {

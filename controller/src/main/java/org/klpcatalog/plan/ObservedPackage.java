@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * A package of the published repository: what repodata says (name, EVR, arch, file, checksum)
- * joined with what the inventory recorded when it was published (content and metadata hashes,
- * its modules and the revision its content came from).
+ * joined with what the inventory recorded when it was published (content and metadata hashes, its
+ * modules and the revision its content came from).
  */
 public record ObservedPackage(
     String name,
@@ -19,7 +19,8 @@ public record ObservedPackage(
     String changedIn) {
 
   /** The module published for one kernel, as the inventory recorded it. */
-  public record ObservedModule(String kernel, String variant, String fixSha256, String moduleSha256) {}
+  public record ObservedModule(
+      String kernel, String variant, String fixSha256, String moduleSha256) {}
 
   public String nevra() {
     return name + "-" + evr + "." + arch;

@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The published repository as read: whether it exists, its current version, the catalog revision
- * it was published from, its packages (sorted by name), its group and the release ledger of
- * everything ever published. A repository that does not exist yet is {@link #EMPTY}.
+ * The published repository as read: whether it exists, its current version, the catalog revision it
+ * was published from, its packages (sorted by name), its group and the release ledger of everything
+ * ever published. A repository that does not exist yet is {@link #EMPTY}.
  */
 public record ObservedState(
     boolean exists,
@@ -17,7 +17,8 @@ public record ObservedState(
     ReleaseLedger ledger) {
 
   public static final ObservedState EMPTY =
-      new ObservedState(false, "", Optional.empty(), List.of(), Optional.empty(), ReleaseLedger.EMPTY);
+      new ObservedState(
+          false, "", Optional.empty(), List.of(), Optional.empty(), ReleaseLedger.EMPTY);
 
   public Optional<ObservedPackage> pkg(String name) {
     return packages.stream().filter(p -> p.name().equals(name)).findFirst();

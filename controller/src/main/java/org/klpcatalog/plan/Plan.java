@@ -3,8 +3,8 @@ package org.klpcatalog.plan;
 import java.util.List;
 
 /**
- * What a reconcile will do, in order: adds, rebuilds, obsoletes, retires, unchanged packages,
- * then metadata. {@link #hasChanges()} is false when the repository already matches.
+ * What a reconcile will do, in order: adds, rebuilds, obsoletes, retires, unchanged packages, then
+ * metadata. {@link #hasChanges()} is false when the repository already matches.
  */
 public record Plan(DesiredState desired, ObservedState observed, List<Action> actions) {
 

@@ -4,14 +4,17 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * Renders a plan for people, as a diff of the repository: {@code +} add, {@code ~} rebuild,
- * {@code -} obsolete or retire (removals always listed), {@code =} unchanged, {@code *}
- * metadata. Colours are applied by the caller's painter, so this stays pure and testable.
+ * Renders a plan for people, as a diff of the repository: {@code +} add, {@code ~} rebuild, {@code
+ * -} obsolete or retire (removals always listed), {@code =} unchanged, {@code *} metadata. Colours
+ * are applied by the caller's painter, so this stays pure and testable.
  */
 public final class PlanText {
   /** How to colour parts of the output; identity for plain text. */
-  public record Painter(UnaryOperator<String> added, UnaryOperator<String> changed,
-      UnaryOperator<String> removed, UnaryOperator<String> dim) {
+  public record Painter(
+      UnaryOperator<String> added,
+      UnaryOperator<String> changed,
+      UnaryOperator<String> removed,
+      UnaryOperator<String> dim) {
     public static final Painter PLAIN = new Painter(s -> s, s -> s, s -> s, s -> s);
   }
 
@@ -20,11 +23,19 @@ public final class PlanText {
   public static String render(Plan plan, String repository, boolean verbose, Painter paint) {
     StringBuilder sb = new StringBuilder();
     DesiredState d = plan.desired();
-    sb.append("Plan for ").append(repository).append(" from catalog ").append(d.catalog())
+    sb.append("Plan for ")
+        .append(repository)
+        .append(" from catalog ")
+        .append(d.catalog())
         .append(d.revision().map(r -> " @ " + Planner.shortRev(r)).orElse(""));
     ObservedState o = plan.observed();
-    sb.append(o.exists() ? " (published: version " + o.version()
-        + o.revision().map(r -> " from " + Planner.shortRev(r)).orElse("") + ")" : " (not published yet)");
+    sb.append(
+        o.exists()
+            ? " (published: version "
+                + o.version()
+                + o.revision().map(r -> " from " + Planner.shortRev(r)).orElse("")
+                + ")"
+            : " (not published yet)");
     sb.append("\n\n");
     for (Action a : plan.actions()) {
       if (a instanceof Action.Add add) {
@@ -48,8 +59,16 @@ public final class PlanText {
           sb.append(paint.dim().apply("= unchanged " + u.pkg().nevra())).append('\n');
         }
       } else if (a instanceof Action.RegenerateMetadata m) {
-        sb.append(paint.changed().apply("* metadata  repodata and group " + m.group().id() + " ("
-            + m.group().packages().size() + " packages)")).append('\n');
+        sb.append(
+                paint
+                    .changed()
+                    .apply(
+                        "* metadata  repodata and group "
+                            + m.group().id()
+                            + " ("
+                            + m.group().packages().size()
+                            + " packages)"))
+            .append('\n');
         reasons(sb, a.reasons(), paint);
       }
     }
@@ -63,11 +82,19 @@ public final class PlanText {
   public static String summary(Plan plan) {
     if (!plan.hasChanges()) {
       return "Nothing would change: the repository matches the catalog ("
-          + plan.count(Action.Unchanged.class) + " packages).";
+          + plan.count(Action.Unchanged.class)
+          + " packages).";
     }
-    return plan.count(Action.Add.class) + " to add, " + plan.count(Action.Rebuild.class) + " to rebuild, "
-        + plan.count(Action.Obsolete.class) + " to obsolete, " + plan.count(Action.Retire.class) + " to retire, "
-        + plan.count(Action.Unchanged.class) + " unchanged.";
+    return plan.count(Action.Add.class)
+        + " to add, "
+        + plan.count(Action.Rebuild.class)
+        + " to rebuild, "
+        + plan.count(Action.Obsolete.class)
+        + " to obsolete, "
+        + plan.count(Action.Retire.class)
+        + " to retire, "
+        + plan.count(Action.Unchanged.class)
+        + " unchanged.";
   }
 
   private static void reasons(StringBuilder sb, List<String> reasons, Painter paint) {
@@ -79,8 +106,12 @@ public final class PlanText {
   private static void packageDetails(StringBuilder sb, DesiredPackage p) {
     sb.append("    summary:   ").append(p.summary()).append('\n');
     for (ModuleFile m : p.modules()) {
-      sb.append("    module:    ").append(m.installPath())
-          .append(m.variant().equals(org.klpcatalog.catalog.model.Variant.DEFAULT) ? "" : " (variant " + m.variant() + ")")
+      sb.append("    module:    ")
+          .append(m.installPath())
+          .append(
+              m.variant().equals(org.klpcatalog.catalog.model.Variant.DEFAULT)
+                  ? ""
+                  : " (variant " + m.variant() + ")")
           .append('\n');
     }
     for (Capability c : p.provides()) {

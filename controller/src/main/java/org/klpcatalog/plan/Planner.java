@@ -11,8 +11,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * {@code plan(desired, observed)}: the actions that turn the published repository into the
- * desired one. Pure and deterministic: the same inputs give the same plan, in the same order.
+ * {@code plan(desired, observed)}: the actions that turn the published repository into the desired
+ * one. Pure and deterministic: the same inputs give the same plan, in the same order.
  */
 public final class Planner {
   private Planner() {}
@@ -41,7 +41,9 @@ public final class Planner {
       checkNevra(d, observed);
       Optional<ObservedPackage> o = Optional.ofNullable(published.get(d.name()));
       if (o.isEmpty()) {
-        adds.add(new Action.Add(d, List.of("patch " + d.patch() + " is not published yet" + origin(d, at))));
+        adds.add(
+            new Action.Add(
+                d, List.of("patch " + d.patch() + " is not published yet" + origin(d, at))));
       } else if (o.get().evr().equals(d.evr()) && o.get().contentHash().equals(d.contentHash())) {
         unchanged.add(new Action.Unchanged(d, List.of("published as " + o.get().nevra())));
       } else {
@@ -60,11 +62,26 @@ public final class Planner {
       }
       String successor = successors.get(o.name());
       if (successor != null) {
-        obsoletes.add(new Action.Obsolete(o, successor, List.of(
-            "superseded by " + successor + "; hosts replace " + o.nevra() + " with it on upgrade")));
+        obsoletes.add(
+            new Action.Obsolete(
+                o,
+                successor,
+                List.of(
+                    "superseded by "
+                        + successor
+                        + "; hosts replace "
+                        + o.nevra()
+                        + " with it on upgrade")));
       } else {
-        retires.add(new Action.Retire(o, List.of(
-            "its patch is no longer in the catalog" + at + "; hosts that installed " + o.nevra() + " keep it")));
+        retires.add(
+            new Action.Retire(
+                o,
+                List.of(
+                    "its patch is no longer in the catalog"
+                        + at
+                        + "; hosts that installed "
+                        + o.nevra()
+                        + " keep it")));
       }
     }
     List<Action> actions = new ArrayList<>();
@@ -73,8 +90,9 @@ public final class Planner {
     actions.addAll(obsoletes);
     actions.addAll(retires);
     actions.addAll(unchanged);
-    List<String> metadataReasons = metadataReasons(desired, observed, adds.size() + rebuilds.size(),
-        obsoletes.size() + retires.size());
+    List<String> metadataReasons =
+        metadataReasons(
+            desired, observed, adds.size() + rebuilds.size(), obsoletes.size() + retires.size());
     if (!metadataReasons.isEmpty()) {
       actions.add(new Action.RegenerateMetadata(desired.group(), metadataReasons));
     }
@@ -83,11 +101,17 @@ public final class Planner {
 
   /** A NEVRA the repository ever published with other content must not come back. */
   private static void checkNevra(DesiredPackage d, ObservedState observed) {
-    Optional<String> published = observed.ledger().contentOf(d.name(), d.evr().version(), d.evr().release());
+    Optional<String> published =
+        observed.ledger().contentOf(d.name(), d.evr().version(), d.evr().release());
     if (published.isPresent() && !published.get().equals(d.contentHash())) {
-      throw new NevraCollision(d.nevra() + " was published with other content (" + published.get().substring(0, 12)
-          + ", now " + d.contentHash().substring(0, 12) + "); the catalog history and the repository disagree"
-          + " (was the branch rewritten?). Publish into a new repository or restore the history.");
+      throw new NevraCollision(
+          d.nevra()
+              + " was published with other content ("
+              + published.get().substring(0, 12)
+              + ", now "
+              + d.contentHash().substring(0, 12)
+              + "); the catalog history and the repository disagree (was the branch rewritten?)."
+              + " Publish into a new repository or restore the history.");
     }
   }
 
@@ -149,7 +173,8 @@ public final class Planner {
     return out;
   }
 
-  private static List<String> metadataReasons(DesiredState desired, ObservedState observed, int changed, int removed) {
+  private static List<String> metadataReasons(
+      DesiredState desired, ObservedState observed, int changed, int removed) {
     List<String> out = new ArrayList<>();
     if (!observed.exists()) {
       out.add("the repository does not exist yet");

@@ -10,14 +10,14 @@ import java.util.TreeMap;
 /**
  * Which release number each (package, version, content) has had. Releases start at 1 for a new
  * version and grow by one whenever the content of that version changes; content seen before keeps
- * its number. Replaying a catalog's history through the ledger makes releases reproducible from
- * the catalog; the published repository's inventory carries the ledger too, so a NEVRA is never
- * given to two contents. Immutable.
+ * its number. Replaying a catalog's history through the ledger makes releases reproducible from the
+ * catalog; the published repository's inventory carries the ledger too, so a NEVRA is never given
+ * to two contents. Immutable.
  */
 public final class ReleaseLedger {
   /**
-   * One assignment: this content of this version of the package has this release; {@code origin}
-   * is the catalog revision where the content first appeared ("" when unknown).
+   * One assignment: this content of this version of the package has this release; {@code origin} is
+   * the catalog revision where the content first appeared ("" when unknown).
    */
   public record Entry(String version, String contentHash, int release, String origin) {}
 
@@ -108,7 +108,8 @@ public final class ReleaseLedger {
     /** Records an entry as it was published (inventory), keeping the first for each content. */
     public Builder record(String pkg, Entry entry) {
       List<Entry> list = entries.computeIfAbsent(pkg, k -> new ArrayList<>());
-      if (list.stream().noneMatch(e -> e.version().equals(entry.version()) && e.release() == entry.release())) {
+      if (list.stream()
+          .noneMatch(e -> e.version().equals(entry.version()) && e.release() == entry.release())) {
         list.add(entry);
       }
       return this;

@@ -11,9 +11,15 @@ public final class CompsWriter {
     sb.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
         .append("<!DOCTYPE comps PUBLIC \"-//Red Hat, Inc.//DTD Comps info//EN\" \"comps.dtd\">\n")
         .append("<comps>\n  <group>\n")
-        .append("    <id>").append(xml(g.id())).append("</id>\n")
-        .append("    <name>").append(xml(g.name())).append("</name>\n")
-        .append("    <description>").append(xml(g.description())).append("</description>\n")
+        .append("    <id>")
+        .append(xml(g.id()))
+        .append("</id>\n")
+        .append("    <name>")
+        .append(xml(g.name()))
+        .append("</name>\n")
+        .append("    <description>")
+        .append(xml(g.description()))
+        .append("</description>\n")
         .append("    <default>true</default>\n    <uservisible>true</uservisible>\n")
         .append("    <packagelist>\n");
     for (String p : g.packages()) {
@@ -24,6 +30,9 @@ public final class CompsWriter {
   }
 
   static String xml(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 }

@@ -13,16 +13,20 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The repository's history, {@code <repo>/history.jsonl}: one JSON object per line, appended
- * after each switch of {@code current}: {@code publish} (version, catalog revision, changes) and
- * {@code rollback} (from, to). Lines are small and appended in one write.
+ * The repository's history, {@code <repo>/history.jsonl}: one JSON object per line, appended after
+ * each switch of {@code current}: {@code publish} (version, catalog revision, changes) and {@code
+ * rollback} (from, to). Lines are small and appended in one write.
  */
 public final class PublishLog {
   public static final String FILE = "history.jsonl";
   private static final ObjectMapper MAPPER = JsonMapper.builder().build();
 
-  /** One event. {@code detail} holds the changes of a publish ("+2 ~1 -1") or the reason of a rollback. */
-  public record Event(String kind, String at, String version, String from, String revision, String detail) {}
+  /**
+   * One event. {@code detail} holds the changes of a publish ("+2 ~1 -1") or the reason of a
+   * rollback.
+   */
+  public record Event(
+      String kind, String at, String version, String from, String revision, String detail) {}
 
   private PublishLog() {}
 
@@ -36,8 +40,13 @@ public final class PublishLog {
     }
     o.put("revision", e.revision());
     o.put("detail", e.detail());
-    Files.writeString(repo.resolve(FILE), MAPPER.writeValueAsString(o) + "\n", StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    Files.writeString(
+        repo.resolve(FILE),
+        MAPPER.writeValueAsString(o) + "\n",
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND,
+        StandardOpenOption.WRITE);
   }
 
   public static List<Event> read(Path repo) throws IOException {
@@ -52,8 +61,14 @@ public final class PublishLog {
       }
       try {
         JsonNode n = MAPPER.readTree(line);
-        out.add(new Event(n.path("event").asString(""), n.path("at").asString(""), n.path("version").asString(""),
-            n.path("from").asString(""), n.path("revision").asString(""), n.path("detail").asString("")));
+        out.add(
+            new Event(
+                n.path("event").asString(""),
+                n.path("at").asString(""),
+                n.path("version").asString(""),
+                n.path("from").asString(""),
+                n.path("revision").asString(""),
+                n.path("detail").asString("")));
       } catch (RuntimeException ex) {
         // A line cut by a crash: the versions' inventories still say what was published.
       }

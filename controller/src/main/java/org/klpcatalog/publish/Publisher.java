@@ -31,43 +31,56 @@ import org.klpcatalog.repo.RepositoryReader;
 import org.klpcatalog.rpm.Signer;
 
 /**
- * Publishes a plan's outcome as a new, complete repository version and switches {@code current}
- * to it by an atomic rename. Layout: {@code <repo>/versions/<n>/} (packages, comps.xml, repodata
- * with repomd.xml.asc, the public key, the .repo file, the inventory), {@code <repo>/current} (a
- * link to the version hosts see), {@code <repo>/history.jsonl}. A version is assembled in a
- * {@code .partial-<n>} directory, checked, renamed into place, and only then made current: a crash
- * at any point leaves {@code current} a valid repository, and the next reconcile converges.
- * The caller holds the {@link RepositoryLock}.
+ * Publishes a plan's outcome as a new, complete repository version and switches {@code current} to
+ * it by an atomic rename. Layout: {@code <repo>/versions/<n>/} (packages, comps.xml, repodata with
+ * repomd.xml.asc, the public key, the .repo file, the inventory), {@code <repo>/current} (a link to
+ * the version hosts see), {@code <repo>/history.jsonl}. A version is assembled in a {@code
+ * .partial-<n>} directory, checked, renamed into place, and only then made current: a crash at any
+ * point leaves {@code current} a valid repository, and the next reconcile converges. The caller
+ * holds the {@link RepositoryLock}.
  */
 public final class Publisher {
   public static final String VERSIONS = "versions";
 
   /**
-   * Where builds for {@code repo} work (modules, packages, logs, QA guests): beside the
-   * repository, never inside what a web server serving it would show.
+   * Where builds for {@code repo} work (modules, packages, logs, QA guests): beside the repository,
+   * never inside what a web server serving it would show.
    */
   public static Path stagingDir(Path repo) {
     Path abs = repo.toAbsolutePath().normalize();
     return abs.resolveSibling(abs.getFileName() + ".staging");
   }
+
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Publisher.class);
 
-  /** Publishing settings: versions kept, the URL hosts use, and the signing key (empty: unsigned). */
-  public record Options(int keepVersions, Optional<String> baseUrl, Optional<Signer> signer, long sourceDateEpoch,
+  /**
+   * Publishing settings: versions kept, the URL hosts use, and the signing key (empty: unsigned).
+   */
+  public record Options(
+      int keepVersions,
+      Optional<String> baseUrl,
+      Optional<Signer> signer,
+      long sourceDateEpoch,
       Duration timeout) {}
 
   /** What publishing did. {@code version} is empty when nothing changed. */
-  public record Result(Optional<String> version, List<String> published, List<String> degraded, List<String> leftOut,
-      List<String> removed, List<String> pruned) {}
+  public record Result(
+      Optional<String> version,
+      List<String> published,
+      List<String> degraded,
+      List<String> leftOut,
+      List<String> removed,
+      List<String> pruned) {}
 
   private Publisher() {}
 
   /**
    * Publishes {@code plan} with the packages {@code build} made: unchanged packages are carried
-   * over (hard links), obsoleted and retired ones leave, a rebuild that failed keeps its
-   * previously published package (degraded), a new package that failed is left out.
+   * over (hard links), obsoleted and retired ones leave, a rebuild that failed keeps its previously
+   * published package (degraded), a new package that failed is left out.
    */
-  public static Result publish(Path repo, Plan plan, PackageBuild.Result build, ReleaseLedger ledger, Options options)
+  public static Result publish(
+      Path repo, Plan plan, PackageBuild.Result build, ReleaseLedger ledger, Options options)
       throws IOException, InterruptedException, CorruptRepositoryException {
     Path versions = repo.resolve(VERSIONS);
     Files.createDirectories(versions);
@@ -76,7 +89,10 @@ public final class Publisher {
     for (Path rpm : build.rpms()) {
       built.put(rpm.getFileName().toString(), rpm);
     }
-    Path previous = Files.exists(repo.resolve(RepositoryReader.CURRENT)) ? repo.resolve(RepositoryReader.CURRENT).toRealPath() : null;
+    Path previous =
+        Files.exists(repo.resolve(RepositoryReader.CURRENT))
+            ? repo.resolve(RepositoryReader.CURRENT).toRealPath()
+            : null;
     DesiredState desired = plan.desired();
     Map<String, Path> files = new LinkedHashMap<>();
     List<Inventory.Entry> entries = new ArrayList<>();
@@ -136,9 +152,17 @@ public final class Publisher {
         removed.add(a.packageName());
       }
     }
-    DesiredGroup group = new DesiredGroup(desired.group().id(), desired.group().name(), desired.group().description(),
-        java.util.stream.Stream.concat(listed.stream().map(DesiredPackage::name), kept.stream()).sorted().toList());
-    if (published.isEmpty() && removed.isEmpty() && previous != null
+    DesiredGroup group =
+        new DesiredGroup(
+            desired.group().id(),
+            desired.group().name(),
+            desired.group().description(),
+            java.util.stream.Stream.concat(listed.stream().map(DesiredPackage::name), kept.stream())
+                .sorted()
+                .toList());
+    if (published.isEmpty()
+        && removed.isEmpty()
+        && previous != null
         && plan.observed().group().map(group::equals).orElse(false)) {
       return new Result(Optional.empty(), published, degraded, leftOut, removed, List.of());
     }
@@ -154,31 +178,46 @@ public final class Publisher {
     for (Map.Entry<String, Path> f : files.entrySet()) {
       link(f.getValue(), partial.resolve(f.getKey()));
     }
-    Files.writeString(partial.resolve("comps.xml"), CompsWriter.write(group), StandardCharsets.UTF_8);
+    Files.writeString(
+        partial.resolve("comps.xml"), CompsWriter.write(group), StandardCharsets.UTF_8);
     // The packages' conflict check needs only the packages: run it while createrepo_c works.
     List<Path> packageFiles = new ArrayList<>();
     files.keySet().forEach(f -> packageFiles.add(partial.resolve(f)));
-    java.util.concurrent.CompletableFuture<Void> conflictCheck = java.util.concurrent.CompletableFuture.runAsync(() -> {
-      try {
-        VersionCheck.conflicts(packageFiles, options.timeout());
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    });
+    java.util.concurrent.CompletableFuture<Void> conflictCheck =
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> {
+              try {
+                VersionCheck.conflicts(packageFiles, options.timeout());
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+              }
+            });
     long tLinks = System.nanoTime();
     createrepo(partial, previous, options);
     long tRepo = System.nanoTime();
     boolean signed = options.signer().isPresent();
     if (signed) {
-      options.signer().get().signDetached(partial.resolve("repodata/repomd.xml"), options.sourceDateEpoch());
+      options
+          .signer()
+          .get()
+          .signDetached(partial.resolve("repodata/repomd.xml"), options.sourceDateEpoch());
       options.signer().get().exportPublicKey(partial);
     }
-    String baseUrl = options.baseUrl().orElse(repo.toAbsolutePath().resolve(RepositoryReader.CURRENT).toUri().toString());
-    Files.writeString(partial.resolve(desired.catalog() + ".repo"),
-        RepoFile.write(desired.catalog(), group.name() + " (" + desired.catalog() + ")", group.id(), baseUrl, signed),
+    String baseUrl =
+        options
+            .baseUrl()
+            .orElse(repo.toAbsolutePath().resolve(RepositoryReader.CURRENT).toUri().toString());
+    Files.writeString(
+        partial.resolve(desired.catalog() + ".repo"),
+        RepoFile.write(
+            desired.catalog(),
+            group.name() + " (" + desired.catalog() + ")",
+            group.id(),
+            baseUrl,
+            signed),
         StandardCharsets.UTF_8);
     ReleaseLedger.Builder merged = plan.observed().ledger().toBuilder();
     ledger.entries().forEach((pkg, list) -> list.forEach(e -> merged.record(pkg, e)));
@@ -187,12 +226,31 @@ public final class Publisher {
     List<Inventory.Entry> withChecksums = new ArrayList<>();
     for (Inventory.Entry e : entries) {
       ObservedPackage o = e.pkg();
-      withChecksums.add(new Inventory.Entry(new ObservedPackage(o.name(), o.evr(), o.arch(), o.location(),
-          checksums.getOrDefault(e.file(), o.checksum()), o.contentHash(), o.metadataHash(), o.modules(), o.changedIn()),
-          e.file(), e.patch()));
+      withChecksums.add(
+          new Inventory.Entry(
+              new ObservedPackage(
+                  o.name(),
+                  o.evr(),
+                  o.arch(),
+                  o.location(),
+                  checksums.getOrDefault(e.file(), o.checksum()),
+                  o.contentHash(),
+                  o.metadataHash(),
+                  o.modules(),
+                  o.changedIn()),
+              e.file(),
+              e.patch()));
     }
-    Inventory inventory = new Inventory(Inventory.FORMAT, desired.catalog(), desired.revision(), Instant.now().toString(),
-        !signed, group, List.copyOf(withChecksums), merged.build());
+    Inventory inventory =
+        new Inventory(
+            Inventory.FORMAT,
+            desired.catalog(),
+            desired.revision(),
+            Instant.now().toString(),
+            !signed,
+            group,
+            List.copyOf(withChecksums),
+            merged.build());
     Files.writeString(partial.resolve(Inventory.FILE), inventory.toJson(), StandardCharsets.UTF_8);
     long tInventory = System.nanoTime();
     // Check the version before anyone can see it; a failed check removes it.
@@ -201,7 +259,9 @@ public final class Publisher {
       try {
         conflictCheck.join();
       } catch (java.util.concurrent.CompletionException e) {
-        throw e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : new IOException(e.getCause());
+        throw e.getCause() instanceof java.io.UncheckedIOException u
+            ? u.getCause()
+            : new IOException(e.getCause());
       }
       VersionCheck.check(partial, signed, options.timeout(), false);
       Files.move(partial, version, StandardCopyOption.ATOMIC_MOVE);
@@ -211,12 +271,23 @@ public final class Publisher {
     }
     long tChecks = System.nanoTime();
     switchCurrent(repo, version);
-    LOG.debug("version {}: links and comps {} ms, createrepo_c {} ms, signature, repo file and inventory {} ms, checks {} ms",
-        number, (tLinks - t0) / 1_000_000, (tRepo - tLinks) / 1_000_000, (tInventory - tRepo) / 1_000_000,
+    LOG.debug(
+        "version {}: links and comps {} ms, createrepo_c {} ms, signature, repo file and inventory"
+            + " {} ms, checks {} ms",
+        number,
+        (tLinks - t0) / 1_000_000,
+        (tRepo - tLinks) / 1_000_000,
+        (tInventory - tRepo) / 1_000_000,
         (tChecks - tInventory) / 1_000_000);
-    PublishLog.append(repo, new PublishLog.Event("publish", Instant.now().toString(), number,
-        previous == null ? "" : previous.getFileName().toString(), desired.revision().orElse(""),
-        summary(plan, published, degraded, leftOut, removed)));
+    PublishLog.append(
+        repo,
+        new PublishLog.Event(
+            "publish",
+            Instant.now().toString(),
+            number,
+            previous == null ? "" : previous.getFileName().toString(),
+            desired.revision().orElse(""),
+            summary(plan, published, degraded, leftOut, removed)));
     List<String> pruned = prune(repo, options.keepVersions());
     // The built packages now live in the version (hard links); the staging copies can go.
     for (Path rpm : build.rpms()) {
@@ -226,23 +297,46 @@ public final class Publisher {
   }
 
   /** The patch a published package came from, as the previous version's inventory says. */
-  private static String patchOf(Path previous, String name) throws IOException, CorruptRepositoryException {
+  private static String patchOf(Path previous, String name)
+      throws IOException, CorruptRepositoryException {
     Path file = previous.resolve(Inventory.FILE);
-    Inventory inventory = Inventory.parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
-    return inventory.packages().stream().filter(e -> e.pkg().name().equals(name)).map(Inventory.Entry::patch)
-        .findFirst().orElseThrow(() -> new CorruptRepositoryException(file + " does not list " + name));
+    Inventory inventory =
+        Inventory.parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+    return inventory.packages().stream()
+        .filter(e -> e.pkg().name().equals(name))
+        .map(Inventory.Entry::patch)
+        .findFirst()
+        .orElseThrow(() -> new CorruptRepositoryException(file + " does not list " + name));
   }
 
   private static Inventory.Entry entry(DesiredPackage p, String file, String sha) {
-    return Inventory.of(new DesiredState("", Optional.empty(), List.of(p), new DesiredGroup("", "", "", List.of())),
-        Map.of(p.name(), file), Map.of(p.name(), sha), "", false, ReleaseLedger.EMPTY).packages().get(0);
+    return Inventory.of(
+            new DesiredState(
+                "", Optional.empty(), List.of(p), new DesiredGroup("", "", "", List.of())),
+            Map.of(p.name(), file),
+            Map.of(p.name(), sha),
+            "",
+            false,
+            ReleaseLedger.EMPTY)
+        .packages()
+        .get(0);
   }
 
   /** createrepo_c -g comps.xml, reusing the previous version's metadata for unchanged packages. */
-  private static void createrepo(Path dir, Path previous, Options options) throws IOException, InterruptedException {
+  private static void createrepo(Path dir, Path previous, Options options)
+      throws IOException, InterruptedException {
     // No sqlite databases: dnf reads the XML metadata (libsolv), and they double the work.
-    List<String> cmd = new ArrayList<>(List.of("createrepo_c", "--quiet", "--no-database", "--groupfile", "comps.xml",
-        "--revision", Long.toString(options.sourceDateEpoch()), "--set-timestamp-to-revision"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "createrepo_c",
+                "--quiet",
+                "--no-database",
+                "--groupfile",
+                "comps.xml",
+                "--revision",
+                Long.toString(options.sourceDateEpoch()),
+                "--set-timestamp-to-revision"));
     if (previous != null && Files.isDirectory(previous.resolve("repodata"))) {
       cmd.addAll(List.of("--update", "--update-md-path", previous.toString()));
     }
@@ -250,7 +344,9 @@ public final class Publisher {
     Command.of(cmd).in(dir).timeout(options.timeout()).check();
   }
 
-  /** Hard-links a package into the version (the same file, no copy), or copies across file systems. */
+  /**
+   * Hard-links a package into the version (the same file, no copy), or copies across file systems.
+   */
   private static void link(Path from, Path to) throws IOException {
     try {
       Files.createLink(to, from);
@@ -281,8 +377,10 @@ public final class Publisher {
       return List.of();
     }
     try (Stream<Path> s = Files.list(versions)) {
-      return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d+"))
-          .sorted((a, b) -> Integer.compare(Integer.parseInt(a), Integer.parseInt(b))).toList();
+      return s.map(p -> p.getFileName().toString())
+          .filter(n -> n.matches("\\d+"))
+          .sorted((a, b) -> Integer.compare(Integer.parseInt(a), Integer.parseInt(b)))
+          .toList();
     }
   }
 
@@ -312,7 +410,11 @@ public final class Publisher {
     return pruned;
   }
 
-  private static String summary(Plan plan, List<String> published, List<String> degraded, List<String> leftOut,
+  private static String summary(
+      Plan plan,
+      List<String> published,
+      List<String> degraded,
+      List<String> leftOut,
       List<String> removed) {
     Map<String, Integer> counts = new TreeMap<>();
     counts.put("published", published.size());
@@ -321,23 +423,28 @@ public final class Publisher {
     counts.put("left out", leftOut.size());
     counts.put("unchanged", (int) plan.count(Action.Unchanged.class));
     StringBuilder sb = new StringBuilder();
-    counts.forEach((k, v) -> {
-      if (v > 0) {
-        sb.append(sb.length() == 0 ? "" : ", ").append(v).append(' ').append(k);
-      }
-    });
+    counts.forEach(
+        (k, v) -> {
+          if (v > 0) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(v).append(' ').append(k);
+          }
+        });
     return sb.toString();
   }
 
   /** Package checksums by file name, from the primary metadata createrepo_c just wrote. */
-  private static Map<String, String> checksums(Path version) throws IOException, CorruptRepositoryException {
+  private static Map<String, String> checksums(Path version)
+      throws IOException, CorruptRepositoryException {
     Path repomd = version.resolve("repodata/repomd.xml");
     Map<String, String> out = new HashMap<>();
-    for (org.klpcatalog.repo.Repodata.MetadataFile m
-        : org.klpcatalog.repo.Repodata.parseRepomd(Files.readAllBytes(repomd), repomd.toString())) {
+    for (org.klpcatalog.repo.Repodata.MetadataFile m :
+        org.klpcatalog.repo.Repodata.parseRepomd(Files.readAllBytes(repomd), repomd.toString())) {
       if (m.type().equals("primary")) {
-        byte[] xml = org.klpcatalog.repo.Repodata.uncompress(Files.readAllBytes(version.resolve(m.href())), m.href());
-        for (org.klpcatalog.repo.Repodata.RpmEntry e : org.klpcatalog.repo.Repodata.parsePrimary(xml, m.href())) {
+        byte[] xml =
+            org.klpcatalog.repo.Repodata.uncompress(
+                Files.readAllBytes(version.resolve(m.href())), m.href());
+        for (org.klpcatalog.repo.Repodata.RpmEntry e :
+            org.klpcatalog.repo.Repodata.parsePrimary(xml, m.href())) {
           out.put(e.location(), e.checksum());
         }
       }

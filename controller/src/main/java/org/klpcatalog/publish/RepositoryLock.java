@@ -25,10 +25,13 @@ public final class RepositoryLock implements AutoCloseable {
   }
 
   /** Takes the lock, waiting up to {@code wait}; fails with who holds it otherwise. */
-  public static RepositoryLock acquire(Path repo, Duration wait) throws IOException, InterruptedException {
+  public static RepositoryLock acquire(Path repo, Duration wait)
+      throws IOException, InterruptedException {
     Files.createDirectories(repo);
     Path file = repo.resolve(".lock");
-    FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    FileChannel ch =
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
     long deadline = System.nanoTime() + wait.toNanos();
     while (true) {
       FileLock l;
@@ -39,14 +42,22 @@ public final class RepositoryLock implements AutoCloseable {
       }
       if (l != null) {
         ch.truncate(0);
-        ch.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+        ch.write(
+            java.nio.ByteBuffer.wrap(
+                (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)),
+            0);
         return new RepositoryLock(ch, l);
       }
       if (System.nanoTime() > deadline) {
         String holder = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).strip();
         ch.close();
-        throw new IOException("another reconcile of " + repo + " is running" + (holder.isEmpty() ? "" : " (pid " + holder + ")")
-            + "; it holds " + file);
+        throw new IOException(
+            "another reconcile of "
+                + repo
+                + " is running"
+                + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+                + "; it holds "
+                + file);
       }
       Thread.sleep(200);
     }

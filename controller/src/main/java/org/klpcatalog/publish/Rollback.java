@@ -11,10 +11,10 @@ import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
 
 /**
- * Points {@code current} back at an earlier version (by default the one before it), after
- * checking that version still reads as a valid repository, and records the rollback in the
- * history. The next reconcile of a catalog that still asks for the newer content publishes it
- * again; suspend reconciling first to stay on the older version.
+ * Points {@code current} back at an earlier version (by default the one before it), after checking
+ * that version still reads as a valid repository, and records the rollback in the history. The next
+ * reconcile of a catalog that still asks for the newer content publishes it again; suspend
+ * reconciling first to stay on the older version.
  */
 public final class Rollback {
   private Rollback() {}
@@ -35,7 +35,13 @@ public final class Rollback {
       if (to.isPresent()) {
         target = to.get();
         if (!versions.contains(target)) {
-          throw new IOException("version " + target + " is not kept in " + repo + "; kept: " + String.join(", ", versions));
+          throw new IOException(
+              "version "
+                  + target
+                  + " is not kept in "
+                  + repo
+                  + "; kept: "
+                  + String.join(", ", versions));
         }
       } else {
         int i = versions.indexOf(from);
@@ -50,8 +56,15 @@ public final class Rollback {
       Path version = repo.resolve(Publisher.VERSIONS).resolve(target);
       RepositoryReader.readVersion(version, null);
       Publisher.switchCurrent(repo, version);
-      PublishLog.append(repo, new PublishLog.Event("rollback", Instant.now().toString(), target, from, "",
-          "rolled back from " + from + " to " + target));
+      PublishLog.append(
+          repo,
+          new PublishLog.Event(
+              "rollback",
+              Instant.now().toString(),
+              target,
+              from,
+              "",
+              "rolled back from " + from + " to " + target));
       return new Result(from, target);
     }
   }

@@ -18,10 +18,10 @@ import org.klpcatalog.rpm.Signer;
 
 /**
  * Checks a repository version before it becomes current: its metadata reads back with every
- * checksum matching and the inventory agreeing with repodata; with a key, every package's
- * signature verifies (rpmkeys against a keyring holding only that key) and so does
- * repomd.xml.asc (gpgv); and no two packages conflict (read from the packages' own headers), so a
- * conflict is refused before any host sees it.
+ * checksum matching and the inventory agreeing with repodata; with a key, every package's signature
+ * verifies (rpmkeys against a keyring holding only that key) and so does repomd.xml.asc (gpgv); and
+ * no two packages conflict (read from the packages' own headers), so a conflict is refused before
+ * any host sees it.
  */
 public final class VersionCheck {
   private VersionCheck() {}
@@ -44,24 +44,46 @@ public final class VersionCheck {
       Path work = Files.createTempDirectory("klp-verify");
       try {
         Path keyring = work.resolve("keyring.gpg");
-        Command.of("gpg", "--batch", "--homedir", work.toString(), "--no-default-keyring", "--keyring", keyring.toString(),
-            "--import", key.toString()).timeout(timeout).check();
-        Command.Result r = Command.of("gpgv", "--keyring", keyring.toString(),
-            version.resolve("repodata/repomd.xml.asc").toString(), version.resolve("repodata/repomd.xml").toString())
-            .timeout(timeout).run();
+        Command.of(
+                "gpg",
+                "--batch",
+                "--homedir",
+                work.toString(),
+                "--no-default-keyring",
+                "--keyring",
+                keyring.toString(),
+                "--import",
+                key.toString())
+            .timeout(timeout)
+            .check();
+        Command.Result r =
+            Command.of(
+                    "gpgv",
+                    "--keyring",
+                    keyring.toString(),
+                    version.resolve("repodata/repomd.xml.asc").toString(),
+                    version.resolve("repodata/repomd.xml").toString())
+                .timeout(timeout)
+                .run();
         if (!r.ok()) {
-          throw new IOException("repodata/repomd.xml.asc does not verify:\n" + Command.tail(r.output(), 5));
+          throw new IOException(
+              "repodata/repomd.xml.asc does not verify:\n" + Command.tail(r.output(), 5));
         }
         Path db = work.resolve("rpmdb");
         Files.createDirectories(db);
-        Command.of("rpmkeys", "--dbpath", db.toString(), "--import", key.toString()).timeout(timeout).check();
+        Command.of("rpmkeys", "--dbpath", db.toString(), "--import", key.toString())
+            .timeout(timeout)
+            .check();
         for (int i = 0; i < rpms.size(); i += 500) {
-          List<String> cmd = new ArrayList<>(List.of("rpmkeys", "--dbpath", db.toString(), "--checksig"));
+          List<String> cmd =
+              new ArrayList<>(List.of("rpmkeys", "--dbpath", db.toString(), "--checksig"));
           rpms.subList(i, Math.min(rpms.size(), i + 500)).forEach(p -> cmd.add(p.toString()));
           Command.Result k = Command.of(cmd).timeout(timeout).run();
-          List<String> bad = k.output().lines().filter(l -> !l.endsWith(": digests signatures OK")).toList();
+          List<String> bad =
+              k.output().lines().filter(l -> !l.endsWith(": digests signatures OK")).toList();
           if (!k.ok() || !bad.isEmpty()) {
-            throw new IOException("packages not signed by the repository's key: " + String.join("; ", bad));
+            throw new IOException(
+                "packages not signed by the repository's key: " + String.join("; ", bad));
           }
         }
       } finally {
@@ -74,12 +96,19 @@ public final class VersionCheck {
   }
 
   /** No package may provide a capability another package of the version conflicts with. */
-  static void conflicts(List<Path> rpms, Duration timeout) throws IOException, InterruptedException {
+  static void conflicts(List<Path> rpms, Duration timeout)
+      throws IOException, InterruptedException {
     Map<String, Set<String>> providers = new HashMap<>();
     Map<String, Set<String>> conflicts = new HashMap<>();
     for (int i = 0; i < rpms.size(); i += 500) {
-      List<String> cmd = new ArrayList<>(List.of("rpm", "-qp", "--nosignature", "--qf",
-          "[P %{=NAME} %{PROVIDENAME}\\n][C %{=NAME} %{CONFLICTNAME}\\n]"));
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  "rpm",
+                  "-qp",
+                  "--nosignature",
+                  "--qf",
+                  "[P %{=NAME} %{PROVIDENAME}\\n][C %{=NAME} %{CONFLICTNAME}\\n]"));
       rpms.subList(i, Math.min(rpms.size(), i + 500)).forEach(p -> cmd.add(p.toString()));
       for (String line : Command.of(cmd).timeout(timeout).check().lines().toList()) {
         if (line.startsWith("error:")) {
@@ -89,7 +118,9 @@ public final class VersionCheck {
         if (f.length < 3) {
           continue;
         }
-        (f[0].equals("P") ? providers : conflicts).computeIfAbsent(f[2], k -> new TreeSet<>()).add(f[1]);
+        (f[0].equals("P") ? providers : conflicts)
+            .computeIfAbsent(f[2], k -> new TreeSet<>())
+            .add(f[1]);
       }
     }
     List<String> clashes = new ArrayList<>();
@@ -104,8 +135,9 @@ public final class VersionCheck {
     }
     if (!clashes.isEmpty()) {
       clashes.sort(null);
-      throw new IOException("packages of the new version conflict, so hosts could not install the group: "
-          + String.join("; ", clashes.subList(0, Math.min(10, clashes.size()))));
+      throw new IOException(
+          "packages of the new version conflict, so hosts could not install the group: "
+              + String.join("; ", clashes.subList(0, Math.min(10, clashes.size()))));
     }
   }
 }

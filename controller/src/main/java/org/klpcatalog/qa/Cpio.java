@@ -61,7 +61,10 @@ final class Cpio implements AutoCloseable {
   private void entry(String name, int mode, byte[] data) throws IOException {
     byte[] n = (name + "\0").getBytes(StandardCharsets.UTF_8);
     StringBuilder h = new StringBuilder("070701");
-    for (long v : new long[] {inode++, mode, 0, 0, (mode & DIR) == DIR ? 2 : 1, 0, data.length, 0, 0, 0, 0, n.length, 0}) {
+    for (long v :
+        new long[] {
+          inode++, mode, 0, 0, (mode & DIR) == DIR ? 2 : 1, 0, data.length, 0, 0, 0, 0, n.length, 0
+        }) {
       h.append(String.format("%08x", v));
     }
     write(h.toString().getBytes(StandardCharsets.US_ASCII));

@@ -25,8 +25,8 @@ import org.klpcatalog.kernel.KernelTree;
 
 /**
  * The guest's root filesystem, as an initramfs in two parts. The base, one per kernel and set of
- * signing keys (cached by content): a static busybox, the host's {@code rpm} with the libraries
- * it links and its configuration, an rpm database holding the signing keys and the guest runtime
+ * signing keys (cached by content): a static busybox, the host's {@code rpm} with the libraries it
+ * links and its configuration, an rpm database holding the signing keys and the guest runtime
  * packages ({@code kpatch} with the kpatch commands, and the shell), and the kernel's modules the
  * patches target with their dependencies. The overlay, one per job: {@code /init}, the tests, the
  * packages under test. The kernel unpacks both, the overlay last.
@@ -38,6 +38,7 @@ import org.klpcatalog.kernel.KernelTree;
 public final class GuestImage {
   /** Bumped when the base's layout changes, so cached bases are rebuilt. */
   private static final String FORMAT = "guest-base 1";
+
   /** Modules every guest carries for the tests' own use. */
   static final List<String> TEST_MODULES = List.of("loop");
 
@@ -70,12 +71,16 @@ public final class GuestImage {
    * The base image of a kernel: built once per content under {@code cache} and reused. {@code
    * modules} are the module names (as the kernel spells them) the guest must be able to load.
    */
-  public static Path base(Path cache, KernelTree kernel, Set<String> modules, List<Path> keys, Path runtime)
+  public static Path base(
+      Path cache, KernelTree kernel, Set<String> modules, List<Path> keys, Path runtime)
       throws IOException, InterruptedException {
     Path busybox = busybox().orElseThrow(() -> new IOException("no static busybox on this host"));
     Path rpm = Command.which("rpm").orElseThrow(() -> new IOException("no rpm on this host"));
-    Path modulesDir = kernel.modules().orElseThrow(() -> new IOException("kernel " + kernel.release()
-        + " has no modules directory"));
+    Path modulesDir =
+        kernel
+            .modules()
+            .orElseThrow(
+                () -> new IOException("kernel " + kernel.release() + " has no modules directory"));
     Map<String, String> dep = modulesDep(modulesDir);
     Set<String> files = new TreeSet<>();
     for (String m : modules) {
@@ -86,14 +91,30 @@ public final class GuestImage {
     for (String m : TEST_MODULES) {
       closure(m, dep, files);
     }
-    StringBuilder key = new StringBuilder(FORMAT).append('\n').append(kernel.release()).append('\n')
-        .append(kernel.toolchain()).append('\n').append(kernel.identity()).append('\n').append(BuildCache.sha256(Files.readAllBytes(busybox))).append('\n')
-        .append(BuildCache.sha256(Files.readAllBytes(rpm))).append('\n').append(BuildCache.sha256(Files.readAllBytes(runtime))).append('\n');
+    StringBuilder key =
+        new StringBuilder(FORMAT)
+            .append('\n')
+            .append(kernel.release())
+            .append('\n')
+            .append(kernel.toolchain())
+            .append('\n')
+            .append(kernel.identity())
+            .append('\n')
+            .append(BuildCache.sha256(Files.readAllBytes(busybox)))
+            .append('\n')
+            .append(BuildCache.sha256(Files.readAllBytes(rpm)))
+            .append('\n')
+            .append(BuildCache.sha256(Files.readAllBytes(runtime)))
+            .append('\n');
     files.forEach(f -> key.append("module ").append(f).append('\n'));
     for (Path k : keys) {
       key.append("key ").append(BuildCache.sha256(Files.readAllBytes(k))).append('\n');
     }
-    Path dir = cache.resolve("base-" + BuildCache.sha256(key.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 20));
+    Path dir =
+        cache.resolve(
+            "base-"
+                + BuildCache.sha256(key.toString().getBytes(StandardCharsets.UTF_8))
+                    .substring(0, 20));
     Path image = dir.resolve("base.cpio.gz");
     if (Files.isRegularFile(image)) {
       return image;
@@ -101,15 +122,33 @@ public final class GuestImage {
     Path work = dir.resolveSibling(dir.getFileName() + ".partial-" + ProcessHandle.current().pid());
     KernelFiles.deleteRecursively(work);
     Path root = work.resolve("root");
-    for (String d : List.of("bin", "sbin", "usr/bin", "usr/sbin", "usr/lib", "proc", "sys", "dev", "tmp", "run",
-        "root", "etc/rpm", "var/lib/rpm", "var/lib/kpatch", "var/tmp")) {
+    for (String d :
+        List.of(
+            "bin",
+            "sbin",
+            "usr/bin",
+            "usr/sbin",
+            "usr/lib",
+            "proc",
+            "sys",
+            "dev",
+            "tmp",
+            "run",
+            "root",
+            "etc/rpm",
+            "var/lib/rpm",
+            "var/lib/kpatch",
+            "var/tmp")) {
       Files.createDirectories(root.resolve(d));
     }
     // busybox and its applets (the guest's shell is busybox sh).
     Files.copy(busybox, root.resolve("bin/busybox"));
     for (String applet : Command.of(busybox.toString(), "--list").check().split("\n")) {
       applet = applet.strip();
-      if (!applet.isEmpty() && !applet.equals("busybox") && !applet.equals("rpm") && !applet.equals("rpm2cpio")
+      if (!applet.isEmpty()
+          && !applet.equals("busybox")
+          && !applet.equals("rpm")
+          && !applet.equals("rpm2cpio")
           && !applet.contains("/")) {
         Files.createSymbolicLink(root.resolve("bin").resolve(applet), Path.of("busybox"));
       }
@@ -139,19 +178,38 @@ public final class GuestImage {
         }
       }
     }
-    Files.writeString(root.resolve("etc/rpm/macros"),
+    Files.writeString(
+        root.resolve("etc/rpm/macros"),
         "# klp-catalog QA guest: one database, and no package without a valid signature\n"
             + "# (digests only when the packages under test are unsigned).\n"
-            + "%_dbpath /var/lib/rpm\n%_pkgverify_level " + (keys.isEmpty() ? "digest" : "all") + "\n",
+            + "%_dbpath /var/lib/rpm\n%_pkgverify_level "
+            + (keys.isEmpty() ? "digest" : "all")
+            + "\n",
         StandardCharsets.UTF_8);
     String rootArg = root.toAbsolutePath().toString();
     Command.of("rpm", "--root", rootArg, "--dbpath", "/var/lib/rpm", "--initdb").check();
     for (Path k : keys) {
-      Command.of("rpm", "--root", rootArg, "--dbpath", "/var/lib/rpm", "--import", k.toAbsolutePath().toString())
+      Command.of(
+              "rpm",
+              "--root",
+              rootArg,
+              "--dbpath",
+              "/var/lib/rpm",
+              "--import",
+              k.toAbsolutePath().toString())
           .check();
     }
-    List<String> install = new ArrayList<>(List.of("rpm", "--root", rootArg, "--dbpath", "/var/lib/rpm", "-i",
-        "--nosignature", "--ignorearch"));
+    List<String> install =
+        new ArrayList<>(
+            List.of(
+                "rpm",
+                "--root",
+                rootArg,
+                "--dbpath",
+                "/var/lib/rpm",
+                "-i",
+                "--nosignature",
+                "--ignorearch"));
     try (var s = Files.list(runtime.getParent())) {
       s.filter(p -> p.toString().endsWith(".rpm")).sorted().forEach(p -> install.add(p.toString()));
     }
@@ -181,10 +239,11 @@ public final class GuestImage {
   }
 
   /**
-   * Writes a job's initrd: the base, zero-padded to a 512-byte boundary (the kernel looks for
-   * the next archive there), then the overlay, uncompressed.
+   * Writes a job's initrd: the base, zero-padded to a 512-byte boundary (the kernel looks for the
+   * next archive there), then the overlay, uncompressed.
    */
-  public static void initrd(Path base, Map<String, byte[]> overlay, Path target) throws IOException {
+  public static void initrd(Path base, Map<String, byte[]> overlay, Path target)
+      throws IOException {
     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target))) {
       long size;
       try (InputStream in = Files.newInputStream(base)) {

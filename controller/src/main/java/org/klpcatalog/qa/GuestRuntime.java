@@ -22,14 +22,18 @@ public final class GuestRuntime {
 
   private GuestRuntime() {}
 
-  /** The kpatch runtime RPM (the shell package is beside it), built under {@code cache} if needed. */
+  /**
+   * The kpatch runtime RPM (the shell package is beside it), built under {@code cache} if needed.
+   */
   public static Path build(Path cache) throws IOException, InterruptedException {
     byte[] script;
     try (InputStream in = GuestRuntime.class.getResourceAsStream("kpatch")) {
       script = in.readAllBytes();
     }
-    Path busybox = GuestImage.busybox().orElseThrow(() -> new IOException("no static busybox on this host"));
-    String spec = """
+    Path busybox =
+        GuestImage.busybox().orElseThrow(() -> new IOException("no static busybox on this host"));
+    String spec =
+        """
         Name: kpatch
         Version: %s
         Release: 0.klpqa
@@ -52,9 +56,13 @@ public final class GuestRuntime {
         /usr/sbin/kpatch
         %%files -n qa-guest-shell
         /bin/busybox
-        """.formatted(VERSION);
-    String key = BuildCache.sha256((spec + BuildCache.sha256(script) + BuildCache.sha256(Files.readAllBytes(busybox)))
-        .getBytes(StandardCharsets.UTF_8)).substring(0, 20);
+        """
+            .formatted(VERSION);
+    String key =
+        BuildCache.sha256(
+                (spec + BuildCache.sha256(script) + BuildCache.sha256(Files.readAllBytes(busybox)))
+                    .getBytes(StandardCharsets.UTF_8))
+            .substring(0, 20);
     Path dir = cache.resolve("runtime-" + key);
     Path rpm = dir.resolve("kpatch-" + VERSION + "-0.klpqa.x86_64.rpm");
     if (Files.isRegularFile(rpm)) {
@@ -67,14 +75,24 @@ public final class GuestRuntime {
     Files.write(sources.resolve("kpatch"), script);
     Files.copy(busybox, sources.resolve("busybox"));
     Files.writeString(work.resolve("kpatch.spec"), spec, StandardCharsets.UTF_8);
-    Command.of("rpmbuild", "-bb", "--target", "x86_64",
-            "--define", "_topdir " + work.toAbsolutePath(),
-            "--define", "_sourcedir " + sources.toAbsolutePath(),
-            "--define", "__os_install_post %{nil}",
-            "--define", "debug_package %{nil}",
-            "--define", "_build_id_links none",
+    Command.of(
+            "rpmbuild",
+            "-bb",
+            "--target",
+            "x86_64",
+            "--define",
+            "_topdir " + work.toAbsolutePath(),
+            "--define",
+            "_sourcedir " + sources.toAbsolutePath(),
+            "--define",
+            "__os_install_post %{nil}",
+            "--define",
+            "debug_package %{nil}",
+            "--define",
+            "_build_id_links none",
             work.resolve("kpatch.spec").toAbsolutePath().toString())
-        .timeout(Duration.ofMinutes(2)).check();
+        .timeout(Duration.ofMinutes(2))
+        .check();
     Path rpms = work.resolve("out");
     Files.createDirectories(rpms);
     try (var s = Files.walk(work.resolve("RPMS"))) {

@@ -8,11 +8,11 @@ import java.util.regex.Pattern;
  * Writes the guest's {@code /init}: the QA protocol of one job as a busybox sh script. Pure.
  *
  * <p>Everything the host needs comes back on the serial console as marker lines, {@code @@KLPQA
- * <nonce> <WHAT> <phase> ...}; program output follows its marker with every line prefixed by
- * {@code "| "}, so nothing a test prints can pass for a marker. The nonce is read from a file the
- * script deletes before any test runs and is never exported, so a test cannot forge markers.
- * Every name put in the script (packages, modules, tests, kernel releases) is checked against
- * {@link #SAFE}: the catalog schema already restricts them to characters inert in sh.
+ * <nonce> <WHAT> <phase> ...}; program output follows its marker with every line prefixed by {@code
+ * "| "}, so nothing a test prints can pass for a marker. The nonce is read from a file the script
+ * deletes before any test runs and is never exported, so a test cannot forge markers. Every name
+ * put in the script (packages, modules, tests, kernel releases) is checked against {@link #SAFE}:
+ * the catalog schema already restricts them to characters inert in sh.
  */
 public final class GuestScript {
   /** What a name must look like to be written into the script. */
@@ -20,6 +20,7 @@ public final class GuestScript {
 
   /** Where the guest's files are (the overlay the runner adds to the base image). */
   public static final String TESTS = "/qa/tests";
+
   public static final String NEW = "/qa/new";
   public static final String OLD = "/qa/old";
   public static final String NONCE = "/qa/nonce";
@@ -38,11 +39,13 @@ public final class GuestScript {
 
   public static String write(QaJob job, Limits limits) {
     List<String> names = new ArrayList<>();
-    job.packages().forEach(p -> {
-      names.add(p.name());
-      names.add(p.module());
-      names.add(p.nevra());
-    });
+    job.packages()
+        .forEach(
+            p -> {
+              names.add(p.name());
+              names.add(p.module());
+              names.add(p.nevra());
+            });
     job.tests().forEach(t -> names.add(t.id()));
     names.addAll(job.targetModules());
     names.add(job.kernel());
@@ -53,13 +56,18 @@ public final class GuestScript {
       }
     }
     StringBuilder sb = new StringBuilder();
-    sb.append(PRELUDE
-        .replace("@TEST_SECONDS@", Integer.toString(limits.testSeconds()))
-        .replace("@TRANSITION@", Integer.toString(limits.transitionSeconds()))
-        .replace("@OUTPUT_BYTES@", Integer.toString(limits.outputBytes())));
-    String news = job.packages().stream().map(p -> NEW + "/" + p.nevra() + ".rpm").reduce((a, b) -> a + " " + b)
-        .orElseThrow();
-    String pkgNames = job.packages().stream().map(QaJob.Pkg::name).reduce((a, b) -> a + " " + b).orElseThrow();
+    sb.append(
+        PRELUDE
+            .replace("@TEST_SECONDS@", Integer.toString(limits.testSeconds()))
+            .replace("@TRANSITION@", Integer.toString(limits.transitionSeconds()))
+            .replace("@OUTPUT_BYTES@", Integer.toString(limits.outputBytes())));
+    String news =
+        job.packages().stream()
+            .map(p -> NEW + "/" + p.nevra() + ".rpm")
+            .reduce((a, b) -> a + " " + b)
+            .orElseThrow();
+    String pkgNames =
+        job.packages().stream().map(QaJob.Pkg::name).reduce((a, b) -> a + " " + b).orElseThrow();
     sb.append("m BEGIN boot ").append(job.kernel()).append('\n');
     sb.append("state boot\n");
     sb.append("suite baseline\n");
@@ -81,8 +89,11 @@ public final class GuestScript {
         rpmStep(sb, "late-remove", "-e " + pkgNames);
       }
       if (!job.previous().isEmpty()) {
-        String olds = job.previous().stream().map(p -> OLD + "/" + p.getFileName()).reduce((a, b) -> a + " " + b)
-            .orElseThrow();
+        String olds =
+            job.previous().stream()
+                .map(p -> OLD + "/" + p.getFileName())
+                .reduce((a, b) -> a + " " + b)
+                .orElseThrow();
         rpmStep(sb, "upgrade-old", "-i " + olds);
         rpmStep(sb, "upgrade", "-U " + news);
         sb.append("suite upgraded\n");
@@ -108,7 +119,8 @@ public final class GuestScript {
     sb.append("state ").append(phase).append(" rpm\n");
   }
 
-  private static final String PRELUDE = """
+  private static final String PRELUDE =
+      """
       #!/bin/sh
       # /init of a klp-catalog QA guest: the protocol of one job. Markers go to the console.
       export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
@@ -206,5 +218,7 @@ public final class GuestScript {
       		out /tmp/.out
       	done
       }
-      """.replace("@TESTS@", TESTS).replace("@PROBLEMS@", Verdict.KERNEL_PROBLEM.pattern());
+      """
+          .replace("@TESTS@", TESTS)
+          .replace("@PROBLEMS@", Verdict.KERNEL_PROBLEM.pattern());
 }

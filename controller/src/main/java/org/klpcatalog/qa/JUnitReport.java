@@ -31,8 +31,10 @@ public final class JUnitReport {
       w.writeCharacters("\n");
       w.writeStartElement("testsuites");
       w.writeAttribute("name", "klp-catalog qa");
-      w.writeAttribute("tests", Long.toString(results.stream().mapToLong(r -> r.steps().size()).sum()));
-      w.writeAttribute("failures", Long.toString(results.stream().mapToLong(r -> r.failed().size()).sum()));
+      w.writeAttribute(
+          "tests", Long.toString(results.stream().mapToLong(r -> r.steps().size()).sum()));
+      w.writeAttribute(
+          "failures", Long.toString(results.stream().mapToLong(r -> r.failed().size()).sum()));
       w.writeCharacters("\n");
       for (QaRunner.JobResult r : results) {
         w.writeStartElement("testsuite");
@@ -40,13 +42,18 @@ public final class JUnitReport {
         w.writeAttribute("tests", Integer.toString(r.steps().size()));
         w.writeAttribute("failures", Integer.toString(r.failed().size()));
         w.writeAttribute("errors", "0");
-        w.writeAttribute("skipped", Long.toString(r.steps().stream()
-            .filter(s -> s.status() == Verdict.Status.SKIPPED).count()));
+        w.writeAttribute(
+            "skipped",
+            Long.toString(
+                r.steps().stream().filter(s -> s.status() == Verdict.Status.SKIPPED).count()));
         w.writeAttribute("time", String.format(Locale.ROOT, "%.3f", r.seconds()));
         w.writeCharacters("\n");
         w.writeStartElement("properties");
         property(w, "kernel", r.job().kernel());
-        property(w, "packages", String.join(" ", r.job().packages().stream().map(QaJob.Pkg::nevra).toList()));
+        property(
+            w,
+            "packages",
+            String.join(" ", r.job().packages().stream().map(QaJob.Pkg::nevra).toList()));
         property(w, "accel", r.accel());
         property(w, "console", r.console().toString());
         w.writeEndElement();
@@ -85,7 +92,8 @@ public final class JUnitReport {
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  private static void property(XMLStreamWriter w, String name, String value) throws XMLStreamException {
+  private static void property(XMLStreamWriter w, String name, String value)
+      throws XMLStreamException {
     w.writeEmptyElement("property");
     w.writeAttribute("name", name);
     w.writeAttribute("value", clean(value));
@@ -94,13 +102,18 @@ public final class JUnitReport {
   /** XML 1.0 cannot carry most control characters, whatever a test printed. */
   static String clean(String s) {
     StringBuilder sb = new StringBuilder(s.length());
-    s.codePoints().forEach(c -> {
-      if (c == '\n' || c == '\t' || c == '\r' || (c >= 0x20 && c != 0xFFFE && c != 0xFFFF)) {
-        sb.appendCodePoint(c);
-      } else {
-        sb.append(String.format("\\x%02x", c));
-      }
-    });
+    s.codePoints()
+        .forEach(
+            c -> {
+              if (c == '\n'
+                  || c == '\t'
+                  || c == '\r'
+                  || (c >= 0x20 && c != 0xFFFE && c != 0xFFFF)) {
+                sb.appendCodePoint(c);
+              } else {
+                sb.append(String.format("\\x%02x", c));
+              }
+            });
     return sb.toString();
   }
 }

@@ -31,32 +31,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A kernel's symbol tables from the kernel itself. vmlinux: the release's bootable kernel is
- * booted in qemu with a tiny busybox initramfs whose {@code /init} copies {@code /proc/kallsyms}
- * (as root, so the addresses show), writes it gzipped to the guest's second serial port (a file
- * on the host) and powers off; the table is kept per kernel identity under the cache directory
- * ({@code symbols/}), so each kernel is booted once. Modules: each {@code .ko} of the image's
- * modules directory, its defined symbols in {@code .symtab} order as the kernel's module kallsyms
- * keeps them. Exports: the headers' {@code Module.symvers}.
+ * A kernel's symbol tables from the kernel itself. vmlinux: the release's bootable kernel is booted
+ * in qemu with a tiny busybox initramfs whose {@code /init} copies {@code /proc/kallsyms} (as root,
+ * so the addresses show), writes it gzipped to the guest's second serial port (a file on the host)
+ * and powers off; the table is kept per kernel identity under the cache directory ({@code
+ * symbols/}), so each kernel is booted once. Modules: each {@code .ko} of the image's modules
+ * directory, its defined symbols in {@code .symtab} order as the kernel's module kallsyms keeps
+ * them. Exports: the headers' {@code Module.symvers}.
  *
  * <p>Debian's image package ships only a placeholder {@code System.map}; the real one is in the
- * {@code -dbg} package (about 850 MB per release). kallsyms is also exactly the table the
- * livepatch core resolves {@code .klp.sym} symbols against.
+ * {@code -dbg} package (about 850 MB per release). kallsyms is also exactly the table the livepatch
+ * core resolves {@code .klp.sym} symbols against.
  */
 public final class KallsymsSource implements SymbolSource {
   private static final Logger LOG = LoggerFactory.getLogger(KallsymsSource.class);
+
   /** Bumped when the cached form or what is kept changes, so cached tables are made again. */
   private static final String FORMAT = "kallsyms 1";
+
   private static final String HEADER = "# klp-catalog kallsyms 1 ";
+
   /** The guest's output is refused beyond these sizes (compressed, and as text). */
   private static final long MAX_DUMP = 64L << 20;
+
   private static final int MAX_TEXT = 256 << 20;
   private static final Duration LIMIT = Duration.ofMinutes(10);
   private static final Duration IDLE = Duration.ofMinutes(3);
   private static final int MEMORY_MB = 256;
   private static final Pattern DUMPED = Pattern.compile("KLP-KALLSYMS lines=(\\d+) rc=0\\b");
 
-  static final String INIT = """
+  static final String INIT =
+      """
       #!/bin/sh
       # klp-catalog: dump the kernel's symbol table to the second serial port, then power off.
       B=/bin/busybox
@@ -75,15 +80,19 @@ public final class KallsymsSource implements SymbolSource {
   private final Vm.Accel accel;
   private final AtomicInteger boots = new AtomicInteger();
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
+
   /** Tables read in this process, kept while memory allows (a build asks once per module). */
-  private final Map<Path, java.lang.ref.SoftReference<List<KernelSymbol>>> read = new ConcurrentHashMap<>();
+  private final Map<Path, java.lang.ref.SoftReference<List<KernelSymbol>>> read =
+      new ConcurrentHashMap<>();
+
   private final Map<Path, Map<String, Path>> moduleIndex = new ConcurrentHashMap<>();
+
   /** Set once a KVM guest failed here: later automatic choices go straight to emulation. */
   private static volatile boolean kvmFailed;
 
   /**
-   * Tables cached under {@code cacheRoot/symbols}; guests use KVM when {@code /dev/kvm} is
-   * usable, and software emulation when it is not or a KVM guest failed.
+   * Tables cached under {@code cacheRoot/symbols}; guests use KVM when {@code /dev/kvm} is usable,
+   * and software emulation when it is not or a KVM guest failed.
    */
   public KallsymsSource(Path cacheRoot) {
     this(cacheRoot, Vm.Accel.AUTO);
@@ -110,11 +119,27 @@ public final class KallsymsSource implements SymbolSource {
    * without reading the rest. A named module the kernel does not have is left out.
    */
   @Override
-  public KernelSymbols symbols(KernelTree kernel, Set<String> objects) throws KernelException, InterruptedException {
-    Path image = kernel.image().orElseThrow(() -> new KernelException("kernel " + kernel.release()
-        + " was provided without its image: its symbol tables come from booting it"));
-    Path modules = kernel.modules().orElseThrow(() -> new KernelException("kernel " + kernel.release()
-        + " was provided without its modules directory"));
+  public KernelSymbols symbols(KernelTree kernel, Set<String> objects)
+      throws KernelException, InterruptedException {
+    Path image =
+        kernel
+            .image()
+            .orElseThrow(
+                () ->
+                    new KernelException(
+                        "kernel "
+                            + kernel.release()
+                            + " was provided without its image: its symbol tables come from booting"
+                            + " it"));
+    Path modules =
+        kernel
+            .modules()
+            .orElseThrow(
+                () ->
+                    new KernelException(
+                        "kernel "
+                            + kernel.release()
+                            + " was provided without its modules directory"));
     Map<String, List<KernelSymbol>> tables = new LinkedHashMap<>();
     tables.put("vmlinux", vmlinux(kernel, image));
     Map<String, Path> index = moduleIndex.get(modules);
@@ -127,24 +152,37 @@ public final class KallsymsSource implements SymbolSource {
     Path symvers = kernel.headers().resolve("Module.symvers");
     Map<String, String> exports;
     try {
-      exports = ModuleSymvers.parse(Files.readString(symvers, StandardCharsets.UTF_8),
-          "Module.symvers of kernel " + kernel.release());
+      exports =
+          ModuleSymvers.parse(
+              Files.readString(symvers, StandardCharsets.UTF_8),
+              "Module.symvers of kernel " + kernel.release());
     } catch (IOException | IllegalArgumentException e) {
-      throw new KernelException("kernel " + kernel.release() + ": cannot read " + symvers + ": " + e.getMessage(), e);
+      throw new KernelException(
+          "kernel " + kernel.release() + ": cannot read " + symvers + ": " + e.getMessage(), e);
     }
-    return new KernelSymbols(kernel.release(), "kallsyms of the booted " + kernel.release() + ", .symtab of its "
-        + "modules, Module.symvers of its headers", tables, exports, loadingOnly);
+    return new KernelSymbols(
+        kernel.release(),
+        "kallsyms of the booted "
+            + kernel.release()
+            + ", .symtab of its "
+            + "modules, Module.symvers of its headers",
+        tables,
+        exports,
+        loadingOnly);
   }
 
   /** The cache file of a kernel's vmlinux table. */
   Path cacheFile(KernelTree kernel) {
-    String key = BuildCache.sha256((FORMAT + "\n" + kernel.release() + "\n" + kernel.identity() + "\n")
-        .getBytes(StandardCharsets.UTF_8));
+    String key =
+        BuildCache.sha256(
+            (FORMAT + "\n" + kernel.release() + "\n" + kernel.identity() + "\n")
+                .getBytes(StandardCharsets.UTF_8));
     return dir.resolve(kernel.release() + "-" + key.substring(0, 20) + ".kallsyms.gz");
   }
 
   /** vmlinux's symbols: from the cache, or from booting the kernel (then cached). */
-  List<KernelSymbol> vmlinux(KernelTree kernel, Path image) throws KernelException, InterruptedException {
+  List<KernelSymbol> vmlinux(KernelTree kernel, Path image)
+      throws KernelException, InterruptedException {
     Path file = cacheFile(kernel);
     synchronized (locks.computeIfAbsent(file.toString(), k -> new Object())) {
       java.lang.ref.SoftReference<List<KernelSymbol>> kept = read.get(file);
@@ -164,7 +202,10 @@ public final class KallsymsSource implements SymbolSource {
       try {
         return readCache(kernel, file);
       } catch (IOException | KernelException e) {
-        LOG.warn("the cached symbol table {} is unusable ({}); booting {} again", file, e.getMessage(),
+        LOG.warn(
+            "the cached symbol table {} is unusable ({}); booting {} again",
+            file,
+            e.getMessage(),
             kernel.release());
       }
     }
@@ -173,8 +214,14 @@ public final class KallsymsSource implements SymbolSource {
     try {
       writeCache(kernel, file, symbols);
     } catch (IOException e) {
-      throw new KernelException("kernel " + kernel.release() + ": cannot cache its symbol table in " + file + ": "
-          + e.getMessage(), e);
+      throw new KernelException(
+          "kernel "
+              + kernel.release()
+              + ": cannot cache its symbol table in "
+              + file
+              + ": "
+              + e.getMessage(),
+          e);
     }
     return symbols;
   }
@@ -182,10 +229,19 @@ public final class KallsymsSource implements SymbolSource {
   /** The cached form: a header naming the kernel and the count, then one kallsyms line a symbol. */
   static String cacheText(KernelTree kernel, List<KernelSymbol> symbols) {
     StringBuilder b = new StringBuilder(symbols.size() * 40);
-    b.append(HEADER).append(kernel.release()).append(' ').append(kernel.identity()).append(' ')
-        .append(symbols.size()).append('\n');
+    b.append(HEADER)
+        .append(kernel.release())
+        .append(' ')
+        .append(kernel.identity())
+        .append(' ')
+        .append(symbols.size())
+        .append('\n');
     for (KernelSymbol s : symbols) {
-      b.append(hex16(s.address())).append(' ').append(s.type()).append(' ').append(s.name())
+      b.append(hex16(s.address()))
+          .append(' ')
+          .append(s.type())
+          .append(' ')
+          .append(s.name())
           .append('\n');
     }
     return b.toString();
@@ -201,7 +257,8 @@ public final class KallsymsSource implements SymbolSource {
     int nl = text.indexOf('\n');
     String expected = HEADER + kernel.release() + ' ' + kernel.identity() + ' ';
     if (nl < 0 || !text.startsWith(expected)) {
-      throw new KernelException("the header does not name kernel " + kernel.release() + " and its identity");
+      throw new KernelException(
+          "the header does not name kernel " + kernel.release() + " and its identity");
     }
     int count;
     try {
@@ -211,21 +268,29 @@ public final class KallsymsSource implements SymbolSource {
     }
     List<KernelSymbol> symbols = SymbolTables.kallsyms(kernel.release(), text.substring(nl + 1));
     if (symbols.size() != count) {
-      throw new KernelException("the header says " + count + " symbols, the table has " + symbols.size());
+      throw new KernelException(
+          "the header says " + count + " symbols, the table has " + symbols.size());
     }
     return symbols;
   }
 
-  private static List<KernelSymbol> readCache(KernelTree kernel, Path file) throws IOException, KernelException {
+  private static List<KernelSymbol> readCache(KernelTree kernel, Path file)
+      throws IOException, KernelException {
     try (InputStream in = new GZIPInputStream(Files.newInputStream(file), 65536)) {
       return fromCacheText(kernel, new String(readAtMost(in, MAX_TEXT), StandardCharsets.UTF_8));
     }
   }
 
-  private void writeCache(KernelTree kernel, Path file, List<KernelSymbol> symbols) throws IOException {
+  private void writeCache(KernelTree kernel, Path file, List<KernelSymbol> symbols)
+      throws IOException {
     Files.createDirectories(dir);
-    Path tmp = dir.resolve(file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
-        + Thread.currentThread().getId());
+    Path tmp =
+        dir.resolve(
+            file.getFileName()
+                + ".tmp-"
+                + ProcessHandle.current().pid()
+                + "-"
+                + Thread.currentThread().getId());
     try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(tmp), 65536)) {
       out.write(cacheText(kernel, symbols).getBytes(StandardCharsets.UTF_8));
     }
@@ -234,8 +299,13 @@ public final class KallsymsSource implements SymbolSource {
 
   /** Boots the kernel and returns its {@code /proc/kallsyms} as the guest printed it. */
   private String dump(KernelTree kernel, Path image) throws KernelException, InterruptedException {
-    Path work = dir.resolve(kernel.release() + ".work-" + ProcessHandle.current().pid() + "-"
-        + Thread.currentThread().getId());
+    Path work =
+        dir.resolve(
+            kernel.release()
+                + ".work-"
+                + ProcessHandle.current().pid()
+                + "-"
+                + Thread.currentThread().getId());
     try {
       KernelFiles.deleteRecursively(work);
       Files.createDirectories(work);
@@ -249,13 +319,15 @@ public final class KallsymsSource implements SymbolSource {
           throw e;
         }
         kvmFailed = true;
-        LOG.warn("dumping the symbols of {} with KVM failed ({}); using software emulation", kernel.release(),
+        LOG.warn(
+            "dumping the symbols of {} with KVM failed ({}); using software emulation",
+            kernel.release(),
             e.getMessage());
         return boot(kernel, image, initrd, work, false);
       }
     } catch (IOException e) {
-      throw new KernelException("kernel " + kernel.release() + ": dumping its symbol table failed: " + e.getMessage(),
-          e);
+      throw new KernelException(
+          "kernel " + kernel.release() + ": dumping its symbol table failed: " + e.getMessage(), e);
     } finally {
       try {
         KernelFiles.deleteRecursively(work);
@@ -269,7 +341,8 @@ public final class KallsymsSource implements SymbolSource {
       throws IOException, KernelException, InterruptedException {
     Path out = work.resolve("kallsyms.gz");
     Files.deleteIfExists(out);
-    List<String> argv = Vm.command(image, initrd, MEMORY_MB, kvm, List.of("-serial", "file:" + out), "nokaslr");
+    List<String> argv =
+        Vm.command(image, initrd, MEMORY_MB, kvm, List.of("-serial", "file:" + out), "nokaslr");
     boots.incrementAndGet();
     Vm.Boot b = Vm.boot(argv, LIMIT, IDLE, work.resolve("console.log"));
     Matcher m = DUMPED.matcher(b.console());
@@ -308,16 +381,28 @@ public final class KallsymsSource implements SymbolSource {
         tail += "\nqemu said: " + q.substring(Math.max(0, q.length() - 1000));
       }
     }
-    throw new KernelException("kernel " + kernel.release() + ": dumping its symbol table in a VM ("
-        + (kvm ? "KVM" : "software emulation") + ") failed: " + why
-        + (b.timedOut() ? "; the guest was stopped at the time limit" : b.idle() ? "; the guest fell silent" : "")
-        + "; qemu exited with " + b.exitCode() + "; the console ends with:\n" + tail);
+    throw new KernelException(
+        "kernel "
+            + kernel.release()
+            + ": dumping its symbol table in a VM ("
+            + (kvm ? "KVM" : "software emulation")
+            + ") failed: "
+            + why
+            + (b.timedOut()
+                ? "; the guest was stopped at the time limit"
+                : b.idle() ? "; the guest fell silent" : "")
+            + "; qemu exited with "
+            + b.exitCode()
+            + "; the console ends with:\n"
+            + tail);
   }
 
   /** The guest: a static busybox and {@link #INIT}. */
   static void writeInitrd(Path target) throws IOException {
-    Path busybox = GuestImage.busybox().orElseThrow(() -> new IOException("no static busybox on this host"));
-    try (OutputStream out = Files.newOutputStream(target); Cpio cpio = new Cpio(out)) {
+    Path busybox =
+        GuestImage.busybox().orElseThrow(() -> new IOException("no static busybox on this host"));
+    try (OutputStream out = Files.newOutputStream(target);
+        Cpio cpio = new Cpio(out)) {
       for (String d : List.of("bin", "dev", "proc")) {
         cpio.directory(d);
       }

@@ -20,11 +20,14 @@ public record QaJob(
     List<Path> previous,
     int stress) {
 
-  public enum Kind { PATCH, TOGETHER }
+  public enum Kind {
+    PATCH,
+    TOGETHER
+  }
 
   /**
-   * A package under test: its name, the RPM file, the livepatch module it loads on this kernel,
-   * and the patch it comes from.
+   * A package under test: its name, the RPM file, the livepatch module it loads on this kernel, and
+   * the patch it comes from.
    */
   public record Pkg(String name, String patch, String nevra, Path rpm, String module) {}
 

@@ -28,13 +28,14 @@ import org.klpcatalog.plan.ObservedState;
  *       variant serving that kernel and the catalog-wide suite ({@code qa/*.test}), the patch's
  *       target modules (late module patching), the package's previous versions (upgrade) and the
  *       stress count.
- *   <li>One {@link QaJob.Kind#TOGETHER} job per kernel served by two or more of the packages:
- *       all of them installed in one rpm transaction, every test run.
+ *   <li>One {@link QaJob.Kind#TOGETHER} job per kernel served by two or more of the packages: all
+ *       of them installed in one rpm transaction, every test run.
  * </ul>
  */
 public final class QaPlan {
   /** The catalog-wide suite's directory (its names are checked by the validator). */
-  public static final String CATALOG_SUITE = org.klpcatalog.catalog.load.CatalogLoader.CATALOG_SUITE_DIR;
+  public static final String CATALOG_SUITE =
+      org.klpcatalog.catalog.load.CatalogLoader.CATALOG_SUITE_DIR;
 
   /** A package to test: what the desired state says and where its RPM is. */
   public record Candidate(DesiredPackage pkg, Path rpm) {}
@@ -51,8 +52,14 @@ public final class QaPlan {
     return out;
   }
 
-  public static List<QaJob> jobs(List<Candidate> candidates, ValidationReport report, CatalogTree tree,
-      Set<String> kernels, Map<String, List<Previous>> previous, int stress, boolean together) {
+  public static List<QaJob> jobs(
+      List<Candidate> candidates,
+      ValidationReport report,
+      CatalogTree tree,
+      Set<String> kernels,
+      Map<String, List<Previous>> previous,
+      int stress,
+      boolean together) {
     List<QaTest> catalogSuite = catalogSuite(tree);
     List<QaJob> jobs = new ArrayList<>();
     for (Candidate c : candidates) {
@@ -65,13 +72,20 @@ public final class QaPlan {
         }
         List<QaTest> tests = new ArrayList<>(patchTests(tree, lp, m.variant()));
         tests.addAll(catalogSuite);
-        QaJob job = new QaJob(p.name() + "@" + m.kernelRelease(), QaJob.Kind.PATCH, m.kernelRelease(),
-            List.of(new QaJob.Pkg(p.name(), p.patch(), p.nevra(), c.rpm(), m.moduleName())), List.copyOf(tests),
-            lp.modules().stream().map(ModuleSpec::name).toList(),
-            // Only what serves this kernel: an older build without it loads nothing here.
-            previous.getOrDefault(p.name(), List.of()).stream()
-                .filter(o -> o.kernels().contains(m.kernelRelease())).map(Previous::rpm).toList(),
-            stress);
+        QaJob job =
+            new QaJob(
+                p.name() + "@" + m.kernelRelease(),
+                QaJob.Kind.PATCH,
+                m.kernelRelease(),
+                List.of(new QaJob.Pkg(p.name(), p.patch(), p.nevra(), c.rpm(), m.moduleName())),
+                List.copyOf(tests),
+                lp.modules().stream().map(ModuleSpec::name).toList(),
+                // Only what serves this kernel: an older build without it loads nothing here.
+                previous.getOrDefault(p.name(), List.of()).stream()
+                    .filter(o -> o.kernels().contains(m.kernelRelease()))
+                    .map(Previous::rpm)
+                    .toList(),
+                stress);
         jobs.add(job);
       }
     }
@@ -89,7 +103,10 @@ public final class QaPlan {
    * installed in one transaction, every test of every one of them run. A kernel none of the
    * candidates serves is not tested.
    */
-  public static List<QaJob> together(List<Candidate> candidates, List<Candidate> staying, ValidationReport report,
+  public static List<QaJob> together(
+      List<Candidate> candidates,
+      List<Candidate> staying,
+      ValidationReport report,
       CatalogTree tree) {
     List<QaTest> catalogSuite = catalogSuite(tree);
     Map<String, List<QaJob.Pkg>> pkgs = new LinkedHashMap<>();
@@ -110,9 +127,16 @@ public final class QaPlan {
         }
         pkgs.computeIfAbsent(m.kernelRelease(), k -> new ArrayList<>())
             .add(new QaJob.Pkg(p.name(), p.patch(), p.nevra(), c.rpm(), m.moduleName()));
-        tests.computeIfAbsent(m.kernelRelease(), k -> new ArrayList<>()).addAll(patchTests(tree, pr.patch(), m.variant()));
-        pr.patch().modules().forEach(ms -> targets.computeIfAbsent(m.kernelRelease(), k -> new java.util.LinkedHashSet<>())
-            .add(ms.name()));
+        tests
+            .computeIfAbsent(m.kernelRelease(), k -> new ArrayList<>())
+            .addAll(patchTests(tree, pr.patch(), m.variant()));
+        pr.patch()
+            .modules()
+            .forEach(
+                ms ->
+                    targets
+                        .computeIfAbsent(m.kernelRelease(), k -> new java.util.LinkedHashSet<>())
+                        .add(ms.name()));
       }
     }
     List<QaJob> jobs = new ArrayList<>();
@@ -123,8 +147,16 @@ public final class QaPlan {
       List<QaTest> t = new ArrayList<>(tests.get(e.getKey()));
       t.addAll(catalogSuite);
       // The target modules go into the guest (the tests load them); late patching is not run.
-      jobs.add(new QaJob("all-together@" + e.getKey(), QaJob.Kind.TOGETHER, e.getKey(), List.copyOf(e.getValue()),
-          List.copyOf(t), List.copyOf(targets.getOrDefault(e.getKey(), Set.of())), List.of(), 0));
+      jobs.add(
+          new QaJob(
+              "all-together@" + e.getKey(),
+              QaJob.Kind.TOGETHER,
+              e.getKey(),
+              List.copyOf(e.getValue()),
+              List.copyOf(t),
+              List.copyOf(targets.getOrDefault(e.getKey(), Set.of())),
+              List.of(),
+              0));
     }
     return jobs;
   }
@@ -137,11 +169,15 @@ public final class QaPlan {
     List<ObservedPackage> out = new ArrayList<>();
     observed.pkg(p.name()).filter(o -> o.evr().compareTo(p.evr()) < 0).ifPresent(out::add);
     for (Capability c : p.obsoletes()) {
-      observed.pkg(c.name()).filter(o -> !o.name().equals(p.name())).ifPresent(o -> {
-        if (!out.contains(o)) {
-          out.add(o);
-        }
-      });
+      observed
+          .pkg(c.name())
+          .filter(o -> !o.name().equals(p.name()))
+          .ifPresent(
+              o -> {
+                if (!out.contains(o)) {
+                  out.add(o);
+                }
+              });
     }
     return out;
   }

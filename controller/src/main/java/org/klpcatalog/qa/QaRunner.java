@@ -34,18 +34,28 @@ public final class QaRunner {
   private static final Logger LOG = LoggerFactory.getLogger(QaRunner.class);
 
   /**
-   * How to run. {@code jobs} 0 means as many VMs as cores and memory allow; {@code timeout} is
-   * each VM's limit (0 for one derived from the job).
+   * How to run. {@code jobs} 0 means as many VMs as cores and memory allow; {@code timeout} is each
+   * VM's limit (0 for one derived from the job).
    */
-  public record Options(Path work, Path cacheRoot, List<Path> keys, int jobs, int memoryMb, Vm.Accel accel,
-      Duration timeout, GuestScript.Limits limits, KernelProviders kernelProviders) {
+  public record Options(
+      Path work,
+      Path cacheRoot,
+      List<Path> keys,
+      int jobs,
+      int memoryMb,
+      Vm.Accel accel,
+      Duration timeout,
+      GuestScript.Limits limits,
+      KernelProviders kernelProviders) {
     public Options withKeys(List<Path> other) {
-      return new Options(work, cacheRoot, other, jobs, memoryMb, accel, timeout, limits, kernelProviders);
+      return new Options(
+          work, cacheRoot, other, jobs, memoryMb, accel, timeout, limits, kernelProviders);
     }
   }
 
   /** One job's outcome. */
-  public record JobResult(QaJob job, List<Verdict.StepResult> steps, Path console, double seconds, String accel) {
+  public record JobResult(
+      QaJob job, List<Verdict.StepResult> steps, Path console, double seconds, String accel) {
     public boolean passed() {
       return steps.stream().noneMatch(s -> s.status() == Verdict.Status.FAILED);
     }
@@ -80,7 +90,8 @@ public final class QaRunner {
     return (int) Math.max(1, Math.min(cores, byMemory));
   }
 
-  public static List<JobResult> run(List<QaJob> jobs, Map<String, Kernel> kernels, Options options, Listener listener)
+  public static List<JobResult> run(
+      List<QaJob> jobs, Map<String, Kernel> kernels, Options options, Listener listener)
       throws IOException, InterruptedException {
     Files.createDirectories(options.work());
     Path cache = options.cacheRoot().resolve("qa");
@@ -116,37 +127,63 @@ public final class QaRunner {
       synchronized (QaRunner.class) {
         // Probed once per process: a service gating every reconcile need not boot the probe again.
         if (kvmProbe == null) {
-          kvmProbe = Vm.kvmWorks(trees.get(first).image().orElseThrow(), bases.get(first), options.work());
+          kvmProbe =
+              Vm.kvmWorks(trees.get(first).image().orElseThrow(), bases.get(first), options.work());
         }
         kvm = kvmProbe;
       }
       if (!kvm && options.accel() == Vm.Accel.KVM) {
-        throw new IOException("KVM was asked for (--accel kvm) but a guest does not boot with it here"
-            + " (see " + options.work().resolve("kvm-probe.log") + ")");
+        throw new IOException(
+            "KVM was asked for (--accel kvm) but a guest does not boot with it here"
+                + " (see "
+                + options.work().resolve("kvm-probe.log")
+                + ")");
       }
     }
     String accel = kvm ? "kvm" : "tcg";
     int parallel = options.jobs() > 0 ? options.jobs() : defaultParallelism(options.memoryMb());
-    listener.note(jobs.size() + " VM(s) to boot, " + parallel + " at a time, " + (kvm ? "with KVM"
-        : "with software emulation (no usable KVM)"));
-    ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
-      Thread t = new Thread(r, "klp-qa-vm");
-      t.setDaemon(true);
-      return t;
-    });
+    listener.note(
+        jobs.size()
+            + " VM(s) to boot, "
+            + parallel
+            + " at a time, "
+            + (kvm ? "with KVM" : "with software emulation (no usable KVM)"));
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            parallel,
+            r -> {
+              Thread t = new Thread(r, "klp-qa-vm");
+              t.setDaemon(true);
+              return t;
+            });
     AtomicInteger done = new AtomicInteger();
     List<Future<JobResult>> futures = new ArrayList<>();
     boolean useKvm = kvm;
     try {
       for (QaJob job : jobs) {
-        futures.add(pool.submit(() -> {
-          JobResult r = unavailable.containsKey(job.kernel())
-              ? new JobResult(job, Verdict.judge(job, new Transcript(List.of()),
-                  "the kernel is unavailable: " + unavailable.get(job.kernel())), Path.of(""), 0, accel)
-              : runOne(job, trees.get(job.kernel()), bases.get(job.kernel()), useKvm, options);
-          listener.finished(r, done.incrementAndGet(), jobs.size());
-          return r;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  JobResult r =
+                      unavailable.containsKey(job.kernel())
+                          ? new JobResult(
+                              job,
+                              Verdict.judge(
+                                  job,
+                                  new Transcript(List.of()),
+                                  "the kernel is unavailable: " + unavailable.get(job.kernel())),
+                              Path.of(""),
+                              0,
+                              accel)
+                          : runOne(
+                              job,
+                              trees.get(job.kernel()),
+                              bases.get(job.kernel()),
+                              useKvm,
+                              options);
+                  listener.finished(r, done.incrementAndGet(), jobs.size());
+                  return r;
+                }));
       }
       List<JobResult> results = new ArrayList<>();
       for (Future<JobResult> f : futures) {
@@ -179,7 +216,11 @@ public final class QaRunner {
       script = GuestScript.write(job, options.limits());
     } catch (IllegalArgumentException e) {
       // Names the schema allows but a shell could misread (a module named "-f"): refused.
-      return new JobResult(job, Verdict.judge(job, new Transcript(List.of()), e.getMessage()), Path.of(""), 0,
+      return new JobResult(
+          job,
+          Verdict.judge(job, new Transcript(List.of()), e.getMessage()),
+          Path.of(""),
+          0,
           kvm ? "kvm" : "tcg");
     }
     overlay.put("init", script.getBytes(StandardCharsets.UTF_8));
@@ -188,7 +229,8 @@ public final class QaRunner {
       overlay.put(GuestScript.TESTS.substring(1) + "/" + t.group() + "/" + t.name(), t.content());
     }
     for (QaJob.Pkg p : job.packages()) {
-      overlay.put(GuestScript.NEW.substring(1) + "/" + p.nevra() + ".rpm", Files.readAllBytes(p.rpm()));
+      overlay.put(
+          GuestScript.NEW.substring(1) + "/" + p.nevra() + ".rpm", Files.readAllBytes(p.rpm()));
     }
     for (Path p : job.previous()) {
       overlay.put(GuestScript.OLD.substring(1) + "/" + p.getFileName(), Files.readAllBytes(p));
@@ -196,34 +238,58 @@ public final class QaRunner {
     Files.writeString(dir.resolve("init.sh"), script, StandardCharsets.UTF_8);
     Path initrd = dir.resolve("initrd.img");
     GuestImage.initrd(base, overlay, initrd);
-    Duration limit = options.timeout().isZero() ? limit(job, kvm, options.limits()) : options.timeout();
+    Duration limit =
+        options.timeout().isZero() ? limit(job, kvm, options.limits()) : options.timeout();
     Path console = dir.resolve("console.log");
     LOG.debug("booting {} ({})", job.id(), kvm ? "kvm" : "tcg");
     // A guest prints a marker at least after every test and rpm step; silence longer than the
     // longest of those means it hangs.
-    Duration idle = Duration.ofSeconds((long) (options.limits().testSeconds() + options.limits().transitionSeconds()
-        * job.packages().size() + 60) * (kvm ? 1 : 2));
-    Vm.Boot boot = Vm.boot(tree.image().orElseThrow(), initrd, options.memoryMb(), kvm, limit, idle, console);
+    Duration idle =
+        Duration.ofSeconds(
+            (long)
+                    (options.limits().testSeconds()
+                        + options.limits().transitionSeconds() * job.packages().size()
+                        + 60)
+                * (kvm ? 1 : 2));
+    Vm.Boot boot =
+        Vm.boot(tree.image().orElseThrow(), initrd, options.memoryMb(), kvm, limit, idle, console);
     Files.deleteIfExists(initrd);
     Transcript t = Transcript.parse(boot.console(), nonce);
-    String stopped = boot.overflow() ? "the console passed " + (Vm.CONSOLE_LIMIT >> 20) + " MiB; the VM was killed"
-        : boot.idle() ? "no output for " + idle.toSeconds() + " s (a hung guest); the VM was killed"
-        : boot.timedOut() ? "no end within " + limit.toSeconds() + " s; the VM was killed"
-        : t.finished() ? "" : "the guest ended early (panic or power off; qemu exit " + boot.exitCode() + ")";
-    return new JobResult(job, Verdict.judge(job, t, stopped), console, boot.seconds(), kvm ? "kvm" : "tcg");
+    String stopped =
+        boot.overflow()
+            ? "the console passed " + (Vm.CONSOLE_LIMIT >> 20) + " MiB; the VM was killed"
+            : boot.idle()
+                ? "no output for " + idle.toSeconds() + " s (a hung guest); the VM was killed"
+                : boot.timedOut()
+                    ? "no end within " + limit.toSeconds() + " s; the VM was killed"
+                    : t.finished()
+                        ? ""
+                        : "the guest ended early (panic or power off; qemu exit "
+                            + boot.exitCode()
+                            + ")";
+    return new JobResult(
+        job, Verdict.judge(job, t, stopped), console, boot.seconds(), kvm ? "kvm" : "tcg");
   }
 
   /**
-   * The longest a guest that is not hung can take: boot, every test at its own limit, and every
-   * rpm step at kpatch's transition limit plus time for rpm; doubled without KVM.
+   * The longest a guest that is not hung can take: boot, every test at its own limit, and every rpm
+   * step at kpatch's transition limit plus time for rpm; doubled without KVM.
    */
   static Duration limit(QaJob job, boolean kvm, GuestScript.Limits limits) {
-    long suites = 3 + (job.targetModules().isEmpty() ? 0 : 1) + (job.previous().isEmpty() ? 0 : 1)
-        + (job.stress() > 0 ? 1 : 0);
-    long rpmSteps = 2 + (job.targetModules().isEmpty() ? 0 : 2) + (job.previous().isEmpty() ? 0 : 3)
-        + 2L * job.stress();
-    long seconds = 120 + suites * job.tests().size() * (long) limits.testSeconds()
-        + rpmSteps * (limits.transitionSeconds() * (long) job.packages().size() + 30);
+    long suites =
+        3
+            + (job.targetModules().isEmpty() ? 0 : 1)
+            + (job.previous().isEmpty() ? 0 : 1)
+            + (job.stress() > 0 ? 1 : 0);
+    long rpmSteps =
+        2
+            + (job.targetModules().isEmpty() ? 0 : 2)
+            + (job.previous().isEmpty() ? 0 : 3)
+            + 2L * job.stress();
+    long seconds =
+        120
+            + suites * job.tests().size() * (long) limits.testSeconds()
+            + rpmSteps * (limits.transitionSeconds() * (long) job.packages().size() + 30);
     return Duration.ofSeconds(kvm ? seconds : seconds * 2);
   }
 }

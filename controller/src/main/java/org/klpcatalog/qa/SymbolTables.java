@@ -6,12 +6,13 @@ import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.klp.KernelSymbol;
 
 /**
- * The parser of {@code /proc/kallsyms} as a booted kernel prints it, without I/O: line by line,
- * in one pass; a line that does not parse is an error naming the kernel and the line.
+ * The parser of {@code /proc/kallsyms} as a booted kernel prints it, without I/O: line by line, in
+ * one pass; a line that does not parse is an error naming the kernel and the line.
  */
 public final class SymbolTables {
   /** The longest symbol name the kernel keeps (KSYM_NAME_LEN is 512 with its NUL). */
   static final int MAX_NAME = 511;
+
   /** More lines than any kernel has: a guest printing without end is refused here. */
   static final int MAX_LINES = 4_000_000;
 
@@ -19,11 +20,12 @@ public final class SymbolTables {
 
   /**
    * The vmlinux symbols of a {@code /proc/kallsyms} text, in its order (the kallsyms index order
-   * the livepatch core counts {@code sympos} in). Lines of loaded modules (with a trailing
-   * {@code [module]} column) are skipped. Every line must read {@code <hex address> <type letter>
-   * <name>}; a table whose addresses are all zero (read without the right to see them) is refused.
+   * the livepatch core counts {@code sympos} in). Lines of loaded modules (with a trailing {@code
+   * [module]} column) are skipped. Every line must read {@code <hex address> <type letter> <name>};
+   * a table whose addresses are all zero (read without the right to see them) is refused.
    */
-  public static List<KernelSymbol> kallsyms(String kernel, CharSequence text) throws KernelException {
+  public static List<KernelSymbol> kallsyms(String kernel, CharSequence text)
+      throws KernelException {
     List<KernelSymbol> out = new ArrayList<>();
     boolean anyAddress = false;
     int n = text.length();
@@ -35,7 +37,8 @@ public final class SymbolTables {
       }
       lineNo++;
       if (lineNo > MAX_LINES) {
-        throw new KernelException("kallsyms of kernel " + kernel + ": more than " + MAX_LINES + " lines");
+        throw new KernelException(
+            "kallsyms of kernel " + kernel + ": more than " + MAX_LINES + " lines");
       }
       KernelSymbol s = kallsymsLine(kernel, lineNo, text, start, end);
       if (s != null) {
@@ -45,18 +48,22 @@ public final class SymbolTables {
       start = end + 1;
     }
     if (out.isEmpty()) {
-      throw new KernelException("kallsyms of kernel " + kernel + ": no vmlinux symbol in " + lineNo + " line(s)");
+      throw new KernelException(
+          "kallsyms of kernel " + kernel + ": no vmlinux symbol in " + lineNo + " line(s)");
     }
     if (!anyAddress) {
-      throw new KernelException("kallsyms of kernel " + kernel + ": every address is 0 (the table was read without"
-          + " the right to see addresses, see kptr_restrict)");
+      throw new KernelException(
+          "kallsyms of kernel "
+              + kernel
+              + ": every address is 0 (the table was read without"
+              + " the right to see addresses, see kptr_restrict)");
     }
     return java.util.Collections.unmodifiableList(out);
   }
 
   /** One line: a vmlinux symbol, or null for a module's line. */
-  private static KernelSymbol kallsymsLine(String kernel, int lineNo, CharSequence t, int start, int end)
-      throws KernelException {
+  private static KernelSymbol kallsymsLine(
+      String kernel, int lineNo, CharSequence t, int start, int end) throws KernelException {
     int i = start;
     long address = 0;
     while (i < end && hex(t.charAt(i)) >= 0) {
@@ -70,7 +77,13 @@ public final class SymbolTables {
       throw bad(kernel, lineNo, t, start, end, "expected '<hex address> <type> <name>'");
     }
     if (i + 2 >= end || t.charAt(i) != ' ' || !letter(t.charAt(i + 1)) || t.charAt(i + 2) != ' ') {
-      throw bad(kernel, lineNo, t, start, end, "expected '<hex address> <type> <name>' (the type one letter)");
+      throw bad(
+          kernel,
+          lineNo,
+          t,
+          start,
+          end,
+          "expected '<hex address> <type> <name>' (the type one letter)");
     }
     char type = t.charAt(i + 1);
     int nameStart = i + 3;
@@ -82,7 +95,13 @@ public final class SymbolTables {
       throw bad(kernel, lineNo, t, start, end, "the symbol's name is empty");
     }
     if (j - nameStart > MAX_NAME) {
-      throw bad(kernel, lineNo, t, start, end, "the symbol's name is longer than " + MAX_NAME + " characters");
+      throw bad(
+          kernel,
+          lineNo,
+          t,
+          start,
+          end,
+          "the symbol's name is longer than " + MAX_NAME + " characters");
     }
     if (j == end) {
       return new KernelSymbol(t.subSequence(nameStart, j).toString(), address, type, "");
@@ -97,16 +116,33 @@ public final class SymbolTables {
       }
       return null;
     }
-    throw bad(kernel, lineNo, t, start, end, "unexpected text after the symbol's name (a name is printable ASCII"
-        + " without spaces; a module's column reads '\\t[module]')");
+    throw bad(
+        kernel,
+        lineNo,
+        t,
+        start,
+        end,
+        "unexpected text after the symbol's name (a name is printable ASCII"
+            + " without spaces; a module's column reads '\\t[module]')");
   }
 
-  private static KernelException bad(String kernel, int lineNo, CharSequence t, int start, int end, String why) {
-    return new KernelException("kallsyms of kernel " + kernel + ", line " + lineNo + ": " + why + "; the line reads "
-        + quote(t.subSequence(start, Math.min(end, start + 120))) + (end - start > 120 ? "..." : ""));
+  private static KernelException bad(
+      String kernel, int lineNo, CharSequence t, int start, int end, String why) {
+    return new KernelException(
+        "kallsyms of kernel "
+            + kernel
+            + ", line "
+            + lineNo
+            + ": "
+            + why
+            + "; the line reads "
+            + quote(t.subSequence(start, Math.min(end, start + 120)))
+            + (end - start > 120 ? "..." : ""));
   }
 
-  /** A module's name from its path or file name: the basename without .ko, dashes as underscores. */
+  /**
+   * A module's name from its path or file name: the basename without .ko, dashes as underscores.
+   */
   public static String moduleName(String path) {
     return GuestImage.normal(GuestImage.nameOf(path));
   }

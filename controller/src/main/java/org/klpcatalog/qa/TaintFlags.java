@@ -13,7 +13,10 @@ final class TaintFlags {
     StringBuilder sb = new StringBuilder();
     for (int bit = 0; bit < 63; bit++) {
       if ((mask & (1L << bit)) != 0) {
-        sb.append(bit < LETTERS.length() ? LETTERS.charAt(bit) : '?').append("(bit ").append(bit).append(") ");
+        sb.append(bit < LETTERS.length() ? LETTERS.charAt(bit) : '?')
+            .append("(bit ")
+            .append(bit)
+            .append(") ");
       }
     }
     return sb.toString().strip();

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The guest's console output read back: the marker lines of the run's nonce, each with the
- * output lines that followed it. Everything else (firmware, kernel messages printed on the
- * console, lines a test wrote to the console itself) is ignored. Pure.
+ * The guest's console output read back: the marker lines of the run's nonce, each with the output
+ * lines that followed it. Everything else (firmware, kernel messages printed on the console, lines
+ * a test wrote to the console itself) is ignored. Pure.
  */
 public record Transcript(List<Event> events) {
   /** One marker: what happened, in which phase, its arguments, and the output after it. */

@@ -19,8 +19,8 @@ import org.klpcatalog.source.SourceException;
 
 /**
  * Reads a catalog revision from a directory or a Git repository. For Git, it replays the branch's
- * first-parent history through the release ledger, so release numbers depend only on the
- * catalog: the same revision always yields the same NEVRAs.
+ * first-parent history through the release ledger, so release numbers depend only on the catalog:
+ * the same revision always yields the same NEVRAs.
  */
 public final class CatalogReader {
   private final CatalogValidator validator;
@@ -44,8 +44,12 @@ public final class CatalogReader {
   public CatalogRevision read(CatalogRef ref, History published) throws SourceException {
     // A directory is read as it is on disk; a Git catalog (a URL, a bare repository, or any
     // repository with --rev) is read from a commit's tree.
-    boolean git = ref.rev().isPresent() || GitSource.isRemote(ref.location()) || ref.location().startsWith("file://")
-        || !ref.git().subdirectory().isEmpty() || GitSource.isBare(Path.of(ref.location()));
+    boolean git =
+        ref.rev().isPresent()
+            || GitSource.isRemote(ref.location())
+            || ref.location().startsWith("file://")
+            || !ref.git().subdirectory().isEmpty()
+            || GitSource.isBare(Path.of(ref.location()));
     if (!git) {
       Path dir = Path.of(ref.location());
       if (!Files.isDirectory(dir)) {
@@ -53,8 +57,14 @@ public final class CatalogReader {
       }
       try {
         CatalogTree tree = new DirectoryTreeReader().read(dir);
-        return new CatalogRevision(ref.location(), tree, Optional.empty(), validator.validate(tree, published),
-            Optional.empty(), published, Optional.empty());
+        return new CatalogRevision(
+            ref.location(),
+            tree,
+            Optional.empty(),
+            validator.validate(tree, published),
+            Optional.empty(),
+            published,
+            Optional.empty());
       } catch (IOException e) {
         throw new SourceException("cannot read " + dir + ": " + e.getMessage(), e);
       }
@@ -69,27 +79,32 @@ public final class CatalogReader {
     return readCommit(source, commit, History.NONE);
   }
 
-  /** A commit of an open Git source, with its history replayed; see {@link #read(CatalogRef, History)}. */
-  public CatalogRevision readCommit(GitSource source, String commit, History published) throws SourceException {
+  /**
+   * A commit of an open Git source, with its history replayed; see {@link #read(CatalogRef,
+   * History)}.
+   */
+  public CatalogRevision readCommit(GitSource source, String commit, History published)
+      throws SourceException {
     List<String> chain = source.firstParentChain(commit);
     Replayed before = replay(source, chain.subList(0, chain.size() - 1), published);
     return revision(source, commit, before, published);
   }
 
   /**
-   * A candidate for the branch (a pull request's head), read as if it were merged on top of
-   * {@code base}: the base's whole history is replayed, then the candidate's tree is validated and
-   * gets the releases a merge would. The pull request's own commits leave no trace.
+   * A candidate for the branch (a pull request's head), read as if it were merged on top of {@code
+   * base}: the base's whole history is replayed, then the candidate's tree is validated and gets
+   * the releases a merge would. The pull request's own commits leave no trace.
    */
-  public CatalogRevision readCandidate(GitSource source, String base, String candidate, History published)
-      throws SourceException {
+  public CatalogRevision readCandidate(
+      GitSource source, String base, String candidate, History published) throws SourceException {
     Replayed before = replay(source, source.firstParentChain(base), published);
     return revision(source, candidate, before, published);
   }
 
   private record Replayed(ReleaseLedger ledger, History history) {}
 
-  private Replayed replay(GitSource source, List<String> commits, History published) throws SourceException {
+  private Replayed replay(GitSource source, List<String> commits, History published)
+      throws SourceException {
     ReleaseLedger ledger = ReleaseLedger.EMPTY;
     History history = published;
     for (String c : commits) {
@@ -104,22 +119,31 @@ public final class CatalogReader {
     return new Replayed(ledger, history);
   }
 
-  private CatalogRevision revision(GitSource source, String commit, Replayed before, History published)
-      throws SourceException {
+  private CatalogRevision revision(
+      GitSource source, String commit, Replayed before, History published) throws SourceException {
     CatalogTree tree = source.tree(commit);
     ValidationReport report = validator.validate(tree, before.history());
-    return new CatalogRevision(source.location(), tree, Optional.of(commit), report, Optional.of(before.ledger()),
-        before.history(), Optional.of(source.commitTime(commit)));
+    return new CatalogRevision(
+        source.location(),
+        tree,
+        Optional.of(commit),
+        report,
+        Optional.of(before.ledger()),
+        before.history(),
+        Optional.of(source.commitTime(commit)));
   }
 
   /** Every package a ledger has seen, with its last version. */
   public static History knownPackages(ReleaseLedger ledger) {
     Map<String, String> versions = new TreeMap<>();
-    ledger.entries().forEach((pkg, entries) -> {
-      if (!entries.isEmpty()) {
-        versions.put(pkg, entries.get(entries.size() - 1).version());
-      }
-    });
+    ledger
+        .entries()
+        .forEach(
+            (pkg, entries) -> {
+              if (!entries.isEmpty()) {
+                versions.put(pkg, entries.get(entries.size() - 1).version());
+              }
+            });
     return new History(Map.copyOf(versions));
   }
 }

@@ -8,8 +8,8 @@ import org.klpcatalog.plan.ReleaseLedger;
 
 /**
  * One catalog revision, read and validated: its files, its commit and commit time (for Git
- * catalogs), the validation report, and what its history says: the release ledger of every
- * earlier valid revision and the packages known before it. A directory has no history.
+ * catalogs), the validation report, and what its history says: the release ledger of every earlier
+ * valid revision and the packages known before it. A directory has no history.
  */
 public record CatalogRevision(
     String location,

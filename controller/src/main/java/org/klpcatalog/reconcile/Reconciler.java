@@ -5,34 +5,34 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
-import org.klpcatalog.plan.Action;
-import org.klpcatalog.plan.DesiredPackage;
-import org.klpcatalog.publish.Publisher;
-import org.klpcatalog.qa.QaGate;
-import org.klpcatalog.qa.QaRunner;
-import org.klpcatalog.publish.RepositoryLock;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.klpcatalog.catalog.load.CatalogLoader;
 import org.klpcatalog.catalog.validate.CatalogValidator;
-import java.util.Optional;
+import org.klpcatalog.catalog.validate.History;
+import org.klpcatalog.plan.Action;
+import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.Planner;
 import org.klpcatalog.plan.ReleaseLedger;
+import org.klpcatalog.publish.Publisher;
+import org.klpcatalog.publish.RepositoryLock;
+import org.klpcatalog.qa.QaGate;
+import org.klpcatalog.qa.QaRunner;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
-import org.klpcatalog.catalog.validate.History;
 import org.klpcatalog.source.GitSource;
 import org.klpcatalog.source.SourceException;
 
 /**
- * The reconcile pipeline: read the catalog revision, validate it, compute the desired state,
- * read the published repository, plan. {@code reconcile --dry-run} stops here and prints the
- * plan; applying it (build, sign, publish) executes the same plan.
+ * The reconcile pipeline: read the catalog revision, validate it, compute the desired state, read
+ * the published repository, plan. {@code reconcile --dry-run} stops here and prints the plan;
+ * applying it (build, sign, publish) executes the same plan.
  */
 public final class Reconciler {
   private final CatalogReader catalogs;
@@ -50,7 +50,9 @@ public final class Reconciler {
    * repository redoes only the cheap steps. Results are exactly those of a fresh reconciler.
    */
   public static Reconciler longRunning() {
-    return new Reconciler(new CatalogReader(new CatalogValidator(new CatalogLoader(), true)), new ConcurrentHashMap<>());
+    return new Reconciler(
+        new CatalogReader(new CatalogValidator(new CatalogLoader(), true)),
+        new ConcurrentHashMap<>());
   }
 
   private Reconciler(CatalogReader catalogs, Map<String, ObservedState> observedCache) {
@@ -65,8 +67,8 @@ public final class Reconciler {
   public record Outcome(CatalogRevision revision, Optional<Plan> plan, ReleaseLedger ledger) {}
 
   /**
-   * Which revision to read: given the reader and what the repository knows of packages, returns
-   * the revision, validated.
+   * Which revision to read: given the reader and what the repository knows of packages, returns the
+   * revision, validated.
    */
   @FunctionalInterface
   public interface RevisionSource {
@@ -99,7 +101,8 @@ public final class Reconciler {
       throws SourceException, Planner.NevraCollision {
     // Step 2: the catalog revision, validated (packages the repository published count as known
     // to supersedes); an invalid revision plans nothing.
-    CatalogRevision revision = source.read(catalogs, CatalogReader.knownPackages(observed.ledger()));
+    CatalogRevision revision =
+        source.read(catalogs, CatalogReader.knownPackages(observed.ledger()));
     if (!revision.report().valid()) {
       return new Outcome(revision, Optional.empty(), observed.ledger());
     }
@@ -109,11 +112,15 @@ public final class Reconciler {
     DesiredStateBuilder.Result desired =
         DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
     // Step 4: the plan.
-    return new Outcome(revision, Optional.of(Planner.plan(desired.state(), observed)), desired.ledger());
+    return new Outcome(
+        revision, Optional.of(Planner.plan(desired.state(), observed)), desired.ledger());
   }
 
   /** How to apply a plan: build options, publishing options, and how long to wait for the lock. */
-  public record ApplyOptions(PackageBuild.Options build, Publisher.Options publish, Duration lockWait,
+  public record ApplyOptions(
+      PackageBuild.Options build,
+      Publisher.Options publish,
+      Duration lockWait,
       Optional<QaGate> qa) {
     public ApplyOptions(PackageBuild.Options build, Publisher.Options publish, Duration lockWait) {
       this(build, publish, lockWait, Optional.empty());
@@ -121,17 +128,23 @@ public final class Reconciler {
   }
 
   /** What applying did: the plan it executed, the builds and what was published. */
-  public record Applied(Outcome outcome, Optional<PackageBuild.Result> build, Optional<Publisher.Result> published,
+  public record Applied(
+      Outcome outcome,
+      Optional<PackageBuild.Result> build,
+      Optional<Publisher.Result> published,
       List<QaRunner.JobResult> qa) {
-    public Applied(Outcome outcome, Optional<PackageBuild.Result> build, Optional<Publisher.Result> published) {
+    public Applied(
+        Outcome outcome,
+        Optional<PackageBuild.Result> build,
+        Optional<Publisher.Result> published) {
       this(outcome, build, published, List.of());
     }
   }
 
   /**
-   * Plans and applies under the repository's lock: builds what the plan adds or rebuilds,
-   * publishes a new version and switches {@code current} to it. Nothing to do builds nothing and
-   * creates no version.
+   * Plans and applies under the repository's lock: builds what the plan adds or rebuilds, publishes
+   * a new version and switches {@code current} to it. Nothing to do builds nothing and creates no
+   * version.
    */
   public Applied apply(CatalogRef catalog, Path repository, ApplyOptions options, Progress progress)
       throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
@@ -139,7 +152,8 @@ public final class Reconciler {
   }
 
   /** {@link #apply(CatalogRef, Path, ApplyOptions, Progress)} for any revision source. */
-  public Applied apply(RevisionSource source, Path repository, ApplyOptions options, Progress progress)
+  public Applied apply(
+      RevisionSource source, Path repository, ApplyOptions options, Progress progress)
       throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
     try (RepositoryLock lock = RepositoryLock.acquire(repository, options.lockWait())) {
       // Step 1: the plan, made under the lock so no other reconcile publishes meanwhile.
@@ -159,23 +173,33 @@ public final class Reconciler {
         }
       }
       // Every kernel they serve must name a kernel provider the configuration defines.
-      options.build().kernelProviders().requireKnown(outcome.revision().tree(),
-          outcome.revision().report().spec().map(s -> s.kernels()).orElse(List.of()),
-          toBuild.stream().flatMap(p -> p.kernels().stream()).toList());
+      options
+          .build()
+          .kernelProviders()
+          .requireKnown(
+              outcome.revision().tree(),
+              outcome.revision().report().spec().map(s -> s.kernels()).orElse(List.of()),
+              toBuild.stream().flatMap(p -> p.kernels().stream()).toList());
       progress.phase(Progress.Phase.BUILD);
-      PackageBuild.Result built = PackageBuild.build(outcome.revision(), toBuild, outcome.ledger(), options.build(), progress);
+      PackageBuild.Result built =
+          PackageBuild.build(
+              outcome.revision(), toBuild, outcome.ledger(), options.build(), progress);
       // Step 3: the QA gate: what fails QA is held back like a failed build.
       List<QaRunner.JobResult> qa = List.of();
       if (options.qa().isPresent()) {
         progress.phase(Progress.Phase.QA);
-        QaGate.Outcome gate = options.qa().get().check(outcome.revision(), plan, built, repository,
-            options.build().out());
+        QaGate.Outcome gate =
+            options
+                .qa()
+                .get()
+                .check(outcome.revision(), plan, built, repository, options.build().out());
         built = gate.build();
         qa = gate.runs();
       }
       // Step 4: publish a new version and make it current.
       progress.phase(Progress.Phase.PUBLISH);
-      Publisher.Result published = Publisher.publish(repository, plan, built, outcome.ledger(), options.publish());
+      Publisher.Result published =
+          Publisher.publish(repository, plan, built, outcome.ledger(), options.publish());
       return new Applied(outcome, Optional.of(built), Optional.of(published), qa);
     }
   }

@@ -1,8 +1,8 @@
 package org.klpcatalog.repo;
 
 /**
- * The published repository cannot be read as what klp-catalog published: a checksum that does
- * not match, truncated metadata, a missing inventory. It is never treated as empty.
+ * The published repository cannot be read as what klp-catalog published: a checksum that does not
+ * match, truncated metadata, a missing inventory. It is never treated as empty.
  */
 public final class CorruptRepositoryException extends Exception {
   private static final long serialVersionUID = 1L;

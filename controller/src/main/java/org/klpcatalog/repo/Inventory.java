@@ -43,22 +43,49 @@ public record Inventory(
   /** One published package. */
   public record Entry(ObservedPackage pkg, String file, String patch) {}
 
-  /** The inventory of a desired state published as {@code files} (package name to RPM file name). */
-  public static Inventory of(DesiredState state, Map<String, String> files, Map<String, String> checksums,
-      String publishedAt, boolean unsigned, ReleaseLedger ledger) {
+  /**
+   * The inventory of a desired state published as {@code files} (package name to RPM file name).
+   */
+  public static Inventory of(
+      DesiredState state,
+      Map<String, String> files,
+      Map<String, String> checksums,
+      String publishedAt,
+      boolean unsigned,
+      ReleaseLedger ledger) {
     List<Entry> entries = new ArrayList<>();
     for (DesiredPackage p : state.packages()) {
       List<ObservedPackage.ObservedModule> modules = new ArrayList<>();
       for (ModuleFile m : p.modules()) {
-        modules.add(new ObservedPackage.ObservedModule(m.kernelRelease(), m.variant(), m.fixSha256(),
-            m.moduleSha256().orElse("-")));
+        modules.add(
+            new ObservedPackage.ObservedModule(
+                m.kernelRelease(), m.variant(), m.fixSha256(), m.moduleSha256().orElse("-")));
       }
       String file = files.get(p.name());
-      entries.add(new Entry(new ObservedPackage(p.name(), p.evr(), p.arch(), file, checksums.getOrDefault(p.name(), ""),
-          p.contentHash(), p.metadataHash(), List.copyOf(modules), p.changedIn()), file, p.patch()));
+      entries.add(
+          new Entry(
+              new ObservedPackage(
+                  p.name(),
+                  p.evr(),
+                  p.arch(),
+                  file,
+                  checksums.getOrDefault(p.name(), ""),
+                  p.contentHash(),
+                  p.metadataHash(),
+                  List.copyOf(modules),
+                  p.changedIn()),
+              file,
+              p.patch()));
     }
-    return new Inventory(FORMAT, state.catalog(), state.revision(), publishedAt, unsigned, state.group(),
-        List.copyOf(entries), ledger);
+    return new Inventory(
+        FORMAT,
+        state.catalog(),
+        state.revision(),
+        publishedAt,
+        unsigned,
+        state.group(),
+        List.copyOf(entries),
+        ledger);
   }
 
   public String toJson() {
@@ -94,28 +121,34 @@ public record Inventory(
       Map<String, ObjectNode> groups = new java.util.LinkedHashMap<>();
       for (ObservedPackage.ObservedModule m : p.modules()) {
         String key = m.variant() + "\0" + m.fixSha256() + "\0" + m.moduleSha256();
-        ObjectNode mo = groups.computeIfAbsent(key, k -> {
-          ObjectNode g2 = ms.addObject();
-          g2.put("variant", m.variant());
-          g2.put("fixSha256", m.fixSha256());
-          g2.put("moduleSha256", m.moduleSha256());
-          g2.putArray("kernels");
-          return g2;
-        });
+        ObjectNode mo =
+            groups.computeIfAbsent(
+                key,
+                k -> {
+                  ObjectNode g2 = ms.addObject();
+                  g2.put("variant", m.variant());
+                  g2.put("fixSha256", m.fixSha256());
+                  g2.put("moduleSha256", m.moduleSha256());
+                  g2.putArray("kernels");
+                  return g2;
+                });
         ((ArrayNode) mo.get("kernels")).add(m.kernel());
       }
     }
     ObjectNode l = root.putObject("ledger");
-    ledger.entries().forEach((name, list) -> {
-      ArrayNode a = l.putArray(name);
-      for (ReleaseLedger.Entry en : list) {
-        ObjectNode eo = a.addObject();
-        eo.put("version", en.version());
-        eo.put("release", en.release());
-        eo.put("contentHash", en.contentHash());
-        eo.put("origin", en.origin());
-      }
-    });
+    ledger
+        .entries()
+        .forEach(
+            (name, list) -> {
+              ArrayNode a = l.putArray(name);
+              for (ReleaseLedger.Entry en : list) {
+                ObjectNode eo = a.addObject();
+                eo.put("version", en.version());
+                eo.put("release", en.release());
+                eo.put("contentHash", en.contentHash());
+                eo.put("origin", en.origin());
+              }
+            });
     return MAPPER.writeValueAsString(root) + "\n";
   }
 
@@ -125,44 +158,81 @@ public record Inventory(
       JsonNode root = MAPPER.readTree(json);
       int format = root.path("format").asInt(-1);
       if (format != FORMAT) {
-        throw new CorruptRepositoryException(where + ": unknown inventory format " + root.path("format")
-            + " (this klp-catalog reads format " + FORMAT + ")");
+        throw new CorruptRepositoryException(
+            where
+                + ": unknown inventory format "
+                + root.path("format")
+                + " (this klp-catalog reads format "
+                + FORMAT
+                + ")");
       }
       JsonNode g = need(root, "group", where);
       List<String> groupPackages = new ArrayList<>();
       need(g, "packages", where).values().forEach(n -> groupPackages.add(n.asString()));
-      DesiredGroup group = new DesiredGroup(text(g, "id", where), text(g, "name", where),
-          g.path("description").asString(""), List.copyOf(groupPackages));
+      DesiredGroup group =
+          new DesiredGroup(
+              text(g, "id", where),
+              text(g, "name", where),
+              g.path("description").asString(""),
+              List.copyOf(groupPackages));
       List<Entry> entries = new ArrayList<>();
       for (JsonNode o : need(root, "packages", where).values()) {
         List<ObservedPackage.ObservedModule> modules = new ArrayList<>();
         for (JsonNode m : need(o, "modules", where).values()) {
           for (JsonNode k : need(m, "kernels", where).values()) {
-            modules.add(new ObservedPackage.ObservedModule(k.asString(), text(m, "variant", where),
-                text(m, "fixSha256", where), text(m, "moduleSha256", where)));
+            modules.add(
+                new ObservedPackage.ObservedModule(
+                    k.asString(),
+                    text(m, "variant", where),
+                    text(m, "fixSha256", where),
+                    text(m, "moduleSha256", where)));
           }
         }
-        Evr evr = new Evr(o.path("epoch").asInt(0), text(o, "version", where), need(o, "release", where).asInt());
+        Evr evr =
+            new Evr(
+                o.path("epoch").asInt(0),
+                text(o, "version", where),
+                need(o, "release", where).asInt());
         String file = text(o, "file", where);
-        entries.add(new Entry(new ObservedPackage(text(o, "name", where), evr, text(o, "arch", where), file,
-            o.path("sha256").asString(""), text(o, "contentHash", where), text(o, "metadataHash", where),
-            List.copyOf(modules), o.path("changedIn").asString("")), file, text(o, "patch", where)));
+        entries.add(
+            new Entry(
+                new ObservedPackage(
+                    text(o, "name", where),
+                    evr,
+                    text(o, "arch", where),
+                    file,
+                    o.path("sha256").asString(""),
+                    text(o, "contentHash", where),
+                    text(o, "metadataHash", where),
+                    List.copyOf(modules),
+                    o.path("changedIn").asString("")),
+                file,
+                text(o, "patch", where)));
       }
       Map<String, List<ReleaseLedger.Entry>> ledger = new TreeMap<>();
       JsonNode l = root.path("ledger");
       for (String name : l.propertyNames()) {
         List<ReleaseLedger.Entry> list = new ArrayList<>();
         for (JsonNode e : l.get(name).values()) {
-          list.add(new ReleaseLedger.Entry(text(e, "version", where), text(e, "contentHash", where),
-              need(e, "release", where).asInt(), e.path("origin").asString("")));
+          list.add(
+              new ReleaseLedger.Entry(
+                  text(e, "version", where),
+                  text(e, "contentHash", where),
+                  need(e, "release", where).asInt(),
+                  e.path("origin").asString("")));
         }
         ledger.put(name, list);
       }
       JsonNode rev = root.get("revision");
-      return new Inventory(format, root.path("catalog").asString(""),
+      return new Inventory(
+          format,
+          root.path("catalog").asString(""),
           rev == null || rev.isNull() ? Optional.empty() : Optional.of(rev.asString()),
-          root.path("publishedAt").asString(""), root.path("unsigned").asBoolean(false), group,
-          List.copyOf(entries), ReleaseLedger.of(ledger));
+          root.path("publishedAt").asString(""),
+          root.path("unsigned").asBoolean(false),
+          group,
+          List.copyOf(entries),
+          ReleaseLedger.of(ledger));
     } catch (CorruptRepositoryException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -170,7 +240,8 @@ public record Inventory(
     }
   }
 
-  private static JsonNode need(JsonNode n, String field, String where) throws CorruptRepositoryException {
+  private static JsonNode need(JsonNode n, String field, String where)
+      throws CorruptRepositoryException {
     JsonNode v = n.get(field);
     if (v == null || v.isNull()) {
       throw new CorruptRepositoryException(where + ": inventory lacks '" + field + "'");
@@ -178,7 +249,8 @@ public record Inventory(
     return v;
   }
 
-  private static String text(JsonNode n, String field, String where) throws CorruptRepositoryException {
+  private static String text(JsonNode n, String field, String where)
+      throws CorruptRepositoryException {
     return need(n, field, where).asString();
   }
 }

@@ -16,8 +16,8 @@ import javax.xml.stream.XMLStreamReader;
 
 /**
  * Parsing of yum repository metadata (repomd.xml and primary.xml), shared by the published
- * repository's reader and the rpm-repo kernel provider. XML is read with DTDs and external
- * entities off.
+ * repository's reader and the rpm-repo kernel provider. XML is read with DTDs and external entities
+ * off.
  */
 public final class Repodata {
   private Repodata() {}
@@ -36,10 +36,12 @@ public final class Repodata {
     if (name.endsWith(".xml")) {
       return bytes;
     }
-    throw new CorruptRepositoryException(name + ": unsupported compression; klp-catalog publishes gzip metadata");
+    throw new CorruptRepositoryException(
+        name + ": unsupported compression; klp-catalog publishes gzip metadata");
   }
 
-  public static String digest(String type, byte[] bytes, String where) throws CorruptRepositoryException {
+  public static String digest(String type, byte[] bytes, String where)
+      throws CorruptRepositoryException {
     String algorithm;
     switch (type) {
       case "sha256":
@@ -70,7 +72,8 @@ public final class Repodata {
     return f.createXMLStreamReader(new ByteArrayInputStream(bytes));
   }
 
-  public static List<MetadataFile> parseRepomd(byte[] bytes, String where) throws CorruptRepositoryException {
+  public static List<MetadataFile> parseRepomd(byte[] bytes, String where)
+      throws CorruptRepositoryException {
     List<MetadataFile> out = new ArrayList<>();
     try {
       XMLStreamReader r = xml(bytes);
@@ -106,7 +109,8 @@ public final class Repodata {
             inChecksum = false;
           } else if (r.getLocalName().equals("data")) {
             if (type == null || href == null || checksum == null || ctype == null) {
-              throw new CorruptRepositoryException(where + ": a <data> entry lacks its type, location or checksum");
+              throw new CorruptRepositoryException(
+                  where + ": a <data> entry lacks its type, location or checksum");
             }
             out.add(new MetadataFile(type, href, ctype, checksum));
           }
@@ -119,15 +123,23 @@ public final class Repodata {
   }
 
   /** A package entry of primary.xml. */
-  public record RpmEntry(String name, String arch, int epoch, String version, String release, String checksumType,
-      String checksum, String location) {
+  public record RpmEntry(
+      String name,
+      String arch,
+      int epoch,
+      String version,
+      String release,
+      String checksumType,
+      String checksum,
+      String location) {
     /** {@code version-release.arch}, as {@code uname -r} spells a kernel package's release. */
     public String versionReleaseArch() {
       return version + "-" + release + "." + arch;
     }
   }
 
-  public static List<RpmEntry> parsePrimary(byte[] bytes, String where) throws CorruptRepositoryException {
+  public static List<RpmEntry> parsePrimary(byte[] bytes, String where)
+      throws CorruptRepositoryException {
     List<RpmEntry> out = new ArrayList<>();
     try {
       XMLStreamReader r = xml(bytes);
@@ -151,14 +163,20 @@ public final class Repodata {
             name = arch = location = checksum = checksumType = null;
             evr = null;
           } else if (depth == packageDepth + 1 && ln.equals("version")) {
-            evr = new String[] {r.getAttributeValue(null, "epoch"), r.getAttributeValue(null, "ver"),
-                r.getAttributeValue(null, "rel")};
+            evr =
+                new String[] {
+                  r.getAttributeValue(null, "epoch"),
+                  r.getAttributeValue(null, "ver"),
+                  r.getAttributeValue(null, "rel")
+                };
           } else if (depth == packageDepth + 1 && ln.equals("location")) {
             location = r.getAttributeValue(null, "href");
           } else if (depth == packageDepth + 1 && ln.equals("checksum")) {
             checksumType = r.getAttributeValue(null, "type");
           }
-        } else if (ev == XMLStreamConstants.CHARACTERS && packageDepth > 0 && depth == packageDepth + 1) {
+        } else if (ev == XMLStreamConstants.CHARACTERS
+            && packageDepth > 0
+            && depth == packageDepth + 1) {
           text.append(r.getText());
         } else if (ev == XMLStreamConstants.END_ELEMENT) {
           String ln = r.getLocalName();
@@ -172,24 +190,40 @@ public final class Repodata {
             }
           }
           if (ln.equals("package") && depth == packageDepth) {
-            if (name == null || arch == null || evr == null || evr[1] == null || evr[2] == null || location == null) {
-              throw new CorruptRepositoryException(where + ": a package entry lacks its name, arch, version or location");
+            if (name == null
+                || arch == null
+                || evr == null
+                || evr[1] == null
+                || evr[2] == null
+                || location == null) {
+              throw new CorruptRepositoryException(
+                  where + ": a package entry lacks its name, arch, version or location");
             }
             int epoch;
             try {
               epoch = evr[0] == null ? 0 : Integer.parseInt(evr[0]);
             } catch (NumberFormatException e) {
-              throw new CorruptRepositoryException(where + ": package " + name + " has epoch '" + evr[0] + "'");
+              throw new CorruptRepositoryException(
+                  where + ": package " + name + " has epoch '" + evr[0] + "'");
             }
-            out.add(new RpmEntry(name, arch, epoch, evr[1], evr[2], checksumType == null ? "sha256" : checksumType,
-                checksum == null ? "" : checksum, location));
+            out.add(
+                new RpmEntry(
+                    name,
+                    arch,
+                    epoch,
+                    evr[1],
+                    evr[2],
+                    checksumType == null ? "sha256" : checksumType,
+                    checksum == null ? "" : checksum,
+                    location));
             packageDepth = -1;
           }
           depth--;
         }
       }
     } catch (XMLStreamException e) {
-      throw new CorruptRepositoryException(where + ": malformed or truncated XML: " + e.getMessage(), e);
+      throw new CorruptRepositoryException(
+          where + ": malformed or truncated XML: " + e.getMessage(), e);
     }
     return out;
   }

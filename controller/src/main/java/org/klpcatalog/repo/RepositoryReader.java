@@ -1,21 +1,14 @@
 package org.klpcatalog.repo;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.zip.GZIPInputStream;
-import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
@@ -27,8 +20,8 @@ import org.klpcatalog.plan.ObservedState;
 /**
  * Reads the published repository's current version: {@code repodata/repomd.xml}, the primary
  * metadata and the group file it lists (each checked against the checksum repomd.xml gives), and
- * the controller's inventory beside them. A repository directory that does not exist, or is
- * empty, is an empty repository; anything else that cannot be read is a {@link
+ * the controller's inventory beside them. A repository directory that does not exist, or is empty,
+ * is an empty repository; anything else that cannot be read is a {@link
  * CorruptRepositoryException}, never silently empty. Read-only.
  */
 public final class RepositoryReader {
@@ -45,7 +38,8 @@ public final class RepositoryReader {
    * Like {@link #read(Path)}, remembering what it read in {@code cache}: a published version
    * directory never changes, so the same version with the same repomd.xml is not parsed again.
    */
-  public static ObservedState read(Path repo, Map<String, ObservedState> cache) throws CorruptRepositoryException {
+  public static ObservedState read(Path repo, Map<String, ObservedState> cache)
+      throws CorruptRepositoryException {
     try {
       if (!Files.exists(repo)) {
         return ObservedState.EMPTY;
@@ -59,12 +53,17 @@ public final class RepositoryReader {
         // (the lock, staging, partial or unswitched versions, the history) may be there.
         try (var s = Files.list(repo)) {
           if (s.map(p -> p.getFileName().toString())
-              .allMatch(n -> n.startsWith(".") || n.equals("versions") || n.equals("history.jsonl"))) {
+              .allMatch(
+                  n -> n.startsWith(".") || n.equals("versions") || n.equals("history.jsonl"))) {
             return ObservedState.EMPTY;
           }
         }
-        throw new CorruptRepositoryException(repo + " is not empty but has no '" + CURRENT
-            + "' version; point --repo at a repository klp-catalog publishes, or at an empty directory");
+        throw new CorruptRepositoryException(
+            repo
+                + " is not empty but has no '"
+                + CURRENT
+                + "' version; point --repo at a repository klp-catalog publishes, or at an empty"
+                + " directory");
       }
       return readVersion(current.toRealPath(), cache);
     } catch (IOException e) {
@@ -79,14 +78,15 @@ public final class RepositoryReader {
   }
 
   /**
-   * Reads a version's metadata only: what a downloaded copy of a remote repository's metadata
-   * holds (its packages are not there to check).
+   * Reads a version's metadata only: what a downloaded copy of a remote repository's metadata holds
+   * (its packages are not there to check).
    */
   public static ObservedState readMetadata(Path version) throws CorruptRepositoryException {
     return readVersion(version, null, false);
   }
 
-  private static ObservedState readVersion(Path version, Map<String, ObservedState> cache, boolean packages)
+  private static ObservedState readVersion(
+      Path version, Map<String, ObservedState> cache, boolean packages)
       throws CorruptRepositoryException {
     try {
       Path repomdPath = version.resolve("repodata/repomd.xml");
@@ -94,22 +94,31 @@ public final class RepositoryReader {
         throw new CorruptRepositoryException(repomdPath + " is missing");
       }
       byte[] repomdBytes = Files.readAllBytes(repomdPath);
-      String cacheKey = version + "\0" + Repodata.digest("sha256", repomdBytes, repomdPath.toString());
+      String cacheKey =
+          version + "\0" + Repodata.digest("sha256", repomdBytes, repomdPath.toString());
       if (cache != null && cache.containsKey(cacheKey)) {
         return cache.get(cacheKey);
       }
-      List<Repodata.MetadataFile> metadata = Repodata.parseRepomd(repomdBytes, repomdPath.toString());
+      List<Repodata.MetadataFile> metadata =
+          Repodata.parseRepomd(repomdBytes, repomdPath.toString());
       Map<String, byte[]> contents = new HashMap<>();
       for (Repodata.MetadataFile m : metadata) {
         Path file = inside(version, m.href(), repomdPath);
         if (!Files.isRegularFile(file)) {
-          throw new CorruptRepositoryException(repomdPath + " lists " + m.href() + ", which is missing");
+          throw new CorruptRepositoryException(
+              repomdPath + " lists " + m.href() + ", which is missing");
         }
         byte[] bytes = Files.readAllBytes(file);
         String actual = Repodata.digest(m.checksumType(), bytes, repomdPath.toString());
         if (!actual.equalsIgnoreCase(m.checksum())) {
-          throw new CorruptRepositoryException(version.relativize(file) + ": checksum mismatch: repomd.xml lists "
-              + m.checksumType() + " " + m.checksum() + ", the file has " + actual);
+          throw new CorruptRepositoryException(
+              version.relativize(file)
+                  + ": checksum mismatch: repomd.xml lists "
+                  + m.checksumType()
+                  + " "
+                  + m.checksum()
+                  + ", the file has "
+                  + actual);
         }
         contents.put(m.type(), bytes);
       }
@@ -118,32 +127,58 @@ public final class RepositoryReader {
       }
       String primaryName = hrefOf(metadata, "primary");
       List<PrimaryPackage> primary = new ArrayList<>();
-      for (Repodata.RpmEntry e : Repodata.parsePrimary(Repodata.uncompress(contents.get("primary"), primaryName),
-          version.resolve(primaryName).toString())) {
+      for (Repodata.RpmEntry e :
+          Repodata.parsePrimary(
+              Repodata.uncompress(contents.get("primary"), primaryName),
+              version.resolve(primaryName).toString())) {
         int release;
         try {
           release = Integer.parseInt(e.release());
         } catch (NumberFormatException ex) {
-          throw new CorruptRepositoryException(primaryName + ": package " + e.name() + " has release '" + e.release()
-              + "', which klp-catalog does not write");
+          throw new CorruptRepositoryException(
+              primaryName
+                  + ": package "
+                  + e.name()
+                  + " has release '"
+                  + e.release()
+                  + "', which klp-catalog does not write");
         }
-        primary.add(new PrimaryPackage(e.name(), e.arch(), new Evr(e.epoch(), e.version(), release), e.location(), e.checksum()));
+        primary.add(
+            new PrimaryPackage(
+                e.name(),
+                e.arch(),
+                new Evr(e.epoch(), e.version(), release),
+                e.location(),
+                e.checksum()));
       }
       Optional<DesiredGroup> group = Optional.empty();
       if (contents.containsKey("group")) {
         group = parseComps(contents.get("group"), hrefOf(metadata, "group"));
       } else if (contents.containsKey("group_gz")) {
-        group = parseComps(Repodata.uncompress(contents.get("group_gz"), hrefOf(metadata, "group_gz")), hrefOf(metadata, "group_gz"));
+        group =
+            parseComps(
+                Repodata.uncompress(contents.get("group_gz"), hrefOf(metadata, "group_gz")),
+                hrefOf(metadata, "group_gz"));
       }
       Path inventoryPath = version.resolve(Inventory.FILE);
       if (!Files.isRegularFile(inventoryPath)) {
-        throw new CorruptRepositoryException(inventoryPath + " is missing: this repository was not published by"
-            + " klp-catalog (or its inventory was removed), so its packages' contents are unknown");
+        throw new CorruptRepositoryException(
+            inventoryPath
+                + " is missing: this repository was not published by klp-catalog (or its inventory"
+                + " was removed), so its packages' contents are unknown");
       }
-      Inventory inventory = Inventory.parse(Files.readString(inventoryPath, StandardCharsets.UTF_8), inventoryPath.toString());
+      Inventory inventory =
+          Inventory.parse(
+              Files.readString(inventoryPath, StandardCharsets.UTF_8), inventoryPath.toString());
       List<ObservedPackage> joined = join(primary, inventory, version, packages);
-      ObservedState state = new ObservedState(true, version.getFileName().toString(), inventory.revision(), joined,
-          group, inventory.ledger());
+      ObservedState state =
+          new ObservedState(
+              true,
+              version.getFileName().toString(),
+              inventory.revision(),
+              joined,
+              group,
+              inventory.ledger());
       if (cache != null) {
         cache.clear();
         cache.put(cacheKey, state);
@@ -162,8 +197,9 @@ public final class RepositoryReader {
   }
 
   /** Repodata and inventory must describe the same packages. */
-  private static List<ObservedPackage> join(List<PrimaryPackage> primary, Inventory inventory, Path version,
-      boolean packages) throws CorruptRepositoryException {
+  private static List<ObservedPackage> join(
+      List<PrimaryPackage> primary, Inventory inventory, Path version, boolean packages)
+      throws CorruptRepositoryException {
     Map<String, Inventory.Entry> byNevra = new HashMap<>();
     for (Inventory.Entry e : inventory.packages()) {
       byNevra.put(e.pkg().nevra(), e);
@@ -172,29 +208,51 @@ public final class RepositoryReader {
     for (PrimaryPackage p : primary) {
       Inventory.Entry e = byNevra.remove(p.nevra());
       if (e == null) {
-        throw new CorruptRepositoryException(version + ": repodata lists " + p.nevra()
-            + ", which the inventory does not; the repository was changed by something other than klp-catalog");
+        throw new CorruptRepositoryException(
+            version
+                + ": repodata lists "
+                + p.nevra()
+                + ", which the inventory does not; the repository was changed by something other"
+                + " than klp-catalog");
       }
       if (packages && !Files.isRegularFile(inside(version, p.location(), version))) {
-        throw new CorruptRepositoryException(version + ": package file " + p.location() + " is missing");
+        throw new CorruptRepositoryException(
+            version + ": package file " + p.location() + " is missing");
       }
       ObservedPackage ip = e.pkg();
-      out.add(new ObservedPackage(p.name(), p.evr(), p.arch(), p.location(), p.checksum(), ip.contentHash(),
-          ip.metadataHash(), ip.modules(), ip.changedIn()));
+      out.add(
+          new ObservedPackage(
+              p.name(),
+              p.evr(),
+              p.arch(),
+              p.location(),
+              p.checksum(),
+              ip.contentHash(),
+              ip.metadataHash(),
+              ip.modules(),
+              ip.changedIn()));
     }
     if (!byNevra.isEmpty()) {
-      throw new CorruptRepositoryException(version + ": the inventory lists " + String.join(", ", byNevra.keySet())
-          + ", which repodata does not");
+      throw new CorruptRepositoryException(
+          version
+              + ": the inventory lists "
+              + String.join(", ", byNevra.keySet())
+              + ", which repodata does not");
     }
     out.sort(java.util.Comparator.comparing(ObservedPackage::name));
     return List.copyOf(out);
   }
 
   private static String hrefOf(List<Repodata.MetadataFile> metadata, String type) {
-    return metadata.stream().filter(m -> m.type().equals(type)).findFirst().map(Repodata.MetadataFile::href).orElse(type);
+    return metadata.stream()
+        .filter(m -> m.type().equals(type))
+        .findFirst()
+        .map(Repodata.MetadataFile::href)
+        .orElse(type);
   }
 
-  private static Path inside(Path version, String href, Path where) throws CorruptRepositoryException {
+  private static Path inside(Path version, String href, Path where)
+      throws CorruptRepositoryException {
     Path p = version.resolve(href).normalize();
     if (!p.startsWith(version)) {
       throw new CorruptRepositoryException(where + ": location " + href + " leaves the repository");
@@ -202,7 +260,8 @@ public final class RepositoryReader {
     return p;
   }
 
-  static Optional<DesiredGroup> parseComps(byte[] bytes, String where) throws CorruptRepositoryException {
+  static Optional<DesiredGroup> parseComps(byte[] bytes, String where)
+      throws CorruptRepositoryException {
     try {
       XMLStreamReader r = Repodata.xml(bytes);
       String id = null;
@@ -255,7 +314,8 @@ public final class RepositoryReader {
         return Optional.empty();
       }
       packages.sort(null);
-      return Optional.of(new DesiredGroup(id, name == null ? "" : name, description, List.copyOf(packages)));
+      return Optional.of(
+          new DesiredGroup(id, name == null ? "" : name, description, List.copyOf(packages)));
     } catch (XMLStreamException e) {
       throw new CorruptRepositoryException(where + ": malformed group file: " + e.getMessage(), e);
     }

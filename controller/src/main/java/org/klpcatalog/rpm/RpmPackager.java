@@ -14,18 +14,18 @@ import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.plan.DesiredPackage;
 
 /**
- * Builds one package with rpmbuild, in its own top directory, reproducibly: the build time,
- * file times and changelog come from SOURCE_DATE_EPOCH, the build host is fixed, and nothing is
- * stripped or post-processed, so the same inputs give the same bytes.
+ * Builds one package with rpmbuild, in its own top directory, reproducibly: the build time, file
+ * times and changelog come from SOURCE_DATE_EPOCH, the build host is fixed, and nothing is stripped
+ * or post-processed, so the same inputs give the same bytes.
  *
  * <p>rpmbuild runs in the {@link Sandbox} with the package's top directory (as {@code /build}) as
- * its one writable directory: the spec carries catalog text, and the sources are modules built
- * from the contributor's code. Signing happens afterwards, outside, with a key the sandbox never
- * sees.
+ * its one writable directory: the spec carries catalog text, and the sources are modules built from
+ * the contributor's code. Signing happens afterwards, outside, with a key the sandbox never sees.
  */
 public final class RpmPackager {
   /** How packages are made; part of the package cache key. */
   public static final String ID = "rpmbuild-sandboxed-1";
+
   static final String TOP = "/build";
 
   private RpmPackager() {}
@@ -56,8 +56,16 @@ public final class RpmPackager {
    * Packages {@code modules} (kernel release to built .ko) as {@code p}; returns the RPM, moved
    * into {@code outDir}. The spec and rpmbuild's log ({@link #log}) stay in {@code workDir}.
    */
-  public static Path build(DesiredPackage p, Map<String, Path> modules, String spec, long sourceDateEpoch,
-      Path workDir, Path outDir, Duration timeout, Sandbox sandbox) throws IOException, InterruptedException {
+  public static Path build(
+      DesiredPackage p,
+      Map<String, Path> modules,
+      String spec,
+      long sourceDateEpoch,
+      Path workDir,
+      Path outDir,
+      Duration timeout,
+      Sandbox sandbox)
+      throws IOException, InterruptedException {
     Path top = workDir.resolve(p.name());
     KernelFiles.deleteRecursively(top);
     Files.deleteIfExists(log(workDir, p));
@@ -65,32 +73,55 @@ public final class RpmPackager {
     for (Map.Entry<String, Path> m : modules.entrySet()) {
       Path dir = sources.resolve(m.getKey());
       Files.createDirectories(dir);
-      Files.copy(m.getValue(), dir.resolve(m.getValue().getFileName()), StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          m.getValue(),
+          dir.resolve(m.getValue().getFileName()),
+          StandardCopyOption.REPLACE_EXISTING);
     }
     Path specFile = top.resolve(p.name() + ".spec");
     Files.writeString(specFile, spec, StandardCharsets.UTF_8);
-    Sandbox.Run run = sandbox.withLimits(sandbox.limits().withCpu(timeout)).run()
-        .writable(top, TOP)
-        .chdir(TOP)
-        .env("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch));
-    List<String> cmd = List.of("rpmbuild", "-bb",
-        "--define", "_topdir " + run.inside(top),
-        "--define", "_buildhost klp-catalog",
-        "--define", "use_source_date_epoch_as_buildtime 1",
-        "--define", "clamp_mtime_to_source_date_epoch 1",
-        "--define", "_build_id_links none",
-        "--define", "debug_package %{nil}",
-        "--define", "__os_install_post %{nil}",
-        "--define", "_binary_payload w9.gzdio",
-        "--target", p.arch(),
-        run.inside(specFile));
+    Sandbox.Run run =
+        sandbox
+            .withLimits(sandbox.limits().withCpu(timeout))
+            .run()
+            .writable(top, TOP)
+            .chdir(TOP)
+            .env("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch));
+    List<String> cmd =
+        List.of(
+            "rpmbuild",
+            "-bb",
+            "--define",
+            "_topdir " + run.inside(top),
+            "--define",
+            "_buildhost klp-catalog",
+            "--define",
+            "use_source_date_epoch_as_buildtime 1",
+            "--define",
+            "clamp_mtime_to_source_date_epoch 1",
+            "--define",
+            "_build_id_links none",
+            "--define",
+            "debug_package %{nil}",
+            "--define",
+            "__os_install_post %{nil}",
+            "--define",
+            "_binary_payload w9.gzdio",
+            "--target",
+            p.arch(),
+            run.inside(specFile));
     Command.Result r = run.command(cmd).timeout(timeout).log(log(workDir, p)).run();
     Path rpm = top.resolve("RPMS").resolve(p.arch()).resolve(p.nevra() + ".rpm");
     // The sandbox made RPMS/<arch> too: take the package only if it really is a file in there.
-    if (!r.ok() || !Files.isRegularFile(rpm, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+    if (!r.ok()
+        || !Files.isRegularFile(rpm, java.nio.file.LinkOption.NOFOLLOW_LINKS)
         || !rpm.toRealPath().startsWith(top.toRealPath())) {
-      throw new IOException(p.name() + ": rpmbuild failed" + (r.timedOut() ? " (timed out)" : "") + ":\n"
-          + Command.tail(r.output(), 30));
+      throw new IOException(
+          p.name()
+              + ": rpmbuild failed"
+              + (r.timedOut() ? " (timed out)" : "")
+              + ":\n"
+              + Command.tail(r.output(), 30));
     }
     Files.createDirectories(outDir);
     Path out = outDir.resolve(rpm.getFileName());

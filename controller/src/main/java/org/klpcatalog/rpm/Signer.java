@@ -41,13 +41,38 @@ public final class Signer {
     if (!Files.isRegularFile(idFile)) {
       Files.createDirectories(home);
       Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
-      Command.of("gpg", "--homedir", home.toString(), "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
-          "--quick-generate-key", "klp-catalog throwaway key (not for production) <klp-catalog@localhost>",
-          "rsa3072", "sign", "never").timeout(Duration.ofMinutes(2)).check();
-      String listing = Command.of("gpg", "--homedir", home.toString(), "--batch", "--with-colons", "--list-secret-keys")
+      Command.of(
+              "gpg",
+              "--homedir",
+              home.toString(),
+              "--batch",
+              "--pinentry-mode",
+              "loopback",
+              "--passphrase",
+              "",
+              "--quick-generate-key",
+              "klp-catalog throwaway key (not for production) <klp-catalog@localhost>",
+              "rsa3072",
+              "sign",
+              "never")
+          .timeout(Duration.ofMinutes(2))
           .check();
-      String fpr = listing.lines().filter(l -> l.startsWith("fpr:")).findFirst()
-          .map(l -> l.split(":")[9]).orElseThrow(() -> new IOException("gpg made no key in " + home));
+      String listing =
+          Command.of(
+                  "gpg",
+                  "--homedir",
+                  home.toString(),
+                  "--batch",
+                  "--with-colons",
+                  "--list-secret-keys")
+              .check();
+      String fpr =
+          listing
+              .lines()
+              .filter(l -> l.startsWith("fpr:"))
+              .findFirst()
+              .map(l -> l.split(":")[9])
+              .orElseThrow(() -> new IOException("gpg made no key in " + home));
       Files.writeString(idFile, fpr + "\n", StandardCharsets.UTF_8);
     }
     return new Signer(home, Files.readString(idFile, StandardCharsets.UTF_8).strip(), true);
@@ -61,10 +86,23 @@ public final class Signer {
    */
   long signingTime(long sourceDateEpoch) throws IOException, InterruptedException {
     if (keyCreated < 0) {
-      String listing = Command.of("gpg", "--homedir", gnupgHome.toString(), "--batch", "--with-colons", "--list-keys", keyId)
-          .check();
-      keyCreated = listing.lines().filter(l -> l.startsWith("pub:")).findFirst()
-          .map(l -> Long.parseLong(l.split(":")[5])).orElse(0L);
+      String listing =
+          Command.of(
+                  "gpg",
+                  "--homedir",
+                  gnupgHome.toString(),
+                  "--batch",
+                  "--with-colons",
+                  "--list-keys",
+                  keyId)
+              .check();
+      keyCreated =
+          listing
+              .lines()
+              .filter(l -> l.startsWith("pub:"))
+              .findFirst()
+              .map(l -> Long.parseLong(l.split(":")[5]))
+              .orElse(0L);
     }
     return Math.max(sourceDateEpoch, keyCreated);
   }
@@ -78,29 +116,59 @@ public final class Signer {
   }
 
   /** Signs RPMs in place with rpmsign, with the time of {@link #signingTime}. */
-  public void signRpms(List<Path> rpms, long sourceDateEpoch) throws IOException, InterruptedException {
+  public void signRpms(List<Path> rpms, long sourceDateEpoch)
+      throws IOException, InterruptedException {
     if (rpms.isEmpty()) {
       return;
     }
     long time = signingTime(sourceDateEpoch);
     String gpg = Command.which("gpg").map(Path::toString).orElse("gpg");
-    List<String> cmd = new java.util.ArrayList<>(List.of("rpmsign", "--addsign",
-        "--define", "__gpg " + gpg,
-        "--define", "_gpg_name " + keyId,
-        "--define", "_gpg_path " + gnupgHome,
-        "--define", "_gpg_sign_cmd_extra_args --pinentry-mode loopback --passphrase '' --faked-system-time " + time + "!"));
+    List<String> cmd =
+        new java.util.ArrayList<>(
+            List.of(
+                "rpmsign",
+                "--addsign",
+                "--define",
+                "__gpg " + gpg,
+                "--define",
+                "_gpg_name " + keyId,
+                "--define",
+                "_gpg_path " + gnupgHome,
+                "--define",
+                "_gpg_sign_cmd_extra_args --pinentry-mode loopback --passphrase ''"
+                    + " --faked-system-time "
+                    + time
+                    + "!"));
     rpms.forEach(r -> cmd.add(r.toString()));
     Command.of(cmd).env("GNUPGHOME", gnupgHome.toString()).timeout(Duration.ofMinutes(10)).check();
   }
 
   /** A detached armored signature of {@code file} next to it ({@code file.asc}). */
-  public Path signDetached(Path file, long sourceDateEpoch) throws IOException, InterruptedException {
+  public Path signDetached(Path file, long sourceDateEpoch)
+      throws IOException, InterruptedException {
     Path asc = file.resolveSibling(file.getFileName() + ".asc");
     long time = signingTime(sourceDateEpoch);
     Files.deleteIfExists(asc);
-    Command.of("gpg", "--homedir", gnupgHome.toString(), "--batch", "--yes", "--pinentry-mode", "loopback",
-        "--passphrase", "", "--faked-system-time", time + "!", "--local-user", keyId,
-        "--armor", "--detach-sign", "--output", asc.toString(), file.toString()).check();
+    Command.of(
+            "gpg",
+            "--homedir",
+            gnupgHome.toString(),
+            "--batch",
+            "--yes",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--faked-system-time",
+            time + "!",
+            "--local-user",
+            keyId,
+            "--armor",
+            "--detach-sign",
+            "--output",
+            asc.toString(),
+            file.toString())
+        .check();
     return asc;
   }
 
@@ -108,7 +176,10 @@ public final class Signer {
   public Path exportPublicKey(Path dir) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     Path out = dir.resolve(PUBLIC_KEY);
-    String key = Command.of("gpg", "--homedir", gnupgHome.toString(), "--batch", "--armor", "--export", keyId).check();
+    String key =
+        Command.of(
+                "gpg", "--homedir", gnupgHome.toString(), "--batch", "--armor", "--export", keyId)
+            .check();
     Files.writeString(out, key, StandardCharsets.UTF_8);
     return out;
   }

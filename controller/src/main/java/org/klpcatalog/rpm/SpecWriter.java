@@ -16,9 +16,9 @@ import org.klpcatalog.plan.ModuleFile;
  * Writes the RPM spec of one package from the desired state. Pure.
  *
  * <p>Invariant: catalog text never becomes spec syntax, and the built package carries it byte for
- * byte. rpmbuild has no way to take the %description other than as spec lines (text from a file
- * can only come in through a macro, and rpm splits a macro's output into lines and reads those
- * for directives and sections too), so the writer does two things:
+ * byte. rpmbuild has no way to take the %description other than as spec lines (text from a file can
+ * only come in through a macro, and rpm splits a macro's output into lines and reads those for
+ * directives and sections too), so the writer does two things:
  *
  * <ul>
  *   <li>it escapes each {@code %} as {@code %%} and each {@code \} as {@code \%{nil}}, so no macro
@@ -29,8 +29,7 @@ import org.klpcatalog.plan.ModuleFile;
  *       references and changelog lines must pass {@link TextRules} (the rules {@code validate}
  *       applies: no line starting with {@code %} or {@code #} after blanks, no blanks rpm would
  *       strip, no control or invisible characters), and every name, version, license, kernel
- *       release, module name, install path and capability must match the catalog schema's
- *       patterns.
+ *       release, module name, install path and capability must match the catalog schema's patterns.
  * </ul>
  *
  * <p>On anything else it throws {@link UnsafeText} and writes nothing, even if validation was
@@ -44,8 +43,13 @@ public final class SpecWriter {
   /** Text the writer cannot prove rpm carries as text; no spec is written. */
   public static final class UnsafeText extends IllegalArgumentException {
     UnsafeText(String pkg, String what, String why) {
-      super(pkg + ": refusing to write its spec: " + what + " " + why
-          + " (validate refuses such a catalog; it must have been bypassed)");
+      super(
+          pkg
+              + ": refusing to write its spec: "
+              + what
+              + " "
+              + why
+              + " (validate refuses such a catalog; it must have been bypassed)");
     }
   }
 
@@ -62,7 +66,8 @@ public final class SpecWriter {
   private static final Pattern KERNEL = Pattern.compile("[0-9][A-Za-z0-9._+~^-]*");
   private static final Pattern MODULE = Pattern.compile("[a-z0-9_]+");
   private static final Pattern FUNCTION_CAPABILITY =
-      Pattern.compile("kpatch-function\\([0-9][A-Za-z0-9._+~^-]*:[A-Za-z0-9_./+-]+:[A-Za-z_][A-Za-z0-9_]*\\)");
+      Pattern.compile(
+          "kpatch-function\\([0-9][A-Za-z0-9._+~^-]*:[A-Za-z0-9_./+-]+:[A-Za-z_][A-Za-z0-9_]*\\)");
   private static final List<String> OPERATORS = List.of("", "<", "<=", "=", ">=", ">");
 
   private SpecWriter() {}
@@ -75,7 +80,8 @@ public final class SpecWriter {
     require(p.license(), LICENSE, pkg, "license");
     require(p.arch(), ARCH, pkg, "arch");
     if (p.evr().release() < 1 || p.evr().epoch() < 0) {
-      throw new UnsafeText(pkg, "EVR '" + p.evr() + "'", "is not a positive release with an epoch of 0 or more");
+      throw new UnsafeText(
+          pkg, "EVR '" + p.evr() + "'", "is not a positive release with an epoch of 0 or more");
     }
     if (p.modules().isEmpty()) {
       throw new UnsafeText(pkg, "module list", "is empty");
@@ -83,8 +89,12 @@ public final class SpecWriter {
     for (ModuleFile m : p.modules()) {
       require(m.kernelRelease(), KERNEL, pkg, "kernel release");
       require(m.moduleName(), MODULE, pkg, "module name");
-      if (!m.installPath().equals("/usr/lib/kpatch/" + m.kernelRelease() + "/" + m.moduleName() + ".ko")) {
-        throw new UnsafeText(pkg, "install path '" + m.installPath() + "'", "is not /usr/lib/kpatch/<release>/<module>.ko");
+      if (!m.installPath()
+          .equals("/usr/lib/kpatch/" + m.kernelRelease() + "/" + m.moduleName() + ".ko")) {
+        throw new UnsafeText(
+            pkg,
+            "install path '" + m.installPath() + "'",
+            "is not /usr/lib/kpatch/<release>/<module>.ko");
       }
     }
     if (p.modules().stream().map(ModuleFile::moduleName).distinct().count() != 1) {
@@ -97,7 +107,8 @@ public final class SpecWriter {
     String description = sectionText(pkg, p.description());
     for (String r : p.references()) {
       if (!TextRules.isReference(r) || TextRules.check(r, false).isPresent()) {
-        throw new UnsafeText(pkg, "reference '" + r + "'", "is not a CVE id, an http(s) URL or a tracker id");
+        throw new UnsafeText(
+            pkg, "reference '" + r + "'", "is not a CVE id, an http(s) URL or a tracker id");
       }
     }
 
@@ -113,7 +124,9 @@ public final class SpecWriter {
     sb.append("License: ").append(p.license()).append('\n');
     sb.append("Group: System Environment/Kernel\n");
     sb.append("Packager: klp-catalog\n");
-    p.references().stream().filter(r -> r.startsWith("https://")).findFirst()
+    p.references().stream()
+        .filter(r -> r.startsWith("https://"))
+        .findFirst()
         .ifPresent(u -> sb.append("URL: ").append(literal(u)).append('\n'));
     sb.append("ExclusiveArch: ").append(p.arch()).append('\n');
     sb.append("Requires: kpatch\n");
@@ -137,8 +150,13 @@ public final class SpecWriter {
     sb.append("\nKernels: ").append(String.join(" ", p.kernels())).append('\n');
     sb.append("\n%prep\n\n%build\n\n%install\n");
     for (ModuleFile m : p.modules()) {
-      sb.append("install -D -m 0644 %{_sourcedir}/").append(m.kernelRelease()).append('/').append(m.moduleName())
-          .append(".ko %{buildroot}").append(m.installPath()).append('\n');
+      sb.append("install -D -m 0644 %{_sourcedir}/")
+          .append(m.kernelRelease())
+          .append('/')
+          .append(m.moduleName())
+          .append(".ko %{buildroot}")
+          .append(m.installPath())
+          .append('\n');
     }
     sb.append('\n').append(scriptlets(p));
     sb.append("\n%files\n%dir /usr/lib/kpatch\n");
@@ -149,8 +167,11 @@ public final class SpecWriter {
     sb.append("\n%changelog\n");
     for (ChangelogEntry e : changelog) {
       require(e.evr(), EVR, pkg, "changelog EVR");
-      sb.append("* ").append(CHANGELOG_DATE.format(e.date())).append(" klp-catalog <klp-catalog@localhost> - ")
-          .append(e.evr()).append('\n');
+      sb.append("* ")
+          .append(CHANGELOG_DATE.format(e.date()))
+          .append(" klp-catalog <klp-catalog@localhost> - ")
+          .append(e.evr())
+          .append('\n');
       if (e.lines().isEmpty()) {
         throw new UnsafeText(pkg, "changelog entry " + e.evr(), "has no lines");
       }
@@ -163,33 +184,49 @@ public final class SpecWriter {
   }
 
   /**
-   * The scriptlets of the kpatch runtime contract. %post installs every module (kpatch install
-   * -k) and loads the running kernel's; on an upgrade it runs before the old version's %preun,
-   * so the new module is loaded before the old one is unloaded (their names differ). %preun
-   * unloads this version's module, %postun uninstalls it, on erase and on upgrade alike.
+   * The scriptlets of the kpatch runtime contract. %post installs every module (kpatch install -k)
+   * and loads the running kernel's; on an upgrade it runs before the old version's %preun, so the
+   * new module is loaded before the old one is unloaded (their names differ). %preun unloads this
+   * version's module, %postun uninstalls it, on erase and on upgrade alike.
    */
   static String scriptlets(DesiredPackage p) {
     String mod = p.modules().get(0).moduleName();
     String kernels = String.join(" ", p.kernels());
     StringBuilder sb = new StringBuilder();
     sb.append("%post\n")
-        .append("for k in ").append(kernels).append("; do\n")
-        .append("  kpatch install -k \"$k\" \"/usr/lib/kpatch/$k/").append(mod).append(".ko\" >/dev/null || :\n")
+        .append("for k in ")
+        .append(kernels)
+        .append("; do\n")
+        .append("  kpatch install -k \"$k\" \"/usr/lib/kpatch/$k/")
+        .append(mod)
+        .append(".ko\" >/dev/null || :\n")
         .append("done\n")
         .append("running=\"$(uname -r)\"\n")
-        .append("case \" ").append(kernels).append(" \" in\n")
+        .append("case \" ")
+        .append(kernels)
+        .append(" \" in\n")
         .append("  *\" $running \"*)\n")
-        .append("    kpatch load \"/usr/lib/kpatch/$running/").append(mod).append(".ko\" >/dev/null ||")
-        .append(" echo \"").append(p.name()).append(": cannot load the livepatch for $running now; it loads at the")
+        .append("    kpatch load \"/usr/lib/kpatch/$running/")
+        .append(mod)
+        .append(".ko\" >/dev/null ||")
+        .append(" echo \"")
+        .append(p.name())
+        .append(": cannot load the livepatch for $running now; it loads at the")
         .append(" next boot\" >&2 ;;\n")
         .append("esac\n")
         .append("exit 0\n\n");
     sb.append("%preun\n")
-        .append("kpatch unload ").append(mod).append(" >/dev/null 2>&1 || :\n")
+        .append("kpatch unload ")
+        .append(mod)
+        .append(" >/dev/null 2>&1 || :\n")
         .append("exit 0\n\n");
     sb.append("%postun\n")
-        .append("for k in ").append(kernels).append("; do\n")
-        .append("  kpatch uninstall -k \"$k\" ").append(mod).append(" >/dev/null 2>&1 || :\n")
+        .append("for k in ")
+        .append(kernels)
+        .append("; do\n")
+        .append("  kpatch uninstall -k \"$k\" ")
+        .append(mod)
+        .append(" >/dev/null 2>&1 || :\n")
         .append("done\n")
         .append("exit 0\n");
     return sb.toString();
@@ -234,19 +271,27 @@ public final class SpecWriter {
   }
 
   private static void capability(String pkg, Capability c) {
-    boolean name = FUNCTION_CAPABILITY.matcher(c.name()).matches() || PACKAGE_NAME.matcher(c.name()).matches();
-    boolean version = c.operator().isEmpty()
-        ? c.evr().isEmpty()
-        : OPERATORS.contains(c.operator()) && c.evr().isPresent() && EVR.matcher(c.evr().get().toString()).matches();
+    boolean name =
+        FUNCTION_CAPABILITY.matcher(c.name()).matches() || PACKAGE_NAME.matcher(c.name()).matches();
+    boolean version =
+        c.operator().isEmpty()
+            ? c.evr().isEmpty()
+            : OPERATORS.contains(c.operator())
+                && c.evr().isPresent()
+                && EVR.matcher(c.evr().get().toString()).matches();
     if (!name || !version) {
-      throw new UnsafeText(pkg, "capability '" + c + "'", "is not a package name or kpatch-function(release:path:function)"
-          + " with an optional comparison");
+      throw new UnsafeText(
+          pkg,
+          "capability '" + c + "'",
+          "is not a package name or kpatch-function(release:path:function)"
+              + " with an optional comparison");
     }
   }
 
   private static String require(String value, Pattern pattern, String pkg, String what) {
     if (value == null || !pattern.matcher(value).matches()) {
-      throw new UnsafeText(pkg, what + " '" + value + "'", "has characters the catalog schema does not allow there");
+      throw new UnsafeText(
+          pkg, what + " '" + value + "'", "has characters the catalog schema does not allow there");
     }
     return value;
   }

@@ -16,10 +16,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The token that every state-changing endpoint other than webhooks ({@code POST /suspend},
- * {@code /resume}) demands, whoever the caller is: the one in {@code server.adminTokenFile}, or,
- * when none is configured, one generated at first start into {@code <stateDir>/admin-token}
- * (mode 0600) and reused after. The token itself is never logged; where it is, is.
+ * The token that every state-changing endpoint other than webhooks ({@code POST /suspend}, {@code
+ * /resume}) demands, whoever the caller is: the one in {@code server.adminTokenFile}, or, when none
+ * is configured, one generated at first start into {@code <stateDir>/admin-token} (mode 0600) and
+ * reused after. The token itself is never logged; where it is, is.
  */
 public final class AdminToken {
   /** The file a generated token is kept in, inside the state directory. */
@@ -28,7 +28,8 @@ public final class AdminToken {
   /** Tokens shorter than this are refused in {@code server.adminTokenFile}: they can be guessed. */
   public static final int MIN_LENGTH = 16;
 
-  private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rw-------");
 
   private final byte[] digest;
   private final Path file;
@@ -46,16 +47,18 @@ public final class AdminToken {
   }
 
   /**
-   * The token of a configuration: the configured one, else the one in {@code <stateDir>/admin-token},
-   * made now (32 random bytes, hex) if that file does not exist yet.
+   * The token of a configuration: the configured one, else the one in {@code
+   * <stateDir>/admin-token}, made now (32 random bytes, hex) if that file does not exist yet.
    *
    * @throws IOException when the file cannot be made or read, or is not the service's own (a
    *     symbolic link, readable by others, empty): the message says what to do
    */
   public static AdminToken of(ServiceConfig config) throws IOException {
     if (config.server().adminToken().isPresent()) {
-      return new AdminToken(config.server().adminToken().get(),
-          config.server().adminTokenFile().orElseThrow(), false);
+      return new AdminToken(
+          config.server().adminToken().get(),
+          config.server().adminTokenFile().orElseThrow(),
+          false);
     }
     Path file = generatedFile(config.stateDir().toAbsolutePath().normalize());
     Optional<String> existing = readGenerated(file);
@@ -68,8 +71,12 @@ public final class AdminToken {
     Files.createDirectories(file.getParent());
     // Written whole under another name with owner-only permissions from the start, then linked in:
     // a link never replaces a file, so two starts at once agree on the one that got there first.
-    Path tmp = Files.createTempFile(file.getParent(), "." + FILE_NAME, ".tmp",
-        PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+    Path tmp =
+        Files.createTempFile(
+            file.getParent(),
+            "." + FILE_NAME,
+            ".tmp",
+            PosixFilePermissions.asFileAttribute(OWNER_ONLY));
     try {
       Files.writeString(tmp, token + "\n", StandardCharsets.UTF_8);
       Files.createLink(file, tmp);
@@ -87,24 +94,31 @@ public final class AdminToken {
       return Optional.empty();
     }
     if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IOException(file + " is not a regular file; remove it, and a new admin token is generated at start");
+      throw new IOException(
+          file + " is not a regular file; remove it, and a new admin token is generated at start");
     }
     Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
     if (!OWNER_ONLY.containsAll(perms)) {
-      throw new IOException(file + " holds the admin token but has mode " + PosixFilePermissions.toString(perms)
-          + "; make it readable by the service's user only (chmod 600 " + file + "), or remove it to have a new"
-          + " token generated");
+      throw new IOException(
+          file
+              + " holds the admin token but has mode "
+              + PosixFilePermissions.toString(perms)
+              + "; make it readable by the service's user only (chmod 600 "
+              + file
+              + "), or remove it to have a new"
+              + " token generated");
     }
     String token = Files.readString(file, StandardCharsets.UTF_8).strip();
     if (token.length() < MIN_LENGTH) {
-      throw new IOException(file + " does not hold an admin token; remove it, and a new one is generated at start");
+      throw new IOException(
+          file + " does not hold an admin token; remove it, and a new one is generated at start");
     }
     return Optional.of(token);
   }
 
   /**
-   * Whether an {@code Authorization} header value carries this token ({@code Bearer <token>}).
-   * Both sides are hashed first, so the comparison takes the same time whatever was sent.
+   * Whether an {@code Authorization} header value carries this token ({@code Bearer <token>}). Both
+   * sides are hashed first, so the comparison takes the same time whatever was sent.
    */
   public boolean accepts(String authorization) {
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {

@@ -36,16 +36,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The controller: follows one branch, and reconciles the published repository with each new
- * commit. One reconcile runs at a time on its own thread; triggers (polls, webhooks, retries)
- * that arrive meanwhile coalesce into one more run, on the branch's newest commit.
+ * The controller: follows one branch, and reconciles the published repository with each new commit.
+ * One reconcile runs at a time on its own thread; triggers (polls, webhooks, retries) that arrive
+ * meanwhile coalesce into one more run, on the branch's newest commit.
  *
  * <p>A run is a list of steps, the first failure wins: fetch the branch; skip when neither the
- * branch nor the repository moved; refuse a rewritten history; verify the commit's signature;
- * plan, build and publish; record the outcome as conditions. Each failure carries a {@link
- * Reason} whose policy decides what follows: stall on the commit (a human must act, nothing is
- * retried until a new commit), or retry with capped exponential backoff. The last good repository
- * version stays current throughout: publishing switches versions atomically or not at all.
+ * branch nor the repository moved; refuse a rewritten history; verify the commit's signature; plan,
+ * build and publish; record the outcome as conditions. Each failure carries a {@link Reason} whose
+ * policy decides what follows: stall on the commit (a human must act, nothing is retried until a
+ * new commit), or retry with capped exponential backoff. The last good repository version stays
+ * current throughout: publishing switches versions atomically or not at all.
  */
 public final class CatalogController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogController.class);
@@ -78,7 +78,8 @@ public final class CatalogController implements AutoCloseable {
       List<PullRequestCheck> pullRequests) {}
 
   /** The last check of a pull request. */
-  public record PullRequestCheck(int number, String sha, boolean valid, String summary, Instant at) {}
+  public record PullRequestCheck(
+      int number, String sha, boolean valid, String summary, Instant at) {}
 
   private final ServiceConfig config;
   private final StateStore store;
@@ -95,7 +96,7 @@ public final class CatalogController implements AutoCloseable {
   private final AtomicBoolean requested = new AtomicBoolean();
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final Map<Integer, WebhookPr> pendingPrs = new LinkedHashMap<>();
-  private volatile RetryScheduler retries = d -> { };
+  private volatile RetryScheduler retries = d -> {};
   private volatile boolean stopping;
   private volatile Progress.Phase phase;
   private volatile Thread workerThread;
@@ -116,8 +117,15 @@ public final class CatalogController implements AutoCloseable {
 
   private record WebhookPr(int number, String sha) {}
 
-  public CatalogController(ServiceConfig config, Optional<Signer> signer, org.klpcatalog.exec.Sandbox sandbox,
-      Optional<ForgeClient> forgeClient, ServiceMetrics metrics, Clock clock, DoubleSupplier random) throws IOException {
+  public CatalogController(
+      ServiceConfig config,
+      Optional<Signer> signer,
+      org.klpcatalog.exec.Sandbox sandbox,
+      Optional<ForgeClient> forgeClient,
+      ServiceMetrics metrics,
+      Clock clock,
+      DoubleSupplier random)
+      throws IOException {
     this.config = config;
     this.sandbox = sandbox;
     this.store = new StateStore(config.stateDir());
@@ -135,18 +143,22 @@ public final class CatalogController implements AutoCloseable {
     }
     Instant now = clock.instant();
     for (String type : List.of(Condition.READY, Condition.RECONCILING, Condition.STALLED)) {
-      conditions.put(type, new Condition(type, false, Reason.Starting.name(), "not reconciled yet", now));
+      conditions.put(
+          type, new Condition(type, false, Reason.Starting.name(), "not reconciled yet", now));
     }
     if (state.suspended()) {
-      setReady(false, Reason.Suspended, "reconciling is suspended; run 'klp-catalog resume' to resume");
+      setReady(
+          false, Reason.Suspended, "reconciling is suspended; run 'klp-catalog resume' to resume");
     }
     metrics.suspended.set(state.suspended() ? 1 : 0);
-    this.worker = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "reconciler");
-      t.setDaemon(false);
-      workerThread = t;
-      return t;
-    });
+    this.worker =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "reconciler");
+              t.setDaemon(false);
+              workerThread = t;
+              return t;
+            });
   }
 
   /** Where retries are scheduled (set once the scheduler runs). */
@@ -155,8 +167,8 @@ public final class CatalogController implements AutoCloseable {
   }
 
   /**
-   * Asks for a reconcile of the branch's newest commit. Returns at once; a run already under way
-   * is followed by one more, however many triggers arrived meanwhile.
+   * Asks for a reconcile of the branch's newest commit. Returns at once; a run already under way is
+   * followed by one more, however many triggers arrived meanwhile.
    */
   public void trigger(String why) {
     if (stopping) {
@@ -167,7 +179,10 @@ public final class CatalogController implements AutoCloseable {
     schedule();
   }
 
-  /** Asks for a check of a pull request's head (validation and the dry-run plan, posted to the forge). */
+  /**
+   * Asks for a check of a pull request's head (validation and the dry-run plan, posted to the
+   * forge).
+   */
   public void checkPullRequest(int number, String sha) {
     if (stopping) {
       return;
@@ -219,7 +234,8 @@ public final class CatalogController implements AutoCloseable {
     state = state.withSuspended(true);
     store.save(state);
     metrics.suspended.set(1);
-    setReady(false, Reason.Suspended, "reconciling is suspended; run 'klp-catalog resume' to resume");
+    setReady(
+        false, Reason.Suspended, "reconciling is suspended; run 'klp-catalog resume' to resume");
     LOG.atInfo().log("suspended");
   }
 
@@ -249,9 +265,22 @@ public final class CatalogController implements AutoCloseable {
 
   /** The status, consistent. */
   public synchronized Status status() {
-    return new Status(config.source().url(), config.source().branch(), state.suspended(), state.lastAttemptedRevision(),
-        state.lastAppliedRevision(), fetched, List.copyOf(conditions.values()), config.repository().path(), seenVersion,
-        repositoryRevision, patches, lastReconcileAt, retryAt, attempt, List.copyOf(prChecks.values()));
+    return new Status(
+        config.source().url(),
+        config.source().branch(),
+        state.suspended(),
+        state.lastAttemptedRevision(),
+        state.lastAppliedRevision(),
+        fetched,
+        List.copyOf(conditions.values()),
+        config.repository().path(),
+        seenVersion,
+        repositoryRevision,
+        patches,
+        lastReconcileAt,
+        retryAt,
+        attempt,
+        List.copyOf(prChecks.values()));
   }
 
   // ---- one reconcile ----
@@ -314,7 +343,9 @@ public final class CatalogController implements AutoCloseable {
       reconcile(head, started);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      LOG.atWarn().addKeyValue("revision", head).log("reconcile interrupted: the service is stopping");
+      LOG.atWarn()
+          .addKeyValue("revision", head)
+          .log("reconcile interrupted: the service is stopping");
       synchronized (this) {
         setReconciling(false, Reason.Progressing, "interrupted by shutdown");
       }
@@ -330,7 +361,8 @@ public final class CatalogController implements AutoCloseable {
     } finally {
       phase = null;
       persist();
-      metrics.reconcileSeconds.observe(Duration.between(started, clock.instant()).toMillis() / 1000.0);
+      metrics.reconcileSeconds.observe(
+          Duration.between(started, clock.instant()).toMillis() / 1000.0);
     }
   }
 
@@ -340,61 +372,102 @@ public final class CatalogController implements AutoCloseable {
     if (!qa.enabled()) {
       return Optional.empty();
     }
-    org.klpcatalog.qa.QaRunner.Options options = new org.klpcatalog.qa.QaRunner.Options(
-        Publisher.stagingDir(config.repository().path()).resolve("qa"), config.build().cache(), List.of(), qa.vms(),
-        qa.vmMemory(), qa.accel(), qa.vmTimeout(),
-        org.klpcatalog.qa.GuestScript.Limits.withTestSeconds((int) qa.testTimeout().toSeconds()), config.kernels());
-    return Optional.of(new org.klpcatalog.qa.QaGate(options, new org.klpcatalog.qa.QaRunner.Listener() {
-      public void note(String message) {
-        LOG.info("qa: {}", message);
-      }
+    org.klpcatalog.qa.QaRunner.Options options =
+        new org.klpcatalog.qa.QaRunner.Options(
+            Publisher.stagingDir(config.repository().path()).resolve("qa"),
+            config.build().cache(),
+            List.of(),
+            qa.vms(),
+            qa.vmMemory(),
+            qa.accel(),
+            qa.vmTimeout(),
+            org.klpcatalog.qa.GuestScript.Limits.withTestSeconds(
+                (int) qa.testTimeout().toSeconds()),
+            config.kernels());
+    return Optional.of(
+        new org.klpcatalog.qa.QaGate(
+            options,
+            new org.klpcatalog.qa.QaRunner.Listener() {
+              public void note(String message) {
+                LOG.info("qa: {}", message);
+              }
 
-      public void finished(org.klpcatalog.qa.QaRunner.JobResult r, int done, int total) {
-        LOG.atInfo().addKeyValue("subject", r.job().subject()).addKeyValue("kernel", r.job().kernel())
-            .addKeyValue("passed", r.passed()).addKeyValue("seconds", Math.round(r.seconds() * 10) / 10.0)
-            .addKeyValue("failedStep", r.passed() ? "" : r.failed().get(0).step().label)
-            .log("qa run {}/{} finished", done, total);
-      }
-    }));
+              public void finished(org.klpcatalog.qa.QaRunner.JobResult r, int done, int total) {
+                LOG.atInfo()
+                    .addKeyValue("subject", r.job().subject())
+                    .addKeyValue("kernel", r.job().kernel())
+                    .addKeyValue("passed", r.passed())
+                    .addKeyValue("seconds", Math.round(r.seconds() * 10) / 10.0)
+                    .addKeyValue("failedStep", r.passed() ? "" : r.failed().get(0).step().label)
+                    .log("qa run {}/{} finished", done, total);
+              }
+            }));
   }
 
   private void reconcile(String head, Instant started)
       throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
     long epoch = sourceDateEpoch(head);
-    Reconciler.ApplyOptions options = new Reconciler.ApplyOptions(
-        new PackageBuild.Options(Publisher.stagingDir(config.repository().path()), config.build().cache(),
-            config.build().jobs(), config.build().timeout(), signer, Map.of(), Set.of(), epoch, sandbox,
-            config.kernels(), new org.klpcatalog.qa.KallsymsSource(config.build().cache()),
-            config.build().sourceChecks()),
-        new Publisher.Options(config.repository().keep(), config.repository().baseUrl(), signer, epoch,
-            config.build().timeout()),
-        config.repository().lockWait(), qaGate());
+    Reconciler.ApplyOptions options =
+        new Reconciler.ApplyOptions(
+            new PackageBuild.Options(
+                Publisher.stagingDir(config.repository().path()),
+                config.build().cache(),
+                config.build().jobs(),
+                config.build().timeout(),
+                signer,
+                Map.of(),
+                Set.of(),
+                epoch,
+                sandbox,
+                config.kernels(),
+                new org.klpcatalog.qa.KallsymsSource(config.build().cache()),
+                config.build().sourceChecks()),
+            new Publisher.Options(
+                config.repository().keep(),
+                config.repository().baseUrl(),
+                signer,
+                epoch,
+                config.build().timeout()),
+            config.repository().lockWait(),
+            qaGate());
     Reconciler.Applied applied;
     Instant[] buildStart = new Instant[1];
     Instant[] publishStart = new Instant[1];
-    Progress progress = new Progress() {
-      @Override
-      public void update(int n, int total, String what, String status) {
-        LOG.atDebug().addKeyValue("n", n).addKeyValue("total", total).addKeyValue("item", what)
-            .addKeyValue("status", status).log("build");
-        synchronized (CatalogController.this) {
-          setReconciling(true, Reason.Progressing, "building " + shortRev(head) + ": " + n + " of " + total);
-        }
-      }
+    Progress progress =
+        new Progress() {
+          @Override
+          public void update(int n, int total, String what, String status) {
+            LOG.atDebug()
+                .addKeyValue("n", n)
+                .addKeyValue("total", total)
+                .addKeyValue("item", what)
+                .addKeyValue("status", status)
+                .log("build");
+            synchronized (CatalogController.this) {
+              setReconciling(
+                  true,
+                  Reason.Progressing,
+                  "building " + shortRev(head) + ": " + n + " of " + total);
+            }
+          }
 
-      @Override
-      public void phase(Phase p) {
-        phase = p;
-        if (p == Phase.BUILD) {
-          buildStart[0] = clock.instant();
-        } else if (p == Phase.PUBLISH) {
-          publishStart[0] = clock.instant();
-        }
-      }
-    };
+          @Override
+          public void phase(Phase p) {
+            phase = p;
+            if (p == Phase.BUILD) {
+              buildStart[0] = clock.instant();
+            } else if (p == Phase.PUBLISH) {
+              publishStart[0] = clock.instant();
+            }
+          }
+        };
     try {
-      applied = reconciler.apply(Reconciler.RevisionSource.commit(source(), head), config.repository().path(), options,
-          progress);
+      applied =
+          reconciler.apply(
+              Reconciler.RevisionSource.commit(source(), head),
+              config.repository().path(),
+              options,
+              progress);
     } catch (Planner.NevraCollision e) {
       stall(head, Reason.ReleaseCollision, e.getMessage());
       return;
@@ -404,23 +477,41 @@ public final class CatalogController implements AutoCloseable {
     }
     Reconciler.Outcome outcome = applied.outcome();
     if (outcome.plan().isEmpty()) {
-      List<Diagnostic> errors = outcome.revision().report().diagnostics().stream().filter(Diagnostic::isError).toList();
-      String first = errors.stream().limit(3).map(d -> d.format("")).reduce((a, b) -> a + "; " + b).orElse("");
-      stall(head, Reason.ValidationFailed, "commit " + shortRev(head) + " is not a valid catalog ("
-          + errors.size() + " error(s)): " + first);
+      List<Diagnostic> errors =
+          outcome.revision().report().diagnostics().stream().filter(Diagnostic::isError).toList();
+      String first =
+          errors.stream().limit(3).map(d -> d.format("")).reduce((a, b) -> a + "; " + b).orElse("");
+      stall(
+          head,
+          Reason.ValidationFailed,
+          "commit "
+              + shortRev(head)
+              + " is not a valid catalog ("
+              + errors.size()
+              + " error(s)): "
+              + first);
       return;
     }
     Plan plan = outcome.plan().get();
-    applied.build().ifPresent(b -> {
-      metrics.modules.labelValues("built").inc(b.built());
-      metrics.modules.labelValues("cached").inc(b.cached());
-      metrics.modules.labelValues("failed").inc(
-          b.modules().stream().filter(m -> !(m instanceof ModuleBuilds.Outcome.Built)).count());
-      if (buildStart[0] != null) {
-        Instant end = publishStart[0] != null ? publishStart[0] : clock.instant();
-        metrics.buildSeconds.observe(Duration.between(buildStart[0], end).toMillis() / 1000.0);
-      }
-    });
+    applied
+        .build()
+        .ifPresent(
+            b -> {
+              metrics.modules.labelValues("built").inc(b.built());
+              metrics.modules.labelValues("cached").inc(b.cached());
+              metrics
+                  .modules
+                  .labelValues("failed")
+                  .inc(
+                      b.modules().stream()
+                          .filter(m -> !(m instanceof ModuleBuilds.Outcome.Built))
+                          .count());
+              if (buildStart[0] != null) {
+                Instant end = publishStart[0] != null ? publishStart[0] : clock.instant();
+                metrics.buildSeconds.observe(
+                    Duration.between(buildStart[0], end).toMillis() / 1000.0);
+              }
+            });
     Optional<String> version = currentVersion();
     synchronized (this) {
       seenVersion = version;
@@ -429,14 +520,24 @@ public final class CatalogController implements AutoCloseable {
     }
     if (applied.published().isEmpty()) {
       // Nothing to do: the repository matches.
-      succeed(head, Reason.InSync, "repository version " + version.orElse("(none)") + " matches " + shortRev(head)
-          + " (" + plan.count(Action.Unchanged.class) + " packages)", patchStates(plan, Optional.empty()));
+      succeed(
+          head,
+          Reason.InSync,
+          "repository version "
+              + version.orElse("(none)")
+              + " matches "
+              + shortRev(head)
+              + " ("
+              + plan.count(Action.Unchanged.class)
+              + " packages)",
+          patchStates(plan, Optional.empty()));
       return;
     }
     Publisher.Result p = applied.published().get();
     metrics.packagesPublished.inc(p.published().size());
     if (publishStart[0] != null) {
-      metrics.publishSeconds.observe(Duration.between(publishStart[0], clock.instant()).toMillis() / 1000.0);
+      metrics.publishSeconds.observe(
+          Duration.between(publishStart[0], clock.instant()).toMillis() / 1000.0);
     }
     List<PatchState> states = patchStates(plan, Optional.of(p));
     if (p.version().isEmpty()) {
@@ -444,8 +545,14 @@ public final class CatalogController implements AutoCloseable {
         patches = states;
         repositoryRevision = Optional.empty();
       }
-      fail(Optional.of(head), Reason.BuildFailed, "nothing published: every change of " + shortRev(head)
-          + " failed to build or pass QA (" + String.join(", ", p.leftOut()) + "); the repository is unchanged");
+      fail(
+          Optional.of(head),
+          Reason.BuildFailed,
+          "nothing published: every change of "
+              + shortRev(head)
+              + " failed to build or pass QA ("
+              + String.join(", ", p.leftOut())
+              + "); the repository is unchanged");
       return;
     }
     if (!p.degraded().isEmpty() || !p.leftOut().isEmpty()) {
@@ -454,13 +561,32 @@ public final class CatalogController implements AutoCloseable {
       }
       List<String> failed = new ArrayList<>(p.leftOut());
       failed.addAll(p.degraded());
-      fail(Optional.of(head), Reason.BuildFailed, "published version " + p.version().get() + " of " + shortRev(head)
-          + " without: " + String.join(", ", failed));
+      fail(
+          Optional.of(head),
+          Reason.BuildFailed,
+          "published version "
+              + p.version().get()
+              + " of "
+              + shortRev(head)
+              + " without: "
+              + String.join(", ", failed));
       return;
     }
-    succeed(head, Reason.Published, "published version " + p.version().get() + " from " + shortRev(head) + ": "
-        + p.published().size() + " new or rebuilt, " + p.removed().size() + " removed, "
-        + plan.count(Action.Unchanged.class) + " unchanged", states);
+    succeed(
+        head,
+        Reason.Published,
+        "published version "
+            + p.version().get()
+            + " from "
+            + shortRev(head)
+            + ": "
+            + p.published().size()
+            + " new or rebuilt, "
+            + p.removed().size()
+            + " removed, "
+            + plan.count(Action.Unchanged.class)
+            + " unchanged",
+        states);
   }
 
   /** Where each patch stands after a reconcile. */
@@ -471,28 +597,56 @@ public final class CatalogController implements AutoCloseable {
     for (Action a : plan.actions()) {
       if (a instanceof Action.Add add) {
         boolean failed = leftOut.contains(add.pkg().nevra());
-        out.add(new PatchState(add.pkg().patch(), add.pkg().name(), add.pkg().evr().toString(),
-            failed ? "failed" : published.isPresent() ? "published" : "pending", failed ? "its build failed; not published" : ""));
+        out.add(
+            new PatchState(
+                add.pkg().patch(),
+                add.pkg().name(),
+                add.pkg().evr().toString(),
+                failed ? "failed" : published.isPresent() ? "published" : "pending",
+                failed ? "its build failed; not published" : ""));
       } else if (a instanceof Action.Rebuild r) {
         boolean failed = degraded.stream().anyMatch(d -> d.startsWith(r.from().nevra() + " "));
-        out.add(new PatchState(r.pkg().patch(), r.pkg().name(), failed ? r.from().evr().toString() : r.pkg().evr().toString(),
-            failed ? "degraded" : published.isPresent() ? "published" : "pending",
-            failed ? "its rebuild as " + r.pkg().evr() + " failed; the previous package stays" : ""));
+        out.add(
+            new PatchState(
+                r.pkg().patch(),
+                r.pkg().name(),
+                failed ? r.from().evr().toString() : r.pkg().evr().toString(),
+                failed ? "degraded" : published.isPresent() ? "published" : "pending",
+                failed
+                    ? "its rebuild as " + r.pkg().evr() + " failed; the previous package stays"
+                    : ""));
       } else if (a instanceof Action.Unchanged u) {
-        out.add(new PatchState(u.pkg().patch(), u.pkg().name(), u.pkg().evr().toString(), "published", ""));
+        out.add(
+            new PatchState(
+                u.pkg().patch(), u.pkg().name(), u.pkg().evr().toString(), "published", ""));
       } else if (a instanceof Action.Obsolete o) {
         // Kept when its successor failed (the publisher lists it as degraded).
         boolean kept = degraded.stream().anyMatch(d -> d.startsWith(o.pkg().nevra() + " "));
-        out.add(new PatchState("", o.pkg().name(), o.pkg().evr().toString(), kept ? "degraded" : "obsoleted",
-            kept ? "its successor " + o.successor() + " failed; it stays published" : "replaced by " + o.successor()));
+        out.add(
+            new PatchState(
+                "",
+                o.pkg().name(),
+                o.pkg().evr().toString(),
+                kept ? "degraded" : "obsoleted",
+                kept
+                    ? "its successor " + o.successor() + " failed; it stays published"
+                    : "replaced by " + o.successor()));
       } else if (a instanceof Action.Retire r) {
-        out.add(new PatchState("", r.pkg().name(), r.pkg().evr().toString(), "retired", "its patch left the catalog"));
+        out.add(
+            new PatchState(
+                "",
+                r.pkg().name(),
+                r.pkg().evr().toString(),
+                "retired",
+                "its patch left the catalog"));
       }
     }
     return List.copyOf(out);
   }
 
-  /** Why {@code head} may not be reconciled because the branch's history was rewritten, if it was. */
+  /**
+   * Why {@code head} may not be reconciled because the branch's history was rewritten, if it was.
+   */
   private Optional<String> historyProblem(String head) throws SourceException {
     Optional<String> reference;
     String what;
@@ -504,18 +658,33 @@ public final class CatalogController implements AutoCloseable {
       reference = publishedRevision();
       what = "the commit the repository was published from";
     }
-    if (reference.isEmpty() || reference.get().equals(head) || source().isAncestor(reference.get(), head)) {
+    if (reference.isEmpty()
+        || reference.get().equals(head)
+        || source().isAncestor(reference.get(), head)) {
       return Optional.empty();
     }
-    String message = "the history of branch " + config.source().branch() + " was rewritten: " + what + ", "
-        + shortRev(reference.get()) + ", is not an ancestor of " + shortRev(head) + " (a force-push?)";
+    String message =
+        "the history of branch "
+            + config.source().branch()
+            + " was rewritten: "
+            + what
+            + ", "
+            + shortRev(reference.get())
+            + ", is not an ancestor of "
+            + shortRev(head)
+            + " (a force-push?)";
     if (config.source().allowHistoryRewrite()) {
-      LOG.atWarn().addKeyValue("from", reference.get()).addKeyValue("to", head)
+      LOG.atWarn()
+          .addKeyValue("from", reference.get())
+          .addKeyValue("to", head)
           .log(message + "; allowed by source.allowHistoryRewrite");
       return Optional.empty();
     }
-    return Optional.of(message + "; nothing is published until the branch contains " + shortRev(reference.get())
-        + " again, or source.allowHistoryRewrite is set");
+    return Optional.of(
+        message
+            + "; nothing is published until the branch contains "
+            + shortRev(reference.get())
+            + " again, or source.allowHistoryRewrite is set");
   }
 
   private Optional<String> publishedRevision() {
@@ -540,7 +709,9 @@ public final class CatalogController implements AutoCloseable {
         // The forge has moved on (or does not serve pull refs): the head it advertises now.
         Optional<String> now = source().resolveRef(local);
         if (now.isEmpty()) {
-          LOG.atWarn().addKeyValue("pr", pr.number()).log("cannot fetch the pull request's head; not checked");
+          LOG.atWarn()
+              .addKeyValue("pr", pr.number())
+              .log("cannot fetch the pull request's head; not checked");
           return;
         }
         sha = now.get();
@@ -548,26 +719,52 @@ public final class CatalogController implements AutoCloseable {
       String base = source().fetchBranch(config.source().branch());
       forge.get().status(sha, ForgeClient.State.pending, "checking the catalog", statusUrl());
       final String head = sha;
-      Reconciler.Outcome outcome = reconciler.plan(
-          (reader, published) -> reader.readCandidate(source(), base, head, published), config.repository().path());
+      Reconciler.Outcome outcome =
+          reconciler.plan(
+              (reader, published) -> reader.readCandidate(source(), base, head, published),
+              config.repository().path());
       boolean valid = outcome.plan().isPresent();
       String summary = PlanComment.statusLine(outcome);
-      forge.get().status(sha, valid ? ForgeClient.State.success : ForgeClient.State.failure, summary, statusUrl());
-      forge.get().comment(pr.number(), PlanComment.render(outcome, config.repository().path().getFileName().toString(),
-          config.source().branch(), sha));
+      forge
+          .get()
+          .status(
+              sha,
+              valid ? ForgeClient.State.success : ForgeClient.State.failure,
+              summary,
+              statusUrl());
+      forge
+          .get()
+          .comment(
+              pr.number(),
+              PlanComment.render(
+                  outcome,
+                  config.repository().path().getFileName().toString(),
+                  config.source().branch(),
+                  sha));
       synchronized (this) {
         prChecks.remove(pr.number());
-        prChecks.put(pr.number(), new PullRequestCheck(pr.number(), sha, valid, summary, clock.instant()));
+        prChecks.put(
+            pr.number(), new PullRequestCheck(pr.number(), sha, valid, summary, clock.instant()));
         while (prChecks.size() > 50) {
           prChecks.remove(prChecks.keySet().iterator().next());
         }
       }
-      LOG.atInfo().addKeyValue("pr", pr.number()).addKeyValue("revision", sha).addKeyValue("valid", valid)
+      LOG.atInfo()
+          .addKeyValue("pr", pr.number())
+          .addKeyValue("revision", sha)
+          .addKeyValue("valid", valid)
           .log("checked pull request");
     } catch (SourceException | CorruptRepositoryException | Planner.NevraCollision e) {
-      LOG.atWarn().addKeyValue("pr", pr.number()).log("cannot check pull request: " + e.getMessage());
-      forge.get().status(sha, ForgeClient.State.error, "klp-catalog could not check this commit: " + e.getMessage(),
-          statusUrl());
+      LOG.atWarn()
+          .addKeyValue("pr", pr.number())
+          .log("cannot check pull request: " + e.getMessage());
+      forge
+          .get()
+          .status(
+              sha,
+              ForgeClient.State.error,
+              "klp-catalog could not check this commit: " + e.getMessage(),
+              statusUrl());
     } catch (RuntimeException e) {
       LOG.error("check of pull request {} failed unexpectedly", pr.number(), e);
     }
@@ -605,8 +802,15 @@ public final class CatalogController implements AutoCloseable {
     }
     metrics.reconciles.labelValues("stalled").inc();
     LOG.atWarn().addKeyValue("revision", head).addKeyValue("reason", reason).log(message);
-    forge.ifPresent(f -> f.status(head, reason == Reason.ValidationFailed ? ForgeClient.State.failure
-        : ForgeClient.State.error, reason + ": " + message, statusUrl()));
+    forge.ifPresent(
+        f ->
+            f.status(
+                head,
+                reason == Reason.ValidationFailed
+                    ? ForgeClient.State.failure
+                    : ForgeClient.State.error,
+                reason + ": " + message,
+                statusUrl()));
   }
 
   private void fail(Optional<String> head, Reason reason, String message) {
@@ -617,33 +821,49 @@ public final class CatalogController implements AutoCloseable {
       delay = backoff.delay(attempt, random.getAsDouble());
       retryAt = Optional.of(clock.instant().plus(delay));
       setReady(false, reason, message);
-      setReconciling(true, Reason.ProgressingWithRetry, "retry " + attempt + " in " + delay.toSeconds() + " s: "
-          + message);
+      setReconciling(
+          true,
+          Reason.ProgressingWithRetry,
+          "retry " + attempt + " in " + delay.toSeconds() + " s: " + message);
       setStalled(false, reason, "");
     }
     metrics.reconciles.labelValues("failed").inc();
-    LOG.atWarn().addKeyValue("revision", head.orElse("")).addKeyValue("reason", reason)
-        .addKeyValue("retryInSeconds", delay.toSeconds()).log(message);
-    head.ifPresent(h -> forge.ifPresent(f -> f.status(h, ForgeClient.State.error, reason + ": " + message, statusUrl())));
+    LOG.atWarn()
+        .addKeyValue("revision", head.orElse(""))
+        .addKeyValue("reason", reason)
+        .addKeyValue("retryInSeconds", delay.toSeconds())
+        .log(message);
+    head.ifPresent(
+        h ->
+            forge.ifPresent(
+                f -> f.status(h, ForgeClient.State.error, reason + ": " + message, statusUrl())));
     retries.retryIn(delay);
   }
 
   private void setReady(boolean status, Reason reason, String message) {
     Instant now = clock.instant();
-    conditions.put(Condition.READY, conditions.get(Condition.READY).update(status, reason.name(), message, now));
+    conditions.put(
+        Condition.READY,
+        conditions.get(Condition.READY).update(status, reason.name(), message, now));
     metrics.ready.set(status ? 1 : 0);
   }
 
   private void setReconciling(boolean status, Reason reason, String message) {
     Instant now = clock.instant();
-    conditions.put(Condition.RECONCILING,
-        conditions.get(Condition.RECONCILING).update(status, reason.name(), status ? message : "", now));
+    conditions.put(
+        Condition.RECONCILING,
+        conditions
+            .get(Condition.RECONCILING)
+            .update(status, reason.name(), status ? message : "", now));
   }
 
   private void setStalled(boolean status, Reason reason, String message) {
     Instant now = clock.instant();
-    conditions.put(Condition.STALLED, conditions.get(Condition.STALLED).update(status, status ? reason.name() : "",
-        message, now));
+    conditions.put(
+        Condition.STALLED,
+        conditions
+            .get(Condition.STALLED)
+            .update(status, status ? reason.name() : "", message, now));
     metrics.stalled.set(status ? 1 : 0);
   }
 
@@ -669,8 +889,12 @@ public final class CatalogController implements AutoCloseable {
   }
 
   private org.klpcatalog.source.GitOptions gitOptions() {
-    return new org.klpcatalog.source.GitOptions(config.stateDir().resolve("git"), config.source().token(),
-        config.source().sshKey(), config.source().knownHosts(), config.source().path());
+    return new org.klpcatalog.source.GitOptions(
+        config.stateDir().resolve("git"),
+        config.source().token(),
+        config.source().sshKey(),
+        config.source().knownHosts(),
+        config.source().path());
   }
 
   private long sourceDateEpoch(String head) throws SourceException {
@@ -712,13 +936,15 @@ public final class CatalogController implements AutoCloseable {
     worker.shutdown();
     Progress.Phase p = phase;
     if (p == Progress.Phase.BUILD || p == Progress.Phase.QA || p == Progress.Phase.PLAN) {
-      LOG.info("stopping: interrupting the running {}", p.name().toLowerCase(java.util.Locale.ROOT));
+      LOG.info(
+          "stopping: interrupting the running {}", p.name().toLowerCase(java.util.Locale.ROOT));
       worker.shutdownNow();
     } else if (p == Progress.Phase.PUBLISH) {
       LOG.info("stopping: letting the running publish finish");
     }
     if (!worker.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      LOG.warn("stopping: the reconcile did not finish in {} s; interrupting it", timeout.toSeconds());
+      LOG.warn(
+          "stopping: the reconcile did not finish in {} s; interrupting it", timeout.toSeconds());
       worker.shutdownNow();
       worker.awaitTermination(30, TimeUnit.SECONDS);
     }

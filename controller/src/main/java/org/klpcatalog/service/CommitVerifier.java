@@ -14,9 +14,9 @@ import org.klpcatalog.source.GitSource;
 import org.klpcatalog.source.SourceException;
 
 /**
- * Checks that a commit carries a good OpenPGP signature by a trusted key, with {@code gpgv}
- * against the configured keyring only (no GnuPG home, no web of trust): the keyring is the
- * trust. When fingerprints are listed, the signing key (or its primary key) must be one of them.
+ * Checks that a commit carries a good OpenPGP signature by a trusted key, with {@code gpgv} against
+ * the configured keyring only (no GnuPG home, no web of trust): the keyring is the trust. When
+ * fingerprints are listed, the signing key (or its primary key) must be one of them.
  */
 public final class CommitVerifier {
   private final Path keyring;
@@ -32,8 +32,11 @@ public final class CommitVerifier {
       throws SourceException, IOException, InterruptedException {
     Optional<GitSource.SignedCommit> signed = source.signature(commit);
     if (signed.isEmpty()) {
-      return Optional.of("commit " + commit.substring(0, 12) + " is not signed; only signed commits are reconciled"
-          + " (source.verify)");
+      return Optional.of(
+          "commit "
+              + commit.substring(0, 12)
+              + " is not signed; only signed commits are reconciled"
+              + " (source.verify)");
     }
     Path dir = Files.createTempDirectory("klp-verify");
     try {
@@ -43,27 +46,71 @@ public final class CommitVerifier {
       Files.write(sig, signed.get().signature());
       Files.write(payload, signed.get().payload());
       Path ring = keyring;
-      if (Files.readString(keyring, java.nio.charset.StandardCharsets.ISO_8859_1).startsWith("-----BEGIN")) {
+      if (Files.readString(keyring, java.nio.charset.StandardCharsets.ISO_8859_1)
+          .startsWith("-----BEGIN")) {
         ring = dir.resolve("keyring.gpg");
-        Command.of("gpg", "--homedir", home.toString(), "--batch", "--dearmor", "--output", ring.toString(),
-            keyring.toString()).timeout(Duration.ofSeconds(30)).check();
+        Command.of(
+                "gpg",
+                "--homedir",
+                home.toString(),
+                "--batch",
+                "--dearmor",
+                "--output",
+                ring.toString(),
+                keyring.toString())
+            .timeout(Duration.ofSeconds(30))
+            .check();
       }
-      Command.Result r = Command.of("gpgv", "--homedir", home.toString(), "--status-fd", "1", "--keyring",
-          ring.toString(), sig.toString(), payload.toString()).timeout(Duration.ofSeconds(30)).run();
+      Command.Result r =
+          Command.of(
+                  "gpgv",
+                  "--homedir",
+                  home.toString(),
+                  "--status-fd",
+                  "1",
+                  "--keyring",
+                  ring.toString(),
+                  sig.toString(),
+                  payload.toString())
+              .timeout(Duration.ofSeconds(30))
+              .run();
       String status = r.output();
-      Optional<String> valid = status.lines().filter(l -> l.startsWith("[GNUPG:] VALIDSIG ")).findFirst();
+      Optional<String> valid =
+          status.lines().filter(l -> l.startsWith("[GNUPG:] VALIDSIG ")).findFirst();
       if (r.exitCode() != 0 || valid.isEmpty()) {
-        String why = status.lines().filter(l -> l.startsWith("[GNUPG:] NO_PUBKEY") || l.startsWith("[GNUPG:] BADSIG")
-                || l.startsWith("[GNUPG:] EXPKEYSIG") || l.startsWith("[GNUPG:] REVKEYSIG"))
-            .findFirst().map(l -> l.substring("[GNUPG:] ".length())).orElse("gpgv exit " + r.exitCode());
-        return Optional.of("commit " + commit.substring(0, 12) + " is not signed by a key of " + keyring + " (" + why + ")");
+        String why =
+            status
+                .lines()
+                .filter(
+                    l ->
+                        l.startsWith("[GNUPG:] NO_PUBKEY")
+                            || l.startsWith("[GNUPG:] BADSIG")
+                            || l.startsWith("[GNUPG:] EXPKEYSIG")
+                            || l.startsWith("[GNUPG:] REVKEYSIG"))
+                .findFirst()
+                .map(l -> l.substring("[GNUPG:] ".length()))
+                .orElse("gpgv exit " + r.exitCode());
+        return Optional.of(
+            "commit "
+                + commit.substring(0, 12)
+                + " is not signed by a key of "
+                + keyring
+                + " ("
+                + why
+                + ")");
       }
       String[] f = valid.get().split(" ");
       String signing = f[2].toUpperCase(Locale.ROOT);
       String primary = f.length > 11 ? f[11].toUpperCase(Locale.ROOT) : signing;
-      if (!fingerprints.isEmpty() && !fingerprints.contains(signing) && !fingerprints.contains(primary)) {
-        return Optional.of("commit " + commit.substring(0, 12) + " is signed by " + primary
-            + ", which source.verify.fingerprints does not list");
+      if (!fingerprints.isEmpty()
+          && !fingerprints.contains(signing)
+          && !fingerprints.contains(primary)) {
+        return Optional.of(
+            "commit "
+                + commit.substring(0, 12)
+                + " is signed by "
+                + primary
+                + ", which source.verify.fingerprints does not list");
       }
       return Optional.empty();
     } finally {

@@ -20,11 +20,13 @@ final class ForgeNotifier {
   private static final Logger LOG = LoggerFactory.getLogger(ForgeNotifier.class);
   private final ForgeClient client;
   private final ServiceMetrics metrics;
-  private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "forge");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService executor =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "forge");
+            t.setDaemon(true);
+            return t;
+          });
 
   ForgeNotifier(ForgeClient client, ServiceMetrics metrics) {
     this.client = client;
@@ -36,7 +38,9 @@ final class ForgeNotifier {
   }
 
   void comment(int number, String body) {
-    submit("comment on pull request " + number, () -> client.upsertComment(number, PlanComment.MARKER, body));
+    submit(
+        "comment on pull request " + number,
+        () -> client.upsertComment(number, PlanComment.MARKER, body));
   }
 
   private interface Call {
@@ -45,17 +49,18 @@ final class ForgeNotifier {
 
   private void submit(String what, Call call) {
     try {
-      executor.execute(() -> {
-        try {
-          call.run();
-          metrics.forgeRequests.labelValues("ok").inc();
-        } catch (ForgeException e) {
-          metrics.forgeRequests.labelValues("failed").inc();
-          LOG.atWarn().addKeyValue("what", what).log("forge request failed: " + e.getMessage());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
+      executor.execute(
+          () -> {
+            try {
+              call.run();
+              metrics.forgeRequests.labelValues("ok").inc();
+            } catch (ForgeException e) {
+              metrics.forgeRequests.labelValues("failed").inc();
+              LOG.atWarn().addKeyValue("what", what).log("forge request failed: " + e.getMessage());
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          });
     } catch (RejectedExecutionException e) {
       LOG.atDebug().log("stopping: not sending " + what);
     }

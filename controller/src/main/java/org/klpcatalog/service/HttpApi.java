@@ -41,15 +41,15 @@ import tools.jackson.databind.node.ObjectNode;
  * The service's HTTP endpoints ({@link Endpoint}): {@code GET /status} (JSON), {@code GET
  * /healthz}, {@code GET /metrics} (Prometheus text), {@code POST /hooks/<provider>} (webhooks,
  * verified by their signature), and {@code POST /suspend} and {@code /resume} (with the {@link
- * AdminToken}, whoever and wherever the caller is: behind a reverse proxy every caller comes
- * from loopback).
+ * AdminToken}, whoever and wherever the caller is: behind a reverse proxy every caller comes from
+ * loopback).
  *
- * <p>Served by Jetty, which reads requests without holding a thread while bytes trickle in, so
- * slow clients cannot take the threads {@code /healthz} needs. Limits: a connection silent for
- * {@code server.readTimeout} is closed; a request must arrive whole within {@code
- * server.requestTimeout} ({@link RequestDeadlines}); at most {@code server.maxConnections} are
- * open at once (more wait to be accepted); headers over {@link #MAX_HEADER_BYTES} are answered
- * 431 and bodies over {@link WebhookReceiver#MAX_BODY} 413.
+ * <p>Served by Jetty, which reads requests without holding a thread while bytes trickle in, so slow
+ * clients cannot take the threads {@code /healthz} needs. Limits: a connection silent for {@code
+ * server.readTimeout} is closed; a request must arrive whole within {@code server.requestTimeout}
+ * ({@link RequestDeadlines}); at most {@code server.maxConnections} are open at once (more wait to
+ * be accepted); headers over {@link #MAX_HEADER_BYTES} are answered 431 and bodies over {@link
+ * WebhookReceiver#MAX_BODY} 413.
  */
 public final class HttpApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
@@ -71,7 +71,9 @@ public final class HttpApi implements AutoCloseable {
     ADMIN
   }
 
-  /** The endpoints, each with its method and who may call it. Nothing that changes state is OPEN. */
+  /**
+   * The endpoints, each with its method and who may call it. Nothing that changes state is OPEN.
+   */
   enum Endpoint {
     STATUS("/status", "GET", Access.OPEN),
     HEALTHZ("/healthz", "GET", Access.OPEN),
@@ -92,7 +94,8 @@ public final class HttpApi implements AutoCloseable {
 
     /** The endpoint a request path names ({@code /hooks/} is a prefix), if any. */
     static Optional<Endpoint> of(String path) {
-      return Arrays.stream(values()).filter(e -> e.path.endsWith("/") ? path.startsWith(e.path) : path.equals(e.path))
+      return Arrays.stream(values())
+          .filter(e -> e.path.endsWith("/") ? path.startsWith(e.path) : path.equals(e.path))
           .findFirst();
     }
   }
@@ -106,7 +109,11 @@ public final class HttpApi implements AutoCloseable {
   private final ServiceConfig config;
   private final AdminToken adminToken;
 
-  public HttpApi(ServiceConfig config, CatalogController controller, ServiceMetrics metrics, WebhookReceiver hooks,
+  public HttpApi(
+      ServiceConfig config,
+      CatalogController controller,
+      ServiceMetrics metrics,
+      WebhookReceiver hooks,
       AdminToken adminToken) {
     this.config = config;
     this.controller = controller;
@@ -143,13 +150,14 @@ public final class HttpApi implements AutoCloseable {
     // A declared Content-Length over the limit is answered 413 before the body is read; a chunked
     // body fails its read once it goes over.
     SizeLimitHandler sizeLimit = new SizeLimitHandler(WebhookReceiver.MAX_BODY, -1);
-    sizeLimit.setHandler(new Handler.Abstract() {
-      @Override
-      public boolean handle(Request request, Response response, Callback callback) {
-        HttpApi.this.handle(request, response, callback);
-        return true;
-      }
-    });
+    sizeLimit.setHandler(
+        new Handler.Abstract() {
+          @Override
+          public boolean handle(Request request, Response response, Callback callback) {
+            HttpApi.this.handle(request, response, callback);
+            return true;
+          }
+        });
     server.setHandler(sizeLimit);
   }
 
@@ -159,8 +167,14 @@ public final class HttpApi implements AutoCloseable {
       server.start();
     } catch (IOException e) {
       close();
-      throw new IOException("cannot listen on " + config.server().host() + ":" + config.server().port() + " (server.listen): "
-          + e.getMessage(), e);
+      throw new IOException(
+          "cannot listen on "
+              + config.server().host()
+              + ":"
+              + config.server().port()
+              + " (server.listen): "
+              + e.getMessage(),
+          e);
     } catch (Exception e) {
       close();
       throw new IOException("cannot start the HTTP server: " + e, e);
@@ -185,7 +199,11 @@ public final class HttpApi implements AutoCloseable {
       Optional<Endpoint> endpoint = Endpoint.of(path == null ? "" : path);
       if (endpoint.isEmpty()) {
         deadlines.handling(connection);
-        message(response, callback, 404, "no such endpoint; try /status, /healthz, /metrics or /hooks/<provider>");
+        message(
+            response,
+            callback,
+            404,
+            "no such endpoint; try /status, /healthz, /metrics or /hooks/<provider>");
         return;
       }
       Endpoint e = endpoint.get();
@@ -198,38 +216,64 @@ public final class HttpApi implements AutoCloseable {
         message(response, callback, 405, path + " takes " + e.method);
         return;
       }
-      if (e.access == Access.ADMIN && !adminToken.accepts(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+      if (e.access == Access.ADMIN
+          && !adminToken.accepts(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
         boolean sent = request.getHeaders().contains(HttpHeader.AUTHORIZATION);
-        LOG.atWarn().addKeyValue("remote", Request.getRemoteAddr(request)).addKeyValue("path", path)
-            .log(sent ? "refused a wrong admin token" : "refused a request without the admin token");
+        LOG.atWarn()
+            .addKeyValue("remote", Request.getRemoteAddr(request))
+            .addKeyValue("path", path)
+            .log(
+                sent ? "refused a wrong admin token" : "refused a request without the admin token");
         response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"klp-catalog\"");
-        message(response, callback, 401, (sent ? "wrong admin token" : "this endpoint needs the admin token")
-            + ": send 'Authorization: Bearer <token>' with the token of server.adminTokenFile, or of"
-            + " <stateDir>/admin-token when none is configured (klp-catalog suspend --config <the service's"
-            + " configuration> finds it)");
+        message(
+            response,
+            callback,
+            401,
+            (sent ? "wrong admin token" : "this endpoint needs the admin token")
+                + ": send 'Authorization: Bearer <token>' with the token of server.adminTokenFile,"
+                + " or of <stateDir>/admin-token when none is configured (klp-catalog suspend"
+                + " --config <the service's configuration> finds it)");
         return;
       }
       switch (e) {
-        case STATUS -> send(response, callback, 200, "application/json", MAPPER.writerWithDefaultPrettyPrinter()
-            .writeValueAsString(StatusJson.write(controller.status())) + "\n");
+        case STATUS ->
+            send(
+                response,
+                callback,
+                200,
+                "application/json",
+                MAPPER
+                        .writerWithDefaultPrettyPrinter()
+                        .writeValueAsString(StatusJson.write(controller.status()))
+                    + "\n");
         case HEALTHZ -> {
           boolean ok = controller.healthy();
-          send(response, callback, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : "the reconcile thread died\n");
+          send(
+              response,
+              callback,
+              ok ? 200 : 503,
+              "text/plain; charset=utf-8",
+              ok ? "ok\n" : "the reconcile thread died\n");
         }
         case METRICS -> {
           ByteArrayOutputStream out = new ByteArrayOutputStream();
           metrics.write(out);
           send(response, callback, 200, metrics.contentType(), out.toByteArray());
         }
-        case HOOKS -> hook(request, response, callback, connection, path.substring(e.path.length()));
+        case HOOKS ->
+            hook(request, response, callback, connection, path.substring(e.path.length()));
         case SUSPEND -> {
           controller.suspend();
-          LOG.atInfo().addKeyValue("remote", Request.getRemoteAddr(request)).log("suspend requested over HTTP");
+          LOG.atInfo()
+              .addKeyValue("remote", Request.getRemoteAddr(request))
+              .log("suspend requested over HTTP");
           message(response, callback, 200, "suspended");
         }
         case RESUME -> {
           controller.resume();
-          LOG.atInfo().addKeyValue("remote", Request.getRemoteAddr(request)).log("resume requested over HTTP");
+          LOG.atInfo()
+              .addKeyValue("remote", Request.getRemoteAddr(request))
+              .log("resume requested over HTTP");
           message(response, callback, 200, "resumed");
         }
       }
@@ -240,51 +284,81 @@ public final class HttpApi implements AutoCloseable {
   }
 
   /** A webhook: its body is read without holding a thread, then verified and acted on. */
-  private void hook(Request request, Response response, Callback callback, Connection connection, String provider) {
-    Content.Source.asByteArrayAsync(request, WebhookReceiver.MAX_BODY + 1).whenComplete((body, failure) -> {
-      deadlines.handling(connection);
-      try {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause() : failure;
-        if (cause instanceof TimeoutException) {
-          metrics.webhooks.labelValues(label(provider), "refused").inc();
-          message(response, callback, 408, "the body stopped arriving: nothing came for "
-              + config.server().readTimeout().toMillis() + " ms (server.readTimeout)");
-          return;
-        }
-        boolean tooLarge = cause instanceof HttpException h && h.getCode() == 413;
-        if (cause != null && !tooLarge) {
-          // The connection is gone: the client left, or its request took too long and was cut.
-          callback.failed(new QuietException.Exception(cause));
-          return;
-        }
-        if (tooLarge || body.length > WebhookReceiver.MAX_BODY) {
-          metrics.webhooks.labelValues(label(provider), "refused").inc();
-          message(response, callback, 413, "the body is larger than " + WebhookReceiver.MAX_BODY + " bytes");
-          return;
-        }
-        Map<String, String> headers = new HashMap<>();
-        for (HttpField f : request.getHeaders()) {
-          headers.putIfAbsent(f.getName().toLowerCase(Locale.ROOT), f.getValue() == null ? "" : f.getValue());
-        }
-        WebhookReceiver.Verdict v = hooks.receive(provider, headers, headers.get("content-type"), body);
-        metrics.webhooks.labelValues(label(provider), v.status() >= 400 ? "refused" : v.status() == 202 ? "accepted"
-            : "ignored").inc();
-        if (v.status() >= 400) {
-          LOG.atWarn().addKeyValue("provider", label(provider)).addKeyValue("status", v.status())
-              .addKeyValue("remote", Request.getRemoteAddr(request)).log("webhook refused: " + v.message());
-          message(response, callback, v.status(), v.message());
-          return;
-        }
-        String result = act(v.event().orElseThrow());
-        LOG.atInfo().addKeyValue("provider", provider).log("webhook: " + result);
-        message(response, callback, v.status(), result);
-      } catch (RuntimeException e) {
-        LOG.error("webhook {} failed", label(provider), e);
-        callback.failed(e);
-      }
-    });
+  private void hook(
+      Request request,
+      Response response,
+      Callback callback,
+      Connection connection,
+      String provider) {
+    Content.Source.asByteArrayAsync(request, WebhookReceiver.MAX_BODY + 1)
+        .whenComplete(
+            (body, failure) -> {
+              deadlines.handling(connection);
+              try {
+                Throwable cause =
+                    failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause()
+                        : failure;
+                if (cause instanceof TimeoutException) {
+                  metrics.webhooks.labelValues(label(provider), "refused").inc();
+                  message(
+                      response,
+                      callback,
+                      408,
+                      "the body stopped arriving: nothing came for "
+                          + config.server().readTimeout().toMillis()
+                          + " ms (server.readTimeout)");
+                  return;
+                }
+                boolean tooLarge = cause instanceof HttpException h && h.getCode() == 413;
+                if (cause != null && !tooLarge) {
+                  // The connection is gone: the client left, or its request took too long and was
+                  // cut.
+                  callback.failed(new QuietException.Exception(cause));
+                  return;
+                }
+                if (tooLarge || body.length > WebhookReceiver.MAX_BODY) {
+                  metrics.webhooks.labelValues(label(provider), "refused").inc();
+                  message(
+                      response,
+                      callback,
+                      413,
+                      "the body is larger than " + WebhookReceiver.MAX_BODY + " bytes");
+                  return;
+                }
+                Map<String, String> headers = new HashMap<>();
+                for (HttpField f : request.getHeaders()) {
+                  headers.putIfAbsent(
+                      f.getName().toLowerCase(Locale.ROOT),
+                      f.getValue() == null ? "" : f.getValue());
+                }
+                WebhookReceiver.Verdict v =
+                    hooks.receive(provider, headers, headers.get("content-type"), body);
+                metrics
+                    .webhooks
+                    .labelValues(
+                        label(provider),
+                        v.status() >= 400 ? "refused" : v.status() == 202 ? "accepted" : "ignored")
+                    .inc();
+                if (v.status() >= 400) {
+                  LOG.atWarn()
+                      .addKeyValue("provider", label(provider))
+                      .addKeyValue("status", v.status())
+                      .addKeyValue("remote", Request.getRemoteAddr(request))
+                      .log("webhook refused: " + v.message());
+                  message(response, callback, v.status(), v.message());
+                  return;
+                }
+                String result = act(v.event().orElseThrow());
+                LOG.atInfo().addKeyValue("provider", provider).log("webhook: " + result);
+                message(response, callback, v.status(), result);
+              } catch (RuntimeException e) {
+                LOG.error("webhook {} failed", label(provider), e);
+                callback.failed(e);
+              }
+            });
   }
+
   /** What a verified event does; a sentence for the sender. */
   private String act(WebhookEvent event) {
     String followed = "refs/heads/" + config.source().branch();
@@ -305,14 +379,21 @@ public final class HttpApi implements AutoCloseable {
             return "ignored: no forge is configured to report pull request checks to (forge.type)";
           }
           controller.checkPullRequest(pr.number(), pr.headSha());
-          return "check of pull request " + pr.number() + " at " + pr.headSha().substring(0, 12) + " requested";
+          return "check of pull request "
+              + pr.number()
+              + " at "
+              + pr.headSha().substring(0, 12)
+              + " requested";
         }
         case MERGED -> {
           controller.trigger("merge");
           return "pull request " + pr.number() + " merged: reconcile requested";
         }
         default -> {
-          return "ignored: pull request " + pr.number() + " " + pr.action().name().toLowerCase(Locale.ROOT);
+          return "ignored: pull request "
+              + pr.number()
+              + " "
+              + pr.action().name().toLowerCase(Locale.ROOT);
         }
       }
     }
@@ -336,11 +417,13 @@ public final class HttpApi implements AutoCloseable {
     return MAPPER.writeValueAsString(root) + "\n";
   }
 
-  private static void send(Response response, Callback callback, int status, String type, String body) {
+  private static void send(
+      Response response, Callback callback, int status, String type, String body) {
     send(response, callback, status, type, body.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static void send(Response response, Callback callback, int status, String type, byte[] body) {
+  private static void send(
+      Response response, Callback callback, int status, String type, byte[] body) {
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
@@ -363,13 +446,19 @@ public final class HttpApi implements AutoCloseable {
   /** What Jetty itself answers (headers too large, a malformed request): the same JSON as ours. */
   private static final class JsonErrors extends ErrorHandler {
     @Override
-    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+    protected void generateResponse(
+        Request request,
+        Response response,
+        int code,
+        String message,
+        Throwable cause,
         Callback callback) {
-      String text = switch (code) {
-        case 431 -> "the request's headers are larger than " + MAX_HEADER_BYTES + " bytes";
-        case 413 -> "the body is larger than " + WebhookReceiver.MAX_BODY + " bytes";
-        default -> message == null || message.isBlank() ? "HTTP " + code : message;
-      };
+      String text =
+          switch (code) {
+            case 431 -> "the request's headers are larger than " + MAX_HEADER_BYTES + " bytes";
+            case 413 -> "the body is larger than " + WebhookReceiver.MAX_BODY + " bytes";
+            default -> message == null || message.isBlank() ? "HTTP " + code : message;
+          };
       send(response, callback, code, "application/json", json(code, text));
     }
   }

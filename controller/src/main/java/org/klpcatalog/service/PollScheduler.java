@@ -7,7 +7,6 @@ import java.util.Properties;
 import java.util.function.DoubleSupplier;
 import org.quartz.Job;
 import org.quartz.JobBuilder;
-import org.quartz.JobDetail;
 import org.quartz.JobKey;
 import org.quartz.Scheduler;
 import org.quartz.SchedulerException;
@@ -18,10 +17,10 @@ import org.quartz.TriggerKey;
 import org.quartz.impl.StdSchedulerFactory;
 
 /**
- * Quartz schedules the service's timed work: the poll, every {@code source.interval} moved by up
- * to {@code source.jitter} (each poll schedules the next, so the jitter differs every time), and
- * one-shot retries after errors. Jobs only trigger the controller, which runs reconciles on its
- * own thread, so Quartz's threads never block. The job store is Quartz's in-memory one.
+ * Quartz schedules the service's timed work: the poll, every {@code source.interval} moved by up to
+ * {@code source.jitter} (each poll schedules the next, so the jitter differs every time), and
+ * one-shot retries after errors. Jobs only trigger the controller, which runs reconciles on its own
+ * thread, so Quartz's threads never block. The job store is Quartz's in-memory one.
  */
 public final class PollScheduler implements AutoCloseable {
   private static final JobKey POLL = JobKey.jobKey("poll", "klp-catalog");
@@ -32,10 +31,12 @@ public final class PollScheduler implements AutoCloseable {
   private final Duration interval;
   private final Duration jitter;
   private final DoubleSupplier random;
-  private final java.util.concurrent.atomic.AtomicLong polls = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong polls =
+      new java.util.concurrent.atomic.AtomicLong();
   private volatile TriggerKey nextPollKey;
 
-  public PollScheduler(CatalogController controller, Duration interval, Duration jitter, DoubleSupplier random)
+  public PollScheduler(
+      CatalogController controller, Duration interval, Duration jitter, DoubleSupplier random)
       throws SchedulerException {
     this.interval = interval;
     this.jitter = jitter;
@@ -49,15 +50,17 @@ public final class PollScheduler implements AutoCloseable {
     p.setProperty("org.quartz.jobStore.misfireThreshold", "60000");
     StdSchedulerFactory factory = new StdSchedulerFactory(p);
     this.scheduler = factory.getScheduler();
-    Job poll = context -> {
-      controller.trigger("poll");
-      next();
-    };
+    Job poll =
+        context -> {
+          controller.trigger("poll");
+          next();
+        };
     Job retry = context -> controller.trigger("retry");
     Map<JobKey, Job> jobs = Map.of(POLL, poll, RETRY, retry);
     scheduler.setJobFactory((bundle, s) -> jobs.get(bundle.getJobDetail().getKey()));
     scheduler.addJob(JobBuilder.newJob(Job.class).withIdentity(POLL).storeDurably().build(), false);
-    scheduler.addJob(JobBuilder.newJob(Job.class).withIdentity(RETRY).storeDurably().build(), false);
+    scheduler.addJob(
+        JobBuilder.newJob(Job.class).withIdentity(RETRY).storeDurably().build(), false);
     controller.retryScheduler(this::retryIn);
   }
 
@@ -73,7 +76,8 @@ public final class PollScheduler implements AutoCloseable {
     Duration wait = Backoff.poll(interval, jitter, random.getAsDouble());
     TriggerKey key = TriggerKey.triggerKey("poll-" + polls.incrementAndGet(), "klp-catalog");
     try {
-      scheduler.scheduleJob(oneShot(POLL, key, new Date(System.currentTimeMillis() + wait.toMillis())));
+      scheduler.scheduleJob(
+          oneShot(POLL, key, new Date(System.currentTimeMillis() + wait.toMillis())));
       nextPollKey = key;
     } catch (SchedulerException e) {
       throw new IllegalStateException("cannot schedule the next poll: " + e.getMessage(), e);
@@ -94,13 +98,19 @@ public final class PollScheduler implements AutoCloseable {
         scheduler.scheduleJob(t);
       }
     } catch (SchedulerException e) {
-      throw new IllegalStateException("cannot schedule " + job.getName() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot schedule " + job.getName() + ": " + e.getMessage(), e);
     }
   }
 
   private static Trigger oneShot(JobKey job, TriggerKey key, Date at) {
-    return TriggerBuilder.newTrigger().withIdentity(key).forJob(job).startAt(at)
-        .withSchedule(SimpleScheduleBuilder.simpleSchedule().withMisfireHandlingInstructionFireNow()).build();
+    return TriggerBuilder.newTrigger()
+        .withIdentity(key)
+        .forJob(job)
+        .startAt(at)
+        .withSchedule(
+            SimpleScheduleBuilder.simpleSchedule().withMisfireHandlingInstructionFireNow())
+        .build();
   }
 
   /** When the next poll fires, if one is scheduled. */
@@ -108,7 +118,8 @@ public final class PollScheduler implements AutoCloseable {
     try {
       TriggerKey key = nextPollKey;
       Trigger t = key == null ? null : scheduler.getTrigger(key);
-      return t == null || t.getNextFireTime() == null ? java.util.Optional.empty()
+      return t == null || t.getNextFireTime() == null
+          ? java.util.Optional.empty()
           : java.util.Optional.of(t.getNextFireTime().toInstant());
     } catch (SchedulerException e) {
       return java.util.Optional.empty();

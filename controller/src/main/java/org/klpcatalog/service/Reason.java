@@ -1,8 +1,8 @@
 package org.klpcatalog.service;
 
 /**
- * The reasons conditions carry, each documented in docs/serve.md with what it means and what to
- * do. The policy says how the service handles the error behind a reason.
+ * The reasons conditions carry, each documented in docs/serve.md with what it means and what to do.
+ * The policy says how the service handles the error behind a reason.
  */
 public enum Reason {
   /** Starting up: nothing reconciled yet. */
@@ -19,11 +19,16 @@ public enum Reason {
   Suspended(Policy.NONE),
   /** The revision is not a valid catalog: fixed by a new commit. */
   ValidationFailed(Policy.STALL),
-  /** The branch's history was rewritten (a force-push): refused unless source.allowHistoryRewrite. */
+  /**
+   * The branch's history was rewritten (a force-push): refused unless source.allowHistoryRewrite.
+   */
   HistoryRewritten(Policy.STALL),
   /** The revision is not signed by a trusted key. */
   VerificationFailed(Policy.STALL),
-  /** The revision would publish a package under a name-version-release already used for other content. */
+  /**
+   * The revision would publish a package under a name-version-release already used for other
+   * content.
+   */
   ReleaseCollision(Policy.STALL),
   /** A kernel of the revision names a kernel provider the configuration does not define. */
   KernelProviderUnknown(Policy.STALL),
@@ -38,8 +43,14 @@ public enum Reason {
   /** An unexpected failure: logged with its stack trace, and retried. */
   InternalError(Policy.RETRY);
 
-  /** How an error is handled: stall until a new commit (a human must act), or retry with backoff. */
-  public enum Policy { NONE, STALL, RETRY }
+  /**
+   * How an error is handled: stall until a new commit (a human must act), or retry with backoff.
+   */
+  public enum Policy {
+    NONE,
+    STALL,
+    RETRY
+  }
 
   private final Policy policy;
 

@@ -28,7 +28,8 @@ public final class Service implements AutoCloseable {
   private final PollScheduler scheduler;
   private final HttpApi http;
 
-  private Service(ServiceConfig config, CatalogController controller, PollScheduler scheduler, HttpApi http) {
+  private Service(
+      ServiceConfig config, CatalogController controller, PollScheduler scheduler, HttpApi http) {
     this.config = config;
     this.controller = controller;
     this.scheduler = scheduler;
@@ -37,54 +38,76 @@ public final class Service implements AutoCloseable {
 
   /** Starts a service: listening, and polling at once (unless suspended). */
   public static Service start(ServiceConfig config)
-      throws IOException, InterruptedException, SchedulerException, org.klpcatalog.exec.Sandbox.UnavailableException {
+      throws IOException,
+          InterruptedException,
+          SchedulerException,
+          org.klpcatalog.exec.Sandbox.UnavailableException {
     AdminToken admin = AdminToken.of(config);
     if (admin.generated()) {
-      LOG.atWarn().addKeyValue("adminTokenFile", admin.file()).log("no server.adminTokenFile: generated an admin"
-          + " token in " + admin.file() + " (readable by this user only); POST /suspend and /resume need it"
-          + " (klp-catalog suspend --config <this configuration> reads it from there)");
+      LOG.atWarn()
+          .addKeyValue("adminTokenFile", admin.file())
+          .log(
+              "no server.adminTokenFile: generated an admin"
+                  + " token in "
+                  + admin.file()
+                  + " (readable by this user only); POST /suspend and /resume need it"
+                  + " (klp-catalog suspend --config <this configuration> reads it from there)");
     }
     Optional<Signer> signer = signer(config);
     org.klpcatalog.exec.Sandbox sandbox = config.build().newSandbox();
     if (sandbox.confined()) {
       sandbox.probe();
     } else {
-      LOG.warn("build.sandbox is false: catalog content is compiled and packaged WITHOUT the sandbox; a pull request"
-          + " can read this machine's files (keys included) into what is signed");
+      LOG.warn(
+          "build.sandbox is false: catalog content is compiled and packaged WITHOUT the sandbox; a"
+              + " pull request can read this machine's files (keys included) into what is signed");
     }
     ServiceMetrics metrics = new ServiceMetrics();
     Optional<ForgeClient> forge = config.forge().map(ForgeClient::new);
     SecureRandom rnd = new SecureRandom();
     DoubleSupplier random = rnd::nextDouble;
-    CatalogController controller = new CatalogController(config, signer, sandbox, forge, metrics, Clock.systemUTC(), random);
+    CatalogController controller =
+        new CatalogController(config, signer, sandbox, forge, metrics, Clock.systemUTC(), random);
     Map<String, String> secrets = new LinkedHashMap<>();
     config.webhooks().githubSecret().ifPresent(s -> secrets.put("github", s));
     config.webhooks().giteaSecret().ifPresent(s -> secrets.put("gitea", s));
     config.webhooks().gitlabToken().ifPresent(s -> secrets.put("gitlab", s));
-    HttpApi http = new HttpApi(config, controller, metrics, new WebhookReceiver(secrets, Clock.systemUTC()), admin);
-    PollScheduler scheduler = new PollScheduler(controller, config.source().interval(), config.source().jitter(), random);
+    HttpApi http =
+        new HttpApi(
+            config, controller, metrics, new WebhookReceiver(secrets, Clock.systemUTC()), admin);
+    PollScheduler scheduler =
+        new PollScheduler(controller, config.source().interval(), config.source().jitter(), random);
     http.start();
     scheduler.start();
-    LOG.atInfo().addKeyValue("source", HttpApi.StatusJson.redact(config.source().url()))
-        .addKeyValue("branch", config.source().branch()).addKeyValue("repository", config.repository().path())
+    LOG.atInfo()
+        .addKeyValue("source", HttpApi.StatusJson.redact(config.source().url()))
+        .addKeyValue("branch", config.source().branch())
+        .addKeyValue("repository", config.repository().path())
         .addKeyValue("listen", config.server().host() + ":" + http.port())
         .addKeyValue("adminTokenFile", admin.file())
-        .addKeyValue("suspended", controller.suspended()).log("serving");
+        .addKeyValue("suspended", controller.suspended())
+        .log("serving");
     return new Service(config, controller, scheduler, http);
   }
 
-  /** The signer the configuration asks for; a throwaway key beside the repository when none is named. */
+  /**
+   * The signer the configuration asks for; a throwaway key beside the repository when none is
+   * named.
+   */
   static Optional<Signer> signer(ServiceConfig config) throws IOException, InterruptedException {
     if (config.signing().unsigned()) {
       LOG.warn("signing.unsigned: packages and metadata are NOT signed");
       return Optional.empty();
     }
     if (config.signing().keyId().isPresent()) {
-      return Optional.of(Signer.configured(config.signing().gnupgHome(), config.signing().keyId().get()));
+      return Optional.of(
+          Signer.configured(config.signing().gnupgHome(), config.signing().keyId().get()));
     }
     Path repo = config.repository().path().toAbsolutePath().normalize();
     Path dir = repo.resolveSibling(repo.getFileName() + ".signing-key");
-    LOG.warn("no signing.keyId: signing with a throwaway key kept in {}; it is NOT a production key", dir);
+    LOG.warn(
+        "no signing.keyId: signing with a throwaway key kept in {}; it is NOT a production key",
+        dir);
     return Optional.of(Signer.throwaway(dir));
   }
 

@@ -9,10 +9,10 @@ import org.klpcatalog.log.LogSetup;
 
 /**
  * The service's configuration, read and checked by {@link ConfigReader}: which branch of which
- * catalog to follow, the repository to publish, how to sign and build, where to listen, the
- * webhook secrets, the forge to report to, how to retry, and the kernel providers catalogs may
- * name. Secrets are read from their files at
- * start; relative paths are resolved against the configuration file's directory.
+ * catalog to follow, the repository to publish, how to sign and build, where to listen, the webhook
+ * secrets, the forge to report to, how to retry, and the kernel providers catalogs may name.
+ * Secrets are read from their files at start; relative paths are resolved against the configuration
+ * file's directory.
  */
 public record ServiceConfig(
     Path file,
@@ -32,7 +32,12 @@ public record ServiceConfig(
     KernelProviders kernels) {
 
   /** The QA gate: on or off, and the VMs' resources and limits (vms 0: automatic). */
-  public record Qa(boolean enabled, int vms, int vmMemory, org.klpcatalog.qa.Vm.Accel accel, Duration vmTimeout,
+  public record Qa(
+      boolean enabled,
+      int vms,
+      int vmMemory,
+      org.klpcatalog.qa.Vm.Accel accel,
+      Duration vmTimeout,
       Duration testTimeout) {}
 
   /** The followed branch and how to reach it. */
@@ -48,7 +53,9 @@ public record ServiceConfig(
       boolean allowHistoryRewrite,
       Optional<Verify> verify) {}
 
-  /** Only commits signed by a key of {@code keyring} (and, if listed, one of these fingerprints). */
+  /**
+   * Only commits signed by a key of {@code keyring} (and, if listed, one of these fingerprints).
+   */
   public record Verify(Path keyring, List<String> fingerprints) {}
 
   /** The published repository. */
@@ -58,20 +65,24 @@ public record ServiceConfig(
   public record Signing(Optional<String> keyId, Path gnupgHome, boolean unsigned) {}
 
   /** Build settings. */
-  public record Build(int jobs, Duration timeout, Path cache, boolean sandbox, boolean sourceChecks) {
+  public record Build(
+      int jobs, Duration timeout, Path cache, boolean sandbox, boolean sourceChecks) {
     /** The sandbox builds run in: bubblewrap, or the unsafe opt-out; limits from the timeout. */
     public org.klpcatalog.exec.Sandbox newSandbox() {
-      org.klpcatalog.exec.Sandbox.Limits limits = org.klpcatalog.exec.Sandbox.Limits.DEFAULT.withCpu(timeout);
-      return sandbox ? org.klpcatalog.exec.Sandbox.bubblewrap(limits) : org.klpcatalog.exec.Sandbox.unconfined(limits);
+      org.klpcatalog.exec.Sandbox.Limits limits =
+          org.klpcatalog.exec.Sandbox.Limits.DEFAULT.withCpu(timeout);
+      return sandbox
+          ? org.klpcatalog.exec.Sandbox.bubblewrap(limits)
+          : org.klpcatalog.exec.Sandbox.unconfined(limits);
     }
   }
 
   /**
-   * Where the HTTP endpoints listen, the admin token state-changing endpoints demand (configured
-   * in a file; without one the service generates its own, {@link AdminToken}), and the limits that
+   * Where the HTTP endpoints listen, the admin token state-changing endpoints demand (configured in
+   * a file; without one the service generates its own, {@link AdminToken}), and the limits that
    * keep slow or hostile clients from holding the server: a connection silent for {@code
-   * readTimeout} is closed, a request (headers and body) must arrive within {@code
-   * requestTimeout}, and at most {@code maxConnections} are open at once.
+   * readTimeout} is closed, a request (headers and body) must arrive within {@code requestTimeout},
+   * and at most {@code maxConnections} are open at once.
    */
   public record Server(
       String host,
@@ -84,12 +95,17 @@ public record ServiceConfig(
       int maxConnections) {}
 
   /** The secrets webhooks are verified with; a provider without one is refused. */
-  public record Webhooks(Optional<String> githubSecret, Optional<String> giteaSecret, Optional<String> gitlabToken) {}
+  public record Webhooks(
+      Optional<String> githubSecret, Optional<String> giteaSecret, Optional<String> gitlabToken) {}
 
   /** The forge commit statuses and pull-request comments go to. */
-  public record Forge(Kind type, String apiUrl, String owner, String repo, String token, String context) {
+  public record Forge(
+      Kind type, String apiUrl, String owner, String repo, String token, String context) {
     /** The forges whose REST API the service speaks. */
-    public enum Kind { github, gitea }
+    public enum Kind {
+      github,
+      gitea
+    }
   }
 
   /** Capped exponential backoff of retried errors. */

@@ -14,13 +14,24 @@ public record GitOptions(
     Optional<Path> knownHosts,
     String subdirectory) {
 
-  /** Defaults: mirrors under $XDG_CACHE_HOME (or ~/.cache)/klp-catalog/git, token from KLP_CATALOG_GIT_TOKEN. */
+  /**
+   * Defaults: mirrors under $XDG_CACHE_HOME (or ~/.cache)/klp-catalog/git, token from
+   * KLP_CATALOG_GIT_TOKEN.
+   */
   public static GitOptions defaults() {
     String xdg = System.getenv("XDG_CACHE_HOME");
-    Path cache = (xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache"))
-        .resolve("klp-catalog").resolve("git");
-    return new GitOptions(cache, Optional.ofNullable(System.getenv("KLP_CATALOG_GIT_TOKEN")).filter(s -> !s.isEmpty()),
-        Optional.empty(), Optional.empty(), "");
+    Path cache =
+        (xdg != null && !xdg.isEmpty()
+                ? Path.of(xdg)
+                : Path.of(System.getProperty("user.home"), ".cache"))
+            .resolve("klp-catalog")
+            .resolve("git");
+    return new GitOptions(
+        cache,
+        Optional.ofNullable(System.getenv("KLP_CATALOG_GIT_TOKEN")).filter(s -> !s.isEmpty()),
+        Optional.empty(),
+        Optional.empty(),
+        "");
   }
 
   public GitOptions withSubdirectory(String dir) {

@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import org.eclipse.jgit.api.FetchCommand;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.errors.IncorrectObjectTypeException;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
@@ -34,7 +35,6 @@ import org.eclipse.jgit.transport.SshTransport;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactoryBuilder;
-import org.eclipse.jgit.errors.IncorrectObjectTypeException;
 import org.eclipse.jgit.treewalk.CanonicalTreeParser;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.TreeBudget;
@@ -55,7 +55,8 @@ public final class GitSource implements AutoCloseable {
   private final Map<String, TreeEntry> blobs = new HashMap<>();
   private final SshdSessionFactory sshFactory;
 
-  private GitSource(String location, Repository repo, GitOptions options, SshdSessionFactory sshFactory) {
+  private GitSource(
+      String location, Repository repo, GitOptions options, SshdSessionFactory sshFactory) {
     this.location = location;
     this.repo = repo;
     this.options = options;
@@ -69,14 +70,16 @@ public final class GitSource implements AutoCloseable {
 
   /** Whether {@code dir} is a bare Git repository (no work tree to read). */
   public static boolean isBare(Path dir) {
-    return Files.isRegularFile(dir.resolve("HEAD")) && Files.isDirectory(dir.resolve("objects"))
+    return Files.isRegularFile(dir.resolve("HEAD"))
+        && Files.isDirectory(dir.resolve("objects"))
         && Files.isDirectory(dir.resolve("refs"));
   }
 
   public static GitSource open(String location, GitOptions options) throws SourceException {
     try {
       if (!isRemote(location)) {
-        Path path = location.startsWith("file://") ? Path.of(URI.create(location)) : Path.of(location);
+        Path path =
+            location.startsWith("file://") ? Path.of(URI.create(location)) : Path.of(location);
         FileRepositoryBuilder b = new FileRepositoryBuilder().setMustExist(true);
         if (Files.isDirectory(path.resolve(".git"))) {
           b.setGitDir(path.resolve(".git").toFile());
@@ -92,7 +95,13 @@ public final class GitSource implements AutoCloseable {
         repo = new FileRepositoryBuilder().setGitDir(mirror.toFile()).setMustExist(true).build();
       } else {
         Files.createDirectories(mirror.getParent());
-        repo = Git.init().setBare(true).setGitDir(mirror.toFile()).setDirectory(mirror.toFile()).call().getRepository();
+        repo =
+            Git.init()
+                .setBare(true)
+                .setGitDir(mirror.toFile())
+                .setDirectory(mirror.toFile())
+                .call()
+                .getRepository();
       }
       GitSource source = new GitSource(location, repo, options, ssh);
       source.fetch();
@@ -119,7 +128,13 @@ public final class GitSource implements AutoCloseable {
         repo = new FileRepositoryBuilder().setGitDir(mirror.toFile()).setMustExist(true).build();
       } else {
         Files.createDirectories(mirror.getParent());
-        repo = Git.init().setBare(true).setGitDir(mirror.toFile()).setDirectory(mirror.toFile()).call().getRepository();
+        repo =
+            Git.init()
+                .setBare(true)
+                .setGitDir(mirror.toFile())
+                .setDirectory(mirror.toFile())
+                .call()
+                .getRepository();
       }
       return new GitSource(remote, repo, options, isRemote(remote) ? sshFactory(options) : null);
     } catch (IOException | GitAPIException | RuntimeException e) {
@@ -134,10 +149,18 @@ public final class GitSource implements AutoCloseable {
   public String fetchBranch(String branch) throws SourceException {
     String ref = Constants.R_HEADS + branch;
     if (!fetchRef(ref, ref)) {
-      throw new SourceException("branch '" + branch + "' does not exist in " + location + "; check source.branch");
+      throw new SourceException(
+          "branch '" + branch + "' does not exist in " + location + "; check source.branch");
     }
-    return resolveRef(ref).orElseThrow(() -> new SourceException(
-        "branch '" + branch + "' does not exist in " + location + "; check source.branch"));
+    return resolveRef(ref)
+        .orElseThrow(
+            () ->
+                new SourceException(
+                    "branch '"
+                        + branch
+                        + "' does not exist in "
+                        + location
+                        + "; check source.branch"));
   }
 
   /**
@@ -152,9 +175,11 @@ public final class GitSource implements AutoCloseable {
       if (String.valueOf(e.getMessage()).contains("Remote does not have")) {
         return false;
       }
-      throw new SourceException("cannot fetch " + remoteRef + " from " + location + ": " + message(e), e);
+      throw new SourceException(
+          "cannot fetch " + remoteRef + " from " + location + ": " + message(e), e);
     } catch (GitAPIException | IOException | RuntimeException e) {
-      throw new SourceException("cannot fetch " + remoteRef + " from " + location + ": " + message(e), e);
+      throw new SourceException(
+          "cannot fetch " + remoteRef + " from " + location + ": " + message(e), e);
     }
   }
 
@@ -162,7 +187,8 @@ public final class GitSource implements AutoCloseable {
   public java.util.Optional<String> resolveRef(String ref) throws SourceException {
     try {
       Ref r = repo.exactRef(ref);
-      return r == null || r.getObjectId() == null ? java.util.Optional.empty()
+      return r == null || r.getObjectId() == null
+          ? java.util.Optional.empty()
           : java.util.Optional.of(r.getObjectId().name());
     } catch (IOException e) {
       throw new SourceException("cannot read " + ref + " of " + location + ": " + message(e), e);
@@ -187,13 +213,17 @@ public final class GitSource implements AutoCloseable {
       return false;
     }
     try (RevWalk walk = new RevWalk(repo)) {
-      return walk.isMergedInto(walk.parseCommit(ObjectId.fromString(ancestor)), walk.parseCommit(ObjectId.fromString(commit)));
+      return walk.isMergedInto(
+          walk.parseCommit(ObjectId.fromString(ancestor)),
+          walk.parseCommit(ObjectId.fromString(commit)));
     } catch (IOException e) {
       throw new SourceException("cannot walk the history of " + location + ": " + message(e), e);
     }
   }
 
-  /** A commit's OpenPGP signature and the bytes it signs (the commit without its signature header). */
+  /**
+   * A commit's OpenPGP signature and the bytes it signs (the commit without its signature header).
+   */
   public record SignedCommit(byte[] signature, byte[] payload) {}
 
   /** The commit's signature, if it has one. */
@@ -206,11 +236,14 @@ public final class GitSource implements AutoCloseable {
       }
       return java.util.Optional.of(new SignedCommit(sig, withoutSignatureHeader(c.getRawBuffer())));
     } catch (IOException e) {
-      throw new SourceException("cannot read commit " + commit + " of " + location + ": " + message(e), e);
+      throw new SourceException(
+          "cannot read commit " + commit + " of " + location + ": " + message(e), e);
     }
   }
 
-  /** The raw commit without its {@code gpgsig} header (the header line and its continuation lines). */
+  /**
+   * The raw commit without its {@code gpgsig} header (the header line and its continuation lines).
+   */
   static byte[] withoutSignatureHeader(byte[] raw) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(raw.length);
     int i = 0;
@@ -256,32 +289,35 @@ public final class GitSource implements AutoCloseable {
   }
 
   private FetchResult fetch(RefSpec... specs) throws GitAPIException, IOException {
-    FetchCommand fetch = Git.wrap(repo).fetch()
-        .setRemote(location)
-        .setRefSpecs(specs)
-        .setRemoveDeletedRefs(true);
+    FetchCommand fetch =
+        Git.wrap(repo).fetch().setRemote(location).setRefSpecs(specs).setRemoveDeletedRefs(true);
     if (options.token().isPresent()) {
-      fetch.setCredentialsProvider(new UsernamePasswordCredentialsProvider("x-access-token", options.token().get()));
+      fetch.setCredentialsProvider(
+          new UsernamePasswordCredentialsProvider("x-access-token", options.token().get()));
     }
     if (sshFactory != null) {
-      fetch.setTransportConfigCallback(t -> {
-        if (t instanceof SshTransport st) {
-          st.setSshSessionFactory(sshFactory);
-        }
-      });
+      fetch.setTransportConfigCallback(
+          t -> {
+            if (t instanceof SshTransport st) {
+              st.setSshSessionFactory(sshFactory);
+            }
+          });
     }
     return fetch.call();
   }
 
   private void fetch() throws GitAPIException, IOException {
-    FetchResult result = fetch(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"));
+    FetchResult result =
+        fetch(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"));
     // Point the mirror's HEAD where the remote's HEAD points, so "HEAD" means the default branch.
     Ref head = result.getAdvertisedRef(Constants.HEAD);
     if (head != null) {
       String target = head.isSymbolic() ? head.getTarget().getName() : null;
       if (target == null) {
         for (Ref r : result.getAdvertisedRefs()) {
-          if (r.getName().startsWith(Constants.R_HEADS) && r.getObjectId() != null && r.getObjectId().equals(head.getObjectId())) {
+          if (r.getName().startsWith(Constants.R_HEADS)
+              && r.getObjectId() != null
+              && r.getObjectId().equals(head.getObjectId())) {
             target = r.getName();
             break;
           }
@@ -299,9 +335,10 @@ public final class GitSource implements AutoCloseable {
       return null;
     }
     File home = new File(System.getProperty("user.home"));
-    SshdSessionFactoryBuilder b = new SshdSessionFactoryBuilder()
-        .setHomeDirectory(home)
-        .setSshDirectory(new File(home, ".ssh"));
+    SshdSessionFactoryBuilder b =
+        new SshdSessionFactoryBuilder()
+            .setHomeDirectory(home)
+            .setSshDirectory(new File(home, ".ssh"));
     options.sshKey().ifPresent(k -> b.setDefaultIdentities(dir -> List.of(k)));
     options.knownHosts().ifPresent(k -> b.setDefaultKnownHostsFiles(dir -> List.of(k)));
     return b.build(null);
@@ -312,16 +349,23 @@ public final class GitSource implements AutoCloseable {
     try {
       ObjectId id = repo.resolve(rev + "^{commit}");
       if (id == null) {
-        throw new SourceException("revision '" + rev + "' does not exist in " + location
-            + "; give a branch, a tag or a commit id");
+        throw new SourceException(
+            "revision '"
+                + rev
+                + "' does not exist in "
+                + location
+                + "; give a branch, a tag or a commit id");
       }
       return id.name();
     } catch (IOException | RuntimeException e) {
-      throw new SourceException("cannot resolve '" + rev + "' in " + location + ": " + message(e), e);
+      throw new SourceException(
+          "cannot resolve '" + rev + "' in " + location + ": " + message(e), e);
     }
   }
 
-  /** The first-parent chain ending at {@code commit}, oldest first (the merged history of a branch). */
+  /**
+   * The first-parent chain ending at {@code commit}, oldest first (the merged history of a branch).
+   */
   public List<String> firstParentChain(String commit) throws SourceException {
     try (RevWalk walk = new RevWalk(repo)) {
       List<String> out = new ArrayList<>();
@@ -342,7 +386,8 @@ public final class GitSource implements AutoCloseable {
     try (RevWalk walk = new RevWalk(repo)) {
       return walk.parseCommit(ObjectId.fromString(commit)).getCommitTime();
     } catch (IOException e) {
-      throw new SourceException("cannot read commit " + commit + " of " + location + ": " + message(e), e);
+      throw new SourceException(
+          "cannot read commit " + commit + " of " + location + ": " + message(e), e);
     }
   }
 
@@ -353,14 +398,15 @@ public final class GitSource implements AutoCloseable {
 
   /**
    * The catalog's files at a commit: blobs, and symbolic links as links; submodules and hidden
-   * entries are skipped. What no checkout could hold (two entries of one name in a tree, names
-   * that are not file names, paths or link targets over Linux's limits) and a catalog over {@code
+   * entries are skipped. What no checkout could hold (two entries of one name in a tree, names that
+   * are not file names, paths or link targets over Linux's limits) and a catalog over {@code
    * limits} are reported as the tree's {@link CatalogTree#problems() problems}, never resolved
    * silently; reading stops at the first entry over a limit.
    */
   public CatalogTree tree(String commit, TreeLimits limits) throws SourceException {
     String sub = options.subdirectory().replaceAll("^/+|/+$", "");
-    try (RevWalk walk = new RevWalk(repo); ObjectReader reader = repo.newObjectReader()) {
+    try (RevWalk walk = new RevWalk(repo);
+        ObjectReader reader = repo.newObjectReader()) {
       RevCommit c = walk.parseCommit(ObjectId.fromString(commit));
       ObjectId root = c.getTree();
       if (!sub.isEmpty()) {
@@ -372,11 +418,13 @@ public final class GitSource implements AutoCloseable {
       readTree(reader, root, entries, problems, budget);
       budget.overrun().ifPresent(problems::add);
       if (!sub.isEmpty() && entries.isEmpty() && problems.isEmpty()) {
-        throw new SourceException("commit " + commit.substring(0, 12) + " of " + location + " has no directory " + sub);
+        throw new SourceException(
+            "commit " + commit.substring(0, 12) + " of " + location + " has no directory " + sub);
       }
       return CatalogTree.of(entries, problems);
     } catch (IOException | RuntimeException e) {
-      throw new SourceException("cannot read commit " + commit + " of " + location + ": " + message(e), e);
+      throw new SourceException(
+          "cannot read commit " + commit + " of " + location + ": " + message(e), e);
     }
   }
 
@@ -392,14 +440,23 @@ public final class GitSource implements AutoCloseable {
       for (; !p.eof(); p.next(1)) {
         if (p.getEntryPathString().equals(name) && p.getEntryFileMode() == FileMode.TREE) {
           if (next != null) {
-            throw new SourceException("commit " + commit.substring(0, 12) + " of " + location + " holds two entries named '"
-                + seen + name + "'; a checkout would keep only one: rewrite the commit (git fsck reports it)");
+            throw new SourceException(
+                "commit "
+                    + commit.substring(0, 12)
+                    + " of "
+                    + location
+                    + " holds two entries named '"
+                    + seen
+                    + name
+                    + "'; a checkout would keep only one: rewrite the commit (git fsck reports"
+                    + " it)");
           }
           next = p.getEntryObjectId();
         }
       }
       if (next == null) {
-        throw new SourceException("commit " + commit.substring(0, 12) + " of " + location + " has no directory " + sub);
+        throw new SourceException(
+            "commit " + commit.substring(0, 12) + " of " + location + " has no directory " + sub);
       }
       tree = next;
       seen += name + "/";
@@ -411,8 +468,13 @@ public final class GitSource implements AutoCloseable {
   private record Frame(CanonicalTreeParser parser, String prefix, java.util.Set<String> names) {}
 
   /** Reads the tree depth first, in Git's order, with an explicit stack (trees may nest deeply). */
-  private void readTree(ObjectReader reader, ObjectId root, TreeMap<String, TreeEntry> entries,
-      List<TreeProblem> problems, TreeBudget budget) throws IOException {
+  private void readTree(
+      ObjectReader reader,
+      ObjectId root,
+      TreeMap<String, TreeEntry> entries,
+      List<TreeProblem> problems,
+      TreeBudget budget)
+      throws IOException {
     java.util.Deque<Frame> stack = new java.util.ArrayDeque<>();
     CanonicalTreeParser top = new CanonicalTreeParser();
     top.reset(reader, root);
@@ -434,15 +496,28 @@ public final class GitSource implements AutoCloseable {
       }
       java.util.Optional<String> bad = TreeBudget.badName(name).or(() -> TreeBudget.badPath(path));
       if (bad.isPresent()) {
-        problems.add(new TreeProblem(path, TreeProblem.INVALID,
-            "the commit's tree cannot be checked out: " + bad.get() + "; rewrite the commit without it"));
+        problems.add(
+            new TreeProblem(
+                path,
+                TreeProblem.INVALID,
+                "the commit's tree cannot be checked out: "
+                    + bad.get()
+                    + "; rewrite the commit without it"));
         continue;
       }
       if (!f.names().add(name)) {
-        problems.add(new TreeProblem(path, TreeProblem.INVALID,
-            "the commit's tree holds two entries named '" + name + "' in " + (f.prefix().isEmpty() ? "the catalog root"
-                : f.prefix().substring(0, f.prefix().length() - 1)) + "; Git never writes such a tree and a"
-                + " checkout would keep only one of them: rewrite the commit (git fsck reports it)"));
+        problems.add(
+            new TreeProblem(
+                path,
+                TreeProblem.INVALID,
+                "the commit's tree holds two entries named '"
+                    + name
+                    + "' in "
+                    + (f.prefix().isEmpty()
+                        ? "the catalog root"
+                        : f.prefix().substring(0, f.prefix().length() - 1))
+                    + "; Git never writes such a tree and a checkout would keep only one of them:"
+                    + " rewrite the commit (git fsck reports it)"));
         continue;
       }
       if (mode == FileMode.GITLINK) {
@@ -453,8 +528,13 @@ public final class GitSource implements AutoCloseable {
         try {
           child.reset(reader, id);
         } catch (IncorrectObjectTypeException e) {
-          problems.add(new TreeProblem(path, TreeProblem.INVALID,
-              "the commit's tree lists " + path + " as a directory but it is not one; rewrite the commit"));
+          problems.add(
+              new TreeProblem(
+                  path,
+                  TreeProblem.INVALID,
+                  "the commit's tree lists "
+                      + path
+                      + " as a directory but it is not one; rewrite the commit"));
           continue;
         }
         // A directory counts like a file: a small commit can hold a tree of trees that share
@@ -467,17 +547,29 @@ public final class GitSource implements AutoCloseable {
       }
       boolean link = mode == FileMode.SYMLINK;
       if (!link && mode != FileMode.REGULAR_FILE && mode != FileMode.EXECUTABLE_FILE) {
-        problems.add(new TreeProblem(path, TreeProblem.INVALID,
-            "the commit's tree gives " + path + " mode " + mode + ", which is neither a file, a link nor a directory;"
-                + " rewrite the commit"));
+        problems.add(
+            new TreeProblem(
+                path,
+                TreeProblem.INVALID,
+                "the commit's tree gives "
+                    + path
+                    + " mode "
+                    + mode
+                    + ", which is neither a file, a link nor a directory;"
+                    + " rewrite the commit"));
         continue;
       }
       long size;
       try {
         size = reader.getObjectSize(id, Constants.OBJ_BLOB);
       } catch (IncorrectObjectTypeException e) {
-        problems.add(new TreeProblem(path, TreeProblem.INVALID,
-            "the commit's tree lists " + path + " as a file but it is not one; rewrite the commit"));
+        problems.add(
+            new TreeProblem(
+                path,
+                TreeProblem.INVALID,
+                "the commit's tree lists "
+                    + path
+                    + " as a file but it is not one; rewrite the commit"));
         continue;
       }
       if (link) {
@@ -499,7 +591,8 @@ public final class GitSource implements AutoCloseable {
    * A blob as a file, a link or an oversized file, cached by its id and how it is used: the same
    * bytes can be one path's file and another's link target, and must stay each.
    */
-  private TreeEntry blob(ObjectReader reader, ObjectId id, boolean link, boolean oversized, long size)
+  private TreeEntry blob(
+      ObjectReader reader, ObjectId id, boolean link, boolean oversized, long size)
       throws IOException {
     String key = (link ? "L" : oversized ? "O" : "F") + id.name();
     TreeEntry e = blobs.get(key);
@@ -508,7 +601,10 @@ public final class GitSource implements AutoCloseable {
         e = new TreeEntry.Oversized(size);
       } else {
         byte[] bytes = reader.open(id, Constants.OBJ_BLOB).getBytes();
-        e = link ? new TreeEntry.Symlink(new String(bytes, StandardCharsets.UTF_8)) : new TreeEntry.File(bytes);
+        e =
+            link
+                ? new TreeEntry.Symlink(new String(bytes, StandardCharsets.UTF_8))
+                : new TreeEntry.File(bytes);
       }
       blobs.put(key, e);
     }
@@ -538,7 +634,8 @@ public final class GitSource implements AutoCloseable {
 
   private static String sha1(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -35,15 +35,17 @@ final class CallGraph {
     for (SourceFunctions.Definition d : SourceFunctions.scan(text)) {
       int from = starts[Math.max(0, d.firstLine() - 1)];
       int to = starts[Math.min(lines.length, d.lastLine())];
-      calls.computeIfAbsent(d.name(), k -> new LinkedHashSet<>()).addAll(callsIn(text, from, Math.min(to, text.length())));
+      calls
+          .computeIfAbsent(d.name(), k -> new LinkedHashSet<>())
+          .addAll(callsIn(text, from, Math.min(to, text.length())));
     }
     return new CallGraph(calls);
   }
 
   /**
    * The functions of {@code changed} that {@code caller} calls directly, or through functions of
-   * this file that have no symbol of their own ({@code symbols} are the unit's function symbols:
-   * a function without one was inlined wherever it is called).
+   * this file that have no symbol of their own ({@code symbols} are the unit's function symbols: a
+   * function without one was inlined wherever it is called).
    */
   List<String> reachesChanged(String caller, Set<String> changed, Set<String> symbols) {
     Set<String> found = new TreeSet<>();

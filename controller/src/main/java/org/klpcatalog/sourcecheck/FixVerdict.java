@@ -19,12 +19,13 @@ import org.klpcatalog.sourcecheck.FixReport.UnitReport;
  * it patches (a caller into which a changed function was inlined included), unless the manifest
  * acknowledges it with {@code code-change}. Pure.
  *
- * <p>The compiler's copies of a function ({@code foo.isra.0}, {@code foo.constprop.0},
- * {@code foo.part.0}, {@code foo.cold}) count as {@code foo}: the module replaces the function, and
- * the validate-time rules already cover how its copies are reached.
+ * <p>The compiler's copies of a function ({@code foo.isra.0}, {@code foo.constprop.0}, {@code
+ * foo.part.0}, {@code foo.cold}) count as {@code foo}: the module replaces the function, and the
+ * validate-time rules already cover how its copies are reached.
  */
 public final class FixVerdict {
-  private static final Pattern COPY = Pattern.compile("(\\.(isra|constprop|part|cold|lto_priv|localalias)(\\.\\d+)?)+$");
+  private static final Pattern COPY =
+      Pattern.compile("(\\.(isra|constprop|part|cold|lto_priv|localalias)(\\.\\d+)?)+$");
 
   /** What the checks mean for one module: errors fail it, notes are shown. */
   public record Verdict(List<String> errors, List<String> notes, Set<String> usedAcknowledgements) {
@@ -44,7 +45,8 @@ public final class FixVerdict {
    * {@code module} is the parsed livepatch.c, empty for a variant built by kpatch-build (which
    * finds the changed functions itself: only whether the fix applies is judged then).
    */
-  public static Verdict judge(FixReport report, Optional<LivepatchSource> module, List<Acknowledgement> acks) {
+  public static Verdict judge(
+      FixReport report, Optional<LivepatchSource> module, List<Acknowledgement> acks) {
     List<String> errors = new ArrayList<>();
     List<String> notes = new ArrayList<>();
     Set<String> used = new TreeSet<>();
@@ -65,8 +67,12 @@ public final class FixVerdict {
       }
     }
     for (String f : report.unbuilt()) {
-      notes.add(kernel + ": " + f + ", which the fix changes, is not part of this kernel (kbuild cannot compile it"
-          + " with its configuration), so nothing of it was compared");
+      notes.add(
+          kernel
+              + ": "
+              + f
+              + ", which the fix changes, is not part of this kernel (kbuild cannot compile it"
+              + " with its configuration), so nothing of it was compared");
     }
     for (UnitReport u : report.units()) {
       Set<String> replaced = replacedIn(module.get(), u.object());
@@ -82,34 +88,70 @@ public final class FixVerdict {
         }
         if (codeChangeAcks.contains(key)) {
           used.add(FlagKind.CODE_CHANGE.id() + " " + key);
-          notes.add(kernel + ": the compiler changes " + key + " (" + u.object() + "), which the module does not"
-              + " replace: acknowledged (code-change)");
+          notes.add(
+              kernel
+                  + ": the compiler changes "
+                  + key
+                  + " ("
+                  + u.object()
+                  + "), which the module does not"
+                  + " replace: acknowledged (code-change)");
           continue;
         }
         StringBuilder why = new StringBuilder();
         if (c.sourceChanged()) {
           why.append("the fix changes it");
           if (inlineAcks.contains(key)) {
-            why.append(" and it is acknowledged as inlined (inline-function), but this kernel has a symbol ")
-                .append(c.symbol()).append(" whose code changes");
+            why.append(
+                    " and it is acknowledged as inlined (inline-function), but this kernel has a"
+                        + " symbol ")
+                .append(c.symbol())
+                .append(" whose code changes");
           }
         } else if (!c.carries().isEmpty()) {
-          why.append("the compiler inlined the changed ").append(String.join(", ", c.carries())).append(" into it");
+          why.append("the compiler inlined the changed ")
+              .append(String.join(", ", c.carries()))
+              .append(" into it");
         } else {
           why.append("its code changes with the fix (").append(c.reason()).append(")");
         }
-        errors.add(kernel + ": the module does not replace " + c.symbol() + " in " + u.path() + " (" + u.object()
-            + "): " + why + "; add a klp_func for " + name + " to the " + u.object() + " klp_object"
-            + (c.sourceChanged() ? "" : " and list " + key + " in spec.extraFunctions")
-            + ", or, if the old code is safe to keep running, acknowledge it in spec.acknowledge with flag: "
-            + FlagKind.CODE_CHANGE.id() + ", key: " + key + " and a reason");
+        errors.add(
+            kernel
+                + ": the module does not replace "
+                + c.symbol()
+                + " in "
+                + u.path()
+                + " ("
+                + u.object()
+                + "): "
+                + why
+                + "; add a klp_func for "
+                + name
+                + " to the "
+                + u.object()
+                + " klp_object"
+                + (c.sourceChanged() ? "" : " and list " + key + " in spec.extraFunctions")
+                + ", or, if the old code is safe to keep running, acknowledge it in"
+                + " spec.acknowledge with flag: "
+                + FlagKind.CODE_CHANGE.id()
+                + ", key: "
+                + key
+                + " and a reason");
       }
       for (String f : u.inlinedAway()) {
-        notes.add(kernel + ": " + u.path() + ":" + f + " has no symbol in " + u.object()
-            + " (the compiler inlined it into its callers, which the module replaces)");
+        notes.add(
+            kernel
+                + ": "
+                + u.path()
+                + ":"
+                + f
+                + " has no symbol in "
+                + u.object()
+                + " (the compiler inlined it into its callers, which the module replaces)");
       }
       for (String f : u.codeUnchanged()) {
-        notes.add(kernel + ": the fix changes the source of " + u.path() + ":" + f + " but not its code");
+        notes.add(
+            kernel + ": the fix changes the source of " + u.path() + ":" + f + " but not its code");
       }
     }
     return new Verdict(List.copyOf(errors), List.copyOf(notes), used);

@@ -37,17 +37,21 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Runs the three source checks of one fix against one prepared kernel source tree: the fix
- * applies, the functions it changes (from the whole files), and what the compiler changes (each
- * touched {@code .c} file compiled before and after, in the sandbox, and compared by code). The
- * report is cached by the fix's bytes and the tree's identity (source version and configuration),
- * so an unchanged fix is never analysed twice for a kernel.
+ * Runs the three source checks of one fix against one prepared kernel source tree: the fix applies,
+ * the functions it changes (from the whole files), and what the compiler changes (each touched
+ * {@code .c} file compiled before and after, in the sandbox, and compared by code). The report is
+ * cached by the fix's bytes and the tree's identity (source version and configuration), so an
+ * unchanged fix is never analysed twice for a kernel.
  */
 public final class SourceChecker {
-  /** Bumped when what a report holds or how it is computed changes: older reports are not reused. */
+  /**
+   * Bumped when what a report holds or how it is computed changes: older reports are not reused.
+   */
   static final int FORMAT = 2;
+
   private static final long MAX_SOURCE_BYTES = 16L << 20;
-  private static final Pattern KERNEL_PATH = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.,+-]*(/[A-Za-z0-9_][A-Za-z0-9_.,+-]*)*");
+  private static final Pattern KERNEL_PATH =
+      Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.,+-]*(/[A-Za-z0-9_][A-Za-z0-9_.,+-]*)*");
   private static final ObjectMapper MAPPER = JsonMapper.builder().build();
 
   private final UnitCompiler compiler;
@@ -67,19 +71,33 @@ public final class SourceChecker {
    */
   public FixReport check(PreparedTree tree, String release, byte[] fix, boolean compile)
       throws KernelException, IOException, InterruptedException {
-    String key = Digests.sha256("klp-catalog source check " + FORMAT + "\nfix " + Digests.sha256(fix) + "\ntree "
-        + tree.identity() + "\n");
+    String key =
+        Digests.sha256(
+            "klp-catalog source check "
+                + FORMAT
+                + "\nfix "
+                + Digests.sha256(fix)
+                + "\ntree "
+                + tree.identity()
+                + "\n");
     Path cached = cacheDir.resolve(key.substring(0, 2)).resolve(key + ".json");
     if (compile && Files.isRegularFile(cached)) {
       try {
-        FixReport r = MAPPER.readValue(Files.readString(cached, StandardCharsets.UTF_8), FixReport.class);
-        return new FixReport(release, r.sourceVersion(), r.failures(), r.functions(), r.units(), r.unbuilt());
+        FixReport r =
+            MAPPER.readValue(Files.readString(cached, StandardCharsets.UTF_8), FixReport.class);
+        return new FixReport(
+            release, r.sourceVersion(), r.failures(), r.functions(), r.units(), r.unbuilt());
       } catch (RuntimeException e) {
         // A damaged entry is recomputed and overwritten below.
       }
     }
-    FixReport report = compute(tree.source(), Optional.of(tree), release, new String(fix, StandardCharsets.UTF_8),
-        compile);
+    FixReport report =
+        compute(
+            tree.source(),
+            Optional.of(tree),
+            release,
+            new String(fix, StandardCharsets.UTF_8),
+            compile);
     if (compile) {
       Files.createDirectories(cached.getParent());
       Path tmp = Files.createTempFile(cached.getParent(), key, ".tmp");
@@ -95,11 +113,17 @@ public final class SourceChecker {
    */
   public FixReport checkApplies(SourceTree source, String release, byte[] fix)
       throws KernelException, IOException, InterruptedException {
-    return compute(source, Optional.empty(), release, new String(fix, StandardCharsets.UTF_8), false);
+    return compute(
+        source, Optional.empty(), release, new String(fix, StandardCharsets.UTF_8), false);
   }
 
-  private FixReport compute(SourceTree source, Optional<PreparedTree> prepared, String release, String fixText,
-      boolean compile) throws KernelException, IOException, InterruptedException {
+  private FixReport compute(
+      SourceTree source,
+      Optional<PreparedTree> prepared,
+      String release,
+      String fixText,
+      boolean compile)
+      throws KernelException, IOException, InterruptedException {
     String version = source.sourceVersion();
     Source src = analyzeSource(source.source(), fixText);
     SourceAnalysis sa = src.analysis();
@@ -113,7 +137,13 @@ public final class SourceChecker {
     }
     List<ChangedFunction> functions = sa.analysis().functions();
     if (!failures.isEmpty() || !compile || prepared.isEmpty()) {
-      return new FixReport(release, version, failures, failures.isEmpty() ? functions : List.of(), List.of(), List.of());
+      return new FixReport(
+          release,
+          version,
+          failures,
+          failures.isEmpty() ? functions : List.of(),
+          List.of(),
+          List.of());
     }
     Map<String, String> patched = sa.patched();
     List<UnitReport> units = new ArrayList<>();
@@ -132,7 +162,8 @@ public final class SourceChecker {
         n++;
         Path before = work.resolve("before-" + n + ".c");
         Path after = work.resolve("after-" + n + ".c");
-        Files.writeString(before, LineAlignment.alignOriginal(original.get(), f), StandardCharsets.UTF_8);
+        Files.writeString(
+            before, LineAlignment.alignOriginal(original.get(), f), StandardCharsets.UTF_8);
         Files.writeString(after, patched.get(path), StandardCharsets.UTF_8);
         // The patched object sees the patched headers too; the original sees the tree's.
         Map<String, Path> afterOverrides = new LinkedHashMap<>();
@@ -141,7 +172,8 @@ public final class SourceChecker {
         for (Map.Entry<String, String> e : patched.entrySet()) {
           // A header the fix creates has nothing to be bound over: the compile then fails as the
           // patched file's own failure.
-          if (e.getKey().endsWith(".h") && originals.getOrDefault(e.getKey(), Optional.empty()).isPresent()) {
+          if (e.getKey().endsWith(".h")
+              && originals.getOrDefault(e.getKey(), Optional.empty()).isPresent()) {
             Path header = work.resolve("header-" + n + "-" + (++h) + ".h");
             Files.writeString(header, e.getValue(), StandardCharsets.UTF_8);
             afterOverrides.put(e.getKey(), header);
@@ -156,15 +188,19 @@ public final class SourceChecker {
         Path beforeObject = work.resolve("before-" + n + ".o");
         Path afterObject = work.resolve("after-" + n + ".o");
         // Both at once: two compiles of one file, each in its own sandbox.
-        java.util.concurrent.CompletableFuture<Void> beforeDone = new java.util.concurrent.CompletableFuture<>();
-        Thread beforeThread = new Thread(() -> {
-          try {
-            compiler.compile(tree, unit, Map.of(path, before), beforeObject);
-            beforeDone.complete(null);
-          } catch (Throwable t) {
-            beforeDone.completeExceptionally(t);
-          }
-        }, "klp-source-check-before");
+        java.util.concurrent.CompletableFuture<Void> beforeDone =
+            new java.util.concurrent.CompletableFuture<>();
+        Thread beforeThread =
+            new Thread(
+                () -> {
+                  try {
+                    compiler.compile(tree, unit, Map.of(path, before), beforeObject);
+                    beforeDone.complete(null);
+                  } catch (Throwable t) {
+                    beforeDone.completeExceptionally(t);
+                  }
+                },
+                "klp-source-check-before");
         beforeThread.setDaemon(true);
         beforeThread.start();
         KernelException afterFailed = null;
@@ -190,11 +226,24 @@ public final class SourceChecker {
         if (afterFailed != null) {
           KernelException e = afterFailed;
           // The original compiled: what fails now is the fix's own doing.
-          return new FixReport(release, version, List.of(new FixReport.ApplyFailure(path, 0, 0,
-              "the patched file does not compile with this kernel's configuration: " + compilerErrors(e.getMessage())
-              + " (a fix for this kernel may need other changes first)")), functions, List.of(), List.of());
+          return new FixReport(
+              release,
+              version,
+              List.of(
+                  new FixReport.ApplyFailure(
+                      path,
+                      0,
+                      0,
+                      "the patched file does not compile with this kernel's configuration: "
+                          + compilerErrors(e.getMessage())
+                          + " (a fix for this kernel may need other changes first)")),
+              functions,
+              List.of(),
+              List.of());
         }
-        units.add(unitReport(path, unit.object(), functions, patched.get(path), beforeObject, afterObject));
+        units.add(
+            unitReport(
+                path, unit.object(), functions, patched.get(path), beforeObject, afterObject));
       }
     } finally {
       KernelFiles.deleteRecursively(work);
@@ -204,9 +253,8 @@ public final class SourceChecker {
 
   /**
    * The unit that compiles {@code path}: its own, or, for a {@code .c} file kbuild cannot compile
-   * alone because another {@code .c} of its directory includes it (the scheduler's
-   * build_policy.c includes rt.c, deadline.c, ...), that file's unit, compiled with {@code path}
-   * replaced.
+   * alone because another {@code .c} of its directory includes it (the scheduler's build_policy.c
+   * includes rt.c, deadline.c, ...), that file's unit, compiled with {@code path} replaced.
    */
   private Optional<UnitCompiler.Unit> unitOf(PreparedTree tree, Path root, String path)
       throws KernelException, InterruptedException, IOException {
@@ -225,9 +273,15 @@ public final class SourceChecker {
 
   /** The compiler's first error lines, on one line. */
   static String compilerErrors(String output) {
-    List<String> errors = output.lines().filter(l -> l.contains("error:")).limit(3)
-        .map(l -> org.klpcatalog.catalog.diag.Printable.line(l.strip())).toList();
-    return errors.isEmpty() ? org.klpcatalog.catalog.diag.Printable.line(output.lines().findFirst().orElse(""))
+    List<String> errors =
+        output
+            .lines()
+            .filter(l -> l.contains("error:"))
+            .limit(3)
+            .map(l -> org.klpcatalog.catalog.diag.Printable.line(l.strip()))
+            .toList();
+    return errors.isEmpty()
+        ? org.klpcatalog.catalog.diag.Printable.line(output.lines().findFirst().orElse(""))
         : String.join("; ", errors);
   }
 
@@ -244,7 +298,9 @@ public final class SourceChecker {
     try (java.util.stream.Stream<Path> files = Files.list(d)) {
       for (Path f : (Iterable<Path>) files.sorted()::iterator) {
         String name = f.getFileName().toString();
-        if (name.endsWith(".c") && !name.equals(base) && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        if (name.endsWith(".c")
+            && !name.equals(base)
+            && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
             && Files.size(f) <= MAX_SOURCE_BYTES
             && include.matcher(new String(Files.readAllBytes(f), StandardCharsets.UTF_8)).find()) {
           return Optional.of(dir.isEmpty() ? name : dir + "/" + name);
@@ -260,33 +316,60 @@ public final class SourceChecker {
   /** A fix too big to compile and compare within a build's time. */
   static List<FixReport.ApplyFailure> tooBig(UnifiedDiff diff) {
     Map<String, Integer> sections = new java.util.TreeMap<>();
-    diff.files().stream().filter(f -> f.kernelPath() != null).forEach(f -> sections.merge(f.kernelPath(), 1, Integer::sum));
+    diff.files().stream()
+        .filter(f -> f.kernelPath() != null)
+        .forEach(f -> sections.merge(f.kernelPath(), 1, Integer::sum));
     List<FixReport.ApplyFailure> out = new ArrayList<>();
     long units = sections.keySet().stream().filter(p -> p.endsWith(".c")).count();
     if (units > MAX_UNITS) {
-      out.add(new FixReport.ApplyFailure(sections.keySet().iterator().next(), 0, 0, "the fix changes " + units
-          + " .c files; the source checks compile at most " + MAX_UNITS + " per fix (a livepatch carries small"
-          + " fixes: split it into patches)"));
+      out.add(
+          new FixReport.ApplyFailure(
+              sections.keySet().iterator().next(),
+              0,
+              0,
+              "the fix changes "
+                  + units
+                  + " .c files; the source checks compile at most "
+                  + MAX_UNITS
+                  + " per fix (a livepatch carries small"
+                  + " fixes: split it into patches)"));
     }
-    sections.forEach((path, count) -> {
-      // The #line alignment of the original needs the file's changes as one diff: a series of
-      // patches concatenated changes it in several sections, each against the text the one before
-      // left.
-      if (count > 1 && path.endsWith(".c")) {
-        out.add(new FixReport.ApplyFailure(path, 0, 0, "the fix changes it in " + count + " separate sections (a"
-            + " series of patches?); compiling it before and after needs one diff per file: regenerate the fix with"
-            + " git diff FIRST^..LAST"));
-      }
-    });
+    sections.forEach(
+        (path, count) -> {
+          // The #line alignment of the original needs the file's changes as one diff: a series of
+          // patches concatenated changes it in several sections, each against the text the one
+          // before
+          // left.
+          if (count > 1 && path.endsWith(".c")) {
+            out.add(
+                new FixReport.ApplyFailure(
+                    path,
+                    0,
+                    0,
+                    "the fix changes it in "
+                        + count
+                        + " separate sections (a series of patches?); compiling it before and after"
+                        + " needs one diff per file: regenerate the fix with git diff"
+                        + " FIRST^..LAST"));
+          }
+        });
     return out;
   }
 
-  private static UnitReport unitReport(String path, String object, List<ChangedFunction> functions, String patchedText,
-      Path beforeObject, Path afterObject) throws IOException, KernelException {
+  private static UnitReport unitReport(
+      String path,
+      String object,
+      List<ChangedFunction> functions,
+      String patchedText,
+      Path beforeObject,
+      Path afterObject)
+      throws IOException, KernelException {
     ObjectComparison.Result cmp;
     try {
-      cmp = ObjectComparison.compare(ElfFile.parse(Files.readAllBytes(beforeObject)),
-          ElfFile.parse(Files.readAllBytes(afterObject)));
+      cmp =
+          ObjectComparison.compare(
+              ElfFile.parse(Files.readAllBytes(beforeObject)),
+              ElfFile.parse(Files.readAllBytes(afterObject)));
     } catch (ElfException e) {
       throw new KernelException("comparing the objects of " + path + ": " + e.getMessage(), e);
     }
@@ -313,12 +396,13 @@ public final class SourceChecker {
       switch (d.change()) {
         case CHANGED -> {
           boolean own = sourceModified.contains(base);
-          List<String> carries = own ? List.of() : calls.reachesChanged(base, sourceModified, symbols);
+          List<String> carries =
+              own ? List.of() : calls.reachesChanged(base, sourceModified, symbols);
           changed.add(new CodeChange(d.name(), own, carries, d.reason()));
         }
         case REMOVED -> removed.add(d.name());
         case ADDED -> added.add(d.name());
-        case UNCHANGED -> { }
+        case UNCHANGED -> {}
       }
     }
     List<String> inlinedAway = new ArrayList<>();
@@ -338,15 +422,26 @@ public final class SourceChecker {
     List<FixReport.ApplyFailure> failures = new ArrayList<>();
     for (PatchApplier.FileResult f : sa.files()) {
       for (PatchApplier.HunkFailure h : f.failures()) {
-        failures.add(new FixReport.ApplyFailure(f.path(), h.hunk(), h.patchLine(),
-            "hunk " + h.hunk() + " (diff line " + h.patchLine() + ") does not apply: " + h.message()
-                + "; make a variant of the fix for this kernel"));
+        failures.add(
+            new FixReport.ApplyFailure(
+                f.path(),
+                h.hunk(),
+                h.patchLine(),
+                "hunk "
+                    + h.hunk()
+                    + " (diff line "
+                    + h.patchLine()
+                    + ") does not apply: "
+                    + h.message()
+                    + "; make a variant of the fix for this kernel"));
       }
     }
     return failures;
   }
 
-  /** The first two checks' result, with the kernel files the fix names (empty: the tree has none). */
+  /**
+   * The first two checks' result, with the kernel files the fix names (empty: the tree has none).
+   */
   public record Source(SourceAnalysis analysis, Map<String, Optional<String>> originals) {}
 
   /**
@@ -358,14 +453,21 @@ public final class SourceChecker {
     UnifiedDiff diff = DiffParser.parse(fixText);
     Map<String, Optional<String>> originals = new HashMap<>();
     IOException[] failed = new IOException[1];
-    SourceAnalysis sa = new SourceAnalyzer().analyze(diff, path -> originals.computeIfAbsent(path, p -> {
-      try {
-        return read(real, p);
-      } catch (IOException e) {
-        failed[0] = e;
-        return Optional.empty();
-      }
-    }));
+    SourceAnalysis sa =
+        new SourceAnalyzer()
+            .analyze(
+                diff,
+                path ->
+                    originals.computeIfAbsent(
+                        path,
+                        p -> {
+                          try {
+                            return read(real, p);
+                          } catch (IOException e) {
+                            failed[0] = e;
+                            return Optional.empty();
+                          }
+                        }));
     if (failed[0] != null) {
       throw failed[0];
     }
@@ -374,10 +476,12 @@ public final class SourceChecker {
 
   /**
    * A fix that the kernel's file already contains can still apply (its added lines go in a second
-   * time, at an offset): each changed file whose reversed diff applies cleanly to the kernel's
-   * file is refused.
+   * time, at an offset): each changed file whose reversed diff applies cleanly to the kernel's file
+   * is refused.
    */
-  static List<FixReport.ApplyFailure> alreadyApplied(UnifiedDiff diff, Map<String, Optional<String>> originals,
+  static List<FixReport.ApplyFailure> alreadyApplied(
+      UnifiedDiff diff,
+      Map<String, Optional<String>> originals,
       List<PatchApplier.FileResult> forward) {
     List<FixReport.ApplyFailure> out = new ArrayList<>();
     for (int i = 0; i < diff.files().size(); i++) {
@@ -393,11 +497,18 @@ public final class SourceChecker {
       // Lines the fix adds can also exist elsewhere in the file (a sibling function with the same
       // check): only a reverse fit at least as close to where the diff says as the forward one
       // means the kernel has the change.
-      if (back.applied() && i < forward.size() && forward.get(i).path().equals(f.kernelPath())
+      if (back.applied()
+          && i < forward.size()
+          && forward.get(i).path().equals(f.kernelPath())
           && distance(back) <= distance(forward.get(i))) {
-        out.add(new FixReport.ApplyFailure(f.kernelPath(), 1, f.patchLine(),
-            "the kernel already has this change (the fix applies in reverse, at least as close to where the diff"
-                + " says as forwards): this kernel has the fix, so the patch must not serve it"));
+        out.add(
+            new FixReport.ApplyFailure(
+                f.kernelPath(),
+                1,
+                f.patchLine(),
+                "the kernel already has this change (the fix applies in reverse, at least as close"
+                    + " to where the diff says as forwards): this kernel has the fix, so the patch"
+                    + " must not serve it"));
       }
     }
     return out;
@@ -416,8 +527,17 @@ public final class SourceChecker {
         char k = l.kind() == '-' ? '+' : l.kind() == '+' ? '-' : l.kind();
         lines.add(new UnifiedDiff.Line(k, l.text(), l.patchLine()));
       }
-      hunks.add(new UnifiedDiff.Hunk(h.newStart(), h.newCount(), h.oldStart(), h.oldCount(), h.context(), h.patchLine(),
-          lines, h.newEndsWithoutNewline(), h.oldEndsWithoutNewline()));
+      hunks.add(
+          new UnifiedDiff.Hunk(
+              h.newStart(),
+              h.newCount(),
+              h.oldStart(),
+              h.oldCount(),
+              h.context(),
+              h.patchLine(),
+              lines,
+              h.newEndsWithoutNewline(),
+              h.oldEndsWithoutNewline()));
     }
     return new UnifiedDiff.FileDiff(f.newPath(), f.oldPath(), f.binary(), f.patchLine(), hunks);
   }

@@ -12,11 +12,10 @@ import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelSources;
 
 /**
- * The source checks of one patch variant for one kernel it serves, as builds and the
- * {@code source-check} command run them: the kernel's source prepared with its configuration
- * (cached per source version and configuration), the fix checked against it ({@link
- * SourceChecker}, cached per fix and tree), and the verdict on the variant's module ({@link
- * FixVerdict}). Thread-safe.
+ * The source checks of one patch variant for one kernel it serves, as builds and the {@code
+ * source-check} command run them: the kernel's source prepared with its configuration (cached per
+ * source version and configuration), the fix checked against it ({@link SourceChecker}, cached per
+ * fix and tree), and the verdict on the variant's module ({@link FixVerdict}). Thread-safe.
  */
 public final class SourceChecks {
   /** A report with its verdict. */
@@ -39,10 +38,11 @@ public final class SourceChecks {
   }
 
   /**
-   * {@code moduleSource} is the variant's livepatch.c (empty for kpatch-build variants);
-   * {@code acks} the manifest's acknowledgements.
+   * {@code moduleSource} is the variant's livepatch.c (empty for kpatch-build variants); {@code
+   * acks} the manifest's acknowledgements.
    */
-  public Checked check(Kernel kernel, byte[] fix, Optional<byte[]> moduleSource, List<Acknowledgement> acks)
+  public Checked check(
+      Kernel kernel, byte[] fix, Optional<byte[]> moduleSource, List<Acknowledgement> acks)
       throws KernelException, IOException, InterruptedException {
     return check(kernel, fix, moduleSource, acks, true);
   }
@@ -51,11 +51,17 @@ public final class SourceChecks {
    * {@code compile} false runs the first two checks only (the fix applies; its functions), on the
    * unpacked source without preparing it: quick, for a first look on a pull request.
    */
-  public Checked check(Kernel kernel, byte[] fix, Optional<byte[]> moduleSource, List<Acknowledgement> acks,
-      boolean compile) throws KernelException, IOException, InterruptedException {
-    FixReport report = compile
-        ? checker.check(sources.prepare(kernel), kernel.release(), fix, true)
-        : checker.checkApplies(sources.source(kernel), kernel.release(), fix);
+  public Checked check(
+      Kernel kernel,
+      byte[] fix,
+      Optional<byte[]> moduleSource,
+      List<Acknowledgement> acks,
+      boolean compile)
+      throws KernelException, IOException, InterruptedException {
+    FixReport report =
+        compile
+            ? checker.check(sources.prepare(kernel), kernel.release(), fix, true)
+            : checker.checkApplies(sources.source(kernel), kernel.release(), fix);
     Optional<LivepatchSource> module =
         moduleSource.map(b -> LivepatchSourceParser.parse(new String(b, StandardCharsets.UTF_8)));
     return new Checked(report, FixVerdict.judge(report, module, acks));

@@ -12,17 +12,33 @@ import org.klpcatalog.kernel.KernelTree;
 
 /** What the module cache's key covers: declared symbols, in a canonical form. */
 class BuildCacheKeyTest {
-  private static final KernelTree KERNEL = new KernelTree("6.1.0-50-amd64", "debian", Path.of("/nonexistent/usr/src/t"),
-      Optional.empty(), Optional.empty(), "gcc-12", "tree-1");
+  private static final KernelTree KERNEL =
+      new KernelTree(
+          "6.1.0-50-amd64",
+          "debian",
+          Path.of("/nonexistent/usr/src/t"),
+          Optional.empty(),
+          Optional.empty(),
+          "gcc-12",
+          "tree-1");
 
   private static BuildTask with(List<SymbolSpec> symbols) {
     BuildTask t = KpatchBuildBuilderTest.task(false);
-    return new BuildTask(t.pkg(), t.module(), t.kernel(), t.fix(), t.moduleSource(), t.replacedFunctions(), t.replace(),
-        symbols, t.acknowledged());
+    return new BuildTask(
+        t.pkg(),
+        t.module(),
+        t.kernel(),
+        t.fix(),
+        t.moduleSource(),
+        t.replacedFunctions(),
+        t.replace(),
+        symbols,
+        t.acknowledged());
   }
 
   private static SymbolSpec symbol(String name, String object, int sympos, String yamlPath) {
-    return new SymbolSpec(name, object, sympos == 0 ? OptionalInt.empty() : OptionalInt.of(sympos), yamlPath);
+    return new SymbolSpec(
+        name, object, sympos == 0 ? OptionalInt.empty() : OptionalInt.of(sympos), yamlPath);
   }
 
   private static String key(List<SymbolSpec> symbols) {
@@ -50,8 +66,12 @@ class BuildCacheKeyTest {
   void aTaskWithoutSymbolsKeepsTheKeyItHadBeforeSymbolsExisted() {
     // The key of a module that declares nothing is computed over exactly the lines it always had.
     BuildTask t = with(List.of());
-    String lines = "builder kbuild 1\ntoolchain gcc-12\nkernel-tree tree-1\nkernel 6.1.0-50-amd64\n"
-        + "module kpatch_x_1_1\nreplace false\nfix " + BuildCache.sha256(t.fix()) + "\nsource -\nfunctions f\n";
-    assertThat(key(List.of())).isEqualTo(BuildCache.sha256(lines.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    String lines =
+        "builder kbuild 1\ntoolchain gcc-12\nkernel-tree tree-1\nkernel 6.1.0-50-amd64\n"
+            + "module kpatch_x_1_1\nreplace false\nfix "
+            + BuildCache.sha256(t.fix())
+            + "\nsource -\nfunctions f\n";
+    assertThat(key(List.of()))
+        .isEqualTo(BuildCache.sha256(lines.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 }

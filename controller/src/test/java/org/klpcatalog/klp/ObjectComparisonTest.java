@@ -23,12 +23,11 @@ import org.klpcatalog.klp.ObjectComparison.Result;
 
 /**
  * The comparison on objects the real compiler makes: small C files compiled before and after a
- * change with {@code gcc -O2 -ffunction-sections -fdata-sections}, each under the same file name
- * so that {@code __FILE__} agrees, as the kernel's own compiles of one file would.
+ * change with {@code gcc -O2 -ffunction-sections -fdata-sections}, each under the same file name so
+ * that {@code __FILE__} agrees, as the kernel's own compiles of one file would.
  */
 class ObjectComparisonTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @BeforeAll
   static void compiler() {
@@ -38,8 +37,20 @@ class ObjectComparisonTest {
   private ElfFile compile(String side, String source) throws Exception {
     Path dir = Files.createDirectories(tmp.resolve(side));
     Files.writeString(dir.resolve("unit.c"), source);
-    Command.Result r = Command.of("gcc", "-O2", "-ffunction-sections", "-fdata-sections", "-fno-asynchronous-unwind-tables",
-        "-c", "-o", "unit.o", "unit.c").in(dir).timeout(Duration.ofMinutes(2)).run();
+    Command.Result r =
+        Command.of(
+                "gcc",
+                "-O2",
+                "-ffunction-sections",
+                "-fdata-sections",
+                "-fno-asynchronous-unwind-tables",
+                "-c",
+                "-o",
+                "unit.o",
+                "unit.c")
+            .in(dir)
+            .timeout(Duration.ofMinutes(2))
+            .run();
     assertThat(r.ok()).as(r.output()).isTrue();
     return ElfFile.parse(Files.readAllBytes(dir.resolve("unit.o")));
   }
@@ -49,7 +60,9 @@ class ObjectComparisonTest {
   }
 
   private static FunctionDiff function(Result r, String name) {
-    return r.functions().stream().filter(f -> f.name().equals(name)).findFirst()
+    return r.functions().stream()
+        .filter(f -> f.name().equals(name))
+        .findFirst()
         .orElseThrow(() -> new AssertionError(name + " is not in " + r.functions()));
   }
 
@@ -65,7 +78,8 @@ class ObjectComparisonTest {
     throw new AssertionError(function + " refers to no key");
   }
 
-  static final String BASE = """
+  static final String BASE =
+      """
       extern int use(int);
       extern void say(const char *);
       int plain(int x) { return use(x + 1); }
@@ -82,7 +96,8 @@ class ObjectComparisonTest {
   @Test
   void identicalSourcesChangeNothing() throws Exception {
     Result r = compare(BASE, BASE);
-    assertThat(r.names(Change.UNCHANGED)).containsExactly("first", "greet", "lookup", "lookup_other", "plain", "second");
+    assertThat(r.names(Change.UNCHANGED))
+        .containsExactly("first", "greet", "lookup", "lookup_other", "plain", "second");
     assertThat(r.changed()).isEmpty();
     assertThat(r.added()).isEmpty();
     assertThat(r.removed()).isEmpty();
@@ -110,7 +125,8 @@ class ObjectComparisonTest {
   void aChangedStringLiteralIsChanged() throws Exception {
     Result r = compare(BASE, BASE.replace("\"hello\"", "\"hellO\""));
     assertThat(r.names(Change.CHANGED)).containsExactly("greet");
-    assertThat(function(r, "greet").reason()).isEqualTo("uses string \"hellO\" instead of \"hello\"");
+    assertThat(function(r, "greet").reason())
+        .isEqualTo("uses string \"hellO\" instead of \"hello\"");
   }
 
   @Test
@@ -139,14 +155,19 @@ class ObjectComparisonTest {
 
   @Test
   void renumberedLocalStaticsLeaveUntouchedFunctionsUnchanged() throws Exception {
-    String keys = """
+    String keys =
+        """
         struct lock_class_key { int x; };
         extern void lockdep_init(void *p, const char *name, struct lock_class_key *key);
         void init_a(void *p) { static struct lock_class_key __key; lockdep_init(p, __func__, &__key); }
         void init_b(void *p) { static struct lock_class_key __key; lockdep_init(p, __func__, &__key); }
         """;
-    String after = keys.replace("void init_b",
-        "void init_z(void *p) { static struct lock_class_key __key; lockdep_init(p, __func__, &__key); }\nvoid init_b");
+    String after =
+        keys.replace(
+            "void init_b",
+            "void init_z(void *p) { static struct lock_class_key __key; lockdep_init(p, __func__,"
+                + " &__key); }\n"
+                + "void init_b");
     ElfFile b = compile("before", keys);
     ElfFile a = compile("after", after);
     // The compiler numbered init_a's key differently once init_z was added.
@@ -158,7 +179,8 @@ class ObjectComparisonTest {
 
   @Test
   void anIpaCloneChangesItsCallers() throws Exception {
-    String before = """
+    String before =
+        """
         extern int use(int);
         static int __attribute__((noinline)) scale(int x, int y) { return use(x * y) + use(y) + use(x + y); }
         int by_three(int x) { return scale(x, 3); }
@@ -170,8 +192,10 @@ class ObjectComparisonTest {
     assertThat(r.names(Change.ADDED)).containsExactly("scale.constprop.0");
     assertThat(r.names(Change.CHANGED)).containsExactly("by_any", "by_three");
     assertThat(function(r, "scale").global()).isFalse();
-    assertThat(ObjectComparison.callees(compile("again", before.replace("return scale(x, y);",
-        "return scale(x, 3) + y;")))).containsEntry("by_three", Set.of("scale.constprop.0"));
+    assertThat(
+            ObjectComparison.callees(
+                compile("again", before.replace("return scale(x, y);", "return scale(x, 3) + y;"))))
+        .containsEntry("by_three", Set.of("scale.constprop.0"));
   }
 
   @Test
@@ -184,23 +208,28 @@ class ObjectComparisonTest {
 
   @Test
   void aColdPartIsComparedOnItsOwnAndChangesItsParent() throws Exception {
-    String before = """
+    String before =
+        """
         extern int use(int);
         extern void __attribute__((cold)) oops(const char *);
         int check(int x) { if (x > 100) { oops("big"); return use(x * 7); } return use(x); }
         """;
     ElfFile b = compile("before", before);
-    assertThat(ObjectComparison.callees(b)).containsEntry("check", Set.of("check.cold", "use"))
+    assertThat(ObjectComparison.callees(b))
+        .containsEntry("check", Set.of("check.cold", "use"))
         .containsEntry("check.cold", Set.of("oops", "use"));
     Result r = ObjectComparison.compare(b, compile("after", before.replace("\"big\"", "\"huge\"")));
-    assertThat(r.functions()).containsExactly(
-        new FunctionDiff("check", Change.CHANGED, true, "its cold part check.cold, differs"),
-        new FunctionDiff("check.cold", Change.CHANGED, false, "uses string \"huge\" instead of \"big\""));
+    assertThat(r.functions())
+        .containsExactly(
+            new FunctionDiff("check", Change.CHANGED, true, "its cold part check.cold, differs"),
+            new FunctionDiff(
+                "check.cold", Change.CHANGED, false, "uses string \"huge\" instead of \"big\""));
   }
 
   @Test
   void aCallToAnotherFunctionNamesBoth() throws Exception {
-    String before = """
+    String before =
+        """
         extern int use(int);
         extern int use_more(int);
         int caller(int x) { return use(x) + 1; }
@@ -217,21 +246,28 @@ class ObjectComparisonTest {
     byte[] bad = bytes.clone();
     ElfFile.Section rela = good.section(".rela.text.plain").orElseThrow();
     ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN).putLong((int) rela.offset(), 1L << 40);
-    assertThatThrownBy(() -> ObjectComparison.compare(good, ElfFile.parse(bad))).isInstanceOf(ElfException.class)
-        .hasMessageContaining("the object after the fix").hasMessageContaining("lies outside section .text.plain");
+    assertThatThrownBy(() -> ObjectComparison.compare(good, ElfFile.parse(bad)))
+        .isInstanceOf(ElfException.class)
+        .hasMessageContaining("the object after the fix")
+        .hasMessageContaining("lies outside section .text.plain");
     // Another machine.
     byte[] arm = bytes.clone();
     arm[18] = (byte) 183;
-    assertThatThrownBy(() -> ObjectComparison.compare(ElfFile.parse(arm), good)).isInstanceOf(ElfException.class)
+    assertThatThrownBy(() -> ObjectComparison.compare(ElfFile.parse(arm), good))
+        .isInstanceOf(ElfException.class)
         .hasMessage("the object before the fix is for machine 183, not x86-64");
     // A function reaching past its section's end.
     byte[] longer = bytes.clone();
-    ElfFile.Symbol plain = good.symbols().stream().filter(s -> s.name().equals("plain")).findFirst().orElseThrow();
+    ElfFile.Symbol plain =
+        good.symbols().stream().filter(s -> s.name().equals("plain")).findFirst().orElseThrow();
     ElfFile.Section symtab = good.sections().get(good.symtabIndex());
-    ByteBuffer.wrap(longer).order(ByteOrder.LITTLE_ENDIAN)
+    ByteBuffer.wrap(longer)
+        .order(ByteOrder.LITTLE_ENDIAN)
         .putLong((int) symtab.offset() + plain.index() * 24 + 16, 1L << 33);
-    assertThatThrownBy(() -> ObjectComparison.callees(ElfFile.parse(longer))).isInstanceOf(ElfException.class)
-        .hasMessageContaining("symbol plain").hasMessageContaining("lies outside its section .text.plain");
+    assertThatThrownBy(() -> ObjectComparison.callees(ElfFile.parse(longer)))
+        .isInstanceOf(ElfException.class)
+        .hasMessageContaining("symbol plain")
+        .hasMessageContaining("lies outside its section .text.plain");
   }
 
   @Test
@@ -285,7 +321,8 @@ class ObjectComparisonTest {
       }
     }
     ElfFile overlapping = ElfFile.parse(b);
-    assertThatThrownBy(() -> ObjectComparison.compare(overlapping, overlapping)).isInstanceOf(ElfException.class)
+    assertThatThrownBy(() -> ObjectComparison.compare(overlapping, overlapping))
+        .isInstanceOf(ElfException.class)
         .hasMessage("the objects' symbols and relocations overlap too much to be compared");
   }
 
@@ -294,8 +331,13 @@ class ObjectComparisonTest {
     StringBuilder src = new StringBuilder("extern int use(int);\nextern void say(const char *);\n");
     for (int i = 0; i < 1000; i++) {
       src.append("static const int t").append(i).append("[] = {").append(i).append(", 1, 2, 3};\n");
-      src.append("int f").append(i).append("(int x) { static int n; say(\"s").append(i)
-          .append("\"); return use(t").append(i).append("[x & 3] + n++); }\n");
+      src.append("int f")
+          .append(i)
+          .append("(int x) { static int n; say(\"s")
+          .append(i)
+          .append("\"); return use(t")
+          .append(i)
+          .append("[x & 3] + n++); }\n");
     }
     ElfFile b = compile("before", src.toString());
     ElfFile a = compile("after", src.toString().replace("{17, 1, 2, 3}", "{17, 1, 2, 4}"));

@@ -28,10 +28,15 @@ class CrashTest {
   static final int RUNS = 20;
 
   @Test
-  void killedAtRandomPointsTheRepositoryStaysValidAndTheNextReconcileConverges(@TempDir Path tmp) throws Exception {
+  void killedAtRandomPointsTheRepositoryStaysValidAndTheNextReconcileConverges(@TempDir Path tmp)
+      throws Exception {
     ExampleCatalogs.requireBuildTools();
     CatalogTree a = ExampleCatalogs.twoKernels();
-    CatalogTree b = CatalogEdits.edit(a, "patches/ns-last-pid-range/manifest.yaml", s -> s.replace("version: 1", "version: 2"));
+    CatalogTree b =
+        CatalogEdits.edit(
+            a,
+            "patches/ns-last-pid-range/manifest.yaml",
+            s -> s.replace("version: 1", "version: 2"));
     Path dir = tmp.resolve("catalog");
     Path repo = tmp.resolve("repo");
     Path cache = ExampleCatalogs.cache(tmp.resolve("cache"));
@@ -67,11 +72,15 @@ class CrashTest {
     // The lock is free and the next reconcile converges.
     Process last = run(dir, repo, cache);
     assertThat(last.waitFor()).isZero();
-    Process dry = new ProcessBuilder(command(dir, repo, cache, "--dry-run")).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Process dry =
+        new ProcessBuilder(command(dir, repo, cache, "--dry-run"))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
     assertThat(dry.waitFor()).as("a dry run after converging plans nothing").isZero();
     VersionCheck.check(repo.resolve("current").toRealPath(), true, Duration.ofMinutes(2));
-    System.out.println("crash test: " + RUNS + " kills, current switched during " + switched + " of them");
+    System.out.println(
+        "crash test: " + RUNS + " kills, current switched during " + switched + " of them");
   }
 
   static void write(CatalogTree tree, Path dir) throws Exception {
@@ -87,16 +96,32 @@ class CrashTest {
   }
 
   static List<String> command(Path dir, Path repo, Path cache, String... more) {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "org.klpcatalog.cli.Main", "reconcile",
-        "--catalog", dir.toString(), "--repo", repo.toString(), "--cache", cache.toString(), "--lock-wait", "5", "--no-qa",
-        "--no-source-checks"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "org.klpcatalog.cli.Main",
+                "reconcile",
+                "--catalog",
+                dir.toString(),
+                "--repo",
+                repo.toString(),
+                "--cache",
+                cache.toString(),
+                "--lock-wait",
+                "5",
+                "--no-qa",
+                "--no-source-checks"));
     cmd.addAll(List.of(more));
     return cmd;
   }
 
   static Process run(Path dir, Path repo, Path cache) throws Exception {
-    return new ProcessBuilder(command(dir, repo, cache)).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    return new ProcessBuilder(command(dir, repo, cache))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start();
   }
 }

@@ -21,9 +21,9 @@ import org.klpcatalog.klp.KernelSymbols;
 import org.klpcatalog.testing.ExampleCatalogs;
 
 /**
- * The symbol tables of Debian's 6.1.0-50 kernel for real: vmlinux's from the kernel booted in
- * qemu, the modules' from their files, the exports from the headers; then from the cache without
- * a boot, and again after the cache entry was damaged.
+ * The symbol tables of Debian's 6.1.0-50 kernel for real: vmlinux's from the kernel booted in qemu,
+ * the modules' from their files, the exports from the headers; then from the cache without a boot,
+ * and again after the cache entry was damaged.
  */
 class KallsymsSourceTest {
   static final String K50 = "6.1.0-50-amd64";
@@ -54,19 +54,22 @@ class KallsymsSourceTest {
     assertThat(s.objects().keySet()).containsExactlyInAnyOrder("vmlinux", "binfmt_misc");
     assertThat(s.objects().get("vmlinux")).isEqualTo(vmlinux);
     // A static function of vmlinux, unique there.
-    assertThat(s.named("vmlinux", "proc_cwd_link")).singleElement()
+    assertThat(s.named("vmlinux", "proc_cwd_link"))
+        .singleElement()
         .satisfies(k -> assertThat(k.type()).isEqualTo('t'));
     assertThat(s.named("vmlinux", "pid_ns_ctl_handler")).hasSize(1);
     // A static name defined many times, in address (kallsyms) order.
     List<KernelSymbol> typeShow = s.named("vmlinux", "type_show");
     assertThat(typeShow).hasSizeGreaterThan(1);
     for (int i = 1; i < typeShow.size(); i++) {
-      assertThat(Long.compareUnsigned(typeShow.get(i - 1).address(), typeShow.get(i).address())).isLessThanOrEqualTo(0);
+      assertThat(Long.compareUnsigned(typeShow.get(i - 1).address(), typeShow.get(i).address()))
+          .isLessThanOrEqualTo(0);
     }
     // A module's static function. Debian strips its modules' STT_FILE symbols with the debug
     // information, so the table cannot say which file defines it (ModuleSymbolsTest shows it does
     // for modules that keep them).
-    assertThat(s.named("binfmt_misc", "bm_entry_read")).singleElement()
+    assertThat(s.named("binfmt_misc", "bm_entry_read"))
+        .singleElement()
         .satisfies(k -> assertThat(k.type()).isEqualTo('t'))
         .satisfies(k -> assertThat(k.file()).isEmpty());
     // Symbols of the module's .init sections are gone once it is loaded: not in the table.
@@ -74,8 +77,15 @@ class KallsymsSourceTest {
     assertThat(s.named("binfmt_misc", "exit_misc_binfmt")).hasSize(1);
     assertThat(s.exportedBy("proc_dointvec_minmax")).contains("vmlinux");
     assertThat(s.exportedBy("proc_cwd_link")).isEmpty();
-    long ambiguous = vmlinux.stream().collect(java.util.stream.Collectors.groupingBy(KernelSymbol::name,
-        java.util.stream.Collectors.counting())).values().stream().filter(c -> c > 1).count();
+    long ambiguous =
+        vmlinux.stream()
+            .collect(
+                java.util.stream.Collectors.groupingBy(
+                    KernelSymbol::name, java.util.stream.Collectors.counting()))
+            .values()
+            .stream()
+            .filter(c -> c > 1)
+            .count();
     Path file = cold.cacheFile(kernel);
 
     // A second source finds the table in the cache: no guest boots.
@@ -89,12 +99,25 @@ class KallsymsSourceTest {
     KernelSymbols all = warm.symbols(kernel);
     long t5 = System.nanoTime();
     assertThat(all.objects().get("binfmt_misc")).isEqualTo(s.objects().get("binfmt_misc"));
-    long moduleSymbols = all.objects().entrySet().stream().filter(e -> !e.getKey().equals("vmlinux"))
-        .mapToLong(e -> e.getValue().size()).sum();
-    System.out.printf("kallsyms %s: vmlinux cold %.1f s, + binfmt_misc and exports %.2f s; warm with binfmt_misc"
-        + " %.2f s; every module %.2f s; vmlinux %d symbols, %d ambiguous names; cache file %d bytes; %d modules,"
-        + " %d module symbols, %d exports%n", K50, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t4 - t3) / 1e9,
-        (t5 - t4) / 1e9, vmlinux.size(), ambiguous, Files.size(file), all.objects().size() - 1, moduleSymbols,
+    long moduleSymbols =
+        all.objects().entrySet().stream()
+            .filter(e -> !e.getKey().equals("vmlinux"))
+            .mapToLong(e -> e.getValue().size())
+            .sum();
+    System.out.printf(
+        "kallsyms %s: vmlinux cold %.1f s, + binfmt_misc and exports %.2f s; warm with binfmt_misc"
+            + " %.2f s; every module %.2f s; vmlinux %d symbols, %d ambiguous names; cache file %d"
+            + " bytes; %d modules, %d module symbols, %d exports%n",
+        K50,
+        (t1 - t0) / 1e9,
+        (t2 - t1) / 1e9,
+        (t4 - t3) / 1e9,
+        (t5 - t4) / 1e9,
+        vmlinux.size(),
+        ambiguous,
+        Files.size(file),
+        all.objects().size() - 1,
+        moduleSymbols,
         all.exports().size());
 
     // A damaged cache entry (not gzip; then valid gzip of a tampered table) is made again.
@@ -110,22 +133,32 @@ class KallsymsSourceTest {
     assertThat(repairedAgain.vmlinux(kernel, kernel.image().orElseThrow())).isEqualTo(vmlinux);
     assertThat(repairedAgain.boots()).isEqualTo(1);
     // In one process, a table is read once.
-    assertThat(repairedAgain.vmlinux(kernel, kernel.image().orElseThrow())).isSameAs(
-        repairedAgain.vmlinux(kernel, kernel.image().orElseThrow()));
-    assertThat(new KallsymsSource(cache, Vm.Accel.TCG).vmlinux(kernel, kernel.image().orElseThrow())).isEqualTo(vmlinux);
+    assertThat(repairedAgain.vmlinux(kernel, kernel.image().orElseThrow()))
+        .isSameAs(repairedAgain.vmlinux(kernel, kernel.image().orElseThrow()));
+    assertThat(
+            new KallsymsSource(cache, Vm.Accel.TCG).vmlinux(kernel, kernel.image().orElseThrow()))
+        .isEqualTo(vmlinux);
   }
 
   /** A kernel that does not boot (here: not a kernel at all) fails with qemu's own words. */
   @Test
   void aKernelThatDoesNotBootFailsWithWhatQemuSaid(@TempDir Path tmp) throws Exception {
     Path image = Files.writeString(tmp.resolve("vmlinuz"), "not a kernel\n");
-    KernelTree kernel = new KernelTree("6.1.0-0-bogus", "debian", tmp.resolve("headers"), java.util.Optional.of(image),
-        java.util.Optional.of(tmp.resolve("modules")), "gcc-12", "0123");
+    KernelTree kernel =
+        new KernelTree(
+            "6.1.0-0-bogus",
+            "debian",
+            tmp.resolve("headers"),
+            java.util.Optional.of(image),
+            java.util.Optional.of(tmp.resolve("modules")),
+            "gcc-12",
+            "0123");
     KallsymsSource source = new KallsymsSource(tmp.resolve("cache"), Vm.Accel.TCG);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> source.vmlinux(kernel, image))
         .isInstanceOf(org.klpcatalog.kernel.KernelException.class)
-        .hasMessageStartingWith("kernel 6.1.0-0-bogus: dumping its symbol table in a VM (software emulation) failed:"
-            + " the guest did not read /proc/kallsyms")
+        .hasMessageStartingWith(
+            "kernel 6.1.0-0-bogus: dumping its symbol table in a VM (software emulation) failed:"
+                + " the guest did not read /proc/kallsyms")
         .hasMessageContaining("qemu said:");
     assertThat(source.boots()).isEqualTo(1);
     // Nothing is cached, and the work directory is gone.

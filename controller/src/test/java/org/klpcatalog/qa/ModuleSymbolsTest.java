@@ -15,9 +15,12 @@ import org.klpcatalog.klp.KernelSymbol;
 /** A module's symbols as the module loader's kallsyms keeps them, from an object gcc links. */
 class ModuleSymbolsTest {
   @Test
-  void definedSymbolsInSymtabOrderWithTheirFilesAndWithoutInitOnes(@TempDir Path tmp) throws Exception {
+  void definedSymbolsInSymtabOrderWithTheirFilesAndWithoutInitOnes(@TempDir Path tmp)
+      throws Exception {
     Tools.require("gcc");
-    Files.writeString(tmp.resolve("a.c"), """
+    Files.writeString(
+        tmp.resolve("a.c"),
+        """
         static int foo(int x) { return x + 1; }
         int (*use_a)(int) = foo;
         static int __attribute__((section(".init.text"), used)) setup(void) { return 0; }
@@ -25,7 +28,9 @@ class ModuleSymbolsTest {
         static int counter;
         int *use_counter = &counter;
         """);
-    Files.writeString(tmp.resolve("b.c"), """
+    Files.writeString(
+        tmp.resolve("b.c"),
+        """
         static int foo(int x) { return x * 2; }
         int (*use_b)(int) = foo;
         extern int elsewhere;
@@ -38,18 +43,34 @@ class ModuleSymbolsTest {
     Command.of("gcc", "-r", "-nostdlib", "a.o", "b.o", "-o", "m.ko").in(tmp).check();
 
     List<KernelSymbol> s = ModuleSymbols.of(ElfFile.parse(Files.readAllBytes(tmp.resolve("m.ko"))));
-    assertThat(s).filteredOn(k -> k.name().equals("foo")).extracting(KernelSymbol::file, KernelSymbol::type)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple("a.c", 't'), org.assertj.core.groups.Tuple.tuple("b.c", 't'));
-    assertThat(s).extracting(KernelSymbol::name).doesNotContain("setup", "elsewhere", "", "a.c", "b.c")
+    assertThat(s)
+        .filteredOn(k -> k.name().equals("foo"))
+        .extracting(KernelSymbol::file, KernelSymbol::type)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("a.c", 't'),
+            org.assertj.core.groups.Tuple.tuple("b.c", 't'));
+    assertThat(s)
+        .extracting(KernelSymbol::name)
+        .doesNotContain("setup", "elsewhere", "", "a.c", "b.c")
         .contains("use_a", "use_b", "counter", "maybe");
-    assertThat(s).filteredOn(k -> k.name().equals("use_a")).singleElement()
-        .satisfies(k -> assertThat(k.type()).isEqualTo('D')).satisfies(k -> assertThat(k.file()).isEmpty());
-    assertThat(s).filteredOn(k -> k.name().equals("counter")).singleElement()
-        .satisfies(k -> assertThat(k.type()).isEqualTo('b')).satisfies(k -> assertThat(k.file()).isEqualTo("a.c"));
-    assertThat(s).filteredOn(k -> k.name().equals("maybe")).singleElement()
+    assertThat(s)
+        .filteredOn(k -> k.name().equals("use_a"))
+        .singleElement()
+        .satisfies(k -> assertThat(k.type()).isEqualTo('D'))
+        .satisfies(k -> assertThat(k.file()).isEmpty());
+    assertThat(s)
+        .filteredOn(k -> k.name().equals("counter"))
+        .singleElement()
+        .satisfies(k -> assertThat(k.type()).isEqualTo('b'))
+        .satisfies(k -> assertThat(k.file()).isEqualTo("a.c"));
+    assertThat(s)
+        .filteredOn(k -> k.name().equals("maybe"))
+        .singleElement()
         .satisfies(k -> assertThat(k.type()).isEqualTo('w'));
     // .symtab order: a.c's symbols before b.c's.
-    assertThat(s.indexOf(s.stream().filter(k -> k.name().equals("use_a")).findFirst().orElseThrow()))
-        .isLessThan(s.indexOf(s.stream().filter(k -> k.name().equals("use_b")).findFirst().orElseThrow()));
+    assertThat(
+            s.indexOf(s.stream().filter(k -> k.name().equals("use_a")).findFirst().orElseThrow()))
+        .isLessThan(
+            s.indexOf(s.stream().filter(k -> k.name().equals("use_b")).findFirst().orElseThrow()));
   }
 }

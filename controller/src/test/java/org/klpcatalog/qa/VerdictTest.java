@@ -17,11 +17,19 @@ class VerdictTest {
   static final String MOD = "kpatch_demo_1_1";
 
   static QaJob job(List<String> targets, List<Path> previous, int stress) {
-    return new QaJob("kpatch-demo@" + K, QaJob.Kind.PATCH, K,
-        List.of(new QaJob.Pkg("kpatch-demo", "demo", "kpatch-demo-1-1.x86_64", Path.of("x.rpm"), MOD)),
-        List.of(new QaTest("demo", "demo-LOADED.test", "patches/demo/tests/demo-LOADED.test", new byte[0]),
+    return new QaJob(
+        "kpatch-demo@" + K,
+        QaJob.Kind.PATCH,
+        K,
+        List.of(
+            new QaJob.Pkg("kpatch-demo", "demo", "kpatch-demo-1-1.x86_64", Path.of("x.rpm"), MOD)),
+        List.of(
+            new QaTest(
+                "demo", "demo-LOADED.test", "patches/demo/tests/demo-LOADED.test", new byte[0]),
             new QaTest("demo", "works.test", "patches/demo/tests/works.test", new byte[0])),
-        targets, previous, stress);
+        targets,
+        previous,
+        stress);
   }
 
   /** A transcript of a run where everything behaves, built like the guest script prints it. */
@@ -78,17 +86,30 @@ class VerdictTest {
     m(l, "TAINT " + phase + " " + taint);
   }
 
-  static Map<Verdict.Step, Verdict.StepResult> judge(QaJob job, List<String> lines, String stopped) {
+  static Map<Verdict.Step, Verdict.StepResult> judge(
+      QaJob job, List<String> lines, String stopped) {
     return Verdict.judge(job, Transcript.parse(String.join("\n", lines), N), stopped).stream()
         .collect(Collectors.toMap(Verdict.StepResult::step, Function.identity()));
   }
 
   @Test
   void aGoodRunPassesEveryStepInOrder() {
-    List<Verdict.StepResult> steps = Verdict.judge(job(List.of("binfmt_misc"), List.of(), 0),
-        Transcript.parse(String.join("\n", good(true)), N), "");
-    assertThat(steps).extracting(s -> s.step().label).containsExactly("boot", "baseline", "install", "loaded",
-        "remove", "removed", "late-module", "final-state");
+    List<Verdict.StepResult> steps =
+        Verdict.judge(
+            job(List.of("binfmt_misc"), List.of(), 0),
+            Transcript.parse(String.join("\n", good(true)), N),
+            "");
+    assertThat(steps)
+        .extracting(s -> s.step().label)
+        .containsExactly(
+            "boot",
+            "baseline",
+            "install",
+            "loaded",
+            "remove",
+            "removed",
+            "late-module",
+            "final-state");
     assertThat(steps).allSatisfy(s -> assertThat(s.problems()).isEmpty());
   }
 
@@ -99,7 +120,9 @@ class VerdictTest {
     l.set(i, "@@KLPQA " + N + " TEST removed demo/demo-LOADED.test 0");
     var r = judge(job(List.of(), List.of(), 0), l, "");
     assertThat(r.get(Verdict.Step.REMOVED).status()).isEqualTo(Verdict.Status.FAILED);
-    assertThat(r.get(Verdict.Step.REMOVED).problems()).singleElement().asString()
+    assertThat(r.get(Verdict.Step.REMOVED).problems())
+        .singleElement()
+        .asString()
         .contains("demo/demo-LOADED.test passed after removal, expected to fail");
     assertThat(r.get(Verdict.Step.LOADED).status()).isEqualTo(Verdict.Status.PASSED);
   }
@@ -107,10 +130,14 @@ class VerdictTest {
   @Test
   void aRegressionTestMustPassInEverySuite() {
     List<String> l = good(false);
-    l.set(l.indexOf("@@KLPQA " + N + " TEST loaded demo/works.test 0"), "@@KLPQA " + N + " TEST loaded demo/works.test 1");
+    l.set(
+        l.indexOf("@@KLPQA " + N + " TEST loaded demo/works.test 0"),
+        "@@KLPQA " + N + " TEST loaded demo/works.test 1");
     l.add(l.indexOf("@@KLPQA " + N + " TEST loaded demo/works.test 1") + 1, "| something broke");
     var r = judge(job(List.of(), List.of(), 0), l, "");
-    assertThat(r.get(Verdict.Step.LOADED).problems()).singleElement().asString()
+    assertThat(r.get(Verdict.Step.LOADED).problems())
+        .singleElement()
+        .asString()
         .contains("demo/works.test failed (exit 1) with the patch loaded");
     assertThat(r.get(Verdict.Step.LOADED).output()).contains("| something broke".substring(2));
   }
@@ -121,11 +148,15 @@ class VerdictTest {
     int i = l.indexOf("@@KLPQA " + N + " TAINT install 45056");
     l.set(i, "@@KLPQA " + N + " TAINT install " + (45056 | 512));
     l.add(i + 1, "@@KLPQA " + N + " DMESG install");
-    l.add(i + 2, "| [    5.1] WARNING: CPU: 0 PID: 77 at demo.c:12 livepatch_init+0x10/0x20 [kpatch_demo_1_1]");
+    l.add(
+        i + 2,
+        "| [    5.1] WARNING: CPU: 0 PID: 77 at demo.c:12 livepatch_init+0x10/0x20"
+            + " [kpatch_demo_1_1]");
     l.add(i + 3, "| [    5.1] Call Trace:");
     var r = judge(job(List.of(), List.of(), 0), l, "");
     assertThat(r.get(Verdict.Step.INSTALL).problems()).hasSize(2);
-    assertThat(String.join("\n", r.get(Verdict.Step.INSTALL).problems())).contains("W(bit 9)")
+    assertThat(String.join("\n", r.get(Verdict.Step.INSTALL).problems()))
+        .contains("W(bit 9)")
         .contains("kernel log after install: [    5.1] WARNING: CPU: 0");
     assertThat(r.get(Verdict.Step.BASELINE).status()).isEqualTo(Verdict.Status.PASSED);
   }
@@ -134,31 +165,44 @@ class VerdictTest {
   void aPatchThatDidNotLoadOrStayedAfterRemovalIsCaught() {
     List<String> l = good(false);
     l.remove("@@KLPQA " + N + " LP install " + MOD + " 1 0");
-    l.add(l.indexOf("@@KLPQA " + N + " TAINT remove 45056"), "@@KLPQA " + N + " LP remove " + MOD + " 0 1");
+    l.add(
+        l.indexOf("@@KLPQA " + N + " TAINT remove 45056"),
+        "@@KLPQA " + N + " LP remove " + MOD + " 0 1");
     var r = judge(job(List.of(), List.of(), 0), l, "");
-    assertThat(r.get(Verdict.Step.INSTALL).problems()).singleElement().asString()
+    assertThat(r.get(Verdict.Step.INSTALL).problems())
+        .singleElement()
+        .asString()
         .contains("livepatch " + MOD + " is not loaded");
-    assertThat(r.get(Verdict.Step.REMOVE).problems()).singleElement().asString()
+    assertThat(r.get(Verdict.Step.REMOVE).problems())
+        .singleElement()
+        .asString()
         .contains("livepatches still loaded: " + MOD);
   }
 
   @Test
   void rpmMustListExactlyThePackagesUnderTestAndReadItsDatabaseAfterEveryChange() {
     List<String> l = good(false);
-    l.add(l.indexOf("@@KLPQA " + N + " TAINT remove 45056"), "@@KLPQA " + N + " RPMDB remove kpatch-demo");
+    l.add(
+        l.indexOf("@@KLPQA " + N + " TAINT remove 45056"),
+        "@@KLPQA " + N + " RPMDB remove kpatch-demo");
     l.remove("@@KLPQA " + N + " RPMQ install 0");
     var r = judge(job(List.of(), List.of(), 0), l, "");
-    assertThat(r.get(Verdict.Step.REMOVE).problems()).containsExactly("after remove: rpm still lists kpatch-demo");
-    assertThat(r.get(Verdict.Step.INSTALL).problems()).containsExactly("after install: rpm's database was not read");
+    assertThat(r.get(Verdict.Step.REMOVE).problems())
+        .containsExactly("after remove: rpm still lists kpatch-demo");
+    assertThat(r.get(Verdict.Step.INSTALL).problems())
+        .containsExactly("after install: rpm's database was not read");
   }
 
   @Test
   void lateModulePatchingNeedsTheTargetPatchedWhenItLoads() {
     List<String> l = good(true);
-    l.set(l.indexOf("@@KLPQA " + N + " OBJ late-load " + MOD + " binfmt_misc 1"),
+    l.set(
+        l.indexOf("@@KLPQA " + N + " OBJ late-load " + MOD + " binfmt_misc 1"),
         "@@KLPQA " + N + " OBJ late-load " + MOD + " binfmt_misc 0");
     var r = judge(job(List.of("binfmt_misc"), List.of(), 0), l, "");
-    assertThat(r.get(Verdict.Step.LATE).problems()).singleElement().asString()
+    assertThat(r.get(Verdict.Step.LATE).problems())
+        .singleElement()
+        .asString()
         .contains("binfmt_misc was loaded after the livepatch but is not patched");
   }
 
@@ -167,8 +211,10 @@ class VerdictTest {
     List<String> l = good(false);
     List<String> cut = new ArrayList<>(l.subList(0, l.indexOf("@@KLPQA " + N + " RPM remove 0")));
     var r = judge(job(List.of(), List.of(), 0), cut, "no end within 300 s; the VM was killed");
-    assertThat(r.get(Verdict.Step.LOADED).problems()).contains("the guest stopped here: no end within 300 s; the VM was killed");
-    assertThat(r.get(Verdict.Step.REMOVE).problems()).containsExactly("not run: the guest stopped in step loaded");
+    assertThat(r.get(Verdict.Step.LOADED).problems())
+        .contains("the guest stopped here: no end within 300 s; the VM was killed");
+    assertThat(r.get(Verdict.Step.REMOVE).problems())
+        .containsExactly("not run: the guest stopped in step loaded");
     assertThat(r.get(Verdict.Step.INSTALL).status()).isEqualTo(Verdict.Status.PASSED);
   }
 
@@ -178,8 +224,10 @@ class VerdictTest {
     l.remove("@@KLPQA " + N + " RPM remove 0");
     l.remove("@@KLPQA " + N + " TAINT baseline 0");
     var r = judge(job(List.of(), List.of(), 0), l, "");
-    assertThat(r.get(Verdict.Step.REMOVE).problems()).containsExactly("remove: the guest reported no rpm result");
-    assertThat(r.get(Verdict.Step.BASELINE).problems()).containsExactly("baseline: the guest reported no state");
+    assertThat(r.get(Verdict.Step.REMOVE).problems())
+        .containsExactly("remove: the guest reported no rpm result");
+    assertThat(r.get(Verdict.Step.BASELINE).problems())
+        .containsExactly("baseline: the guest reported no state");
   }
 
   @Test
@@ -187,29 +235,47 @@ class VerdictTest {
     List<String> l = good(false);
     l.remove("@@KLPQA " + N + " TEST baseline demo/works.test 0");
     var r = judge(job(List.of(), List.of(), 0), l, "");
-    assertThat(r.get(Verdict.Step.BASELINE).problems()).singleElement().asString()
+    assertThat(r.get(Verdict.Step.BASELINE).problems())
+        .singleElement()
+        .asString()
         .contains("demo/works.test reported no result before install");
   }
 
   @Test
   void markersWithAnotherNonceAreIgnoredAndMarkersAfterKernelTextAreFound() {
-    String console = String.join("\n", List.of(
-        "@@KLPQA deadbeef TEST loaded demo/demo-LOADED.test 0",
-        "[    1.5] some kernel line@@KLPQA " + N + " TEST loaded demo/works.test 0",
-        "| output of the test",
-        "| @@KLPQA " + N + " END end"));
+    String console =
+        String.join(
+            "\n",
+            List.of(
+                "@@KLPQA deadbeef TEST loaded demo/demo-LOADED.test 0",
+                "[    1.5] some kernel line@@KLPQA " + N + " TEST loaded demo/works.test 0",
+                "| output of the test",
+                "| @@KLPQA " + N + " END end"));
     Transcript t = Transcript.parse(console, N);
-    assertThat(t.events()).singleElement().satisfies(e -> {
-      assertThat(e.args()).containsExactly("demo/works.test", "0");
-      assertThat(e.output()).containsExactly("output of the test", "@@KLPQA " + N + " END end");
-    });
+    assertThat(t.events())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.args()).containsExactly("demo/works.test", "0");
+              assertThat(e.output())
+                  .containsExactly("output of the test", "@@KLPQA " + N + " END end");
+            });
     assertThat(t.finished()).isFalse();
   }
 
   @Test
   void theStepsFollowWhatTheJobRuns() {
-    assertThat(Verdict.steps(job(List.of(), List.of(Path.of("old.rpm")), 3))).extracting(s -> s.label)
-        .containsExactly("boot", "baseline", "install", "loaded", "remove", "removed", "upgrade", "stress",
+    assertThat(Verdict.steps(job(List.of(), List.of(Path.of("old.rpm")), 3)))
+        .extracting(s -> s.label)
+        .containsExactly(
+            "boot",
+            "baseline",
+            "install",
+            "loaded",
+            "remove",
+            "removed",
+            "upgrade",
+            "stress",
             "final-state");
   }
 }

@@ -22,30 +22,45 @@ import org.klpcatalog.testing.CatalogEdits;
 class ReconcilerTest {
 
   @Test
-  void aPatchCanSupersedeOneThatOnlyThePublishedRepositoryStillHas(@TempDir Path tmp) throws Exception {
+  void aPatchCanSupersedeOneThatOnlyThePublishedRepositoryStillHas(@TempDir Path tmp)
+      throws Exception {
     Tools.require("rpmbuild");
     Tools.require("createrepo_c");
     CatalogTree v1 = Fixtures.tree("variants-valid");
     var report = new CatalogValidator().validate(v1);
-    DesiredStateBuilder.Result published = DesiredStateBuilder.build(report, v1, ReleaseLedger.EMPTY, Optional.empty());
+    DesiredStateBuilder.Result published =
+        DesiredStateBuilder.build(report, v1, ReleaseLedger.EMPTY, Optional.empty());
     Path repo = tmp.resolve("repo");
     FixturePublisher.publish(published.state(), published.ledger(), repo, "1");
 
     // The next revision drops uptime-fix from the directory and rolls it into uptime-fix-v2.
-    CatalogTree v2 = CatalogEdits.withoutPatch(
-        CatalogEdits.copyPatch(v1, "uptime-fix", "uptime-fix-v2", s -> s + "  supersedes: [uptime-fix]\n"), "uptime-fix");
+    CatalogTree v2 =
+        CatalogEdits.withoutPatch(
+            CatalogEdits.copyPatch(
+                v1, "uptime-fix", "uptime-fix-v2", s -> s + "  supersedes: [uptime-fix]\n"),
+            "uptime-fix");
     Path dir = tmp.resolve("catalog");
     Fixtures.write(v2, dir);
-    assertThat(new CatalogValidator().validate(v2).valid()).as("on its own the directory cannot know uptime-fix").isFalse();
+    assertThat(new CatalogValidator().validate(v2).valid())
+        .as("on its own the directory cannot know uptime-fix")
+        .isFalse();
 
     for (Reconciler r : new Reconciler[] {new Reconciler(), Reconciler.longRunning()}) {
-      Reconciler.Outcome o = r.plan(new CatalogRef(dir.toString(), Optional.empty(), GitOptions.defaults()), repo);
+      Reconciler.Outcome o =
+          r.plan(new CatalogRef(dir.toString(), Optional.empty(), GitOptions.defaults()), repo);
       assertThat(o.revision().report().diagnostics()).isEmpty();
       Plan plan = o.plan().orElseThrow();
-      assertThat(plan.actions()).extracting(a -> a.verb() + " " + a.packageName()).containsExactly(
-          "add kpatch-uptime-fix-v2", "obsolete kpatch-uptime-fix", "unchanged kpatch-cmdline-marker", "metadata ");
+      assertThat(plan.actions())
+          .extracting(a -> a.verb() + " " + a.packageName())
+          .containsExactly(
+              "add kpatch-uptime-fix-v2",
+              "obsolete kpatch-uptime-fix",
+              "unchanged kpatch-cmdline-marker",
+              "metadata ");
       Action.Add add = (Action.Add) plan.actions().get(0);
-      assertThat(add.pkg().obsoletes()).extracting(Capability::toString).containsExactly("kpatch-uptime-fix < 1-2");
+      assertThat(add.pkg().obsoletes())
+          .extracting(Capability::toString)
+          .containsExactly("kpatch-uptime-fix < 1-2");
     }
   }
 }

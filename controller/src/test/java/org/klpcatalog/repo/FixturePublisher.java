@@ -17,14 +17,14 @@ import org.klpcatalog.plan.ReleaseLedger;
 
 /**
  * Test fixture until publishing exists: writes a repository version for a desired state with the
- * real tools (rpmbuild for stub packages carrying the right NEVRA and capabilities but no
- * modules, createrepo_c -g for repodata and the group) plus the inventory, and points
- * {@code current} at it.
+ * real tools (rpmbuild for stub packages carrying the right NEVRA and capabilities but no modules,
+ * createrepo_c -g for repodata and the group) plus the inventory, and points {@code current} at it.
  */
 public final class FixturePublisher {
   private FixturePublisher() {}
 
-  public static Path publish(DesiredState state, ReleaseLedger ledger, Path repo, String versionName)
+  public static Path publish(
+      DesiredState state, ReleaseLedger ledger, Path repo, String versionName)
       throws IOException, InterruptedException {
     Path version = repo.resolve("versions").resolve(versionName);
     Files.createDirectories(version);
@@ -35,8 +35,18 @@ public final class FixturePublisher {
     Path spec = work.resolve("fixture.spec");
     Files.writeString(spec, spec(state.packages()), StandardCharsets.UTF_8);
     String arch = state.packages().isEmpty() ? "x86_64" : state.packages().get(0).arch();
-    run(work, "rpmbuild", "-bb", "--quiet", "--define", "_topdir " + work.resolve("top"),
-        "--define", "_build_id_links none", "--target", arch, spec.toString());
+    run(
+        work,
+        "rpmbuild",
+        "-bb",
+        "--quiet",
+        "--define",
+        "_topdir " + work.resolve("top"),
+        "--define",
+        "_build_id_links none",
+        "--target",
+        arch,
+        spec.toString());
     for (DesiredPackage p : state.packages()) {
       Path rpm = work.resolve("top/RPMS").resolve(p.arch()).resolve(p.nevra() + ".rpm");
       Files.move(rpm, version.resolve(rpm.getFileName()), StandardCopyOption.REPLACE_EXISTING);
@@ -51,20 +61,35 @@ public final class FixturePublisher {
     Path link = repo.resolve("current.new");
     Files.deleteIfExists(link);
     Files.createSymbolicLink(link, repo.relativize(version));
-    Files.move(link, repo.resolve(RepositoryReader.CURRENT), StandardCopyOption.ATOMIC_MOVE,
+    Files.move(
+        link,
+        repo.resolve(RepositoryReader.CURRENT),
+        StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);
     return version;
   }
 
   static String spec(List<DesiredPackage> packages) {
-    StringBuilder sb = new StringBuilder("Name: klp-fixture\nVersion: 0\nRelease: 0\nSummary: fixture\n"
-        + "License: GPL-2.0-only\n%description\nfixture\n");
+    StringBuilder sb =
+        new StringBuilder(
+            "Name: klp-fixture\nVersion: 0\nRelease: 0\nSummary: fixture\n"
+                + "License: GPL-2.0-only\n%description\nfixture\n");
     for (DesiredPackage p : packages) {
-      sb.append("%package -n ").append(p.name()).append('\n')
-          .append("Version: ").append(p.evr().version()).append('\n')
-          .append("Release: ").append(p.evr().release()).append('\n')
-          .append("Summary: ").append(p.summary().replace("%", "%%")).append('\n')
-          .append("License: ").append(p.license()).append('\n');
+      sb.append("%package -n ")
+          .append(p.name())
+          .append('\n')
+          .append("Version: ")
+          .append(p.evr().version())
+          .append('\n')
+          .append("Release: ")
+          .append(p.evr().release())
+          .append('\n')
+          .append("Summary: ")
+          .append(p.summary().replace("%", "%%"))
+          .append('\n')
+          .append("License: ")
+          .append(p.license())
+          .append('\n');
       for (Capability c : p.provides()) {
         sb.append("Provides: ").append(c).append('\n');
       }
@@ -74,7 +99,11 @@ public final class FixturePublisher {
       for (Capability c : p.obsoletes()) {
         sb.append("Obsoletes: ").append(c).append('\n');
       }
-      sb.append("%description -n ").append(p.name()).append('\n').append(p.description().replace("%", "%%")).append('\n');
+      sb.append("%description -n ")
+          .append(p.name())
+          .append('\n')
+          .append(p.description().replace("%", "%%"))
+          .append('\n');
     }
     for (DesiredPackage p : packages) {
       sb.append("%files -n ").append(p.name()).append('\n');
@@ -83,11 +112,21 @@ public final class FixturePublisher {
   }
 
   static String comps(DesiredState state) {
-    StringBuilder sb = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<comps>\n  <group>\n");
-    sb.append("    <id>").append(state.group().id()).append("</id>\n")
-        .append("    <name>").append(xml(state.group().name())).append("</name>\n")
-        .append("    <description>").append(xml(state.group().description())).append("</description>\n")
-        .append("    <default>true</default>\n    <uservisible>true</uservisible>\n    <packagelist>\n");
+    StringBuilder sb =
+        new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<comps>\n  <group>\n");
+    sb.append("    <id>")
+        .append(state.group().id())
+        .append("</id>\n")
+        .append("    <name>")
+        .append(xml(state.group().name()))
+        .append("</name>\n")
+        .append("    <description>")
+        .append(xml(state.group().description()))
+        .append("</description>\n")
+        .append(
+            "    <default>true</default>\n"
+                + "    <uservisible>true</uservisible>\n"
+                + "    <packagelist>\n");
     for (String p : state.group().packages()) {
       sb.append("      <packagereq type=\"default\">").append(p).append("</packagereq>\n");
     }
@@ -100,7 +139,8 @@ public final class FixturePublisher {
   }
 
   private static void run(Path dir, String... cmd) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(List.of(cmd)).directory(dir.toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(List.of(cmd)).directory(dir.toFile()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (p.waitFor() != 0) {
       throw new IOException(String.join(" ", cmd) + " failed:\n" + out);

@@ -24,20 +24,22 @@ class RemoteRepositoryTest {
   /** Serves the files below {@code root} as a web server does (404 for what is not there). */
   static HttpServer serve(Path root) throws Exception {
     HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 10);
-    s.createContext("/", ex -> {
-      try (ex) {
-        Path f = root.resolve(ex.getRequestURI().getPath().substring(1)).normalize();
-        if (!f.startsWith(root) || !Files.isRegularFile(f)) {
-          ex.sendResponseHeaders(404, -1);
-          return;
-        }
-        byte[] b = Files.readAllBytes(f);
-        ex.sendResponseHeaders(200, b.length);
-        try (OutputStream out = ex.getResponseBody()) {
-          out.write(b);
-        }
-      }
-    });
+    s.createContext(
+        "/",
+        ex -> {
+          try (ex) {
+            Path f = root.resolve(ex.getRequestURI().getPath().substring(1)).normalize();
+            if (!f.startsWith(root) || !Files.isRegularFile(f)) {
+              ex.sendResponseHeaders(404, -1);
+              return;
+            }
+            byte[] b = Files.readAllBytes(f);
+            ex.sendResponseHeaders(200, b.length);
+            try (OutputStream out = ex.getResponseBody()) {
+              out.write(b);
+            }
+          }
+        });
     s.start();
     return s;
   }
@@ -47,7 +49,9 @@ class RemoteRepositoryTest {
     Tools.require("rpmbuild");
     Tools.require("createrepo_c");
     var tree = new DirectoryTreeReader().read(Fixtures.base());
-    var r = DesiredStateBuilder.build(new CatalogValidator().validate(tree), tree, ReleaseLedger.EMPTY, Optional.empty());
+    var r =
+        DesiredStateBuilder.build(
+            new CatalogValidator().validate(tree), tree, ReleaseLedger.EMPTY, Optional.empty());
     Path repo = tmp.resolve("repo");
     FixturePublisher.publish(r.state(), r.ledger(), repo, "1");
     HttpServer web = serve(tmp);
@@ -68,11 +72,16 @@ class RemoteRepositoryTest {
       }
       assertThat(dl.resolve("repodata/repomd.xml")).exists();
       // What a catalog's CI runs: the plan against the published repository, over HTTP.
-      var inSync = org.klpcatalog.cli.CliRunner.run("reconcile", "--dry-run", "--catalog", Fixtures.base().toString(),
-          "--repo", url);
+      var inSync =
+          org.klpcatalog.cli.CliRunner.run(
+              "reconcile", "--dry-run", "--catalog", Fixtures.base().toString(), "--repo", url);
       assertThat(inSync.exitCode()).as(inSync.err()).isZero();
-      assertThat(inSync.out()).contains("Nothing would change").contains("published: version current");
-      var apply = org.klpcatalog.cli.CliRunner.run("reconcile", "--catalog", Fixtures.base().toString(), "--repo", url);
+      assertThat(inSync.out())
+          .contains("Nothing would change")
+          .contains("published: version current");
+      var apply =
+          org.klpcatalog.cli.CliRunner.run(
+              "reconcile", "--catalog", Fixtures.base().toString(), "--repo", url);
       assertThat(apply.exitCode()).isEqualTo(2);
       assertThat(apply.err()).contains("a URL is only read, with --dry-run");
       // Nothing published there yet: an empty repository.
@@ -87,13 +96,22 @@ class RemoteRepositoryTest {
   void aRepomdThatPointsOutsideRepodataIsRefused(@TempDir Path tmp) throws Exception {
     Path site = tmp.resolve("site/current/repodata");
     Files.createDirectories(site);
-    Files.writeString(site.resolve("repomd.xml"), "<?xml version=\"1.0\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\">"
-        + "<data type=\"primary\"><checksum type=\"sha256\">" + "0".repeat(64) + "</checksum>"
-        + "<location href=\"repodata/../../../escape.xml\"/></data></repomd>\n");
+    Files.writeString(
+        site.resolve("repomd.xml"),
+        "<?xml version=\"1.0\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\">"
+            + "<data type=\"primary\"><checksum type=\"sha256\">"
+            + "0".repeat(64)
+            + "</checksum>"
+            + "<location href=\"repodata/../../../escape.xml\"/></data></repomd>\n");
     HttpServer web = serve(tmp.resolve("site"));
     try {
-      assertThatThrownBy(() -> RemoteRepository.download("http://127.0.0.1:" + web.getAddress().getPort() + "/current",
-          tmp.resolve("dl"))).isInstanceOf(CorruptRepositoryException.class).hasMessageContaining("not a file in repodata/");
+      assertThatThrownBy(
+              () ->
+                  RemoteRepository.download(
+                      "http://127.0.0.1:" + web.getAddress().getPort() + "/current",
+                      tmp.resolve("dl")))
+          .isInstanceOf(CorruptRepositoryException.class)
+          .hasMessageContaining("not a file in repodata/");
       assertThat(tmp.resolve("escape.xml")).doesNotExist();
     } finally {
       web.stop(0);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -36,7 +35,8 @@ class RepositoryReaderTest {
   static void desiredStateOfTheBaseFixture() throws IOException {
     var tree = new DirectoryTreeReader().read(Fixtures.base());
     ValidationReport report = new CatalogValidator().validate(tree);
-    DesiredStateBuilder.Result r = DesiredStateBuilder.build(report, tree, ReleaseLedger.EMPTY, Optional.empty());
+    DesiredStateBuilder.Result r =
+        DesiredStateBuilder.build(report, tree, ReleaseLedger.EMPTY, Optional.empty());
     desired = r.state();
     ledger = r.ledger();
   }
@@ -60,11 +60,14 @@ class RepositoryReaderTest {
     ObservedState o = RepositoryReader.read(published(dir));
     assertThat(o.exists()).isTrue();
     assertThat(o.version()).isEqualTo("1");
-    assertThat(o.packages()).extracting(ObservedPackage::nevra)
+    assertThat(o.packages())
+        .extracting(ObservedPackage::nevra)
         .containsExactly("kpatch-cmdline-marker-1-1.x86_64", "kpatch-uptime-fix-1-1.x86_64");
-    assertThat(o.packages().get(0).contentHash()).isEqualTo(desired.packages().get(0).contentHash());
-    assertThat(o.packages().get(0).kernels()).containsExactly(
-        "6.1.0-50-amd64", "6.1.0-53-amd64", "6.1.0-56-amd64", "6.1.0-56-cloud-amd64");
+    assertThat(o.packages().get(0).contentHash())
+        .isEqualTo(desired.packages().get(0).contentHash());
+    assertThat(o.packages().get(0).kernels())
+        .containsExactly(
+            "6.1.0-50-amd64", "6.1.0-53-amd64", "6.1.0-56-amd64", "6.1.0-56-cloud-amd64");
     assertThat(o.group()).contains(desired.group());
     assertThat(o.ledger()).isEqualTo(ledger);
   }
@@ -94,7 +97,9 @@ class RepositoryReaderTest {
     String oldSum = sha256(Files.readAllBytes(primary));
     Files.write(primary, truncated);
     Path repomd = repo.resolve("current/repodata/repomd.xml");
-    Files.writeString(repomd, Files.readString(repomd).replace(">" + oldSum + "<", ">" + sha256(truncated) + "<"));
+    Files.writeString(
+        repomd,
+        Files.readString(repomd).replace(">" + oldSum + "<", ">" + sha256(truncated) + "<"));
     assertThatThrownBy(() -> RepositoryReader.read(repo))
         .isInstanceOf(CorruptRepositoryException.class)
         .hasMessageContaining("malformed or truncated XML");
@@ -119,8 +124,14 @@ class RepositoryReaderTest {
 
   @Test
   void theInventoryRoundTrips() throws Exception {
-    Inventory inv = Inventory.of(desired, java.util.Map.of("kpatch-cmdline-marker", "a.rpm", "kpatch-uptime-fix", "b.rpm"),
-        java.util.Map.of(), "2026-11-22T00:00:00Z", false, ledger);
+    Inventory inv =
+        Inventory.of(
+            desired,
+            java.util.Map.of("kpatch-cmdline-marker", "a.rpm", "kpatch-uptime-fix", "b.rpm"),
+            java.util.Map.of(),
+            "2026-11-22T00:00:00Z",
+            false,
+            ledger);
     Inventory back = Inventory.parse(inv.toJson(), "inventory");
     assertThat(back.toJson()).isEqualTo(inv.toJson());
     assertThat(back.ledger()).isEqualTo(ledger);
@@ -130,7 +141,9 @@ class RepositoryReaderTest {
 
   private static Path primary(Path repo) throws IOException {
     try (Stream<Path> s = Files.list(repo.resolve("current/repodata"))) {
-      return s.filter(p -> p.getFileName().toString().endsWith("primary.xml.gz")).findFirst().orElseThrow();
+      return s.filter(p -> p.getFileName().toString().endsWith("primary.xml.gz"))
+          .findFirst()
+          .orElseThrow();
     }
   }
 

@@ -20,7 +20,9 @@ class BackoffTest {
 
   @Test
   void jitterTakesOffAtMostATenth() {
-    assertThat(backoff.delay(2, 0.999)).isGreaterThan(Duration.ofSeconds(18)).isLessThan(Duration.ofSeconds(20));
+    assertThat(backoff.delay(2, 0.999))
+        .isGreaterThan(Duration.ofSeconds(18))
+        .isLessThan(Duration.ofSeconds(20));
     assertThat(backoff.delay(20, 0.5)).isEqualTo(Duration.ofSeconds(570));
   }
 
@@ -35,6 +37,7 @@ class BackoffTest {
     Duration j = Duration.ofSeconds(6);
     assertThat(Backoff.poll(i, j, 0)).isEqualTo(Duration.ofSeconds(54));
     assertThat(Backoff.poll(i, j, 0.5)).isEqualTo(Duration.ofSeconds(60));
-    assertThat(Backoff.poll(i, j, 0.9999)).isBetween(Duration.ofMillis(65_998), Duration.ofSeconds(66));
+    assertThat(Backoff.poll(i, j, 0.9999))
+        .isBetween(Duration.ofMillis(65_998), Duration.ofSeconds(66));
   }
 }

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.testing.Tools;
-import org.klpcatalog.source.GitSource;
 import org.klpcatalog.source.GitOptions;
+import org.klpcatalog.source.GitSource;
 
 /**
  * The controller's policies without building anything: what stalls, what is retried and when,
@@ -50,21 +50,41 @@ class CatalogControllerTest {
 
   private static ServiceConfig config(Path tmp, String url, String extra) throws Exception {
     Path f = tmp.resolve("config.yaml");
-    Files.writeString(f, "source:\n  url: " + url + "\n" + extra + "repository:\n  path: repo\nstateDir: state\n"
-        + "signing:\n  unsigned: true\nqa:\n  enabled: false\nretry:\n  initial: 10s\n  max: 1m\n");
+    Files.writeString(
+        f,
+        "source:\n  url: "
+            + url
+            + "\n"
+            + extra
+            + "repository:\n"
+            + "  path: repo\n"
+            + "stateDir: state\n"
+            + "signing:\n"
+            + "  unsigned: true\n"
+            + "qa:\n"
+            + "  enabled: false\n"
+            + "retry:\n"
+            + "  initial: 10s\n"
+            + "  max: 1m\n");
     return ConfigReader.read(f);
   }
 
   private CatalogController controller(ServiceConfig config) throws Exception {
-    CatalogController c = new CatalogController(config, Optional.empty(), config.build().newSandbox(), Optional.empty(),
-        new ServiceMetrics(), clock,
-        () -> 0.0);
+    CatalogController c =
+        new CatalogController(
+            config,
+            Optional.empty(),
+            config.build().newSandbox(),
+            Optional.empty(),
+            new ServiceMetrics(),
+            clock,
+            () -> 0.0);
     c.retryScheduler(retries::add);
     return c;
   }
 
-  private static CatalogController.Status await(CatalogController c, Predicate<CatalogController.Status> done)
-      throws InterruptedException {
+  private static CatalogController.Status await(
+      CatalogController c, Predicate<CatalogController.Status> done) throws InterruptedException {
     for (int i = 0; i < 600; i++) {
       CatalogController.Status s = c.status();
       if (done.test(s)) {
@@ -81,8 +101,18 @@ class CatalogControllerTest {
 
   /** Runs git in {@code dir} with its own GnuPG home. */
   private static String git(Path dir, Path gnupg, String... args) throws Exception {
-    List<String> argv = new ArrayList<>(List.of("git", "-c", "user.name=Maintainer", "-c", "user.email=m@example.org",
-        "-c", "gpg.program=gpg", "-c", "init.defaultBranch=main"));
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                "git",
+                "-c",
+                "user.name=Maintainer",
+                "-c",
+                "user.email=m@example.org",
+                "-c",
+                "gpg.program=gpg",
+                "-c",
+                "init.defaultBranch=main"));
     argv.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true);
     pb.environment().put("GNUPGHOME", gnupg.toString());
@@ -94,12 +124,34 @@ class CatalogControllerTest {
 
   private static String newKey(Path home, String who) throws Exception {
     Files.createDirectories(home);
-    Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-    ProcessBuilder pb = new ProcessBuilder("gpg", "--homedir", home.toString(), "--batch", "--pinentry-mode", "loopback",
-        "--passphrase", "", "--quick-generate-key", who, "ed25519", "sign", "never").redirectErrorStream(true);
+    Files.setPosixFilePermissions(
+        home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                "gpg",
+                "--homedir",
+                home.toString(),
+                "--batch",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+                "--quick-generate-key",
+                who,
+                "ed25519",
+                "sign",
+                "never")
+            .redirectErrorStream(true);
     assertThat(pb.start().waitFor()).isZero();
-    Process list = new ProcessBuilder("gpg", "--homedir", home.toString(), "--batch", "--with-colons",
-        "--list-secret-keys").start();
+    Process list =
+        new ProcessBuilder(
+                "gpg",
+                "--homedir",
+                home.toString(),
+                "--batch",
+                "--with-colons",
+                "--list-secret-keys")
+            .start();
     String out = new String(list.getInputStream().readAllBytes());
     list.waitFor();
     return out.lines().filter(l -> l.startsWith("fpr:")).findFirst().orElseThrow().split(":")[9];
@@ -119,7 +171,8 @@ class CatalogControllerTest {
     Path repo = tmp.resolve("catalog");
     Files.createDirectories(repo);
     Fixtures.write(Fixtures.tree("variants-valid"), repo);
-    Files.writeString(repo.resolve("catalog.yaml"), "apiVersion: klp-catalog/v1alpha1\nkind: Nonsense\n");
+    Files.writeString(
+        repo.resolve("catalog.yaml"), "apiVersion: klp-catalog/v1alpha1\nkind: Nonsense\n");
     git(repo, tmp, "init", "-q");
     git(repo, tmp, "add", "-A");
     git(repo, tmp, "commit", "-qm", "broken");
@@ -137,14 +190,19 @@ class CatalogControllerTest {
   }
 
   @Test
-  void aKernelOfAProviderTheConfigurationLacksStallsBeforeAnythingIsBuilt(@TempDir Path tmp) throws Exception {
+  void aKernelOfAProviderTheConfigurationLacksStallsBeforeAnythingIsBuilt(@TempDir Path tmp)
+      throws Exception {
     Tools.require("git");
     Path repo = tmp.resolve("catalog");
     Files.createDirectories(repo);
     Fixtures.write(Fixtures.tree("variants-valid"), repo);
     Path yaml = repo.resolve("catalog.yaml");
-    Files.writeString(yaml, Files.readString(yaml).replace("{release: 6.1.0-53-amd64, provider: debian}",
-        "{release: 6.1.0-53-amd64, provider: el9}"));
+    Files.writeString(
+        yaml,
+        Files.readString(yaml)
+            .replace(
+                "{release: 6.1.0-53-amd64, provider: debian}",
+                "{release: 6.1.0-53-amd64, provider: el9}"));
     assertThat(Files.readString(yaml)).contains("provider: el9");
     git(repo, tmp, "init", "-q");
     git(repo, tmp, "add", "-A");
@@ -153,8 +211,10 @@ class CatalogControllerTest {
       c.trigger("test");
       CatalogController.Status s = await(c, st -> condition(st, Condition.STALLED).status());
       assertThat(condition(s, Condition.STALLED).reason()).isEqualTo("KernelProviderUnknown");
-      assertThat(condition(s, Condition.STALLED).message()).startsWith("catalog.yaml:12:43: error: kernel"
-          + " 6.1.0-53-amd64 names provider 'el9', which is not configured here (configured: debian)")
+      assertThat(condition(s, Condition.STALLED).message())
+          .startsWith(
+              "catalog.yaml:12:43: error: kernel 6.1.0-53-amd64 names provider 'el9', which is not"
+                  + " configured here (configured: debian)")
           .endsWith("(spec.kernels[1].provider)");
       assertThat(retries).isEmpty();
       assertThat(tmp.resolve("repo/current")).doesNotExist();
@@ -164,7 +224,8 @@ class CatalogControllerTest {
 
   @Test
   void anUnreachableSourceIsRetriedWithGrowingWaits(@TempDir Path tmp) throws Exception {
-    try (CatalogController c = controller(config(tmp, tmp.resolve("no-such-repo").toString(), ""))) {
+    try (CatalogController c =
+        controller(config(tmp, tmp.resolve("no-such-repo").toString(), ""))) {
       c.trigger("test");
       CatalogController.Status s = await(c, st -> st.retryAttempt() == 1);
       assertThat(condition(s, Condition.READY).reason()).isEqualTo("GitOperationFailed");
@@ -180,8 +241,13 @@ class CatalogControllerTest {
       await(c, st -> st.retryAttempt() == 4);
       c.trigger("retry");
       await(c, st -> st.retryAttempt() == 5);
-      assertThat(retries).containsExactly(Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(40),
-          Duration.ofMinutes(1), Duration.ofMinutes(1));
+      assertThat(retries)
+          .containsExactly(
+              Duration.ofSeconds(10),
+              Duration.ofSeconds(20),
+              Duration.ofSeconds(40),
+              Duration.ofMinutes(1),
+              Duration.ofMinutes(1));
     }
   }
 
@@ -189,7 +255,8 @@ class CatalogControllerTest {
   void aSourceThatComesBackIsReconciledAtOnceNotAtTheRetry(@TempDir Path tmp) throws Exception {
     Path repo = tmp.resolve("catalog");
     Files.createDirectories(repo);
-    Files.writeString(repo.resolve("catalog.yaml"), "apiVersion: klp-catalog/v1alpha1\nkind: Nonsense\n");
+    Files.writeString(
+        repo.resolve("catalog.yaml"), "apiVersion: klp-catalog/v1alpha1\nkind: Nonsense\n");
     git(repo, tmp, "init", "-q");
     git(repo, tmp, "add", "-A");
     git(repo, tmp, "commit", "-qm", "broken");
@@ -204,7 +271,8 @@ class CatalogControllerTest {
       // It comes back before the retry is due (the clock has not moved): the next poll looks again.
       Files.move(tmp.resolve("away"), repo);
       c.trigger("poll");
-      CatalogController.Status s = await(c, st -> condition(st, Condition.READY).reason().equals("ValidationFailed"));
+      CatalogController.Status s =
+          await(c, st -> condition(st, Condition.READY).reason().equals("ValidationFailed"));
       assertThat(condition(s, Condition.STALLED).status()).isTrue();
       assertThat(s.nextRetryAt()).isEmpty();
     }
@@ -214,19 +282,21 @@ class CatalogControllerTest {
   void triggersDuringARunCoalesceIntoOneMore(@TempDir Path tmp) throws Exception {
     java.util.concurrent.CountDownLatch inRun = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    try (CatalogController c = controller(config(tmp, tmp.resolve("no-such-repo").toString(), ""))) {
+    try (CatalogController c =
+        controller(config(tmp, tmp.resolve("no-such-repo").toString(), ""))) {
       // The first run blocks where it schedules its retry, so it is still running below.
-      c.retryScheduler(d -> {
-        retries.add(d);
-        if (retries.size() == 1) {
-          inRun.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
-      });
+      c.retryScheduler(
+          d -> {
+            retries.add(d);
+            if (retries.size() == 1) {
+              inRun.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+          });
       c.trigger("first");
       inRun.await();
       for (int i = 0; i < 20; i++) {
@@ -253,7 +323,8 @@ class CatalogControllerTest {
       assertThat(s.lastFetchedRevision()).isEmpty();
       assertThat(retries).isEmpty();
     }
-    assertThat(Files.readString(config.stateDir().resolve("state.json"))).contains("\"suspended\" : true");
+    assertThat(Files.readString(config.stateDir().resolve("state.json")))
+        .contains("\"suspended\" : true");
     try (CatalogController c = controller(config)) {
       assertThat(c.suspended()).isTrue();
       c.resume();
@@ -289,24 +360,43 @@ class CatalogControllerTest {
     String good = git(repo, trusted, "rev-parse", "HEAD");
     Files.writeString(repo.resolve("README.md"), "stranger\n");
     git(repo, stranger, "add", "-A");
-    git(repo, stranger, "-c", "user.signingkey=" + strangerKey, "commit", "-S", "-qm", "signed by a stranger");
+    git(
+        repo,
+        stranger,
+        "-c",
+        "user.signingkey=" + strangerKey,
+        "commit",
+        "-S",
+        "-qm",
+        "signed by a stranger");
     String bad = git(repo, stranger, "rev-parse", "HEAD");
 
-    try (GitSource source = GitSource.mirror(repo.toString(), GitOptions.defaults().withCacheDir(tmp.resolve("m")))) {
+    try (GitSource source =
+        GitSource.mirror(repo.toString(), GitOptions.defaults().withCacheDir(tmp.resolve("m")))) {
       source.fetchBranch("main");
       CommitVerifier any = new CommitVerifier(new ServiceConfig.Verify(keyring, List.of()));
       assertThat(any.check(source, good)).isEmpty();
-      assertThat(any.check(source, unsigned)).hasValueSatisfying(m -> assertThat(m).contains("is not signed"));
-      assertThat(any.check(source, bad)).hasValueSatisfying(m -> assertThat(m).contains("not signed by a key of")
-          .contains("NO_PUBKEY"));
-      assertThat(new CommitVerifier(new ServiceConfig.Verify(armored, List.of())).check(source, good)).isEmpty();
-      assertThat(new CommitVerifier(new ServiceConfig.Verify(keyring, List.of(strangerKey))).check(source, good))
+      assertThat(any.check(source, unsigned))
+          .hasValueSatisfying(m -> assertThat(m).contains("is not signed"));
+      assertThat(any.check(source, bad))
+          .hasValueSatisfying(
+              m -> assertThat(m).contains("not signed by a key of").contains("NO_PUBKEY"));
+      assertThat(
+              new CommitVerifier(new ServiceConfig.Verify(armored, List.of())).check(source, good))
+          .isEmpty();
+      assertThat(
+              new CommitVerifier(new ServiceConfig.Verify(keyring, List.of(strangerKey)))
+                  .check(source, good))
           .hasValueSatisfying(m -> assertThat(m).contains("does not list"));
-      assertThat(new CommitVerifier(new ServiceConfig.Verify(keyring, List.of(trustedKey))).check(source, good)).isEmpty();
+      assertThat(
+              new CommitVerifier(new ServiceConfig.Verify(keyring, List.of(trustedKey)))
+                  .check(source, good))
+          .isEmpty();
     }
 
     // The controller: the stranger's commit at the branch's head stalls before anything is planned.
-    ServiceConfig config = config(tmp, repo.toString(), "  verify:\n    keyring: " + keyring + "\n");
+    ServiceConfig config =
+        config(tmp, repo.toString(), "  verify:\n    keyring: " + keyring + "\n");
     try (CatalogController c = controller(config)) {
       c.trigger("test");
       CatalogController.Status s = await(c, st -> condition(st, Condition.STALLED).status());

@@ -31,14 +31,15 @@ import tools.jackson.databind.node.ObjectNode;
  * pending, success; description at most 140 characters; context; target_url), {@code GET
  * /repos/{owner}/{repo}/issues/{number}/comments?per_page=&page=}, {@code POST
  * /repos/{owner}/{repo}/issues/{number}/comments} and {@code PATCH
- * /repos/{owner}/{repo}/issues/comments/{comment_id}} (body at most 65,536 characters), with
- * {@code Authorization: Bearer <token>}, {@code Accept: application/vnd.github+json} and {@code
+ * /repos/{owner}/{repo}/issues/comments/{comment_id}} (body at most 65,536 characters), with {@code
+ * Authorization: Bearer <token>}, {@code Accept: application/vnd.github+json} and {@code
  * X-GitHub-Api-Version}. Gitea: the same under {@code /api/v1}, with {@code Authorization: token
  * <token>}, {@code limit} instead of {@code per_page}, and a {@code warning} state besides.
  */
 final class FakeForge implements AutoCloseable {
   /** A request as received. */
-  record Request(String method, String path, String query, Map<String, String> headers, JsonNode body) {}
+  record Request(
+      String method, String path, String query, Map<String, String> headers, JsonNode body) {}
 
   /** A canned answer returned before the normal ones (to simulate outages and rate limits). */
   record Canned(int status, Map<String, String> headers, String body) {}
@@ -85,27 +86,32 @@ final class FakeForge implements AutoCloseable {
   /** The comments on an issue, as the forge holds them. */
   synchronized List<String> comments(int issue) {
     List<String> out = new ArrayList<>();
-    comments.forEach((id, c) -> {
-      if (commentIssue.get(id) == issue) {
-        out.add(c.path("body").asString());
-      }
-    });
+    comments.forEach(
+        (id, c) -> {
+          if (commentIssue.get(id) == issue) {
+            out.add(c.path("body").asString());
+          }
+        });
     return out;
   }
 
   /** The statuses posted for a commit, in order: "state: description". */
   synchronized List<JsonNode> statuses(String sha) {
-    return requests.stream().filter(r -> r.method().equals("POST") && r.path().endsWith("/statuses/" + sha))
-        .map(Request::body).toList();
+    return requests.stream()
+        .filter(r -> r.method().equals("POST") && r.path().endsWith("/statuses/" + sha))
+        .map(Request::body)
+        .toList();
   }
 
   private void handle(HttpExchange ex) throws IOException {
     try (ex) {
       String method = ex.getRequestMethod();
       String path = ex.getRequestURI().getPath();
-      String query = ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery();
+      String query =
+          ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery();
       Map<String, String> headers = new LinkedHashMap<>();
-      ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
+      ex.getRequestHeaders()
+          .forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
       byte[] raw = ex.getRequestBody().readAllBytes();
       JsonNode body = null;
       synchronized (this) {
@@ -136,7 +142,8 @@ final class FakeForge implements AutoCloseable {
     return new Answer(status, "{\"message\":\"" + what.replace("\"", "'") + "\"}");
   }
 
-  private Answer answer(String method, String path, String query, Map<String, String> h, JsonNode body) {
+  private Answer answer(
+      String method, String path, String query, Map<String, String> h, JsonNode body) {
     String prefix = gitea ? "/api/v1" : "";
     String auth = h.getOrDefault("authorization", "");
     if (!auth.equals((gitea ? "token " : "Bearer ") + token)) {
@@ -156,12 +163,15 @@ final class FakeForge implements AutoCloseable {
     }
     String repoPath = prefix + "/repos/" + owner + "/" + repo;
     Matcher m;
-    if ((m = Pattern.compile(Pattern.quote(repoPath) + "/statuses/([0-9a-f]{40})").matcher(path)).matches()) {
+    if ((m = Pattern.compile(Pattern.quote(repoPath) + "/statuses/([0-9a-f]{40})").matcher(path))
+        .matches()) {
       if (!method.equals("POST")) {
         return violation(404, method + " " + path);
       }
-      Set<String> states = gitea ? Set.of("pending", "success", "error", "failure", "warning")
-          : Set.of("error", "failure", "pending", "success");
+      Set<String> states =
+          gitea
+              ? Set.of("pending", "success", "error", "failure", "warning")
+              : Set.of("error", "failure", "pending", "success");
       if (body == null || !states.contains(body.path("state").asString(""))) {
         return violation(422, "status: state must be one of " + states);
       }
@@ -171,7 +181,8 @@ final class FakeForge implements AutoCloseable {
       if (body.path("context").asString("").isEmpty()) {
         return violation(422, "status: no context");
       }
-      if (body.has("target_url") && !body.path("target_url").asString("").matches("https?://\\S+")) {
+      if (body.has("target_url")
+          && !body.path("target_url").asString("").matches("https?://\\S+")) {
         return violation(422, "status: target_url is not a URL");
       }
       ObjectNode out = MAPPER.createObjectNode();
@@ -180,7 +191,8 @@ final class FakeForge implements AutoCloseable {
       out.put("context", body.path("context").asString());
       return new Answer(201, out.toString());
     }
-    if ((m = Pattern.compile(Pattern.quote(repoPath) + "/issues/(\\d+)/comments").matcher(path)).matches()) {
+    if ((m = Pattern.compile(Pattern.quote(repoPath) + "/issues/(\\d+)/comments").matcher(path))
+        .matches()) {
       int issue = Integer.parseInt(m.group(1));
       if (method.equals("GET")) {
         if (!query.matches(gitea ? "limit=\\d+&page=\\d+" : "per_page=\\d+&page=\\d+")) {
@@ -189,11 +201,12 @@ final class FakeForge implements AutoCloseable {
         int page = Integer.parseInt(query.replaceAll(".*page=(\\d+)$", "$1"));
         ArrayNode list = MAPPER.createArrayNode();
         if (page == 1) {
-          comments.forEach((id, c) -> {
-            if (commentIssue.get(id) == issue) {
-              list.add(c);
-            }
-          });
+          comments.forEach(
+              (id, c) -> {
+                if (commentIssue.get(id) == issue) {
+                  list.add(c);
+                }
+              });
         }
         return new Answer(200, list.toString());
       }
@@ -212,7 +225,8 @@ final class FakeForge implements AutoCloseable {
       }
       return violation(404, method + " " + path);
     }
-    if ((m = Pattern.compile(Pattern.quote(repoPath) + "/issues/comments/(\\d+)").matcher(path)).matches()) {
+    if ((m = Pattern.compile(Pattern.quote(repoPath) + "/issues/comments/(\\d+)").matcher(path))
+        .matches()) {
       long id = Long.parseLong(m.group(1));
       if (!method.equals("PATCH") || !comments.containsKey(id)) {
         return violation(404, method + " " + path);

@@ -18,15 +18,23 @@ class ForgeClientTest {
   private final List<Duration> slept = new ArrayList<>();
 
   private ForgeClient client(FakeForge forge, ServiceConfig.Forge.Kind kind) {
-    return new ForgeClient(new ServiceConfig.Forge(kind, forge.url(), "lp", "catalog", "s3cret", "klp-catalog"),
-        4, Duration.ofSeconds(1), Duration.ofSeconds(60), slept::add);
+    return new ForgeClient(
+        new ServiceConfig.Forge(kind, forge.url(), "lp", "catalog", "s3cret", "klp-catalog"),
+        4,
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(60),
+        slept::add);
   }
 
   @Test
   void postsACommitStatusAsGitHubDocumentsIt() throws Exception {
     try (FakeForge gh = new FakeForge(false, "s3cret", "lp", "catalog")) {
-      client(gh, ServiceConfig.Forge.Kind.github).status(SHA, ForgeClient.State.success, "x".repeat(300),
-          Optional.of("https://lp.example.org/status"));
+      client(gh, ServiceConfig.Forge.Kind.github)
+          .status(
+              SHA,
+              ForgeClient.State.success,
+              "x".repeat(300),
+              Optional.of("https://lp.example.org/status"));
       assertThat(gh.violations()).isEmpty();
       assertThat(gh.statuses(SHA)).hasSize(1);
       var body = gh.statuses(SHA).get(0);
@@ -45,7 +53,8 @@ class ForgeClientTest {
       c.upsertComment(3, PlanComment.MARKER, PlanComment.MARKER + "\nfirst");
       c.upsertComment(3, PlanComment.MARKER, PlanComment.MARKER + "\nsecond");
       assertThat(gitea.violations()).isEmpty();
-      assertThat(gitea.requests()).allSatisfy(r -> assertThat(r.path()).startsWith("/api/v1/repos/lp/catalog/"));
+      assertThat(gitea.requests())
+          .allSatisfy(r -> assertThat(r.path()).startsWith("/api/v1/repos/lp/catalog/"));
       assertThat(gitea.comments(3)).containsExactly(PlanComment.MARKER + "\nsecond");
     }
   }
@@ -59,8 +68,9 @@ class ForgeClientTest {
       c.upsertComment(7, PlanComment.MARKER, PlanComment.MARKER + "\nplan for bbbb");
       c.upsertComment(8, PlanComment.MARKER, PlanComment.MARKER + "\nanother pull request");
       assertThat(gh.violations()).isEmpty();
-      assertThat(gh.comments(7)).containsExactly("<!-- other-bot -->\nsomeone else's",
-          PlanComment.MARKER + "\nplan for bbbb");
+      assertThat(gh.comments(7))
+          .containsExactly(
+              "<!-- other-bot -->\nsomeone else's", PlanComment.MARKER + "\nplan for bbbb");
       assertThat(gh.comments(8)).hasSize(1);
       assertThat(gh.requests()).filteredOn(r -> r.method().equals("PATCH")).hasSize(1);
     }
@@ -71,7 +81,8 @@ class ForgeClientTest {
     try (FakeForge gh = new FakeForge(false, "s3cret", "lp", "catalog")) {
       gh.enqueue(new FakeForge.Canned(502, Map.of(), "{}"));
       gh.enqueue(new FakeForge.Canned(503, Map.of(), "{}"));
-      client(gh, ServiceConfig.Forge.Kind.github).status(SHA, ForgeClient.State.pending, "checking", Optional.empty());
+      client(gh, ServiceConfig.Forge.Kind.github)
+          .status(SHA, ForgeClient.State.pending, "checking", Optional.empty());
       assertThat(gh.requests()).hasSize(3);
       assertThat(slept).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2));
       assertThat(gh.violations()).isEmpty();
@@ -82,10 +93,14 @@ class ForgeClientTest {
   void waitsForTheRateLimitResetWhenItIsNear() throws Exception {
     try (FakeForge gh = new FakeForge(false, "s3cret", "lp", "catalog")) {
       long reset = System.currentTimeMillis() / 1000 + 20;
-      gh.enqueue(new FakeForge.Canned(403, Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset",
-          String.valueOf(reset)), "{\"message\":\"API rate limit exceeded\"}"));
+      gh.enqueue(
+          new FakeForge.Canned(
+              403,
+              Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset", String.valueOf(reset)),
+              "{\"message\":\"API rate limit exceeded\"}"));
       gh.enqueue(new FakeForge.Canned(429, Map.of("Retry-After", "7"), "{}"));
-      client(gh, ServiceConfig.Forge.Kind.github).status(SHA, ForgeClient.State.success, "ok", Optional.empty());
+      client(gh, ServiceConfig.Forge.Kind.github)
+          .status(SHA, ForgeClient.State.success, "ok", Optional.empty());
       assertThat(slept).hasSize(2);
       assertThat(slept.get(0)).isBetween(Duration.ofSeconds(18), Duration.ofSeconds(21));
       assertThat(slept.get(1)).isEqualTo(Duration.ofSeconds(7));
@@ -96,14 +111,24 @@ class ForgeClientTest {
   @Test
   void givesUpAtOnceOnAFarRateLimitAndOnClientErrors() throws Exception {
     try (FakeForge gh = new FakeForge(false, "s3cret", "lp", "catalog")) {
-      gh.enqueue(new FakeForge.Canned(403, Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset",
-          String.valueOf(System.currentTimeMillis() / 1000 + 3600)), "{}"));
+      gh.enqueue(
+          new FakeForge.Canned(
+              403,
+              Map.of(
+                  "x-ratelimit-remaining",
+                  "0",
+                  "x-ratelimit-reset",
+                  String.valueOf(System.currentTimeMillis() / 1000 + 3600)),
+              "{}"));
       ForgeClient c = client(gh, ServiceConfig.Forge.Kind.github);
       assertThatThrownBy(() -> c.status(SHA, ForgeClient.State.success, "ok", Optional.empty()))
-          .isInstanceOf(ForgeException.class).hasMessageContaining("rate limited");
+          .isInstanceOf(ForgeException.class)
+          .hasMessageContaining("rate limited");
       gh.enqueue(new FakeForge.Canned(422, Map.of(), "{\"message\":\"Validation Failed\"}"));
       assertThatThrownBy(() -> c.status(SHA, ForgeClient.State.success, "ok", Optional.empty()))
-          .isInstanceOf(ForgeException.class).hasMessageContaining("HTTP 422").hasMessageContaining("Validation Failed");
+          .isInstanceOf(ForgeException.class)
+          .hasMessageContaining("HTTP 422")
+          .hasMessageContaining("Validation Failed");
       assertThat(slept).isEmpty();
     }
   }
@@ -113,7 +138,8 @@ class ForgeClientTest {
     try (FakeForge gh = new FakeForge(false, "the-real-token", "lp", "catalog")) {
       ForgeClient c = client(gh, ServiceConfig.Forge.Kind.github);
       assertThatThrownBy(() -> c.status(SHA, ForgeClient.State.success, "ok", Optional.empty()))
-          .isInstanceOf(ForgeException.class).hasMessageContaining("HTTP 401");
+          .isInstanceOf(ForgeException.class)
+          .hasMessageContaining("HTTP 401");
     }
   }
 }

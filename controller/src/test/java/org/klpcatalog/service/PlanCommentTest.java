@@ -8,7 +8,8 @@ class PlanCommentTest {
   @Test
   void catalogTextCannotCloseItsFence() {
     StringBuilder sb = new StringBuilder();
-    String hostile = "summary ```\n</details> @maintainers [x](https://evil.example) ````` end\u0007";
+    String hostile =
+        "summary ```\n</details> @maintainers [x](https://evil.example) ````` end\u0007";
     PlanComment.fenced(sb, hostile);
     String out = sb.toString();
     String fence = out.substring(0, out.indexOf("text\n"));

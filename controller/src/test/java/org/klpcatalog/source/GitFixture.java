@@ -30,7 +30,8 @@ public final class GitFixture implements AutoCloseable {
   /** A new repository with a work tree in {@code dir}, on branch main. */
   public static GitFixture create(Path dir) throws Exception {
     Files.createDirectories(dir);
-    return new GitFixture(dir, Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call());
+    return new GitFixture(
+        dir, Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call());
   }
 
   public Path dir() {
@@ -51,22 +52,40 @@ public final class GitFixture implements AutoCloseable {
     Fixtures.write(tree, dir);
     git.add().addFilepattern(".").call();
     git.add().addFilepattern(".").setUpdate(true).call();
-    PersonIdent who = new PersonIdent("Catalog Maintainer", "maintainer@example.org",
-        Instant.parse("2026-01-01T00:00:00Z").plusSeconds(60L * commits++), TimeZone.getTimeZone("UTC").toZoneId());
-    RevCommit c = git.commit().setMessage(message).setAuthor(who).setCommitter(who).setSign(false).call();
+    PersonIdent who =
+        new PersonIdent(
+            "Catalog Maintainer",
+            "maintainer@example.org",
+            Instant.parse("2026-01-01T00:00:00Z").plusSeconds(60L * commits++),
+            TimeZone.getTimeZone("UTC").toZoneId());
+    RevCommit c =
+        git.commit().setMessage(message).setAuthor(who).setCommitter(who).setSign(false).call();
     return c.name();
   }
 
-  /** Pushes {@code local} (a branch or commit) to {@code remoteRef} of {@code url}, forced or not. */
+  /**
+   * Pushes {@code local} (a branch or commit) to {@code remoteRef} of {@code url}, forced or not.
+   */
   public void push(String url, String local, String remoteRef, boolean force) throws Exception {
-    var results = git.push().setRemote(url).setRefSpecs(new org.eclipse.jgit.transport.RefSpec(local + ":" + remoteRef))
-        .setForce(force).call();
+    var results =
+        git.push()
+            .setRemote(url)
+            .setRefSpecs(new org.eclipse.jgit.transport.RefSpec(local + ":" + remoteRef))
+            .setForce(force)
+            .call();
     for (var r : results) {
       for (var u : r.getRemoteUpdates()) {
         if (u.getStatus() != org.eclipse.jgit.transport.RemoteRefUpdate.Status.OK
             && u.getStatus() != org.eclipse.jgit.transport.RemoteRefUpdate.Status.UP_TO_DATE) {
-          throw new IllegalStateException("push of " + local + " to " + remoteRef + ": " + u.getStatus() + " "
-              + u.getMessage());
+          throw new IllegalStateException(
+              "push of "
+                  + local
+                  + " to "
+                  + remoteRef
+                  + ": "
+                  + u.getStatus()
+                  + " "
+                  + u.getMessage());
         }
       }
     }
@@ -118,14 +137,25 @@ public final class GitFixture implements AutoCloseable {
       try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();
       }
-      List<String> argv = new java.util.ArrayList<>(List.of("git", "daemon", "--reuseaddr", "--export-all",
-          "--listen=127.0.0.1", "--port=" + port, "--base-path=" + base));
+      List<String> argv =
+          new java.util.ArrayList<>(
+              List.of(
+                  "git",
+                  "daemon",
+                  "--reuseaddr",
+                  "--export-all",
+                  "--listen=127.0.0.1",
+                  "--port=" + port,
+                  "--base-path=" + base));
       if (writable) {
         argv.add("--enable=receive-pack");
       }
       argv.add(base.toString());
-      Process p = new ProcessBuilder(argv)
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      Process p =
+          new ProcessBuilder(argv)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
       for (int i = 0; i < 100; i++) {
         try (Socket s = new Socket("127.0.0.1", port)) {
           return new Daemon(p, port);

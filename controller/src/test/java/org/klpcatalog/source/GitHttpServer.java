@@ -54,7 +54,9 @@ public final class GitHttpServer implements AutoCloseable {
       env.put("GIT_HTTP_EXPORT_ALL", "1");
       env.put("REQUEST_METHOD", ex.getRequestMethod());
       env.put("PATH_INFO", ex.getRequestURI().getPath());
-      env.put("QUERY_STRING", ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery());
+      env.put(
+          "QUERY_STRING",
+          ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery());
       env.put("CONTENT_TYPE", String.valueOf(ex.getRequestHeaders().getFirst("Content-Type")));
       env.put("REMOTE_USER", user);
       env.put("REMOTE_ADDR", "127.0.0.1");
@@ -68,7 +70,8 @@ public final class GitHttpServer implements AutoCloseable {
       }
       pb.redirectError(ProcessBuilder.Redirect.DISCARD);
       Process p = pb.start();
-      try (InputStream in = ex.getRequestBody(); OutputStream toCgi = p.getOutputStream()) {
+      try (InputStream in = ex.getRequestBody();
+          OutputStream toCgi = p.getOutputStream()) {
         in.transferTo(toCgi);
       }
       byte[] out = p.getInputStream().readAllBytes();
@@ -80,7 +83,8 @@ public final class GitHttpServer implements AutoCloseable {
         skip = 2;
       }
       int status = 200;
-      for (String line : new String(out, 0, Math.max(split, 0), StandardCharsets.ISO_8859_1).split("\r?\n")) {
+      for (String line :
+          new String(out, 0, Math.max(split, 0), StandardCharsets.ISO_8859_1).split("\r?\n")) {
         int colon = line.indexOf(':');
         if (colon < 0) {
           continue;
@@ -108,9 +112,12 @@ public final class GitHttpServer implements AutoCloseable {
     if (header == null || !header.startsWith("Basic ")) {
       return null;
     }
-    String decoded = new String(Base64.getDecoder().decode(header.substring(6)), StandardCharsets.UTF_8);
+    String decoded =
+        new String(Base64.getDecoder().decode(header.substring(6)), StandardCharsets.UTF_8);
     int colon = decoded.indexOf(':');
-    return colon > 0 && decoded.substring(colon + 1).equals(token) ? decoded.substring(0, colon) : null;
+    return colon > 0 && decoded.substring(colon + 1).equals(token)
+        ? decoded.substring(0, colon)
+        : null;
   }
 
   private static int indexOf(byte[] hay, byte[] needle) {

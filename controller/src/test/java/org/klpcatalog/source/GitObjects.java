@@ -32,10 +32,14 @@ final class GitObjects {
     List<String> argv = new ArrayList<>(List.of("git", "-C", repo.toString()));
     argv.addAll(List.of(args));
     return Command.of(argv)
-        .env("GIT_AUTHOR_NAME", "Catalog Maintainer").env("GIT_AUTHOR_EMAIL", "maintainer@example.org")
-        .env("GIT_COMMITTER_NAME", "Catalog Maintainer").env("GIT_COMMITTER_EMAIL", "maintainer@example.org")
-        .env("GIT_AUTHOR_DATE", "2026-01-02T00:00:00Z").env("GIT_COMMITTER_DATE", "2026-01-02T00:00:00Z")
-        .check().strip();
+        .env("GIT_AUTHOR_NAME", "Catalog Maintainer")
+        .env("GIT_AUTHOR_EMAIL", "maintainer@example.org")
+        .env("GIT_COMMITTER_NAME", "Catalog Maintainer")
+        .env("GIT_COMMITTER_EMAIL", "maintainer@example.org")
+        .env("GIT_AUTHOR_DATE", "2026-01-02T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-02T00:00:00Z")
+        .check()
+        .strip();
   }
 
   /** Writes a blob of these bytes. */
@@ -103,7 +107,9 @@ final class GitObjects {
     return tree(entries);
   }
 
-  /** {@code entries} with {@code extra} added after the last entry of the same name, or at the end. */
+  /**
+   * {@code entries} with {@code extra} added after the last entry of the same name, or at the end.
+   */
   static List<Entry> with(List<Entry> entries, Entry extra) {
     List<Entry> out = new ArrayList<>(entries);
     int at = out.size();
@@ -118,7 +124,9 @@ final class GitObjects {
 
   /** {@code entries} with the one named {@code name} pointing at {@code id} instead. */
   static List<Entry> replaced(List<Entry> entries, String name, String id) {
-    return entries.stream().map(e -> e.name().equals(name) ? new Entry(e.mode(), e.name(), id) : e).toList();
+    return entries.stream()
+        .map(e -> e.name().equals(name) ? new Entry(e.mode(), e.name(), id) : e)
+        .toList();
   }
 
   /** A commit of this tree on top of {@code parent}. */

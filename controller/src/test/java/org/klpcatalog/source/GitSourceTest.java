@@ -65,12 +65,15 @@ class GitSourceTest {
   @Test
   void fileUrlsAndSubdirectoriesWork(@TempDir Path tmp) throws Exception {
     try (GitFixture repo = GitFixture.create(tmp.resolve("mono"))) {
-      java.util.Map<String, org.klpcatalog.catalog.source.TreeEntry> nested = new java.util.TreeMap<>();
+      java.util.Map<String, org.klpcatalog.catalog.source.TreeEntry> nested =
+          new java.util.TreeMap<>();
       BASE.entries().forEach((k, v) -> nested.put("catalogs/debian/" + k, v));
       nested.put("README", new org.klpcatalog.catalog.source.TreeEntry.File("x".getBytes()));
       String c = repo.commit(CatalogTree.of(nested), "nested");
       GitOptions options = GitOptions.defaults().withSubdirectory("catalogs/debian");
-      CatalogRevision r = new CatalogReader().read(new CatalogRef(repo.dir().toUri().toString(), Optional.empty(), options));
+      CatalogRevision r =
+          new CatalogReader()
+              .read(new CatalogRef(repo.dir().toUri().toString(), Optional.empty(), options));
       assertThat(r.commit()).contains(c);
       assertThat(r.tree().entries()).isEqualTo(BASE.entries());
       assertThat(r.report().valid()).isTrue();
@@ -78,7 +81,8 @@ class GitSourceTest {
   }
 
   @Test
-  void unknownRevisionsAndUnreachableRepositoriesAreClearErrors(@TempDir Path tmp) throws Exception {
+  void unknownRevisionsAndUnreachableRepositoriesAreClearErrors(@TempDir Path tmp)
+      throws Exception {
     try (GitFixture repo = GitFixture.create(tmp.resolve("c"))) {
       repo.commit(BASE, "first");
       try (GitSource src = GitSource.open(repo.dir().toString(), GitOptions.defaults())) {
@@ -87,7 +91,11 @@ class GitSourceTest {
             .hasMessageContaining("revision 'no-such-branch' does not exist");
       }
     }
-    assertThatThrownBy(() -> GitSource.open("git://127.0.0.1:1/nothing.git", GitOptions.defaults().withCacheDir(tmp.resolve("cache"))))
+    assertThatThrownBy(
+            () ->
+                GitSource.open(
+                    "git://127.0.0.1:1/nothing.git",
+                    GitOptions.defaults().withCacheDir(tmp.resolve("cache"))))
         .isInstanceOf(SourceException.class)
         .hasMessageStartingWith("cannot open Git catalog git://127.0.0.1:1/nothing.git: ");
   }
@@ -96,17 +104,23 @@ class GitSourceTest {
   void releasesAreReproducibleFromHistory(@TempDir Path tmp) throws Exception {
     try (GitFixture repo = GitFixture.create(tmp.resolve("c"))) {
       repo.commit(BASE, "first");
-      CatalogTree changed = CatalogEdits.edit(BASE, "patches/uptime-fix/livepatch.c", s -> s.replace("0.00 0.00", "0.01 0.01"));
+      CatalogTree changed =
+          CatalogEdits.edit(
+              BASE, "patches/uptime-fix/livepatch.c", s -> s.replace("0.00 0.00", "0.01 0.01"));
       String c2 = repo.commit(changed, "change the module without a version bump");
-      CatalogRef ref = new CatalogRef(repo.dir().toString(), Optional.of("main"), GitOptions.defaults());
+      CatalogRef ref =
+          new CatalogRef(repo.dir().toString(), Optional.of("main"), GitOptions.defaults());
       CatalogRevision a = new CatalogReader().read(ref);
       CatalogRevision b = new CatalogReader().read(ref);
       assertThat(a.commit()).contains(c2);
       assertThat(a.historyLedger()).isEqualTo(b.historyLedger());
-      var desired = org.klpcatalog.plan.DesiredStateBuilder.build(a.report(), a.tree(), a.historyLedger().orElseThrow(), a.commit());
+      var desired =
+          org.klpcatalog.plan.DesiredStateBuilder.build(
+              a.report(), a.tree(), a.historyLedger().orElseThrow(), a.commit());
       assertThat(desired.state().pkg("kpatch-uptime-fix").orElseThrow().evr()).hasToString("1-2");
       assertThat(desired.state().pkg("kpatch-uptime-fix").orElseThrow().changedIn()).isEqualTo(c2);
-      assertThat(desired.state().pkg("kpatch-cmdline-marker").orElseThrow().evr()).hasToString("1-1");
+      assertThat(desired.state().pkg("kpatch-cmdline-marker").orElseThrow().evr())
+          .hasToString("1-1");
     }
   }
 }

@@ -11,9 +11,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.analysis.DiffParser;
 import org.klpcatalog.catalog.analysis.UnifiedDiff;
 
-/** The parts of the checker that need no kernel: files already fixed, included units, the kernel's files. */
+/**
+ * The parts of the checker that need no kernel: files already fixed, included units, the kernel's
+ * files.
+ */
 class SourceCheckerTest {
-  static final String FIXED = """
+  static final String FIXED =
+      """
       int g1(struct p *p)
       {
       \tif (!p->ok)
@@ -24,7 +28,8 @@ class SourceCheckerTest {
       }
       """;
 
-  static final String FIX = """
+  static final String FIX =
+      """
       --- a/fs/x.c
       +++ b/fs/x.c
       @@ -1,5 +1,7 @@
@@ -43,15 +48,19 @@ class SourceCheckerTest {
 
   static java.util.List<FixReport.ApplyFailure> already(String kernelFile) throws Exception {
     UnifiedDiff diff = DiffParser.parse(FIX);
-    var forward = org.klpcatalog.catalog.analysis.PatchApplier.apply(diff.files().get(0), kernelFile);
-    return SourceChecker.alreadyApplied(diff, Map.of("fs/x.c", Optional.of(kernelFile)), java.util.List.of(forward));
+    var forward =
+        org.klpcatalog.catalog.analysis.PatchApplier.apply(diff.files().get(0), kernelFile);
+    return SourceChecker.alreadyApplied(
+        diff, Map.of("fs/x.c", Optional.of(kernelFile)), java.util.List.of(forward));
   }
 
   @Test
   void aKernelThatHasTheFixIsRefused() throws Exception {
     // The fixed function, with a copy of its context elsewhere for the added lines to go in again.
     String kernel = FIXED + "\nint g0(struct p *p)\n{\n\tuse(p);\nout:\n\treturn 0;\n}\n";
-    assertThat(already(kernel)).singleElement().satisfies(f -> assertThat(f.message()).contains("already has this change"));
+    assertThat(already(kernel))
+        .singleElement()
+        .satisfies(f -> assertThat(f.message()).contains("already has this change"));
   }
 
   @Test
@@ -67,9 +76,11 @@ class SourceCheckerTest {
     Files.createDirectories(root.resolve("kernel/sched"));
     Files.writeString(root.resolve("kernel/sched/rt.c"), "static int rt(void) { return 0; }\n");
     Files.writeString(root.resolve("kernel/sched/core.c"), "#include \"sched.h\"\n");
-    Files.writeString(root.resolve("kernel/sched/build_policy.c"), "#include \"sched.h\"\n#include \"idle.c\"\n"
-        + "# include \"rt.c\"\n");
-    assertThat(SourceChecker.includer(root, "kernel/sched/rt.c")).contains("kernel/sched/build_policy.c");
+    Files.writeString(
+        root.resolve("kernel/sched/build_policy.c"),
+        "#include \"sched.h\"\n#include \"idle.c\"\n" + "# include \"rt.c\"\n");
+    assertThat(SourceChecker.includer(root, "kernel/sched/rt.c"))
+        .contains("kernel/sched/build_policy.c");
     assertThat(SourceChecker.includer(root, "kernel/sched/core.c")).isEmpty();
     assertThat(SourceChecker.includer(root, "kernel/none/x.c")).isEmpty();
   }
@@ -88,8 +99,10 @@ class SourceCheckerTest {
     SourceChecker.Source ok = SourceChecker.analyzeSource(root, FIX);
     assertThat(ok.analysis().applies()).isTrue();
     assertThat(ok.analysis().patched().get("fs/x.c")).isEqualTo(FIXED);
-    String dotdot = FIX.replace("a/fs/x.c", "a/fs/../../secret.c").replace("b/fs/x.c", "b/fs/../../secret.c");
-    assertThat(SourceChecker.analyzeSource(root, dotdot).originals().values()).allMatch(Optional::isEmpty);
+    String dotdot =
+        FIX.replace("a/fs/x.c", "a/fs/../../secret.c").replace("b/fs/x.c", "b/fs/../../secret.c");
+    assertThat(SourceChecker.analyzeSource(root, dotdot).originals().values())
+        .allMatch(Optional::isEmpty);
   }
 
   @Test
@@ -99,19 +112,39 @@ class SourceCheckerTest {
     SourceChecker.Source once = SourceChecker.analyzeSource(root, FIX);
     assertThat(SourceChecker.tooBig(DiffParser.parse(FIX))).isEmpty();
     // The same change as two patches of a series: the second against what the first left.
-    String first = FIX.replace("+\tif (!p->ok)\n+\t\tgoto out;\n", "+\tif (!p->ok)\n").replace("+1,7", "+1,6");
-    String second = "--- a/fs/x.c\n+++ b/fs/x.c\n@@ -1,6 +1,7 @@\n int g1(struct p *p)\n {\n \tif (!p->ok)\n"
-        + "+\t\tgoto out;\n \tuse(p);\n out:\n \treturn 0;\n";
+    String first =
+        FIX.replace("+\tif (!p->ok)\n+\t\tgoto out;\n", "+\tif (!p->ok)\n").replace("+1,7", "+1,6");
+    String second =
+        "--- a/fs/x.c\n+++ b/fs/x.c\n@@ -1,6 +1,7 @@\n int g1(struct p *p)\n {\n \tif (!p->ok)\n"
+            + "+\t\tgoto out;\n \tuse(p);\n out:\n \treturn 0;\n";
     SourceChecker.Source twice = SourceChecker.analyzeSource(root, first + second);
     assertThat(twice.analysis().applies()).isTrue();
-    assertThat(SourceChecker.tooBig(DiffParser.parse(first + second))).singleElement()
-        .satisfies(f -> assertThat(f.message()).contains("2 separate sections").contains("one diff per file"));
+    assertThat(SourceChecker.tooBig(DiffParser.parse(first + second)))
+        .singleElement()
+        .satisfies(
+            f ->
+                assertThat(f.message())
+                    .contains("2 separate sections")
+                    .contains("one diff per file"));
   }
 
   @Test
   void unitsAreComparedWithoutDebugInformation() {
-    var unit = new org.klpcatalog.kernel.UnitCompiler.Unit("fs/x.c", "vmlinux",
-        java.util.List.of("gcc", "-O2", "-g", "-gdwarf-5", "-gz=zlib", "-DX=-g", "-c", "-o", "fs/x.o", "fs/x.c"));
+    var unit =
+        new org.klpcatalog.kernel.UnitCompiler.Unit(
+            "fs/x.c",
+            "vmlinux",
+            java.util.List.of(
+                "gcc",
+                "-O2",
+                "-g",
+                "-gdwarf-5",
+                "-gz=zlib",
+                "-DX=-g",
+                "-c",
+                "-o",
+                "fs/x.o",
+                "fs/x.c"));
     assertThat(unit.withoutDebugInfo().argv())
         .containsExactly("gcc", "-O2", "-DX=-g", "-c", "-o", "fs/x.o", "fs/x.c");
   }

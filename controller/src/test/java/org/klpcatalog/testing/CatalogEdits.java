@@ -13,21 +13,32 @@ public final class CatalogEdits {
 
   public static CatalogTree edit(CatalogTree tree, String path, UnaryOperator<String> change) {
     Map<String, TreeEntry> m = new TreeMap<>(tree.entries());
-    String old = m.containsKey(path) ? new String(((TreeEntry.File) m.get(path)).content(), StandardCharsets.UTF_8) : "";
+    String old =
+        m.containsKey(path)
+            ? new String(((TreeEntry.File) m.get(path)).content(), StandardCharsets.UTF_8)
+            : "";
     m.put(path, new TreeEntry.File(change.apply(old).getBytes(StandardCharsets.UTF_8)));
     return CatalogTree.of(m);
   }
 
-  /** A copy of patch {@code from} named {@code to}, with its manifest changed by {@code manifest}. */
-  public static CatalogTree copyPatch(CatalogTree tree, String from, String to, UnaryOperator<String> manifest) {
+  /**
+   * A copy of patch {@code from} named {@code to}, with its manifest changed by {@code manifest}.
+   */
+  public static CatalogTree copyPatch(
+      CatalogTree tree, String from, String to, UnaryOperator<String> manifest) {
     Map<String, TreeEntry> m = new TreeMap<>(tree.entries());
     for (Map.Entry<String, TreeEntry> e : tree.entries().entrySet()) {
       if (e.getKey().startsWith("patches/" + from + "/")) {
-        m.put(e.getKey().replace("patches/" + from + "/", "patches/" + to + "/").replace(from + "-LOADED", to + "-LOADED"),
+        m.put(
+            e.getKey()
+                .replace("patches/" + from + "/", "patches/" + to + "/")
+                .replace(from + "-LOADED", to + "-LOADED"),
             e.getValue());
       }
     }
-    return edit(CatalogTree.of(m), "patches/" + to + "/manifest.yaml",
+    return edit(
+        CatalogTree.of(m),
+        "patches/" + to + "/manifest.yaml",
         s -> manifest.apply(s.replace("name: " + from, "name: " + to)));
   }
 

@@ -15,23 +15,39 @@ import org.klpcatalog.catalog.testing.Tools;
 public final class ExampleCatalogs {
   /** Kernel headers fetched once per test run. */
   public static final Path KERNELS = Path.of("target/test-kernel-cache").toAbsolutePath();
+
   /** Kernel symbol tables read once per test run. */
   public static final Path SYMBOLS = Path.of("target/test-kernel-symbols").toAbsolutePath();
+
   /**
    * Kernel sources fetched and unpacked, and trees prepared from them: klp-catalog's own cache
    * (~/.cache/klp-catalog), which the README's reconcile of the example catalog fills first. Both
-   * are content-addressed (source version, files' checksums, .config, compiler), verified when
-   * made and made under a lock, so sharing them cannot give a test another kernel's source; it
-   * saves the tests a download, an unpack and a kbuild run per kernel.
+   * are content-addressed (source version, files' checksums, .config, compiler), verified when made
+   * and made under a lock, so sharing them cannot give a test another kernel's source; it saves the
+   * tests a download, an unpack and a kbuild run per kernel.
    */
-  public static final Path SOURCES = org.klpcatalog.kernel.KernelCache.defaultRoot().resolve("sources");
-  public static final Path PREPARED = org.klpcatalog.kernel.KernelCache.defaultRoot().resolve("prepared");
+  public static final Path SOURCES =
+      org.klpcatalog.kernel.KernelCache.defaultRoot().resolve("sources");
+
+  public static final Path PREPARED =
+      org.klpcatalog.kernel.KernelCache.defaultRoot().resolve("prepared");
 
   private ExampleCatalogs() {}
 
   public static void requireBuildTools() {
-    for (String tool : List.of("apt-get", "dpkg-deb", "make", "gcc-12", "modinfo", "rpmbuild", "rpmsign", "gpg", "gpgv",
-        "rpmlint", "createrepo_c")) {
+    for (String tool :
+        List.of(
+            "apt-get",
+            "dpkg-deb",
+            "make",
+            "gcc-12",
+            "modinfo",
+            "rpmbuild",
+            "rpmsign",
+            "gpg",
+            "gpgv",
+            "rpmlint",
+            "createrepo_c")) {
       Tools.require(tool);
     }
   }
@@ -46,9 +62,12 @@ public final class ExampleCatalogs {
   /** The sample catalog with two kernels (6.1.0-50-amd64 and 6.1.0-56-amd64). */
   public static CatalogTree twoKernels() throws IOException {
     CatalogTree example = new DirectoryTreeReader().read(SAMPLE);
-    return CatalogEdits.edit(example, "catalog.yaml", s -> s
-        .replaceAll("(?m)^    - release: 6\\.1\\.0-53-amd64.*\\n.*\\n", "")
-        .replaceAll("(?m)^    - release: 6\\.1\\.0-56-cloud-amd64.*\\n.*\\n", ""));
+    return CatalogEdits.edit(
+        example,
+        "catalog.yaml",
+        s ->
+            s.replaceAll("(?m)^    - release: 6\\.1\\.0-53-amd64.*\\n.*\\n", "")
+                .replaceAll("(?m)^    - release: 6\\.1\\.0-56-cloud-amd64.*\\n.*\\n", ""));
   }
 
   /** A cache directory whose kernels are the run's shared ones. */

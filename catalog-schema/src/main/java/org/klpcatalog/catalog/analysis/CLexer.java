@@ -7,8 +7,8 @@ import java.util.List;
  * Splits a whole C file into lines and tells, for each, its code without comments and literal
  * contents, and the lexical state at its start: inside a block comment, inside a string continued
  * with a backslash, a preprocessor line (a directive or its continuation), and the depth of open
- * parentheses in code outside directives. One pass over the text; no state depends on more than
- * the previous character, so hostile input costs time linear in its length.
+ * parentheses in code outside directives. One pass over the text; no state depends on more than the
+ * previous character, so hostile input costs time linear in its length.
  */
 final class CLexer {
   private CLexer() {}
@@ -120,8 +120,15 @@ final class CLexer {
       }
       directiveContinues = preprocessor && backslash;
       String codeText = code.length() == raw.length() && !startsInComment ? raw : code.toString();
-      out.add(new LineInfo(raw, codeText, startsInComment, startsInLiteral, preprocessor,
-          parensAtStart, backslash));
+      out.add(
+          new LineInfo(
+              raw,
+              codeText,
+              startsInComment,
+              startsInLiteral,
+              preprocessor,
+              parensAtStart,
+              backslash));
       start = end + 1;
     }
     return out;

@@ -8,8 +8,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Tells, for each line of one side of a hunk, which top-level C construct encloses it. It relies
- * on the layout kernel code has (checkpatch enforces it): top-level constructs start at column 0,
+ * Tells, for each line of one side of a hunk, which top-level C construct encloses it. It relies on
+ * the layout kernel code has (checkpatch enforces it): top-level constructs start at column 0,
  * function bodies open with '{' and close with '}' at column 0, labels sit at column 0 inside
  * functions, and everything inside a body is indented. The hunk header's function context tells
  * where a hunk starts when its first lines are inside a construct.
@@ -33,8 +33,10 @@ final class CScanner {
     final Kind kind;
     final String name;
     final String header;
+
     /** Index in the scanned view of the construct's first line, or -1 if it started before. */
     final int startIndex;
+
     boolean statementEndsAtSemicolon;
 
     Construct(Kind kind, String name, String header, int startIndex) {
@@ -62,7 +64,8 @@ final class CScanner {
 
   private static final Pattern INIT = Pattern.compile("\\b__(init|meminit|cpuinit|devinit)\\b");
   private static final Pattern EXIT = Pattern.compile("\\b__(exit|meminitexit|devexit)\\b");
-  private static final Pattern INLINE = Pattern.compile("\\b(inline|__inline__|__always_inline)\\b");
+  private static final Pattern INLINE =
+      Pattern.compile("\\b(inline|__inline__|__always_inline)\\b");
   // Every pattern here is anchored or has no nested repetition over the same characters, so a
   // match costs time linear in the text; what a pattern could not do in linear time is written
   // out by hand below (stripComment, identifiers before '(', variable and typedef names).
@@ -72,11 +75,30 @@ final class CScanner {
   private static final Pattern LEADING_WORD = Pattern.compile("^(\\w+)");
   private static final Set<String> ATTRIBUTE_MACROS =
       Set.of(
-          "__attribute__", "__attribute", "__printf", "__scanf", "__aligned", "__section",
-          "__acquires", "__releases", "__must_hold", "__alloc_size", "__realloc_size",
-          "__cond_acquires", "__diagnose_as", "__counted_by", "__malloc", "__nocfi",
-          "__no_sanitize_or_inline", "__maybe_unused", "__visible", "__used", "__weak",
-          "__noreturn", "__cold", "__nocapture");
+          "__attribute__",
+          "__attribute",
+          "__printf",
+          "__scanf",
+          "__aligned",
+          "__section",
+          "__acquires",
+          "__releases",
+          "__must_hold",
+          "__alloc_size",
+          "__realloc_size",
+          "__cond_acquires",
+          "__diagnose_as",
+          "__counted_by",
+          "__malloc",
+          "__nocfi",
+          "__no_sanitize_or_inline",
+          "__maybe_unused",
+          "__visible",
+          "__used",
+          "__weak",
+          "__noreturn",
+          "__cold",
+          "__nocapture");
   private static final Pattern OUTSIDE_MACRO =
       Pattern.compile(
           "^(EXPORT_\\w+|MODULE_\\w+|module_\\w+|\\w*initcall\\w*|__setup|early_param|core_param"
@@ -90,10 +112,13 @@ final class CScanner {
     Construct cur = null;
     boolean body = false;
     Construct fromContext = hunkContext.isEmpty() ? null : classify(hunkContext, -1);
-    if (fromContext != null && fromContext.kind != Kind.DECLARATION
+    if (fromContext != null
+        && fromContext.kind != Kind.DECLARATION
         && !(fromContext.kind == Kind.GLOBAL && hunkContext.trim().endsWith(";"))
-        && fromContext.kind != Kind.OTHER && fromContext.kind != Kind.INCLUDE
-        && fromContext.kind != Kind.DIRECTIVE && fromContext.kind != Kind.MACRO) {
+        && fromContext.kind != Kind.OTHER
+        && fromContext.kind != Kind.INCLUDE
+        && fromContext.kind != Kind.DIRECTIVE
+        && fromContext.kind != Kind.MACRO) {
       cur = fromContext;
       body = true;
     }
@@ -244,9 +269,12 @@ final class CScanner {
       }
       String next = lines.get(j + 1);
       boolean indented = !next.isEmpty() && (next.charAt(0) == ' ' || next.charAt(0) == '\t');
-      boolean nameLine = !next.isEmpty() && !paren && !assignment
-          && (Character.isLetter(next.charAt(0)) || next.charAt(0) == '_')
-          && !LABEL.matcher(next).matches();
+      boolean nameLine =
+          !next.isEmpty()
+              && !paren
+              && !assignment
+              && (Character.isLetter(next.charAt(0)) || next.charAt(0) == '_')
+              && !LABEL.matcher(next).matches();
       if (!indented && !nameLine) {
         break;
       }
@@ -277,9 +305,14 @@ final class CScanner {
       String directive = d.substring(1).strip();
       if (directive.startsWith("define") || directive.startsWith("undef")) {
         String[] parts = directive.split("\\s+", 3);
-        return new Construct(Kind.MACRO, parts.length > 1 ? parts[1].replaceAll("\\(.*", "") : "", d, index);
+        return new Construct(
+            Kind.MACRO, parts.length > 1 ? parts[1].replaceAll("\\(.*", "") : "", d, index);
       }
-      return new Construct(directive.startsWith("include") ? Kind.INCLUDE : Kind.DIRECTIVE, "#" + directive, d, index);
+      return new Construct(
+          directive.startsWith("include") ? Kind.INCLUDE : Kind.DIRECTIVE,
+          "#" + directive,
+          d,
+          index);
     }
     if (LABEL.matcher(d).matches()) {
       return new Construct(Kind.UNKNOWN, "", d, index);
@@ -312,8 +345,10 @@ final class CScanner {
       if (callee != null && OUTSIDE_MACRO.matcher(callee).matches()) {
         return new Construct(Kind.OTHER, abbreviate(d), d, index);
       }
-      if (callee != null && (callee.equals(callee.toUpperCase(Locale.ROOT)) || callee.startsWith("DEFINE_")
-          || callee.startsWith("DECLARE_"))) {
+      if (callee != null
+          && (callee.equals(callee.toUpperCase(Locale.ROOT))
+              || callee.startsWith("DEFINE_")
+              || callee.startsWith("DECLARE_"))) {
         return new Construct(Kind.GLOBAL, firstArgument(d, callee), d, index);
       }
       return new Construct(Kind.DECLARATION, callee == null ? d : callee, d, index);
@@ -337,7 +372,10 @@ final class CScanner {
     return d.substring(0, eq).contains("(*");
   }
 
-  /** The function name of a definition header: the first identifier before '(' that is not an attribute. */
+  /**
+   * The function name of a definition header: the first identifier before '(' that is not an
+   * attribute.
+   */
   static String functionName(String header) {
     for (int from = 0; ; ) {
       int[] m = identifierBeforeParen(header, from);

@@ -11,11 +11,12 @@ import org.klpcatalog.catalog.analysis.UnifiedDiff.Line;
 
 /**
  * Parses unified diffs as {@code diff -u}/{@code diff -up}, {@code git diff} and {@code git
- * format-patch} (a mail, possibly with several files) write them. Text before the first file
- * header (mail headers, commit message, diffstat) and after the last hunk (signature) is skipped.
+ * format-patch} (a mail, possibly with several files) write them. Text before the first file header
+ * (mail headers, commit message, diffstat) and after the last hunk (signature) is skipped.
  */
 public final class DiffParser {
-  // Line numbers and counts have at most nine digits: they fit an int, and no source file is longer.
+  // Line numbers and counts have at most nine digits: they fit an int, and no source file is
+  // longer.
   private static final Pattern HUNK =
       Pattern.compile("^@@ -(\\d{1,9})(?:,(\\d{1,9}))? \\+(\\d{1,9})(?:,(\\d{1,9}))? @@ ?(.*)$");
 
@@ -46,7 +47,9 @@ public final class DiffParser {
       }
     }
     if (files.isEmpty() && problems.isEmpty()) {
-      problems.add(new DiffProblem(1, "no file changes found; expected a unified diff (git diff, diff -up)"));
+      problems.add(
+          new DiffProblem(
+              1, "no file changes found; expected a unified diff (git diff, diff -up)"));
     }
     return new UnifiedDiff(List.copyOf(files), List.copyOf(problems));
   }
@@ -75,9 +78,13 @@ public final class DiffParser {
         deleted = true;
       } else if (l.startsWith("Binary files") || l.equals("GIT binary patch")) {
         binary = true;
-      } else if (!(l.startsWith("index ") || l.startsWith("similarity index")
-          || l.startsWith("dissimilarity index") || l.startsWith("old mode")
-          || l.startsWith("new mode") || l.startsWith("copy from") || l.startsWith("copy to"))) {
+      } else if (!(l.startsWith("index ")
+          || l.startsWith("similarity index")
+          || l.startsWith("dissimilarity index")
+          || l.startsWith("old mode")
+          || l.startsWith("new mode")
+          || l.startsWith("copy from")
+          || l.startsWith("copy to"))) {
         break;
       }
       i++;
@@ -90,7 +97,8 @@ public final class DiffParser {
     String oldPath = renameFrom != null ? renameFrom : ab[0];
     String newPath = renameTo != null ? renameTo : ab[1];
     files.add(
-        new FileDiff(newFile ? null : oldPath, deleted ? null : newPath, binary, start + 1, List.of()));
+        new FileDiff(
+            newFile ? null : oldPath, deleted ? null : newPath, binary, start + 1, List.of()));
     return i;
   }
 
@@ -101,7 +109,9 @@ public final class DiffParser {
       return new String[] {rest.substring(2, mid), rest.substring(mid + 3)};
     }
     String[] parts = rest.split(" ", 2);
-    return new String[] {stripComponent(unquote(parts[0])), parts.length > 1 ? stripComponent(unquote(parts[1])) : null};
+    return new String[] {
+      stripComponent(unquote(parts[0])), parts.length > 1 ? stripComponent(unquote(parts[1])) : null
+    };
   }
 
   private static int parseFile(
@@ -128,7 +138,8 @@ public final class DiffParser {
       problems.add(
           new DiffProblem(
               minusLine + 1,
-              "cannot tell the kernel path of '" + (oldPath == null ? oldRaw : newRaw)
+              "cannot tell the kernel path of '"
+                  + (oldPath == null ? oldRaw : newRaw)
                   + "': make the diff from the kernel tree root (git diff, or diff -up a/ b/)"));
     }
     List<Hunk> hunks = new ArrayList<>();
@@ -187,12 +198,27 @@ public final class DiffParser {
         problems.add(
             new DiffProblem(
                 hunkLine,
-                "hunk is truncated or miscounted: header says -" + oldCount + " +" + newCount
-                    + " lines, body has -" + oldSeen + " +" + newSeen
+                "hunk is truncated or miscounted: header says -"
+                    + oldCount
+                    + " +"
+                    + newCount
+                    + " lines, body has -"
+                    + oldSeen
+                    + " +"
+                    + newSeen
                     + "; regenerate the diff instead of editing it by hand"));
       }
-      hunks.add(new Hunk(oldStart, oldCount, newStart, newCount, context, hunkLine,
-          List.copyOf(body), oldNoNewline, newNoNewline));
+      hunks.add(
+          new Hunk(
+              oldStart,
+              oldCount,
+              newStart,
+              newCount,
+              context,
+              hunkLine,
+              List.copyOf(body),
+              oldNoNewline,
+              newNoNewline));
     }
     files.add(new FileDiff(oldPath, newPath, false, headerLine + 1, List.copyOf(hunks)));
     return i;

@@ -12,22 +12,22 @@ import org.klpcatalog.catalog.analysis.PatchApplier.Placement;
  * when it uses {@code __LINE__} (WARN_ON, BUG_ON, might_sleep) below a change that adds or removes
  * lines. After each changed region that shifts the lines below it, a {@code #line N} directive is
  * inserted into the run of unchanged lines that follows, at the first line start where the
- * preprocessor accepts one: not inside a comment, a literal, a directive continued with a
- * backslash or a parenthesised list (a macro's arguments); a line after one ending in {@code ;},
- * {@code {}, {@code }} or a blank line is preferred. Lines between a change and its directive
- * (usually the rest of the changed function) keep their old numbers; a run with no acceptable
- * place gets no directive. Pure, thread-safe, linear.
+ * preprocessor accepts one: not inside a comment, a literal, a directive continued with a backslash
+ * or a parenthesised list (a macro's arguments); a line after one ending in {@code ;}, {@code {},
+ * {@code }} or a blank line is preferred. Lines between a change and its directive (usually the
+ * rest of the changed function) keep their old numbers; a run with no acceptable place gets no
+ * directive. Pure, thread-safe, linear.
  *
  * <p>A changed region is what lies between the lines a hunk's placement shares with the patched
- * text at its start and at its end (compared line by line), so context lines between two changes
- * of one hunk count as changed.
+ * text at its start and at its end (compared line by line), so context lines between two changes of
+ * one hunk count as changed.
  */
 public final class LineAlignment {
   private LineAlignment() {}
 
   /**
-   * The original text with {@code #line} directives added; the original itself when the fix did
-   * not apply or moves no line.
+   * The original text with {@code #line} directives added; the original itself when the fix did not
+   * apply or moves no line.
    */
   public static String alignOriginal(String original, FileResult applied) {
     if (applied.patched().isEmpty() || applied.placements().isEmpty()) {
@@ -48,7 +48,8 @@ public final class LineAlignment {
         prefix++;
       }
       int suffix = 0;
-      while (o1 - suffix - 1 >= o0 + prefix && n1 - suffix - 1 >= n0 + prefix
+      while (o1 - suffix - 1 >= o0 + prefix
+          && n1 - suffix - 1 >= n0 + prefix
           && old[o1 - suffix - 1].equals(neu[n1 - suffix - 1])) {
         suffix++;
       }
@@ -99,13 +100,19 @@ public final class LineAlignment {
     for (int j = from; j < to && j < lines.size(); j++) {
       LineInfo li = lines.get(j);
       LineInfo prev = j > 0 ? lines.get(j - 1) : null;
-      boolean acceptable = !li.startsInComment() && !li.startsInLiteral()
-          && li.parenDepthAtStart() == 0 && (prev == null || !prev.endsWithBackslash());
+      boolean acceptable =
+          !li.startsInComment()
+              && !li.startsInLiteral()
+              && li.parenDepthAtStart() == 0
+              && (prev == null || !prev.endsWithBackslash());
       if (!acceptable) {
         continue;
       }
       String end = prev == null ? "" : prev.code().strip();
-      if (prev == null || prev.blank() || end.endsWith(";") || end.endsWith("{")
+      if (prev == null
+          || prev.blank()
+          || end.endsWith(";")
+          || end.endsWith("{")
           || end.endsWith("}")) {
         return j;
       }

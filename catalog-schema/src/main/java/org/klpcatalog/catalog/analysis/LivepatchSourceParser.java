@@ -22,10 +22,10 @@ public final class LivepatchSourceParser {
   private LivepatchSourceParser() {}
 
   /**
-   * Parses a module source. Linear in the length of the text whatever its shape (one pass each
-   * for comments, lines, defines, braces and declarations; each brace pair's inside is read once
-   * by the entry or initialiser list that directly encloses it), so a hostile file costs no more
-   * than its size.
+   * Parses a module source. Linear in the length of the text whatever its shape (one pass each for
+   * comments, lines, defines, braces and declarations; each brace pair's inside is read once by the
+   * entry or initialiser list that directly encloses it), so a hostile file costs no more than its
+   * size.
    */
   public static LivepatchSource parse(String source) {
     String text = stripComments(source);
@@ -48,46 +48,58 @@ public final class LivepatchSourceParser {
       int open = decl.open();
       int close = braces.closeOf(open);
       if (close < 0) {
-        problems.add(new PatchAnalysis.Problem(lines.lineOf(decl.start()), "unterminated " + decl.kind() + " array"));
+        problems.add(
+            new PatchAnalysis.Problem(
+                lines.lineOf(decl.start()), "unterminated " + decl.kind() + " array"));
         continue;
       }
       List<Map<String, Field>> entries = entries(text, lines, braces, open, close);
       switch (decl.kind()) {
-        case "klp_func": {
-          List<KlpFunc> funcs = new ArrayList<>();
-          for (Map<String, Field> e : entries) {
-            Field name = e.get("old_name");
-            if (name == null) {
-              continue;
+        case "klp_func":
+          {
+            List<KlpFunc> funcs = new ArrayList<>();
+            for (Map<String, Field> e : entries) {
+              Field name = e.get("old_name");
+              if (name == null) {
+                continue;
+              }
+              Field pos = e.get("old_sympos");
+              funcs.add(
+                  new KlpFunc(
+                      unquote(name.value),
+                      pos == null ? 0 : (int) number(pos.value, defines),
+                      name.line));
             }
-            Field pos = e.get("old_sympos");
-            funcs.add(new KlpFunc(unquote(name.value), pos == null ? 0 : (int) number(pos.value, defines), name.line));
+            funcArrays.put(decl.name(), funcs);
+            break;
           }
-          funcArrays.put(decl.name(), funcs);
-          break;
-        }
         case "klp_object":
           objectArrays.put(decl.name(), entries);
           break;
-        default: {
-          List<KlpState> states = new ArrayList<>();
-          for (Map<String, Field> e : entries) {
-            Field id = e.get("id");
-            if (id == null) {
-              continue;
+        default:
+          {
+            List<KlpState> states = new ArrayList<>();
+            for (Map<String, Field> e : entries) {
+              Field id = e.get("id");
+              if (id == null) {
+                continue;
+              }
+              Field ver = e.get("version");
+              long idValue = number(id.value, defines);
+              long verValue = ver == null ? 0 : number(ver.value, defines);
+              if (idValue < 0 || ver != null && verValue < 0) {
+                problems.add(
+                    new PatchAnalysis.Problem(
+                        id.line,
+                        "cannot read klp_state id/version '"
+                            + CScanner.abbreviate(id.value)
+                            + "': use integer"
+                            + " literals or #define NAME <integer>"));
+              }
+              states.add(new KlpState(idValue, verValue, id.line));
             }
-            Field ver = e.get("version");
-            long idValue = number(id.value, defines);
-            long verValue = ver == null ? 0 : number(ver.value, defines);
-            if (idValue < 0 || ver != null && verValue < 0) {
-              problems.add(new PatchAnalysis.Problem(id.line,
-                  "cannot read klp_state id/version '" + CScanner.abbreviate(id.value) + "': use integer"
-                      + " literals or #define NAME <integer>"));
-            }
-            states.add(new KlpState(idValue, verValue, id.line));
+            stateArrays.put(decl.name(), states);
           }
-          stateArrays.put(decl.name(), states);
-        }
       }
     }
     boolean hasPatch = false;
@@ -101,7 +113,8 @@ public final class LivepatchSourceParser {
       patchLine = lines.lineOf(patchDecl.start());
       int open = patchDecl.open();
       int close = braces.closeOf(open);
-      Map<String, Field> fields = close < 0 ? Map.of() : fields(text, lines, braces, open + 1, close);
+      Map<String, Field> fields =
+          close < 0 ? Map.of() : fields(text, lines, braces, open + 1, close);
       Field rep = fields.get("replace");
       if (rep != null) {
         String v = rep.value;
@@ -110,8 +123,9 @@ public final class LivepatchSourceParser {
       }
       Field objs = fields.get("objs");
       if (objs == null || !objectArrays.containsKey(objs.value)) {
-        problems.add(new PatchAnalysis.Problem(patchLine,
-            "klp_patch has no .objs naming a klp_object array of this file"));
+        problems.add(
+            new PatchAnalysis.Problem(
+                patchLine, "klp_patch has no .objs naming a klp_object array of this file"));
       } else {
         for (Map<String, Field> e : objectArrays.get(objs.value)) {
           Field funcs = e.get("funcs");
@@ -119,12 +133,18 @@ public final class LivepatchSourceParser {
             continue;
           }
           Field name = e.get("name");
-          String objName = name == null || name.value.equals("NULL") ? LivepatchSource.VMLINUX : unquote(name.value);
+          String objName =
+              name == null || name.value.equals("NULL")
+                  ? LivepatchSource.VMLINUX
+                  : unquote(name.value);
           List<KlpFunc> list = funcArrays.get(funcs.value);
           if (list == null) {
-            problems.add(new PatchAnalysis.Problem(funcs.line,
-                "klp_object .funcs names '" + CScanner.abbreviate(funcs.value)
-                    + "', which is not a klp_func array of this file"));
+            problems.add(
+                new PatchAnalysis.Problem(
+                    funcs.line,
+                    "klp_object .funcs names '"
+                        + CScanner.abbreviate(funcs.value)
+                        + "', which is not a klp_func array of this file"));
             list = List.of();
           }
           objects.add(new KlpObject(objName, List.copyOf(list), funcs.line));
@@ -134,16 +154,25 @@ public final class LivepatchSourceParser {
       if (st != null) {
         List<KlpState> list = stateArrays.get(st.value);
         if (list == null) {
-          problems.add(new PatchAnalysis.Problem(st.line,
-              "klp_patch .states names '" + CScanner.abbreviate(st.value)
-                  + "', which is not a klp_state array of this file"));
+          problems.add(
+              new PatchAnalysis.Problem(
+                  st.line,
+                  "klp_patch .states names '"
+                      + CScanner.abbreviate(st.value)
+                      + "', which is not a klp_state array of this file"));
         } else {
           states.addAll(list);
         }
       }
     }
-    return new LivepatchSource(List.copyOf(objects), replace, replaceLine, List.copyOf(states),
-        hasPatch, patchLine, List.copyOf(problems));
+    return new LivepatchSource(
+        List.copyOf(objects),
+        replace,
+        replaceLine,
+        List.copyOf(states),
+        hasPatch,
+        patchLine,
+        List.copyOf(problems));
   }
 
   /**
@@ -153,8 +182,8 @@ public final class LivepatchSourceParser {
   private record Declaration(String kind, String name, int start, int open) {}
 
   /**
-   * Every klp declaration of the text, in order, found word by word outside string literals.
-   * Each attempt reads a bounded number of words after a {@code struct}, so the scan is linear.
+   * Every klp declaration of the text, in order, found word by word outside string literals. Each
+   * attempt reads a bounded number of words after a {@code struct}, so the scan is linear.
    */
   private static List<Declaration> declarations(String text) {
     List<Declaration> out = new ArrayList<>();
@@ -223,8 +252,8 @@ public final class LivepatchSourceParser {
   }
 
   /**
-   * Integer {@code #define}s, line by line: {@code #define NAME 12}, {@code (12)}, {@code 12UL}.
-   * A value too large for a long is left out (it cannot be a klp_state id or version).
+   * Integer {@code #define}s, line by line: {@code #define NAME 12}, {@code (12)}, {@code 12UL}. A
+   * value too large for a long is left out (it cannot be a klp_state id or version).
    */
   private static Map<String, Long> defines(String text) {
     Map<String, Long> out = new HashMap<>();
@@ -297,7 +326,8 @@ public final class LivepatchSourceParser {
   private record Field(String value, int line) {}
 
   /** The top-level { ... } entries between braces open and close, each as its fields. */
-  private static List<Map<String, Field>> entries(String text, LineIndex lines, Braces braces, int open, int close) {
+  private static List<Map<String, Field>> entries(
+      String text, LineIndex lines, Braces braces, int open, int close) {
     List<Map<String, Field>> out = new ArrayList<>();
     int i = open + 1;
     while (i < close) {
@@ -323,7 +353,8 @@ public final class LivepatchSourceParser {
    * skipped whole (their own entries are read by whoever declares them), so each character is read
    * by one initialiser list only.
    */
-  private static Map<String, Field> fields(String text, LineIndex lines, Braces braces, int from, int to) {
+  private static Map<String, Field> fields(
+      String text, LineIndex lines, Braces braces, int from, int to) {
     Map<String, Field> out = new HashMap<>();
     int depth = 0;
     int start = from;
@@ -350,7 +381,8 @@ public final class LivepatchSourceParser {
   }
 
   /** One ".name = value" in text[from, to), if it is one. */
-  private static void field(String text, LineIndex lines, int from, int to, Map<String, Field> out) {
+  private static void field(
+      String text, LineIndex lines, int from, int to, Map<String, Field> out) {
     int i = skipSpace(text, from);
     if (i >= to || text.charAt(i) != '.') {
       return;
@@ -369,7 +401,9 @@ public final class LivepatchSourceParser {
     while (valueEnd > valueStart && isSpace(text.charAt(valueEnd - 1))) {
       valueEnd--;
     }
-    out.put(text.substring(nameStart, nameEnd), new Field(text.substring(valueStart, valueEnd), lines.lineOf(nameStart)));
+    out.put(
+        text.substring(nameStart, nameEnd),
+        new Field(text.substring(valueStart, valueEnd), lines.lineOf(nameStart)));
   }
 
   private static int endOfString(String text, int quote) {
@@ -435,7 +469,9 @@ public final class LivepatchSourceParser {
     }
   }
 
-  /** An integer literal (decimal or hex, with u/l suffixes) or an integer #define; -1 if neither. */
+  /**
+   * An integer literal (decimal or hex, with u/l suffixes) or an integer #define; -1 if neither.
+   */
   private static long number(String value, Map<String, Long> defines) {
     int end = value.length();
     while (end > 0 && "uUlL".indexOf(value.charAt(end - 1)) >= 0) {

@@ -27,8 +27,8 @@ public record PatchAnalysis(
   }
 
   /**
-   * Keys of the functions that another patch must not change at the same time: modified and
-   * deleted ones. Added functions live in the patch's own module and cannot clash.
+   * Keys of the functions that another patch must not change at the same time: modified and deleted
+   * ones. Added functions live in the patch's own module and cannot clash.
    */
   public Set<String> ownedKeys() {
     Set<String> keys = new TreeSet<>();

@@ -27,11 +27,26 @@ public final class PatchAnalyzer {
    */
   public static final List<String> DEFAULT_UNPATCHABLE =
       List.of(
-          "schedule", "__schedule", "schedule_timeout", "preempt_schedule",
-          "preempt_schedule_irq", "do_exit", "do_group_exit", "do_idle", "cpu_startup_entry",
-          "cpuidle_enter_state", "default_idle", "kthread", "worker_thread", "smpboot_thread_fn",
-          "rcu_gp_kthread", "ret_from_fork", "do_syscall_64", "klp_enable_patch",
-          "klp_try_switch_task", "ftrace_ops_list_func");
+          "schedule",
+          "__schedule",
+          "schedule_timeout",
+          "preempt_schedule",
+          "preempt_schedule_irq",
+          "do_exit",
+          "do_group_exit",
+          "do_idle",
+          "cpu_startup_entry",
+          "cpuidle_enter_state",
+          "default_idle",
+          "kthread",
+          "worker_thread",
+          "smpboot_thread_fn",
+          "rcu_gp_kthread",
+          "ret_from_fork",
+          "do_syscall_64",
+          "klp_enable_patch",
+          "klp_try_switch_task",
+          "ftrace_ops_list_func");
 
   /** Paths whose changes never reach a running kernel: documentation and user-space tools. */
   private static final List<String> IGNORED_PREFIXES =
@@ -78,32 +93,61 @@ public final class PatchAnalyzer {
         continue;
       }
       if (!isKernelPath(path)) {
-        problems.add(new PatchAnalysis.Problem(f.patchLine(),
-            "the diff changes '" + CScanner.abbreviate(org.klpcatalog.catalog.diag.Printable.line(path))
-                + "', which is not a kernel source path (letters, digits, '_', '.', '+' and '-' between"
-                + " '/'); make the diff from a kernel tree with git diff"));
+        problems.add(
+            new PatchAnalysis.Problem(
+                f.patchLine(),
+                "the diff changes '"
+                    + CScanner.abbreviate(org.klpcatalog.catalog.diag.Printable.line(path))
+                    + "', which is not a kernel source path (letters, digits, '_', '.', '+' and '-'"
+                    + " between '/'); make the diff from a kernel tree with git diff"));
         continue;
       }
       files.add(path);
       boolean c = path.endsWith(".c");
       boolean h = path.endsWith(".h");
       if (f.binary() || !(c || h)) {
-        addFlag(flags, new Flag(FlagKind.NON_SOURCE_FILE, path, f.patchLine(),
-            "changes " + path + ", which is not C source; a livepatch can only carry changes to"
-                + " functions"));
+        addFlag(
+            flags,
+            new Flag(
+                FlagKind.NON_SOURCE_FILE,
+                path,
+                f.patchLine(),
+                "changes "
+                    + path
+                    + ", which is not C source; a livepatch can only carry changes to"
+                    + " functions"));
         continue;
       }
       if (h) {
-        addFlag(flags, new Flag(FlagKind.HEADER, path, f.patchLine(),
-            "changes header " + path + ": its inline functions, macros and types are compiled"
-                + " into callers the diff does not show"));
+        addFlag(
+            flags,
+            new Flag(
+                FlagKind.HEADER,
+                path,
+                f.patchLine(),
+                "changes header "
+                    + path
+                    + ": its inline functions, macros and types are compiled"
+                    + " into callers the diff does not show"));
       }
       if (c && f.isNew()) {
-        addFlag(flags, new Flag(FlagKind.OUTSIDE_FUNCTION, path, f.patchLine(),
-            "adds file " + path + ", which the running kernel does not have"));
+        addFlag(
+            flags,
+            new Flag(
+                FlagKind.OUTSIDE_FUNCTION,
+                path,
+                f.patchLine(),
+                "adds file " + path + ", which the running kernel does not have"));
       } else if (c && f.isDeleted()) {
-        addFlag(flags, new Flag(FlagKind.OUTSIDE_FUNCTION, path, f.patchLine(),
-            "deletes file " + path + "; a livepatch cannot remove code from the running kernel"));
+        addFlag(
+            flags,
+            new Flag(
+                FlagKind.OUTSIDE_FUNCTION,
+                path,
+                f.patchLine(),
+                "deletes file "
+                    + path
+                    + "; a livepatch cannot remove code from the running kernel"));
       }
       for (Hunk hunk : f.hunks()) {
         analyzeHunk(path, c, hunk, functions, flags, problems);
@@ -120,23 +164,28 @@ public final class PatchAnalyzer {
     List<Flag> flagList = new ArrayList<>(flags.values());
     flagList.sort(java.util.Comparator.comparingInt(Flag::patchLine).thenComparing(Flag::key));
     problems.sort(java.util.Comparator.comparingInt(PatchAnalysis.Problem::patchLine));
-    return new PatchAnalysis(List.copyOf(result), List.copyOf(flagList), List.copyOf(problems),
-        List.copyOf(files));
+    return new PatchAnalysis(
+        List.copyOf(result), List.copyOf(flagList), List.copyOf(problems), List.copyOf(files));
   }
 
   /** The flag a changed function the catalog lists as unpatchable raises, or null. */
   Flag unpatchableFlag(ChangedFunction f) {
     if (unpatchableNames.contains(f.name()) || unpatchableKeys.contains(f.key())) {
-      return new Flag(FlagKind.UNPATCHABLE_FUNCTION, f.key(), f.patchLine(),
-          "changes " + f.name() + ", which the catalog lists as unpatchable (always on some"
+      return new Flag(
+          FlagKind.UNPATCHABLE_FUNCTION,
+          f.key(),
+          f.patchLine(),
+          "changes "
+              + f.name()
+              + ", which the catalog lists as unpatchable (always on some"
               + " task's stack, or part of the patching machinery)");
     }
     return null;
   }
 
   /**
-   * Whether a path is one a kernel tree has: a relative path of names made of letters, digits,
-   * '_', '.', '+' and '-', none of them "." or "..". Paths end up in the package's capability names
+   * Whether a path is one a kernel tree has: a relative path of names made of letters, digits, '_',
+   * '.', '+' and '-', none of them "." or "..". Paths end up in the package's capability names
    * ({@code kpatch-function(file.c:function)}) and in messages, so anything else (a quoted name
    * with a line break, a comma, a parenthesis) is refused rather than carried into a spec file.
    */
@@ -153,8 +202,13 @@ public final class PatchAnalyzer {
           return false;
         }
         segmentStart = i + 1;
-      } else if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-          || c == '_' || c == '.' || c == '+' || c == '-')) {
+      } else if (!(c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || c == '_'
+          || c == '.'
+          || c == '+'
+          || c == '-')) {
         return false;
       }
     }
@@ -219,7 +273,9 @@ public final class PatchAnalyzer {
     scanSide(path, hunk, '-', oldSide, flags, unplaced);
     scanSide(path, hunk, '+', newSide, flags, unplaced);
     // Both sides of a hunk report the same unplaceable change; keep the first line once.
-    unplaced.stream().min(java.util.Comparator.comparingInt(PatchAnalysis.Problem::patchLine)).ifPresent(problems::add);
+    unplaced.stream()
+        .min(java.util.Comparator.comparingInt(PatchAnalysis.Problem::patchLine))
+        .ifPresent(problems::add);
     Set<String> names = new TreeSet<>();
     names.addAll(oldSide.keySet());
     names.addAll(newSide.keySet());
@@ -231,8 +287,10 @@ public final class PatchAnalyzer {
         continue;
       }
       Merged m = functions.computeIfAbsent(path + ":" + name, k -> new Merged(path, name));
-      int first = Math.min(o != null ? o.firstChangedLine : Integer.MAX_VALUE,
-          n != null ? n.firstChangedLine : Integer.MAX_VALUE);
+      int first =
+          Math.min(
+              o != null ? o.firstChangedLine : Integer.MAX_VALUE,
+              n != null ? n.firstChangedLine : Integer.MAX_VALUE);
       m.firstLine = Math.min(m.firstLine, first);
       boolean addedHere = n != null && n.headerChanged && (o == null || !o.present);
       boolean deletedHere = o != null && o.headerChanged && (n == null || !n.present);
@@ -242,27 +300,54 @@ public final class PatchAnalyzer {
         m.deleted = true;
       } else {
         m.modified = true;
-        if (o != null && n != null && o.headerChanged && n.headerChanged
+        if (o != null
+            && n != null
+            && o.headerChanged
+            && n.headerChanged
             && !normalise(o.header).equals(normalise(n.header))) {
-          addFlag(flags, new Flag(FlagKind.SIGNATURE_CHANGE, path + ":" + name, first,
-              "changes the signature of " + name + ": callers compiled against the old one pass"
-                  + " the old arguments"));
+          addFlag(
+              flags,
+              new Flag(
+                  FlagKind.SIGNATURE_CHANGE,
+                  path + ":" + name,
+                  first,
+                  "changes the signature of "
+                      + name
+                      + ": callers compiled against the old one pass"
+                      + " the old arguments"));
         }
       }
       Construct c = (n != null ? n : o).construct;
       if (!addedHere && !deletedHere) {
         if (c.isInit()) {
-          addFlag(flags, new Flag(FlagKind.INIT_FUNCTION, path + ":" + name, first,
-              "changes __init function " + name + ": it ran at boot and its code is freed"));
+          addFlag(
+              flags,
+              new Flag(
+                  FlagKind.INIT_FUNCTION,
+                  path + ":" + name,
+                  first,
+                  "changes __init function " + name + ": it ran at boot and its code is freed"));
         }
         if (c.isExit()) {
-          addFlag(flags, new Flag(FlagKind.EXIT_FUNCTION, path + ":" + name, first,
-              "changes __exit function " + name + ": it only runs when its module is removed"));
+          addFlag(
+              flags,
+              new Flag(
+                  FlagKind.EXIT_FUNCTION,
+                  path + ":" + name,
+                  first,
+                  "changes __exit function " + name + ": it only runs when its module is removed"));
         }
         if (cFile && c.isInline()) {
-          addFlag(flags, new Flag(FlagKind.INLINE_FUNCTION, path + ":" + name, first,
-              "changes inline function " + name + ": the compiler copied it into its callers;"
-                  + " the module must replace those callers (list them in spec.extraFunctions)"));
+          addFlag(
+              flags,
+              new Flag(
+                  FlagKind.INLINE_FUNCTION,
+                  path + ":" + name,
+                  first,
+                  "changes inline function "
+                      + name
+                      + ": the compiler copied it into its callers; the module must replace those"
+                      + " callers (list them in spec.extraFunctions)"));
         }
       }
     }
@@ -273,8 +358,8 @@ public final class PatchAnalyzer {
   }
 
   /**
-   * Scans one side ('-' old or '+' new) of a hunk, recording function constructs into {@code
-   * sides} and flags for changed top-level constructs that are not functions.
+   * Scans one side ('-' old or '+' new) of a hunk, recording function constructs into {@code sides}
+   * and flags for changed top-level constructs that are not functions.
    */
   private void scanSide(
       String path,
@@ -328,35 +413,55 @@ public final class PatchAnalyzer {
         continue;
       }
       if (reportedUnknown.put(c, Boolean.TRUE) == null) {
-        problems.add(new PatchAnalysis.Problem(line.patchLine(),
-            "cannot tell which function this change in " + path + " belongs to: the hunk"
-                + " header names no function; regenerate the diff with 'git diff' or"
-                + " 'diff -up' so each hunk header names its function"));
+        problems.add(
+            new PatchAnalysis.Problem(
+                line.patchLine(),
+                "cannot tell which function this change in "
+                    + path
+                    + " belongs to: the hunk"
+                    + " header names no function; regenerate the diff with 'git diff' or"
+                    + " 'diff -up' so each hunk header names its function"));
       }
     }
   }
 
   /**
-   * The flag a changed line of a top-level construct other than a function raises, or null
-   * ({@code #include} lines, prototypes and declarations raise none; nor does UNKNOWN, which the
-   * hunk analysis reports as a problem).
+   * The flag a changed line of a top-level construct other than a function raises, or null ({@code
+   * #include} lines, prototypes and declarations raise none; nor does UNKNOWN, which the hunk
+   * analysis reports as a problem).
    */
   static Flag outsideFunctionFlag(String path, Construct c, int patchLine) {
     switch (c.kind) {
       case DATA_STRUCTURE:
-        return new Flag(FlagKind.DATA_STRUCTURE, path + ":" + c.name, patchLine,
-            "changes the definition of " + c.name + ": data in the running kernel keeps the"
+        return new Flag(
+            FlagKind.DATA_STRUCTURE,
+            path + ":" + c.name,
+            patchLine,
+            "changes the definition of "
+                + c.name
+                + ": data in the running kernel keeps the"
                 + " old layout (use a shadow variable in the module instead)");
       case GLOBAL:
-        return new Flag(FlagKind.GLOBAL_DATA, path + ":" + c.name, patchLine,
-            "changes global data '" + c.name + "' outside any function: the running kernel"
+        return new Flag(
+            FlagKind.GLOBAL_DATA,
+            path + ":" + c.name,
+            patchLine,
+            "changes global data '"
+                + c.name
+                + "' outside any function: the running kernel"
                 + " keeps the old variable");
       case MACRO:
-        return new Flag(FlagKind.MACRO, path + ":" + c.name, patchLine,
+        return new Flag(
+            FlagKind.MACRO,
+            path + ":" + c.name,
+            patchLine,
             "changes macro " + c.name + ": code compiled with the old definition keeps it");
       case DIRECTIVE:
       case OTHER:
-        return new Flag(FlagKind.OUTSIDE_FUNCTION, path + ":" + c.name, patchLine,
+        return new Flag(
+            FlagKind.OUTSIDE_FUNCTION,
+            path + ":" + c.name,
+            patchLine,
             "changes '" + c.name + "' outside any function");
       default:
         return null;

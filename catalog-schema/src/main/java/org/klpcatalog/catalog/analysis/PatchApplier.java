@@ -16,14 +16,14 @@ import org.klpcatalog.catalog.diag.Printable;
  * lines (context and removed) must match exactly, at the line its header names plus the offset the
  * earlier hunks needed, or else at the nearest other position (later before earlier at the same
  * distance) that does not overlap an earlier hunk. A hunk with less leading than trailing context
- * that names line 1 must match at the start of the file, one with less trailing context at its
- * end. No fuzz, no white-space or line-ending normalisation ({@code \r} is part of a line); a
- * {@code \ No newline at end of file} marker is honoured on both sides. Pure and thread-safe.
+ * that names line 1 must match at the start of the file, one with less trailing context at its end.
+ * No fuzz, no white-space or line-ending normalisation ({@code \r} is part of a line); a {@code \
+ * No newline at end of file} marker is honoured on both sides. Pure and thread-safe.
  *
- * <p>Cost: lines are indexed by their text; each hunk is searched from its rarest old line, and
- * the comparisons spent searching one file are bounded by a multiple of the file's and the diff's
- * line count, so hostile input (thousands of identical lines, huge hunk counts) stays linear. A
- * hunk whose search exhausts that bound fails and says so.
+ * <p>Cost: lines are indexed by their text; each hunk is searched from its rarest old line, and the
+ * comparisons spent searching one file are bounded by a multiple of the file's and the diff's line
+ * count, so hostile input (thousands of identical lines, huge hunk counts) stays linear. A hunk
+ * whose search exhausts that bound fails and says so.
  */
 public final class PatchApplier {
   /** Line comparisons the search of one file may spend per line of the file and of its hunks. */
@@ -36,7 +36,10 @@ public final class PatchApplier {
    * string for a deleted file), where each applied hunk went, and every hunk that did not apply.
    */
   public record FileResult(
-      String path, Optional<String> patched, List<Placement> placements, List<HunkFailure> failures) {
+      String path,
+      Optional<String> patched,
+      List<Placement> placements,
+      List<HunkFailure> failures) {
 
     public boolean applied() {
       return failures.isEmpty() && patched.isPresent();
@@ -63,16 +66,33 @@ public final class PatchApplier {
     String path = file.kernelPath();
     String shown = Printable.line(path == null ? "(no path)" : path);
     if (file.binary()) {
-      return failed(path, new HunkFailure(0, file.patchLine(), 0,
-          "the diff changes " + shown + " as a binary file; a binary change cannot be checked"));
+      return failed(
+          path,
+          new HunkFailure(
+              0,
+              file.patchLine(),
+              0,
+              "the diff changes "
+                  + shown
+                  + " as a binary file; a binary change cannot be checked"));
     }
     if (original == null && !file.isNew()) {
-      return failed(path, new HunkFailure(0, file.patchLine(), 0,
-          "the kernel tree has no file " + shown + ", which the diff changes"));
+      return failed(
+          path,
+          new HunkFailure(
+              0,
+              file.patchLine(),
+              0,
+              "the kernel tree has no file " + shown + ", which the diff changes"));
     }
     if (original != null && file.isNew()) {
-      return failed(path, new HunkFailure(0, file.patchLine(), 0,
-          "the diff creates " + shown + ", which the kernel tree already has"));
+      return failed(
+          path,
+          new HunkFailure(
+              0,
+              file.patchLine(),
+              0,
+              "the diff creates " + shown + ", which the kernel tree already has"));
     }
     Text text = Text.of(original == null ? "" : original);
     Search search = new Search(text, file);
@@ -89,12 +109,23 @@ public final class PatchApplier {
       String[] neu = side(h, '+');
       int headerPos = h.oldCount() == 0 ? h.oldStart() : h.oldStart() - 1;
       long expectedLong = (long) headerPos + offset;
-      int expected = (int) Math.max(Integer.MIN_VALUE / 2, Math.min(Integer.MAX_VALUE / 2, expectedLong));
+      int expected =
+          (int) Math.max(Integer.MIN_VALUE / 2, Math.min(Integer.MAX_VALUE / 2, expectedLong));
       int at = search.locate(h, old, expected, cursor);
       if (at < 0) {
-        failures.add(new HunkFailure(number, h.patchLine(), expected + 1,
-            "hunk #" + number + " (diff line " + h.patchLine() + ") does not apply to " + shown + ": "
-                + search.explain(h, old, expected, cursor, shown)));
+        failures.add(
+            new HunkFailure(
+                number,
+                h.patchLine(),
+                expected + 1,
+                "hunk #"
+                    + number
+                    + " (diff line "
+                    + h.patchLine()
+                    + ") does not apply to "
+                    + shown
+                    + ": "
+                    + search.explain(h, old, expected, cursor, shown)));
         continue;
       }
       offset = at - headerPos;
@@ -104,15 +135,34 @@ public final class PatchApplier {
       }
       boolean endsFile = at + old.length == text.lines.length;
       if (outLastMissingNewline && (neu.length > 0 || at < text.lines.length)) {
-        failures.add(new HunkFailure(number, h.patchLine(), expected + 1,
-            "hunk #" + number + " (diff line " + h.patchLine() + ") adds lines after the last line of "
-                + shown + ", which an earlier hunk left without a newline"));
+        failures.add(
+            new HunkFailure(
+                number,
+                h.patchLine(),
+                expected + 1,
+                "hunk #"
+                    + number
+                    + " (diff line "
+                    + h.patchLine()
+                    + ") adds lines after the last line of "
+                    + shown
+                    + ", which an earlier hunk left without a newline"));
         continue;
       }
       if (h.newEndsWithoutNewline() && !endsFile) {
-        failures.add(new HunkFailure(number, h.patchLine(), expected + 1,
-            "hunk #" + number + " (diff line " + h.patchLine() + ") says its last new line ends "
-                + shown + " without a newline, but it applies before line " + (at + old.length + 1)));
+        failures.add(
+            new HunkFailure(
+                number,
+                h.patchLine(),
+                expected + 1,
+                "hunk #"
+                    + number
+                    + " (diff line "
+                    + h.patchLine()
+                    + ") says its last new line ends "
+                    + shown
+                    + " without a newline, but it applies before line "
+                    + (at + old.length + 1)));
         continue;
       }
       placements.add(new Placement(number, at + 1, out.size() + 1, at - headerPos));
@@ -127,9 +177,16 @@ public final class PatchApplier {
       outLastMissingNewline = i == text.lines.length - 1 && text.lastMissingNewline;
     }
     if (file.isDeleted() && failures.isEmpty() && !out.isEmpty()) {
-      failures.add(new HunkFailure(0, file.patchLine(), 1,
-          "the diff deletes " + shown + " but the kernel tree's file has " + out.size()
-              + " more line(s) than the diff removes"));
+      failures.add(
+          new HunkFailure(
+              0,
+              file.patchLine(),
+              1,
+              "the diff deletes "
+                  + shown
+                  + " but the kernel tree's file has "
+                  + out.size()
+                  + " more line(s) than the diff removes"));
     }
     if (!failures.isEmpty()) {
       return new FileResult(path, Optional.empty(), List.copyOf(placements), List.copyOf(failures));
@@ -212,7 +269,8 @@ public final class PatchApplier {
         prefix++;
       }
       int suffix = 0;
-      while (suffix < h.lines().size() && h.lines().get(h.lines().size() - 1 - suffix).kind() == ' ') {
+      while (suffix < h.lines().size()
+          && h.lines().get(h.lines().size() - 1 - suffix).kind() == ' ') {
         suffix++;
       }
       if (prefix == h.lines().size()) {
@@ -330,15 +388,26 @@ public final class PatchApplier {
     /** Why the hunk does not apply, from what is at the expected position. */
     String explain(Hunk h, String[] old, int expected, int min, String path) {
       int n = text.lines.length;
-      String where = exhausted() ? "; the search for another position stopped after its budget of"
-          + " comparisons (the file has too many repeated lines)" : "";
+      String where =
+          exhausted()
+              ? "; the search for another position stopped after its budget of"
+                  + " comparisons (the file has too many repeated lines)"
+              : "";
       if (old.length == 0) {
-        return "it inserts before line " + (expected + 1) + " but " + path + " has " + n + " lines"
-            + (expected < min ? " and an earlier hunk already changed that place" : "") + where;
+        return "it inserts before line "
+            + (expected + 1)
+            + " but "
+            + path
+            + " has "
+            + n
+            + " lines"
+            + (expected < min ? " and an earlier hunk already changed that place" : "")
+            + where;
       }
       if (expected < min) {
         return "its position overlaps an earlier hunk and its lines were not found later in the"
-            + " file" + where;
+            + " file"
+            + where;
       }
       for (int i = 0; i < old.length; i++) {
         int line = expected + i;
@@ -346,30 +415,55 @@ public final class PatchApplier {
           continue;
         }
         if (line >= n) {
-          return path + " has " + n + " lines where the hunk expects line " + (line + 1) + " to be '"
-              + show(old[i]) + "', and its lines were found nowhere else" + where;
+          return path
+              + " has "
+              + n
+              + " lines where the hunk expects line "
+              + (line + 1)
+              + " to be '"
+              + show(old[i])
+              + "', and its lines were found nowhere else"
+              + where;
         }
         if (!text.lines[line].equals(old[i])) {
-          return "line " + (line + 1) + " of " + path + " is '" + show(text.lines[line]) + "' where the hunk expects '"
-              + show(old[i]) + "', and its lines were found nowhere else" + where;
+          return "line "
+              + (line + 1)
+              + " of "
+              + path
+              + " is '"
+              + show(text.lines[line])
+              + "' where the hunk expects '"
+              + show(old[i])
+              + "', and its lines were found nowhere else"
+              + where;
         }
       }
       if (h.oldEndsWithoutNewline()) {
-        return "the hunk says line " + (expected + old.length) + " is the file's last, without a"
-            + " newline, and it is not" + where;
-      }
-      if (expected + old.length == n && text.lastMissingNewline) {
-        return "line " + n + " has no newline at the end of the file, where the hunk expects one"
+        return "the hunk says line "
+            + (expected + old.length)
+            + " is the file's last, without a"
+            + " newline, and it is not"
             + where;
       }
-      return "its lines match at line " + (expected + 1) + " but a hunk with less context on one"
-          + " side must apply at the start or end of the file" + where;
+      if (expected + old.length == n && text.lastMissingNewline) {
+        return "line "
+            + n
+            + " has no newline at the end of the file, where the hunk expects one"
+            + where;
+      }
+      return "its lines match at line "
+          + (expected + 1)
+          + " but a hunk with less context on one"
+          + " side must apply at the start or end of the file"
+          + where;
     }
 
     private static String show(String s) {
       // Abbreviated before escaping: a hostile line may be megabytes of control characters.
       String p = Printable.line(s.length() > 72 ? s.substring(0, 69) : s);
-      return s.length() > 72 || p.length() > 72 ? p.substring(0, Math.min(p.length(), 69)) + "..." : p;
+      return s.length() > 72 || p.length() > 72
+          ? p.substring(0, Math.min(p.length(), 69)) + "..."
+          : p;
     }
   }
 }

@@ -22,8 +22,8 @@ public record SourceAnalysis(PatchAnalysis analysis, List<PatchApplier.FileResul
   }
 
   /**
-   * The patched text by kernel path (the old path of a renamed file; the empty string for a
-   * deleted one), for the files that applied.
+   * The patched text by kernel path (the old path of a renamed file; the empty string for a deleted
+   * one), for the files that applied.
    */
   public Map<String, String> patched() {
     Map<String, String> out = new TreeMap<>();

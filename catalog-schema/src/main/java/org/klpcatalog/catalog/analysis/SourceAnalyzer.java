@@ -25,10 +25,10 @@ import org.klpcatalog.catalog.analysis.UnifiedDiff.Hunk;
 import org.klpcatalog.catalog.analysis.UnifiedDiff.Line;
 
 /**
- * What a fix changes in one kernel's real source. Every file of the fix is applied to the
- * kernel's file ({@link PatchApplier}, no fuzz); for each C file (.c, .h) that applied, the
- * changed functions come from the whole original and patched files ({@link SourceFunctions}), not
- * from hunk headers:
+ * What a fix changes in one kernel's real source. Every file of the fix is applied to the kernel's
+ * file ({@link PatchApplier}, no fuzz); for each C file (.c, .h) that applied, the changed
+ * functions come from the whole original and patched files ({@link SourceFunctions}), not from hunk
+ * headers:
  *
  * <ul>
  *   <li>modified: a function defined in both files, one of whose definitions (header included)
@@ -42,12 +42,12 @@ import org.klpcatalog.catalog.analysis.UnifiedDiff.Line;
  * in .c files, {@code signature-change}, {@code unpatchable-function}) are computed from those
  * definitions. Flags about text outside functions ({@code data-structure}, {@code global-data},
  * {@code macro}, {@code outside-function}) come from the {@link PatchAnalyzer} rules applied to the
- * changed lines that lie outside every definition, each line attributed by scanning the whole
- * file it is in; per-file flags ({@code header}, {@code non-source-file}, a new or deleted file)
- * are {@link PatchAnalyzer}'s. A file that does not apply, or is not C, is analysed from the diff
- * text alone ({@link PatchAnalyzer}), and each hunk that did not apply is a problem. Paths the
- * analyser ignores (Documentation/, tools/, ...) and paths that are not kernel paths are neither
- * looked up nor applied. Pure and thread-safe; {@code originals} is called once per path.
+ * changed lines that lie outside every definition, each line attributed by scanning the whole file
+ * it is in; per-file flags ({@code header}, {@code non-source-file}, a new or deleted file) are
+ * {@link PatchAnalyzer}'s. A file that does not apply, or is not C, is analysed from the diff text
+ * alone ({@link PatchAnalyzer}), and each hunk that did not apply is a problem. Paths the analyser
+ * ignores (Documentation/, tools/, ...) and paths that are not kernel paths are neither looked up
+ * nor applied. Pure and thread-safe; {@code originals} is called once per path.
  */
 public final class SourceAnalyzer {
   private final PatchAnalyzer text;
@@ -111,7 +111,8 @@ public final class SourceAnalyzer {
         continue;
       }
       for (Flag flag : base.flags()) {
-        if (flag.kind() == FlagKind.HEADER || flag.kind() == FlagKind.NON_SOURCE_FILE
+        if (flag.kind() == FlagKind.HEADER
+            || flag.kind() == FlagKind.NON_SOURCE_FILE
             || flag.kind() == FlagKind.OUTSIDE_FUNCTION && flag.key().equals(path)) {
           addFlag(flags, flag);
         }
@@ -127,13 +128,20 @@ public final class SourceAnalyzer {
     List<Flag> flagList = new ArrayList<>(flags.values());
     flagList.sort(Comparator.comparingInt(Flag::patchLine).thenComparing(Flag::key));
     problems.sort(Comparator.comparingInt(PatchAnalysis.Problem::patchLine));
-    PatchAnalysis analysis = new PatchAnalysis(List.copyOf(functions.values()), List.copyOf(flagList),
-        List.copyOf(problems), List.copyOf(files));
+    PatchAnalysis analysis =
+        new PatchAnalysis(
+            List.copyOf(functions.values()),
+            List.copyOf(flagList),
+            List.copyOf(problems),
+            List.copyOf(files));
     return new SourceAnalysis(analysis, List.copyOf(results));
   }
 
-  private static void addAll(PatchAnalysis base, Map<String, ChangedFunction> functions,
-      Map<String, Flag> flags, List<PatchAnalysis.Problem> problems) {
+  private static void addAll(
+      PatchAnalysis base,
+      Map<String, ChangedFunction> functions,
+      Map<String, Flag> flags,
+      List<PatchAnalysis.Problem> problems) {
     for (ChangedFunction cf : base.functions()) {
       merge(functions, cf);
     }
@@ -145,8 +153,13 @@ public final class SourceAnalyzer {
 
   /** Keeps one entry per key: the first kind seen, the smallest diff line. */
   private static void merge(Map<String, ChangedFunction> functions, ChangedFunction cf) {
-    functions.merge(cf.key(), cf, (a, b) -> a.patchLine() <= b.patchLine() ? a
-        : new ChangedFunction(a.file(), a.name(), a.change(), b.patchLine()));
+    functions.merge(
+        cf.key(),
+        cf,
+        (a, b) ->
+            a.patchLine() <= b.patchLine()
+                ? a
+                : new ChangedFunction(a.file(), a.name(), a.change(), b.patchLine()));
   }
 
   /** Keeps one flag per kind and key: the one at the smallest diff line. */
@@ -154,8 +167,13 @@ public final class SourceAnalyzer {
     flags.merge(f.kind().id() + " " + f.key(), f, (a, b) -> a.patchLine() <= b.patchLine() ? a : b);
   }
 
-  private void analyzeFile(String path, FileDiff f, String original, FileResult r,
-      Map<String, ChangedFunction> functions, Map<String, Flag> flags) {
+  private void analyzeFile(
+      String path,
+      FileDiff f,
+      String original,
+      FileResult r,
+      Map<String, ChangedFunction> functions,
+      Map<String, Flag> flags) {
     String patched = r.patched().orElseThrow();
     List<LineInfo> oldLines = CLexer.lex(original);
     List<LineInfo> newLines = CLexer.lex(patched);
@@ -236,32 +254,62 @@ public final class SourceAnalyzer {
     return first;
   }
 
-  private static void functionFlags(String path, String name, int first, boolean cFile,
-      List<Definition> o, List<Definition> n, Map<String, Flag> flags) {
+  private static void functionFlags(
+      String path,
+      String name,
+      int first,
+      boolean cFile,
+      List<Definition> o,
+      List<Definition> n,
+      Map<String, Flag> flags) {
     String key = path + ":" + name;
     List<Definition> all = new ArrayList<>(o);
     all.addAll(n);
     if (all.stream().anyMatch(Definition::isInit)) {
-      addFlag(flags, new Flag(FlagKind.INIT_FUNCTION, key, first,
-          "changes __init function " + name + ": it ran at boot and its code is freed"));
+      addFlag(
+          flags,
+          new Flag(
+              FlagKind.INIT_FUNCTION,
+              key,
+              first,
+              "changes __init function " + name + ": it ran at boot and its code is freed"));
     }
     if (all.stream().anyMatch(Definition::isExit)) {
-      addFlag(flags, new Flag(FlagKind.EXIT_FUNCTION, key, first,
-          "changes __exit function " + name + ": it only runs when its module is removed"));
+      addFlag(
+          flags,
+          new Flag(
+              FlagKind.EXIT_FUNCTION,
+              key,
+              first,
+              "changes __exit function " + name + ": it only runs when its module is removed"));
     }
     if (cFile && all.stream().anyMatch(Definition::isInline)) {
-      addFlag(flags, new Flag(FlagKind.INLINE_FUNCTION, key, first,
-          "changes inline function " + name + ": the compiler copied it into its callers;"
-              + " the module must replace those callers (list them in spec.extraFunctions)"));
+      addFlag(
+          flags,
+          new Flag(
+              FlagKind.INLINE_FUNCTION,
+              key,
+              first,
+              "changes inline function "
+                  + name
+                  + ": the compiler copied it into its callers;"
+                  + " the module must replace those callers (list them in spec.extraFunctions)"));
     }
     Set<String> before = new TreeSet<>();
     o.forEach(d -> before.add(d.signature()));
     Set<String> after = new TreeSet<>();
     n.forEach(d -> after.add(d.signature()));
     if (!Objects.equals(before, after)) {
-      addFlag(flags, new Flag(FlagKind.SIGNATURE_CHANGE, key, first,
-          "changes the signature of " + name + ": callers compiled against the old one pass"
-              + " the old arguments"));
+      addFlag(
+          flags,
+          new Flag(
+              FlagKind.SIGNATURE_CHANGE,
+              key,
+              first,
+              "changes the signature of "
+                  + name
+                  + ": callers compiled against the old one pass"
+                  + " the old arguments"));
     }
   }
 
@@ -269,8 +317,12 @@ public final class SourceAnalyzer {
    * Flags for changed lines outside every function definition, each attributed to its top-level
    * construct by scanning the whole file.
    */
-  private static void outsideFlags(String path, List<LineInfo> lines, List<Definition> defs,
-      int[] changed, Map<String, Flag> flags) {
+  private static void outsideFlags(
+      String path,
+      List<LineInfo> lines,
+      List<Definition> defs,
+      int[] changed,
+      Map<String, Flag> flags) {
     boolean any = false;
     boolean[] inFunction = new boolean[lines.size()];
     for (Definition d : defs) {
@@ -294,7 +346,9 @@ public final class SourceAnalyzer {
         continue;
       }
       Attribution a = attrs.get(i);
-      if (a.construct() == null || a.trivia() || a.construct().kind == Kind.FUNCTION
+      if (a.construct() == null
+          || a.trivia()
+          || a.construct().kind == Kind.FUNCTION
           || a.construct().kind == Kind.UNKNOWN) {
         continue;
       }

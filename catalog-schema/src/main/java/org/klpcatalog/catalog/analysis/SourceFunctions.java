@@ -10,17 +10,17 @@ import org.klpcatalog.catalog.analysis.CScanner.Kind;
 /**
  * The function definitions of a whole C file, with their line ranges. Braces are counted in code
  * only (comments, string and character literals and preprocessor lines, {@code #define} bodies
- * included, are skipped). A definition's header is the code since the previous top-level {@code
- * ;}, closing {@code }}, blank line or preprocessor line, so return types and attributes on lines
- * of their own belong to it; it is named as {@link PatchAnalyzer} names functions ({@code
+ * included, are skipped). A definition's header is the code since the previous top-level {@code ;},
+ * closing {@code }}, blank line or preprocessor line, so return types and attributes on lines of
+ * their own belong to it; it is named as {@link PatchAnalyzer} names functions ({@code
  * SYSCALL_DEFINEn(name, ...)} is {@code __do_sys_name}, attribute macros are skipped).
  *
  * <p>Kernel layout is relied on where counting braces alone would go wrong, as when the two
  * branches of an {@code #ifdef} each open a block: a {@code }} at column 0 closes whatever is open,
- * and a function whose body opens with a {@code {} ending its line closes only at such a {@code
- * }}, unless its braces balance before a new top-level line (not a label) starts at column 0.
- * Both definitions of a function defined in two {@code #if} branches are reported. Pure,
- * thread-safe, linear in the text.
+ * and a function whose body opens with a {@code {} ending its line closes only at such a {@code }},
+ * unless its braces balance before a new top-level line (not a label) starts at column 0. Both
+ * definitions of a function defined in two {@code #if} branches are reported. Pure, thread-safe,
+ * linear in the text.
  */
 public final class SourceFunctions {
   private static final Pattern STATIC = Pattern.compile("\\bstatic\\b");
@@ -85,8 +85,11 @@ public final class SourceFunctions {
           while (next < lines.size() && lines.get(next).blank()) {
             next++;
           }
-          boolean bodyFollows = headerStart >= 0 && next < lines.size()
-              && !lines.get(next).preprocessor() && lines.get(next).code().strip().startsWith("{");
+          boolean bodyFollows =
+              headerStart >= 0
+                  && next < lines.size()
+                  && !lines.get(next).preprocessor()
+                  && lines.get(next).code().strip().startsWith("{");
           if (!bodyFollows) {
             resetHeader();
           }
@@ -149,7 +152,9 @@ public final class SourceFunctions {
       return out;
     }
 
-    /** Whether {@code header} assigns at the top level ({@code = } outside (), [] and comparisons). */
+    /**
+     * Whether {@code header} assigns at the top level ({@code = } outside (), [] and comparisons).
+     */
     static boolean initialiser(String header) {
       int depth = 0;
       for (int i = 0; i < header.length(); i++) {
@@ -186,9 +191,20 @@ public final class SourceFunctions {
     private void close(int lastLine) {
       // `static DEFINE_PER_CPU(int [N], x) = {...};` reads like a function to the classifier; a
       // '=' outside parentheses and brackets makes it an initialiser (C has no default arguments).
-      if (open != null && open.kind == Kind.FUNCTION && !open.name.isEmpty() && !initialiser(openSignature)) {
-        out.add(new Definition(open.name, openFirst, lastLine, STATIC.matcher(open.header).find(),
-            open.isInline(), open.isInit(), open.isExit(), openSignature));
+      if (open != null
+          && open.kind == Kind.FUNCTION
+          && !open.name.isEmpty()
+          && !initialiser(openSignature)) {
+        out.add(
+            new Definition(
+                open.name,
+                openFirst,
+                lastLine,
+                STATIC.matcher(open.header).find(),
+                open.isInline(),
+                open.isInit(),
+                open.isExit(),
+                openSignature));
       }
       open = null;
       depth = 0;

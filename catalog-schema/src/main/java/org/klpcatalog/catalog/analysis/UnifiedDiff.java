@@ -8,7 +8,9 @@ import java.util.List;
  */
 public record UnifiedDiff(List<FileDiff> files, List<DiffProblem> problems) {
 
-  /** One file's changes. {@code oldPath} is null for a new file, {@code newPath} for a deleted one. */
+  /**
+   * One file's changes. {@code oldPath} is null for a new file, {@code newPath} for a deleted one.
+   */
   public record FileDiff(
       String oldPath, String newPath, boolean binary, int patchLine, List<Hunk> hunks) {
 
@@ -32,12 +34,24 @@ public record UnifiedDiff(List<FileDiff> files, List<DiffProblem> problems) {
    * marker follows the last line of that side (the line is the file's last and has no newline).
    */
   public record Hunk(
-      int oldStart, int oldCount, int newStart, int newCount, String context, int patchLine,
-      List<Line> lines, boolean oldEndsWithoutNewline, boolean newEndsWithoutNewline) {
+      int oldStart,
+      int oldCount,
+      int newStart,
+      int newCount,
+      String context,
+      int patchLine,
+      List<Line> lines,
+      boolean oldEndsWithoutNewline,
+      boolean newEndsWithoutNewline) {
 
     /** A hunk whose last lines end with a newline on both sides. */
     public Hunk(
-        int oldStart, int oldCount, int newStart, int newCount, String context, int patchLine,
+        int oldStart,
+        int oldCount,
+        int newStart,
+        int newCount,
+        String context,
+        int patchLine,
         List<Line> lines) {
       this(oldStart, oldCount, newStart, newCount, context, patchLine, lines, false, false);
     }

@@ -9,7 +9,8 @@ import java.util.Objects;
  * <p>{@code file} is relative to the catalog root with '/' separators. {@code line} and {@code
  * column} are 1-based; 0 means "the whole file". {@code yamlPath} is the manifest key the problem
  * is about (for problems in a patch or module source, the key that references that file), or empty
- * when there is none. {@code code} is a stable rule identifier documented in docs/catalog-format.md.
+ * when there is none. {@code code} is a stable rule identifier documented in
+ * docs/catalog-format.md.
  */
 public record Diagnostic(
     Severity severity,

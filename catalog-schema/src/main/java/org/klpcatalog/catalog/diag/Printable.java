@@ -16,8 +16,8 @@ public final class Printable {
   }
 
   /**
-   * Text of several lines klp-catalog composed itself (a plan, an error with a tool's output):
-   * line breaks stay, everything else is escaped within each line.
+   * Text of several lines klp-catalog composed itself (a plan, an error with a tool's output): line
+   * breaks stay, everything else is escaped within each line.
    */
   public static String lines(String s) {
     return escape(s, true);
@@ -48,7 +48,9 @@ public final class Printable {
       return false;
     }
     int type = Character.getType(c);
-    return type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+    return type == Character.CONTROL
+        || type == Character.FORMAT
+        || type == Character.LINE_SEPARATOR
         || type == Character.PARAGRAPH_SEPARATOR;
   }
 }

@@ -41,6 +41,7 @@ public final class CatalogLoader {
 
   /** The kernel provider of a kernel whose entry names none: the machine's apt, always defined. */
   public static final String DEFAULT_PROVIDER = "debian";
+
   public static final String PATCHES_DIR = "patches";
   public static final String MANIFEST = "manifest.yaml";
 
@@ -60,7 +61,8 @@ public final class CatalogLoader {
    * The outcome: the catalog's settings (absent when catalog.yaml is unusable), the patches whose
    * manifests loaded, sorted by name, and every problem found on the way.
    */
-  public record Result(Optional<CatalogSpec> spec, List<Livepatch> patches, Diagnostics diagnostics) {}
+  public record Result(
+      Optional<CatalogSpec> spec, List<Livepatch> patches, Diagnostics diagnostics) {}
 
   public Result load(CatalogTree tree) {
     Diagnostics diags = new Diagnostics();
@@ -83,9 +85,8 @@ public final class CatalogLoader {
   }
 
   /**
-   * Reports what the tree's reader found wrong with the catalog's files as a whole; false when
-   * the reader stopped early (the catalog is over its size limits), so nothing else is worth
-   * checking.
+   * Reports what the tree's reader found wrong with the catalog's files as a whole; false when the
+   * reader stopped early (the catalog is over its size limits), so nothing else is worth checking.
    */
   public boolean checkTree(CatalogTree tree, Diagnostics diags) {
     for (TreeProblem p : tree.problems()) {
@@ -102,12 +103,19 @@ public final class CatalogLoader {
       if (tree.isDirectory(path)) {
         dirs.add(path);
       } else {
-        diags.warning(Codes.STRAY_FILE, path, 0, 0, "",
-            "not a patch directory; patches/ holds one directory per patch, so this file is ignored");
+        diags.warning(
+            Codes.STRAY_FILE,
+            path,
+            0,
+            0,
+            "",
+            "not a patch directory; patches/ holds one directory per patch, so this file is"
+                + " ignored");
       }
     }
     if (dirs.isEmpty() && !tree.isDirectory(PATCHES_DIR)) {
-      diags.warning(Codes.STRAY_FILE, PATCHES_DIR, 0, 0, "", "the catalog has no patches/ directory yet");
+      diags.warning(
+          Codes.STRAY_FILE, PATCHES_DIR, 0, 0, "", "the catalog has no patches/ directory yet");
     }
     return dirs;
   }
@@ -124,16 +132,28 @@ public final class CatalogLoader {
     for (String child : tree.children(CATALOG_SUITE_DIR)) {
       String path = CATALOG_SUITE_DIR + "/" + child;
       if (!TEST_FILE_NAME.matcher(child).matches()) {
-        diags.error(Codes.TEST_NAME, path, 0, 0, "",
-            "qa/ holds the catalog-wide tests: files named with letters, digits, '.', '_' and '-' ending in .test;"
-                + " rename or remove this entry");
+        diags.error(
+            Codes.TEST_NAME,
+            path,
+            0,
+            0,
+            "",
+            "qa/ holds the catalog-wide tests: files named with letters, digits, '.', '_' and '-'"
+                + " ending in .test; rename or remove this entry");
       } else {
         FileRead read = FileRead.read(tree, path, CATALOG_SUITE_DIR);
-        if (read instanceof FileRead.TooLarge || read instanceof FileRead.Found f && f.content().length > TreeLimits.TEST_BYTES) {
+        if (read instanceof FileRead.TooLarge
+            || read instanceof FileRead.Found f && f.content().length > TreeLimits.TEST_BYTES) {
           diags.error(Codes.FILE_TOO_LARGE, path, 0, 0, "", testTooLarge(read));
         } else if (!(read instanceof FileRead.Found)) {
-          diags.error(Codes.TEST_NAME, path, 0, 0, "",
-              "a catalog-wide test must be a regular file inside qa/ (not a directory, nor a link leading out)");
+          diags.error(
+              Codes.TEST_NAME,
+              path,
+              0,
+              0,
+              "",
+              "a catalog-wide test must be a regular file inside qa/ (not a directory, nor a link"
+                  + " leading out)");
         }
       }
     }
@@ -141,8 +161,13 @@ public final class CatalogLoader {
 
   /** The message for a test file over {@link TreeLimits#TEST_BYTES}, read as {@code read}. */
   public static String testTooLarge(FileRead read) {
-    long size = read instanceof FileRead.TooLarge t ? t.size() : ((FileRead.Found) read).content().length;
-    return "test is " + size + " bytes; a test is at most " + TreeLimits.TEST_BYTES + " bytes (1 MiB), as every"
+    long size =
+        read instanceof FileRead.TooLarge t ? t.size() : ((FileRead.Found) read).content().length;
+    return "test is "
+        + size
+        + " bytes; a test is at most "
+        + TreeLimits.TEST_BYTES
+        + " bytes (1 MiB), as every"
         + " QA guest holds a copy: keep test data out of the script";
   }
 
@@ -151,34 +176,69 @@ public final class CatalogLoader {
 
   /** Reads, parses and schema-checks one YAML file; empty when it is unusable. */
   private Optional<YamlDocument> document(
-      CatalogTree tree, String path, String boundary, SchemaValidator.Kind kind, Diagnostics diags) {
+      CatalogTree tree,
+      String path,
+      String boundary,
+      SchemaValidator.Kind kind,
+      Diagnostics diags) {
     FileRead read = FileRead.read(tree, path, boundary);
     if (read instanceof FileRead.Missing || read instanceof FileRead.NotAFile) {
       if (kind == SchemaValidator.Kind.CATALOG) {
-        diags.error(Codes.CATALOG_MISSING, path, 0, 0, "",
-            "no catalog.yaml at the catalog root; create one (kind: Catalog) listing the group and kernels");
+        diags.error(
+            Codes.CATALOG_MISSING,
+            path,
+            0,
+            0,
+            "",
+            "no catalog.yaml at the catalog root; create one (kind: Catalog) listing the group and"
+                + " kernels");
       } else {
-        diags.error(Codes.MANIFEST_MISSING, path, 0, 0, "",
-            "patch directory has no manifest.yaml; add one (kind: Livepatch) or remove the directory");
+        diags.error(
+            Codes.MANIFEST_MISSING,
+            path,
+            0,
+            0,
+            "",
+            "patch directory has no manifest.yaml; add one (kind: Livepatch) or remove the"
+                + " directory");
       }
       return Optional.empty();
     }
     if (read instanceof FileRead.Escapes e) {
-      diags.error(Codes.PATH_ESCAPE, path, 0, 0, "",
-          "symbolic link to '" + e.linkTarget() + "' leaves " + (boundary.isEmpty() ? "the catalog" : boundary)
+      diags.error(
+          Codes.PATH_ESCAPE,
+          path,
+          0,
+          0,
+          "",
+          "symbolic link to '"
+              + e.linkTarget()
+              + "' leaves "
+              + (boundary.isEmpty() ? "the catalog" : boundary)
               + "; replace it with the file itself");
       return Optional.empty();
     }
     if (read instanceof FileRead.TooLarge t) {
-      diags.error(Codes.FILE_TOO_LARGE, path, 0, 0, "", "file is " + t.size() + " bytes; YAML files of a catalog are"
-          + " limited to " + SafeYamlLoader.DEFAULT_MAX_BYTES + " bytes");
+      diags.error(
+          Codes.FILE_TOO_LARGE,
+          path,
+          0,
+          0,
+          "",
+          "file is "
+              + t.size()
+              + " bytes; YAML files of a catalog are"
+              + " limited to "
+              + SafeYamlLoader.DEFAULT_MAX_BYTES
+              + " bytes");
       return Optional.empty();
     }
     byte[] content = ((FileRead.Found) read).content();
     SafeYamlLoader.Result r = yaml.load(path, content);
     if (!r.ok()) {
       for (YamlProblem p : r.problems()) {
-        diags.error(Codes.YAML, path, p.mark().line(), p.mark().column(), p.yamlPath(), p.message());
+        diags.error(
+            Codes.YAML, path, p.mark().line(), p.mark().column(), p.yamlPath(), p.message());
       }
       return Optional.empty();
     }
@@ -209,10 +269,19 @@ public final class CatalogLoader {
       Integer prev = seen.putIfAbsent(release, i);
       if (prev != null) {
         Mark m = doc.get().markOf(path);
-        diags.error(Codes.KERNEL_DUPLICATE, CATALOG_FILE, m.line(), m.column(), path,
+        diags.error(
+            Codes.KERNEL_DUPLICATE,
+            CATALOG_FILE,
+            m.line(),
+            m.column(),
+            path,
             "kernel " + release + " is listed twice (also spec.kernels[" + prev + "]); remove one");
       } else {
-        kernels.add(Kernel.of(release, Json.text(k, "flavour", null), Json.text(k, "provider", DEFAULT_PROVIDER)));
+        kernels.add(
+            Kernel.of(
+                release,
+                Json.text(k, "flavour", null),
+                Json.text(k, "provider", DEFAULT_PROVIDER)));
       }
       i++;
     }
@@ -238,7 +307,8 @@ public final class CatalogLoader {
   public PatchLoad loadPatch(CatalogTree tree, String dir) {
     Diagnostics diags = new Diagnostics();
     String manifest = dir + "/" + MANIFEST;
-    Optional<YamlDocument> doc = document(tree, manifest, dir, SchemaValidator.Kind.LIVEPATCH, diags);
+    Optional<YamlDocument> doc =
+        document(tree, manifest, dir, SchemaValidator.Kind.LIVEPATCH, diags);
     if (doc.isEmpty()) {
       return new PatchLoad(Optional.empty(), diags);
     }
@@ -327,11 +397,12 @@ public final class CatalogLoader {
     int i = 0;
     for (JsonNode s : Json.objects(node, "symbols")) {
       JsonNode pos = s.get("sympos");
-      out.add(new SymbolSpec(
-          Json.text(s, "name", ""),
-          ModuleSpec.canonicalName(Json.text(s, "object", "")),
-          pos == null || pos.isNull() ? OptionalInt.empty() : OptionalInt.of(pos.intValue()),
-          YamlPath.index(YamlPath.child(path, "symbols"), i++)));
+      out.add(
+          new SymbolSpec(
+              Json.text(s, "name", ""),
+              ModuleSpec.canonicalName(Json.text(s, "object", "")),
+              pos == null || pos.isNull() ? OptionalInt.empty() : OptionalInt.of(pos.intValue()),
+              YamlPath.index(YamlPath.child(path, "symbols"), i++)));
     }
     return List.copyOf(out);
   }

@@ -16,7 +16,8 @@ public final class Codes {
   public static final String UNSAFE_TEXT = "unsafe-text";
   public static final String FILE_MISSING = "file-missing";
   public static final String FILE_TOO_LARGE = "file-too-large";
-  public static final String CATALOG_TOO_LARGE = org.klpcatalog.catalog.source.TreeProblem.TOO_LARGE;
+  public static final String CATALOG_TOO_LARGE =
+      org.klpcatalog.catalog.source.TreeProblem.TOO_LARGE;
   public static final String TREE_INVALID = org.klpcatalog.catalog.source.TreeProblem.INVALID;
   public static final String PATH_ESCAPE = "path-escape";
   public static final String KERNEL_DUPLICATE = "kernel-duplicate";

@@ -7,8 +7,8 @@ import java.util.Optional;
 import org.klpcatalog.catalog.source.CatalogTree;
 
 /**
- * A loaded catalog: its settings and every patch whose manifest could be read, sorted by name,
- * over the tree they came from.
+ * A loaded catalog: its settings and every patch whose manifest could be read, sorted by name, over
+ * the tree they came from.
  */
 public record Catalog(CatalogSpec spec, List<Livepatch> patches, CatalogTree tree) {
 

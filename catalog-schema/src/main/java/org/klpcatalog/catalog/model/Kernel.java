@@ -8,14 +8,13 @@ import java.util.regex.Pattern;
  * A kernel release the catalog supports, as {@code uname -r} prints it.
  *
  * <p>{@code version} is the release without its flavour, used for range selection; {@code flavour}
- * is Debian's flavour suffix ({@code amd64}, {@code cloud-amd64}, {@code rt-amd64}) or empty. For
- * a Debian release {@code 6.1.0-50-cloud-amd64} the version is {@code 6.1.0-50} and the flavour
+ * is Debian's flavour suffix ({@code amd64}, {@code cloud-amd64}, {@code rt-amd64}) or empty. For a
+ * Debian release {@code 6.1.0-50-cloud-amd64} the version is {@code 6.1.0-50} and the flavour
  * {@code cloud-amd64}; a release of another shape ({@code 5.14.0-427.13.1.el9_4.x86_64}) is its own
  * version and has no flavour unless the catalog names one.
  *
- * <p>{@code provider} is the name of a kernel provider the operator configured ({@code debian}
- * when the catalog names none); where that provider gets kernels from is never the catalog's to
- * say.
+ * <p>{@code provider} is the name of a kernel provider the operator configured ({@code debian} when
+ * the catalog names none); where that provider gets kernels from is never the catalog's to say.
  */
 public record Kernel(String release, String version, String flavour, String provider) {
   private static final Pattern DEBIAN_STYLE =

@@ -6,8 +6,8 @@ import java.util.Optional;
 /**
  * Which of the catalog's kernels a patch or variant serves: either a version range ({@code from}
  * and/or {@code to}, inclusive, compared with rpm's order on the kernel version) optionally limited
- * to some {@code flavours}, or an explicit list of {@code releases}. {@code yamlPath} says where the
- * selector was written, for messages.
+ * to some {@code flavours}, or an explicit list of {@code releases}. {@code yamlPath} says where
+ * the selector was written, for messages.
  */
 public record KernelSelector(
     Optional<String> from,

@@ -4,9 +4,9 @@ import java.util.List;
 import org.klpcatalog.catalog.yaml.YamlDocument;
 
 /**
- * One patch directory's manifest ({@code patches/<name>/manifest.yaml}, kind {@code Livepatch}),
- * as written. {@code dir} is the directory's path in the catalog. {@code variants} is never empty:
- * a manifest without {@code spec.variants} yields one implicit variant from {@code spec.patch},
+ * One patch directory's manifest ({@code patches/<name>/manifest.yaml}, kind {@code Livepatch}), as
+ * written. {@code dir} is the directory's path in the catalog. {@code variants} is never empty: a
+ * manifest without {@code spec.variants} yields one implicit variant from {@code spec.patch},
  * {@code spec.module} and {@code spec.tests}.
  */
 public record Livepatch(

@@ -3,13 +3,13 @@ package org.klpcatalog.catalog.model;
 import java.util.OptionalInt;
 
 /**
- * A kernel symbol that a patch's livepatch.c uses although the kernel does not export it to
- * modules ({@code spec.symbols} or a variant's {@code symbols}): its name in the kernel's symbol
- * table, the object that holds it ({@code vmlinux} or a module the patch patches), and, where the
- * name is not unique in that object, its 1-based position among the symbols of that name in
- * kallsyms order (the livepatch core's {@code sympos}). {@code yamlPath} locates the entry in the
- * manifest. The build turns every relocation against it into a livepatch relocation
- * ({@code .klp.rela.<object>.<section>}, symbol {@code .klp.sym.<object>.<name>,<sympos>}).
+ * A kernel symbol that a patch's livepatch.c uses although the kernel does not export it to modules
+ * ({@code spec.symbols} or a variant's {@code symbols}): its name in the kernel's symbol table, the
+ * object that holds it ({@code vmlinux} or a module the patch patches), and, where the name is not
+ * unique in that object, its 1-based position among the symbols of that name in kallsyms order (the
+ * livepatch core's {@code sympos}). {@code yamlPath} locates the entry in the manifest. The build
+ * turns every relocation against it into a livepatch relocation ({@code
+ * .klp.rela.<object>.<section>}, symbol {@code .klp.sym.<object>.<name>,<sympos>}).
  */
 public record SymbolSpec(String name, String object, OptionalInt sympos, String yamlPath) {
   public static final String VMLINUX = "vmlinux";

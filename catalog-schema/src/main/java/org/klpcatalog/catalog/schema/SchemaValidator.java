@@ -19,8 +19,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /**
- * Validates loaded YAML documents against the catalog's JSON Schemas (draft 2020-12) and turns
- * the validator's findings into located, readable {@link Diagnostic}s. Thread-safe once built.
+ * Validates loaded YAML documents against the catalog's JSON Schemas (draft 2020-12) and turns the
+ * validator's findings into located, readable {@link Diagnostic}s. Thread-safe once built.
  */
 public final class SchemaValidator {
   /** Diagnostic code of every schema finding. */
@@ -105,13 +105,25 @@ public final class SchemaValidator {
       String message = describe(kind, e, path);
       boolean unknownKey = "additionalProperties".equals(e.getKeyword()) && e.getProperty() != null;
       String target = unknownKey ? YamlPath.child(path, e.getProperty()) : path;
-      Mark m = unknownKey ? doc.keyMarkOf(target).orElseGet(() -> doc.markOf(target)) : doc.markOf(target);
-      out.add(new Diagnostic(Severity.ERROR, CODE, doc.file(), m.line(), m.column(), target, message));
+      Mark m =
+          unknownKey
+              ? doc.keyMarkOf(target).orElseGet(() -> doc.markOf(target))
+              : doc.markOf(target);
+      out.add(
+          new Diagnostic(Severity.ERROR, CODE, doc.file(), m.line(), m.column(), target, message));
     }
     if (dropped > 0) {
       Diagnostic last = out.get(out.size() - 1);
-      out.add(new Diagnostic(Severity.ERROR, CODE, doc.file(), last.line(), last.column(), "",
-          dropped + " more schema problems in this file are not shown; fix the ones above first"));
+      out.add(
+          new Diagnostic(
+              Severity.ERROR,
+              CODE,
+              doc.file(),
+              last.line(),
+              last.column(),
+              "",
+              dropped
+                  + " more schema problems in this file are not shown; fix the ones above first"));
     }
     return out;
   }
@@ -137,25 +149,33 @@ public final class SchemaValidator {
     JsonNode node = e.getInstanceNode();
     String keyword = e.getKeyword() == null ? "" : e.getKeyword();
     switch (keyword) {
-      case "required": {
-        String prop = e.getProperty() != null ? e.getProperty() : argument(e, 0);
-        String hint = "";
-        if ("patch".equals(prop) && path.equals("spec")) {
-          hint = " (give spec.patch, or spec.variants with a patch each)";
+      case "required":
+        {
+          String prop = e.getProperty() != null ? e.getProperty() : argument(e, 0);
+          String hint = "";
+          if ("patch".equals(prop) && path.equals("spec")) {
+            hint = " (give spec.patch, or spec.variants with a patch each)";
+          }
+          return "missing required key '" + prop + "' in " + where + hint;
         }
-        return "missing required key '" + prop + "' in " + where + hint;
-      }
-      case "additionalProperties": {
-        String prop = e.getProperty();
-        if (kind == Kind.CATALOG && "repository".equals(prop) && path.matches("spec\\.kernels\\[\\d+]")) {
-          return "kernel repositories are configured by whoever runs klp-catalog, not by the catalog: move the URL"
-              + " to the configuration's kernels.providers (with the keys its packages are signed with) and name"
-              + " that provider here (provider: NAME); see docs/configuration.md";
+      case "additionalProperties":
+        {
+          String prop = e.getProperty();
+          if (kind == Kind.CATALOG
+              && "repository".equals(prop)
+              && path.matches("spec\\.kernels\\[\\d+]")) {
+            return "kernel repositories are configured by whoever runs klp-catalog, not by the"
+                + " catalog: move the URL to the configuration's kernels.providers (with the"
+                + " keys its packages are signed with) and name that provider here"
+                + " (provider: NAME); see docs/configuration.md";
+          }
+          String suggestion = Suggest.closest(prop, knownProperties(kind, e));
+          return "unknown key '"
+              + prop
+              + "' in "
+              + where
+              + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : "");
         }
-        String suggestion = Suggest.closest(prop, knownProperties(kind, e));
-        return "unknown key '" + prop + "' in " + where
-            + (suggestion != null ? " (did you mean '" + suggestion + "'?)" : "");
-      }
       case "type":
         return where + " must be " + expectedType(e) + ", not " + typeOf(node);
       case "const":
@@ -182,7 +202,8 @@ public final class SchemaValidator {
         return where + " must not be empty";
       case "oneOf":
         if (path.endsWith("version")) {
-          return where + " must be a positive integer or a dotted number such as 1.2"
+          return where
+              + " must be a positive integer or a dotted number such as 1.2"
               + foundSuffix(node);
         }
         return where + ": " + stripLocation(e.getMessage());
@@ -220,9 +241,11 @@ public final class SchemaValidator {
     leaf = leaf.replaceAll("\\[\\d+]$", "");
     if (path.matches(".*\\.symbols\\[\\d+]\\.(name|object)")) {
       return leaf.equals("name")
-          ? "a kernel symbol name as /proc/kallsyms prints it: a C identifier, optionally followed by the"
-              + " compiler's suffixes such as .constprop.0, .isra.0, .part.0 or .cold (no ',', no leading '.')"
-          : "vmlinux or a module name of spec.modules (letters, digits, '_' and '-', at most 55 characters)";
+          ? "a kernel symbol name as /proc/kallsyms prints it: a C identifier, optionally followed"
+              + " by the compiler's suffixes such as .constprop.0, .isra.0, .part.0 or .cold (no"
+              + " ',', no leading '.')"
+          : "vmlinux or a module name of spec.modules (letters, digits, '_' and '-', at most 55"
+              + " characters)";
     }
     switch (leaf) {
       case "name":
@@ -240,12 +263,13 @@ public final class SchemaValidator {
       case "flavour":
         return "a flavour such as amd64 or cloud-amd64";
       case "provider":
-        return "the name of a kernel provider of the configuration (kernels.providers), such as debian or el9:"
-            + " lowercase letters, digits, '_' and '-'";
+        return "the name of a kernel provider of the configuration (kernels.providers), such as"
+            + " debian or el9: lowercase letters, digits, '_' and '-'";
       case "patch":
       case "module":
       case "tests":
-        return "a relative path inside the patch directory (letters, digits, '.', '_', '+', '-', '/')";
+        return "a relative path inside the patch directory (letters, digits, '.', '_', '+', '-',"
+            + " '/')";
       case "extraFunctions":
         return "write path/file.c:function";
       case "packagePrefix":

@@ -57,8 +57,8 @@ public final class CatalogTree {
   }
 
   /**
-   * Whether the reader stopped before the end, the catalog being over its size limits: the tree
-   * is then not the catalog, and nothing but the problems is worth reporting.
+   * Whether the reader stopped before the end, the catalog being over its size limits: the tree is
+   * then not the catalog, and nothing but the problems is worth reporting.
    */
   public boolean truncated() {
     for (TreeProblem p : problems) {
@@ -113,7 +113,8 @@ public final class CatalogTree {
   /** Paths of all entries below {@code dir}, at any depth, in sorted order. */
   public List<String> listRecursive(String dir) {
     String prefix = dir.isEmpty() ? "" : dir + "/";
-    return new ArrayList<>(entries.subMap(prefix, true, prefix + Character.MAX_VALUE, false).keySet());
+    return new ArrayList<>(
+        entries.subMap(prefix, true, prefix + Character.MAX_VALUE, false).keySet());
   }
 
   /** Names (not paths) of the direct children of {@code dir}, files and directories, sorted. */

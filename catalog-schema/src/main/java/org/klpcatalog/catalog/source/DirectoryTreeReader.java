@@ -74,7 +74,9 @@ public final class DirectoryTreeReader {
               return FileVisitResult.CONTINUE;
             }
             if (attrs.isSymbolicLink()) {
-              found.put(relative(root, file), new Found(0, Files.readSymbolicLink(file).toString(), false));
+              found.put(
+                  relative(root, file),
+                  new Found(0, Files.readSymbolicLink(file).toString(), false));
             } else if (attrs.isRegularFile()) {
               found.put(relative(root, file), new Found(attrs.size(), null, false));
             }
@@ -105,7 +107,8 @@ public final class DirectoryTreeReader {
         continue;
       }
       boolean oversized = f.linkTarget() == null && f.size() > limits.fileBytes();
-      long size = f.linkTarget() != null ? TreeBudget.utf8Length(f.linkTarget()) : oversized ? 0 : f.size();
+      long size =
+          f.linkTarget() != null ? TreeBudget.utf8Length(f.linkTarget()) : oversized ? 0 : f.size();
       if (!budget.take(path, size)) {
         break;
       }
@@ -120,13 +123,15 @@ public final class DirectoryTreeReader {
     budget.overrun().ifPresent(problems::add);
     // Reading is most of the cost of a large catalog; files are independent.
     try {
-      toRead.parallelStream().forEach(path -> {
-        try {
-          entries.put(path, readBounded(root.resolve(path)));
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      toRead.parallelStream()
+          .forEach(
+              path -> {
+                try {
+                  entries.put(path, readBounded(root.resolve(path)));
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }

@@ -6,8 +6,12 @@ import java.util.Optional;
  * Reading one file of a {@link CatalogTree} without leaving a boundary directory: symbolic links
  * are followed only while they stay inside it.
  */
-public sealed interface FileRead permits FileRead.Found, FileRead.Missing, FileRead.Escapes,
-    FileRead.TooLarge, FileRead.NotAFile {
+public sealed interface FileRead
+    permits FileRead.Found,
+        FileRead.Missing,
+        FileRead.Escapes,
+        FileRead.TooLarge,
+        FileRead.NotAFile {
 
   record Found(String resolvedPath, byte[] content) implements FileRead {}
 

@@ -4,10 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
- * What a tree reader has taken so far, against {@link TreeLimits}: every entry counts its path,
- * and its content or link target, once. The first entry over a limit is the problem; the reader
- * stops there. Also checks names and paths against what a Linux file system can hold, so a Git
- * commit can never give the catalog an entry a checkout of it could not have.
+ * What a tree reader has taken so far, against {@link TreeLimits}: every entry counts its path, and
+ * its content or link target, once. The first entry over a limit is the problem; the reader stops
+ * there. Also checks names and paths against what a Linux file system can hold, so a Git commit can
+ * never give the catalog an entry a checkout of it could not have.
  */
 public final class TreeBudget {
   private final TreeLimits limits;
@@ -34,14 +34,22 @@ public final class TreeBudget {
     entries++;
     bytes += utf8Length(path) + size;
     if (entries > limits.treeEntries()) {
-      overrun = new TreeProblem(path, TreeProblem.TOO_LARGE,
-          "the catalog holds more than " + limits.treeEntries() + " files, links and directories (reading stopped"
-              + " here);"
-              + " a catalog holds patches, not a kernel tree: remove what does not belong to it");
+      overrun =
+          new TreeProblem(
+              path,
+              TreeProblem.TOO_LARGE,
+              "the catalog holds more than "
+                  + limits.treeEntries()
+                  + " files, links and directories (reading stopped here); a catalog holds patches,"
+                  + " not a kernel tree: remove what does not belong to it");
     } else if (bytes > limits.treeBytes()) {
-      overrun = new TreeProblem(path, TreeProblem.TOO_LARGE,
-          "the catalog's files, paths and link targets are more than " + mib(limits.treeBytes())
-              + " together (reading stopped here); remove what does not belong to the catalog");
+      overrun =
+          new TreeProblem(
+              path,
+              TreeProblem.TOO_LARGE,
+              "the catalog's files, paths and link targets are more than "
+                  + mib(limits.treeBytes())
+                  + " together (reading stopped here); remove what does not belong to the catalog");
     }
     return overrun == null;
   }
@@ -67,8 +75,12 @@ public final class TreeBudget {
     }
     int length = utf8Length(name);
     if (length > TreeLimits.NAME_BYTES) {
-      return Optional.of("a name is " + length + " bytes long; names are at most " + TreeLimits.NAME_BYTES
-          + " bytes (NAME_MAX)");
+      return Optional.of(
+          "a name is "
+              + length
+              + " bytes long; names are at most "
+              + TreeLimits.NAME_BYTES
+              + " bytes (NAME_MAX)");
     }
     return Optional.empty();
   }
@@ -77,8 +89,12 @@ public final class TreeBudget {
   public static Optional<String> badPath(String path) {
     int length = utf8Length(path);
     if (length > TreeLimits.PATH_BYTES) {
-      return Optional.of("the path is " + length + " bytes long; paths are at most " + TreeLimits.PATH_BYTES
-          + " bytes (PATH_MAX)");
+      return Optional.of(
+          "the path is "
+              + length
+              + " bytes long; paths are at most "
+              + TreeLimits.PATH_BYTES
+              + " bytes (PATH_MAX)");
     }
     return Optional.empty();
   }
@@ -86,8 +102,12 @@ public final class TreeBudget {
   /** Why a symbolic link target of {@code size} bytes cannot be, or empty. */
   public static Optional<String> badLinkTarget(long size) {
     if (size > TreeLimits.LINK_TARGET_BYTES) {
-      return Optional.of("the symbolic link's target is " + size + " bytes long; a link's target is at most "
-          + TreeLimits.LINK_TARGET_BYTES + " bytes (PATH_MAX); replace the link with the file itself");
+      return Optional.of(
+          "the symbolic link's target is "
+              + size
+              + " bytes long; a link's target is at most "
+              + TreeLimits.LINK_TARGET_BYTES
+              + " bytes (PATH_MAX); replace the link with the file itself");
     }
     return Optional.empty();
   }

@@ -2,14 +2,14 @@ package org.klpcatalog.catalog.source;
 
 /**
  * How much of a catalog the edge reads into a {@link CatalogTree}, the same for a directory and a
- * Git commit (docs/catalog-format.md, "Safety limits"). A catalog comes from pull requests: what
- * it may make klp-catalog hold in memory, and parse, is bounded before anything is parsed.
+ * Git commit (docs/catalog-format.md, "Safety limits"). A catalog comes from pull requests: what it
+ * may make klp-catalog hold in memory, and parse, is bounded before anything is parsed.
  *
  * @param fileBytes a regular file larger than this is recorded as {@link TreeEntry.Oversized},
  *     unread; the kinds of file the catalog uses have their own, smaller limits (see {@link
  *     #FIX_BYTES}, {@link #MODULE_BYTES}, {@link #TEST_BYTES}; YAML in the YAML loader)
- * @param treeBytes the files' contents, paths and link targets together; beyond it the reader
- *     stops and the tree is {@link CatalogTree#truncated() truncated}
+ * @param treeBytes the files' contents, paths and link targets together; beyond it the reader stops
+ *     and the tree is {@link CatalogTree#truncated() truncated}
  * @param treeEntries files, links and directories together, with the same consequence
  */
 public record TreeLimits(long fileBytes, long treeBytes, int treeEntries) {

@@ -21,17 +21,21 @@ import org.klpcatalog.catalog.yaml.Mark;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Compares a catalog revision with an older one, like chart-testing's version check: a patch
- * whose content changed must raise {@code spec.version}; versions never go down; a patch removed
- * without being superseded stays installed on hosts, which deserves a warning. A patch's content
- * is its directory (tests excepted: they change QA, not the package) with the manifest compared
- * as data, so comments and key order do not count. Pure.
+ * Compares a catalog revision with an older one, like chart-testing's version check: a patch whose
+ * content changed must raise {@code spec.version}; versions never go down; a patch removed without
+ * being superseded stays installed on hosts, which deserves a warning. A patch's content is its
+ * directory (tests excepted: they change QA, not the package) with the manifest compared as data,
+ * so comments and key order do not count. Pure.
  */
 public final class BaseComparison {
   private BaseComparison() {}
 
   public static List<Diagnostic> compare(
-      ValidationReport base, CatalogTree baseTree, ValidationReport head, CatalogTree headTree, String baseName) {
+      ValidationReport base,
+      CatalogTree baseTree,
+      ValidationReport head,
+      CatalogTree headTree,
+      String baseName) {
     Diagnostics d = new Diagnostics();
     Set<String> supersededInHead = new TreeSet<>();
     for (PatchReport p : head.patches().values()) {
@@ -43,9 +47,22 @@ public final class BaseComparison {
       PatchReport h = head.patches().get(name);
       if (h == null) {
         if (!supersededInHead.contains(name)) {
-          d.warning(Codes.REMOVED_UNSUPERSEDED, b.patch().dir(), 0, 0, "",
-              "patch " + name + " was removed since " + baseName + " without being superseded: hosts that installed "
-                  + prefix + name + " keep it; if another patch replaces it, list " + name + " in that patch's"
+          d.warning(
+              Codes.REMOVED_UNSUPERSEDED,
+              b.patch().dir(),
+              0,
+              0,
+              "",
+              "patch "
+                  + name
+                  + " was removed since "
+                  + baseName
+                  + " without being superseded: hosts that installed "
+                  + prefix
+                  + name
+                  + " keep it; if another patch replaces it, list "
+                  + name
+                  + " in that patch's"
                   + " spec.supersedes so hosts move to it");
         }
         continue;
@@ -54,23 +71,47 @@ public final class BaseComparison {
       Mark at = hp.source().markOf("spec.version");
       int cmp = RpmVersion.compare(hp.version(), b.patch().version());
       if (cmp < 0) {
-        d.error(Codes.VERSION_NOT_BUMPED, hp.manifestPath(), at.line(), at.column(), "spec.version",
-            "spec.version went down from " + b.patch().version() + " to " + hp.version() + " since " + baseName
+        d.error(
+            Codes.VERSION_NOT_BUMPED,
+            hp.manifestPath(),
+            at.line(),
+            at.column(),
+            "spec.version",
+            "spec.version went down from "
+                + b.patch().version()
+                + " to "
+                + hp.version()
+                + " since "
+                + baseName
                 + "; versions only go up, or hosts would not upgrade");
         continue;
       }
       List<String> changed = changedFiles(b.patch(), baseTree, hp, headTree);
       if (!changed.isEmpty() && cmp == 0) {
-        d.error(Codes.VERSION_NOT_BUMPED, hp.manifestPath(), at.line(), at.column(), "spec.version",
-            "the patch changed since " + baseName + " (" + String.join(", ", changed) + ") but spec.version is still "
-                + hp.version() + "; raise it so the new package gets a new version");
+        d.error(
+            Codes.VERSION_NOT_BUMPED,
+            hp.manifestPath(),
+            at.line(),
+            at.column(),
+            "spec.version",
+            "the patch changed since "
+                + baseName
+                + " ("
+                + String.join(", ", changed)
+                + ") but spec.version is still "
+                + hp.version()
+                + "; raise it so the new package gets a new version");
       }
     }
     return d.sorted();
   }
 
-  /** Files of the patch that differ, relative to its directory; the manifest compared without its version. */
-  static List<String> changedFiles(Livepatch base, CatalogTree baseTree, Livepatch head, CatalogTree headTree) {
+  /**
+   * Files of the patch that differ, relative to its directory; the manifest compared without its
+   * version.
+   */
+  static List<String> changedFiles(
+      Livepatch base, CatalogTree baseTree, Livepatch head, CatalogTree headTree) {
     Map<String, String> a = digests(base, baseTree);
     Map<String, String> b = digests(head, headTree);
     Set<String> names = new TreeSet<>(a.keySet());
@@ -96,7 +137,9 @@ public final class BaseComparison {
       }
       String rel = path.substring(p.dir().length() + 1);
       if (rel.equals("manifest.yaml")) {
-        out.put(rel, sha256(canonicalWithoutVersion(p.source().root()).getBytes(StandardCharsets.UTF_8)));
+        out.put(
+            rel,
+            sha256(canonicalWithoutVersion(p.source().root()).getBytes(StandardCharsets.UTF_8)));
         continue;
       }
       TreeEntry e = tree.get(path).orElseThrow();

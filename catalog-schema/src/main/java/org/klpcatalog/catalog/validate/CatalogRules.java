@@ -74,7 +74,11 @@ final class CatalogRules {
         String target = p.supersedes().get(i);
         String path = "spec.supersedes[" + i + "]";
         if (target.equals(p.name())) {
-          error(p, Codes.SUPERSEDES_SELF, path, "a patch cannot supersede itself; remove '" + target + "'");
+          error(
+              p,
+              Codes.SUPERSEDES_SELF,
+              path,
+              "a patch cannot supersede itself; remove '" + target + "'");
           continue;
         }
         if (!reports.containsKey(target) && history.lastVersion(packagePrefix + target).isEmpty()) {
@@ -87,17 +91,31 @@ final class CatalogRules {
             others.remove(p.name());
             hint = Suggest.closest(target, others);
           }
-          error(p, Codes.SUPERSEDES_UNKNOWN, path,
-              "supersedes '" + target + "', which is neither in the catalog nor in its history or published repository"
+          error(
+              p,
+              Codes.SUPERSEDES_UNKNOWN,
+              path,
+              "supersedes '"
+                  + target
+                  + "', which is neither in the catalog nor in its history or published repository"
                   + (hint != null ? " (did you mean '" + hint + "'?)" : "")
-                  + "; superseded patches stay in the catalog (or its Git history) so hosts can be moved off them");
+                  + "; superseded patches stay in the catalog (or its Git history) so hosts can be"
+                  + " moved off them");
           continue;
         }
         String previous = supersededBy.putIfAbsent(target, p.name());
         if (previous != null) {
-          error(p, Codes.SUPERSEDED_TWICE, path,
-              "'" + target + "' is already superseded by '" + previous
-                  + "'; a patch can be rolled into one successor only (supersede '" + previous + "' instead)");
+          error(
+              p,
+              Codes.SUPERSEDED_TWICE,
+              path,
+              "'"
+                  + target
+                  + "' is already superseded by '"
+                  + previous
+                  + "'; a patch can be rolled into one successor only (supersede '"
+                  + previous
+                  + "' instead)");
         }
       }
     }
@@ -113,11 +131,18 @@ final class CatalogRules {
         List<Kernel> lost = new ArrayList<>(target.kernels());
         lost.removeAll(new java.util.HashSet<>(r.kernels()));
         if (!lost.isEmpty() && !r.kernels().isEmpty()) {
-          error(p, Codes.SUPERSEDES_COVERAGE, path,
-              "supersedes '" + target.patch().name() + "' but does not serve "
-                  + KernelSelection.describe(lost) + ", which '" + target.patch().name()
-                  + "' serves: dnf would replace it there by a package without a module for that kernel;"
-                  + " widen spec.kernels");
+          error(
+              p,
+              Codes.SUPERSEDES_COVERAGE,
+              path,
+              "supersedes '"
+                  + target.patch().name()
+                  + "' but does not serve "
+                  + KernelSelection.describe(lost)
+                  + ", which '"
+                  + target.patch().name()
+                  + "' serves: dnf would replace it there by a package without a module for that"
+                  + " kernel; widen spec.kernels");
         }
         Map<Long, StateSpec> mineById = new HashMap<>();
         for (StateSpec m : p.states()) {
@@ -126,12 +151,22 @@ final class CatalogRules {
         for (StateSpec s : target.patch().states()) {
           StateSpec mine = mineById.get(s.id());
           if (mine == null || mine.version() < s.version()) {
-            error(p, Codes.STATE_VERSION, path,
-                "supersedes '" + target.patch().name() + "', which has klp_state id " + s.id() + " version "
-                    + s.version() + ", but " + (mine == null ? "carries no state " + s.id()
+            error(
+                p,
+                Codes.STATE_VERSION,
+                path,
+                "supersedes '"
+                    + target.patch().name()
+                    + "', which has klp_state id "
+                    + s.id()
+                    + " version "
+                    + s.version()
+                    + ", but "
+                    + (mine == null
+                        ? "carries no state " + s.id()
                         : "carries it at version " + mine.version())
-                    + "; a successor must carry each state at the same or a higher version (the kernel"
-                    + " refuses to load it otherwise)");
+                    + "; a successor must carry each state at the same or a higher version (the"
+                    + " kernel refuses to load it otherwise)");
           }
         }
       }
@@ -148,8 +183,12 @@ final class CatalogRules {
     }
   }
 
-  private void dfs(String node, Map<String, PatchReport> reports, Map<String, Integer> state,
-      List<String> stack, Set<String> reported) {
+  private void dfs(
+      String node,
+      Map<String, PatchReport> reports,
+      Map<String, Integer> state,
+      List<String> stack,
+      Set<String> reported) {
     Integer s = state.get(node);
     if (s != null && s == 2) {
       return;
@@ -160,8 +199,13 @@ final class CatalogRules {
       if (reported.add(first)) {
         PatchReport r = reports.get(first);
         cycle.add(node);
-        error(r.patch(), Codes.SUPERSEDES_CYCLE, "spec.supersedes",
-            "supersedes forms a cycle: " + String.join(" -> ", cycle) + "; a patch cannot be rolled into one it superseded");
+        error(
+            r.patch(),
+            Codes.SUPERSEDES_CYCLE,
+            "spec.supersedes",
+            "supersedes forms a cycle: "
+                + String.join(" -> ", cycle)
+                + "; a patch cannot be rolled into one it superseded");
       }
       return;
     }
@@ -244,7 +288,8 @@ final class CatalogRules {
             continue;
           }
           long pair = ((long) Math.min(a.patch, b.patch) << 32) | Math.max(a.patch, b.patch);
-          clashes.computeIfAbsent(pair, x -> new TreeMap<>())
+          clashes
+              .computeIfAbsent(pair, x -> new TreeMap<>())
               .computeIfAbsent(e.getKey(), x -> new BitSet())
               .or(shared);
         }
@@ -259,11 +304,24 @@ final class CatalogRules {
       }
       Livepatch a = first.patch();
       Livepatch b = second.patch();
-      error(b, Codes.FUNCTION_CONFLICT, "spec.kernels",
-          "patches '" + a.name() + "' and '" + b.name() + "' both change "
-              + String.join(", ", e.getValue().keySet()) + " on " + KernelSelection.describe(kernelsOf(all))
+      error(
+          b,
+          Codes.FUNCTION_CONFLICT,
+          "spec.kernels",
+          "patches '"
+              + a.name()
+              + "' and '"
+              + b.name()
+              + "' both change "
+              + String.join(", ", e.getValue().keySet())
+              + " on "
+              + KernelSelection.describe(kernelsOf(all))
               + ": only one package may own a function on a kernel; roll one fix into the other and"
-              + " add 'supersedes: [" + a.name() + "]' to " + b.name() + " (or the other way round)");
+              + " add 'supersedes: ["
+              + a.name()
+              + "]' to "
+              + b.name()
+              + " (or the other way round)");
     }
   }
 
@@ -286,18 +344,26 @@ final class CatalogRules {
         }
       }
       for (Map.Entry<String, List<Kernel>> e : reverted.entrySet()) {
-        error(r.patch(), Codes.REPLACE_REVERTS, "spec.replace",
-            "is cumulative (replace: true), so loading it disables every other livepatch and would revert '"
-                + e.getKey() + "' on " + KernelSelection.describe(e.getValue())
-                + "; carry that fix in this patch and add '" + e.getKey() + "' to spec.supersedes");
+        error(
+            r.patch(),
+            Codes.REPLACE_REVERTS,
+            "spec.replace",
+            "is cumulative (replace: true), so loading it disables every other livepatch and would"
+                + " revert '"
+                + e.getKey()
+                + "' on "
+                + KernelSelection.describe(e.getValue())
+                + "; carry that fix in this patch and add '"
+                + e.getKey()
+                + "' to spec.supersedes");
       }
     }
   }
 
   /**
    * Two active patches sharing a kernel may not carry one klp_state id at different versions.
-   * Patches are grouped by state id and version first, so the work is in the pairs that differ,
-   * not in every pair of patches with states.
+   * Patches are grouped by state id and version first, so the work is in the pairs that differ, not
+   * in every pair of patches with states.
    */
   private void stateConflicts(List<PatchReport> all) {
     Map<Kernel, Integer> index = kernelIndex();
@@ -305,8 +371,10 @@ final class CatalogRules {
     Map<Long, TreeMap<Long, List<Integer>>> carriers = new TreeMap<>();
     for (int i = 0; i < all.size(); i++) {
       for (StateSpec s : all.get(i).patch().states()) {
-        List<Integer> list = carriers.computeIfAbsent(s.id(), x -> new TreeMap<>())
-            .computeIfAbsent(s.version(), x -> new ArrayList<>());
+        List<Integer> list =
+            carriers
+                .computeIfAbsent(s.id(), x -> new TreeMap<>())
+                .computeIfAbsent(s.version(), x -> new ArrayList<>());
         if (list.isEmpty() || list.get(list.size() - 1) != i) {
           list.add(i);
         }
@@ -321,9 +389,13 @@ final class CatalogRules {
             for (int j : versions.get(y).getValue()) {
               int first = Math.min(i, j);
               int second = Math.max(i, j);
-              BitSet shared = (BitSet) kernelSets.computeIfAbsent(first,
-                  k -> kernelSet(all.get(k).kernels(), index)).clone();
-              shared.and(kernelSets.computeIfAbsent(second, k -> kernelSet(all.get(k).kernels(), index)));
+              BitSet shared =
+                  (BitSet)
+                      kernelSets
+                          .computeIfAbsent(first, k -> kernelSet(all.get(k).kernels(), index))
+                          .clone();
+              shared.and(
+                  kernelSets.computeIfAbsent(second, k -> kernelSet(all.get(k).kernels(), index)));
               if (shared.isEmpty()) {
                 continue;
               }
@@ -331,11 +403,24 @@ final class CatalogRules {
               Livepatch b = all.get(second).patch();
               long va = first == i ? versions.get(x).getKey() : versions.get(y).getKey();
               long vb = first == i ? versions.get(y).getKey() : versions.get(x).getKey();
-              error(b, Codes.STATE_CONFLICT, "spec.states",
-                  "'" + a.name() + "' has klp_state " + byId.getKey() + " at version " + va + " and '"
-                      + b.name() + "' at version " + vb + " on " + KernelSelection.describe(kernelsOf(shared))
-                      + ": the kernel refuses the lower version once the higher is loaded, so hosts would"
-                      + " depend on load order; use one version");
+              error(
+                  b,
+                  Codes.STATE_CONFLICT,
+                  "spec.states",
+                  "'"
+                      + a.name()
+                      + "' has klp_state "
+                      + byId.getKey()
+                      + " at version "
+                      + va
+                      + " and '"
+                      + b.name()
+                      + "' at version "
+                      + vb
+                      + " on "
+                      + KernelSelection.describe(kernelsOf(shared))
+                      + ": the kernel refuses the lower version once the higher is loaded, so hosts"
+                      + " would depend on load order; use one version");
             }
           }
         }

@@ -4,10 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.klpcatalog.catalog.analysis.PatchAnalyzer;
 import org.klpcatalog.catalog.diag.Diagnostics;
@@ -32,9 +32,9 @@ public final class CatalogValidator {
   }
 
   /**
-   * A validator; with {@code cache}, it remembers each patch's result by the content of the
-   * patch directory and of catalog.yaml, so validating the next revision of the same catalog
-   * checks only what changed (results stay exactly those of a fresh validation).
+   * A validator; with {@code cache}, it remembers each patch's result by the content of the patch
+   * directory and of catalog.yaml, so validating the next revision of the same catalog checks only
+   * what changed (results stay exactly those of a fresh validation).
    */
   public CatalogValidator(CatalogLoader loader, boolean cache) {
     this.loader = loader;
@@ -54,43 +54,55 @@ public final class CatalogValidator {
     List<String> dirs = loader.patchDirectories(tree, diags);
     loader.checkCatalogSuite(tree, diags);
     PatchAnalyzer analyzer =
-        new PatchAnalyzer(spec.map(CatalogSpec::unpatchableFunctions).orElse(PatchAnalyzer.DEFAULT_UNPATCHABLE));
+        new PatchAnalyzer(
+            spec.map(CatalogSpec::unpatchableFunctions).orElse(PatchAnalyzer.DEFAULT_UNPATCHABLE));
     PatchRules rules = new PatchRules(tree, spec, analyzer);
     String specKey = fingerprint(tree, List.of(CatalogLoader.CATALOG_FILE));
     Map<String, Checked> previous = cache;
     Map<String, Checked> next = new ConcurrentHashMap<>();
     // Patches are checked on their own in parallel; an unchanged patch of an unchanged catalog
     // is not checked again when this validator keeps a cache (a long-running service).
-    List<Checked> checked = dirs.parallelStream().map(dir -> {
-      String key = previous == null ? null : specKey + "/" + fingerprint(tree, tree.listRecursive(dir));
-      Checked c = key == null ? null : previous.get(key);
-      if (c == null) {
-        CatalogLoader.PatchLoad load = loader.loadPatch(tree, dir);
-        c = new Checked(load, load.patch().map(rules::check));
-      }
-      if (key != null) {
-        next.put(key, c);
-      }
-      return c;
-    }).collect(Collectors.toList());
+    List<Checked> checked =
+        dirs.parallelStream()
+            .map(
+                dir -> {
+                  String key =
+                      previous == null
+                          ? null
+                          : specKey + "/" + fingerprint(tree, tree.listRecursive(dir));
+                  Checked c = key == null ? null : previous.get(key);
+                  if (c == null) {
+                    CatalogLoader.PatchLoad load = loader.loadPatch(tree, dir);
+                    c = new Checked(load, load.patch().map(rules::check));
+                  }
+                  if (key != null) {
+                    next.put(key, c);
+                  }
+                  return c;
+                })
+            .collect(Collectors.toList());
     if (previous != null) {
       cache = next;
     }
     Map<String, PatchReport> reports = new TreeMap<>();
     for (Checked c : checked) {
       diags.addAll(c.load().diagnostics());
-      c.outcome().ifPresent(o -> {
-        diags.addAll(o.diagnostics());
-        reports.put(o.report().patch().name(), o.report());
-      });
+      c.outcome()
+          .ifPresent(
+              o -> {
+                diags.addAll(o.diagnostics());
+                reports.put(o.report().patch().name(), o.report());
+              });
     }
     Map<String, PatchReport> finalReports = reports;
     if (spec.isPresent()) {
-      CatalogRules catalogRules = new CatalogRules(spec.get().kernels(), spec.get().packagePrefix(), history);
+      CatalogRules catalogRules =
+          new CatalogRules(spec.get().kernels(), spec.get().packagePrefix(), history);
       finalReports = catalogRules.check(reports);
       diags.addAll(catalogRules.diagnostics());
     }
-    return new ValidationReport(spec, java.util.Collections.unmodifiableMap(finalReports), diags.sorted());
+    return new ValidationReport(
+        spec, java.util.Collections.unmodifiableMap(finalReports), diags.sorted());
   }
 
   /** One patch directory, loaded and checked on its own. */
@@ -122,6 +134,9 @@ public final class CatalogValidator {
 
   /** The patch names of a report that are active (published). */
   public static List<Livepatch> activePatches(ValidationReport r) {
-    return r.patches().values().stream().filter(PatchReport::active).map(PatchReport::patch).collect(Collectors.toList());
+    return r.patches().values().stream()
+        .filter(PatchReport::active)
+        .map(PatchReport::patch)
+        .collect(Collectors.toList());
   }
 }

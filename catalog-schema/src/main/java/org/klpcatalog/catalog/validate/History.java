@@ -4,10 +4,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What is known of packages beyond the catalog's current files: the last version of every
- * package the catalog's Git history or the published repository has seen, by package name. It
- * lets a patch supersede one that is no longer in the catalog. A directory validated on its own
- * has none.
+ * What is known of packages beyond the catalog's current files: the last version of every package
+ * the catalog's Git history or the published repository has seen, by package name. It lets a patch
+ * supersede one that is no longer in the catalog. A directory validated on its own has none.
  */
 public record History(Map<String, String> packageVersions) {
   public static final History NONE = new History(Map.of());

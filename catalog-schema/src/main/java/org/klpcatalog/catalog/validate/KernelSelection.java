@@ -23,13 +23,17 @@ public final class KernelSelection {
    * variant). {@code all} is the catalog's full list, used to tell "not in the catalog" from "not
    * in this patch" in messages.
    */
-  public static Result select(KernelSelector sel, List<Kernel> scope, List<Kernel> all, String scopeName) {
+  public static Result select(
+      KernelSelector sel, List<Kernel> scope, List<Kernel> all, String scopeName) {
     List<Problem> problems = new ArrayList<>();
     String base = sel.yamlPath();
     if (sel.isExplicitList()) {
       if (sel.from().isPresent() || sel.to().isPresent() || !sel.flavours().isEmpty()) {
-        problems.add(new Problem("kernel-selector", base,
-            "give either releases (an explicit list) or from/to/flavours (a range), not both"));
+        problems.add(
+            new Problem(
+                "kernel-selector",
+                base,
+                "give either releases (an explicit list) or from/to/flavours (a range), not both"));
       }
       List<Kernel> out = new ArrayList<>();
       int i = 0;
@@ -37,10 +41,16 @@ public final class KernelSelection {
         String path = base + ".releases[" + i++ + "]";
         Kernel k = find(scope, r);
         if (k == null) {
-          problems.add(new Problem("kernel-unknown", path,
-              find(all, r) == null
-                  ? "kernel " + r + " is not in the catalog's spec.kernels; add it there first or fix the name"
-                  : "kernel " + r + " is not among the kernels " + scopeName + " selects"));
+          problems.add(
+              new Problem(
+                  "kernel-unknown",
+                  path,
+                  find(all, r) == null
+                      ? "kernel "
+                          + r
+                          + " is not in the catalog's spec.kernels; add it there first or fix the"
+                          + " name"
+                      : "kernel " + r + " is not among the kernels " + scopeName + " selects"));
         } else {
           out.add(k);
         }
@@ -53,8 +63,11 @@ public final class KernelSelection {
     checkBound(from, base + ".from", all, problems);
     checkBound(to, base + ".to", all, problems);
     if (from != null && to != null && RpmVersion.compare(from, to) > 0) {
-      problems.add(new Problem("kernel-selector", base + ".to",
-          "to " + to + " is older than from " + from + " (rpm version order); swap them"));
+      problems.add(
+          new Problem(
+              "kernel-selector",
+              base + ".to",
+              "to " + to + " is older than from " + from + " (rpm version order); swap them"));
     }
     Set<String> knownFlavours = new LinkedHashSet<>();
     for (Kernel k : all) {
@@ -63,8 +76,15 @@ public final class KernelSelection {
     int i = 0;
     for (String f : sel.flavours()) {
       if (!knownFlavours.contains(f)) {
-        problems.add(new Problem("kernel-unknown", base + ".flavours[" + i + "]",
-            "no kernel of the catalog has flavour " + f + " (known: " + String.join(", ", knownFlavours) + ")"));
+        problems.add(
+            new Problem(
+                "kernel-unknown",
+                base + ".flavours[" + i + "]",
+                "no kernel of the catalog has flavour "
+                    + f
+                    + " (known: "
+                    + String.join(", ", knownFlavours)
+                    + ")"));
       }
       i++;
     }
@@ -72,8 +92,12 @@ public final class KernelSelection {
     java.util.Map<String, Boolean> inRange = new java.util.HashMap<>();
     List<Kernel> out = new ArrayList<>();
     for (Kernel k : scope) {
-      boolean in = inRange.computeIfAbsent(k.version(), v ->
-          (from == null || RpmVersion.compare(v, from) >= 0) && (to == null || RpmVersion.compare(v, to) <= 0));
+      boolean in =
+          inRange.computeIfAbsent(
+              k.version(),
+              v ->
+                  (from == null || RpmVersion.compare(v, from) >= 0)
+                      && (to == null || RpmVersion.compare(v, to) <= 0));
       if (!in) {
         continue;
       }
@@ -85,15 +109,27 @@ public final class KernelSelection {
     return new Result(List.copyOf(out), problems);
   }
 
-  private static void checkBound(String bound, String path, List<Kernel> all, List<Problem> problems) {
+  private static void checkBound(
+      String bound, String path, List<Kernel> all, List<Problem> problems) {
     if (bound == null) {
       return;
     }
     Kernel k = find(all, bound);
     if (k != null && !k.flavour().isEmpty()) {
-      problems.add(new Problem("kernel-selector", path,
-          "'" + bound + "' is a release of flavour " + k.flavour() + "; range bounds are kernel versions"
-              + " without flavour (" + k.version() + "); limit flavours with flavours: [" + k.flavour() + "]"));
+      problems.add(
+          new Problem(
+              "kernel-selector",
+              path,
+              "'"
+                  + bound
+                  + "' is a release of flavour "
+                  + k.flavour()
+                  + "; range bounds are kernel versions"
+                  + " without flavour ("
+                  + k.version()
+                  + "); limit flavours with flavours: ["
+                  + k.flavour()
+                  + "]"));
     }
   }
 

@@ -7,10 +7,11 @@ import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.Livepatch;
 
 /**
- * A patch as validated: its manifest, whether it is active (not superseded by another patch of
- * the catalog, so it is published), the kernels it serves and its variants.
+ * A patch as validated: its manifest, whether it is active (not superseded by another patch of the
+ * catalog, so it is published), the kernels it serves and its variants.
  */
-public record PatchReport(Livepatch patch, boolean active, List<Kernel> kernels, List<VariantReport> variants) {
+public record PatchReport(
+    Livepatch patch, boolean active, List<Kernel> kernels, List<VariantReport> variants) {
 
   /** The function keys this patch owns on {@code kernel}: those of the variant serving it. */
   public Set<String> functionKeysOn(Kernel kernel) {

@@ -7,20 +7,20 @@ import java.util.regex.Pattern;
 
 /**
  * Checks text that ends up in RPM spec files, comps XML and terminals: no control characters, no
- * invisible or bidirectional formatting characters (they can make a line read differently from
- * what it is), no line breaks where one line is expected.
+ * invisible or bidirectional formatting characters (they can make a line read differently from what
+ * it is), no line breaks where one line is expected.
  *
  * <p>Text that reaches an RPM package must also be text rpmbuild carries byte for byte. rpmbuild
- * reads a spec line by line: it expands macros in each line, then looks at the expanded line
- * again. A line whose first character after spaces and tabs is {@code %} is a directive
- * ({@code %include}, {@code %if}, ...) or opens a section ({@code %post}, case-insensitive), a
- * line whose first such character is {@code #} is dropped as a comment, and spaces and tabs at
- * the end of a line (and around a tag's value) are removed. The spec writer escapes every
- * {@code %} and {@code \}, so no macro expands, but no escaping survives the second look: these
- * rules refuse exactly the lines rpm would read as something other than their text (every line
- * starting with {@code %}, not only today's directives, so a later rpm's new section names cannot
- * turn accepted text into structure). {@code SpecWriter} applies the same rules and refuses to
- * write a spec when they fail, so what {@code validate} accepts is what the package carries.
+ * reads a spec line by line: it expands macros in each line, then looks at the expanded line again.
+ * A line whose first character after spaces and tabs is {@code %} is a directive ({@code %include},
+ * {@code %if}, ...) or opens a section ({@code %post}, case-insensitive), a line whose first such
+ * character is {@code #} is dropped as a comment, and spaces and tabs at the end of a line (and
+ * around a tag's value) are removed. The spec writer escapes every {@code %} and {@code \}, so no
+ * macro expands, but no escaping survives the second look: these rules refuse exactly the lines rpm
+ * would read as something other than their text (every line starting with {@code %}, not only
+ * today's directives, so a later rpm's new section names cannot turn accepted text into structure).
+ * {@code SpecWriter} applies the same rules and refuses to write a spec when they fail, so what
+ * {@code validate} accepts is what the package carries.
  */
 public final class TextRules {
   private static final Pattern REFERENCE =
@@ -28,8 +28,8 @@ public final class TextRules {
           "^(CVE-\\d{4}-\\d{4,}|https?://[\\x21-\\x7e]+|[A-Za-z][A-Za-z0-9_.-]*#[A-Za-z0-9_.-]+)$");
 
   /**
-   * A problem in a text: its line and column (1-based, in characters, within the text itself) and
-   * a message saying what is wrong and how to fix it.
+   * A problem in a text: its line and column (1-based, in characters, within the text itself) and a
+   * message saying what is wrong and how to fix it.
    */
   public record Problem(int line, int column, String message) {}
 
@@ -41,7 +41,8 @@ public final class TextRules {
       int cp = text.codePointAt(i);
       if (cp == '\n') {
         if (!multiLine) {
-          return Optional.of("must be a single line (found a line break at character " + (i + 1) + ")");
+          return Optional.of(
+              "must be a single line (found a line break at character " + (i + 1) + ")");
         }
       } else {
         Optional<String> bad = character(cp);
@@ -68,20 +69,24 @@ public final class TextRules {
       return Optional.of(new Problem(1, 1, "is empty"));
     }
     if (isBlank(text.charAt(0))) {
-      return Optional.of(new Problem(1, 1, "starts with a space or tab, which rpm removes; remove it"));
+      return Optional.of(
+          new Problem(1, 1, "starts with a space or tab, which rpm removes; remove it"));
     }
     if (isBlank(text.charAt(text.length() - 1))) {
-      return Optional.of(new Problem(1, trailingBlanks(text) + 1, "ends with a space or tab, which rpm removes; remove it"));
+      return Optional.of(
+          new Problem(
+              1,
+              trailingBlanks(text) + 1,
+              "ends with a space or tab, which rpm removes; remove it"));
     }
     return Optional.empty();
   }
 
   /**
-   * Problems of a multi-line text that becomes the lines of a spec section (the %description),
-   * at most one per line: safe characters; no line whose first character after spaces and tabs
-   * is {@code %} (a directive or section to rpm) or {@code #} (a comment to rpm); no line ending
-   * in spaces or tabs (rpm removes them); not empty. The text is carried as {@link
-   * #sectionBody}.
+   * Problems of a multi-line text that becomes the lines of a spec section (the %description), at
+   * most one per line: safe characters; no line whose first character after spaces and tabs is
+   * {@code %} (a directive or section to rpm) or {@code #} (a comment to rpm); no line ending in
+   * spaces or tabs (rpm removes them); not empty. The text is carried as {@link #sectionBody}.
    */
   public static List<Problem> sectionText(String text) {
     String body = sectionBody(text);
@@ -97,8 +102,8 @@ public final class TextRules {
   }
 
   /**
-   * What a section carries of {@code text}: the text without its final line breaks, which rpm
-   * drops (a YAML {@code |} block ends with one). Everything else is kept byte for byte.
+   * What a section carries of {@code text}: the text without its final line breaks, which rpm drops
+   * (a YAML {@code |} block ends with one). Everything else is kept byte for byte.
    */
   public static String sectionBody(String text) {
     int end = text.length();
@@ -120,7 +125,8 @@ public final class TextRules {
       int cp = line.codePointAt(i);
       Optional<String> bad = character(cp);
       if (bad.isPresent()) {
-        return Optional.of(new Problem(n, i + 1, at + bad.get() + " at character " + (i + 1) + hint(cp)));
+        return Optional.of(
+            new Problem(n, i + 1, at + bad.get() + " at character " + (i + 1) + hint(cp)));
       }
       i += Character.charCount(cp);
     }
@@ -129,20 +135,33 @@ public final class TextRules {
       first++;
     }
     if (first < line.length() && line.charAt(first) == '%') {
-      return Optional.of(new Problem(n, first + 1, at
-          + "starts with '%', which rpm reads as a spec directive or section (%include, %if, %post, ...),"
-              + " even after spaces; begin the line with a word (e.g. 'The %post scriptlet ...')"));
+      return Optional.of(
+          new Problem(
+              n,
+              first + 1,
+              at
+                  + "starts with '%', which rpm reads as a spec directive or section (%include,"
+                  + " %if, %post, ...), even after spaces; begin the line with a word (e.g. 'The"
+                  + " %post scriptlet ...')"));
     }
     if (first < line.length() && line.charAt(first) == '#') {
-      return Optional.of(new Problem(n, first + 1, at
-          + "starts with '#', which rpm drops as a spec comment, even after spaces; begin the line with"
-              + " a word (e.g. 'Issue #123 ...')"));
+      return Optional.of(
+          new Problem(
+              n,
+              first + 1,
+              at
+                  + "starts with '#', which rpm drops as a spec comment, even after spaces; begin"
+                  + " the line with a word (e.g. 'Issue #123 ...')"));
     }
     if (!line.isEmpty() && isBlank(line.charAt(line.length() - 1))) {
       int from = trailingBlanks(line);
-      return Optional.of(new Problem(n, from + 1, from == 0
-          ? at + "holds only spaces or tabs, which rpm removes; leave the line empty"
-          : at + "ends with spaces or tabs, which rpm removes; remove them"));
+      return Optional.of(
+          new Problem(
+              n,
+              from + 1,
+              from == 0
+                  ? at + "holds only spaces or tabs, which rpm removes; leave the line empty"
+                  : at + "ends with spaces or tabs, which rpm removes; remove them"));
     }
     return Optional.empty();
   }
@@ -156,10 +175,14 @@ public final class TextRules {
     if (type == Character.CONTROL) {
       return Optional.of("contains control character U+" + hex(cp));
     }
-    if (type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+    if (type == Character.FORMAT
+        || type == Character.LINE_SEPARATOR
+        || type == Character.PARAGRAPH_SEPARATOR) {
       return Optional.of("contains invisible formatting character U+" + hex(cp));
     }
-    if (type == Character.UNASSIGNED || type == Character.PRIVATE_USE || type == Character.SURROGATE) {
+    if (type == Character.UNASSIGNED
+        || type == Character.PRIVATE_USE
+        || type == Character.SURROGATE) {
       return Optional.of("contains unassigned or private character U+" + hex(cp));
     }
     return Optional.empty();
@@ -170,7 +193,9 @@ public final class TextRules {
     if (type == Character.CONTROL) {
       return "; remove it";
     }
-    if (type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+    if (type == Character.FORMAT
+        || type == Character.LINE_SEPARATOR
+        || type == Character.PARAGRAPH_SEPARATOR) {
       return " (bidirectional or zero-width characters can hide what the text says); remove it";
     }
     return "";

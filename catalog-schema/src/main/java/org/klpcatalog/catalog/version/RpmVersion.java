@@ -3,15 +3,15 @@ package org.klpcatalog.catalog.version;
 import java.util.Comparator;
 
 /**
- * rpm's version comparison ({@code rpmvercmp} of rpm 4.15 and later), so that kernel releases
- * and package versions order here exactly as rpm and dnf order them on a host.
+ * rpm's version comparison ({@code rpmvercmp} of rpm 4.15 and later), so that kernel releases and
+ * package versions order here exactly as rpm and dnf order them on a host.
  *
- * <p>The string is split into runs of ASCII digits and runs of ASCII letters; every other
- * character only separates runs. Runs compare pairwise: numbers numerically (leading zeros
- * ignored), letters by byte value, and a number is newer than letters. {@code ~} sorts before
- * everything, even the end of the string ({@code 1.0~rc1 < 1.0}); {@code ^} sorts after the end of
- * the string but before any further run ({@code 1.0 < 1.0^git1 < 1.0.1}). If all runs are equal,
- * the string with runs left over is newer.
+ * <p>The string is split into runs of ASCII digits and runs of ASCII letters; every other character
+ * only separates runs. Runs compare pairwise: numbers numerically (leading zeros ignored), letters
+ * by byte value, and a number is newer than letters. {@code ~} sorts before everything, even the
+ * end of the string ({@code 1.0~rc1 < 1.0}); {@code ^} sorts after the end of the string but before
+ * any further run ({@code 1.0 < 1.0^git1 < 1.0.1}). If all runs are equal, the string with runs
+ * left over is newer.
  */
 public final class RpmVersion {
   private RpmVersion() {}

@@ -18,9 +18,6 @@ import java.util.Set;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.composer.Composer;
-import org.yaml.snakeyaml.parser.ParserImpl;
-import org.yaml.snakeyaml.reader.StreamReader;
-import org.yaml.snakeyaml.resolver.Resolver;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -29,6 +26,9 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.parser.ParserImpl;
+import org.yaml.snakeyaml.reader.StreamReader;
+import org.yaml.snakeyaml.resolver.Resolver;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -79,14 +79,20 @@ public final class SafeYamlLoader {
       return fail(
           Mark.START,
           "",
-          "file is " + bytes.length + " bytes; YAML files of a catalog are limited to " + maxBytes
+          "file is "
+              + bytes.length
+              + " bytes; YAML files of a catalog are limited to "
+              + maxBytes
               + " bytes");
     }
     String text;
     try {
       text = decodeUtf8(bytes);
     } catch (CharacterCodingException e) {
-      return fail(markOfByte(bytes, firstInvalidUtf8(bytes)), "", "file is not valid UTF-8; save it as UTF-8");
+      return fail(
+          markOfByte(bytes, firstInvalidUtf8(bytes)),
+          "",
+          "file is not valid UTF-8; save it as UTF-8");
     }
     if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
       text = text.substring(1);
@@ -111,19 +117,23 @@ public final class SafeYamlLoader {
         }
         if (docs.size() > 1) {
           Mark m = mark(n.getStartMark());
-          return fail(m, "", "file holds more than one YAML document; a catalog file holds exactly one");
+          return fail(
+              m, "", "file holds more than one YAML document; a catalog file holds exactly one");
         }
       }
     } catch (MarkedYAMLException e) {
-      org.yaml.snakeyaml.error.Mark pm = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+      org.yaml.snakeyaml.error.Mark pm =
+          e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
       String why = e.getProblem() != null ? e.getProblem() : e.getMessage();
       if (e.getContext() != null && e.getProblem() != null) {
         why = e.getContext() + ": " + e.getProblem();
       }
       String detail = oneLine(why);
       if (detail.contains("Global tag is not allowed")) {
-        detail = "YAML tag " + detail.substring(detail.lastIndexOf(' ') + 1)
-            + " is not allowed; use plain strings, numbers, booleans, lists and mappings";
+        detail =
+            "YAML tag "
+                + detail.substring(detail.lastIndexOf(' ') + 1)
+                + " is not allowed; use plain strings, numbers, booleans, lists and mappings";
         return fail(pm == null ? Mark.START : mark(pm), "", detail);
       }
       return fail(pm == null ? Mark.START : mark(pm), "", "invalid YAML: " + detail);
@@ -231,8 +241,11 @@ public final class SafeYamlLoader {
     List<YamlProblem> problems() {
       List<YamlProblem> out = new ArrayList<>(problems);
       if (dropped > 0) {
-        out.add(new YamlProblem(problems.get(problems.size() - 1).mark(), "",
-            dropped + " more problems like these are not shown; fix the ones above first"));
+        out.add(
+            new YamlProblem(
+                problems.get(problems.size() - 1).mark(),
+                "",
+                dropped + " more problems like these are not shown; fix the ones above first"));
       }
       return List.copyOf(out);
     }
@@ -243,7 +256,10 @@ public final class SafeYamlLoader {
       boolean repeated = seen.put(node, Boolean.TRUE) != null;
       if (repeated || node.getAnchor() != null) {
         if (!repeated) {
-          problem(here, where, "YAML anchors and aliases are not allowed in a catalog; write the value out");
+          problem(
+              here,
+              where,
+              "YAML anchors and aliases are not allowed in a catalog; write the value out");
         }
         return f.nullNode();
       }
@@ -252,8 +268,12 @@ public final class SafeYamlLoader {
         return f.nullNode();
       }
       if (!ALLOWED_TAGS.contains(node.getTag())) {
-        problem(here, where,
-            "YAML tag " + node.getTag().getValue() + " is not allowed; use plain strings, numbers, booleans, lists and mappings");
+        problem(
+            here,
+            where,
+            "YAML tag "
+                + node.getTag().getValue()
+                + " is not allowed; use plain strings, numbers, booleans, lists and mappings");
         return f.nullNode();
       }
       if (node instanceof MappingNode map) {
@@ -266,16 +286,26 @@ public final class SafeYamlLoader {
             problem(km, where, "YAML merge keys (<<) are not allowed in a catalog");
             continue;
           }
-          if (!(k instanceof ScalarNode ks) || !(k.getTag().equals(Tag.STR) || k.getTag().equals(Tag.INT)
-              || k.getTag().equals(Tag.BOOL) || k.getTag().equals(Tag.NULL) || k.getTag().equals(Tag.FLOAT))) {
+          if (!(k instanceof ScalarNode ks)
+              || !(k.getTag().equals(Tag.STR)
+                  || k.getTag().equals(Tag.INT)
+                  || k.getTag().equals(Tag.BOOL)
+                  || k.getTag().equals(Tag.NULL)
+                  || k.getTag().equals(Tag.FLOAT))) {
             problem(km, where, "mapping keys must be plain strings");
             continue;
           }
           String key = ks.getValue();
           Mark prev = firstSeen.putIfAbsent(key, km);
           if (prev != null) {
-            problem(km, new Where(where, key, -1),
-                "duplicate key '" + key + "' (first at line " + prev.line() + "); remove one of them");
+            problem(
+                km,
+                new Where(where, key, -1),
+                "duplicate key '"
+                    + key
+                    + "' (first at line "
+                    + prev.line()
+                    + "); remove one of them");
             continue;
           }
           Node v = t.getValueNode();
@@ -331,7 +361,8 @@ public final class SafeYamlLoader {
       }
       if (tag.equals(Tag.BOOL)) {
         String l = v.toLowerCase(java.util.Locale.ROOT);
-        return f.booleanNode(l.equals("true") || l.equals("yes") || l.equals("on") || l.equals("y"));
+        return f.booleanNode(
+            l.equals("true") || l.equals("yes") || l.equals("on") || l.equals("y"));
       }
       if (tag.equals(Tag.INT)) {
         BigInteger n = parseInt(v);

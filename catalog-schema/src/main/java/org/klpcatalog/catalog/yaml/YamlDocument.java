@@ -17,9 +17,9 @@ public record YamlDocument(String file, JsonNode root, YamlPositions positions) 
   }
 
   /**
-   * Where {@code line} and {@code column} (1-based) of the text of the string at {@code path}
-   * are in the file: exact for a literal block scalar, whose lines are the file's lines; the
-   * start of the value for other styles (folded, quoted and plain scalars fold or escape lines).
+   * Where {@code line} and {@code column} (1-based) of the text of the string at {@code path} are
+   * in the file: exact for a literal block scalar, whose lines are the file's lines; the start of
+   * the value for other styles (folded, quoted and plain scalars fold or escape lines).
    */
   public Mark markOfText(String path, int line, int column) {
     Mark start = positions.literalStartOf(path);

@@ -5,7 +5,8 @@ public final class YamlPath {
   private YamlPath() {}
 
   public static String child(String parent, String key) {
-    String k = isPlainKey(key) ? key : "\"" + key.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    String k =
+        isPlainKey(key) ? key : "\"" + key.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     return parent.isEmpty() ? k : parent + "." + k;
   }
 

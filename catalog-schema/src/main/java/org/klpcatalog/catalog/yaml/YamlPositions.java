@@ -8,8 +8,8 @@ import java.util.Objects;
 
 /**
  * Where every value of a YAML document starts, and every mapping key, as a tree shaped like the
- * document. A tree rather than a table keyed by YAML path: the paths of a document together can
- * be quadratic in its size (a long key above many values), the tree is linear.
+ * document. A tree rather than a table keyed by YAML path: the paths of a document together can be
+ * quadratic in its size (a long key above many values), the tree is linear.
  */
 public final class YamlPositions {
   private final Mark value;
@@ -85,8 +85,11 @@ public final class YamlPositions {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof YamlPositions p && value.equals(p.value) && Objects.equals(key, p.key)
-        && Objects.equals(literalStart, p.literalStart) && Objects.equals(entries, p.entries)
+    return o instanceof YamlPositions p
+        && value.equals(p.value)
+        && Objects.equals(key, p.key)
+        && Objects.equals(literalStart, p.literalStart)
+        && Objects.equals(entries, p.entries)
         && Objects.equals(items, p.items);
   }
 

@@ -18,7 +18,8 @@ import org.klpcatalog.catalog.testing.Tools;
 class LineAlignmentTest {
   // Modelled on kernel code: WARN_ON and might_sleep expand to __LINE__, a macro with a
   // continued body, a multi-line call, comments and a string with braces near the change.
-  private static final String ORIGINAL = """
+  private static final String ORIGINAL =
+      """
       #define WARN_ON(c) __warn(c, __FILE__, __LINE__)
       #define might_sleep() __might_sleep(__FILE__, __LINE__)
       #define BUG_ON(c) do { \\
@@ -60,12 +61,13 @@ class LineAlignmentTest {
       }
       """;
 
-  private static final String DIFF = """
+  private static final String DIFF =
+      """
       --- a/kernel/x.c
       +++ b/kernel/x.c
       @@ -15,10 +15,14 @@ static int changed(int x)
        \tint ret = 0;
-       
+
        \tmight_sleep();
       -\tif (x)
       +\tif (x < 0)
@@ -81,7 +83,7 @@ class LineAlignmentTest {
        \t/* a comment
        \t * spanning lines */
       @@ -33,6 +37,5 @@ static int after_one(int x)
-       
+
        static int after_two(void)
        {
       -\tmight_sleep();
@@ -114,7 +116,14 @@ class LineAlignmentTest {
 
   @Test
   void leavesATextWithoutShiftsAlone() {
-    String diff = "--- a/x.c\n+++ b/x.c\n@@ -9,3 +9,3 @@\n {\n-\tWARN_ON(x < 0);\n+\tWARN_ON(x <= 0);\n \treturn x;\n";
+    String diff =
+        "--- a/x.c\n"
+            + "+++ b/x.c\n"
+            + "@@ -9,3 +9,3 @@\n"
+            + " {\n"
+            + "-\tWARN_ON(x < 0);\n"
+            + "+\tWARN_ON(x <= 0);\n"
+            + " \treturn x;\n";
     FileResult r = PatchApplier.apply(DiffParser.parse(diff).files().get(0), ORIGINAL);
     assertThat(LineAlignment.alignOriginal(ORIGINAL, r)).isEqualTo(ORIGINAL);
   }
@@ -138,8 +147,10 @@ class LineAlignmentTest {
       throws IOException, InterruptedException {
     Path f = dir.resolve(name);
     Files.writeString(f, text, StandardCharsets.UTF_8);
-    Process p = new ProcessBuilder("gcc", "-E", "-P", "-x", "c", f.toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("gcc", "-E", "-P", "-x", "c", f.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isZero();

@@ -2,7 +2,6 @@ package org.klpcatalog.catalog.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,9 +45,13 @@ class PatchApplierTest {
   void appliesAtTheLinesTheHeadersName() {
     FileResult r = apply(TWO_HUNKS, numbered(1, 15));
     assertThat(r.failures()).isEmpty();
-    assertThat(r.placements()).containsExactly(new Placement(1, 3, 3, 0), new Placement(2, 10, 10, 0));
-    assertThat(r.patched()).contains(numbered(1, 15).replace("line 4\n", "line four\n")
-        .replace("line 11\n", "line 11\nline 11.5\n"));
+    assertThat(r.placements())
+        .containsExactly(new Placement(1, 3, 3, 0), new Placement(2, 10, 10, 0));
+    assertThat(r.patched())
+        .contains(
+            numbered(1, 15)
+                .replace("line 4\n", "line four\n")
+                .replace("line 11\n", "line 11\nline 11.5\n"));
   }
 
   @Test
@@ -56,7 +59,8 @@ class PatchApplierTest {
     String original = "extra a\nextra b\nextra c\n" + numbered(1, 15);
     FileResult r = apply(TWO_HUNKS, original);
     assertThat(r.failures()).isEmpty();
-    assertThat(r.placements()).containsExactly(new Placement(1, 6, 6, 3), new Placement(2, 13, 13, 3));
+    assertThat(r.placements())
+        .containsExactly(new Placement(1, 6, 6, 3), new Placement(2, 13, 13, 3));
   }
 
   @Test
@@ -74,25 +78,31 @@ class PatchApplierTest {
   @Test
   void neverPlacesAHunkOverAnEarlierOne() {
     String original = "a\nb\nc\nx\ny\n";
-    String diff = "--- a/f.c\n+++ b/f.c\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n";
+    String diff =
+        "--- a/f.c\n+++ b/f.c\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n";
     FileResult r = apply(diff, original);
     assertThat(r.placements()).hasSize(1);
-    assertThat(r.failures()).singleElement().satisfies(f -> {
-      assertThat(f.hunk()).isEqualTo(2);
-      assertThat(f.patchLine()).isEqualTo(8);
-    });
+    assertThat(r.failures())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.hunk()).isEqualTo(2);
+              assertThat(f.patchLine()).isEqualTo(8);
+            });
     assertThat(r.patched()).isEmpty();
   }
 
   @Test
   void reportsEveryHunkThatDoesNotApplyWithFileHunkAndDiffLine() {
-    String original = numbered(1, 15).replace("line 4\n", "line 4 changed\n").replace("line 11\n", "other\n");
+    String original =
+        numbered(1, 15).replace("line 4\n", "line 4 changed\n").replace("line 11\n", "other\n");
     FileResult r = apply(TWO_HUNKS, original);
     assertThat(r.patched()).isEmpty();
     assertThat(r.failures()).hasSize(2);
     assertThat(r.failures().get(0).message())
-        .isEqualTo("hunk #1 (diff line 3) does not apply to fs/x.c: line 4 of fs/x.c is 'line 4 changed'"
-            + " where the hunk expects 'line 4', and its lines were found nowhere else");
+        .isEqualTo(
+            "hunk #1 (diff line 3) does not apply to fs/x.c: line 4 of fs/x.c is 'line 4 changed'"
+                + " where the hunk expects 'line 4', and its lines were found nowhere else");
     assertThat(r.failures().get(0).expectedOldLine()).isEqualTo(3);
     assertThat(r.failures().get(1).patchLine()).isEqualTo(8);
     assertThat(r.failures().get(1).message()).contains("line 11 of fs/x.c is 'other'");
@@ -103,23 +113,30 @@ class PatchApplierTest {
     // The removed line is there, one context line is not (patch --fuzz=2 would apply this).
     String original = numbered(1, 15).replace("line 5\n", "line 5;\n");
     FileResult r = apply(TWO_HUNKS, original);
-    assertThat(r.failures()).singleElement().satisfies(f -> assertThat(f.message()).contains(
-        "line 5 of fs/x.c is 'line 5;' where the hunk expects 'line 5'"));
+    assertThat(r.failures())
+        .singleElement()
+        .satisfies(
+            f ->
+                assertThat(f.message())
+                    .contains("line 5 of fs/x.c is 'line 5;' where the hunk expects 'line 5'"));
   }
 
   @Test
   void doesNotNormaliseWhiteSpaceOrCarriageReturns() {
-    assertThat(apply(TWO_HUNKS, numbered(1, 15).replace("line 3\n", "line 3 \n")).applied()).isFalse();
+    assertThat(apply(TWO_HUNKS, numbered(1, 15).replace("line 3\n", "line 3 \n")).applied())
+        .isFalse();
     assertThat(apply(TWO_HUNKS, numbered(1, 15).replace("\n", "\r\n")).applied()).isFalse();
   }
 
   @Test
   void honoursNoNewlineAtEndOfFile() {
-    String diff = "--- a/f.c\n+++ b/f.c\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+B\n";
+    String diff =
+        "--- a/f.c\n+++ b/f.c\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+B\n";
     FileResult r = apply(diff, "a\nb");
     assertThat(r.patched()).contains("a\nB\n");
     assertThat(apply(diff, "a\nb\n").applied()).isFalse(); // the file's last line has a newline
-    String keep = "--- a/f.c\n+++ b/f.c\n@@ -1,2 +1,2 @@\n a\n-b\n+B\n\\ No newline at end of file\n";
+    String keep =
+        "--- a/f.c\n+++ b/f.c\n@@ -1,2 +1,2 @@\n a\n-b\n+B\n\\ No newline at end of file\n";
     assertThat(apply(keep, "a\nb\n").patched()).contains("a\nB");
   }
 
@@ -164,8 +181,15 @@ class PatchApplierTest {
       original.append("l").append(i).append('\n');
     }
     for (int i = 2; i < n; i += 4) {
-      diff.append("@@ -").append(i).append(",1 +").append(i).append(",1 @@\n-l").append(i)
-          .append("\n+m").append(i).append('\n');
+      diff.append("@@ -")
+          .append(i)
+          .append(",1 +")
+          .append(i)
+          .append(",1 @@\n-l")
+          .append(i)
+          .append("\n+m")
+          .append(i)
+          .append('\n');
     }
     FileResult r = apply(diff.toString(), original.toString());
     assertThat(r.failures()).isEmpty();
@@ -182,13 +206,20 @@ class PatchApplierTest {
     for (int i = 1; i <= 400_000; i++) {
       original.append(i % 1500 == 0 ? "y\n" : "x\n");
     }
-    String diff = "--- a/f.c\n+++ b/f.c\n@@ -1000,2001 +1000,2001 @@\n" + " x\n".repeat(1000)
-        + "-x\n+z\n" + " x\n".repeat(1000);
+    String diff =
+        "--- a/f.c\n+++ b/f.c\n@@ -1000,2001 +1000,2001 @@\n"
+            + " x\n".repeat(1000)
+            + "-x\n+z\n"
+            + " x\n".repeat(1000);
     FileResult r = apply(diff, original.toString());
     assertThat(r.applied()).isFalse();
-    assertThat(r.failures()).singleElement().satisfies(f -> assertThat(f.message())
-        .contains("line 1500 of f.c is 'y' where the hunk expects 'x'")
-        .contains("stopped after its budget"));
+    assertThat(r.failures())
+        .singleElement()
+        .satisfies(
+            f ->
+                assertThat(f.message())
+                    .contains("line 1500 of f.c is 'y' where the hunk expects 'x'")
+                    .contains("stopped after its budget"));
   }
 
   @Test
@@ -200,6 +231,8 @@ class PatchApplierTest {
     FileResult r = apply(diff, original);
     assertThat(r.patched()).contains("a\nc\nb\n");
     FileResult f = apply(diff, "a\n" + longLine + "!\nb\n");
-    assertThat(f.failures()).singleElement().satisfies(x -> assertThat(x.message()).hasSizeLessThan(400));
+    assertThat(f.failures())
+        .singleElement()
+        .satisfies(x -> assertThat(x.message()).hasSizeLessThan(400));
   }
 }

@@ -12,12 +12,14 @@ import org.klpcatalog.catalog.testing.Hostile;
 class SourceFunctionsTest {
   private static List<String> ranges(String text) {
     return SourceFunctions.scan(text).stream()
-        .map(d -> d.name() + " " + d.firstLine() + "-" + d.lastLine()).toList();
+        .map(d -> d.name() + " " + d.firstLine() + "-" + d.lastLine())
+        .toList();
   }
 
   @Test
   void findsDefinitionsWithHeadersOnSeveralLinesAndAttributes() {
-    String text = """
+    String text =
+        """
         // SPDX-License-Identifier: GPL-2.0
         #include <linux/fs.h>
 
@@ -48,11 +50,13 @@ class SourceFunctionsTest {
         {
         }
         """;
-    assertThat(ranges(text)).containsExactly(
-        "first 9-14", "start_it 16-18", "report 19-25", "one_liner 26-26", "bye 27-29");
+    assertThat(ranges(text))
+        .containsExactly(
+            "first 9-14", "start_it 16-18", "report 19-25", "one_liner 26-26", "bye 27-29");
     List<Definition> defs = SourceFunctions.scan(text);
     assertThat(defs.get(0).isStatic()).isTrue();
-    assertThat(defs.get(0).signature()).isEqualTo("static noinline int __must_check first(int a, int b)");
+    assertThat(defs.get(0).signature())
+        .isEqualTo("static noinline int __must_check first(int a, int b)");
     assertThat(defs.get(1).isInit()).isTrue();
     assertThat(defs.get(1).isStatic()).isFalse();
     assertThat(defs.get(3).isInline()).isTrue();
@@ -61,7 +65,8 @@ class SourceFunctionsTest {
 
   @Test
   void namesSyscallsAsTheDiffAnalysisDoes() {
-    String text = """
+    String text =
+        """
         SYSCALL_DEFINE3(read, unsigned int, fd, char __user *, buf, size_t, count)
         {
         \treturn ksys_read(fd, buf, count);
@@ -78,7 +83,8 @@ class SourceFunctionsTest {
 
   @Test
   void reportsBothDefinitionsOfAFunctionInTwoIfdefBranches() {
-    String text = """
+    String text =
+        """
         #ifdef CONFIG_FOO
         static int helper(void)
         {
@@ -96,7 +102,8 @@ class SourceFunctionsTest {
 
   @Test
   void survivesBranchesThatEachOpenOrCloseABlock() {
-    String text = """
+    String text =
+        """
         static int twice_open(int x)
         {
         #ifdef CONFIG_A
@@ -133,7 +140,8 @@ class SourceFunctionsTest {
 
   @Test
   void ignoresBracesInCommentsStringsCharactersAndMacros() {
-    String text = """
+    String text =
+        """
         /* a comment with a brace {
          * and another } */
         #define BODY(x) do { \\
@@ -166,7 +174,8 @@ class SourceFunctionsTest {
     String text = "int x\n\nstatic void f(void)\n{\n}\n";
     assertThat(ranges(text)).containsExactly("f 3-5");
     // block/genhd.c has a blank line between a header and its body.
-    String gap = "int __must_check device_add_disk(struct device *parent,\n\t\t\t\t int n)\n\n{\n}\n";
+    String gap =
+        "int __must_check device_add_disk(struct device *parent,\n\t\t\t\t int n)\n\n{\n}\n";
     assertThat(ranges(gap)).containsExactly("device_add_disk 1-5");
   }
 
@@ -178,17 +187,25 @@ class SourceFunctionsTest {
     assertThat(SourceFunctions.scan(Hostile.fill("f(a,\n"))).isEmpty();
     assertThat(SourceFunctions.scan(Hostile.fill("/*"))).isEmpty();
     assertThat(SourceFunctions.scan(Hostile.fill("\"\\"))).isEmpty();
-    assertThat(SourceFunctions.scan(Hostile.fill("int f(void)\n{\n}\n"))).hasSizeGreaterThan(100_000);
+    assertThat(SourceFunctions.scan(Hostile.fill("int f(void)\n{\n}\n")))
+        .hasSizeGreaterThan(100_000);
     assertThat(SourceFunctions.scan(Hostile.fill("int f(void) {}"))).hasSizeGreaterThan(100_000);
     assertThat(SourceFunctions.scan(Hostile.fill("\u0000\u00ff\ud800("))).isEmpty();
   }
 
   @Test
   void aPerCpuArrayWithAnInitialiserIsNotAFunction() {
-    String text = "static DEFINE_PER_CPU(int [NR], ipi_to_irq) = {[0 ... NR-1] = -1};\n"
-        + "static DEFINE_PER_CPU(evtchn_port_t [NR], ipi_to_evtchn) = {\n\t[0 ... NR-1] = 0\n};\n"
-        + "static int f(int a)\n{\n\treturn a == 1;\n}\n";
+    String text =
+        "static DEFINE_PER_CPU(int [NR], ipi_to_irq) = {[0 ... NR-1] = -1};\n"
+            + "static DEFINE_PER_CPU(evtchn_port_t [NR], ipi_to_evtchn) = {\n"
+            + "\t[0 ... NR-1] = 0\n"
+            + "};\n"
+            + "static int f(int a)\n"
+            + "{\n"
+            + "\treturn a == 1;\n"
+            + "}\n";
     org.assertj.core.api.Assertions.assertThat(SourceFunctions.scan(text))
-        .extracting(SourceFunctions.Definition::name).containsExactly("f");
+        .extracting(SourceFunctions.Definition::name)
+        .containsExactly("f");
   }
 }

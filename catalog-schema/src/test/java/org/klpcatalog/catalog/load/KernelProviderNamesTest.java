@@ -29,15 +29,21 @@ class KernelProviderNamesTest {
       }
     }
     Path yaml = tmp.resolve("catalog.yaml");
-    Files.writeString(yaml, Files.readString(yaml)
-        .replace("{release: 6.1.0-53-amd64, provider: debian}", "{release: 6.1.0-53-amd64}")
-        .replace("{release: 6.1.0-56-amd64, provider: debian}", "{release: 6.1.0-56-amd64, provider: lab-mirror_2}"));
+    Files.writeString(
+        yaml,
+        Files.readString(yaml)
+            .replace("{release: 6.1.0-53-amd64, provider: debian}", "{release: 6.1.0-53-amd64}")
+            .replace(
+                "{release: 6.1.0-56-amd64, provider: debian}",
+                "{release: 6.1.0-56-amd64, provider: lab-mirror_2}"));
     ValidationReport r = new CatalogValidator().validate(new DirectoryTreeReader().read(tmp));
     assertThat(r.diagnostics()).isEmpty();
-    assertThat(r.spec().orElseThrow().kernels()).extracting(Kernel::release, Kernel::provider).containsExactly(
-        org.assertj.core.groups.Tuple.tuple("6.1.0-50-amd64", "debian"),
-        org.assertj.core.groups.Tuple.tuple("6.1.0-53-amd64", CatalogLoader.DEFAULT_PROVIDER),
-        org.assertj.core.groups.Tuple.tuple("6.1.0-56-amd64", "lab-mirror_2"),
-        org.assertj.core.groups.Tuple.tuple("6.1.0-56-cloud-amd64", "debian"));
+    assertThat(r.spec().orElseThrow().kernels())
+        .extracting(Kernel::release, Kernel::provider)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("6.1.0-50-amd64", "debian"),
+            org.assertj.core.groups.Tuple.tuple("6.1.0-53-amd64", CatalogLoader.DEFAULT_PROVIDER),
+            org.assertj.core.groups.Tuple.tuple("6.1.0-56-amd64", "lab-mirror_2"),
+            org.assertj.core.groups.Tuple.tuple("6.1.0-56-cloud-amd64", "debian"));
   }
 }

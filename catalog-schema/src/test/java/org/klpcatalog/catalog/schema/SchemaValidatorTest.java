@@ -10,22 +10,25 @@ import org.klpcatalog.catalog.yaml.SafeYamlLoader;
 import org.klpcatalog.catalog.yaml.YamlDocument;
 
 class SchemaValidatorTest {
-  private static final String MANIFEST = String.join("\n",
-      "apiVersion: klp-catalog/v1alpha1",
-      "kind: Livepatch",
-      "metadata:",
-      "  name: uptime-fix",
-      "spec:",
-      "  version: 1",
-      "  summary: Round idle time in /proc/uptime",
-      "  description: Rounds the idle time.",
-      "  kernels:",
-      "    from: 6.1.0-50",
-      "  patch: fix.patch",
-      "");
+  private static final String MANIFEST =
+      String.join(
+          "\n",
+          "apiVersion: klp-catalog/v1alpha1",
+          "kind: Livepatch",
+          "metadata:",
+          "  name: uptime-fix",
+          "spec:",
+          "  version: 1",
+          "  summary: Round idle time in /proc/uptime",
+          "  description: Rounds the idle time.",
+          "  kernels:",
+          "    from: 6.1.0-50",
+          "  patch: fix.patch",
+          "");
 
   private static List<Diagnostic> validate(String text) {
-    YamlDocument doc = new SafeYamlLoader().load("m.yaml", text.getBytes(StandardCharsets.UTF_8)).document();
+    YamlDocument doc =
+        new SafeYamlLoader().load("m.yaml", text.getBytes(StandardCharsets.UTF_8)).document();
     return new SchemaValidator().validate(SchemaValidator.Kind.LIVEPATCH, doc);
   }
 
@@ -43,9 +46,13 @@ class SchemaValidatorTest {
     List<Diagnostic> d = validate(MANIFEST + refs);
     assertThat(d).hasSize(SchemaValidator.MAX_FINDINGS + 1);
     assertThat(d.get(0).toString())
-        .isEqualTo("m.yaml:13:7: error: spec.references[0] must be a string, not a list (spec.references[0])");
+        .isEqualTo(
+            "m.yaml:13:7: error: spec.references[0] must be a string, not a list"
+                + " (spec.references[0])");
     assertThat(d.get(SchemaValidator.MAX_FINDINGS).toString())
-        .isEqualTo("m.yaml:112:7: error: 200 more schema problems in this file are not shown; fix the ones above first");
+        .isEqualTo(
+            "m.yaml:112:7: error: 200 more schema problems in this file are not shown; fix the ones"
+                + " above first");
   }
 
   @Test

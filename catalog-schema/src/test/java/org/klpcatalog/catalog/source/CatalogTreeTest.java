@@ -24,18 +24,23 @@ class CatalogTreeTest {
 
   @Test
   void refusesPathsThatAreNotNormalised() {
-    assertThatThrownBy(() -> CatalogTree.ofText("../x", "1")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> CatalogTree.ofText("/x", "1")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> CatalogTree.ofText("a//x", "1")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> CatalogTree.ofText("../x", "1"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> CatalogTree.ofText("/x", "1"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> CatalogTree.ofText("a//x", "1"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void resolvesSymlinksInsideTheTreeAndNotOutsideIt() {
-    CatalogTree t = CatalogTree.of(Map.of(
-        "p/a/fix.patch", new TreeEntry.File(new byte[] {1}),
-        "p/a/link", new TreeEntry.Symlink("fix.patch"),
-        "p/a/up", new TreeEntry.Symlink("../../outside"),
-        "p/a/loop", new TreeEntry.Symlink("loop")));
+    CatalogTree t =
+        CatalogTree.of(
+            Map.of(
+                "p/a/fix.patch", new TreeEntry.File(new byte[] {1}),
+                "p/a/link", new TreeEntry.Symlink("fix.patch"),
+                "p/a/up", new TreeEntry.Symlink("../../outside"),
+                "p/a/loop", new TreeEntry.Symlink("loop")));
     assertThat(t.resolve("p/a/link")).contains("p/a/fix.patch");
     assertThat(t.resolve("p/a/up")).isEmpty();
     assertThat(t.resolve("p/a/loop")).isEmpty();
@@ -52,7 +57,8 @@ class CatalogTreeTest {
   }
 
   @Test
-  void readsADirectoryRecordingSymlinksAndSkippingHiddenEntries(@TempDir Path dir) throws IOException {
+  void readsADirectoryRecordingSymlinksAndSkippingHiddenEntries(@TempDir Path dir)
+      throws IOException {
     Files.createDirectories(dir.resolve("patches/a"));
     Files.writeString(dir.resolve("patches/a/manifest.yaml"), "x");
     Files.createSymbolicLink(dir.resolve("patches/a/evil"), Path.of("/etc/passwd"));
@@ -60,7 +66,8 @@ class CatalogTreeTest {
     Files.writeString(dir.resolve(".git/config"), "x");
     Files.write(dir.resolve("big"), new byte[2048]);
     CatalogTree t = new DirectoryTreeReader(1024).read(dir);
-    assertThat(t.entries().keySet()).containsExactly("big", "patches/a/evil", "patches/a/manifest.yaml");
+    assertThat(t.entries().keySet())
+        .containsExactly("big", "patches/a/evil", "patches/a/manifest.yaml");
     assertThat(t.get("patches/a/evil")).contains(new TreeEntry.Symlink("/etc/passwd"));
     assertThat(t.get("big")).contains(new TreeEntry.Oversized(2048));
   }

@@ -24,13 +24,17 @@ public final class Fixtures {
 
   /** The fixtures directory, found from the module's or the project's directory. */
   public static Path root() {
-    for (Path p : List.of(Path.of("src/test/fixtures"), Path.of("catalog-schema/src/test/fixtures"),
-        Path.of("../catalog-schema/src/test/fixtures"))) {
+    for (Path p :
+        List.of(
+            Path.of("src/test/fixtures"),
+            Path.of("catalog-schema/src/test/fixtures"),
+            Path.of("../catalog-schema/src/test/fixtures"))) {
       if (Files.isDirectory(p)) {
         return p;
       }
     }
-    throw new IllegalStateException("cannot find catalog-schema/src/test/fixtures from " + Path.of("").toAbsolutePath());
+    throw new IllegalStateException(
+        "cannot find catalog-schema/src/test/fixtures from " + Path.of("").toAbsolutePath());
   }
 
   public static Path base() {
@@ -90,7 +94,8 @@ public final class Fixtures {
   public static List<String> expected(String caseName) {
     try {
       List<String> out = new ArrayList<>();
-      for (String l : Files.readAllLines(caseDir(caseName).resolve("expected.txt"), StandardCharsets.UTF_8)) {
+      for (String l :
+          Files.readAllLines(caseDir(caseName).resolve("expected.txt"), StandardCharsets.UTF_8)) {
         if (!l.isBlank()) {
           out.add(l);
         }

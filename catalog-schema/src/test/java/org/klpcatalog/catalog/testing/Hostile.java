@@ -2,11 +2,10 @@ package org.klpcatalog.catalog.testing;
 
 /**
  * Big inputs for tests that catch a return to quadratic parsing without timing the code. Each is
- * about {@link #SIZE} characters: a linear parser reads it in tens of milliseconds, a quadratic
- * one needs in the order of 10^12 steps (minutes to hours). Tests run under {@link
- * #BOUND_SECONDS}, a bound far above the linear cost even on a loaded machine and far below the
- * quadratic one, so it trips only on a regression; the tests' assertions check the result is
- * still right at that size.
+ * about {@link #SIZE} characters: a linear parser reads it in tens of milliseconds, a quadratic one
+ * needs in the order of 10^12 steps (minutes to hours). Tests run under {@link #BOUND_SECONDS}, a
+ * bound far above the linear cost even on a loaded machine and far below the quadratic one, so it
+ * trips only on a regression; the tests' assertions check the result is still right at that size.
  */
 public final class Hostile {
   private Hostile() {}

@@ -29,8 +29,11 @@ class CatalogLimitsTest {
   }
 
   private static List<String> errors(CatalogTree tree) {
-    return new CatalogValidator().validate(tree).diagnostics().stream().filter(Diagnostic::isError)
-        .map(Diagnostic::toString).toList();
+    return new CatalogValidator()
+        .validate(tree).diagnostics().stream()
+            .filter(Diagnostic::isError)
+            .map(Diagnostic::toString)
+            .toList();
   }
 
   @Test
@@ -41,25 +44,43 @@ class CatalogLimitsTest {
   @Test
   void aTestOverOneMebibyteIsTooLargeInAPatchAndInQa() {
     byte[] big = new byte[(int) TreeLimits.TEST_BYTES + 1];
-    assertThat(errors(with("patches/uptime-fix/tests/big.test", new TreeEntry.File(big)))).containsExactly(
-        "patches/uptime-fix/tests/big.test: error: test is 1048577 bytes; a test is at most 1048576 bytes (1 MiB),"
-            + " as every QA guest holds a copy: keep test data out of the script (spec.tests)");
-    assertThat(errors(with("qa/big.test", new TreeEntry.File(big)))).containsExactly(
-        "qa/big.test: error: test is 1048577 bytes; a test is at most 1048576 bytes (1 MiB),"
-            + " as every QA guest holds a copy: keep test data out of the script");
-    assertThat(errors(with("patches/uptime-fix/tests/big.test", new TreeEntry.File(new byte[(int) TreeLimits.TEST_BYTES]))))
+    assertThat(errors(with("patches/uptime-fix/tests/big.test", new TreeEntry.File(big))))
+        .containsExactly(
+            "patches/uptime-fix/tests/big.test: error: test is 1048577 bytes; a test is at most"
+                + " 1048576 bytes (1 MiB), as every QA guest holds a copy: keep test data out of"
+                + " the script (spec.tests)");
+    assertThat(errors(with("qa/big.test", new TreeEntry.File(big))))
+        .containsExactly(
+            "qa/big.test: error: test is 1048577 bytes; a test is at most 1048576 bytes (1 MiB),"
+                + " as every QA guest holds a copy: keep test data out of the script");
+    assertThat(
+            errors(
+                with(
+                    "patches/uptime-fix/tests/big.test",
+                    new TreeEntry.File(new byte[(int) TreeLimits.TEST_BYTES]))))
         .isEmpty();
   }
 
   @Test
   void aFixOrModuleOverItsLimitIsTooLargeNamingTheFile() {
-    assertThat(errors(with("patches/uptime-fix/fix.patch", new TreeEntry.Oversized(TreeLimits.FIX_BYTES + 1))))
-        .containsExactly("patches/uptime-fix/fix.patch: error: fix fix.patch is 8388609 bytes; a fix is at most"
-            + " 8388608 bytes (8 MiB): livepatch fixes are small, so keep to the functions this patch changes (spec.patch)");
-    assertThat(errors(with("patches/uptime-fix/livepatch.c", new TreeEntry.Oversized(TreeLimits.MODULE_BYTES + 1))))
-        .containsExactly("patches/uptime-fix/livepatch.c: error: module source livepatch.c is 8388609 bytes; a module"
-            + " source is at most 8388608 bytes (8 MiB): livepatch fixes are small, so keep to the functions this"
-            + " patch changes (spec.module)");
+    assertThat(
+            errors(
+                with(
+                    "patches/uptime-fix/fix.patch",
+                    new TreeEntry.Oversized(TreeLimits.FIX_BYTES + 1))))
+        .containsExactly(
+            "patches/uptime-fix/fix.patch: error: fix fix.patch is 8388609 bytes; a fix is at most"
+                + " 8388608 bytes (8 MiB): livepatch fixes are small, so keep to the functions this"
+                + " patch changes (spec.patch)");
+    assertThat(
+            errors(
+                with(
+                    "patches/uptime-fix/livepatch.c",
+                    new TreeEntry.Oversized(TreeLimits.MODULE_BYTES + 1))))
+        .containsExactly(
+            "patches/uptime-fix/livepatch.c: error: module source livepatch.c is 8388609 bytes; a"
+                + " module source is at most 8388608 bytes (8 MiB): livepatch fixes are small, so"
+                + " keep to the functions this patch changes (spec.module)");
   }
 
   @Test
@@ -71,7 +92,8 @@ class CatalogLimitsTest {
     // puts it), in path order.
     TreeMap<String, Long> counted = new TreeMap<>();
     for (Map.Entry<String, TreeEntry> e : whole.entries().entrySet()) {
-      counted.put(e.getKey(), (long) (e.getValue() instanceof TreeEntry.File f ? f.content().length : 0));
+      counted.put(
+          e.getKey(), (long) (e.getValue() instanceof TreeEntry.File f ? f.content().length : 0));
       for (int i = e.getKey().indexOf('/'); i > 0; i = e.getKey().indexOf('/', i + 1)) {
         counted.put(e.getKey().substring(0, i + 1), 0L);
       }
@@ -83,29 +105,49 @@ class CatalogLimitsTest {
     }
 
     long limit = bytes - 1;
-    CatalogTree byBytes = new DirectoryTreeReader(new TreeLimits(TreeLimits.FILE_BYTES, limit, 1000)).read(dir);
+    CatalogTree byBytes =
+        new DirectoryTreeReader(new TreeLimits(TreeLimits.FILE_BYTES, limit, 1000)).read(dir);
     String last = new TreeMap<>(whole.entries()).lastKey();
     assertThat(byBytes.truncated()).isTrue();
-    assertThat(byBytes.problems()).containsExactly(new TreeProblem(last, TreeProblem.TOO_LARGE,
-        "the catalog's files, paths and link targets are more than " + limit + " bytes together (reading stopped here);"
-            + " remove what does not belong to the catalog"));
+    assertThat(byBytes.problems())
+        .containsExactly(
+            new TreeProblem(
+                last,
+                TreeProblem.TOO_LARGE,
+                "the catalog's files, paths and link targets are more than "
+                    + limit
+                    + " bytes together (reading stopped here);"
+                    + " remove what does not belong to the catalog"));
     assertThat(byBytes.entries()).hasSize(whole.size() - 1);
-    assertThat(new CatalogValidator().validate(byBytes).diagnostics()).extracting(Diagnostic::toString).containsExactly(
-        last + ": error: the catalog's files, paths and link targets are more than " + limit + " bytes together (reading stopped"
-            + " here); remove what does not belong to the catalog");
+    assertThat(new CatalogValidator().validate(byBytes).diagnostics())
+        .extracting(Diagnostic::toString)
+        .containsExactly(
+            last
+                + ": error: the catalog's files, paths and link targets are more than "
+                + limit
+                + " bytes together (reading stopped"
+                + " here); remove what does not belong to the catalog");
 
-    CatalogTree byCount = new DirectoryTreeReader(new TreeLimits(TreeLimits.FILE_BYTES, TreeLimits.TREE_BYTES, 3)).read(dir);
+    CatalogTree byCount =
+        new DirectoryTreeReader(new TreeLimits(TreeLimits.FILE_BYTES, TreeLimits.TREE_BYTES, 3))
+            .read(dir);
     List<String> order = List.copyOf(counted.keySet());
     String fourth = order.get(3);
-    assertThat(byCount.entries().keySet()).containsExactlyElementsOf(
-        order.subList(0, 3).stream().filter(k -> !k.endsWith("/")).toList());
-    assertThat(new CatalogValidator().validate(byCount).diagnostics()).extracting(Diagnostic::toString).containsExactly(
-        fourth + ": error: the catalog holds more than 3 files, links and directories (reading stopped here); a"
-            + " catalog holds patches, not a kernel tree: remove what does not belong to it");
+    assertThat(byCount.entries().keySet())
+        .containsExactlyElementsOf(
+            order.subList(0, 3).stream().filter(k -> !k.endsWith("/")).toList());
+    assertThat(new CatalogValidator().validate(byCount).diagnostics())
+        .extracting(Diagnostic::toString)
+        .containsExactly(
+            fourth
+                + ": error: the catalog holds more than 3 files, links and directories (reading"
+                + " stopped here); a catalog holds patches, not a kernel tree: remove what does not"
+                + " belong to it");
   }
 
   @Test
-  void aFileThatIsOverTheFileLimitIsNotReadAndCountsOnlyItsPath(@TempDir Path dir) throws IOException {
+  void aFileThatIsOverTheFileLimitIsNotReadAndCountsOnlyItsPath(@TempDir Path dir)
+      throws IOException {
     Files.write(dir.resolve("big.bin"), new byte[4096]);
     CatalogTree t = new DirectoryTreeReader(new TreeLimits(1024, 100, 10)).read(dir);
     assertThat(t.problems()).isEmpty();

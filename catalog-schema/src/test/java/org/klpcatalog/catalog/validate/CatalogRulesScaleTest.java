@@ -19,18 +19,23 @@ import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.testing.Hostile;
 
 /**
- * The rules between patches on catalogs whose manifests are as long as they may be: the work
- * must follow the problems found, not the product of patches and their list lengths.
+ * The rules between patches on catalogs whose manifests are as long as they may be: the work must
+ * follow the problems found, not the product of patches and their list lengths.
  */
 class CatalogRulesScaleTest {
   private static final CatalogTree BASE = Fixtures.tree("variants-valid");
 
   private static String text(String path) {
-    return new String(((TreeEntry.File) BASE.get(path).orElseThrow()).content(), StandardCharsets.UTF_8);
+    return new String(
+        ((TreeEntry.File) BASE.get(path).orElseThrow()).content(), StandardCharsets.UTF_8);
   }
 
-  /** Copies of uptime-fix, each changing a function of its own, so they do not conflict on functions. */
-  private static Map<String, TreeEntry> copies(int count, String manifestExtra, String moduleStates) {
+  /**
+   * Copies of uptime-fix, each changing a function of its own, so they do not conflict on
+   * functions.
+   */
+  private static Map<String, TreeEntry> copies(
+      int count, String manifestExtra, String moduleStates) {
     Map<String, TreeEntry> entries = new TreeMap<>(BASE.entries());
     entries.keySet().removeIf(k -> k.startsWith("patches/"));
     String[] releases = {"6.1.0-50", "6.1.0-53", "6.1.0-56"};
@@ -38,28 +43,60 @@ class CatalogRulesScaleTest {
       String name = "p" + i;
       String dir = "patches/" + name + "/";
       String release = releases[i % releases.length];
-      entries.put(dir + "manifest.yaml", new TreeEntry.File((text("patches/uptime-fix/manifest.yaml")
-          .replace("name: uptime-fix", "name: " + name)
-          .replace("from: 6.1.0-50", "releases: [" + release + "-amd64]") + manifestExtra)
-          .getBytes(StandardCharsets.UTF_8)));
+      entries.put(
+          dir + "manifest.yaml",
+          new TreeEntry.File(
+              (text("patches/uptime-fix/manifest.yaml")
+                          .replace("name: uptime-fix", "name: " + name)
+                          .replace("from: 6.1.0-50", "releases: [" + release + "-amd64]")
+                      + manifestExtra)
+                  .getBytes(StandardCharsets.UTF_8)));
       String function = "uptime_proc_show_" + i;
-      entries.put(dir + "fix.patch", new TreeEntry.File(text("patches/uptime-fix/fix.patch")
-          .replace("uptime_proc_show", function).getBytes(StandardCharsets.UTF_8)));
-      entries.put(dir + "livepatch.c", new TreeEntry.File(text("patches/uptime-fix/livepatch.c")
-          .replace("\"uptime_proc_show\"", "\"" + function + "\"")
-          .replace("static struct klp_patch patch = {", moduleStates + "static struct klp_patch patch = {\n\t.states = states,")
-          .getBytes(StandardCharsets.UTF_8)));
-      entries.put(dir + "tests/" + name + "-LOADED.test", new TreeEntry.File("true\n".getBytes(StandardCharsets.UTF_8)));
+      entries.put(
+          dir + "fix.patch",
+          new TreeEntry.File(
+              text("patches/uptime-fix/fix.patch")
+                  .replace("uptime_proc_show", function)
+                  .getBytes(StandardCharsets.UTF_8)));
+      entries.put(
+          dir + "livepatch.c",
+          new TreeEntry.File(
+              text("patches/uptime-fix/livepatch.c")
+                  .replace("\"uptime_proc_show\"", "\"" + function + "\"")
+                  .replace(
+                      "static struct klp_patch patch = {",
+                      moduleStates + "static struct klp_patch patch = {\n\t.states = states,")
+                  .getBytes(StandardCharsets.UTF_8)));
+      entries.put(
+          dir + "tests/" + name + "-LOADED.test",
+          new TreeEntry.File("true\n".getBytes(StandardCharsets.UTF_8)));
     }
     return entries;
   }
 
   /** A patch as validated, serving {@code kernels}, carrying {@code states}. */
-  private static PatchReport patch(Livepatch template, String name, List<Kernel> kernels, List<StateSpec> states) {
+  private static PatchReport patch(
+      Livepatch template, String name, List<Kernel> kernels, List<StateSpec> states) {
     Livepatch t = template;
-    Livepatch p = new Livepatch(name, "patches/" + name, t.version(), t.summary(), t.description(), t.references(),
-        t.license(), t.kernels(), t.variants(), t.explicitVariants(), t.modules(), t.supersedes(), t.replace(),
-        states, t.extraFunctions(), t.acknowledged(), t.source());
+    Livepatch p =
+        new Livepatch(
+            name,
+            "patches/" + name,
+            t.version(),
+            t.summary(),
+            t.description(),
+            t.references(),
+            t.license(),
+            t.kernels(),
+            t.variants(),
+            t.explicitVariants(),
+            t.modules(),
+            t.supersedes(),
+            t.replace(),
+            states,
+            t.extraFunctions(),
+            t.acknowledged(),
+            t.source());
     return new PatchReport(p, true, kernels, List.of());
   }
 
@@ -89,12 +126,16 @@ class CatalogRulesScaleTest {
     rules.check(reports);
     List<Diagnostic> errors = rules.diagnostics().sorted();
     assertThat(errors).extracting(Diagnostic::code).containsOnly(Codes.STATE_CONFLICT).hasSize(299);
-    assertThat(errors).extracting(Diagnostic::message).contains(
-        "'p000' has klp_state 7 at version 1 and 'p007' at version 2 on 6.1.0-50-amd64, 6.1.0-53-amd64,"
-            + " 6.1.0-56-amd64, 6.1.0-56-cloud-amd64: the kernel refuses the lower version once the higher is"
-            + " loaded, so hosts would depend on load order; use one version",
-        "'p007' has klp_state 7 at version 2 and 'p009' at version 1 on 6.1.0-50-amd64: the kernel refuses the"
-            + " lower version once the higher is loaded, so hosts would depend on load order; use one version");
+    assertThat(errors)
+        .extracting(Diagnostic::message)
+        .contains(
+            "'p000' has klp_state 7 at version 1 and 'p007' at version 2 on 6.1.0-50-amd64,"
+                + " 6.1.0-53-amd64, 6.1.0-56-amd64, 6.1.0-56-cloud-amd64: the kernel refuses the"
+                + " lower version once the higher is loaded, so hosts would depend on load order;"
+                + " use one version",
+            "'p007' has klp_state 7 at version 2 and 'p009' at version 1 on 6.1.0-50-amd64: the"
+                + " kernel refuses the lower version once the higher is loaded, so hosts would"
+                + " depend on load order; use one version");
   }
 
   @Test
@@ -103,17 +144,30 @@ class CatalogRulesScaleTest {
     for (int i = 0; i < 300; i++) {
       manifest.append("    - p").append(i).append("x\n");
     }
-    Map<String, TreeEntry> entries = copies(60, "", "static struct klp_state states[] = { { } };\n");
-    entries.put("patches/p0/manifest.yaml", new TreeEntry.File((new String(((TreeEntry.File) entries
-        .get("patches/p0/manifest.yaml")).content(), StandardCharsets.UTF_8) + manifest).getBytes(StandardCharsets.UTF_8)));
+    Map<String, TreeEntry> entries =
+        copies(60, "", "static struct klp_state states[] = { { } };\n");
+    entries.put(
+        "patches/p0/manifest.yaml",
+        new TreeEntry.File(
+            (new String(
+                        ((TreeEntry.File) entries.get("patches/p0/manifest.yaml")).content(),
+                        StandardCharsets.UTF_8)
+                    + manifest)
+                .getBytes(StandardCharsets.UTF_8)));
     ValidationReport r = new CatalogValidator().validate(CatalogTree.of(entries));
-    List<Diagnostic> unknown = r.diagnostics().stream().filter(d -> d.code().equals(Codes.SUPERSEDES_UNKNOWN)).toList();
+    List<Diagnostic> unknown =
+        r.diagnostics().stream().filter(d -> d.code().equals(Codes.SUPERSEDES_UNKNOWN)).toList();
     assertThat(unknown).hasSize(300);
     // Only the first 20 unknown names are compared with the catalog's (p0x has no close name).
-    assertThat(unknown.stream().filter(d -> d.message().contains("did you mean")).map(Diagnostic::yamlPath))
+    assertThat(
+            unknown.stream()
+                .filter(d -> d.message().contains("did you mean"))
+                .map(Diagnostic::yamlPath))
         .hasSize(CatalogRules.MAX_SUGGESTIONS - 1)
-        .allMatch(path -> Integer.parseInt(path.replaceAll("\\D", "")) < CatalogRules.MAX_SUGGESTIONS);
-    assertThat(unknown).extracting(Diagnostic::message)
+        .allMatch(
+            path -> Integer.parseInt(path.replaceAll("\\D", "")) < CatalogRules.MAX_SUGGESTIONS);
+    assertThat(unknown)
+        .extracting(Diagnostic::message)
         .anyMatch(m -> m.contains("supersedes 'p19x'") && m.contains("(did you mean 'p19'?)"))
         .anyMatch(m -> m.contains("supersedes 'p25x'") && !m.contains("did you mean"));
   }

@@ -9,13 +9,14 @@ import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.KernelSelector;
 
 class KernelSelectionTest {
-  static final List<Kernel> ALL = List.of(
-      Kernel.of("6.1.0-9-amd64", null, "debian"),
-      Kernel.of("6.1.0-50-amd64", null, "debian"),
-      Kernel.of("6.1.0-50-cloud-amd64", null, "debian"),
-      Kernel.of("6.1.0-53-amd64", null, "debian"),
-      Kernel.of("6.1.0-56-rt-amd64", null, "debian"),
-      Kernel.of("5.14.0-427.13.1.el9_4.x86_64", null, "rpm-repo"));
+  static final List<Kernel> ALL =
+      List.of(
+          Kernel.of("6.1.0-9-amd64", null, "debian"),
+          Kernel.of("6.1.0-50-amd64", null, "debian"),
+          Kernel.of("6.1.0-50-cloud-amd64", null, "debian"),
+          Kernel.of("6.1.0-53-amd64", null, "debian"),
+          Kernel.of("6.1.0-56-rt-amd64", null, "debian"),
+          Kernel.of("5.14.0-427.13.1.el9_4.x86_64", null, "rpm-repo"));
 
   private static List<String> select(KernelSelector s) {
     KernelSelection.Result r = KernelSelection.select(s, ALL, ALL, "the catalog");
@@ -24,7 +25,12 @@ class KernelSelectionTest {
   }
 
   private static KernelSelector range(String from, String to, String... flavours) {
-    return new KernelSelector(Optional.ofNullable(from), Optional.ofNullable(to), List.of(flavours), List.of(), "spec.kernels");
+    return new KernelSelector(
+        Optional.ofNullable(from),
+        Optional.ofNullable(to),
+        List.of(flavours),
+        List.of(),
+        "spec.kernels");
   }
 
   @Test
@@ -40,44 +46,70 @@ class KernelSelectionTest {
   @Test
   void rangesUseRpmOrderNotStringOrder() {
     // "6.1.0-9" sorts after "6.1.0-50" as a string, before it in rpm order.
-    assertThat(select(range("6.1.0-10", null))).containsExactly(
-        "6.1.0-50-amd64", "6.1.0-50-cloud-amd64", "6.1.0-53-amd64", "6.1.0-56-rt-amd64");
-    assertThat(select(range(null, "6.1.0-50"))).containsExactly(
-        "6.1.0-9-amd64", "6.1.0-50-amd64", "6.1.0-50-cloud-amd64", "5.14.0-427.13.1.el9_4.x86_64");
+    assertThat(select(range("6.1.0-10", null)))
+        .containsExactly(
+            "6.1.0-50-amd64", "6.1.0-50-cloud-amd64", "6.1.0-53-amd64", "6.1.0-56-rt-amd64");
+    assertThat(select(range(null, "6.1.0-50")))
+        .containsExactly(
+            "6.1.0-9-amd64",
+            "6.1.0-50-amd64",
+            "6.1.0-50-cloud-amd64",
+            "5.14.0-427.13.1.el9_4.x86_64");
   }
 
   @Test
   void boundsAreInclusiveAndFlavoursFilter() {
-    assertThat(select(range("6.1.0-50", "6.1.0-53", "amd64"))).containsExactly("6.1.0-50-amd64", "6.1.0-53-amd64");
+    assertThat(select(range("6.1.0-50", "6.1.0-53", "amd64")))
+        .containsExactly("6.1.0-50-amd64", "6.1.0-53-amd64");
     assertThat(select(range("6.1.0-50", "6.1.0-56", "cloud-amd64", "rt-amd64")))
         .containsExactly("6.1.0-50-cloud-amd64", "6.1.0-56-rt-amd64");
   }
 
   @Test
   void explicitListsKeepTheCatalogOrder() {
-    KernelSelector s = new KernelSelector(Optional.empty(), Optional.empty(), List.of(),
-        List.of("6.1.0-53-amd64", "6.1.0-9-amd64"), "spec.kernels");
+    KernelSelector s =
+        new KernelSelector(
+            Optional.empty(),
+            Optional.empty(),
+            List.of(),
+            List.of("6.1.0-53-amd64", "6.1.0-9-amd64"),
+            "spec.kernels");
     assertThat(select(s)).containsExactly("6.1.0-9-amd64", "6.1.0-53-amd64");
   }
 
   @Test
   void mixingAListWithARangeIsAnError() {
-    KernelSelector s = new KernelSelector(Optional.of("6.1.0-50"), Optional.empty(), List.of(),
-        List.of("6.1.0-53-amd64"), "spec.kernels");
+    KernelSelector s =
+        new KernelSelector(
+            Optional.of("6.1.0-50"),
+            Optional.empty(),
+            List.of(),
+            List.of("6.1.0-53-amd64"),
+            "spec.kernels");
     KernelSelection.Result r = KernelSelection.select(s, ALL, ALL, "the catalog");
-    assertThat(r.problems()).extracting(KernelSelection.Problem::message)
-        .containsExactly("give either releases (an explicit list) or from/to/flavours (a range), not both");
+    assertThat(r.problems())
+        .extracting(KernelSelection.Problem::message)
+        .containsExactly(
+            "give either releases (an explicit list) or from/to/flavours (a range), not both");
   }
 
   @Test
   void aReleaseOutsideTheScopeIsNamedAsSuch() {
     List<Kernel> scope = ALL.subList(0, 2);
-    KernelSelector s = new KernelSelector(Optional.empty(), Optional.empty(), List.of(),
-        List.of("6.1.0-53-amd64"), "spec.variants[0].kernels");
+    KernelSelector s =
+        new KernelSelector(
+            Optional.empty(),
+            Optional.empty(),
+            List.of(),
+            List.of("6.1.0-53-amd64"),
+            "spec.variants[0].kernels");
     KernelSelection.Result r = KernelSelection.select(s, scope, ALL, "spec.kernels");
-    assertThat(r.problems()).extracting(KernelSelection.Problem::yamlPath, KernelSelection.Problem::message)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple("spec.variants[0].kernels.releases[0]",
-            "kernel 6.1.0-53-amd64 is not among the kernels spec.kernels selects"));
+    assertThat(r.problems())
+        .extracting(KernelSelection.Problem::yamlPath, KernelSelection.Problem::message)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(
+                "spec.variants[0].kernels.releases[0]",
+                "kernel 6.1.0-53-amd64 is not among the kernels spec.kernels selects"));
   }
 
   @Test

@@ -23,7 +23,9 @@ class ValidatorCacheTest {
         ValidationReport again = cached.validate(t);
         assertThat(again.diagnostics()).as(name).isEqualTo(fresh.diagnostics());
         assertThat(again.patches().keySet()).as(name).isEqualTo(fresh.patches().keySet());
-        again.patches().forEach((k, v) -> assertThat(v.active()).isEqualTo(fresh.patches().get(k).active()));
+        again
+            .patches()
+            .forEach((k, v) -> assertThat(v.active()).isEqualTo(fresh.patches().get(k).active()));
       }
     }
   }

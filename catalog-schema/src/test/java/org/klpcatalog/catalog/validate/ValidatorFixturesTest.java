@@ -39,11 +39,15 @@ class ValidatorFixturesTest {
     ValidationReport r = validator.validate(Fixtures.tree(name));
     List<String> actual = r.diagnostics().stream().map(Diagnostic::toString).toList();
     if (Boolean.getBoolean("fixtures.update")) {
-      Files.write(Fixtures.caseDir(name).resolve("expected.txt"), (String.join("\n", actual) + "\n").getBytes(StandardCharsets.UTF_8));
+      Files.write(
+          Fixtures.caseDir(name).resolve("expected.txt"),
+          (String.join("\n", actual) + "\n").getBytes(StandardCharsets.UTF_8));
     }
     assertThat(actual).containsExactlyElementsOf(Fixtures.expected(name));
-    assertThat(r.diagnostics()).allSatisfy(d -> {
-      assertThat(d.file()).isNotEmpty();
-    });
+    assertThat(r.diagnostics())
+        .allSatisfy(
+            d -> {
+              assertThat(d.file()).isNotEmpty();
+            });
   }
 }

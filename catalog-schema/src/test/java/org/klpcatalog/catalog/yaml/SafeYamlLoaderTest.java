@@ -23,11 +23,13 @@ class SafeYamlLoaderTest {
 
   @Test
   void loadsValuesWithTheirPositions() {
-    SafeYamlLoader.Result r = load("a: 1\nspec:\n  kernels:\n    - release: 6.1.0-50-amd64\n      ok: yes\n");
+    SafeYamlLoader.Result r =
+        load("a: 1\nspec:\n  kernels:\n    - release: 6.1.0-50-amd64\n      ok: yes\n");
     assertThat(r.ok()).isTrue();
     YamlDocument d = r.document();
     assertThat(d.root().get("a").longValue()).isEqualTo(1);
-    assertThat(d.root().get("spec").get("kernels").get(0).get("release").stringValue()).isEqualTo("6.1.0-50-amd64");
+    assertThat(d.root().get("spec").get("kernels").get(0).get("release").stringValue())
+        .isEqualTo("6.1.0-50-amd64");
     assertThat(d.root().get("spec").get("kernels").get(0).get("ok").booleanValue()).isTrue();
     assertThat(d.markOf("spec.kernels[0].release")).isEqualTo(new Mark(4, 16));
     assertThat(d.keyMarkOf("spec.kernels[0].release")).contains(new Mark(4, 7));
@@ -36,13 +38,24 @@ class SafeYamlLoaderTest {
 
   @Test
   void placesPositionsInsideLiteralBlocksOnTheirFileLineAndOthersAtTheValue() {
-    YamlDocument d = load("spec:\r\n  lit: |2\r\n\r\n      indented\r\n    %x\r\n  folded: >\n    a\n    %b\n  q: \"a\\n%c\"\n")
-        .document();
+    YamlDocument d =
+        load("spec:\r\n"
+                + "  lit: |2\r\n\r\n"
+                + "      indented\r\n"
+                + "    %x\r\n"
+                + "  folded: >\n"
+                + "    a\n"
+                + "    %b\n"
+                + "  q: \"a\\n"
+                + "%c\"\n")
+            .document();
     assertThat(d.root().get("spec").get("lit").stringValue()).isEqualTo("\n  indented\n%x\n");
     assertThat(d.markOfText("spec.lit", 1, 1)).isEqualTo(new Mark(3, 5));
     assertThat(d.markOfText("spec.lit", 2, 3)).isEqualTo(new Mark(4, 7));
     assertThat(d.markOfText("spec.lit", 3, 1)).isEqualTo(new Mark(5, 5));
-    assertThat(d.markOfText("spec.folded", 2, 1)).isEqualTo(d.markOf("spec.folded")).isEqualTo(new Mark(6, 11));
+    assertThat(d.markOfText("spec.folded", 2, 1))
+        .isEqualTo(d.markOf("spec.folded"))
+        .isEqualTo(new Mark(6, 11));
     assertThat(d.markOfText("spec.q", 2, 1)).isEqualTo(new Mark(9, 6));
   }
 
@@ -55,7 +68,8 @@ class SafeYamlLoaderTest {
   @Test
   void rejectsAliases() {
     assertThat(only(load("a: &x hello\nb: *x\n")))
-        .isEqualTo("1:4 YAML anchors and aliases are not allowed in a catalog; write the value out");
+        .isEqualTo(
+            "1:4 YAML anchors and aliases are not allowed in a catalog; write the value out");
   }
 
   @Test
@@ -76,19 +90,23 @@ class SafeYamlLoaderTest {
   @Test
   void rejectsCustomTagsSoNoObjectIsConstructed() {
     assertThat(only(load("x: !!javax.script.ScriptEngineManager [1]\n")))
-        .startsWith("1:4 YAML tag tag:yaml.org,2002:javax.script.ScriptEngineManager is not allowed");
+        .startsWith(
+            "1:4 YAML tag tag:yaml.org,2002:javax.script.ScriptEngineManager is not allowed");
   }
 
   @Test
   void rejectsLocalTags() {
     assertThat(only(load("x: !custom 1\n")))
-        .isEqualTo("1:4 YAML tag !custom is not allowed; use plain strings, numbers, booleans, lists and mappings");
+        .isEqualTo(
+            "1:4 YAML tag !custom is not allowed; use plain strings, numbers, booleans, lists and"
+                + " mappings");
   }
 
   @Test
   void rejectsDeepNesting() {
     SafeYamlLoader shallow = new SafeYamlLoader(1024, 3);
-    SafeYamlLoader.Result r = shallow.load("m.yaml", "a:\n b:\n  c:\n   d:\n    e: 1\n".getBytes(StandardCharsets.UTF_8));
+    SafeYamlLoader.Result r =
+        shallow.load("m.yaml", "a:\n b:\n  c:\n   d:\n    e: 1\n".getBytes(StandardCharsets.UTF_8));
     assertThat(r.ok()).isFalse();
     assertThat(r.problems().get(0).message()).isEqualTo("nesting deeper than 3 levels");
   }
@@ -96,8 +114,10 @@ class SafeYamlLoaderTest {
   @Test
   void rejectsFilesOverTheSizeLimit() {
     SafeYamlLoader small = new SafeYamlLoader(16, 10);
-    SafeYamlLoader.Result r = small.load("m.yaml", "key: a value that is long\n".getBytes(StandardCharsets.UTF_8));
-    assertThat(only(r)).isEqualTo("1:1 file is 26 bytes; YAML files of a catalog are limited to 16 bytes");
+    SafeYamlLoader.Result r =
+        small.load("m.yaml", "key: a value that is long\n".getBytes(StandardCharsets.UTF_8));
+    assertThat(only(r))
+        .isEqualTo("1:1 file is 26 bytes; YAML files of a catalog are limited to 16 bytes");
   }
 
   @Test
@@ -126,7 +146,8 @@ class SafeYamlLoaderTest {
 
   @Test
   void rejectsMergeKeys() {
-    assertThat(only(load("a:\n  <<: {x: 1}\n"))).isEqualTo("2:3 YAML merge keys (<<) are not allowed in a catalog");
+    assertThat(only(load("a:\n  <<: {x: 1}\n")))
+        .isEqualTo("2:3 YAML merge keys (<<) are not allowed in a catalog");
   }
 
   @Test
@@ -137,7 +158,8 @@ class SafeYamlLoaderTest {
     }
     SafeYamlLoader.Result r = load(text.toString());
     assertThat(r.problems()).hasSize(SafeYamlLoader.MAX_PROBLEMS + 1);
-    assertThat(r.problems().get(0).message()).isEqualTo("duplicate key 'a' (first at line 1); remove one of them");
+    assertThat(r.problems().get(0).message())
+        .isEqualTo("duplicate key 'a' (first at line 1); remove one of them");
     assertThat(r.problems().get(SafeYamlLoader.MAX_PROBLEMS).message())
         .isEqualTo("50 more problems like these are not shown; fix the ones above first");
     assertThat(r.problems().get(SafeYamlLoader.MAX_PROBLEMS).mark()).isEqualTo(new Mark(101, 1));
@@ -170,7 +192,8 @@ class SafeYamlLoaderTest {
     int line = 2 * depth + 1;
     int column = indent.length() + 2 + 3 * (items - 1);
     assertThat(d.markOf(YamlPath.index(path, items - 1))).isEqualTo(new Mark(line, column));
-    assertThat(d.markOf(YamlPath.index(path, items))).isEqualTo(new Mark(line, indent.length() + 1));
+    assertThat(d.markOf(YamlPath.index(path, items)))
+        .isEqualTo(new Mark(line, indent.length() + 1));
     assertThat(d.keyMarkOf(path)).contains(new Mark(2 * depth - 1, indent.length() - 2 + 3));
   }
 

@@ -15,15 +15,15 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Posts commit statuses and pull-request comments through the REST APIs of GitHub and Gitea
- * (which share these endpoints' shape; Gitea's live under {@code /api/v1}):
+ * Posts commit statuses and pull-request comments through the REST APIs of GitHub and Gitea (which
+ * share these endpoints' shape; Gitea's live under {@code /api/v1}):
  *
  * <ul>
- *   <li>{@code POST /repos/{owner}/{repo}/statuses/{sha}} with {@code state}, {@code
- *       description}, {@code context} and optionally {@code target_url};
- *   <li>{@code GET /repos/{owner}/{repo}/issues/{number}/comments} to find the service's comment
- *       by its marker, then {@code PATCH /repos/{owner}/{repo}/issues/comments/{id}} to update it
- *       in place, or {@code POST /repos/{owner}/{repo}/issues/{number}/comments} to create it.
+ *   <li>{@code POST /repos/{owner}/{repo}/statuses/{sha}} with {@code state}, {@code description},
+ *       {@code context} and optionally {@code target_url};
+ *   <li>{@code GET /repos/{owner}/{repo}/issues/{number}/comments} to find the service's comment by
+ *       its marker, then {@code PATCH /repos/{owner}/{repo}/issues/comments/{id}} to update it in
+ *       place, or {@code POST /repos/{owner}/{repo}/issues/{number}/comments} to create it.
  * </ul>
  *
  * Transient failures (connection errors, 5xx, 429) are retried with backoff, honouring {@code
@@ -38,7 +38,12 @@ public final class ForgeClient {
   static final int MAX_COMMENT = 60_000;
 
   /** The states a commit status takes on both forges. */
-  public enum State { pending, success, failure, error }
+  public enum State {
+    pending,
+    success,
+    failure,
+    error
+  }
 
   private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -61,11 +66,23 @@ public final class ForgeClient {
     this(forge, 5, Duration.ofSeconds(1), Duration.ofSeconds(60), d -> Thread.sleep(d.toMillis()));
   }
 
-  public ForgeClient(ServiceConfig.Forge forge, int attempts, Duration firstWait, Duration longestWait, Sleeper sleeper) {
+  public ForgeClient(
+      ServiceConfig.Forge forge,
+      int attempts,
+      Duration firstWait,
+      Duration longestWait,
+      Sleeper sleeper) {
     this.forge = forge;
-    this.http = new OkHttpClient.Builder().connectTimeout(10, TimeUnit.SECONDS).readTimeout(30, TimeUnit.SECONDS)
-        .writeTimeout(30, TimeUnit.SECONDS).build();
-    this.base = forge.type() == ServiceConfig.Forge.Kind.gitea ? forge.apiUrl() + "/api/v1" : forge.apiUrl();
+    this.http =
+        new OkHttpClient.Builder()
+            .connectTimeout(10, TimeUnit.SECONDS)
+            .readTimeout(30, TimeUnit.SECONDS)
+            .writeTimeout(30, TimeUnit.SECONDS)
+            .build();
+    this.base =
+        forge.type() == ServiceConfig.Forge.Kind.gitea
+            ? forge.apiUrl() + "/api/v1"
+            : forge.apiUrl();
     this.attempts = attempts;
     this.firstWait = firstWait;
     this.longestWait = longestWait;
@@ -84,8 +101,11 @@ public final class ForgeClient {
     }
     ObjectNode body = MAPPER.createObjectNode();
     body.put("state", state.name());
-    body.put("description", description.length() > MAX_DESCRIPTION
-        ? description.substring(0, MAX_DESCRIPTION - 1) + "…" : description);
+    body.put(
+        "description",
+        description.length() > MAX_DESCRIPTION
+            ? description.substring(0, MAX_DESCRIPTION - 1) + "…"
+            : description);
     body.put("context", forge.context());
     targetUrl.ifPresent(u -> body.put("target_url", u));
     send("POST", repoPath() + "/statuses/" + sha, body);
@@ -96,8 +116,10 @@ public final class ForgeClient {
    * {@code marker} is edited in place, so a pull request carries one comment however often it is
    * pushed to.
    */
-  public void upsertComment(int number, String marker, String text) throws ForgeException, InterruptedException {
-    String body = text.length() > MAX_COMMENT ? text.substring(0, MAX_COMMENT) + "\n\n(truncated)\n" : text;
+  public void upsertComment(int number, String marker, String text)
+      throws ForgeException, InterruptedException {
+    String body =
+        text.length() > MAX_COMMENT ? text.substring(0, MAX_COMMENT) + "\n\n(truncated)\n" : text;
     Optional<Long> existing = findComment(number, marker);
     ObjectNode json = MAPPER.createObjectNode();
     json.put("body", body);
@@ -108,9 +130,13 @@ public final class ForgeClient {
     }
   }
 
-  private Optional<Long> findComment(int number, String marker) throws ForgeException, InterruptedException {
+  private Optional<Long> findComment(int number, String marker)
+      throws ForgeException, InterruptedException {
     for (int page = 1; page <= 20; page++) {
-      String paging = forge.type() == ServiceConfig.Forge.Kind.gitea ? "?limit=50&page=" + page : "?per_page=100&page=" + page;
+      String paging =
+          forge.type() == ServiceConfig.Forge.Kind.gitea
+              ? "?limit=50&page=" + page
+              : "?per_page=100&page=" + page;
       JsonNode list = send("GET", repoPath() + "/issues/" + number + "/comments" + paging, null);
       if (!list.isArray() || list.isEmpty()) {
         return Optional.empty();
@@ -124,16 +150,25 @@ public final class ForgeClient {
     return Optional.empty();
   }
 
-  private JsonNode send(String method, String path, ObjectNode body) throws ForgeException, InterruptedException {
-    Request.Builder rb = new Request.Builder().url(base + path)
-        .header("User-Agent", "klp-catalog")
-        .header("Accept", forge.type() == ServiceConfig.Forge.Kind.github ? "application/vnd.github+json" : "application/json");
+  private JsonNode send(String method, String path, ObjectNode body)
+      throws ForgeException, InterruptedException {
+    Request.Builder rb =
+        new Request.Builder()
+            .url(base + path)
+            .header("User-Agent", "klp-catalog")
+            .header(
+                "Accept",
+                forge.type() == ServiceConfig.Forge.Kind.github
+                    ? "application/vnd.github+json"
+                    : "application/json");
     if (forge.type() == ServiceConfig.Forge.Kind.github) {
-      rb.header("Authorization", "Bearer " + forge.token()).header("X-GitHub-Api-Version", "2022-11-28");
+      rb.header("Authorization", "Bearer " + forge.token())
+          .header("X-GitHub-Api-Version", "2022-11-28");
     } else {
       rb.header("Authorization", "token " + forge.token());
     }
-    rb.method(method, body == null ? null : RequestBody.create(MAPPER.writeValueAsString(body), JSON));
+    rb.method(
+        method, body == null ? null : RequestBody.create(MAPPER.writeValueAsString(body), JSON));
     Request request = rb.build();
     String last = "";
     for (int attempt = 1; attempt <= attempts; attempt++) {
@@ -151,7 +186,8 @@ public final class ForgeClient {
         }
         if (limited.isPresent()) {
           if (limited.get().compareTo(longestWait) > 0) {
-            throw new ForgeException(last + " (rate limited for " + limited.get().toSeconds() + " s more; not waiting)");
+            throw new ForgeException(
+                last + " (rate limited for " + limited.get().toSeconds() + " s more; not waiting)");
           }
           wait = limited.get();
         }
@@ -176,7 +212,9 @@ public final class ForgeClient {
    */
   private Optional<Duration> rateLimitWait(Response r) {
     String retryAfter = r.header("Retry-After");
-    if (retryAfter != null && retryAfter.matches("\\d{1,6}") && (r.code() == 429 || r.code() == 403 || r.code() == 503)) {
+    if (retryAfter != null
+        && retryAfter.matches("\\d{1,6}")
+        && (r.code() == 429 || r.code() == 403 || r.code() == 503)) {
       return Optional.of(Duration.ofSeconds(Long.parseLong(retryAfter)));
     }
     if ((r.code() == 403 || r.code() == 429) && "0".equals(r.header("x-ratelimit-remaining"))) {

@@ -9,9 +9,16 @@ public sealed interface WebhookEvent {
    * A pull request (merge request) was opened, updated or closed: its number, the action as the
    * forge names it, its head commit, the branch it targets, and whether it was merged.
    */
-  record PullRequest(int number, Action action, String headSha, String baseRef) implements WebhookEvent {
+  record PullRequest(int number, Action action, String headSha, String baseRef)
+      implements WebhookEvent {
     /** What happened to the pull request, in one vocabulary for all forges. */
-    public enum Action { OPENED, UPDATED, CLOSED, MERGED, OTHER }
+    public enum Action {
+      OPENED,
+      UPDATED,
+      CLOSED,
+      MERGED,
+      OTHER
+    }
   }
 
   /** The forge checks the hook works. */

@@ -19,19 +19,23 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /**
- * Verifies and reads webhook deliveries of GitHub, Gitea and GitLab. GitHub and Gitea sign the
- * body with HMAC-SHA256 under a shared secret ({@code X-Hub-Signature-256: sha256=<hex>}, {@code
+ * Verifies and reads webhook deliveries of GitHub, Gitea and GitLab. GitHub and Gitea sign the body
+ * with HMAC-SHA256 under a shared secret ({@code X-Hub-Signature-256: sha256=<hex>}, {@code
  * X-Gitea-Signature: <hex>}); GitLab sends the shared token itself ({@code X-Gitlab-Token}). Both
  * are compared in constant time. A delivery whose exact body was already accepted in the last 24
  * hours is a replay and is refused, as is anything unsigned, mis-signed, not JSON or malformed.
  * Thread-safe.
  */
 public final class WebhookReceiver {
-  /** The largest body accepted. Push payloads list commits; GitHub caps them at 25 MB, ours are small. */
+  /**
+   * The largest body accepted. Push payloads list commits; GitHub caps them at 25 MB, ours are
+   * small.
+   */
   public static final int MAX_BODY = 5 * 1024 * 1024;
 
   /** How long an accepted body is remembered, and how many at most. */
   static final Duration REPLAY_WINDOW = Duration.ofHours(24);
+
   static final int REPLAY_CAPACITY = 10_000;
 
   /** The verdict: an HTTP status, a message for the sender, and the event when it was accepted. */
@@ -60,32 +64,58 @@ public final class WebhookReceiver {
   }
 
   /**
-   * Verifies one delivery. {@code headers} are keyed in lower case. The verdict's status is 202
-   * for an event to act on, 200 for one to ignore, 401 for a missing, wrong or replayed
-   * signature, 400 for a malformed delivery, 404 for an unknown provider.
+   * Verifies one delivery. {@code headers} are keyed in lower case. The verdict's status is 202 for
+   * an event to act on, 200 for one to ignore, 401 for a missing, wrong or replayed signature, 400
+   * for a malformed delivery, 404 for an unknown provider.
    */
-  public Verdict receive(String provider, Map<String, String> headers, String contentType, byte[] body) {
+  public Verdict receive(
+      String provider, Map<String, String> headers, String contentType, byte[] body) {
     if (!known(provider)) {
-      return Verdict.refuse(404, "unknown webhook provider '" + provider + "'; use /hooks/github, /hooks/gitea or /hooks/gitlab");
+      return Verdict.refuse(
+          404,
+          "unknown webhook provider '"
+              + provider
+              + "'; use /hooks/github, /hooks/gitea or /hooks/gitlab");
     }
     byte[] secret = secrets.get(provider);
     if (secret == null) {
-      return Verdict.refuse(401, provider + " webhooks are not configured (webhooks." + provider
-          + (provider.equals("gitlab") ? ".tokenFile" : ".secretFile") + ")");
+      return Verdict.refuse(
+          401,
+          provider
+              + " webhooks are not configured (webhooks."
+              + provider
+              + (provider.equals("gitlab") ? ".tokenFile" : ".secretFile")
+              + ")");
     }
     // Authenticity first: nothing of an unverified body is read.
-    String problem = switch (provider) {
-      case "github" -> checkHmac(headers.get("x-hub-signature-256"), "sha256=", secret, body, "X-Hub-Signature-256");
-      case "gitea" -> headers.containsKey("x-gitea-signature")
-          ? checkHmac(headers.get("x-gitea-signature"), "", secret, body, "X-Gitea-Signature")
-          : checkHmac(headers.get("x-hub-signature-256"), "sha256=", secret, body, "X-Gitea-Signature");
-      default -> checkToken(headers.get("x-gitlab-token"), secret);
-    };
+    String problem =
+        switch (provider) {
+          case "github" ->
+              checkHmac(
+                  headers.get("x-hub-signature-256"),
+                  "sha256=",
+                  secret,
+                  body,
+                  "X-Hub-Signature-256");
+          case "gitea" ->
+              headers.containsKey("x-gitea-signature")
+                  ? checkHmac(
+                      headers.get("x-gitea-signature"), "", secret, body, "X-Gitea-Signature")
+                  : checkHmac(
+                      headers.get("x-hub-signature-256"),
+                      "sha256=",
+                      secret,
+                      body,
+                      "X-Gitea-Signature");
+          default -> checkToken(headers.get("x-gitlab-token"), secret);
+        };
     if (problem != null) {
       return Verdict.refuse(401, problem);
     }
-    if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
-      return Verdict.refuse(400, "the body must be JSON; set the webhook's content type to application/json");
+    if (contentType == null
+        || !contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+      return Verdict.refuse(
+          400, "the body must be JSON; set the webhook's content type to application/json");
     }
     JsonNode root;
     try {
@@ -98,11 +128,16 @@ public final class WebhookReceiver {
     }
     WebhookEvent event;
     try {
-      event = switch (provider) {
-        case "github" -> github(headers.getOrDefault("x-github-event", ""), root);
-        case "gitea" -> gitea(headers.getOrDefault("x-gitea-event", headers.getOrDefault("x-github-event", "")), root);
-        default -> gitlab(headers.getOrDefault("x-gitlab-event", ""), root);
-      };
+      event =
+          switch (provider) {
+            case "github" -> github(headers.getOrDefault("x-github-event", ""), root);
+            case "gitea" ->
+                gitea(
+                    headers.getOrDefault(
+                        "x-gitea-event", headers.getOrDefault("x-github-event", "")),
+                    root);
+            default -> gitlab(headers.getOrDefault("x-gitlab-event", ""), root);
+          };
     } catch (IllegalArgumentException e) {
       return Verdict.refuse(400, e.getMessage());
     }
@@ -115,12 +150,16 @@ public final class WebhookReceiver {
     return new Verdict(act ? 202 : 200, act ? "accepted" : "ignored", Optional.of(event));
   }
 
-  private static String checkHmac(String header, String prefix, byte[] secret, byte[] body, String name) {
+  private static String checkHmac(
+      String header, String prefix, byte[] secret, byte[] body, String name) {
     if (header == null || header.isEmpty()) {
       return "missing " + name + " header: the delivery is not signed (set the webhook's secret)";
     }
     if (!header.startsWith(prefix)) {
-      return name + " must be " + (prefix.isEmpty() ? "" : prefix) + "<hex HMAC-SHA256 of the body>";
+      return name
+          + " must be "
+          + (prefix.isEmpty() ? "" : prefix)
+          + "<hex HMAC-SHA256 of the body>";
     }
     byte[] given;
     try {
@@ -191,7 +230,8 @@ public final class WebhookReceiver {
   private static WebhookEvent gitea(String name, JsonNode root) {
     return switch (name) {
       case "push" -> push(root, false);
-      case "pull_request", "pull_request_sync" -> pullRequest(root, "number", root.path("pull_request"));
+      case "pull_request", "pull_request_sync" ->
+          pullRequest(root, "number", root.path("pull_request"));
       case "ping" -> new WebhookEvent.Ping();
       case "" -> throw new IllegalArgumentException("missing X-Gitea-Event header");
       default -> new WebhookEvent.Ignored(name);
@@ -202,20 +242,26 @@ public final class WebhookReceiver {
     switch (name) {
       case "Push Hook":
         return push(root, false);
-      case "Merge Request Hook": {
-        JsonNode attrs = root.path("object_attributes");
-        int number = positive(attrs.path("iid"), "object_attributes.iid");
-        String action = attrs.path("action").asString("");
-        WebhookEvent.PullRequest.Action a = switch (action) {
-          case "open", "reopen" -> WebhookEvent.PullRequest.Action.OPENED;
-          case "update" -> WebhookEvent.PullRequest.Action.UPDATED;
-          case "merge" -> WebhookEvent.PullRequest.Action.MERGED;
-          case "close" -> WebhookEvent.PullRequest.Action.CLOSED;
-          default -> WebhookEvent.PullRequest.Action.OTHER;
-        };
-        return new WebhookEvent.PullRequest(number, a, sha(attrs.path("last_commit").path("id"), "object_attributes.last_commit.id"),
-            "refs/heads/" + branch(attrs.path("target_branch"), "object_attributes.target_branch"));
-      }
+      case "Merge Request Hook":
+        {
+          JsonNode attrs = root.path("object_attributes");
+          int number = positive(attrs.path("iid"), "object_attributes.iid");
+          String action = attrs.path("action").asString("");
+          WebhookEvent.PullRequest.Action a =
+              switch (action) {
+                case "open", "reopen" -> WebhookEvent.PullRequest.Action.OPENED;
+                case "update" -> WebhookEvent.PullRequest.Action.UPDATED;
+                case "merge" -> WebhookEvent.PullRequest.Action.MERGED;
+                case "close" -> WebhookEvent.PullRequest.Action.CLOSED;
+                default -> WebhookEvent.PullRequest.Action.OTHER;
+              };
+          return new WebhookEvent.PullRequest(
+              number,
+              a,
+              sha(attrs.path("last_commit").path("id"), "object_attributes.last_commit.id"),
+              "refs/heads/"
+                  + branch(attrs.path("target_branch"), "object_attributes.target_branch"));
+        }
       case "":
         throw new IllegalArgumentException("missing X-Gitlab-Event header");
       default:
@@ -226,7 +272,8 @@ public final class WebhookReceiver {
   private static WebhookEvent push(JsonNode root, boolean deleted) {
     String ref = root.path("ref").asString("");
     if (!ref.matches("refs/(heads|tags)/[A-Za-z0-9._/-]{1,255}")) {
-      throw new IllegalArgumentException("push payload: 'ref' is missing or not a branch or tag ref");
+      throw new IllegalArgumentException(
+          "push payload: 'ref' is missing or not a branch or tag ref");
     }
     if (deleted) {
       return new WebhookEvent.Ignored("push (branch deleted)");
@@ -238,13 +285,20 @@ public final class WebhookReceiver {
     int number = positive(root.path(numberField), numberField);
     String action = root.path("action").asString("");
     boolean merged = pr.path("merged").asBoolean(false);
-    WebhookEvent.PullRequest.Action a = switch (action) {
-      case "opened", "reopened" -> WebhookEvent.PullRequest.Action.OPENED;
-      case "synchronize", "synchronized" -> WebhookEvent.PullRequest.Action.UPDATED;
-      case "closed" -> merged ? WebhookEvent.PullRequest.Action.MERGED : WebhookEvent.PullRequest.Action.CLOSED;
-      default -> WebhookEvent.PullRequest.Action.OTHER;
-    };
-    return new WebhookEvent.PullRequest(number, a, sha(pr.path("head").path("sha"), "pull_request.head.sha"),
+    WebhookEvent.PullRequest.Action a =
+        switch (action) {
+          case "opened", "reopened" -> WebhookEvent.PullRequest.Action.OPENED;
+          case "synchronize", "synchronized" -> WebhookEvent.PullRequest.Action.UPDATED;
+          case "closed" ->
+              merged
+                  ? WebhookEvent.PullRequest.Action.MERGED
+                  : WebhookEvent.PullRequest.Action.CLOSED;
+          default -> WebhookEvent.PullRequest.Action.OTHER;
+        };
+    return new WebhookEvent.PullRequest(
+        number,
+        a,
+        sha(pr.path("head").path("sha"), "pull_request.head.sha"),
         "refs/heads/" + branch(pr.path("base").path("ref"), "pull_request.base.ref"));
   }
 
@@ -259,14 +313,16 @@ public final class WebhookReceiver {
   private static String branch(JsonNode n, String field) {
     String s = n.asString("");
     if (!s.matches("[A-Za-z0-9._/-]{1,255}")) {
-      throw new IllegalArgumentException("payload: '" + field + "' is missing or not a branch name");
+      throw new IllegalArgumentException(
+          "payload: '" + field + "' is missing or not a branch name");
     }
     return s;
   }
 
   private static int positive(JsonNode n, String field) {
     if (!n.isIntegralNumber() || n.asLong() < 1 || n.asLong() > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("payload: '" + field + "' is missing or not a positive number");
+      throw new IllegalArgumentException(
+          "payload: '" + field + "' is missing or not a positive number");
     }
     return n.asInt();
   }
