@@ -8,8 +8,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.IntFunction;
 import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.source.TreeEntry;
 import org.klpcatalog.catalog.testing.Fixtures;
+import org.klpcatalog.kernel.KernelFiles;
 
 /**
  * Catalogs with one big file, the shapes a hostile pull request can send: the example catalog with
@@ -139,12 +141,12 @@ public final class BigInputs {
 
   /** The example catalog as a tree. */
   public static CatalogTree example(Path dir) throws IOException {
-    return new org.klpcatalog.catalog.source.DirectoryTreeReader().read(dir);
+    return new DirectoryTreeReader().read(dir);
   }
 
   /** Writes a catalog to a fresh directory. */
   public static void write(CatalogTree tree, Path dir) throws IOException {
-    org.klpcatalog.kernel.KernelFiles.deleteRecursively(dir);
+    KernelFiles.deleteRecursively(dir);
     Fixtures.write(tree, dir);
   }
 }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.klpcatalog.build.ModuleBuilds;
@@ -13,9 +14,13 @@ import org.klpcatalog.build.Progress;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.testing.Fixtures;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
+import org.klpcatalog.qa.KallsymsSource;
 import org.klpcatalog.reconcile.CatalogReader;
 import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.reconcile.CatalogRevision;
@@ -49,7 +54,7 @@ public final class BuildBenchmark {
     Files.createDirectories(kernels);
     Files.createSymbolicLink(cache.resolve("kernels"), kernels.toAbsolutePath());
     Path dir = work.resolve("catalog");
-    org.klpcatalog.kernel.KernelFiles.deleteRecursively(dir);
+    KernelFiles.deleteRecursively(dir);
     CatalogTree tree = new DirectoryTreeReader().read(catalog);
     Fixtures.write(tree, dir);
     Signer signer = Signer.throwaway(work.resolve("key"));
@@ -108,12 +113,12 @@ public final class BuildBenchmark {
                 jobs,
                 Duration.ofMinutes(10),
                 Optional.of(signer),
-                java.util.Map.of(),
+                Map.of(),
                 Set.of(),
                 1767225600L,
-                org.klpcatalog.exec.Sandbox.bubblewrap(org.klpcatalog.exec.Sandbox.Limits.DEFAULT),
-                org.klpcatalog.kernel.KernelProviders.builtIn(),
-                new org.klpcatalog.qa.KallsymsSource(cache),
+                Sandbox.bubblewrap(Sandbox.Limits.DEFAULT),
+                KernelProviders.builtIn(),
+                new KallsymsSource(cache),
                 false),
             Progress.NONE);
     double wall = (System.nanoTime() - t0) / 1e9;

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -19,7 +20,10 @@ import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.catalog.validate.ValidationReport;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.plan.Plan;
@@ -27,6 +31,7 @@ import org.klpcatalog.plan.Planner;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.publish.CompsWriter;
 import org.klpcatalog.publish.Publisher;
+import org.klpcatalog.qa.KallsymsSource;
 import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.FixturePublisher;
@@ -77,7 +82,7 @@ public final class PublishBenchmark {
     // Warm the kernels (downloads are not publishing time).
     var warm = reconciler.plan(ref, repo).revision();
     for (var k : warm.report().spec().orElseThrow().kernels()) {
-      new org.klpcatalog.kernel.KernelCache(cache).provide(k, false);
+      new KernelCache(cache).provide(k, false);
     }
     System.out.println("example catalog, reconcile end to end (7 packages, 25 modules, signed):");
     System.out.printf(Locale.ROOT, "  %-20s %8s  %s%n", "run", "wall s", "result");
@@ -98,13 +103,12 @@ public final class PublishBenchmark {
                   2,
                   Duration.ofMinutes(10),
                   Optional.of(signer),
-                  java.util.Map.of(),
+                  Map.of(),
                   Set.of(),
                   1767225600L,
-                  org.klpcatalog.exec.Sandbox.bubblewrap(
-                      org.klpcatalog.exec.Sandbox.Limits.DEFAULT),
-                  org.klpcatalog.kernel.KernelProviders.builtIn(),
-                  new org.klpcatalog.qa.KallsymsSource(cache),
+                  Sandbox.bubblewrap(Sandbox.Limits.DEFAULT),
+                  KernelProviders.builtIn(),
+                  new KallsymsSource(cache),
                   false),
               new Publisher.Options(
                   10, Optional.empty(), Optional.of(signer), 1767225600L, Duration.ofMinutes(10)),

@@ -2,6 +2,7 @@ package org.klpcatalog.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.klpcatalog.build.BuildTask;
 import org.klpcatalog.build.KbuildBuilder;
+import org.klpcatalog.build.ModuleCheck;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
@@ -96,16 +98,11 @@ public final class SandboxBenchmark {
           Path built =
               new KbuildBuilder(sb)
                   .build(task, kernel, s, work.resolve("kbuild.log"), Duration.ofMinutes(10));
-          Files.copy(built, ko, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          Files.copy(built, ko, StandardCopyOption.REPLACE_EXISTING);
         },
         open,
         boxed);
-    report(
-        "module check (modinfo)",
-        runs,
-        sb -> org.klpcatalog.build.ModuleCheck.check(task, ko, sb),
-        open,
-        boxed);
+    report("module check (modinfo)", runs, sb -> ModuleCheck.check(task, ko, sb), open, boxed);
     DesiredPackage p = task.pkg();
     String spec = SpecWriter.write(p, List.of());
     report(

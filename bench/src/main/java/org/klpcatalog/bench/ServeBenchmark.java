@@ -1,6 +1,8 @@
 package org.klpcatalog.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -229,8 +231,7 @@ public final class ServeBenchmark {
       }
       KernelFiles.deleteRecursively(work.resolve("service/state"));
       Path config = config(work.resolve("service"), url, "30s", work.resolve("cache"), true);
-      var os =
-          (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       try (Service service = Service.start(ConfigReader.read(config))) {
         int port = service.port();
         long t0 = System.nanoTime();
@@ -299,7 +300,7 @@ public final class ServeBenchmark {
   }
 
   /** CPU time of the service's reconcile thread so far. */
-  private static long reconcilerCpu(java.lang.management.ThreadMXBean threads) {
+  private static long reconcilerCpu(ThreadMXBean threads) {
     for (long id : threads.getAllThreadIds()) {
       var info = threads.getThreadInfo(id);
       if (info != null && info.getThreadName().equals("reconciler")) {

@@ -8,7 +8,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.TreeSet;
 import org.klpcatalog.catalog.source.Digests;
+import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
+import org.klpcatalog.plan.DesiredStateBuilder;
 
 /**
  * Built modules by content: the key covers the builder and its version, the kernel's headers (by
@@ -54,9 +56,7 @@ public final class BuildCache {
         .append('\n');
     if (!task.symbols().isEmpty()) {
       // Only when declared, so that modules cached before symbols existed keep their keys.
-      sb.append("symbols ")
-          .append(org.klpcatalog.plan.DesiredStateBuilder.symbolsText(task.symbols()))
-          .append('\n');
+      sb.append("symbols ").append(DesiredStateBuilder.symbolsText(task.symbols())).append('\n');
     }
     return sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
   }
@@ -82,7 +82,7 @@ public final class BuildCache {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       // Another build stored the same key first; theirs is as good.
-      org.klpcatalog.kernel.KernelFiles.deleteRecursively(tmp);
+      KernelFiles.deleteRecursively(tmp);
     }
     return target.resolve(ko.getFileName());
   }

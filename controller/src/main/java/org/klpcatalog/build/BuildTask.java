@@ -1,7 +1,10 @@
 package org.klpcatalog.build;
 
+import java.util.List;
 import java.util.Optional;
+import org.klpcatalog.catalog.model.Acknowledgement;
 import org.klpcatalog.catalog.model.Kernel;
+import org.klpcatalog.catalog.model.SymbolSpec;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.ModuleFile;
 
@@ -18,10 +21,10 @@ public record BuildTask(
     Kernel kernel,
     byte[] fix,
     Optional<byte[]> moduleSource,
-    java.util.List<String> replacedFunctions,
+    List<String> replacedFunctions,
     boolean replace,
-    java.util.List<org.klpcatalog.catalog.model.SymbolSpec> symbols,
-    java.util.List<org.klpcatalog.catalog.model.Acknowledgement> acknowledged) {
+    List<SymbolSpec> symbols,
+    List<Acknowledgement> acknowledged) {
 
   /** "patch for kernel", for progress and messages. */
   public String label() {

@@ -2,6 +2,7 @@ package org.klpcatalog.build;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.klpcatalog.exec.Command;
@@ -88,7 +89,7 @@ public final class KbuildBuilder implements ModuleBuilder {
     }
     Path ko = scratch.resolve(name + ".ko");
     // The sandbox wrote this directory: take only a regular file, never a link it made.
-    if (r.exitCode() != 0 || !Files.isRegularFile(ko, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (r.exitCode() != 0 || !Files.isRegularFile(ko, LinkOption.NOFOLLOW_LINKS)) {
       throw new BuildException(
           task.label()
               + ": "

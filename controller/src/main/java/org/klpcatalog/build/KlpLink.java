@@ -1,8 +1,10 @@
 package org.klpcatalog.build;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -12,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
 import org.klpcatalog.catalog.model.SymbolSpec;
 import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelTree;
@@ -22,6 +25,7 @@ import org.klpcatalog.klp.KlpRelocator;
 import org.klpcatalog.klp.KlpVerifier;
 import org.klpcatalog.klp.ModuleSymvers;
 import org.klpcatalog.klp.SymbolResolver;
+import org.klpcatalog.klp.SymbolSource;
 
 /**
  * The post-link step and the check of a module's symbols, for one kernel. After kbuild links a
@@ -37,7 +41,7 @@ public final class KlpLink {
     KernelTree withImage(BuildTask task) throws KernelException, InterruptedException;
   }
 
-  private final org.klpcatalog.klp.SymbolSource source;
+  private final SymbolSource source;
   private final ImageTrees images;
   private final Map<Path, Map<String, String>> exports = new ConcurrentHashMap<>();
 
@@ -46,7 +50,7 @@ public final class KlpLink {
    */
   private final Map<String, KernelSymbols> tables = new ConcurrentHashMap<>();
 
-  public KlpLink(org.klpcatalog.klp.SymbolSource source, ImageTrees images) {
+  public KlpLink(SymbolSource source, ImageTrees images) {
     this.source = source;
     this.images = images;
   }
@@ -62,10 +66,10 @@ public final class KlpLink {
               return ModuleSymvers.parse(
                   Files.readString(p, StandardCharsets.UTF_8), p.getFileName().toString());
             } catch (IOException e) {
-              throw new java.io.UncheckedIOException(e);
+              throw new UncheckedIOException(e);
             }
           });
-    } catch (java.io.UncheckedIOException | IllegalArgumentException e) {
+    } catch (UncheckedIOException | IllegalArgumentException e) {
       throw new BuildException(
           "kernel " + kernel.release() + ": cannot read its Module.symvers: " + e.getMessage());
     }
@@ -110,7 +114,7 @@ public final class KlpLink {
           r.bytes(),
           StandardOpenOption.CREATE_NEW,
           StandardOpenOption.WRITE,
-          java.nio.file.LinkOption.NOFOLLOW_LINKS);
+          LinkOption.NOFOLLOW_LINKS);
       Files.move(tmp, ko, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       r.symbols().forEach(s -> logLines.add("livepatch symbol: " + s));
       r.sections().forEach(s -> logLines.add("livepatch relocation section: " + s));
@@ -135,9 +139,9 @@ public final class KlpLink {
     ElfFile elf = parse(task, ko);
     // The objects its livepatch symbols name (kpatch-build writes them for the patched module's
     // own static symbols, which the patch does not declare).
-    java.util.Set<String> named = new java.util.TreeSet<>();
+    Set<String> named = new TreeSet<>();
     for (ElfFile.Symbol s : elf.symbols()) {
-      java.util.regex.Matcher k = KlpVerifier.KLP_SYM.matcher(s.name());
+      Matcher k = KlpVerifier.KLP_SYM.matcher(s.name());
       if (s.shndx() == ElfFile.SHN_LIVEPATCH && k.matches()) {
         named.add(k.group(1));
       }
@@ -161,13 +165,13 @@ public final class KlpLink {
   }
 
   private KernelSymbols tables(BuildTask task) throws BuildException, InterruptedException {
-    return tables(task, java.util.Set.of());
+    return tables(task, Set.of());
   }
 
   /** The tables of vmlinux, the task's declared objects and {@code more} objects. */
-  private KernelSymbols tables(BuildTask task, java.util.Set<String> more)
+  private KernelSymbols tables(BuildTask task, Set<String> more)
       throws BuildException, InterruptedException {
-    java.util.Set<String> objects = new java.util.TreeSet<>(more);
+    Set<String> objects = new TreeSet<>(more);
     objects.add(SymbolSpec.VMLINUX);
     task.symbols().forEach(s -> objects.add(s.object()));
     String key = task.kernel().release() + " " + objects;

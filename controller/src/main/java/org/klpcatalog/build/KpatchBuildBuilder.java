@@ -2,11 +2,13 @@ package org.klpcatalog.build;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelTree;
@@ -62,7 +64,7 @@ public final class KpatchBuildBuilder implements ModuleBuilder {
   @Override
   public Path build(BuildTask task, KernelTree kernel, Path scratch, Path log, Duration timeout)
       throws BuildException, IOException, InterruptedException {
-    java.util.Optional<Path> tool = Command.which("kpatch-build");
+    Optional<Path> tool = Command.which("kpatch-build");
     if (tool.isPresent() && tool.get().startsWith("/usr/local")) {
       throw new BuildException(
           task.label()
@@ -106,7 +108,7 @@ public final class KpatchBuildBuilder implements ModuleBuilder {
             .log(log)
             .run();
     Path ko = scratch.resolve(task.module().moduleName() + ".ko");
-    if (!r.ok() || !Files.isRegularFile(ko, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (!r.ok() || !Files.isRegularFile(ko, LinkOption.NOFOLLOW_LINKS)) {
       throw new BuildException(
           task.label()
               + ": kpatch-build failed"

@@ -7,7 +7,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -19,6 +22,8 @@ import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.klp.SymbolSource;
 import org.klpcatalog.sourcecheck.SourceChecks;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds many modules in parallel (a bounded pool), each with a timeout and a kept log, from the
@@ -27,7 +32,7 @@ import org.klpcatalog.sourcecheck.SourceChecks;
  * its kernel ({@link KlpLink}) before the module checks ({@link ModuleCheck}).
  */
 public final class ModuleBuilds {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModuleBuilds.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ModuleBuilds.class);
 
   /** What became of one module. */
   public sealed interface Outcome permits Outcome.Built, Outcome.Failed {
@@ -52,7 +57,7 @@ public final class ModuleBuilds {
   private final Path workDir;
   private final Sandbox sandbox;
   private final KlpLink klp;
-  private final java.util.Optional<SourceChecks> sourceChecks;
+  private final Optional<SourceChecks> sourceChecks;
 
   public ModuleBuilds(
       KernelCache kernels,
@@ -64,7 +69,7 @@ public final class ModuleBuilds {
       Path workDir,
       Sandbox sandbox,
       SymbolSource symbols,
-      java.util.Optional<SourceChecks> sourceChecks) {
+      Optional<SourceChecks> sourceChecks) {
     this.sourceChecks = sourceChecks;
     this.sandbox = sandbox;
     this.klp = new KlpLink(symbols, t -> kernels.provide(t.kernel(), true));
@@ -102,9 +107,7 @@ public final class ModuleBuilds {
                           ? (b.cached()
                               ? "cached"
                               : String.format(
-                                  java.util.Locale.ROOT,
-                                  "built in %.1f s",
-                                  b.took().toMillis() / 1000.0))
+                                  Locale.ROOT, "built in %.1f s", b.took().toMillis() / 1000.0))
                           : "FAILED";
                   progress.update(done.incrementAndGet(), tasks.size(), t.label(), status);
                   return o;
@@ -114,7 +117,7 @@ public final class ModuleBuilds {
       for (Map.Entry<BuildTask, Future<Outcome>> e : futures.entrySet()) {
         try {
           out.add(e.getValue().get());
-        } catch (java.util.concurrent.ExecutionException ex) {
+        } catch (ExecutionException ex) {
           // buildOne turns every failure a build can have into an outcome; anything else is a
           // bug (or out of memory) and must not pass for "some packages failed".
           if (ex.getCause() instanceof RuntimeException r) {

@@ -1,17 +1,21 @@
 package org.klpcatalog.build;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import org.klpcatalog.catalog.analysis.ChangedFunction;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.Livepatch;
@@ -221,7 +225,7 @@ public final class PackageBuild {
         Files.move(
             tmp, e.getValue(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       }
-      try (java.io.InputStream in =
+      try (InputStream in =
           PackageBuild.class.getResourceAsStream("/org/klpcatalog/rpm/" + RPMLINTRC)) {
         Files.write(options.out().resolve(RPMLINTRC), in.readAllBytes());
       }
@@ -236,7 +240,7 @@ public final class PackageBuild {
   static String packageKey(String spec, Map<String, Path> modules, Options options)
       throws IOException {
     StringBuilder sb = new StringBuilder("package-format 1\n").append(spec);
-    for (Map.Entry<String, Path> m : new java.util.TreeMap<>(modules).entrySet()) {
+    for (Map.Entry<String, Path> m : new TreeMap<>(modules).entrySet()) {
       sb.append("module ")
           .append(m.getKey())
           .append(' ')
@@ -249,7 +253,7 @@ public final class PackageBuild {
     sb.append("epoch ").append(options.sourceDateEpoch()).append('\n');
     sb.append("rpm ").append(RpmPackager.rpmVersion()).append('\n');
     sb.append("packager ").append(RpmPackager.ID).append('\n');
-    return BuildCache.sha256(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return BuildCache.sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
   }
 
   /** One entry per release of this version the ledger knows, newest first. */
@@ -318,7 +322,7 @@ public final class PackageBuild {
         List<String> replaced = new ArrayList<>();
         // A changed function acknowledged as inlined everywhere has no symbol: the module replaces
         // its callers, which are in the list themselves (changed too, or spec.extraFunctions).
-        Set<String> inlined = new java.util.HashSet<>();
+        Set<String> inlined = new HashSet<>();
         lp.acknowledged().stream()
             .filter(x -> x.flag().equals("inline-function"))
             .forEach(x -> inlined.add(x.key()));

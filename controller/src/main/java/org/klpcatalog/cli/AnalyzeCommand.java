@@ -4,9 +4,15 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import org.klpcatalog.catalog.analysis.ChangeKind;
 import org.klpcatalog.catalog.analysis.ChangedFunction;
 import org.klpcatalog.catalog.analysis.Flag;
 import org.klpcatalog.catalog.analysis.PatchAnalysis;
@@ -147,7 +153,7 @@ final class AnalyzeCommand implements Callable<Integer> {
     SourceChecker.Source src = SourceChecker.analyzeSource(source, text);
     PatchAnalysis a = src.analysis().analysis();
     List<FixReport.ApplyFailure> failures =
-        new java.util.ArrayList<>(SourceChecker.applyFailures(src.analysis()));
+        new ArrayList<>(SourceChecker.applyFailures(src.analysis()));
     Optional<FixReport> compiled = Optional.empty();
     if (kernelConfig != null && failures.isEmpty()) {
       if (!Files.isRegularFile(kernelConfig)) {
@@ -220,7 +226,7 @@ final class AnalyzeCommand implements Callable<Integer> {
    * the callers whose code changed because a changed function was inlined into them.
    */
   static List<ObjectNode> compiledFunctions(FixReport r) {
-    List<ObjectNode> out = new java.util.ArrayList<>();
+    List<ObjectNode> out = new ArrayList<>();
     for (ChangedFunction f : r.functions()) {
       ObjectNode o = Json.object();
       o.put("key", f.key());
@@ -228,8 +234,7 @@ final class AnalyzeCommand implements Callable<Integer> {
       o.put("name", f.name());
       o.put("change", f.change().label());
       o.put("line", f.patchLine());
-      String code =
-          f.change() == org.klpcatalog.catalog.analysis.ChangeKind.ADDED ? "added" : "not compiled";
+      String code = f.change() == ChangeKind.ADDED ? "added" : "not compiled";
       for (FixReport.UnitReport u : r.units()) {
         if (!u.path().equals(f.file())) {
           continue;
@@ -242,14 +247,14 @@ final class AnalyzeCommand implements Callable<Integer> {
         } else if (u.changed().stream()
             .anyMatch(c -> FixVerdict.baseName(c.symbol()).equals(f.name()))) {
           code = "changed";
-        } else if (f.change() == org.klpcatalog.catalog.analysis.ChangeKind.DELETED) {
+        } else if (f.change() == ChangeKind.DELETED) {
           code = "deleted";
         }
       }
       o.put("code", code);
       out.add(o);
     }
-    java.util.Map<String, ObjectNode> callers = new java.util.LinkedHashMap<>();
+    Map<String, ObjectNode> callers = new LinkedHashMap<>();
     for (FixReport.UnitReport u : r.units()) {
       for (FixReport.CodeChange c : u.changed()) {
         if (c.sourceChanged()) {
@@ -260,7 +265,7 @@ final class AnalyzeCommand implements Callable<Integer> {
         if (seen != null) {
           // A copy of the same function (foo.cold, foo.isra.0): one entry, every symbol named.
           seen.put("symbol", seen.get("symbol").asString() + " " + c.symbol());
-          java.util.Set<String> have = new java.util.TreeSet<>();
+          Set<String> have = new TreeSet<>();
           seen.get("inlines").forEach(n -> have.add(n.asString()));
           c.carries().stream().filter(have::add).forEach(((ArrayNode) seen.get("inlines"))::add);
           continue;
@@ -297,7 +302,7 @@ final class AnalyzeCommand implements Callable<Integer> {
                   indent, o.get("change").asString(), Terminal.safe(o.get("key").asString())));
       String code = o.get("code").asString();
       if (o.has("inlines")) {
-        List<String> carried = new java.util.ArrayList<>();
+        List<String> carried = new ArrayList<>();
         o.get("inlines").forEach(n -> carried.add(n.asString()));
         line.append("  (the compiler changed it")
             .append(

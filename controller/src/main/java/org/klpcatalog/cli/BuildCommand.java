@@ -1,5 +1,6 @@
 package org.klpcatalog.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -10,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.klpcatalog.build.ModuleBuilds;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
@@ -82,7 +84,7 @@ final class BuildCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
-    Optional<org.klpcatalog.exec.Sandbox> sandbox = build.sandbox(t);
+    Optional<Sandbox> sandbox = build.sandbox(t);
     if (sandbox.isEmpty()) {
       return ExitCodes.UNAVAILABLE;
     }
@@ -145,7 +147,7 @@ final class BuildCommand implements Callable<Integer> {
               sandbox.get(),
               providers.get());
       result = PackageBuild.build(revision, packages, desired.ledger(), options, progress(t));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       // Signing, the disk, the output directory: the environment, not the catalog.
       t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;

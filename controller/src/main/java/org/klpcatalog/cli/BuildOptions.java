@@ -3,6 +3,7 @@ package org.klpcatalog.cli;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import org.klpcatalog.catalog.diag.Diagnostic;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.qa.KallsymsSource;
 import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.service.ConfigException;
@@ -170,7 +172,7 @@ final class BuildOptions {
       Terminal t,
       KernelProviders providers,
       CatalogRevision revision,
-      java.util.Collection<String> releases,
+      Collection<String> releases,
       String prefix) {
     List<Diagnostic> unknown =
         providers.unknown(
@@ -199,7 +201,7 @@ final class BuildOptions {
         sourceDateEpoch,
         sandbox,
         providers,
-        new org.klpcatalog.qa.KallsymsSource(cache != null ? cache : KernelCache.defaultRoot()),
+        new KallsymsSource(cache != null ? cache : KernelCache.defaultRoot()),
         !noSourceChecks);
   }
 }

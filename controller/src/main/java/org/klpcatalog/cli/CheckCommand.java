@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -103,7 +104,7 @@ final class CheckCommand implements Callable<Integer> {
       for (Row r : rows) {
         ObjectNode o = tools.addObject();
         o.put("name", r.tool().name());
-        o.put("kind", r.tool().kind().name().toLowerCase(java.util.Locale.ROOT));
+        o.put("kind", r.tool().kind().name().toLowerCase(Locale.ROOT));
         o.put("present", r.path().isPresent());
         o.put("path", r.path().map(Path::toString).orElse(null));
         ArrayNode pk = o.putArray("packages");

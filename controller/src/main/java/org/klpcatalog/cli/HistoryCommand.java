@@ -1,5 +1,6 @@
 package org.klpcatalog.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -7,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.publish.PublishLog;
 import org.klpcatalog.publish.Publisher;
+import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -100,7 +102,7 @@ final class HistoryCommand implements Callable<Integer> {
         t.out().println(Json.pretty(root));
       }
       return ExitCodes.OK;
-    } catch (java.io.IOException | org.klpcatalog.repo.CorruptRepositoryException e) {
+    } catch (IOException | CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
     }

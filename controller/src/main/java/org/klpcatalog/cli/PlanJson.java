@@ -1,5 +1,6 @@
 package org.klpcatalog.cli;
 
+import java.util.List;
 import org.klpcatalog.plan.Action;
 import org.klpcatalog.plan.Capability;
 import org.klpcatalog.plan.DesiredPackage;
@@ -78,7 +79,7 @@ final class PlanJson {
     o.put("file", p.location());
   }
 
-  private static void caps(ArrayNode a, java.util.List<Capability> caps) {
+  private static void caps(ArrayNode a, List<Capability> caps) {
     caps.forEach(c -> a.add(c.toString()));
   }
 }

@@ -1,5 +1,6 @@
 package org.klpcatalog.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.catalog.model.Kernel;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
@@ -136,7 +138,7 @@ final class QaCommand implements Callable<Integer> {
                   + " (Debian: apt-get install qemu-system-x86 busybox-static rpm)");
       return ExitCodes.UNAVAILABLE;
     }
-    Optional<org.klpcatalog.exec.Sandbox> sandbox = build.sandbox(t);
+    Optional<Sandbox> sandbox = build.sandbox(t);
     if (sandbox.isEmpty()) {
       return ExitCodes.UNAVAILABLE;
     }
@@ -214,7 +216,7 @@ final class QaCommand implements Callable<Integer> {
                   sandbox.get(),
                   providers.get()),
               BuildCommand.progress(t));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
     }

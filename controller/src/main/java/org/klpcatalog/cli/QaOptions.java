@@ -2,7 +2,9 @@ package org.klpcatalog.cli;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.qa.GuestScript;
@@ -56,7 +58,7 @@ final class QaOptions {
         synchronized (t) {
           t.err()
               .printf(
-                  java.util.Locale.ROOT,
+                  Locale.ROOT,
                   "%s[%d/%d] %s on %s: %s (%.1f s)%n",
                   prefix,
                   done,
@@ -72,7 +74,7 @@ final class QaOptions {
 
   /** What is wrong with the options, for a usage error; empty when nothing is. */
   List<String> problems() {
-    List<String> out = new java.util.ArrayList<>();
+    List<String> out = new ArrayList<>();
     if (vms < 0) {
       out.add("--vms must be 0 (automatic) or more");
     }

@@ -1,17 +1,26 @@
 package org.klpcatalog.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.plan.Action;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.PlanText;
 import org.klpcatalog.plan.Planner;
 import org.klpcatalog.publish.Publisher;
+import org.klpcatalog.qa.GuestImage;
+import org.klpcatalog.qa.QaGate;
+import org.klpcatalog.qa.QaRunner;
+import org.klpcatalog.reconcile.CatalogReader;
 import org.klpcatalog.reconcile.CatalogRef;
+import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RemoteRepository;
@@ -214,26 +223,23 @@ final class ReconcileCommand implements Callable<Integer> {
   }
 
   /** The QA gate, unless --no-qa; missing tools are an error that says how to go on. */
-  private Optional<org.klpcatalog.qa.QaGate> gate(
-      Terminal t, Path absolute, KernelProviders providers) throws java.io.IOException {
+  private Optional<QaGate> gate(Terminal t, Path absolute, KernelProviders providers)
+      throws IOException {
     if (noQa) {
       return Optional.empty();
     }
-    java.util.List<String> missing = org.klpcatalog.qa.GuestImage.missingTools();
+    List<String> missing = GuestImage.missingTools();
     if (!missing.isEmpty()) {
-      throw new java.io.IOException(
+      throw new IOException(
           "the QA gate needs "
               + String.join(", ", missing)
               + " (Debian: apt-get install qemu-system-x86 busybox-static rpm); --no-qa publishes"
               + " untested packages");
     }
     return Optional.of(
-        new org.klpcatalog.qa.QaGate(
+        new QaGate(
             qa.options(
-                Publisher.stagingDir(absolute).resolve("qa"),
-                build.cache,
-                java.util.List.of(),
-                providers),
+                Publisher.stagingDir(absolute).resolve("qa"), build.cache, List.of(), providers),
             QaOptions.progress(t, "qa: ")));
   }
 
@@ -243,7 +249,7 @@ final class ReconcileCommand implements Callable<Integer> {
    */
   private int apply(Terminal t) throws Exception {
     Path absolute = repo.toAbsolutePath().normalize();
-    Optional<org.klpcatalog.exec.Sandbox> sandbox = build.sandbox(t);
+    Optional<Sandbox> sandbox = build.sandbox(t);
     if (sandbox.isEmpty()) {
       return ExitCodes.UNAVAILABLE;
     }
@@ -262,8 +268,7 @@ final class ReconcileCommand implements Callable<Integer> {
       CatalogRef ref = git.ref(catalog);
       // The build's date comes from the catalog revision; read it once for the options, and check
       // that every kernel its active patches serve names a configured provider.
-      org.klpcatalog.reconcile.CatalogRevision revision =
-          new org.klpcatalog.reconcile.CatalogReader().read(ref);
+      CatalogRevision revision = new CatalogReader().read(ref);
       long epoch = PackageBuild.sourceDateEpoch(revision);
       if (!BuildOptions.providersKnown(
           t,
@@ -297,7 +302,7 @@ final class ReconcileCommand implements Callable<Integer> {
     } catch (SourceException
         | CorruptRepositoryException
         | Planner.NevraCollision
-        | java.io.IOException e) {
+        | IOException e) {
       return error(t, e);
     } catch (KernelProviders.Unknown e) {
       error(t, e);
@@ -314,8 +319,7 @@ final class ReconcileCommand implements Callable<Integer> {
     }
     applied.build().ifPresent(b -> BuildCommand.report(t, b, signer));
     if (!applied.qa().isEmpty()) {
-      long passed =
-          applied.qa().stream().filter(org.klpcatalog.qa.QaRunner.JobResult::passed).count();
+      long passed = applied.qa().stream().filter(QaRunner.JobResult::passed).count();
       t.out()
           .println(
               (passed == applied.qa().size() ? t.green("QA passed:") : t.red("QA failed:"))
@@ -346,7 +350,7 @@ final class ReconcileCommand implements Callable<Integer> {
             absolute,
             p.published().size(),
             p.removed().size(),
-            plan.count(org.klpcatalog.plan.Action.Unchanged.class),
+            plan.count(Action.Unchanged.class),
             p.degraded().isEmpty() ? "" : ", " + p.degraded().size() + " degraded",
             p.pruned().isEmpty() ? "" : "; pruned old version(s) " + String.join(", ", p.pruned()));
     if (signer.isEmpty()) {

@@ -1,10 +1,12 @@
 package org.klpcatalog.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.klpcatalog.publish.Rollback;
+import org.klpcatalog.repo.CorruptRepositoryException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -42,7 +44,7 @@ final class RollbackCommand implements Callable<Integer> {
       Rollback.Result r = Rollback.rollback(repo, Optional.ofNullable(to), Duration.ofMinutes(10));
       t.out().println("current: version " + r.from() + " -> version " + r.to());
       return ExitCodes.OK;
-    } catch (java.io.IOException | org.klpcatalog.repo.CorruptRepositoryException e) {
+    } catch (IOException | CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
     }

@@ -1,13 +1,16 @@
 package org.klpcatalog.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.log.LogSetup;
 import org.klpcatalog.service.ConfigException;
 import org.klpcatalog.service.ConfigReader;
 import org.klpcatalog.service.Service;
 import org.klpcatalog.service.ServiceConfig;
+import org.quartz.SchedulerException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -71,9 +74,7 @@ final class ServeCommand implements Callable<Integer> {
     Service service;
     try {
       service = Service.start(c);
-    } catch (java.io.IOException
-        | org.quartz.SchedulerException
-        | org.klpcatalog.exec.Sandbox.UnavailableException e) {
+    } catch (IOException | SchedulerException | Sandbox.UnavailableException e) {
       t.err()
           .println(
               "klp-catalog: cannot start the service: "

@@ -1,6 +1,8 @@
 package org.klpcatalog.cli;
 
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import org.klpcatalog.catalog.diag.Printable;
 
 /**
@@ -25,12 +27,8 @@ public final class Terminal {
             && System.getenv("NO_COLOR") == null
             && !"dumb".equals(System.getenv("TERM"));
     return new Terminal(
-        new PrintWriter(
-            new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8),
-            true),
-        new PrintWriter(
-            new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8),
-            true),
+        new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true),
+        new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true),
         tty);
   }
 

@@ -1,11 +1,14 @@
 package org.klpcatalog.exec;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -119,7 +122,7 @@ public final class Command {
    * contributor's to make large).
    */
   static String readTail(Path file, long from) throws IOException {
-    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "r")) {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
       long size = f.length();
       long start = Math.max(from, size - OUTPUT_LIMIT);
       byte[] buf = new byte[(int) Math.max(0, size - start)];
@@ -150,7 +153,7 @@ public final class Command {
   public static String tail(String text, int lines) {
     String[] all = text.split("\n");
     int from = Math.max(0, all.length - lines);
-    return String.join("\n", java.util.Arrays.copyOfRange(all, from, all.length));
+    return String.join("\n", Arrays.copyOfRange(all, from, all.length));
   }
 
   /** Whether a program is on the PATH. */
@@ -166,7 +169,7 @@ public final class Command {
     if (path == null) {
       return Optional.empty();
     }
-    for (String dir : path.split(java.io.File.pathSeparator)) {
+    for (String dir : path.split(File.pathSeparator)) {
       Path p = Path.of(dir, program);
       if (Files.isExecutable(p)) {
         return Optional.of(p);

@@ -1,6 +1,7 @@
 package org.klpcatalog.exec;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -264,7 +265,7 @@ public final class Sandbox {
           try {
             cmd.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), top));
           } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
           }
         } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
           cmd.addAll(List.of("--ro-bind", top, top));
@@ -351,7 +352,7 @@ public final class Sandbox {
             dir.resolve("group").toFile().deleteOnExit();
             etc = dir;
           } catch (IOException ex) {
-            throw new java.io.UncheckedIOException(ex);
+            throw new UncheckedIOException(ex);
           }
         }
         e = etc;

@@ -9,9 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -107,10 +110,10 @@ public final class ToolRegistry {
       Tool t =
           new Tool(
               f[0],
-              Kind.valueOf(f[1].toUpperCase(java.util.Locale.ROOT)),
+              Kind.valueOf(f[1].toUpperCase(Locale.ROOT)),
               packages(f[2]),
               packages(f[3]),
-              java.util.Collections.unmodifiableSet(commands),
+              Collections.unmodifiableSet(commands),
               f[5]);
       if (tools.put(t.name(), t) != null) {
         throw new IllegalStateException(
@@ -125,7 +128,7 @@ public final class ToolRegistry {
   }
 
   public List<Tool> tools() {
-    return tools.values().stream().sorted(java.util.Comparator.comparing(Tool::name)).toList();
+    return tools.values().stream().sorted(Comparator.comparing(Tool::name)).toList();
   }
 
   public Optional<Tool> tool(String name) {

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.exec.ToolRegistry;
 
 /**
  * Debian kernels through apt (the machine's, or the provider's own apt configuration): {@code
@@ -419,7 +420,7 @@ public final class DebianProvider implements KernelProvider {
     String vars = Files.readString(src.resolve(".kernelvariables"), StandardCharsets.UTF_8);
     Matcher m = Pattern.compile("\\)gcc-(\\d+)").matcher(vars);
     String gcc = m.find() ? "gcc-" + m.group(1) : "gcc";
-    if (org.klpcatalog.exec.ToolRegistry.get().tool(gcc).isEmpty()) {
+    if (ToolRegistry.get().tool(gcc).isEmpty()) {
       // A kernel of another Debian release, built with a compiler this machine's klp-catalog does
       // not install: say so, rather than fail on an undeclared program.
       return gcc

@@ -12,9 +12,11 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -167,8 +169,7 @@ final class DebianSourceProvider implements SourceProvider {
             .filter(f -> bin.equals(f.get("Package")) && version.equals(f.get("Version")))
             .findFirst()
             .orElse(null);
-    String sha =
-        record == null ? "" : record.getOrDefault("SHA256", "").toLowerCase(java.util.Locale.ROOT);
+    String sha = record == null ? "" : record.getOrDefault("SHA256", "").toLowerCase(Locale.ROOT);
     if (!r.ok() || !sha.matches("[0-9a-f]{64}")) {
       throw new KernelException(
           why.getMessage()
@@ -458,7 +459,7 @@ final class DebianSourceProvider implements SourceProvider {
       boolean deb = false;
       boolean disabled = false;
       for (String l : lines) {
-        String lower = l.toLowerCase(java.util.Locale.ROOT);
+        String lower = l.toLowerCase(Locale.ROOT);
         if (lower.startsWith("types:")) {
           deb = List.of(l.substring(6).strip().split("\\s+")).contains("deb");
         } else if (lower.startsWith("enabled:")) {
@@ -469,7 +470,7 @@ final class DebianSourceProvider implements SourceProvider {
         continue;
       }
       for (String l : lines) {
-        out.append(l.toLowerCase(java.util.Locale.ROOT).startsWith("types:") ? "Types: deb-src" : l)
+        out.append(l.toLowerCase(Locale.ROOT).startsWith("types:") ? "Types: deb-src" : l)
             .append('\n');
       }
       out.append('\n');
@@ -551,11 +552,11 @@ final class DebianSourceProvider implements SourceProvider {
    * ignored.
    */
   static Map<String, String> checksums(String field) {
-    Map<String, String> out = new java.util.TreeMap<>();
+    Map<String, String> out = new TreeMap<>();
     for (String l : field.split("\n")) {
       String[] w = l.strip().split("\\s+");
       if (w.length == 3 && w[0].matches("[0-9a-fA-F]{64}") && FILE_NAME.matcher(w[2]).matches()) {
-        out.put(w[2], w[0].toLowerCase(java.util.Locale.ROOT));
+        out.put(w[2], w[0].toLowerCase(Locale.ROOT));
       }
     }
     return out;

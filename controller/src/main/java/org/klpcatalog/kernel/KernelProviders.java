@@ -2,6 +2,7 @@ package org.klpcatalog.kernel;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +32,7 @@ public record KernelProviders(Map<String, ProviderSpec> byName) {
   public static final String CODE = "kernel-provider-unknown";
 
   public KernelProviders {
-    byName = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byName));
+    byName = Collections.unmodifiableMap(new LinkedHashMap<>(byName));
   }
 
   /** Only the built-in {@code debian} provider. */

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -185,7 +186,7 @@ public final class KernelSources {
                 .getBytes(StandardCharsets.UTF_8));
       }
     }
-    return java.util.HexFormat.of().formatHex(md.digest());
+    return HexFormat.of().formatHex(md.digest());
   }
 
   private PreparedTree prepare(SourceTree source, Path config, String what)

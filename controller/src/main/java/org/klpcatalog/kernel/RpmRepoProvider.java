@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -148,7 +150,7 @@ public final class RpmRepoProvider implements KernelProvider {
                 + " "
                 + e.checksumType()
                 + ":"
-                + e.checksum().toLowerCase(java.util.Locale.ROOT)));
+                + e.checksum().toLowerCase(Locale.ROOT)));
   }
 
   private Repodata.RpmEntry entry(Metadata md, String release, String name) throws KernelException {
@@ -348,7 +350,7 @@ public final class RpmRepoProvider implements KernelProvider {
             && !href.contains("?")
             && !href.contains("#")
             && !href.contains("%")
-            && java.util.Arrays.stream(href.split("/"))
+            && Arrays.stream(href.split("/"))
                 .noneMatch(s -> s.equals("..") || s.equals(".") || s.isEmpty());
     if (!ok) {
       throw new KernelException(

@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
@@ -84,9 +85,8 @@ public final class UnitCompiler {
     }
   }
 
-  private static final java.util.regex.Pattern DEBUG_INFO =
-      java.util.regex.Pattern.compile(
-          "-g|-g[0-3]|-gdwarf(-[0-9]+)?|-gz(=\\w+)?|-gsplit-dwarf|-gbtf");
+  private static final Pattern DEBUG_INFO =
+      Pattern.compile("-g|-g[0-3]|-gdwarf(-[0-9]+)?|-gz(=\\w+)?|-gsplit-dwarf|-gbtf");
 
   /**
    * The unit of {@code cPath}; a KernelException when kbuild builds no object for it in this

@@ -5,7 +5,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -106,7 +108,7 @@ public final class ElfFile {
   private final List<Section> sections;
   private final int symtabIndex;
   private final List<Symbol> symbols;
-  private final java.util.Map<String, int[]> nulIndex = new java.util.HashMap<>();
+  private final Map<String, int[]> nulIndex = new HashMap<>();
 
   private ElfFile(byte[] bytes) throws ElfException {
     this.bytes = bytes;

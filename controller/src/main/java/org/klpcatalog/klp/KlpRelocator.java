@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,7 +90,7 @@ public final class KlpRelocator {
     // 1. Move every relocation against a converted symbol out of its section.
     record NewSection(String name, int target, List<Rela> entries) {}
     Map<String, NewSection> added = new LinkedHashMap<>();
-    Set<String> existing = new java.util.HashSet<>();
+    Set<String> existing = new HashSet<>();
     sections.forEach(s -> existing.add(s.name()));
     long[] newSize = new long[sections.size()];
     for (Section s : sections) {

@@ -1,11 +1,13 @@
 package org.klpcatalog.klp;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.klpcatalog.catalog.model.SymbolSpec;
 
 /**
@@ -32,10 +34,10 @@ public final class SymbolResolver {
   /** The undefined symbols that are neither exported nor declared (checked without tables). */
   public static List<String> undeclared(
       Set<String> undefined, Map<String, String> exports, List<SymbolSpec> declared) {
-    Set<String> names = new java.util.HashSet<>();
+    Set<String> names = new HashSet<>();
     declared.forEach(d -> names.add(d.name()));
     List<String> out = new ArrayList<>();
-    for (String u : new java.util.TreeSet<>(undefined)) {
+    for (String u : new TreeSet<>(undefined)) {
       if (!exports.containsKey(u) && !names.contains(u)) {
         out.add(u);
       }

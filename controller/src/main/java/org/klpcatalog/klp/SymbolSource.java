@@ -1,5 +1,6 @@
 package org.klpcatalog.klp;
 
+import java.util.Set;
 import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelTree;
 
@@ -15,7 +16,7 @@ public interface SymbolSource {
    * build needs for the objects its declarations name, which can be much cheaper than every
    * module's table.
    */
-  default KernelSymbols symbols(KernelTree kernel, java.util.Set<String> objects)
+  default KernelSymbols symbols(KernelTree kernel, Set<String> objects)
       throws KernelException, InterruptedException {
     return symbols(kernel);
   }

@@ -2,9 +2,12 @@ package org.klpcatalog.plan;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -17,6 +20,7 @@ import org.klpcatalog.catalog.model.SymbolSpec;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.catalog.source.FileRead;
+import org.klpcatalog.catalog.source.Paths;
 import org.klpcatalog.catalog.validate.PatchReport;
 import org.klpcatalog.catalog.validate.ValidationReport;
 import org.klpcatalog.catalog.validate.VariantReport;
@@ -74,7 +78,7 @@ public final class DesiredStateBuilder {
       }
       Set<Capability> functions = new TreeSet<>();
       List<ModuleInput> inputs = new ArrayList<>();
-      Map<String, String> fileHashes = new java.util.HashMap<>();
+      Map<String, String> fileHashes = new HashMap<>();
       for (Kernel k : p.kernels()) {
         VariantReport v = variantFor(p, k);
         for (String key : v.functionKeys()) {
@@ -144,7 +148,7 @@ public final class DesiredStateBuilder {
               contentHash,
               entry.origin()));
     }
-    packages.sort(java.util.Comparator.comparing(DesiredPackage::name));
+    packages.sort(Comparator.comparing(DesiredPackage::name));
     DesiredGroup group =
         new DesiredGroup(
             spec.group().id(),
@@ -233,7 +237,7 @@ public final class DesiredStateBuilder {
   static String moduleName(String patch, String version, int release) {
     String full =
         ("kpatch_" + patch + "_" + version + "_" + release)
-            .toLowerCase(java.util.Locale.ROOT)
+            .toLowerCase(Locale.ROOT)
             .replaceAll("[^a-z0-9_]", "_");
     if (full.length() <= MAX_MODULE_NAME) {
       return full;
@@ -304,7 +308,7 @@ public final class DesiredStateBuilder {
   }
 
   private static byte[] fileBytes(CatalogTree tree, Livepatch lp, String relative) {
-    String path = org.klpcatalog.catalog.source.Paths.join(lp.dir(), relative).orElseThrow();
+    String path = Paths.join(lp.dir(), relative).orElseThrow();
     FileRead r = FileRead.read(tree, path, lp.dir());
     if (r instanceof FileRead.Found f) {
       return f.content();

@@ -2,6 +2,7 @@ package org.klpcatalog.plan;
 
 import java.util.List;
 import java.util.function.UnaryOperator;
+import org.klpcatalog.catalog.model.Variant;
 
 /**
  * Renders a plan for people, as a diff of the repository: {@code +} add, {@code ~} rebuild, {@code
@@ -108,10 +109,7 @@ public final class PlanText {
     for (ModuleFile m : p.modules()) {
       sb.append("    module:    ")
           .append(m.installPath())
-          .append(
-              m.variant().equals(org.klpcatalog.catalog.model.Variant.DEFAULT)
-                  ? ""
-                  : " (variant " + m.variant() + ")")
+          .append(m.variant().equals(Variant.DEFAULT) ? "" : " (variant " + m.variant() + ")")
           .append('\n');
     }
     for (Capability c : p.provides()) {

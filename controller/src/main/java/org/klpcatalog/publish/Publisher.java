@@ -1,6 +1,7 @@
 package org.klpcatalog.publish;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,11 +10,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.exec.Command;
@@ -27,8 +32,11 @@ import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.Inventory;
+import org.klpcatalog.repo.Repodata;
 import org.klpcatalog.repo.RepositoryReader;
 import org.klpcatalog.rpm.Signer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Publishes a plan's outcome as a new, complete repository version and switches {@code current} to
@@ -51,7 +59,7 @@ public final class Publisher {
     return abs.resolveSibling(abs.getFileName() + ".staging");
   }
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Publisher.class);
+  private static final Logger LOG = LoggerFactory.getLogger(Publisher.class);
 
   /**
    * Publishing settings: versions kept, the URL hosts use, and the signing key (empty: unsigned).
@@ -103,7 +111,7 @@ public final class Publisher {
     List<DesiredPackage> listed = new ArrayList<>();
     List<String> kept = new ArrayList<>();
     // Packages the plan adds or rebuilds that the build (or QA) did not deliver.
-    java.util.Set<String> failed = new java.util.HashSet<>();
+    Set<String> failed = new HashSet<>();
     for (Action a : plan.actions()) {
       if (a instanceof Action.Add add && !built.containsKey(add.pkg().nevra() + ".rpm")) {
         failed.add(add.pkg().name());
@@ -157,7 +165,7 @@ public final class Publisher {
             desired.group().id(),
             desired.group().name(),
             desired.group().description(),
-            java.util.stream.Stream.concat(listed.stream().map(DesiredPackage::name), kept.stream())
+            Stream.concat(listed.stream().map(DesiredPackage::name), kept.stream())
                 .sorted()
                 .toList());
     if (published.isEmpty()
@@ -183,13 +191,13 @@ public final class Publisher {
     // The packages' conflict check needs only the packages: run it while createrepo_c works.
     List<Path> packageFiles = new ArrayList<>();
     files.keySet().forEach(f -> packageFiles.add(partial.resolve(f)));
-    java.util.concurrent.CompletableFuture<Void> conflictCheck =
-        java.util.concurrent.CompletableFuture.runAsync(
+    CompletableFuture<Void> conflictCheck =
+        CompletableFuture.runAsync(
             () -> {
               try {
                 VersionCheck.conflicts(packageFiles, options.timeout());
               } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
@@ -258,8 +266,8 @@ public final class Publisher {
     try {
       try {
         conflictCheck.join();
-      } catch (java.util.concurrent.CompletionException e) {
-        throw e.getCause() instanceof java.io.UncheckedIOException u
+      } catch (CompletionException e) {
+        throw e.getCause() instanceof UncheckedIOException u
             ? u.getCause()
             : new IOException(e.getCause());
       }
@@ -437,14 +445,11 @@ public final class Publisher {
       throws IOException, CorruptRepositoryException {
     Path repomd = version.resolve("repodata/repomd.xml");
     Map<String, String> out = new HashMap<>();
-    for (org.klpcatalog.repo.Repodata.MetadataFile m :
-        org.klpcatalog.repo.Repodata.parseRepomd(Files.readAllBytes(repomd), repomd.toString())) {
+    for (Repodata.MetadataFile m :
+        Repodata.parseRepomd(Files.readAllBytes(repomd), repomd.toString())) {
       if (m.type().equals("primary")) {
-        byte[] xml =
-            org.klpcatalog.repo.Repodata.uncompress(
-                Files.readAllBytes(version.resolve(m.href())), m.href());
-        for (org.klpcatalog.repo.Repodata.RpmEntry e :
-            org.klpcatalog.repo.Repodata.parsePrimary(xml, m.href())) {
+        byte[] xml = Repodata.uncompress(Files.readAllBytes(version.resolve(m.href())), m.href());
+        for (Repodata.RpmEntry e : Repodata.parsePrimary(xml, m.href())) {
           out.put(e.location(), e.checksum());
         }
       }

@@ -1,6 +1,7 @@
 package org.klpcatalog.publish;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -43,7 +44,7 @@ public final class RepositoryLock implements AutoCloseable {
       if (l != null) {
         ch.truncate(0);
         ch.write(
-            java.nio.ByteBuffer.wrap(
+            ByteBuffer.wrap(
                 (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)),
             0);
         return new RepositoryLock(ch, l);

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
 import org.klpcatalog.rpm.Signer;
@@ -87,7 +88,7 @@ public final class VersionCheck {
           }
         }
       } finally {
-        org.klpcatalog.kernel.KernelFiles.deleteRecursively(work);
+        KernelFiles.deleteRecursively(work);
       }
     }
     if (conflictCheck) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -58,10 +59,10 @@ public final class GuestImage {
     return missing;
   }
 
-  static java.util.Optional<Path> busybox() {
+  static Optional<Path> busybox() {
     for (Path p : List.of(Path.of("/bin/busybox"), Path.of("/usr/bin/busybox"))) {
       if (Files.isExecutable(p)) {
-        return java.util.Optional.of(p);
+        return Optional.of(p);
       }
     }
     return Command.which("busybox");

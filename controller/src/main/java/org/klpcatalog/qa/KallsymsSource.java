@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.ref.SoftReference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,8 +83,7 @@ public final class KallsymsSource implements SymbolSource {
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
   /** Tables read in this process, kept while memory allows (a build asks once per module). */
-  private final Map<Path, java.lang.ref.SoftReference<List<KernelSymbol>>> read =
-      new ConcurrentHashMap<>();
+  private final Map<Path, SoftReference<List<KernelSymbol>>> read = new ConcurrentHashMap<>();
 
   private final Map<Path, Map<String, Path>> moduleIndex = new ConcurrentHashMap<>();
 
@@ -185,13 +185,13 @@ public final class KallsymsSource implements SymbolSource {
       throws KernelException, InterruptedException {
     Path file = cacheFile(kernel);
     synchronized (locks.computeIfAbsent(file.toString(), k -> new Object())) {
-      java.lang.ref.SoftReference<List<KernelSymbol>> kept = read.get(file);
+      SoftReference<List<KernelSymbol>> kept = read.get(file);
       List<KernelSymbol> known = kept == null ? null : kept.get();
       if (known != null) {
         return known;
       }
       List<KernelSymbol> symbols = cachedOrDumped(kernel, image, file);
-      read.put(file, new java.lang.ref.SoftReference<>(symbols));
+      read.put(file, new SoftReference<>(symbols));
       return symbols;
     }
   }

@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.klp.ElfException;
@@ -162,7 +164,7 @@ public final class ModuleSymbols {
               type(s, sec, percpu),
               s.bind() == ElfFile.STB_LOCAL ? file : ""));
     }
-    return java.util.Collections.unmodifiableList(out);
+    return Collections.unmodifiableList(out);
   }
 
   /**
@@ -174,7 +176,7 @@ public final class ModuleSymbols {
    */
   static Set<String> loadingOnly(ElfFile elf) {
     List<ElfFile.Section> sections = elf.sections();
-    Set<String> out = new java.util.TreeSet<>();
+    Set<String> out = new TreeSet<>();
     for (ElfFile.Symbol s : elf.symbols()) {
       if (s.undefined()
           || s.shndx() >= sections.size()

@@ -2,11 +2,15 @@ package org.klpcatalog.qa;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.klpcatalog.catalog.load.CatalogLoader;
+import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.Livepatch;
 import org.klpcatalog.catalog.model.ModuleSpec;
 import org.klpcatalog.catalog.model.Variant;
@@ -34,8 +38,7 @@ import org.klpcatalog.plan.ObservedState;
  */
 public final class QaPlan {
   /** The catalog-wide suite's directory (its names are checked by the validator). */
-  public static final String CATALOG_SUITE =
-      org.klpcatalog.catalog.load.CatalogLoader.CATALOG_SUITE_DIR;
+  public static final String CATALOG_SUITE = CatalogLoader.CATALOG_SUITE_DIR;
 
   /** A package to test: what the desired state says and where its RPM is. */
   public record Candidate(DesiredPackage pkg, Path rpm) {}
@@ -46,8 +49,8 @@ public final class QaPlan {
   private QaPlan() {}
 
   /** The catalog's kernels by release (what QA boots). */
-  public static Map<String, org.klpcatalog.catalog.model.Kernel> kernels(ValidationReport report) {
-    Map<String, org.klpcatalog.catalog.model.Kernel> out = new LinkedHashMap<>();
+  public static Map<String, Kernel> kernels(ValidationReport report) {
+    Map<String, Kernel> out = new LinkedHashMap<>();
     report.spec().ifPresent(s -> s.kernels().forEach(k -> out.put(k.release(), k)));
     return out;
   }
@@ -112,7 +115,7 @@ public final class QaPlan {
     Map<String, List<QaJob.Pkg>> pkgs = new LinkedHashMap<>();
     Map<String, List<QaTest>> tests = new LinkedHashMap<>();
     Map<String, Set<String>> targets = new LinkedHashMap<>();
-    Set<String> served = new java.util.HashSet<>();
+    Set<String> served = new HashSet<>();
     List<Candidate> all = new ArrayList<>(candidates);
     all.addAll(staying);
     for (Candidate c : all) {
@@ -135,7 +138,7 @@ public final class QaPlan {
             .forEach(
                 ms ->
                     targets
-                        .computeIfAbsent(m.kernelRelease(), k -> new java.util.LinkedHashSet<>())
+                        .computeIfAbsent(m.kernelRelease(), k -> new LinkedHashSet<>())
                         .add(ms.name()));
       }
     }

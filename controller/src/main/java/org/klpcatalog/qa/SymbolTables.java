@@ -1,6 +1,7 @@
 package org.klpcatalog.qa;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.klp.KernelSymbol;
@@ -58,7 +59,7 @@ public final class SymbolTables {
               + ": every address is 0 (the table was read without"
               + " the right to see addresses, see kptr_restrict)");
     }
-    return java.util.Collections.unmodifiableList(out);
+    return Collections.unmodifiableList(out);
   }
 
   /** One line: a vmlinux symbol, or null for a module's line. */

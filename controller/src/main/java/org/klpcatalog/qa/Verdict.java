@@ -1,6 +1,7 @@
 package org.klpcatalog.qa;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -231,7 +232,7 @@ public final class Verdict {
     int furthest = t.events().stream().mapToInt(e -> order(e.phase())).max().orElse(-1);
     List<String[]> script = scriptPhases(job);
     // States after an rpm transaction read rpm's database back.
-    Set<String> rpmStates = new java.util.HashSet<>();
+    Set<String> rpmStates = new HashSet<>();
     script.stream()
         .filter(ph -> ph.length > 2 && ph[2].equals("rpm"))
         .forEach(ph -> rpmStates.add(ph[1]));

@@ -1,5 +1,6 @@
 package org.klpcatalog.qa;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.klpcatalog.exec.ToolRegistry;
 
 /**
  * Boots a kernel with an initramfs in qemu: one vCPU, no devices but the serial console (which the
@@ -122,16 +125,15 @@ public final class Vm {
     Path qemuLog = log.resolveSibling(log.getFileName() + ".qemu");
     Files.deleteIfExists(log);
     Files.deleteIfExists(qemuLog);
-    org.klpcatalog.exec.ToolRegistry.checkDeclared(argv.get(0));
+    ToolRegistry.checkDeclared(argv.get(0));
     ProcessBuilder pb =
         new ProcessBuilder(argv)
-            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
             .redirectError(qemuLog.toFile());
     long t0 = System.nanoTime();
     Process p = pb.start();
     AtomicBoolean overflow = new AtomicBoolean();
-    java.util.concurrent.atomic.AtomicLong lastOutput =
-        new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    AtomicLong lastOutput = new AtomicLong(System.nanoTime());
     Thread reader =
         new Thread(
             () -> {

@@ -1,6 +1,7 @@
 package org.klpcatalog.repo;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -118,7 +119,7 @@ public record Inventory(
       o.put("changedIn", p.changedIn());
       // Modules grouped by what they are built from: kernels of one variant share the hashes.
       ArrayNode ms = o.putArray("modules");
-      Map<String, ObjectNode> groups = new java.util.LinkedHashMap<>();
+      Map<String, ObjectNode> groups = new LinkedHashMap<>();
       for (ObservedPackage.ObservedModule m : p.modules()) {
         String key = m.variant() + "\0" + m.fixSha256() + "\0" + m.moduleSha256();
         ObjectNode mo =

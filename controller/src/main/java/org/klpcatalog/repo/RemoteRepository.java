@@ -3,6 +3,7 @@ package org.klpcatalog.repo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import okhttp3.OkHttpClient;
@@ -46,7 +47,7 @@ public final class RemoteRepository {
           : ObservedState.EMPTY;
     } finally {
       try (var s = Files.walk(dir)) {
-        s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       } catch (IOException e) {
         // A temporary directory left behind is harmless.
       }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -239,7 +240,7 @@ public final class RepositoryReader {
               + String.join(", ", byNevra.keySet())
               + ", which repodata does not");
     }
-    out.sort(java.util.Comparator.comparing(ObservedPackage::name));
+    out.sort(Comparator.comparing(ObservedPackage::name));
     return List.copyOf(out);
   }
 

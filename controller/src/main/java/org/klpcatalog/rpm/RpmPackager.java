@@ -3,6 +3,7 @@ package org.klpcatalog.rpm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -114,7 +115,7 @@ public final class RpmPackager {
     Path rpm = top.resolve("RPMS").resolve(p.arch()).resolve(p.nevra() + ".rpm");
     // The sandbox made RPMS/<arch> too: take the package only if it really is a file in there.
     if (!r.ok()
-        || !Files.isRegularFile(rpm, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        || !Files.isRegularFile(rpm, LinkOption.NOFOLLOW_LINKS)
         || !rpm.toRealPath().startsWith(top.toRealPath())) {
       throw new IOException(
           p.name()

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.klpcatalog.exec.Command;
@@ -124,7 +125,7 @@ public final class Signer {
     long time = signingTime(sourceDateEpoch);
     String gpg = Command.which("gpg").map(Path::toString).orElse("gpg");
     List<String> cmd =
-        new java.util.ArrayList<>(
+        new ArrayList<>(
             List.of(
                 "rpmsign",
                 "--addsign",

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -21,15 +22,22 @@ import org.klpcatalog.build.ModuleBuilds;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
 import org.klpcatalog.catalog.diag.Diagnostic;
+import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.Action;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.Planner;
 import org.klpcatalog.publish.Publisher;
+import org.klpcatalog.qa.GuestScript;
+import org.klpcatalog.qa.KallsymsSource;
+import org.klpcatalog.qa.QaGate;
+import org.klpcatalog.qa.QaRunner;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.service.forge.ForgeClient;
+import org.klpcatalog.source.GitOptions;
 import org.klpcatalog.source.GitSource;
 import org.klpcatalog.source.SourceException;
 import org.slf4j.Logger;
@@ -87,7 +95,7 @@ public final class CatalogController implements AutoCloseable {
   private final Optional<ForgeNotifier> forge;
   private final Optional<CommitVerifier> verifier;
   private final Optional<Signer> signer;
-  private final org.klpcatalog.exec.Sandbox sandbox;
+  private final Sandbox sandbox;
   private final Reconciler reconciler = Reconciler.longRunning();
   private final Backoff backoff;
   private final Clock clock;
@@ -120,7 +128,7 @@ public final class CatalogController implements AutoCloseable {
   public CatalogController(
       ServiceConfig config,
       Optional<Signer> signer,
-      org.klpcatalog.exec.Sandbox sandbox,
+      Sandbox sandbox,
       Optional<ForgeClient> forgeClient,
       ServiceMetrics metrics,
       Clock clock,
@@ -367,13 +375,13 @@ public final class CatalogController implements AutoCloseable {
   }
 
   /** The QA gate as configured; QA progress goes to the log. */
-  private Optional<org.klpcatalog.qa.QaGate> qaGate() {
+  private Optional<QaGate> qaGate() {
     ServiceConfig.Qa qa = config.qa();
     if (!qa.enabled()) {
       return Optional.empty();
     }
-    org.klpcatalog.qa.QaRunner.Options options =
-        new org.klpcatalog.qa.QaRunner.Options(
+    QaRunner.Options options =
+        new QaRunner.Options(
             Publisher.stagingDir(config.repository().path()).resolve("qa"),
             config.build().cache(),
             List.of(),
@@ -381,18 +389,17 @@ public final class CatalogController implements AutoCloseable {
             qa.vmMemory(),
             qa.accel(),
             qa.vmTimeout(),
-            org.klpcatalog.qa.GuestScript.Limits.withTestSeconds(
-                (int) qa.testTimeout().toSeconds()),
+            GuestScript.Limits.withTestSeconds((int) qa.testTimeout().toSeconds()),
             config.kernels());
     return Optional.of(
-        new org.klpcatalog.qa.QaGate(
+        new QaGate(
             options,
-            new org.klpcatalog.qa.QaRunner.Listener() {
+            new QaRunner.Listener() {
               public void note(String message) {
                 LOG.info("qa: {}", message);
               }
 
-              public void finished(org.klpcatalog.qa.QaRunner.JobResult r, int done, int total) {
+              public void finished(QaRunner.JobResult r, int done, int total) {
                 LOG.atInfo()
                     .addKeyValue("subject", r.job().subject())
                     .addKeyValue("kernel", r.job().kernel())
@@ -420,7 +427,7 @@ public final class CatalogController implements AutoCloseable {
                 epoch,
                 sandbox,
                 config.kernels(),
-                new org.klpcatalog.qa.KallsymsSource(config.build().cache()),
+                new KallsymsSource(config.build().cache()),
                 config.build().sourceChecks()),
             new Publisher.Options(
                 config.repository().keep(),
@@ -471,7 +478,7 @@ public final class CatalogController implements AutoCloseable {
     } catch (Planner.NevraCollision e) {
       stall(head, Reason.ReleaseCollision, e.getMessage());
       return;
-    } catch (org.klpcatalog.kernel.KernelProviders.Unknown e) {
+    } catch (KernelProviders.Unknown e) {
       stall(head, Reason.KernelProviderUnknown, e.getMessage());
       return;
     }
@@ -888,8 +895,8 @@ public final class CatalogController implements AutoCloseable {
     return source;
   }
 
-  private org.klpcatalog.source.GitOptions gitOptions() {
-    return new org.klpcatalog.source.GitOptions(
+  private GitOptions gitOptions() {
+    return new GitOptions(
         config.stateDir().resolve("git"),
         config.source().token(),
         config.source().sshKey(),
@@ -936,8 +943,7 @@ public final class CatalogController implements AutoCloseable {
     worker.shutdown();
     Progress.Phase p = phase;
     if (p == Progress.Phase.BUILD || p == Progress.Phase.QA || p == Progress.Phase.PLAN) {
-      LOG.info(
-          "stopping: interrupting the running {}", p.name().toLowerCase(java.util.Locale.ROOT));
+      LOG.info("stopping: interrupting the running {}", p.name().toLowerCase(Locale.ROOT));
       worker.shutdownNow();
     } else if (p == Progress.Phase.PUBLISH) {
       LOG.info("stopping: letting the running publish finish");

@@ -1,6 +1,7 @@
 package org.klpcatalog.service;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,8 +47,7 @@ public final class CommitVerifier {
       Files.write(sig, signed.get().signature());
       Files.write(payload, signed.get().payload());
       Path ring = keyring;
-      if (Files.readString(keyring, java.nio.charset.StandardCharsets.ISO_8859_1)
-          .startsWith("-----BEGIN")) {
+      if (Files.readString(keyring, StandardCharsets.ISO_8859_1).startsWith("-----BEGIN")) {
         ring = dir.resolve("keyring.gpg");
         Command.of(
                 "gpg",

@@ -1,11 +1,14 @@
 package org.klpcatalog.service;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,11 +20,13 @@ import org.klpcatalog.catalog.schema.Suggest;
 import org.klpcatalog.catalog.yaml.Mark;
 import org.klpcatalog.catalog.yaml.SafeYamlLoader;
 import org.klpcatalog.catalog.yaml.YamlDocument;
+import org.klpcatalog.catalog.yaml.YamlPath;
 import org.klpcatalog.catalog.yaml.YamlProblem;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.kernel.OpenPgpKeys;
 import org.klpcatalog.kernel.ProviderSpec;
 import org.klpcatalog.log.LogSetup;
+import org.klpcatalog.qa.Vm;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -212,7 +217,7 @@ public final class ConfigReader {
   private static Optional<String> childOf(String key, String path) {
     String[] k = key.split("\\.");
     int n = path.isEmpty() ? 0 : path.split("\\.").length;
-    if (k.length <= n || (n > 0 && !names(String.join(".", java.util.Arrays.copyOf(k, n)), path))) {
+    if (k.length <= n || (n > 0 && !names(String.join(".", Arrays.copyOf(k, n)), path))) {
       return Optional.empty();
     }
     return Optional.of(k[n]);
@@ -227,7 +232,7 @@ public final class ConfigReader {
           KEYS.stream().anyMatch(k -> childOf(k.path(), prefix).filter(NAME::equals).isPresent());
       if (isName && !PROVIDER_NAME.matcher(e.getKey()).matches()) {
         Mark m =
-            doc.keyMarkOf(org.klpcatalog.catalog.yaml.YamlPath.child(prefix, e.getKey()))
+            doc.keyMarkOf(YamlPath.child(prefix, e.getKey()))
                 .orElseGet(() -> doc.markOf(keyPath(prefix)));
         problems.add(
             file
@@ -565,8 +570,7 @@ public final class ConfigReader {
             bool("qa.enabled", true),
             integer("qa.vms", 1).orElse(0),
             integer("qa.vmMemory", 128).orElse(512),
-            org.klpcatalog.qa.Vm.Accel.valueOf(
-                choice("qa.accel").orElse("auto").toUpperCase(java.util.Locale.ROOT)),
+            Vm.Accel.valueOf(choice("qa.accel").orElse("auto").toUpperCase(Locale.ROOT)),
             duration("qa.vmTimeout").orElse(Duration.ZERO),
             duration("qa.testTimeout").orElse(Duration.ofSeconds(60)));
 
@@ -736,7 +740,7 @@ public final class ConfigReader {
               at + ".aptConfig",
               at + ".aptConfig has no effect for type rpm-repo (it is for type debian)");
         }
-        java.net.URI uri = url.flatMap(u -> repositoryUrl(at + ".url", u, allowHttp)).orElse(null);
+        URI uri = url.flatMap(u -> repositoryUrl(at + ".url", u, allowHttp)).orElse(null);
         if (!values.containsKey(at + ".url")) {
           problem(
               at,
@@ -764,11 +768,11 @@ public final class ConfigReader {
   }
 
   /** An rpm-repo URL: https:// or file://, or http:// when allowed; no query or fragment. */
-  private Optional<java.net.URI> repositoryUrl(String key, String text, boolean allowHttp) {
-    java.net.URI uri;
+  private Optional<URI> repositoryUrl(String key, String text, boolean allowHttp) {
+    URI uri;
     try {
-      uri = new java.net.URI(text);
-    } catch (java.net.URISyntaxException e) {
+      uri = new URI(text);
+    } catch (URISyntaxException e) {
       problem(key, key + ": '" + text + "' is not a URL (" + e.getReason() + ")");
       return Optional.empty();
     }

@@ -1,9 +1,12 @@
 package org.klpcatalog.service;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Date;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.DoubleSupplier;
 import org.quartz.Job;
 import org.quartz.JobBuilder;
@@ -31,8 +34,7 @@ public final class PollScheduler implements AutoCloseable {
   private final Duration interval;
   private final Duration jitter;
   private final DoubleSupplier random;
-  private final java.util.concurrent.atomic.AtomicLong polls =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong polls = new AtomicLong();
   private volatile TriggerKey nextPollKey;
 
   public PollScheduler(
@@ -114,15 +116,15 @@ public final class PollScheduler implements AutoCloseable {
   }
 
   /** When the next poll fires, if one is scheduled. */
-  public java.util.Optional<java.time.Instant> nextPoll() {
+  public Optional<Instant> nextPoll() {
     try {
       TriggerKey key = nextPollKey;
       Trigger t = key == null ? null : scheduler.getTrigger(key);
       return t == null || t.getNextFireTime() == null
-          ? java.util.Optional.empty()
-          : java.util.Optional.of(t.getNextFireTime().toInstant());
+          ? Optional.empty()
+          : Optional.of(t.getNextFireTime().toInstant());
     } catch (SchedulerException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 

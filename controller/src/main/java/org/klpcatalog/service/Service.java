@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.DoubleSupplier;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.service.forge.ForgeClient;
 import org.klpcatalog.service.webhook.WebhookReceiver;
@@ -38,10 +39,7 @@ public final class Service implements AutoCloseable {
 
   /** Starts a service: listening, and polling at once (unless suspended). */
   public static Service start(ServiceConfig config)
-      throws IOException,
-          InterruptedException,
-          SchedulerException,
-          org.klpcatalog.exec.Sandbox.UnavailableException {
+      throws IOException, InterruptedException, SchedulerException, Sandbox.UnavailableException {
     AdminToken admin = AdminToken.of(config);
     if (admin.generated()) {
       LOG.atWarn()
@@ -54,7 +52,7 @@ public final class Service implements AutoCloseable {
                   + " (klp-catalog suspend --config <this configuration> reads it from there)");
     }
     Optional<Signer> signer = signer(config);
-    org.klpcatalog.exec.Sandbox sandbox = config.build().newSandbox();
+    Sandbox sandbox = config.build().newSandbox();
     if (sandbox.confined()) {
       sandbox.probe();
     } else {

@@ -4,8 +4,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.log.LogSetup;
+import org.klpcatalog.qa.Vm;
 
 /**
  * The service's configuration, read and checked by {@link ConfigReader}: which branch of which
@@ -36,7 +38,7 @@ public record ServiceConfig(
       boolean enabled,
       int vms,
       int vmMemory,
-      org.klpcatalog.qa.Vm.Accel accel,
+      Vm.Accel accel,
       Duration vmTimeout,
       Duration testTimeout) {}
 
@@ -68,12 +70,9 @@ public record ServiceConfig(
   public record Build(
       int jobs, Duration timeout, Path cache, boolean sandbox, boolean sourceChecks) {
     /** The sandbox builds run in: bubblewrap, or the unsafe opt-out; limits from the timeout. */
-    public org.klpcatalog.exec.Sandbox newSandbox() {
-      org.klpcatalog.exec.Sandbox.Limits limits =
-          org.klpcatalog.exec.Sandbox.Limits.DEFAULT.withCpu(timeout);
-      return sandbox
-          ? org.klpcatalog.exec.Sandbox.bubblewrap(limits)
-          : org.klpcatalog.exec.Sandbox.unconfined(limits);
+    public Sandbox newSandbox() {
+      Sandbox.Limits limits = Sandbox.Limits.DEFAULT.withCpu(timeout);
+      return sandbox ? Sandbox.bubblewrap(limits) : Sandbox.unconfined(limits);
     }
   }
 

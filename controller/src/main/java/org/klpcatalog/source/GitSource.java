@@ -1,5 +1,6 @@
 package org.klpcatalog.source;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -8,16 +9,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.eclipse.jgit.api.FetchCommand;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.api.errors.TransportException;
 import org.eclipse.jgit.errors.IncorrectObjectTypeException;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
@@ -171,7 +178,7 @@ public final class GitSource implements AutoCloseable {
     try {
       FetchResult result = fetch(new RefSpec("+" + remoteRef + ":" + localRef));
       return result.getAdvertisedRef(remoteRef) != null;
-    } catch (org.eclipse.jgit.api.errors.TransportException e) {
+    } catch (TransportException e) {
       if (String.valueOf(e.getMessage()).contains("Remote does not have")) {
         return false;
       }
@@ -184,12 +191,12 @@ public final class GitSource implements AutoCloseable {
   }
 
   /** The commit a local ref points to, if it exists. */
-  public java.util.Optional<String> resolveRef(String ref) throws SourceException {
+  public Optional<String> resolveRef(String ref) throws SourceException {
     try {
       Ref r = repo.exactRef(ref);
       return r == null || r.getObjectId() == null
-          ? java.util.Optional.empty()
-          : java.util.Optional.of(r.getObjectId().name());
+          ? Optional.empty()
+          : Optional.of(r.getObjectId().name());
     } catch (IOException e) {
       throw new SourceException("cannot read " + ref + " of " + location + ": " + message(e), e);
     }
@@ -227,14 +234,14 @@ public final class GitSource implements AutoCloseable {
   public record SignedCommit(byte[] signature, byte[] payload) {}
 
   /** The commit's signature, if it has one. */
-  public java.util.Optional<SignedCommit> signature(String commit) throws SourceException {
+  public Optional<SignedCommit> signature(String commit) throws SourceException {
     try (RevWalk walk = new RevWalk(repo)) {
       RevCommit c = walk.parseCommit(ObjectId.fromString(commit));
       byte[] sig = c.getRawGpgSignature();
       if (sig == null) {
-        return java.util.Optional.empty();
+        return Optional.empty();
       }
-      return java.util.Optional.of(new SignedCommit(sig, withoutSignatureHeader(c.getRawBuffer())));
+      return Optional.of(new SignedCommit(sig, withoutSignatureHeader(c.getRawBuffer())));
     } catch (IOException e) {
       throw new SourceException(
           "cannot read commit " + commit + " of " + location + ": " + message(e), e);
@@ -245,7 +252,7 @@ public final class GitSource implements AutoCloseable {
    * The raw commit without its {@code gpgsig} header (the header line and its continuation lines).
    */
   static byte[] withoutSignatureHeader(byte[] raw) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(raw.length);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length);
     int i = 0;
     boolean inHeaders = true;
     boolean skipping = false;
@@ -465,7 +472,7 @@ public final class GitSource implements AutoCloseable {
   }
 
   /** A tree being read: its parser and the path of its directory ("" or ending in '/'). */
-  private record Frame(CanonicalTreeParser parser, String prefix, java.util.Set<String> names) {}
+  private record Frame(CanonicalTreeParser parser, String prefix, Set<String> names) {}
 
   /** Reads the tree depth first, in Git's order, with an explicit stack (trees may nest deeply). */
   private void readTree(
@@ -475,10 +482,10 @@ public final class GitSource implements AutoCloseable {
       List<TreeProblem> problems,
       TreeBudget budget)
       throws IOException {
-    java.util.Deque<Frame> stack = new java.util.ArrayDeque<>();
+    Deque<Frame> stack = new ArrayDeque<>();
     CanonicalTreeParser top = new CanonicalTreeParser();
     top.reset(reader, root);
-    stack.push(new Frame(top, "", new java.util.HashSet<>()));
+    stack.push(new Frame(top, "", new HashSet<>()));
     while (!stack.isEmpty()) {
       Frame f = stack.peek();
       CanonicalTreeParser p = f.parser();
@@ -494,7 +501,7 @@ public final class GitSource implements AutoCloseable {
       if (name.startsWith(".") && !name.equals(".") && !name.equals("..")) {
         continue; // hidden entries are not part of the catalog, as on disk
       }
-      java.util.Optional<String> bad = TreeBudget.badName(name).or(() -> TreeBudget.badPath(path));
+      Optional<String> bad = TreeBudget.badName(name).or(() -> TreeBudget.badPath(path));
       if (bad.isPresent()) {
         problems.add(
             new TreeProblem(
@@ -542,7 +549,7 @@ public final class GitSource implements AutoCloseable {
         if (!budget.take(path + "/", 0)) {
           return;
         }
-        stack.push(new Frame(child, path + "/", new java.util.HashSet<>()));
+        stack.push(new Frame(child, path + "/", new HashSet<>()));
         continue;
       }
       boolean link = mode == FileMode.SYMLINK;
@@ -573,7 +580,7 @@ public final class GitSource implements AutoCloseable {
         continue;
       }
       if (link) {
-        java.util.Optional<String> badTarget = TreeBudget.badLinkTarget(size);
+        Optional<String> badTarget = TreeBudget.badLinkTarget(size);
         if (badTarget.isPresent()) {
           problems.add(new TreeProblem(path, TreeProblem.INVALID, badTarget.get()));
           continue;

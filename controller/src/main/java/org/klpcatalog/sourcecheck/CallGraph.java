@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +50,7 @@ final class CallGraph {
    */
   List<String> reachesChanged(String caller, Set<String> changed, Set<String> symbols) {
     Set<String> found = new TreeSet<>();
-    Set<String> seen = new java.util.HashSet<>();
+    Set<String> seen = new HashSet<>();
     Deque<String> todo = new ArrayDeque<>();
     todo.add(caller);
     seen.add(caller);

@@ -1,6 +1,7 @@
 package org.klpcatalog.sourcecheck;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -79,7 +80,7 @@ public final class FixVerdict {
       Set<String> reported = new TreeSet<>();
       // One error per function: its copy that says most (the inlined functions it carries) first.
       List<CodeChange> changes = new ArrayList<>(u.changed());
-      changes.sort(java.util.Comparator.comparing((CodeChange c) -> c.carries().isEmpty()));
+      changes.sort(Comparator.comparing((CodeChange c) -> c.carries().isEmpty()));
       for (CodeChange c : changes) {
         String name = baseName(c.symbol());
         String key = u.path() + ":" + name;

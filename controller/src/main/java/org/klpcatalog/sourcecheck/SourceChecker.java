@@ -3,6 +3,7 @@ package org.klpcatalog.sourcecheck;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -12,8 +13,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.klpcatalog.catalog.analysis.ChangeKind;
 import org.klpcatalog.catalog.analysis.ChangedFunction;
 import org.klpcatalog.catalog.analysis.DiffParser;
@@ -22,6 +27,7 @@ import org.klpcatalog.catalog.analysis.PatchApplier;
 import org.klpcatalog.catalog.analysis.SourceAnalysis;
 import org.klpcatalog.catalog.analysis.SourceAnalyzer;
 import org.klpcatalog.catalog.analysis.UnifiedDiff;
+import org.klpcatalog.catalog.diag.Printable;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelFiles;
@@ -188,8 +194,7 @@ public final class SourceChecker {
         Path beforeObject = work.resolve("before-" + n + ".o");
         Path afterObject = work.resolve("after-" + n + ".o");
         // Both at once: two compiles of one file, each in its own sandbox.
-        java.util.concurrent.CompletableFuture<Void> beforeDone =
-            new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<Void> beforeDone = new CompletableFuture<>();
         Thread beforeThread =
             new Thread(
                 () -> {
@@ -211,7 +216,7 @@ public final class SourceChecker {
         }
         try {
           beforeDone.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           if (e.getCause() instanceof KernelException k) {
             throw k;
           }
@@ -278,10 +283,10 @@ public final class SourceChecker {
             .lines()
             .filter(l -> l.contains("error:"))
             .limit(3)
-            .map(l -> org.klpcatalog.catalog.diag.Printable.line(l.strip()))
+            .map(l -> Printable.line(l.strip()))
             .toList();
     return errors.isEmpty()
-        ? org.klpcatalog.catalog.diag.Printable.line(output.lines().findFirst().orElse(""))
+        ? Printable.line(output.lines().findFirst().orElse(""))
         : String.join("; ", errors);
   }
 
@@ -295,12 +300,12 @@ public final class SourceChecker {
     if (!Files.isDirectory(d)) {
       return Optional.empty();
     }
-    try (java.util.stream.Stream<Path> files = Files.list(d)) {
+    try (Stream<Path> files = Files.list(d)) {
       for (Path f : (Iterable<Path>) files.sorted()::iterator) {
         String name = f.getFileName().toString();
         if (name.endsWith(".c")
             && !name.equals(base)
-            && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)
             && Files.size(f) <= MAX_SOURCE_BYTES
             && include.matcher(new String(Files.readAllBytes(f), StandardCharsets.UTF_8)).find()) {
           return Optional.of(dir.isEmpty() ? name : dir + "/" + name);
@@ -315,7 +320,7 @@ public final class SourceChecker {
 
   /** A fix too big to compile and compare within a build's time. */
   static List<FixReport.ApplyFailure> tooBig(UnifiedDiff diff) {
-    Map<String, Integer> sections = new java.util.TreeMap<>();
+    Map<String, Integer> sections = new TreeMap<>();
     diff.files().stream()
         .filter(f -> f.kernelPath() != null)
         .forEach(f -> sections.merge(f.kernelPath(), 1, Integer::sum));

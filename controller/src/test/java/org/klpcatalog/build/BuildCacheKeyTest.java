@@ -2,6 +2,7 @@ package org.klpcatalog.build;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -71,7 +72,6 @@ class BuildCacheKeyTest {
             + "module kpatch_x_1_1\nreplace false\nfix "
             + BuildCache.sha256(t.fix())
             + "\nsource -\nfunctions f\n";
-    assertThat(key(List.of()))
-        .isEqualTo(BuildCache.sha256(lines.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertThat(key(List.of())).isEqualTo(BuildCache.sha256(lines.getBytes(StandardCharsets.UTF_8)));
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,7 +51,7 @@ class BuildIntegrationTest {
   }
 
   static String rpmQuery(Path rpm, String... args) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("rpm", "-qp", "--nosignature"));
+    List<String> cmd = new ArrayList<>(List.of("rpm", "-qp", "--nosignature"));
     cmd.addAll(List.of(args));
     cmd.add(rpm.toString());
     return Command.of(cmd).check();
@@ -154,8 +155,7 @@ class BuildIntegrationTest {
 
     // rpmlint: no errors (filters for kernel modules in klp-catalog.rpmlintrc).
     List<String> lint =
-        new java.util.ArrayList<>(
-            List.of("rpmlint", "-r", out.resolve("klp-catalog.rpmlintrc").toString()));
+        new ArrayList<>(List.of("rpmlint", "-r", out.resolve("klp-catalog.rpmlintrc").toString()));
     rpms.forEach(p -> lint.add(p.toString()));
     Command.Result lr = Command.of(lint).run();
     assertThat(lr.output()).contains("7 packages and 0 specfiles checked; 0 errors");

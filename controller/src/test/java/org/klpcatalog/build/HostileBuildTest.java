@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -25,6 +26,7 @@ import org.klpcatalog.cli.CliRunner;
 import org.klpcatalog.cli.ExitCodes;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.Evr;
@@ -56,7 +58,7 @@ class HostileBuildTest {
     Tools.require("bwrap");
     // Host files outside /tmp (the sandbox's /tmp is its own anyway): a secret and a signing key.
     Path dir = Path.of("target/hostile-build").toAbsolutePath();
-    org.klpcatalog.kernel.KernelFiles.deleteRecursively(dir);
+    KernelFiles.deleteRecursively(dir);
     Files.createDirectories(dir);
     canary = dir.resolve("canary.txt");
     Files.writeString(canary, CANARY_TEXT + "\n");
@@ -67,8 +69,7 @@ class HostileBuildTest {
             .provide(Kernel.of(RELEASE, null, "debian"), false);
     benign =
         Files.readString(
-            org.klpcatalog.testing.ExampleCatalogs.SAMPLE.resolve(
-                "patches/cad-pid-reject-kthread/livepatch.c"));
+            ExampleCatalogs.SAMPLE.resolve("patches/cad-pid-reject-kthread/livepatch.c"));
   }
 
   static BuildTask task(String source) {
@@ -154,7 +155,7 @@ class HostileBuildTest {
 
   /** Neither the module (if any) nor the log holds a byte sequence of {@code secret}. */
   static void assertNoLeak(Built b, byte[] secret) throws IOException {
-    byte[] probe = java.util.Arrays.copyOf(secret, Math.min(secret.length, 24));
+    byte[] probe = Arrays.copyOf(secret, Math.min(secret.length, 24));
     if (b.ko().isPresent()) {
       assertThat(contains(Files.readAllBytes(b.ko().get()), probe))
           .as("module holds the host file")
@@ -327,7 +328,7 @@ class HostileBuildTest {
       assertThat(
               contains(
                   text.getBytes(StandardCharsets.UTF_8),
-                  java.util.Arrays.copyOf(Files.readAllBytes(key), 24)))
+                  Arrays.copyOf(Files.readAllBytes(key), 24)))
           .isFalse();
       assertThat(outside.resolve("pwned")).doesNotExist();
       boolean reached;

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -203,12 +204,9 @@ class KlpRelocationTest {
           && s.type() != ElfFile.SHT_STRTAB
           && s.type() != ElfFile.SHT_NOBITS) {
         ElfFile.Section t = after.sections().get(s.index());
-        assertThat(
-                java.util.Arrays.copyOfRange(once, (int) t.offset(), (int) (t.offset() + t.size())))
+        assertThat(Arrays.copyOfRange(once, (int) t.offset(), (int) (t.offset() + t.size())))
             .as(s.name())
-            .isEqualTo(
-                java.util.Arrays.copyOfRange(
-                    linked, (int) s.offset(), (int) (s.offset() + s.size())));
+            .isEqualTo(Arrays.copyOfRange(linked, (int) s.offset(), (int) (s.offset() + s.size())));
       }
     }
     // A module without declared symbols is left byte for byte as kbuild linked it.
@@ -428,8 +426,7 @@ class KlpRelocationTest {
     Random random = new Random(13);
     int parsed = 0;
     for (int i = 0; i < 3000; i++) {
-      byte[] b =
-          i % 3 == 0 ? java.util.Arrays.copyOf(good, random.nextInt(good.length)) : good.clone();
+      byte[] b = i % 3 == 0 ? Arrays.copyOf(good, random.nextInt(good.length)) : good.clone();
       if (i % 3 != 0) {
         for (int j = 0; j < 1 + random.nextInt(8); j++) {
           b[random.nextInt(b.length)] = (byte) random.nextInt(256);

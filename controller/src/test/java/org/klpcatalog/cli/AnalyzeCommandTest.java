@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.klpcatalog.catalog.source.TreeLimits;
+import org.klpcatalog.catalog.testing.Fixtures;
 import tools.jackson.databind.JsonNode;
 
 class AnalyzeCommandTest {
@@ -64,8 +66,7 @@ class AnalyzeCommandTest {
   void aPatchDirectoryShowsEachVariantWithItsKernelsAndFunctions(@TempDir Path tmp)
       throws IOException {
     Path dir = tmp.resolve("c");
-    org.klpcatalog.catalog.testing.Fixtures.write(
-        org.klpcatalog.catalog.testing.Fixtures.tree("variants-valid"), dir);
+    Fixtures.write(Fixtures.tree("variants-valid"), dir);
     CliRun r = CliRun.of("analyze", dir.resolve("patches/cmdline-marker").toString());
     assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
     assertThat(r.out())
@@ -81,8 +82,7 @@ class AnalyzeCommandTest {
   @Test
   void aPatchDirectoryWithProblemsPrintsThemAndExitsTwo(@TempDir Path tmp) throws IOException {
     Path dir = tmp.resolve("c");
-    org.klpcatalog.catalog.testing.Fixtures.write(
-        org.klpcatalog.catalog.testing.Fixtures.tree("flagged-change"), dir);
+    Fixtures.write(Fixtures.tree("flagged-change"), dir);
     CliRun r = CliRun.of("analyze", dir.resolve("patches/uptime-fix").toString());
     assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID);
     assertThat(r.out())
@@ -101,7 +101,7 @@ class AnalyzeCommandTest {
   void aFileOverTheFixLimitIsRefusedUnread(@TempDir Path tmp) throws IOException {
     Path f = tmp.resolve("huge.patch");
     try (var out = Files.newOutputStream(f)) {
-      out.write(new byte[(int) org.klpcatalog.catalog.source.TreeLimits.FIX_BYTES + 1]);
+      out.write(new byte[(int) TreeLimits.FIX_BYTES + 1]);
     }
     CliRun r = CliRun.of("analyze", f.toString());
     assertThat(r.exitCode()).isEqualTo(ExitCodes.INVALID);

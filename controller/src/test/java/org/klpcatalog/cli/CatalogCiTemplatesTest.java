@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.klpcatalog.catalog.testing.Tools;
 import org.yaml.snakeyaml.Yaml;
 import picocli.CommandLine;
 
@@ -81,9 +83,8 @@ class CatalogCiTemplatesTest {
   }
 
   @Test
-  void aDryRunPassesOnInSyncAndChangesPendingOnlyNeverOnACrash(
-      @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-    org.klpcatalog.catalog.testing.Tools.require("bash");
+  void aDryRunPassesOnInSyncAndChangesPendingOnlyNeverOnACrash(@TempDir Path tmp) throws Exception {
+    Tools.require("bash");
     for (String name : List.of("github-actions.yml", "gitlab-ci.yml")) {
       for (int code = 0; code <= 5; code++) {
         Path stub = tmp.resolve("stub-" + code);

@@ -2,7 +2,11 @@ package org.klpcatalog.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.exec.ToolRegistry;
 import tools.jackson.databind.JsonNode;
@@ -16,10 +20,10 @@ class CheckCommandTest {
     CliRun r = CliRun.of("check", "reconcile", "--output", "json");
     JsonNode root = new ObjectMapper().readTree(r.out());
     assertThat(root.path("commands").get(0).asString()).isEqualTo("reconcile");
-    java.util.List<String> names = new java.util.ArrayList<>();
+    List<String> names = new ArrayList<>();
     root.path("tools").forEach(t -> names.add(t.path("name").asString()));
     // Exactly the registry's rows for reconcile that this family has packages for.
-    java.util.List<String> expected =
+    List<String> expected =
         ToolRegistry.get().tools().stream()
             .filter(t -> t.neededBy("reconcile"))
             .filter(
@@ -66,10 +70,8 @@ class CheckCommandTest {
    * On a machine without the tools (a PATH with none of them): each is MISSING, with its package.
    */
   @Test
-  void aMachineWithoutTheToolsIsToldWhatToInstall(
-      @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
-    String javaBin =
-        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  void aMachineWithoutTheToolsIsToldWhatToInstall(@TempDir Path tmp) throws Exception {
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
         new ProcessBuilder(
                 javaBin,

@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.klpcatalog.testing.ExampleCatalogs;
 
 /** {@code analyze} gives the right functions for every fix of the example catalog. */
 class ExampleCatalogTest {
-  static final Path PATCHES = org.klpcatalog.testing.ExampleCatalogs.SAMPLE.resolve("patches");
+  static final Path PATCHES = ExampleCatalogs.SAMPLE.resolve("patches");
 
   @ParameterizedTest(name = "{0}")
   @CsvSource({

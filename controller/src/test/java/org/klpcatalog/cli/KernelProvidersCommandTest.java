@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.klpcatalog.kernel.OpenPgpKeys;
+import org.klpcatalog.testing.ExampleCatalogs;
 
 /**
  * Kernels name providers the operator defines: a catalog naming one that is not configured is
@@ -23,7 +25,7 @@ class KernelProvidersCommandTest {
 
   /** The example catalog with 6.1.0-56-amd64 provided by 'el9'. */
   static Path catalog(Path tmp) throws IOException {
-    Path from = org.klpcatalog.testing.ExampleCatalogs.SAMPLE;
+    Path from = ExampleCatalogs.SAMPLE;
     Path to = tmp.resolve("catalog");
     try (Stream<Path> s = Files.walk(from)) {
       for (Path p : s.toList()) {
@@ -125,9 +127,7 @@ class KernelProvidersCommandTest {
         .contains("klp-catalog: the configuration is invalid (1 problem(s))")
         .doesNotContain("names provider");
     // Defined: the same catalog passes the provider check (and a dry run never needs providers).
-    Files.writeString(
-        tmp.resolve("key.asc"),
-        org.klpcatalog.kernel.OpenPgpKeys.armor(new byte[] {(byte) 0x99, 0, 1, 4}));
+    Files.writeString(tmp.resolve("key.asc"), OpenPgpKeys.armor(new byte[] {(byte) 0x99, 0, 1, 4}));
     Files.writeString(config, Files.readString(config) + "      gpgKeys: [key.asc]\n");
     CliRun ok =
         CliRun.of(

@@ -2,6 +2,10 @@ package org.klpcatalog.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -49,12 +53,11 @@ class MainTest {
   /** The JVM's exit on out-of-memory, which bin/klp-catalog turns on, is our "internal failure". */
   @Test
   void outOfMemoryInAnyThreadIsAnInternalFailureNeverSuccess() throws Exception {
-    String launcher = java.nio.file.Files.readString(java.nio.file.Path.of("../bin/klp-catalog"));
+    String launcher = Files.readString(Path.of("../bin/klp-catalog"));
     assertThat(launcher.lines().filter(l -> l.startsWith("opts=") || l.contains("&& opts=")))
         .hasSize(2)
         .allSatisfy(l -> assertThat(l).contains("-XX:+ExitOnOutOfMemoryError"));
-    String javaBin =
-        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p =
         new ProcessBuilder(
                 javaBin,
@@ -76,7 +79,7 @@ class MainTest {
       Thread t =
           new Thread(
               () -> {
-                java.util.List<long[]> hog = new java.util.ArrayList<>();
+                List<long[]> hog = new ArrayList<>();
                 while (true) {
                   hog.add(new long[1 << 20]);
                 }

@@ -17,10 +17,11 @@ import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.repo.FixturePublisher;
 import org.klpcatalog.source.GitFixture;
 import org.klpcatalog.source.GitOptions;
+import org.klpcatalog.testing.ExampleCatalogs;
 import tools.jackson.databind.JsonNode;
 
 class ReconcileCommandTest {
-  static final String EXAMPLE = org.klpcatalog.testing.ExampleCatalogs.SAMPLE.toString();
+  static final String EXAMPLE = ExampleCatalogs.SAMPLE.toString();
   static final String[] ACTIVE = {
     "kpatch-binfmt-misc-removed-entry",
     "kpatch-binfmt-misc-restore-write-access",

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.klpcatalog.catalog.testing.Fixtures;
+import org.klpcatalog.catalog.testing.Tools;
 import tools.jackson.databind.JsonNode;
 
 class ValidateCommandTest {
@@ -133,7 +134,7 @@ class ValidateCommandTest {
   @Test
   void qaPrintsTheSameEscapedNamesWhenItRefusesTheCatalog(@TempDir Path tmp) throws IOException {
     for (String tool : List.of("qemu-system-x86_64", "rpm", "rpmbuild", "ldd", "busybox")) {
-      org.klpcatalog.catalog.testing.Tools.require(tool);
+      Tools.require(tool);
     }
     Path dir = forgingCatalog(tmp);
     CliRun r =

@@ -8,6 +8,7 @@ import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,7 +66,7 @@ class SandboxTest {
         .contains("/usr/bin/make\n")
         .contains("cat: /etc/hostname: No such file or directory");
     // The root holds the toolchain, the mounts and fresh pseudo file systems, nothing else.
-    java.util.List<String> root =
+    List<String> root =
         r.output()
             .lines()
             .dropWhile(l -> !l.equals("bin"))

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -307,7 +308,7 @@ class DebianProviderTest {
     Files.copy(
         pool.resolveSibling("other-pool").resolve(file),
         pool.resolve(file),
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        StandardCopyOption.REPLACE_EXISTING);
     Path cache = tmp.resolve("cache");
     assertThatThrownBy(() -> provider(conf, cache).provide(kernel(), false))
         .isInstanceOf(KernelException.class)

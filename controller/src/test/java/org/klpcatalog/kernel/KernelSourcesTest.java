@@ -3,6 +3,7 @@ package org.klpcatalog.kernel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -250,7 +251,7 @@ class KernelSourcesTest {
             KernelProviders.of(
                 List.of(
                     new ProviderSpec.RpmRepo(
-                        "el9", java.net.URI.create("https://example.org/el9/"), List.of(), false))),
+                        "el9", URI.create("https://example.org/el9/"), List.of(), false))),
             Sandbox.bubblewrap(Sandbox.Limits.DEFAULT));
     assertThatThrownBy(() -> rpm.source(Kernel.of("5.14.0-1.el9.x86_64", "", "el9")))
         .isInstanceOf(KernelException.class)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -27,7 +28,7 @@ class SymbolResolverTest {
   static KernelSymbols tables(
       Map<String, Set<String>> loadingOnly, String object, String... names) {
     List<KernelSymbol> syms =
-        java.util.Arrays.stream(names).map(n -> new KernelSymbol(n, 0x10, 't', "")).toList();
+        Arrays.stream(names).map(n -> new KernelSymbol(n, 0x10, 't', "")).toList();
     return new KernelSymbols(
         "6.1.0-50-amd64",
         "test",

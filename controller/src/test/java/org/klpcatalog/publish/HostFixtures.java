@@ -2,6 +2,8 @@ package org.klpcatalog.publish;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.klpcatalog.exec.Command;
@@ -74,7 +76,7 @@ final class HostFixtures {
                 "--setopt=lp.gpgkey=" + published.resolve("RPM-GPG-KEY-klp-catalog").toUri(),
                 "--setopt=rt.gpgcheck=0"));
     cmd.addAll(List.of(args));
-    return Command.of(cmd).timeout(java.time.Duration.ofMinutes(5)).run();
+    return Command.of(cmd).timeout(Duration.ofMinutes(5)).run();
   }
 
   /** dnf as a host configures it: the published .repo file in its repos directory, nothing else. */
@@ -83,9 +85,7 @@ final class HostFixtures {
     Path reposd = root.resolveSibling(root.getFileName() + "-repos.d");
     Files.createDirectories(reposd);
     Files.copy(
-        repoFile,
-        reposd.resolve(repoFile.getFileName()),
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        repoFile, reposd.resolve(repoFile.getFileName()), StandardCopyOption.REPLACE_EXISTING);
     Files.writeString(
         reposd.resolve("runtime.repo"),
         "[runtime]\nname=runtime\nbaseurl=" + runtime.toUri() + "\ngpgcheck=0\n");
@@ -102,7 +102,7 @@ final class HostFixtures {
                 "--setopt=tsflags=noscripts",
                 "--setopt=cachedir=" + root.resolve("var/cache/dnf")));
     cmd.addAll(List.of(args));
-    return Command.of(cmd).timeout(java.time.Duration.ofMinutes(5)).run();
+    return Command.of(cmd).timeout(Duration.ofMinutes(5)).run();
   }
 
   static String installed(Path root) throws Exception {

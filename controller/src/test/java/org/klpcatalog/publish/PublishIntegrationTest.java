@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +48,7 @@ class PublishIntegrationTest {
 
   static CliRunner.Run reconcile(Path catalogDir, Path repo, Path cache, String... more) {
     List<String> args =
-        new java.util.ArrayList<>(
+        new ArrayList<>(
             List.of(
                 "reconcile",
                 "--catalog",
@@ -290,7 +293,7 @@ class PublishIntegrationTest {
     FixturePublisher.publish(state, ReleaseLedger.EMPTY, repo, "1");
     Path runtime = HostFixtures.runtimeRepository(tmp.resolve("runtime"));
     List<String> cmd =
-        new java.util.ArrayList<>(
+        new ArrayList<>(
             List.of(
                 "dnf",
                 "-y",
@@ -313,8 +316,7 @@ class PublishIntegrationTest {
     try (Stream<Path> s = Files.list(repo.resolve("current"))) {
       rpms = s.filter(p -> p.toString().endsWith(".rpm")).sorted().toList();
     }
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> VersionCheck.conflicts(rpms, java.time.Duration.ofMinutes(1)))
+    Assertions.assertThatThrownBy(() -> VersionCheck.conflicts(rpms, Duration.ofMinutes(1)))
         .hasMessageContaining(
             "kpatch-cad-a conflicts with kpatch-cad-b on"
                 + " kpatch-function(6.1.0-50-amd64:kernel/sysctl.c:proc_do_cad_pid)");

@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.testing.Tools;
+import org.klpcatalog.exec.Command;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 
@@ -16,7 +21,7 @@ class JUnitReportTest {
   @Test
   void oneTestCasePerStepWithFailuresCarryingProblemsAndOutput(@TempDir Path tmp) throws Exception {
     QaJob job = VerdictTest.job(List.of(), List.of(), 0);
-    List<Verdict.StepResult> steps = new java.util.ArrayList<>();
+    List<Verdict.StepResult> steps = new ArrayList<>();
     for (Verdict.Step s : Verdict.steps(job)) {
       steps.add(
           s == Verdict.Step.REMOVED
@@ -52,7 +57,7 @@ class JUnitReportTest {
   void cpioArchivesAreWhatCpioReads(@TempDir Path tmp) throws Exception {
     Tools.require("cpio");
     Path base = tmp.resolve("base.gz");
-    try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(base));
+    try (var out = new GZIPOutputStream(Files.newOutputStream(base));
         Cpio c = new Cpio(out)) {
       c.directory("bin");
       c.file("bin/tool", 0755, "#!/bin/sh\n".getBytes());
@@ -60,20 +65,17 @@ class JUnitReportTest {
     }
     Path img = tmp.resolve("initrd.img");
     GuestImage.initrd(
-        base,
-        java.util.Map.of("qa/tests/demo/a.test", "x".getBytes(), "init", "y".getBytes()),
-        img);
+        base, Map.of("qa/tests/demo/a.test", "x".getBytes(), "init", "y".getBytes()), img);
     // The overlay starts on a 512-byte boundary after the compressed base.
     byte[] all = Files.readAllBytes(img);
     long baseSize = Files.size(base);
     int overlay = (int) ((baseSize + 511) / 512 * 512);
     Path rest = tmp.resolve("overlay.cpio");
-    Files.write(rest, java.util.Arrays.copyOfRange(all, overlay, all.length));
-    var listing = org.klpcatalog.exec.Command.of("sh", "-c", "cpio -it --quiet < " + rest).run();
+    Files.write(rest, Arrays.copyOfRange(all, overlay, all.length));
+    var listing = Command.of("sh", "-c", "cpio -it --quiet < " + rest).run();
     assertThat(listing.output().lines())
         .containsExactly("qa", "qa/tests", "qa/tests/demo", "init", "qa/tests/demo/a.test");
-    var baseListing =
-        org.klpcatalog.exec.Command.of("sh", "-c", "zcat " + base + " | cpio -itv --quiet").run();
+    var baseListing = Command.of("sh", "-c", "zcat " + base + " | cpio -itv --quiet").run();
     assertThat(baseListing.output())
         .contains("bin/tool")
         .containsPattern("lrwxrwxrwx .* bin/sh -> tool");

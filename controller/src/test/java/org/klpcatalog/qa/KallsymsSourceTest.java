@@ -7,14 +7,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.zip.GZIPOutputStream;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.kernel.KernelException;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.klp.KernelSymbol;
 import org.klpcatalog.klp.KernelSymbols;
@@ -79,9 +83,7 @@ class KallsymsSourceTest {
     assertThat(s.exportedBy("proc_cwd_link")).isEmpty();
     long ambiguous =
         vmlinux.stream()
-            .collect(
-                java.util.stream.Collectors.groupingBy(
-                    KernelSymbol::name, java.util.stream.Collectors.counting()))
+            .collect(Collectors.groupingBy(KernelSymbol::name, Collectors.counting()))
             .values()
             .stream()
             .filter(c -> c > 1)
@@ -149,13 +151,13 @@ class KallsymsSourceTest {
             "6.1.0-0-bogus",
             "debian",
             tmp.resolve("headers"),
-            java.util.Optional.of(image),
-            java.util.Optional.of(tmp.resolve("modules")),
+            Optional.of(image),
+            Optional.of(tmp.resolve("modules")),
             "gcc-12",
             "0123");
     KallsymsSource source = new KallsymsSource(tmp.resolve("cache"), Vm.Accel.TCG);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> source.vmlinux(kernel, image))
-        .isInstanceOf(org.klpcatalog.kernel.KernelException.class)
+    Assertions.assertThatThrownBy(() -> source.vmlinux(kernel, image))
+        .isInstanceOf(KernelException.class)
         .hasMessageStartingWith(
             "kernel 6.1.0-0-bogus: dumping its symbol table in a VM (software emulation) failed:"
                 + " the guest did not read /proc/kallsyms")

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.testing.Tools;
@@ -46,9 +47,7 @@ class ModuleSymbolsTest {
     assertThat(s)
         .filteredOn(k -> k.name().equals("foo"))
         .extracting(KernelSymbol::file, KernelSymbol::type)
-        .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("a.c", 't'),
-            org.assertj.core.groups.Tuple.tuple("b.c", 't'));
+        .containsExactly(Tuple.tuple("a.c", 't'), Tuple.tuple("b.c", 't'));
     assertThat(s)
         .extracting(KernelSymbol::name)
         .doesNotContain("setup", "elsewhere", "", "a.c", "b.c")

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.source.CatalogTree;
@@ -121,7 +122,6 @@ class QaPlanTest {
     assertThat(jobs)
         .extracting(QaJob::kernel, QaJob::previous)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("6.1.0-50-amd64", List.of(old)),
-            org.assertj.core.groups.Tuple.tuple("6.1.0-56-amd64", List.of()));
+            Tuple.tuple("6.1.0-50-amd64", List.of(old)), Tuple.tuple("6.1.0-56-amd64", List.of()));
   }
 }

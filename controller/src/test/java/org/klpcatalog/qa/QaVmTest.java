@@ -5,19 +5,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.TreeEntry;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.cli.CliRunner;
 import org.klpcatalog.cli.ExitCodes;
+import org.klpcatalog.kernel.KernelCache;
+import org.klpcatalog.publish.Publisher;
 import org.klpcatalog.testing.CatalogEdits;
 import org.klpcatalog.testing.ExampleCatalogs;
 import org.w3c.dom.Document;
@@ -159,7 +165,7 @@ class QaVmTest {
   @Test
   void theGateOfReconcileHoldsBackWhatFailsQa(@TempDir Path tmp) throws Exception {
     CatalogTree tree = CatalogEdits.withoutPatch(defective(), "defective-warns");
-    Map<String, org.klpcatalog.catalog.source.TreeEntry> m = new TreeMap<>(tree.entries());
+    Map<String, TreeEntry> m = new TreeMap<>(tree.entries());
     ExampleCatalogs.twoKernels()
         .entries()
         .forEach(
@@ -199,7 +205,7 @@ class QaVmTest {
               "kpatch-binfmt-misc-restore-write-access-1-1.x86_64.rpm",
               "kpatch-cad-pid-reject-kthread-1-1.x86_64.rpm");
     }
-    try (var s = Files.list(org.klpcatalog.publish.Publisher.stagingDir(repo).resolve("qa"))) {
+    try (var s = Files.list(Publisher.stagingDir(repo).resolve("qa"))) {
       assertThat(s.map(p -> p.getFileName().toString()))
           .contains("all-together@" + K50 + "-without-failed");
     }
@@ -288,14 +294,12 @@ class QaVmTest {
   @Test
   void aHungGuestIsKilledWhenItFallsSilent(@TempDir Path tmp) throws Exception {
     Path cache = ExampleCatalogs.cache(tmp.resolve("cache"));
-    var tree =
-        new org.klpcatalog.kernel.KernelCache(cache)
-            .provide(org.klpcatalog.catalog.model.Kernel.of(K50, null, "debian"), true);
+    var tree = new KernelCache(cache).provide(Kernel.of(K50, null, "debian"), true);
     Path base =
         GuestImage.base(
             cache.resolve("qa"),
             tree,
-            java.util.Set.of(),
+            Set.of(),
             List.of(),
             GuestRuntime.build(cache.resolve("qa")));
     Path initrd = tmp.resolve("hang.img");
@@ -310,8 +314,8 @@ class QaVmTest {
             initrd,
             256,
             false,
-            java.time.Duration.ofMinutes(10),
-            java.time.Duration.ofSeconds(20),
+            Duration.ofMinutes(10),
+            Duration.ofSeconds(20),
             tmp.resolve("console.log"));
     assertThat(b.idle()).isTrue();
     assertThat(b.timedOut()).isFalse();

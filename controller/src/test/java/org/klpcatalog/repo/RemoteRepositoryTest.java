@@ -15,6 +15,7 @@ import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.catalog.validate.CatalogValidator;
+import org.klpcatalog.cli.CliRunner;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.plan.ReleaseLedger;
@@ -73,15 +74,14 @@ class RemoteRepositoryTest {
       assertThat(dl.resolve("repodata/repomd.xml")).exists();
       // What a catalog's CI runs: the plan against the published repository, over HTTP.
       var inSync =
-          org.klpcatalog.cli.CliRunner.run(
+          CliRunner.run(
               "reconcile", "--dry-run", "--catalog", Fixtures.base().toString(), "--repo", url);
       assertThat(inSync.exitCode()).as(inSync.err()).isZero();
       assertThat(inSync.out())
           .contains("Nothing would change")
           .contains("published: version current");
       var apply =
-          org.klpcatalog.cli.CliRunner.run(
-              "reconcile", "--catalog", Fixtures.base().toString(), "--repo", url);
+          CliRunner.run("reconcile", "--catalog", Fixtures.base().toString(), "--repo", url);
       assertThat(apply.exitCode()).isEqualTo(2);
       assertThat(apply.err()).contains("a URL is only read, with --dry-run");
       // Nothing published there yet: an empty repository.

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
@@ -127,8 +128,8 @@ class RepositoryReaderTest {
     Inventory inv =
         Inventory.of(
             desired,
-            java.util.Map.of("kpatch-cmdline-marker", "a.rpm", "kpatch-uptime-fix", "b.rpm"),
-            java.util.Map.of(),
+            Map.of("kpatch-cmdline-marker", "a.rpm", "kpatch-uptime-fix", "b.rpm"),
+            Map.of(),
             "2026-11-22T00:00:00Z",
             false,
             ledger);

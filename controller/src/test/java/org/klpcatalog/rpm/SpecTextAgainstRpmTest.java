@@ -17,6 +17,8 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,6 +31,7 @@ import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.catalog.validate.ValidationReport;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ModuleFile;
@@ -356,7 +359,7 @@ class SpecTextAgainstRpmTest {
             tmp.resolve("naive-out"),
             Duration.ofMinutes(2),
             // Outside the sandbox, so the control shows what rpm itself does with the text.
-            org.klpcatalog.exec.Sandbox.unconfined(org.klpcatalog.exec.Sandbox.Limits.DEFAULT));
+            Sandbox.unconfined(Sandbox.Limits.DEFAULT));
     List<String> text = text(rpm);
     assertThat(text.get(0)).isEqualTo("leading blank");
     assertThat(text.get(1)).isEqualTo("first\n" + CANARY_TEXT + "\n\ntrailing blanks");
@@ -387,8 +390,7 @@ class SpecTextAgainstRpmTest {
         m ->
             field.equals("summary")
                 ? m.replaceFirst(
-                    "(?m)^  summary: .*$",
-                    java.util.regex.Matcher.quoteReplacement("  summary: " + yamlString(s)))
+                    "(?m)^  summary: .*$", Matcher.quoteReplacement("  summary: " + yamlString(s)))
                 : m.replace(
                     "  description: |\n    Appends kpatch=1 to /proc/cmdline.\n",
                     "  description: " + yamlString(s) + "\n"));
@@ -454,7 +456,7 @@ class SpecTextAgainstRpmTest {
         tmp.resolve(dir + "-work"),
         tmp.resolve(dir + "-out"),
         Duration.ofMinutes(2),
-        org.klpcatalog.exec.Sandbox.bubblewrap(org.klpcatalog.exec.Sandbox.Limits.DEFAULT));
+        Sandbox.bubblewrap(Sandbox.Limits.DEFAULT));
   }
 
   /** A stand-in module file per kernel, the same bytes for every package. */
@@ -475,7 +477,7 @@ class SpecTextAgainstRpmTest {
         query(
             rpm,
             "%{SUMMARY}" + SEP + "%{DESCRIPTION}" + SEP + "%{URL}[" + SEP + "%{CHANGELOGTEXT}]");
-    return List.of(out.split(java.util.regex.Pattern.quote(SEP), -1));
+    return List.of(out.split(Pattern.quote(SEP), -1));
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,6 +13,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -124,8 +126,7 @@ class CatalogControllerTest {
 
   private static String newKey(Path home, String who) throws Exception {
     Files.createDirectories(home);
-    Files.setPosixFilePermissions(
-        home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
     ProcessBuilder pb =
         new ProcessBuilder(
                 "gpg",
@@ -280,8 +281,8 @@ class CatalogControllerTest {
 
   @Test
   void triggersDuringARunCoalesceIntoOneMore(@TempDir Path tmp) throws Exception {
-    java.util.concurrent.CountDownLatch inRun = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch inRun = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
     try (CatalogController c =
         controller(config(tmp, tmp.resolve("no-such-repo").toString(), ""))) {
       // The first run blocks where it schedules its retry, so it is still running below.

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -343,8 +344,7 @@ class ConfigReaderTest {
     assertThat(p.get("local"))
         .hasValueSatisfying(l -> assertThat(((ProviderSpec.RpmRepo) l).allowHttp()).isTrue());
     assertThat(p.get("bookworm"))
-        .contains(
-            new ProviderSpec.Debian("bookworm", java.util.Optional.of(tmp.resolve("apt.conf"))));
+        .contains(new ProviderSpec.Debian("bookworm", Optional.of(tmp.resolve("apt.conf"))));
     // The commands that provision kernels read the same file; without any, only debian exists.
     assertThat(ConfigReader.kernelProviders(f)).isEqualTo(p);
     assertThat(

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -110,8 +111,7 @@ final class FakeForge implements AutoCloseable {
       String query =
           ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery();
       Map<String, String> headers = new LinkedHashMap<>();
-      ex.getRequestHeaders()
-          .forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
+      ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v.get(0)));
       byte[] raw = ex.getRequestBody().readAllBytes();
       JsonNode body = null;
       synchronized (this) {

@@ -21,10 +21,12 @@ import org.eclipse.jgit.api.Git;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.klpcatalog.build.Progress;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.cli.CliRunner;
 import org.klpcatalog.cli.ExitCodes;
+import org.klpcatalog.publish.RepositoryLock;
 import org.klpcatalog.service.webhook.WebhookReceiver;
 import org.klpcatalog.source.GitFixture;
 import org.klpcatalog.source.SshServer;
@@ -449,8 +451,7 @@ class ServeIntegrationTest {
       config = ConfigReader.read(file);
       Service service = Service.start(config);
       Instant end = Instant.now().plus(FIRST_BUILD);
-      while (service.controller().phase().orElse(null)
-          != org.klpcatalog.build.Progress.Phase.BUILD) {
+      while (service.controller().phase().orElse(null) != Progress.Phase.BUILD) {
         assertThat(Instant.now()).as("the build starts").isBefore(end);
         Thread.sleep(20);
       }
@@ -461,9 +462,7 @@ class ServeIntegrationTest {
           .isLessThan(Duration.ofSeconds(30));
       assertThat(config.repository().path().resolve("current")).doesNotExist();
       // The lock was let go: another reconcile can take it at once.
-      try (var lock =
-          org.klpcatalog.publish.RepositoryLock.acquire(
-              config.repository().path(), Duration.ZERO)) {
+      try (var lock = RepositoryLock.acquire(config.repository().path(), Duration.ZERO)) {
         assertThat(lock).isNotNull();
       }
     }

@@ -6,13 +6,17 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.TimeZone;
 import java.util.stream.Stream;
 import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.ResetCommand;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.RemoteRefUpdate;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.testing.Fixtures;
 
@@ -70,13 +74,13 @@ public final class GitFixture implements AutoCloseable {
     var results =
         git.push()
             .setRemote(url)
-            .setRefSpecs(new org.eclipse.jgit.transport.RefSpec(local + ":" + remoteRef))
+            .setRefSpecs(new RefSpec(local + ":" + remoteRef))
             .setForce(force)
             .call();
     for (var r : results) {
       for (var u : r.getRemoteUpdates()) {
-        if (u.getStatus() != org.eclipse.jgit.transport.RemoteRefUpdate.Status.OK
-            && u.getStatus() != org.eclipse.jgit.transport.RemoteRefUpdate.Status.UP_TO_DATE) {
+        if (u.getStatus() != RemoteRefUpdate.Status.OK
+            && u.getStatus() != RemoteRefUpdate.Status.UP_TO_DATE) {
           throw new IllegalStateException(
               "push of "
                   + local
@@ -93,7 +97,7 @@ public final class GitFixture implements AutoCloseable {
 
   /** Moves the current branch back to {@code commit} (as `git reset --hard` does). */
   public void resetHard(String commit) throws Exception {
-    git.reset().setMode(org.eclipse.jgit.api.ResetCommand.ResetType.HARD).setRef(commit).call();
+    git.reset().setMode(ResetCommand.ResetType.HARD).setRef(commit).call();
   }
 
   public void tag(String name) throws Exception {
@@ -138,7 +142,7 @@ public final class GitFixture implements AutoCloseable {
         port = s.getLocalPort();
       }
       List<String> argv =
-          new java.util.ArrayList<>(
+          new ArrayList<>(
               List.of(
                   "git",
                   "daemon",

@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.TreeEntry;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.testing.Tools;
+import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.reconcile.CatalogReader;
 import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.reconcile.CatalogRevision;
@@ -65,10 +69,9 @@ class GitSourceTest {
   @Test
   void fileUrlsAndSubdirectoriesWork(@TempDir Path tmp) throws Exception {
     try (GitFixture repo = GitFixture.create(tmp.resolve("mono"))) {
-      java.util.Map<String, org.klpcatalog.catalog.source.TreeEntry> nested =
-          new java.util.TreeMap<>();
+      Map<String, TreeEntry> nested = new TreeMap<>();
       BASE.entries().forEach((k, v) -> nested.put("catalogs/debian/" + k, v));
-      nested.put("README", new org.klpcatalog.catalog.source.TreeEntry.File("x".getBytes()));
+      nested.put("README", new TreeEntry.File("x".getBytes()));
       String c = repo.commit(CatalogTree.of(nested), "nested");
       GitOptions options = GitOptions.defaults().withSubdirectory("catalogs/debian");
       CatalogRevision r =
@@ -115,7 +118,7 @@ class GitSourceTest {
       assertThat(a.commit()).contains(c2);
       assertThat(a.historyLedger()).isEqualTo(b.historyLedger());
       var desired =
-          org.klpcatalog.plan.DesiredStateBuilder.build(
+          DesiredStateBuilder.build(
               a.report(), a.tree(), a.historyLedger().orElseThrow(), a.commit());
       assertThat(desired.state().pkg("kpatch-uptime-fix").orElseThrow().evr()).hasToString("1-2");
       assertThat(desired.state().pkg("kpatch-uptime-fix").orElseThrow().changedIn()).isEqualTo(c2);

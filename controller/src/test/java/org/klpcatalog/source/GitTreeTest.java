@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.source.CatalogTree;
@@ -233,15 +236,15 @@ class GitTreeTest {
         assertThat(t.problems())
             .extracting(TreeProblem::path, TreeProblem::message)
             .containsExactly(
-                org.assertj.core.groups.Tuple.tuple(
+                Tuple.tuple(
                     "patches/uptime-fix/" + longName,
                     "the commit's tree cannot be checked out: a name is 300 bytes long; names are"
                         + " at most 255 bytes (NAME_MAX); rewrite the commit without it"),
-                org.assertj.core.groups.Tuple.tuple(
+                Tuple.tuple(
                     "patches/uptime-fix/..",
                     "the commit's tree cannot be checked out: an"
                         + " entry is named '..'; rewrite the commit without it"),
-                org.assertj.core.groups.Tuple.tuple(
+                Tuple.tuple(
                     "patches/uptime-fix/a/b",
                     "the commit's tree cannot be checked out: an entry's name contains '/' or a NUL"
                         + " byte; rewrite the commit without it"));
@@ -271,7 +274,7 @@ class GitTreeTest {
 
   @Test
   void aTestOverItsLimitIsTheSameErrorFromADirectoryAndACommit(@TempDir Path tmp) throws Exception {
-    java.util.Map<String, TreeEntry> entries = new java.util.TreeMap<>(BASE.entries());
+    Map<String, TreeEntry> entries = new TreeMap<>(BASE.entries());
     entries.put(
         "patches/uptime-fix/tests/big.test",
         new TreeEntry.File(new byte[(int) TreeLimits.TEST_BYTES + 1]));

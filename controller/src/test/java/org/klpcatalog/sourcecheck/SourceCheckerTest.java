@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.analysis.DiffParser;
+import org.klpcatalog.catalog.analysis.PatchApplier;
 import org.klpcatalog.catalog.analysis.UnifiedDiff;
+import org.klpcatalog.kernel.UnitCompiler;
 
 /**
  * The parts of the checker that need no kernel: files already fixed, included units, the kernel's
@@ -46,12 +49,11 @@ class SourceCheckerTest {
     return FIXED.replace("\tif (!p->ok)\n\t\tgoto out;\n", "");
   }
 
-  static java.util.List<FixReport.ApplyFailure> already(String kernelFile) throws Exception {
+  static List<FixReport.ApplyFailure> already(String kernelFile) throws Exception {
     UnifiedDiff diff = DiffParser.parse(FIX);
-    var forward =
-        org.klpcatalog.catalog.analysis.PatchApplier.apply(diff.files().get(0), kernelFile);
+    var forward = PatchApplier.apply(diff.files().get(0), kernelFile);
     return SourceChecker.alreadyApplied(
-        diff, Map.of("fs/x.c", Optional.of(kernelFile)), java.util.List.of(forward));
+        diff, Map.of("fs/x.c", Optional.of(kernelFile)), List.of(forward));
   }
 
   @Test
@@ -131,10 +133,10 @@ class SourceCheckerTest {
   @Test
   void unitsAreComparedWithoutDebugInformation() {
     var unit =
-        new org.klpcatalog.kernel.UnitCompiler.Unit(
+        new UnitCompiler.Unit(
             "fs/x.c",
             "vmlinux",
-            java.util.List.of(
+            List.of(
                 "gcc",
                 "-O2",
                 "-g",

@@ -2,11 +2,13 @@ package org.klpcatalog.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.testing.Tools;
+import org.klpcatalog.kernel.KernelCache;
 
 /**
  * The example catalog limited to two kernels (6.1.0-50-amd64 and 6.1.0-56-amd64) for tests that
@@ -26,11 +28,9 @@ public final class ExampleCatalogs {
    * and made under a lock, so sharing them cannot give a test another kernel's source; it saves the
    * tests a download, an unpack and a kbuild run per kernel.
    */
-  public static final Path SOURCES =
-      org.klpcatalog.kernel.KernelCache.defaultRoot().resolve("sources");
+  public static final Path SOURCES = KernelCache.defaultRoot().resolve("sources");
 
-  public static final Path PREPARED =
-      org.klpcatalog.kernel.KernelCache.defaultRoot().resolve("prepared");
+  public static final Path PREPARED = KernelCache.defaultRoot().resolve("prepared");
 
   private ExampleCatalogs() {}
 
@@ -83,10 +83,10 @@ public final class ExampleCatalogs {
       Files.createSymbolicLink(dir.resolve("symbols"), SYMBOLS);
     }
     // Kernel sources and prepared trees: a download, an unpack and a kbuild run each.
-    for (Path shared : java.util.List.of(SOURCES, PREPARED)) {
+    for (Path shared : List.of(SOURCES, PREPARED)) {
       Files.createDirectories(shared);
       Path link = dir.resolve(shared.getFileName().toString());
-      if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      if (!Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
         Files.createSymbolicLink(link, shared);
       }
     }

@@ -1,5 +1,7 @@
 package org.klpcatalog.catalog.analysis;
 
+import java.util.Locale;
+
 /** How a fix changes a function. */
 public enum ChangeKind {
   /** The function exists before and after; a livepatch replaces it ({@code klp_func}). */
@@ -10,6 +12,6 @@ public enum ChangeKind {
   DELETED;
 
   public String label() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT);
   }
 }

@@ -1,6 +1,7 @@
 package org.klpcatalog.catalog.analysis;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -446,11 +447,11 @@ public final class LivepatchSourceParser {
           i = endOfString(text, i);
         } else if (c == '{') {
           if (count == opens.length) {
-            opens = java.util.Arrays.copyOf(opens, count * 2);
-            closes = java.util.Arrays.copyOf(closes, count * 2);
+            opens = Arrays.copyOf(opens, count * 2);
+            closes = Arrays.copyOf(closes, count * 2);
           }
           if (top == stack.length) {
-            stack = java.util.Arrays.copyOf(stack, top * 2);
+            stack = Arrays.copyOf(stack, top * 2);
           }
           opens[count] = i;
           closes[count] = -1;
@@ -464,7 +465,7 @@ public final class LivepatchSourceParser {
 
     /** The offset of the brace closing the one at {@code open}, or -1 if it is never closed. */
     int closeOf(int open) {
-      int k = java.util.Arrays.binarySearch(opens, 0, count, open);
+      int k = Arrays.binarySearch(opens, 0, count, open);
       return k < 0 ? -1 : closes[k];
     }
   }
@@ -545,7 +546,7 @@ public final class LivepatchSourceParser {
       int n = 0;
       for (int i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
         if (n == nl.length) {
-          nl = java.util.Arrays.copyOf(nl, n * 2);
+          nl = Arrays.copyOf(nl, n * 2);
         }
         nl[n++] = i;
       }
@@ -554,7 +555,7 @@ public final class LivepatchSourceParser {
     }
 
     int lineOf(int offset) {
-      int pos = java.util.Arrays.binarySearch(newlines, 0, count, offset);
+      int pos = Arrays.binarySearch(newlines, 0, count, offset);
       return (pos >= 0 ? pos : -pos - 1) + 1;
     }
   }

@@ -2,6 +2,7 @@ package org.klpcatalog.catalog.analysis;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +16,7 @@ import org.klpcatalog.catalog.analysis.CScanner.Kind;
 import org.klpcatalog.catalog.analysis.UnifiedDiff.FileDiff;
 import org.klpcatalog.catalog.analysis.UnifiedDiff.Hunk;
 import org.klpcatalog.catalog.analysis.UnifiedDiff.Line;
+import org.klpcatalog.catalog.diag.Printable;
 
 /**
  * Computes what a kernel source fix changes: the functions (modified, added, deleted), and the
@@ -97,7 +99,7 @@ public final class PatchAnalyzer {
             new PatchAnalysis.Problem(
                 f.patchLine(),
                 "the diff changes '"
-                    + CScanner.abbreviate(org.klpcatalog.catalog.diag.Printable.line(path))
+                    + CScanner.abbreviate(Printable.line(path))
                     + "', which is not a kernel source path (letters, digits, '_', '.', '+' and '-'"
                     + " between '/'); make the diff from a kernel tree with git diff"));
         continue;
@@ -162,8 +164,8 @@ public final class PatchAnalyzer {
       }
     }
     List<Flag> flagList = new ArrayList<>(flags.values());
-    flagList.sort(java.util.Comparator.comparingInt(Flag::patchLine).thenComparing(Flag::key));
-    problems.sort(java.util.Comparator.comparingInt(PatchAnalysis.Problem::patchLine));
+    flagList.sort(Comparator.comparingInt(Flag::patchLine).thenComparing(Flag::key));
+    problems.sort(Comparator.comparingInt(PatchAnalysis.Problem::patchLine));
     return new PatchAnalysis(
         List.copyOf(result), List.copyOf(flagList), List.copyOf(problems), List.copyOf(files));
   }
@@ -274,7 +276,7 @@ public final class PatchAnalyzer {
     scanSide(path, hunk, '+', newSide, flags, unplaced);
     // Both sides of a hunk report the same unplaceable change; keep the first line once.
     unplaced.stream()
-        .min(java.util.Comparator.comparingInt(PatchAnalysis.Problem::patchLine))
+        .min(Comparator.comparingInt(PatchAnalysis.Problem::patchLine))
         .ifPresent(problems::add);
     Set<String> names = new TreeSet<>();
     names.addAll(oldSide.keySet());

@@ -2,6 +2,7 @@ package org.klpcatalog.catalog.diag;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 
 /** Collects diagnostics. Not thread-safe; give each worker its own and {@link #addAll} them. */
@@ -43,7 +44,7 @@ public final class Diagnostics {
 
   /** The diagnostics in report order, without duplicates. */
   public List<Diagnostic> sorted() {
-    List<Diagnostic> copy = new ArrayList<>(new java.util.LinkedHashSet<>(items));
+    List<Diagnostic> copy = new ArrayList<>(new LinkedHashSet<>(items));
     copy.sort(Diagnostic.ORDER);
     return Collections.unmodifiableList(copy);
   }

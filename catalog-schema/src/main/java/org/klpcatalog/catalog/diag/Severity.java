@@ -1,5 +1,7 @@
 package org.klpcatalog.catalog.diag;
 
+import java.util.Locale;
+
 /** How bad a {@link Diagnostic} is. Errors make a catalog invalid; warnings do not. */
 public enum Severity {
   ERROR,
@@ -7,6 +9,6 @@ public enum Severity {
 
   /** The lower-case word used in reports ({@code error}, {@code warning}). */
   public String label() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT);
   }
 }

@@ -2,9 +2,12 @@ package org.klpcatalog.catalog.load;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.klpcatalog.catalog.analysis.PatchAnalyzer;
 import org.klpcatalog.catalog.diag.Diagnostics;
@@ -121,8 +124,7 @@ public final class CatalogLoader {
   }
 
   /** What a QA test file's name looks like, in a patch's tests/ and in qa/. */
-  public static final java.util.regex.Pattern TEST_FILE_NAME =
-      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*\\.test");
+  public static final Pattern TEST_FILE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*\\.test");
 
   /** The catalog-wide QA suite's directory: tests run for every patch (docs/qa.md). */
   public static final String CATALOG_SUITE_DIR = "qa";
@@ -261,7 +263,7 @@ public final class CatalogLoader {
     JsonNode spec = root.get("spec");
     JsonNode group = spec.get("group");
     List<Kernel> kernels = new ArrayList<>();
-    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    Map<String, Integer> seen = new HashMap<>();
     int i = 0;
     for (JsonNode k : Json.objects(spec, "kernels")) {
       String release = Json.text(k, "release", "");

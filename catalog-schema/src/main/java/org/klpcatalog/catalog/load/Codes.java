@@ -1,5 +1,7 @@
 package org.klpcatalog.catalog.load;
 
+import org.klpcatalog.catalog.source.TreeProblem;
+
 /**
  * Stable identifiers of every diagnostic, documented in docs/catalog-format.md. Scripts may match
  * on them; never reuse one for a different rule.
@@ -16,9 +18,8 @@ public final class Codes {
   public static final String UNSAFE_TEXT = "unsafe-text";
   public static final String FILE_MISSING = "file-missing";
   public static final String FILE_TOO_LARGE = "file-too-large";
-  public static final String CATALOG_TOO_LARGE =
-      org.klpcatalog.catalog.source.TreeProblem.TOO_LARGE;
-  public static final String TREE_INVALID = org.klpcatalog.catalog.source.TreeProblem.INVALID;
+  public static final String CATALOG_TOO_LARGE = TreeProblem.TOO_LARGE;
+  public static final String TREE_INVALID = TreeProblem.INVALID;
   public static final String PATH_ESCAPE = "path-escape";
   public static final String KERNEL_DUPLICATE = "kernel-duplicate";
   public static final String KERNEL_UNKNOWN = "kernel-unknown";

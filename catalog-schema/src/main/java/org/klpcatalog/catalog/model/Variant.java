@@ -1,5 +1,6 @@
 package org.klpcatalog.catalog.model;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,7 +17,7 @@ public record Variant(
     Optional<String> module,
     String tests,
     String yamlPath,
-    java.util.List<SymbolSpec> symbols) {
+    List<SymbolSpec> symbols) {
   public static final String DEFAULT = "default";
 
   /** The manifest key of a field of this variant, for messages: {@code spec.variants[1].patch}. */

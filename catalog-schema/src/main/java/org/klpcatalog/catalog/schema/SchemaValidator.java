@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.klpcatalog.catalog.diag.Diagnostic;
 import org.klpcatalog.catalog.diag.Severity;
 import org.klpcatalog.catalog.yaml.Mark;
@@ -84,7 +86,7 @@ public final class SchemaValidator {
     List<Error> errors = schema.validate(doc.root());
     // A oneOf/anyOf finding already says the value fits none of the alternatives; the findings
     // of each alternative at the same place only repeat it in pieces.
-    java.util.Set<String> alternatives = new java.util.HashSet<>();
+    Set<String> alternatives = new HashSet<>();
     for (Error e : errors) {
       if ("oneOf".equals(e.getKeyword()) || "anyOf".equals(e.getKeyword())) {
         alternatives.add(toYamlPath(e.getInstanceLocation()));

@@ -1,6 +1,7 @@
 package org.klpcatalog.catalog.schema;
 
 import java.util.Collection;
+import java.util.Locale;
 
 /** "Did you mean" suggestions for misspelt keys. */
 public final class Suggest {
@@ -14,9 +15,9 @@ public final class Suggest {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     int limit = Math.max(1, Math.min(3, word.length() / 3));
-    String w = word.toLowerCase(java.util.Locale.ROOT);
+    String w = word.toLowerCase(Locale.ROOT);
     for (String c : candidates) {
-      String lower = c.toLowerCase(java.util.Locale.ROOT);
+      String lower = c.toLowerCase(Locale.ROOT);
       // The distance is at least the difference in length: a word that long is not close, and
       // comparing it would cost its length times the candidate's.
       if (Math.abs(w.length() - lower.length()) > limit) {

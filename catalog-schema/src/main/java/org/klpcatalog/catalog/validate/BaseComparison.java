@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -118,7 +119,7 @@ public final class BaseComparison {
     names.addAll(b.keySet());
     List<String> out = new ArrayList<>();
     for (String n : names) {
-      if (!java.util.Objects.equals(a.get(n), b.get(n))) {
+      if (!Objects.equals(a.get(n), b.get(n))) {
         out.add(n);
       }
     }

@@ -3,6 +3,7 @@ package org.klpcatalog.catalog.validate;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +88,7 @@ final class CatalogRules {
           String hint = null;
           if (suggestions < MAX_SUGGESTIONS) {
             suggestions++;
-            java.util.Set<String> others = new java.util.TreeSet<>(reports.keySet());
+            Set<String> others = new TreeSet<>(reports.keySet());
             others.remove(p.name());
             hint = Suggest.closest(target, others);
           }
@@ -129,7 +130,7 @@ final class CatalogRules {
         }
         String path = "spec.supersedes[" + i + "]";
         List<Kernel> lost = new ArrayList<>(target.kernels());
-        lost.removeAll(new java.util.HashSet<>(r.kernels()));
+        lost.removeAll(new HashSet<>(r.kernels()));
         if (!lost.isEmpty() && !r.kernels().isEmpty()) {
           error(
               p,

@@ -2,6 +2,7 @@ package org.klpcatalog.catalog.validate;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -101,8 +102,7 @@ public final class CatalogValidator {
       finalReports = catalogRules.check(reports);
       diags.addAll(catalogRules.diagnostics());
     }
-    return new ValidationReport(
-        spec, java.util.Collections.unmodifiableMap(finalReports), diags.sorted());
+    return new ValidationReport(spec, Collections.unmodifiableMap(finalReports), diags.sorted());
   }
 
   /** One patch directory, loaded and checked on its own. */

@@ -2,6 +2,7 @@ package org.klpcatalog.catalog.validate;
 
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * What is known of packages beyond the catalog's current files: the last version of every package
@@ -17,7 +18,7 @@ public record History(Map<String, String> packageVersions) {
 
   /** Both histories; where both know a package, this one's version wins. */
   public History with(History other) {
-    Map<String, String> m = new java.util.TreeMap<>(other.packageVersions);
+    Map<String, String> m = new TreeMap<>(other.packageVersions);
     m.putAll(packageVersions);
     return new History(Map.copyOf(m));
   }

@@ -1,8 +1,10 @@
 package org.klpcatalog.catalog.validate;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.KernelSelector;
@@ -89,7 +91,7 @@ public final class KernelSelection {
       i++;
     }
     // Compare each distinct kernel version with the bounds once, not once per kernel.
-    java.util.Map<String, Boolean> inRange = new java.util.HashMap<>();
+    Map<String, Boolean> inRange = new HashMap<>();
     List<Kernel> out = new ArrayList<>();
     for (Kernel k : scope) {
       boolean in =

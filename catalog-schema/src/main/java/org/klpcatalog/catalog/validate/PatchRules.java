@@ -3,6 +3,7 @@ package org.klpcatalog.catalog.validate;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,11 +13,13 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.klpcatalog.catalog.analysis.ChangedFunction;
 import org.klpcatalog.catalog.analysis.Flag;
+import org.klpcatalog.catalog.analysis.FlagKind;
 import org.klpcatalog.catalog.analysis.LivepatchSource;
 import org.klpcatalog.catalog.analysis.LivepatchSourceParser;
 import org.klpcatalog.catalog.analysis.PatchAnalysis;
 import org.klpcatalog.catalog.analysis.PatchAnalyzer;
 import org.klpcatalog.catalog.diag.Diagnostics;
+import org.klpcatalog.catalog.load.CatalogLoader;
 import org.klpcatalog.catalog.load.Codes;
 import org.klpcatalog.catalog.model.Acknowledgement;
 import org.klpcatalog.catalog.model.CatalogSpec;
@@ -104,7 +107,7 @@ final class PatchRules {
     for (Acknowledgement a : p.acknowledged()) {
       // code-change is about what a kernel's compiler makes of the fix: only the source checks
       // against that kernel's source can tell whether it is used.
-      if (!a.flag().equals(org.klpcatalog.catalog.analysis.FlagKind.CODE_CHANGE.id())
+      if (!a.flag().equals(FlagKind.CODE_CHANGE.id())
           && !usedAcks.contains(a.flag() + " " + a.key())) {
         at.warning(
             Codes.ACK_UNUSED,
@@ -490,12 +493,7 @@ final class PatchRules {
       // A changed function the compiler inlined into every caller has no symbol to replace: the
       // maintainer says so with an inline-function acknowledgement, and the module replaces the
       // callers instead (changed by the fix too, or listed in spec.extraFunctions).
-      String ack =
-          org.klpcatalog.catalog.analysis.FlagKind.INLINE_FUNCTION.id()
-              + " "
-              + f.file()
-              + ":"
-              + f.name();
+      String ack = FlagKind.INLINE_FUNCTION.id() + " " + f.file() + ":" + f.name();
       if (p.acknowledged().stream().anyMatch(x -> (x.flag() + " " + x.key()).equals(ack))) {
         usedAcks.add(ack);
         inlined.add(f.file() + ":" + f.name());
@@ -612,7 +610,7 @@ final class PatchRules {
       objects.add(m.canonicalName());
     }
     boolean specListUsed = false;
-    Set<String> reported = new java.util.HashSet<>();
+    Set<String> reported = new HashSet<>();
     for (int i = 0; i < reports.size(); i++) {
       VariantReport r = reports.get(i);
       Variant v = r.variant();
@@ -793,7 +791,7 @@ final class PatchRules {
         continue;
       }
       any = true;
-      if (!org.klpcatalog.catalog.load.CatalogLoader.TEST_FILE_NAME.matcher(name).matches()) {
+      if (!CatalogLoader.TEST_FILE_NAME.matcher(name).matches()) {
         at.errorIn(
             Codes.TEST_NAME,
             resolved + "/" + name,
@@ -809,7 +807,7 @@ final class PatchRules {
             resolved + "/" + name,
             0,
             yamlPath,
-            org.klpcatalog.catalog.load.CatalogLoader.testTooLarge(test));
+            CatalogLoader.testTooLarge(test));
       }
       if (name.endsWith("-LOADED.test")) {
         loaded++;

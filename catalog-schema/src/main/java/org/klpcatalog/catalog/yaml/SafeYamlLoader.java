@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -360,7 +361,7 @@ public final class SafeYamlLoader {
         return f.nullNode();
       }
       if (tag.equals(Tag.BOOL)) {
-        String l = v.toLowerCase(java.util.Locale.ROOT);
+        String l = v.toLowerCase(Locale.ROOT);
         return f.booleanNode(
             l.equals("true") || l.equals("yes") || l.equals("on") || l.equals("y"));
       }

@@ -1,5 +1,8 @@
 package org.klpcatalog.catalog.yaml;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /** Builds and splits YAML paths of the form {@code spec.kernels[0].release}. */
 public final class YamlPath {
   private YamlPath() {}
@@ -36,8 +39,8 @@ public final class YamlPath {
    * The keys (strings) and indices (integers) of a path, parsed as {@link #child} and {@link
    * #index} write them; parsing stops at the first malformed segment.
    */
-  public static java.util.List<Object> segments(String path) {
-    java.util.List<Object> out = new java.util.ArrayList<>();
+  public static List<Object> segments(String path) {
+    List<Object> out = new ArrayList<>();
     int i = 0;
     int n = path.length();
     while (i < n) {

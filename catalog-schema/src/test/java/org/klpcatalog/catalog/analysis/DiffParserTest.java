@@ -2,6 +2,7 @@ package org.klpcatalog.catalog.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.klpcatalog.catalog.testing.Hostile;
@@ -96,7 +97,7 @@ class DiffParserTest {
     assertThat(d.problems())
         .extracting(UnifiedDiff.DiffProblem::patchLine, UnifiedDiff.DiffProblem::message)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple(
+            Tuple.tuple(
                 3,
                 "hunk is truncated or miscounted: header says -3 +3 lines, body has -2 +1;"
                     + " regenerate the diff instead of editing it by hand"));
@@ -141,8 +142,7 @@ class DiffParserTest {
     assertThat(d.problems())
         .extracting(UnifiedDiff.DiffProblem::patchLine, UnifiedDiff.DiffProblem::message)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple(
-                3, "malformed hunk header: @@ -99999999999,1 +1,1 @@ int f(void)"));
+            Tuple.tuple(3, "malformed hunk header: @@ -99999999999,1 +1,1 @@ int f(void)"));
   }
 
   @Test

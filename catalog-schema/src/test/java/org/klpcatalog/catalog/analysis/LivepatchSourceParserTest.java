@@ -3,6 +3,8 @@ package org.klpcatalog.catalog.analysis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.function.Function;
+import java.util.stream.Stream;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,16 +68,14 @@ class LivepatchSourceParserTest {
             LivepatchSource.KlpFunc::oldName,
             LivepatchSource.KlpFunc::sympos,
             LivepatchSource.KlpFunc::line)
-        .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("proc_cwd_link", 0, 8),
-            org.assertj.core.groups.Tuple.tuple("helper", 2, 11));
+        .containsExactly(Tuple.tuple("proc_cwd_link", 0, 8), Tuple.tuple("helper", 2, 11));
     assertThat(s.objects().get(1).name()).isEqualTo("binfmt_misc");
     assertThat(s.objects().get(1).funcs())
         .extracting(LivepatchSource.KlpFunc::oldName)
         .containsExactly("bm_status_read");
     assertThat(s.states())
         .extracting(LivepatchSource.KlpState::id, LivepatchSource.KlpState::version)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple(3L, 2L));
+        .containsExactly(Tuple.tuple(3L, 2L));
     assertThat(s.replace()).contains(false);
   }
 
@@ -89,11 +89,11 @@ class LivepatchSourceParserTest {
     assertThat(s.problems())
         .extracting(PatchAnalysis.Problem::patchLine, PatchAnalysis.Problem::message)
         .containsExactlyInAnyOrder(
-            org.assertj.core.groups.Tuple.tuple(
+            Tuple.tuple(
                 25,
                 "klp_object .funcs names 'other_funcs', which is not a klp_func array of this"
                     + " file"),
-            org.assertj.core.groups.Tuple.tuple(
+            Tuple.tuple(
                 34,
                 "klp_patch .states names 'nostates', which is not a klp_state array of this file"));
   }
@@ -139,9 +139,7 @@ class LivepatchSourceParserTest {
     assertThat(s.objects().get(0).funcs().get(0).sympos()).isEqualTo(2);
     assertThat(s.states())
         .extracting(LivepatchSource.KlpState::id, LivepatchSource.KlpState::version)
-        .containsExactly(
-            org.assertj.core.groups.Tuple.tuple(7L, 3L),
-            org.assertj.core.groups.Tuple.tuple(9L, 0L));
+        .containsExactly(Tuple.tuple(7L, 3L), Tuple.tuple(9L, 0L));
   }
 
   @Test
@@ -158,7 +156,7 @@ class LivepatchSourceParserTest {
     assertThat(s.problems())
         .extracting(PatchAnalysis.Problem::patchLine, PatchAnalysis.Problem::message)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple(
+            Tuple.tuple(
                 2,
                 "cannot read klp_state id/version 'HUGE': use integer literals or #define NAME"
                     + " <integer>"));
@@ -193,8 +191,8 @@ class LivepatchSourceParserTest {
           "");
 
   /** Shapes that took the earlier, quadratic parser minutes to hours at this size. */
-  static java.util.stream.Stream<Arguments> hostileShapes() {
-    return java.util.stream.Stream.of(
+  static Stream<Arguments> hostileShapes() {
+    return Stream.of(
         shape("blank lines", n -> "\n".repeat(n)),
         shape(
             "one comment",

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.klpcatalog.catalog.analysis.SourceFunctions.Definition;
@@ -204,7 +205,7 @@ class SourceFunctionsTest {
             + "{\n"
             + "\treturn a == 1;\n"
             + "}\n";
-    org.assertj.core.api.Assertions.assertThat(SourceFunctions.scan(text))
+    Assertions.assertThat(SourceFunctions.scan(text))
         .extracting(SourceFunctions.Definition::name)
         .containsExactly("f");
   }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.model.Kernel;
@@ -41,9 +42,9 @@ class KernelProviderNamesTest {
     assertThat(r.spec().orElseThrow().kernels())
         .extracting(Kernel::release, Kernel::provider)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("6.1.0-50-amd64", "debian"),
-            org.assertj.core.groups.Tuple.tuple("6.1.0-53-amd64", CatalogLoader.DEFAULT_PROVIDER),
-            org.assertj.core.groups.Tuple.tuple("6.1.0-56-amd64", "lab-mirror_2"),
-            org.assertj.core.groups.Tuple.tuple("6.1.0-56-cloud-amd64", "debian"));
+            Tuple.tuple("6.1.0-50-amd64", "debian"),
+            Tuple.tuple("6.1.0-53-amd64", CatalogLoader.DEFAULT_PROVIDER),
+            Tuple.tuple("6.1.0-56-amd64", "lab-mirror_2"),
+            Tuple.tuple("6.1.0-56-cloud-amd64", "debian"));
   }
 }

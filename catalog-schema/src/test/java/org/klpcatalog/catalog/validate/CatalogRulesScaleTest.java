@@ -3,6 +3,7 @@ package org.klpcatalog.catalog.validate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -108,7 +109,7 @@ class CatalogRulesScaleTest {
     List<Kernel> kernels = base.spec().orElseThrow().kernels();
     // 300 patches on every kernel, each with 5,000 states at version 1: compared pair by pair and
     // state by state, that was 44,850 x 25,000,000 comparisons; none differ, so nothing to compare.
-    List<StateSpec> states = new java.util.ArrayList<>();
+    List<StateSpec> states = new ArrayList<>();
     for (int id = 0; id < 5000; id++) {
       states.add(new StateSpec(id, 1));
     }
@@ -117,7 +118,7 @@ class CatalogRulesScaleTest {
       String name = String.format("p%03d", i);
       List<StateSpec> mine = states;
       if (i == 7) { // one patch carries state 7 at version 2: a conflict with each of the others
-        mine = new java.util.ArrayList<>(states);
+        mine = new ArrayList<>(states);
         mine.set(7, new StateSpec(7, 2));
       }
       reports.put(name, patch(template, name, i == 9 ? kernels.subList(0, 1) : kernels, mine));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.Optional;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.KernelSelector;
@@ -107,7 +108,7 @@ class KernelSelectionTest {
     assertThat(r.problems())
         .extracting(KernelSelection.Problem::yamlPath, KernelSelection.Problem::message)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple(
+            Tuple.tuple(
                 "spec.variants[0].kernels.releases[0]",
                 "kernel 6.1.0-53-amd64 is not among the kernels spec.kernels selects"));
   }

@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -52,7 +53,7 @@ public final class WebhookReceiver {
 
   /** Secrets by provider ("github", "gitea", "gitlab"); a provider without one is refused. */
   public WebhookReceiver(Map<String, String> secrets, Clock clock) {
-    Map<String, byte[]> s = new java.util.HashMap<>();
+    Map<String, byte[]> s = new HashMap<>();
     secrets.forEach((k, v) -> s.put(k, v.getBytes(StandardCharsets.UTF_8)));
     this.secrets = Map.copyOf(s);
     this.clock = clock;
