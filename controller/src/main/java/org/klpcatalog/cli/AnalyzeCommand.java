@@ -35,6 +35,7 @@ import org.klpcatalog.sourcecheck.FixReport;
 import org.klpcatalog.sourcecheck.FixVerdict;
 import org.klpcatalog.sourcecheck.SourceChecker;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -68,11 +69,7 @@ final class AnalyzeCommand implements Callable<Integer> {
       description = "The fix (a unified diff), or a patch directory of a catalog.")
   Path file;
 
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "text (default) or json.")
-  OutputFormat output = OutputFormat.text;
+  @Mixin OutputOption output;
 
   @Option(
       names = "--source",
@@ -129,7 +126,7 @@ final class AnalyzeCommand implements Callable<Integer> {
       return againstSource(t, text);
     }
     PatchAnalysis a = new PatchAnalyzer().analyze(text);
-    if (output == OutputFormat.json) {
+    if (output.json()) {
       ObjectNode root = Json.object();
       root.put("file", file.toString());
       analysisJson(root, a);
@@ -182,7 +179,7 @@ final class AnalyzeCommand implements Callable<Integer> {
         return ExitCodes.UNAVAILABLE;
       }
     }
-    if (output == OutputFormat.json) {
+    if (output.json()) {
       ObjectNode root = Json.object();
       root.put("file", file.toString());
       root.put("source", source.toString());
@@ -342,7 +339,7 @@ final class AnalyzeCommand implements Callable<Integer> {
       mine.forEach(d -> t.out().println(Terminal.safe(d.format(relativeRoot(shown)))));
       return ExitCodes.INVALID;
     }
-    if (output == OutputFormat.json) {
+    if (output.json()) {
       ObjectNode root = Json.object();
       root.put("patch", name);
       root.put("active", p.active());

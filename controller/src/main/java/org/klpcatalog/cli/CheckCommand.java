@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.exec.ToolRegistry;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.node.ArrayNode;
@@ -39,11 +39,7 @@ final class CheckCommand implements Callable<Integer> {
               + " reconcile, qa, serve).")
   List<String> commands = new ArrayList<>();
 
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "text (default) or json.")
-  OutputFormat output = OutputFormat.text;
+  @Mixin OutputOption output;
 
   /** One row of the report. */
   record Row(ToolRegistry.Tool tool, Optional<Path> path) {
@@ -95,7 +91,7 @@ final class CheckCommand implements Callable<Integer> {
                     .filter(p -> !install.contains(p))
                     .forEach(install::add));
     long missing = rows.stream().filter(Row::missing).count();
-    if (output == OutputFormat.json) {
+    if (output.json()) {
       ObjectNode root = Json.object();
       root.put("family", family);
       ArrayNode cs = root.putArray("commands");

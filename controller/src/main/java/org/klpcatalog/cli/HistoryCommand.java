@@ -11,7 +11,7 @@ import org.klpcatalog.publish.Publisher;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -26,43 +26,34 @@ import tools.jackson.databind.node.ObjectNode;
 final class HistoryCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--repo",
-      required = true,
-      paramLabel = "DIR",
-      description = "The published repository.")
-  Path repo;
+  @Mixin RepoOption target;
 
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "text (default) or json.")
-  OutputFormat output = OutputFormat.text;
+  @Mixin OutputOption output;
 
   @Override
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
     try {
-      Path current = repo.resolve(RepositoryReader.CURRENT);
+      Path current = target.repo.resolve(RepositoryReader.CURRENT);
       String currentName =
           Files.exists(current) ? current.toRealPath().getFileName().toString() : "";
-      List<String> versions = Publisher.versionNames(repo.resolve(Publisher.VERSIONS));
-      List<PublishLog.Event> events = PublishLog.read(repo);
+      List<String> versions = Publisher.versionNames(target.repo.resolve(Publisher.VERSIONS));
+      List<PublishLog.Event> events = PublishLog.read(target.repo);
       ObjectNode root = Json.object();
       ArrayNode vs = root.putArray("versions");
-      if (output == OutputFormat.text) {
-        t.out().println("Versions (" + repo + "):");
+      if (!output.json()) {
+        t.out().println("Versions (" + target.repo + "):");
       }
       for (String v : versions) {
         ObservedState s =
-            RepositoryReader.readVersion(repo.resolve(Publisher.VERSIONS).resolve(v), null);
+            RepositoryReader.readVersion(target.repo.resolve(Publisher.VERSIONS).resolve(v), null);
         boolean isCurrent = v.equals(currentName);
         ObjectNode o = vs.addObject();
         o.put("version", v);
         o.put("current", isCurrent);
         o.put("revision", s.revision().orElse(null));
         o.put("packages", s.packages().size());
-        if (output == OutputFormat.text) {
+        if (!output.json()) {
           t.out()
               .printf(
                   "  %s %-4s %3d package(s)%s%n",
@@ -75,7 +66,7 @@ final class HistoryCommand implements Callable<Integer> {
         }
       }
       ArrayNode es = root.putArray("events");
-      if (output == OutputFormat.text) {
+      if (!output.json()) {
         t.out().println("Events:");
       }
       for (PublishLog.Event e : events) {
@@ -86,7 +77,7 @@ final class HistoryCommand implements Callable<Integer> {
         o.put("from", e.from());
         o.put("revision", e.revision());
         o.put("detail", e.detail());
-        if (output == OutputFormat.text) {
+        if (!output.json()) {
           t.out()
               .printf(
                   "  %s  %-8s %s%s%n",
@@ -98,7 +89,7 @@ final class HistoryCommand implements Callable<Integer> {
                   e.detail().isEmpty() ? "" : ": " + Terminal.safe(e.detail()));
         }
       }
-      if (output == OutputFormat.json) {
+      if (output.json()) {
         t.out().println(Json.pretty(root));
       }
       return ExitCodes.OK;

@@ -1,13 +1,13 @@
 package org.klpcatalog.cli;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.klpcatalog.publish.Rollback;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -24,12 +24,7 @@ import picocli.CommandLine.Spec;
 final class RollbackCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--repo",
-      required = true,
-      paramLabel = "DIR",
-      description = "The published repository.")
-  Path repo;
+  @Mixin RepoOption target;
 
   @Option(
       names = "--to",
@@ -41,7 +36,8 @@ final class RollbackCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
     try {
-      Rollback.Result r = Rollback.rollback(repo, Optional.ofNullable(to), Duration.ofMinutes(10));
+      Rollback.Result r =
+          Rollback.rollback(target.repo, Optional.ofNullable(to), Duration.ofMinutes(10));
       t.out().println("current: version " + r.from() + " -> version " + r.to());
       return ExitCodes.OK;
     } catch (IOException | CorruptRepositoryException e) {

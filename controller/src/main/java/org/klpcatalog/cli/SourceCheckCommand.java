@@ -32,7 +32,6 @@ import org.klpcatalog.sourcecheck.SourceChecks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -60,12 +59,7 @@ import tools.jackson.databind.node.ObjectNode;
 final class SourceCheckCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(
-      index = "0",
-      arity = "0..1",
-      paramLabel = "DIR|URL",
-      description = "The catalog: a directory (default: the current one), a Git repository or URL.")
-  String location = ".";
+  @Mixin CatalogArgument catalog;
 
   @Mixin GitAccess git;
 
@@ -107,11 +101,7 @@ final class SourceCheckCommand implements Callable<Integer> {
               + " inlined into.")
   boolean noCompile;
 
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "text (default) or json.")
-  OutputFormat output = OutputFormat.text;
+  @Mixin OutputOption output;
 
   /** One (patch variant, kernel) pair and what became of it. */
   private record Pair(PatchReport patch, VariantReport variant, Kernel kernel) {}
@@ -135,13 +125,14 @@ final class SourceCheckCommand implements Callable<Integer> {
     }
     CatalogRevision revision;
     try {
-      revision = new CatalogReader().read(git.ref(location));
+      revision = new CatalogReader().read(git.ref(catalog.location));
     } catch (SourceException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ExitCodes.UNAVAILABLE;
     }
     if (!revision.report().valid()) {
-      DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(location)));
+      DiagnosticsOutput.printText(
+          t, revision.report(), ValidateCommand.prefix(Path.of(catalog.location)));
       t.err()
           .println(
               "klp-catalog: the catalog is invalid; 'klp-catalog validate' shows every problem");
@@ -180,7 +171,7 @@ final class SourceCheckCommand implements Callable<Integer> {
             .filter(r -> r.checked().isPresent() && !r.checked().get().verdict().ok())
             .count();
     long unavailable = results.stream().filter(r -> r.unavailable().isPresent()).count();
-    if (output == OutputFormat.json) {
+    if (output.json()) {
       t.out().println(Json.pretty(json(results, failed, unavailable)));
     } else {
       for (Result r : results) {

@@ -24,11 +24,7 @@ final class StatusCommand implements Callable<Integer> {
 
   @Mixin ServerClient client;
 
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "text (default) or json.")
-  OutputFormat output = OutputFormat.text;
+  @Mixin OutputOption output;
 
   @Option(
       names = {"-v", "--verbose"},
@@ -68,7 +64,7 @@ final class StatusCommand implements Callable<Integer> {
     boolean ready = "True".equals(conds.getOrDefault("Ready", root).path("status").asString(""));
     boolean stalled =
         "True".equals(conds.getOrDefault("Stalled", root).path("status").asString(""));
-    if (output == OutputFormat.json) {
+    if (output.json()) {
       t.out().println(a.body().strip());
     } else {
       print(t, root, conds);

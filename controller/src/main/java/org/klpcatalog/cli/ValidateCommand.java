@@ -21,7 +21,6 @@ import org.klpcatalog.source.SourceException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -38,12 +37,7 @@ import tools.jackson.databind.node.ObjectNode;
 final class ValidateCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(
-      index = "0",
-      arity = "0..1",
-      paramLabel = "DIR|URL",
-      description = "The catalog: a directory (default: the current one), a Git repository or URL.")
-  String location = ".";
+  @Mixin CatalogArgument catalog;
 
   @Option(
       names = "--base",
@@ -55,11 +49,7 @@ final class ValidateCommand implements Callable<Integer> {
 
   @Mixin GitAccess git;
 
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "text (default) or json.")
-  OutputFormat output = OutputFormat.text;
+  @Mixin OutputOption output;
 
   @Option(
       names = {"-q", "--quiet"},
@@ -69,18 +59,18 @@ final class ValidateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     Terminal t = Terminal.of(spec);
-    CatalogRef ref = git.ref(location);
+    CatalogRef ref = git.ref(catalog.location);
     boolean gitCatalog =
         base != null
             || ref.rev().isPresent()
-            || GitSource.isRemote(location)
-            || location.startsWith("file://")
-            || GitSource.isBare(Path.of(location));
-    if (!gitCatalog && !Files.isDirectory(Path.of(location))) {
+            || GitSource.isRemote(catalog.location)
+            || catalog.location.startsWith("file://")
+            || GitSource.isBare(Path.of(catalog.location));
+    if (!gitCatalog && !Files.isDirectory(Path.of(catalog.location))) {
       t.err()
           .println(
               "klp-catalog: "
-                  + location
+                  + catalog.location
                   + " is not a directory; give the catalog's directory or a Git URL");
       return ExitCodes.INVALID;
     }
@@ -94,8 +84,8 @@ final class ValidateCommand implements Callable<Integer> {
     String prefix =
         gitCatalog
             ? (git.path.isEmpty() ? "" : git.path.replaceAll("/+$", "") + "/")
-            : prefix(Path.of(location));
-    if (output == OutputFormat.json) {
+            : prefix(Path.of(catalog.location));
+    if (output.json()) {
       t.out().println(Json.pretty(toJson(report, prefix)));
     } else {
       printText(t, report, prefix);

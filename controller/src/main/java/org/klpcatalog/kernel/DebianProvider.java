@@ -11,11 +11,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.ToolRegistry;
@@ -33,7 +31,7 @@ import org.klpcatalog.exec.ToolRegistry;
  * checksums ({@link TreeKey}), made complete in a {@code .partial} directory and renamed into
  * place.
  */
-public final class DebianProvider implements KernelProvider {
+public final class DebianProvider extends OncePerRunProvider {
   private static final Pattern COMMON =
       Pattern.compile("(linux-headers-[0-9.]+-[0-9]+-common) \\(= ([^)]+)\\)");
   private static final Pattern KBUILD =
@@ -42,8 +40,6 @@ public final class DebianProvider implements KernelProvider {
   private final String name;
   private final Optional<Path> aptConfig;
   private final Path cache;
-  private final Map<String, Object> locks = new ConcurrentHashMap<>();
-  private final Map<String, KernelTree> provided = new ConcurrentHashMap<>();
 
   /** A package as apt's signed indexes describe it. */
   record AptPackage(String name, String version, String sha256, String depends) {
@@ -71,10 +67,14 @@ public final class DebianProvider implements KernelProvider {
     return name;
   }
 
-  private String where(String release) {
-    return "kernel "
-        + release
-        + " (provider "
+  @Override
+  String where(String release) {
+    return "kernel " + release + " " + origin(name, aptConfig);
+  }
+
+  /** "(provider NAME, apt with FILE)": which provider and apt configuration a message is about. */
+  static String origin(String name, Optional<Path> aptConfig) {
+    return "(provider "
         + name
         + ", "
         + aptConfig.map(f -> "apt with " + f).orElse("the machine's apt")
@@ -82,60 +82,47 @@ public final class DebianProvider implements KernelProvider {
   }
 
   @Override
-  public KernelTree provide(Kernel kernel, boolean withImage)
-      throws KernelException, InterruptedException {
-    String release = kernel.release();
-    String memo = release + (withImage ? " with image" : "");
-    KernelTree done = provided.get(memo);
-    if (done != null) {
-      return done;
+  KernelTree fetch(String release, boolean withImage)
+      throws IOException, KernelException, InterruptedException {
+    requireTools(release);
+    List<AptPackage> headerPackages = headerPackages(release);
+    TreeKey headersKey = key(release, "headers", headerPackages);
+    Path headersDir = headersKey.directory(cache);
+    if (!Files.isRegularFile(headersDir.resolve("STAMP"))) {
+      provisionHeaders(release, headerPackages, headersDir);
     }
-    synchronized (locks.computeIfAbsent(release, r -> new Object())) {
-      try {
-        requireTools(release);
-        List<AptPackage> headerPackages = headerPackages(release);
-        TreeKey headersKey = key(release, "headers", headerPackages);
-        Path headersDir = headersKey.directory(cache);
-        if (!Files.isRegularFile(headersDir.resolve("STAMP"))) {
-          provisionHeaders(release, headerPackages, headersDir);
-        }
-        Path src = headersDir.resolve("root/usr/src/linux-headers-" + release);
-        verifyHeaders(release, src);
-        Optional<Path> image = Optional.empty();
-        Optional<Path> modules = Optional.empty();
-        String identity = headersKey.hash();
-        if (withImage) {
-          AptPackage img = show(release, List.of("linux-image-" + release)).get(0);
-          TreeKey imageKey = key(release, "image", List.of(img));
-          Path imageDir = imageKey.directory(cache);
-          if (!Files.isRegularFile(imageDir.resolve("STAMP"))) {
-            provisionImage(release, img, imageDir);
-          }
-          Path vmlinuz = imageDir.resolve("root/boot/vmlinuz-" + release);
-          Path mods = imageDir.resolve("root/lib/modules/" + release);
-          if (!Files.isRegularFile(vmlinuz) || !Files.isDirectory(mods)) {
-            throw new KernelException(
-                where(release)
-                    + ": linux-image-"
-                    + release
-                    + " has no boot/vmlinuz-"
-                    + release
-                    + " or lib/modules/"
-                    + release);
-          }
-          image = Optional.of(vmlinuz);
-          modules = Optional.of(mods);
-          identity = Digests.sha256(headersKey.hash() + "\n" + imageKey.hash() + "\n");
-        }
-        String toolchain =
-            Files.readString(headersDir.resolve("STAMP"), StandardCharsets.UTF_8).strip();
-        KernelTree tree = new KernelTree(release, name, src, image, modules, toolchain, identity);
-        provided.put(memo, tree);
-        return tree;
-      } catch (IOException e) {
-        throw new KernelException(where(release) + ": " + e.getMessage(), e);
+    Path src = headersDir.resolve("root/usr/src/linux-headers-" + release);
+    verifyHeaders(release, src);
+    Optional<Path> image = Optional.empty();
+    Optional<Path> modules = Optional.empty();
+    String identity = headersKey.hash();
+    if (withImage) {
+      AptPackage img = show(release, List.of("linux-image-" + release)).get(0);
+      TreeKey imageKey = key(release, "image", List.of(img));
+      Path imageDir = imageKey.directory(cache);
+      if (!Files.isRegularFile(imageDir.resolve("STAMP"))) {
+        provisionImage(release, img, imageDir);
       }
+      Path vmlinuz = imageDir.resolve("root/boot/vmlinuz-" + release);
+      Path mods = imageDir.resolve("root/lib/modules/" + release);
+      if (!Files.isRegularFile(vmlinuz) || !Files.isDirectory(mods)) {
+        throw new KernelException(
+            where(release)
+                + ": linux-image-"
+                + release
+                + " has no boot/vmlinuz-"
+                + release
+                + " or lib/modules/"
+                + release);
+      }
+      image = Optional.of(vmlinuz);
+      modules = Optional.of(mods);
+      identity = Digests.sha256(headersKey.hash() + "\n" + imageKey.hash() + "\n");
     }
+    String toolchain =
+        Files.readString(headersDir.resolve("STAMP"), StandardCharsets.UTF_8).strip();
+    KernelTree tree = new KernelTree(release, name, src, image, modules, toolchain, identity);
+    return tree;
   }
 
   /**

@@ -76,14 +76,22 @@ final class DebianSourceProvider implements SourceProvider {
     return downloads.get();
   }
 
+  /** Runs an unpacking command into {@code work/src} and checks that it made a kernel tree. */
+  private void unpack(Command unpack, Path work, String release, String what)
+      throws IOException, InterruptedException, KernelException {
+    unpack
+        .env("LC_ALL", "C")
+        .timeout(Duration.ofMinutes(30))
+        .log(work.resolve("unpack.log"))
+        .check();
+    if (!Files.isRegularFile(work.resolve("src/Makefile"), LinkOption.NOFOLLOW_LINKS)) {
+      throw new KernelException(
+          where(release) + ": " + what + " unpacked into no kernel tree (no Makefile)");
+    }
+  }
+
   private String where(String release) {
-    return "the source of kernel "
-        + release
-        + " (provider "
-        + name
-        + ", "
-        + aptConfig.map(f -> "apt with " + f).orElse("the machine's apt")
-        + ")";
+    return "the source of kernel " + release + " " + DebianProvider.origin(name, aptConfig);
   }
 
   @Override
@@ -249,7 +257,8 @@ final class DebianSourceProvider implements SourceProvider {
               where(release) + ": " + bin + " " + version + " has no usr/src/" + bin + ".tar.xz");
         }
         Files.createDirectories(work.resolve("src"));
-        Command.of(
+        unpack(
+            Command.of(
                 "tar",
                 "-xJf",
                 tarball.toString(),
@@ -257,15 +266,10 @@ final class DebianSourceProvider implements SourceProvider {
                 work.resolve("src").toString(),
                 "--strip-components=1",
                 "--no-same-owner",
-                "--no-same-permissions")
-            .env("LC_ALL", "C")
-            .timeout(Duration.ofMinutes(30))
-            .log(work.resolve("unpack.log"))
-            .check();
-        if (!Files.isRegularFile(work.resolve("src/Makefile"), LinkOption.NOFOLLOW_LINKS)) {
-          throw new KernelException(
-              where(release) + ": " + bin + " " + version + " unpacked into no kernel tree");
-        }
+                "--no-same-permissions"),
+            work,
+            release,
+            bin + " " + version);
         Files.writeString(
             work.resolve("STAMP"),
             "debian " + bin + " " + version + " sha256:" + sha + "\n",
@@ -627,18 +631,11 @@ final class DebianSourceProvider implements SourceProvider {
                 .filter(n -> n.endsWith(".dsc"))
                 .findFirst()
                 .orElseThrow());
-    Command.of("dpkg-source", "-x", dsc.toString(), work.resolve("src").toString())
-        .env("LC_ALL", "C")
-        .timeout(Duration.ofMinutes(30))
-        .log(work.resolve("unpack.log"))
-        .check();
-    if (!Files.isRegularFile(work.resolve("src/Makefile"), LinkOption.NOFOLLOW_LINKS)) {
-      throw new KernelException(
-          where(release)
-              + ": "
-              + dsc.getFileName()
-              + " unpacked into no kernel tree (no Makefile)");
-    }
+    unpack(
+        Command.of("dpkg-source", "-x", dsc.toString(), work.resolve("src").toString()),
+        work,
+        release,
+        dsc.getFileName().toString());
     Files.writeString(
         work.resolve("STAMP"),
         "debian source "

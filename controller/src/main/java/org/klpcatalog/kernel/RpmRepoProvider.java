@@ -10,14 +10,11 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
-import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.repo.CorruptRepositoryException;
@@ -35,14 +32,12 @@ import org.klpcatalog.repo.Repodata;
  * instance (one run). Each package is unpacked (rpm2archive, tar) into a tree of its own, keyed by
  * the URL, the keys and the package's checksum ({@link TreeKey}).
  */
-public final class RpmRepoProvider implements KernelProvider {
+public final class RpmRepoProvider extends OncePerRunProvider {
   private static final List<String> STRONG_CHECKSUMS = List.of("sha256", "sha512");
 
   private final ProviderSpec.RpmRepo spec;
   private final Path cache;
   private final OkHttpClient http;
-  private final Map<String, Object> locks = new ConcurrentHashMap<>();
-  private final Map<String, KernelTree> provided = new ConcurrentHashMap<>();
   private Metadata metadata;
 
   /** The verified metadata: the packages of the repository, and the keys' identity. */
@@ -67,57 +62,52 @@ public final class RpmRepoProvider implements KernelProvider {
     return spec.name();
   }
 
-  private String where(String release) {
+  private KernelException unusableKey(String release, OpenPgpKeys.NotAKeyException e) {
+    return new KernelException(
+        where(release)
+            + ": a key of kernels.providers."
+            + spec.name()
+            + ".gpgKeys is not usable: "
+            + e.getMessage());
+  }
+
+  @Override
+  String where(String release) {
     return "kernel " + release + " (provider " + spec.name() + ", " + spec.base() + ")";
   }
 
   @Override
-  public KernelTree provide(Kernel kernel, boolean withImage)
-      throws KernelException, InterruptedException {
-    String release = kernel.release();
-    String memo = release + (withImage ? " with image" : "");
-    KernelTree done = provided.get(memo);
-    if (done != null) {
-      return done;
+  KernelTree fetch(String release, boolean withImage)
+      throws IOException, KernelException, InterruptedException {
+    checkScheme(release);
+    Metadata md = metadata(release);
+    Repodata.RpmEntry devel = entry(md, release, "kernel-devel");
+    TreeKey develKey = key(md, release, "headers", devel);
+    Path develDir = tree(release, develKey, devel);
+    Path headers = develDir.resolve("root/usr/src/kernels/" + release);
+    if (!Files.isRegularFile(headers.resolve("Makefile"))
+        || !Files.isRegularFile(headers.resolve(".config"))) {
+      throw new KernelException(
+          where(release) + ": kernel-devel has no kbuild tree at usr/src/kernels/" + release);
     }
-    synchronized (locks.computeIfAbsent(release, r -> new Object())) {
-      try {
-        checkScheme(release);
-        Metadata md = metadata(release);
-        Repodata.RpmEntry devel = entry(md, release, "kernel-devel");
-        TreeKey develKey = key(md, release, "headers", devel);
-        Path develDir = tree(release, develKey, devel);
-        Path headers = develDir.resolve("root/usr/src/kernels/" + release);
-        if (!Files.isRegularFile(headers.resolve("Makefile"))
-            || !Files.isRegularFile(headers.resolve(".config"))) {
-          throw new KernelException(
-              where(release) + ": kernel-devel has no kbuild tree at usr/src/kernels/" + release);
-        }
-        Optional<Path> image = Optional.empty();
-        Optional<Path> modules = Optional.empty();
-        String identity = develKey.hash();
-        if (withImage) {
-          Repodata.RpmEntry core = entry(md, release, "kernel-core");
-          TreeKey coreKey = key(md, release, "image", core);
-          Path mods = tree(release, coreKey, core).resolve("root/lib/modules/" + release);
-          if (!Files.isRegularFile(mods.resolve("vmlinuz"))) {
-            throw new KernelException(
-                where(release) + ": kernel-core has no lib/modules/" + release + "/vmlinuz");
-          }
-          image = Optional.of(mods.resolve("vmlinuz"));
-          modules = Optional.of(mods);
-          identity = Digests.sha256(develKey.hash() + "\n" + coreKey.hash() + "\n");
-        }
-        String toolchain =
-            Files.readString(develDir.resolve("STAMP"), StandardCharsets.UTF_8).strip();
-        KernelTree tree =
-            new KernelTree(release, name(), headers, image, modules, toolchain, identity);
-        provided.put(memo, tree);
-        return tree;
-      } catch (IOException e) {
-        throw new KernelException(where(release) + ": " + e.getMessage(), e);
+    Optional<Path> image = Optional.empty();
+    Optional<Path> modules = Optional.empty();
+    String identity = develKey.hash();
+    if (withImage) {
+      Repodata.RpmEntry core = entry(md, release, "kernel-core");
+      TreeKey coreKey = key(md, release, "image", core);
+      Path mods = tree(release, coreKey, core).resolve("root/lib/modules/" + release);
+      if (!Files.isRegularFile(mods.resolve("vmlinuz"))) {
+        throw new KernelException(
+            where(release) + ": kernel-core has no lib/modules/" + release + "/vmlinuz");
       }
+      image = Optional.of(mods.resolve("vmlinuz"));
+      modules = Optional.of(mods);
+      identity = Digests.sha256(develKey.hash() + "\n" + coreKey.hash() + "\n");
     }
+    String toolchain = Files.readString(develDir.resolve("STAMP"), StandardCharsets.UTF_8).strip();
+    KernelTree tree = new KernelTree(release, name(), headers, image, modules, toolchain, identity);
+    return tree;
   }
 
   private void checkScheme(String release) throws KernelException {
@@ -179,13 +169,7 @@ public final class RpmRepoProvider implements KernelProvider {
     try {
       keysId = RepositoryTrust.identity(spec.gpgKeys());
     } catch (OpenPgpKeys.NotAKeyException e) {
-      throw new KernelException(
-          where(release)
-              + ": a key of kernels.providers."
-              + spec.name()
-              + ".gpgKeys is not"
-              + " usable: "
-              + e.getMessage());
+      throw unusableKey(release, e);
     }
     byte[] repomd =
         get(release, base + "repodata/repomd.xml")
@@ -263,13 +247,7 @@ public final class RpmRepoProvider implements KernelProvider {
     try {
       return RepositoryTrust.of(spec.gpgKeys());
     } catch (OpenPgpKeys.NotAKeyException e) {
-      throw new KernelException(
-          where(release)
-              + ": a key of kernels.providers."
-              + spec.name()
-              + ".gpgKeys is not"
-              + " usable: "
-              + e.getMessage());
+      throw unusableKey(release, e);
     }
   }
 

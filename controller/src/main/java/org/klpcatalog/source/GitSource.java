@@ -97,25 +97,27 @@ public final class GitSource implements AutoCloseable {
       }
       SshdSessionFactory ssh = sshFactory(options);
       Path mirror = options.cacheDir().resolve(sha1(location) + ".git");
-      Repository repo;
-      if (Files.isDirectory(mirror)) {
-        repo = new FileRepositoryBuilder().setGitDir(mirror.toFile()).setMustExist(true).build();
-      } else {
-        Files.createDirectories(mirror.getParent());
-        repo =
-            Git.init()
-                .setBare(true)
-                .setGitDir(mirror.toFile())
-                .setDirectory(mirror.toFile())
-                .call()
-                .getRepository();
-      }
+      Repository repo = openOrInitBare(mirror);
       GitSource source = new GitSource(location, repo, options, ssh);
       source.fetch();
       return source;
     } catch (IOException | GitAPIException | RuntimeException e) {
       throw new SourceException("cannot open Git catalog " + location + ": " + message(e), e);
     }
+  }
+
+  /** The bare repository at {@code dir}, created empty when it does not exist yet. */
+  private static Repository openOrInitBare(Path dir) throws IOException, GitAPIException {
+    if (Files.isDirectory(dir)) {
+      return new FileRepositoryBuilder().setGitDir(dir.toFile()).setMustExist(true).build();
+    }
+    Files.createDirectories(dir.getParent());
+    return Git.init()
+        .setBare(true)
+        .setGitDir(dir.toFile())
+        .setDirectory(dir.toFile())
+        .call()
+        .getRepository();
   }
 
   /**
@@ -130,19 +132,7 @@ public final class GitSource implements AutoCloseable {
         remote = Path.of(location).toAbsolutePath().normalize().toUri().toString();
       }
       Path mirror = options.cacheDir().resolve(sha1(remote) + ".git");
-      Repository repo;
-      if (Files.isDirectory(mirror)) {
-        repo = new FileRepositoryBuilder().setGitDir(mirror.toFile()).setMustExist(true).build();
-      } else {
-        Files.createDirectories(mirror.getParent());
-        repo =
-            Git.init()
-                .setBare(true)
-                .setGitDir(mirror.toFile())
-                .setDirectory(mirror.toFile())
-                .call()
-                .getRepository();
-      }
+      Repository repo = openOrInitBare(mirror);
       return new GitSource(remote, repo, options, isRemote(remote) ? sshFactory(options) : null);
     } catch (IOException | GitAPIException | RuntimeException e) {
       throw new SourceException("cannot open a mirror of " + location + ": " + message(e), e);
@@ -535,13 +525,7 @@ public final class GitSource implements AutoCloseable {
         try {
           child.reset(reader, id);
         } catch (IncorrectObjectTypeException e) {
-          problems.add(
-              new TreeProblem(
-                  path,
-                  TreeProblem.INVALID,
-                  "the commit's tree lists "
-                      + path
-                      + " as a directory but it is not one; rewrite the commit"));
+          problems.add(notA(path, "directory"));
           continue;
         }
         // A directory counts like a file: a small commit can hold a tree of trees that share
@@ -570,13 +554,7 @@ public final class GitSource implements AutoCloseable {
       try {
         size = reader.getObjectSize(id, Constants.OBJ_BLOB);
       } catch (IncorrectObjectTypeException e) {
-        problems.add(
-            new TreeProblem(
-                path,
-                TreeProblem.INVALID,
-                "the commit's tree lists "
-                    + path
-                    + " as a file but it is not one; rewrite the commit"));
+        problems.add(notA(path, "file"));
         continue;
       }
       if (link) {
@@ -646,5 +624,17 @@ public final class GitSource implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The problem of an entry whose mode says one kind of object while its id names another. */
+  private static TreeProblem notA(String path, String kind) {
+    return new TreeProblem(
+        path,
+        TreeProblem.INVALID,
+        "the commit's tree lists "
+            + path
+            + " as a "
+            + kind
+            + " but it is not one; rewrite the commit");
   }
 }

@@ -61,6 +61,15 @@ public final class PatchApplier {
    */
   public record HunkFailure(int hunk, int patchLine, int expectedOldLine, String message) {}
 
+  /** Hunk {@code number}'s failure: "hunk #N (diff line L) " followed by {@code what}. */
+  private static HunkFailure hunkFailure(int number, Hunk h, int expected, String what) {
+    return new HunkFailure(
+        number,
+        h.patchLine(),
+        expected + 1,
+        "hunk #" + number + " (diff line " + h.patchLine() + ") " + what);
+  }
+
   /** Applies {@code file}'s hunks to {@code original} (null: the tree has no such file). */
   public static FileResult apply(FileDiff file, String original) {
     String path = file.kernelPath();
@@ -114,15 +123,11 @@ public final class PatchApplier {
       int at = search.locate(h, old, expected, cursor);
       if (at < 0) {
         failures.add(
-            new HunkFailure(
+            hunkFailure(
                 number,
-                h.patchLine(),
-                expected + 1,
-                "hunk #"
-                    + number
-                    + " (diff line "
-                    + h.patchLine()
-                    + ") does not apply to "
+                h,
+                expected,
+                "does not apply to "
                     + shown
                     + ": "
                     + search.explain(h, old, expected, cursor, shown)));
@@ -136,30 +141,22 @@ public final class PatchApplier {
       boolean endsFile = at + old.length == text.lines.length;
       if (outLastMissingNewline && (neu.length > 0 || at < text.lines.length)) {
         failures.add(
-            new HunkFailure(
+            hunkFailure(
                 number,
-                h.patchLine(),
-                expected + 1,
-                "hunk #"
-                    + number
-                    + " (diff line "
-                    + h.patchLine()
-                    + ") adds lines after the last line of "
+                h,
+                expected,
+                "adds lines after the last line of "
                     + shown
                     + ", which an earlier hunk left without a newline"));
         continue;
       }
       if (h.newEndsWithoutNewline() && !endsFile) {
         failures.add(
-            new HunkFailure(
+            hunkFailure(
                 number,
-                h.patchLine(),
-                expected + 1,
-                "hunk #"
-                    + number
-                    + " (diff line "
-                    + h.patchLine()
-                    + ") says its last new line ends "
+                h,
+                expected,
+                "says its last new line ends "
                     + shown
                     + " without a newline, but it applies before line "
                     + (at + old.length + 1)));

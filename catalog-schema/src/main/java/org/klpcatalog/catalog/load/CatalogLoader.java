@@ -134,12 +134,10 @@ public final class CatalogLoader {
     for (String child : tree.children(CATALOG_SUITE_DIR)) {
       String path = CATALOG_SUITE_DIR + "/" + child;
       if (!TEST_FILE_NAME.matcher(child).matches()) {
-        diags.error(
+        fileError(
+            diags,
             Codes.TEST_NAME,
             path,
-            0,
-            0,
-            "",
             "qa/ holds the catalog-wide tests: files named with letters, digits, '.', '_' and '-'"
                 + " ending in .test; rename or remove this entry");
       } else {
@@ -148,12 +146,10 @@ public final class CatalogLoader {
             || read instanceof FileRead.Found f && f.content().length > TreeLimits.TEST_BYTES) {
           diags.error(Codes.FILE_TOO_LARGE, path, 0, 0, "", testTooLarge(read));
         } else if (!(read instanceof FileRead.Found)) {
-          diags.error(
+          fileError(
+              diags,
               Codes.TEST_NAME,
               path,
-              0,
-              0,
-              "",
               "a catalog-wide test must be a regular file inside qa/ (not a directory, nor a link"
                   + " leading out)");
         }
@@ -186,33 +182,27 @@ public final class CatalogLoader {
     FileRead read = FileRead.read(tree, path, boundary);
     if (read instanceof FileRead.Missing || read instanceof FileRead.NotAFile) {
       if (kind == SchemaValidator.Kind.CATALOG) {
-        diags.error(
+        fileError(
+            diags,
             Codes.CATALOG_MISSING,
             path,
-            0,
-            0,
-            "",
             "no catalog.yaml at the catalog root; create one (kind: Catalog) listing the group and"
                 + " kernels");
       } else {
-        diags.error(
+        fileError(
+            diags,
             Codes.MANIFEST_MISSING,
             path,
-            0,
-            0,
-            "",
             "patch directory has no manifest.yaml; add one (kind: Livepatch) or remove the"
                 + " directory");
       }
       return Optional.empty();
     }
     if (read instanceof FileRead.Escapes e) {
-      diags.error(
+      fileError(
+          diags,
           Codes.PATH_ESCAPE,
           path,
-          0,
-          0,
-          "",
           "symbolic link to '"
               + e.linkTarget()
               + "' leaves "
@@ -221,12 +211,10 @@ public final class CatalogLoader {
       return Optional.empty();
     }
     if (read instanceof FileRead.TooLarge t) {
-      diags.error(
+      fileError(
+          diags,
           Codes.FILE_TOO_LARGE,
           path,
-          0,
-          0,
-          "",
           "file is "
               + t.size()
               + " bytes; YAML files of a catalog are"
@@ -419,5 +407,10 @@ public final class CatalogLoader {
         List.copyOf(Json.strings(node, "flavours")),
         List.copyOf(Json.strings(node, "releases")),
         path);
+  }
+
+  /** A problem of a whole file (no line, no YAML path). */
+  private static void fileError(Diagnostics diags, String code, String path, String message) {
+    diags.error(code, path, 0, 0, "", message);
   }
 }

@@ -69,15 +69,11 @@ public final class BaseComparison {
         continue;
       }
       Livepatch hp = h.patch();
-      Mark at = hp.source().markOf("spec.version");
       int cmp = RpmVersion.compare(hp.version(), b.patch().version());
       if (cmp < 0) {
-        d.error(
-            Codes.VERSION_NOT_BUMPED,
-            hp.manifestPath(),
-            at.line(),
-            at.column(),
-            "spec.version",
+        versionNotBumped(
+            d,
+            hp,
             "spec.version went down from "
                 + b.patch().version()
                 + " to "
@@ -89,12 +85,9 @@ public final class BaseComparison {
       }
       List<String> changed = changedFiles(b.patch(), baseTree, hp, headTree);
       if (!changed.isEmpty() && cmp == 0) {
-        d.error(
-            Codes.VERSION_NOT_BUMPED,
-            hp.manifestPath(),
-            at.line(),
-            at.column(),
-            "spec.version",
+        versionNotBumped(
+            d,
+            hp,
             "the patch changed since "
                 + baseName
                 + " ("
@@ -111,6 +104,17 @@ public final class BaseComparison {
    * Files of the patch that differ, relative to its directory; the manifest compared without its
    * version.
    */
+  private static void versionNotBumped(Diagnostics d, Livepatch p, String message) {
+    Mark at = p.source().markOf("spec.version");
+    d.error(
+        Codes.VERSION_NOT_BUMPED,
+        p.manifestPath(),
+        at.line(),
+        at.column(),
+        "spec.version",
+        message);
+  }
+
   static List<String> changedFiles(
       Livepatch base, CatalogTree baseTree, Livepatch head, CatalogTree headTree) {
     Map<String, String> a = digests(base, baseTree);
