@@ -157,7 +157,7 @@ public final class ConfigReader {
           key("qa.enabled", Type.BOOL, show(Defaults.QA_ENABLED)),
           key("qa.vms", Type.INT, "one per core, as memory allows"),
           key("qa.vmMemory", Type.INT, show(Defaults.VM_MEMORY_MIB) + " (MiB)"),
-          new Key("qa.accel", Type.ENUM, show(Defaults.ACCEL), names(Vm.Accel.values())),
+          new Key("qa.accel", Type.ENUM, show(Defaults.ACCEL), spellings(Vm.Accel.values())),
           key("qa.vmTimeout", Type.DURATION, "derived from each VM's tests and steps"),
           key("qa.testTimeout", Type.DURATION, show(Defaults.TEST_TIMEOUT)),
           key("server.listen", Type.STRING, show(Defaults.LISTEN)),
@@ -176,7 +176,7 @@ public final class ConfigReader {
               "forge.type",
               Type.ENUM,
               "none (nothing is posted)",
-              names(ServiceConfig.Forge.Kind.values())),
+              spellings(ServiceConfig.Forge.Kind.values())),
           key(
               "forge.apiUrl",
               Type.STRING,
@@ -189,7 +189,10 @@ public final class ConfigReader {
           key("stateDir", Type.PATH, show(Defaults.STATE_DIR)),
           key("suspend", Type.BOOL, show(Defaults.SUSPEND)),
           new Key(
-              "log.format", Type.ENUM, show(Defaults.LOG_FORMAT), names(LogSetup.Format.values())),
+              "log.format",
+              Type.ENUM,
+              show(Defaults.LOG_FORMAT),
+              spellings(LogSetup.Format.values())),
           new Key(
               "log.level",
               Type.ENUM,
@@ -231,7 +234,7 @@ public final class ConfigReader {
   }
 
   /** The values of an enum as the configuration writes them. */
-  private static List<String> names(Enum<?>[] values) {
+  private static List<String> spellings(Enum<?>[] values) {
     return Arrays.stream(values).map(ConfigReader::show).toList();
   }
 
