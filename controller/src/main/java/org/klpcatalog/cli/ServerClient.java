@@ -26,10 +26,10 @@ import picocli.CommandLine.Option;
  * directory generated.
  */
 final class ServerClient {
-  static final String DEFAULT_SERVER = "http://127.0.0.1:8080";
+  static final String DEFAULT_SERVER = "http://" + ConfigReader.Defaults.LISTEN;
 
   /** Where a service with the default {@code stateDir} keeps the token it generated. */
-  static final Path DEFAULT_TOKEN_FILE = AdminToken.generatedFile(Path.of("/var/lib/klp-catalog"));
+  static final Path DEFAULT_TOKEN_FILE = AdminToken.generatedFile(ConfigReader.Defaults.STATE_DIR);
 
   @Option(
       names = "--server",

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -52,71 +53,152 @@ public final class ConfigReader {
   /** A configuration key: its dotted path, type, default as documented, and allowed values. */
   public record Key(String path, Type type, String defaultText, List<String> values) {}
 
+  /**
+   * The default of every key that has a single default value, stated here only: the reader falls
+   * back to these, and {@link #KEYS} documents them (docs/configuration.md shows the same text, and
+   * a test keeps the two in step). Defaults that depend on other keys or on the machine (the
+   * jitter, the build cache, the number of cores) are computed where the key is read.
+   */
+  public static final class Defaults {
+    public static final String BRANCH = "main";
+    public static final String SOURCE_PATH = "";
+    public static final Duration INTERVAL = Duration.ofMinutes(1);
+    public static final boolean ALLOW_HISTORY_REWRITE = false;
+    public static final int KEEP = 10;
+    public static final Duration LOCK_WAIT = Duration.ofMinutes(10);
+    public static final String GNUPG_HOME = "~/.gnupg";
+    public static final boolean UNSIGNED = false;
+    public static final Duration BUILD_TIMEOUT = Duration.ofMinutes(10);
+
+    /** The build cache's directory inside the state directory. */
+    public static final String CACHE = "cache";
+
+    public static final boolean SANDBOX = true;
+    public static final boolean SOURCE_CHECKS = true;
+    public static final boolean ALLOW_HTTP = false;
+    public static final boolean QA_ENABLED = true;
+
+    /** Automatic: one VM per core, as memory allows. */
+    public static final int VMS = 0;
+
+    public static final int VM_MEMORY_MIB = 512;
+    public static final Vm.Accel ACCEL = Vm.Accel.AUTO;
+
+    /** Automatic: derived from each VM's tests and steps. */
+    public static final Duration VM_TIMEOUT = Duration.ZERO;
+
+    public static final Duration TEST_TIMEOUT = Duration.ofMinutes(1);
+    public static final String LISTEN = "127.0.0.1:8080";
+    public static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    public static final int MAX_CONNECTIONS = 64;
+    public static final String GITHUB_API_URL = "https://api.github.com";
+    public static final String FORGE_CONTEXT = "klp-catalog";
+    public static final Duration RETRY_INITIAL = Duration.ofSeconds(10);
+    public static final Duration RETRY_MAX = Duration.ofMinutes(10);
+    public static final Path STATE_DIR = Path.of("/var/lib/klp-catalog");
+    public static final boolean SUSPEND = false;
+    public static final LogSetup.Format LOG_FORMAT = LogSetup.Format.text;
+    public static final String LOG_LEVEL = "info";
+    public static final Duration SHUTDOWN_TIMEOUT = Duration.ofMinutes(15);
+
+    private Defaults() {}
+  }
+
+  /** The units a duration is written in (30s, 1h30m), largest first. */
+  private enum DurationUnit {
+    d(ChronoUnit.DAYS),
+    h(ChronoUnit.HOURS),
+    m(ChronoUnit.MINUTES),
+    s(ChronoUnit.SECONDS),
+    ms(ChronoUnit.MILLIS);
+
+    final ChronoUnit chrono;
+
+    DurationUnit(ChronoUnit chrono) {
+      this.chrono = chrono;
+    }
+  }
+
   /** Every key the configuration may hold. */
   public static final List<Key> KEYS =
       List.of(
           key("source.url", Type.STRING, "(required)"),
-          key("source.branch", Type.STRING, "main"),
-          key("source.path", Type.STRING, "\"\" (the repository's root)"),
-          key("source.interval", Type.DURATION, "1m"),
+          key("source.branch", Type.STRING, show(Defaults.BRANCH)),
+          key("source.path", Type.STRING, show(Defaults.SOURCE_PATH) + " (the repository's root)"),
+          key("source.interval", Type.DURATION, show(Defaults.INTERVAL)),
           key("source.jitter", Type.DURATION, "a tenth of source.interval"),
           key("source.tokenFile", Type.PATH, "none"),
           key("source.sshKey", Type.PATH, "none (~/.ssh's keys)"),
           key("source.knownHosts", Type.PATH, "none (~/.ssh/known_hosts)"),
-          key("source.allowHistoryRewrite", Type.BOOL, "false"),
+          key("source.allowHistoryRewrite", Type.BOOL, show(Defaults.ALLOW_HISTORY_REWRITE)),
           key("source.verify.keyring", Type.PATH, "none (commits are not verified)"),
           key("source.verify.fingerprints", Type.LIST, "[] (any key of the keyring)"),
           key("repository.path", Type.PATH, "(required)"),
           key("repository.baseUrl", Type.STRING, "a file:// URL of the repository"),
-          key("repository.keep", Type.INT, "10"),
-          key("repository.lockWait", Type.DURATION, "10m"),
+          key("repository.keep", Type.INT, show(Defaults.KEEP)),
+          key("repository.lockWait", Type.DURATION, show(Defaults.LOCK_WAIT)),
           key("signing.keyId", Type.STRING, "none (a throwaway key)"),
-          key("signing.gnupgHome", Type.PATH, "~/.gnupg"),
-          key("signing.unsigned", Type.BOOL, "false"),
+          key("signing.gnupgHome", Type.PATH, show(Defaults.GNUPG_HOME)),
+          key("signing.unsigned", Type.BOOL, show(Defaults.UNSIGNED)),
           key("build.jobs", Type.INT, "the number of cores"),
-          key("build.timeout", Type.DURATION, "10m"),
-          key("build.cache", Type.PATH, "<stateDir>/cache"),
-          key("build.sandbox", Type.BOOL, "true"),
-          key("build.sourceChecks", Type.BOOL, "true"),
+          key("build.timeout", Type.DURATION, show(Defaults.BUILD_TIMEOUT)),
+          key("build.cache", Type.PATH, "<stateDir>/" + Defaults.CACHE),
+          key("build.sandbox", Type.BOOL, show(Defaults.SANDBOX)),
+          key("build.sourceChecks", Type.BOOL, show(Defaults.SOURCE_CHECKS)),
           new Key("kernels.providers.<name>.type", Type.ENUM, "(required)", ProviderSpec.TYPES),
           key("kernels.providers.<name>.url", Type.STRING, "(required for rpm-repo)"),
           key("kernels.providers.<name>.gpgKeys", Type.LIST, "(required for rpm-repo)"),
-          key("kernels.providers.<name>.allowHttp", Type.BOOL, "false"),
+          key("kernels.providers.<name>.allowHttp", Type.BOOL, show(Defaults.ALLOW_HTTP)),
           key(
               "kernels.providers.<name>.aptConfig",
               Type.PATH,
               "none (the machine's apt configuration)"),
-          key("qa.enabled", Type.BOOL, "true"),
+          key("qa.enabled", Type.BOOL, show(Defaults.QA_ENABLED)),
           key("qa.vms", Type.INT, "one per core, as memory allows"),
-          key("qa.vmMemory", Type.INT, "512 (MiB)"),
-          new Key("qa.accel", Type.ENUM, "auto", List.of("auto", "kvm", "tcg")),
+          key("qa.vmMemory", Type.INT, show(Defaults.VM_MEMORY_MIB) + " (MiB)"),
+          new Key("qa.accel", Type.ENUM, show(Defaults.ACCEL), spellings(Vm.Accel.values())),
           key("qa.vmTimeout", Type.DURATION, "derived from each VM's tests and steps"),
-          key("qa.testTimeout", Type.DURATION, "60s"),
-          key("server.listen", Type.STRING, "127.0.0.1:8080"),
+          key("qa.testTimeout", Type.DURATION, show(Defaults.TEST_TIMEOUT)),
+          key("server.listen", Type.STRING, show(Defaults.LISTEN)),
           key(
               "server.adminTokenFile",
               Type.PATH,
               "none (a token generated in <stateDir>/admin-token)"),
-          key("server.readTimeout", Type.DURATION, "10s"),
-          key("server.requestTimeout", Type.DURATION, "30s"),
-          key("server.maxConnections", Type.INT, "64"),
+          key("server.readTimeout", Type.DURATION, show(Defaults.READ_TIMEOUT)),
+          key("server.requestTimeout", Type.DURATION, show(Defaults.REQUEST_TIMEOUT)),
+          key("server.maxConnections", Type.INT, show(Defaults.MAX_CONNECTIONS)),
           key("server.publicUrl", Type.STRING, "none"),
           key("webhooks.github.secretFile", Type.PATH, "none (GitHub hooks refused)"),
           key("webhooks.gitea.secretFile", Type.PATH, "none (Gitea hooks refused)"),
           key("webhooks.gitlab.tokenFile", Type.PATH, "none (GitLab hooks refused)"),
-          new Key("forge.type", Type.ENUM, "none (nothing is posted)", List.of("github", "gitea")),
-          key("forge.apiUrl", Type.STRING, "https://api.github.com for github; required for gitea"),
+          new Key(
+              "forge.type",
+              Type.ENUM,
+              "none (nothing is posted)",
+              spellings(ServiceConfig.Forge.Kind.values())),
+          key(
+              "forge.apiUrl",
+              Type.STRING,
+              Defaults.GITHUB_API_URL + " for github; required for gitea"),
           key("forge.repository", Type.STRING, "(required with forge.type)"),
           key("forge.tokenFile", Type.PATH, "(required with forge.type)"),
-          key("forge.context", Type.STRING, "klp-catalog"),
-          key("retry.initial", Type.DURATION, "10s"),
-          key("retry.max", Type.DURATION, "10m"),
-          key("stateDir", Type.PATH, "/var/lib/klp-catalog"),
-          key("suspend", Type.BOOL, "false"),
-          new Key("log.format", Type.ENUM, "text", List.of("text", "json")),
+          key("forge.context", Type.STRING, show(Defaults.FORGE_CONTEXT)),
+          key("retry.initial", Type.DURATION, show(Defaults.RETRY_INITIAL)),
+          key("retry.max", Type.DURATION, show(Defaults.RETRY_MAX)),
+          key("stateDir", Type.PATH, show(Defaults.STATE_DIR)),
+          key("suspend", Type.BOOL, show(Defaults.SUSPEND)),
           new Key(
-              "log.level", Type.ENUM, "info", List.of("trace", "debug", "info", "warn", "error")),
-          key("shutdownTimeout", Type.DURATION, "15m"));
+              "log.format",
+              Type.ENUM,
+              show(Defaults.LOG_FORMAT),
+              spellings(LogSetup.Format.values())),
+          new Key(
+              "log.level",
+              Type.ENUM,
+              show(Defaults.LOG_LEVEL),
+              List.of("trace", "debug", "info", "warn", "error")),
+          key("shutdownTimeout", Type.DURATION, show(Defaults.SHUTDOWN_TIMEOUT)));
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
@@ -128,6 +210,32 @@ public final class ConfigReader {
 
   private static Key key(String path, Type type, String defaultText) {
     return new Key(path, type, defaultText, List.of());
+  }
+
+  /** A default as the docs write it: a duration in its largest units (1h30m), "" quoted. */
+  private static String show(Object value) {
+    if (value instanceof Duration d) {
+      StringBuilder sb = new StringBuilder();
+      long ms = d.toMillis();
+      for (DurationUnit unit : DurationUnit.values()) {
+        long length = unit.chrono.getDuration().toMillis();
+        if (ms >= length || (ms == 0 && sb.isEmpty() && unit == DurationUnit.s)) {
+          sb.append(ms / length).append(unit.name());
+          ms %= length;
+        }
+      }
+      return sb.toString();
+    }
+    if (value instanceof Enum<?> e) {
+      return e.name().toLowerCase(Locale.ROOT);
+    }
+    String text = String.valueOf(value);
+    return text.isEmpty() ? "\"\"" : text;
+  }
+
+  /** The values of an enum as the configuration writes them. */
+  private static List<String> spellings(Enum<?>[] values) {
+    return Arrays.stream(values).map(ConfigReader::show).toList();
   }
 
   private final Path file;
@@ -335,15 +443,16 @@ public final class ConfigReader {
   }
 
   private Optional<Path> path(String key) {
-    return string(key)
-        .map(
-            s -> {
-              Path p =
-                  s.startsWith("~/")
-                      ? Path.of(System.getProperty("user.home"), s.substring(2))
-                      : Path.of(s);
-              return base.resolve(p).normalize();
-            });
+    return string(key).map(this::resolve);
+  }
+
+  /** A path as the configuration writes it: {@code ~/} is the home directory, relative to base. */
+  private Path resolve(String text) {
+    Path p =
+        text.startsWith("~/")
+            ? Path.of(System.getProperty("user.home"), text.substring(2))
+            : Path.of(text);
+    return base.resolve(p).normalize();
   }
 
   private Optional<Duration> duration(String path) {
@@ -357,15 +466,7 @@ public final class ConfigReader {
     int at = 0;
     while (m.find() && m.start() == at) {
       long v = Long.parseLong(m.group(1));
-      d =
-          d.plus(
-              switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(v);
-                case "s" -> Duration.ofSeconds(v);
-                case "m" -> Duration.ofMinutes(v);
-                case "h" -> Duration.ofHours(v);
-                default -> Duration.ofDays(v);
-              });
+      d = d.plus(Duration.of(v, DurationUnit.valueOf(m.group(2)).chrono));
       at = m.end();
     }
     if (at == 0 || at != s.length()) {
@@ -477,14 +578,46 @@ public final class ConfigReader {
     return value.orElse(null);
   }
 
+  /** The configuration, read step by step in the order the problems are reported. */
   private ServiceConfig build() {
-    // The source.
+    ServiceConfig.Source source = source();
+    // The state directory, and what defaults to places inside it.
+    Path stateDir = path("stateDir").orElse(Defaults.STATE_DIR);
+    ServiceConfig.Repository repository = repository();
+    ServiceConfig.Signing signing = signing();
+    ServiceConfig.Build build = builds(stateDir);
+    ServiceConfig.Qa qa = qa();
+    ServiceConfig.Server server = server();
+    ServiceConfig.Webhooks webhooks = webhooks();
+    Optional<ServiceConfig.Forge> forge = forge();
+    ServiceConfig.Retry retry = retry();
+    ServiceConfig.Log log = log();
+    return new ServiceConfig(
+        file.toAbsolutePath(),
+        source,
+        repository,
+        signing,
+        build,
+        server,
+        webhooks,
+        forge,
+        retry,
+        stateDir,
+        bool("suspend", Defaults.SUSPEND),
+        log,
+        duration("shutdownTimeout").orElse(Defaults.SHUTDOWN_TIMEOUT),
+        qa,
+        kernels());
+  }
+
+  /** The source: the branch followed, how often, how to reach it and whose commits to trust. */
+  private ServiceConfig.Source source() {
     String url = required("source.url", string("source.url"));
-    String branch = string("source.branch").orElse("main");
+    String branch = string("source.branch").orElse(Defaults.BRANCH);
     if (!branch.matches("[A-Za-z0-9._/-]+") || branch.contains("..") || branch.startsWith("/")) {
       problem("source.branch", "source.branch: '" + branch + "' is not a branch name");
     }
-    Duration interval = duration("source.interval").orElse(Duration.ofMinutes(1));
+    Duration interval = duration("source.interval").orElse(Defaults.INTERVAL);
     if (interval.compareTo(Duration.ofSeconds(1)) < 0) {
       problem("source.interval", "source.interval must be at least 1s");
     }
@@ -494,6 +627,22 @@ public final class ConfigReader {
           "source.jitter",
           "source.jitter must be shorter than source.interval (" + interval.toSeconds() + "s)");
     }
+    Optional<ServiceConfig.Verify> verify = verify();
+    return new ServiceConfig.Source(
+        url,
+        branch,
+        string("source.path").orElse(Defaults.SOURCE_PATH),
+        interval,
+        jitter,
+        secret("source.tokenFile"),
+        existing("source.sshKey"),
+        existing("source.knownHosts"),
+        bool("source.allowHistoryRewrite", Defaults.ALLOW_HISTORY_REWRITE),
+        verify);
+  }
+
+  /** The keyring (and fingerprints) commits must be signed with, if any. */
+  private Optional<ServiceConfig.Verify> verify() {
     Optional<Path> keyring = path("source.verify.keyring");
     List<String> fingerprints =
         list("source.verify.fingerprints").stream()
@@ -517,76 +666,57 @@ public final class ConfigReader {
             problem("source.verify.keyring", "source.verify.keyring: cannot read " + k);
           }
         });
-    ServiceConfig.Source source =
-        new ServiceConfig.Source(
-            url,
-            branch,
-            string("source.path").orElse(""),
-            interval,
-            jitter,
-            secret("source.tokenFile"),
-            existing("source.sshKey"),
-            existing("source.knownHosts"),
-            bool("source.allowHistoryRewrite", false),
-            keyring.map(k -> new ServiceConfig.Verify(k, fingerprints)));
+    return keyring.map(k -> new ServiceConfig.Verify(k, fingerprints));
+  }
 
-    // The state directory, and what defaults to places inside it.
-    Path stateDir = path("stateDir").orElse(Path.of("/var/lib/klp-catalog"));
-
-    // The repository.
+  /** The published repository. */
+  private ServiceConfig.Repository repository() {
     Path repo = required("repository.path", path("repository.path"));
-    ServiceConfig.Repository repository =
-        new ServiceConfig.Repository(
-            repo,
-            string("repository.baseUrl"),
-            integer("repository.keep", 1).orElse(10),
-            duration("repository.lockWait").orElse(Duration.ofMinutes(10)));
+    return new ServiceConfig.Repository(
+        repo,
+        string("repository.baseUrl"),
+        integer("repository.keep", 1).orElse(Defaults.KEEP),
+        duration("repository.lockWait").orElse(Defaults.LOCK_WAIT));
+  }
 
-    // Signing.
+  /** Signing: a key, or unsigned, not both. */
+  private ServiceConfig.Signing signing() {
     Optional<String> keyId = string("signing.keyId");
-    boolean unsigned = bool("signing.unsigned", false);
+    boolean unsigned = bool("signing.unsigned", Defaults.UNSIGNED);
     if (keyId.isPresent() && unsigned) {
       problem(
           "signing.unsigned", "signing.unsigned and signing.keyId contradict each other; keep one");
     }
-    ServiceConfig.Signing signing =
-        new ServiceConfig.Signing(
-            keyId,
-            path("signing.gnupgHome").orElse(Path.of(System.getProperty("user.home"), ".gnupg")),
-            unsigned);
+    return new ServiceConfig.Signing(
+        keyId, path("signing.gnupgHome").orElse(resolve(Defaults.GNUPG_HOME)), unsigned);
+  }
 
-    // Builds.
-    ServiceConfig.Build build =
-        new ServiceConfig.Build(
-            integer("build.jobs", 1).orElse(Runtime.getRuntime().availableProcessors()),
-            duration("build.timeout").orElse(Duration.ofMinutes(10)),
-            path("build.cache").orElse(stateDir.resolve("cache")),
-            bool("build.sandbox", true),
-            bool("build.sourceChecks", true));
+  /** Builds: their parallelism, time limit, cache (in the state directory by default), sandbox. */
+  private ServiceConfig.Build builds(Path stateDir) {
+    return new ServiceConfig.Build(
+        integer("build.jobs", 1).orElse(Runtime.getRuntime().availableProcessors()),
+        duration("build.timeout").orElse(Defaults.BUILD_TIMEOUT),
+        path("build.cache").orElse(stateDir.resolve(Defaults.CACHE)),
+        bool("build.sandbox", Defaults.SANDBOX),
+        bool("build.sourceChecks", Defaults.SOURCE_CHECKS));
+  }
 
-    // Patch QA.
-    ServiceConfig.Qa qa =
-        new ServiceConfig.Qa(
-            bool("qa.enabled", true),
-            integer("qa.vms", 1).orElse(0),
-            integer("qa.vmMemory", 128).orElse(512),
-            Vm.Accel.valueOf(choice("qa.accel").orElse("auto").toUpperCase(Locale.ROOT)),
-            duration("qa.vmTimeout").orElse(Duration.ZERO),
-            duration("qa.testTimeout").orElse(Duration.ofSeconds(60)));
+  /** Patch QA. */
+  private ServiceConfig.Qa qa() {
+    return new ServiceConfig.Qa(
+        bool("qa.enabled", Defaults.QA_ENABLED),
+        integer("qa.vms", 1).orElse(Defaults.VMS),
+        integer("qa.vmMemory", 128).orElse(Defaults.VM_MEMORY_MIB),
+        choice("qa.accel")
+            .map(a -> Vm.Accel.valueOf(a.toUpperCase(Locale.ROOT)))
+            .orElse(Defaults.ACCEL),
+        duration("qa.vmTimeout").orElse(Defaults.VM_TIMEOUT),
+        duration("qa.testTimeout").orElse(Defaults.TEST_TIMEOUT));
+  }
 
-    // The HTTP server.
-    String listen = string("server.listen").orElse("127.0.0.1:8080");
-    String host = "127.0.0.1";
-    int port = 8080;
-    Matcher lm = Pattern.compile("^(\\[[0-9a-fA-F:]+]|[A-Za-z0-9.-]*):(\\d{1,5})$").matcher(listen);
-    if (lm.matches() && Integer.parseInt(lm.group(2)) <= 65535) {
-      host = lm.group(1).isEmpty() ? "0.0.0.0" : lm.group(1).replaceAll("^\\[|]$", "");
-      port = Integer.parseInt(lm.group(2));
-    } else {
-      problem(
-          "server.listen",
-          "server.listen: '" + listen + "' is not HOST:PORT (such as 127.0.0.1:8080 or :8080)");
-    }
+  /** The HTTP server: where it listens, its admin token and the limits on its clients. */
+  private ServiceConfig.Server server() {
+    Listen listen = listen();
     Optional<String> adminToken = secret("server.adminTokenFile");
     if (adminToken.isPresent() && adminToken.get().length() < AdminToken.MIN_LENGTH) {
       problem(
@@ -596,100 +726,121 @@ public final class ConfigReader {
               + " characters and could be guessed; put a random one in the file (openssl rand -hex"
               + " 32), or remove the key to have the service generate one");
     }
-    Duration readTimeout = duration("server.readTimeout").orElse(Duration.ofSeconds(10));
-    Duration requestTimeout = duration("server.requestTimeout").orElse(Duration.ofSeconds(30));
+    Duration readTimeout = duration("server.readTimeout").orElse(Defaults.READ_TIMEOUT);
+    Duration requestTimeout = duration("server.requestTimeout").orElse(Defaults.REQUEST_TIMEOUT);
     if (readTimeout.compareTo(Duration.ofMillis(100)) < 0) {
       problem("server.readTimeout", "server.readTimeout must be at least 100ms");
     }
     if (requestTimeout.compareTo(Duration.ofMillis(100)) < 0) {
       problem("server.requestTimeout", "server.requestTimeout must be at least 100ms");
     }
-    ServiceConfig.Server server =
-        new ServiceConfig.Server(
-            host,
-            port,
-            adminToken.isPresent() ? path("server.adminTokenFile") : Optional.empty(),
-            adminToken,
-            string("server.publicUrl").map(u -> u.replaceAll("/+$", "")),
-            readTimeout,
-            requestTimeout,
-            integer("server.maxConnections", 4).orElse(64));
+    return new ServiceConfig.Server(
+        listen.host(),
+        listen.port(),
+        adminToken.isPresent() ? path("server.adminTokenFile") : Optional.empty(),
+        adminToken,
+        string("server.publicUrl").map(u -> u.replaceAll("/+$", "")),
+        readTimeout,
+        requestTimeout,
+        integer("server.maxConnections", 4).orElse(Defaults.MAX_CONNECTIONS));
+  }
 
-    ServiceConfig.Webhooks webhooks =
-        new ServiceConfig.Webhooks(
-            secret("webhooks.github.secretFile"),
-            secret("webhooks.gitea.secretFile"),
-            secret("webhooks.gitlab.tokenFile"));
+  /** A host and port to listen on. */
+  private record Listen(String host, int port) {
+    private static final Pattern HOST_PORT =
+        Pattern.compile("^(\\[[0-9a-fA-F:]+]|[A-Za-z0-9.-]*):(\\d{1,5})$");
 
-    // The forge.
-    Optional<ServiceConfig.Forge> forge = Optional.empty();
+    /** {@code HOST:PORT}, {@code [v6]:PORT} or {@code :PORT} (every address). */
+    static Optional<Listen> parse(String text) {
+      Matcher m = HOST_PORT.matcher(text);
+      if (!m.matches() || Integer.parseInt(m.group(2)) > 65535) {
+        return Optional.empty();
+      }
+      String host = m.group(1).isEmpty() ? "0.0.0.0" : m.group(1).replaceAll("^\\[|]$", "");
+      return Optional.of(new Listen(host, Integer.parseInt(m.group(2))));
+    }
+  }
+
+  /** server.listen, or its default when it is absent or wrong (a problem then says why). */
+  private Listen listen() {
+    String text = string("server.listen").orElse(Defaults.LISTEN);
+    Optional<Listen> listen = Listen.parse(text);
+    if (listen.isEmpty()) {
+      problem(
+          "server.listen",
+          "server.listen: '" + text + "' is not HOST:PORT (such as 127.0.0.1:8080 or :8080)");
+    }
+    return listen.orElseGet(() -> Listen.parse(Defaults.LISTEN).orElseThrow());
+  }
+
+  /** The secrets webhooks are verified with. */
+  private ServiceConfig.Webhooks webhooks() {
+    return new ServiceConfig.Webhooks(
+        secret("webhooks.github.secretFile"),
+        secret("webhooks.gitea.secretFile"),
+        secret("webhooks.gitlab.tokenFile"));
+  }
+
+  /** The forge, when forge.type names one; its other keys are refused without it. */
+  private Optional<ServiceConfig.Forge> forge() {
     Optional<String> type = choice("forge.type");
-    if (type.isPresent()) {
-      ServiceConfig.Forge.Kind kind = ServiceConfig.Forge.Kind.valueOf(type.get());
-      Optional<String> api = string("forge.apiUrl").map(u -> u.replaceAll("/+$", ""));
-      if (api.isEmpty() && kind == ServiceConfig.Forge.Kind.gitea) {
-        problem("forge", "forge.apiUrl is required for gitea (such as https://gitea.example.org)");
-      }
-      api.ifPresent(
-          u -> {
-            if (!u.matches("https?://[^\\s/]+(/\\S*)?")) {
-              problem("forge.apiUrl", "forge.apiUrl: '" + u + "' is not an http(s) URL");
-            }
-          });
-      String repoName = required("forge.repository", string("forge.repository"));
-      if (repoName != null && !repoName.matches("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")) {
-        problem("forge.repository", "forge.repository: '" + repoName + "' is not OWNER/NAME");
-        repoName = null;
-      }
-      String token = required("forge.tokenFile", secret("forge.tokenFile"));
-      if (repoName != null && token != null) {
-        String[] on = repoName.split("/");
-        forge =
-            Optional.of(
-                new ServiceConfig.Forge(
-                    kind,
-                    api.orElse("https://api.github.com"),
-                    on[0],
-                    on[1],
-                    token,
-                    string("forge.context").orElse("klp-catalog")));
-      }
-    } else {
+    if (type.isEmpty()) {
       for (String k :
           List.of("forge.apiUrl", "forge.repository", "forge.tokenFile", "forge.context")) {
         if (values.containsKey(k)) {
           problem(k, k + " has no effect without forge.type (github or gitea)");
         }
       }
+      return Optional.empty();
     }
+    ServiceConfig.Forge.Kind kind = ServiceConfig.Forge.Kind.valueOf(type.get());
+    Optional<String> api = string("forge.apiUrl").map(u -> u.replaceAll("/+$", ""));
+    if (api.isEmpty() && kind == ServiceConfig.Forge.Kind.gitea) {
+      problem("forge", "forge.apiUrl is required for gitea (such as https://gitea.example.org)");
+    }
+    api.ifPresent(
+        u -> {
+          if (!u.matches("https?://[^\\s/]+(/\\S*)?")) {
+            problem("forge.apiUrl", "forge.apiUrl: '" + u + "' is not an http(s) URL");
+          }
+        });
+    String repoName = required("forge.repository", string("forge.repository"));
+    if (repoName != null && !repoName.matches("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")) {
+      problem("forge.repository", "forge.repository: '" + repoName + "' is not OWNER/NAME");
+      repoName = null;
+    }
+    String token = required("forge.tokenFile", secret("forge.tokenFile"));
+    if (repoName == null || token == null) {
+      return Optional.empty();
+    }
+    String[] ownerName = repoName.split("/");
+    return Optional.of(
+        new ServiceConfig.Forge(
+            kind,
+            api.orElse(Defaults.GITHUB_API_URL),
+            ownerName[0],
+            ownerName[1],
+            token,
+            string("forge.context").orElse(Defaults.FORGE_CONTEXT)));
+  }
 
-    Duration initial = duration("retry.initial").orElse(Duration.ofSeconds(10));
-    Duration max = duration("retry.max").orElse(Duration.ofMinutes(10));
+  /** The backoff of retried errors. */
+  private ServiceConfig.Retry retry() {
+    Duration initial = duration("retry.initial").orElse(Defaults.RETRY_INITIAL);
+    Duration max = duration("retry.max").orElse(Defaults.RETRY_MAX);
     if (initial.compareTo(max) > 0 || initial.isZero()) {
       problem(
           "retry.initial",
           "retry.initial must be more than 0 and at most retry.max (" + max.toSeconds() + "s)");
     }
-    ServiceConfig.Log log =
-        new ServiceConfig.Log(
-            LogSetup.Format.valueOf(choice("log.format").orElse("text")),
-            choice("log.level").orElse("info"));
-    return new ServiceConfig(
-        file.toAbsolutePath(),
-        source,
-        repository,
-        signing,
-        build,
-        server,
-        webhooks,
-        forge,
-        new ServiceConfig.Retry(initial, max),
-        stateDir,
-        bool("suspend", false),
-        log,
-        duration("shutdownTimeout").orElse(Duration.ofMinutes(15)),
-        qa,
-        kernels());
+    return new ServiceConfig.Retry(initial, max);
+  }
+
+  /** Log format and level. */
+  private ServiceConfig.Log log() {
+    return new ServiceConfig.Log(
+        choice("log.format").map(LogSetup.Format::valueOf).orElse(Defaults.LOG_FORMAT),
+        choice("log.level").orElse(Defaults.LOG_LEVEL));
   }
 
   /**
@@ -808,12 +959,7 @@ public final class ConfigReader {
 
   /** A key file of gpgKeys: resolved like every path, readable, holding OpenPGP public keys. */
   private Path keyFile(String key, String text) {
-    Path p =
-        base.resolve(
-                text.startsWith("~/")
-                    ? Path.of(System.getProperty("user.home"), text.substring(2))
-                    : Path.of(text))
-            .normalize();
+    Path p = resolve(text);
     try {
       OpenPgpKeys.blocks(Files.readAllBytes(p));
     } catch (IOException e) {

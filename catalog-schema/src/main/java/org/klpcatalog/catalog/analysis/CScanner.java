@@ -108,146 +108,213 @@ final class CScanner {
 
   /** Attributes each line of one side of a hunk (context plus that side's changed lines). */
   static List<Attribution> scan(List<String> lines, String hunkContext) {
-    List<Attribution> out = new ArrayList<>(lines.size());
-    Construct cur = null;
-    boolean body = false;
-    Construct fromContext = hunkContext.isEmpty() ? null : classify(hunkContext, -1);
-    if (fromContext != null
-        && fromContext.kind != Kind.DECLARATION
-        && !(fromContext.kind == Kind.GLOBAL && hunkContext.trim().endsWith(";"))
-        && fromContext.kind != Kind.OTHER
-        && fromContext.kind != Kind.INCLUDE
-        && fromContext.kind != Kind.DIRECTIVE
-        && fromContext.kind != Kind.MACRO) {
-      cur = fromContext;
-      body = true;
+    LineScan scan = new LineScan(lines, enclosing(hunkContext));
+    for (int i = 0; i < lines.size(); i = scan.next(i) + 1) {}
+    return scan.out;
+  }
+
+  /**
+   * The construct the hunk starts inside, from the hunk header's function context: null when the
+   * context names none, or names something that has no body to be inside of.
+   */
+  private static Construct enclosing(String hunkContext) {
+    Construct c = hunkContext.isEmpty() ? null : classify(hunkContext, -1);
+    if (c == null
+        || c.kind == Kind.DECLARATION
+        || (c.kind == Kind.GLOBAL && hunkContext.trim().endsWith(";"))
+        || c.kind == Kind.OTHER
+        || c.kind == Kind.INCLUDE
+        || c.kind == Kind.DIRECTIVE
+        || c.kind == Kind.MACRO) {
+      return null;
     }
-    boolean inComment = false;
-    Construct macro = null;
-    for (int i = 0; i < lines.size(); i++) {
+    return c;
+  }
+
+  /**
+   * One pass over the lines: each line is attributed once, by the method for what starts it, and a
+   * declaration's lines are taken together, so the pass stays linear in the lines.
+   */
+  private static final class LineScan {
+    final List<String> lines;
+    final List<Attribution> out;
+
+    /** The construct being read, null at top level. */
+    Construct cur;
+
+    /** Whether cur's body (after its '{') is being read rather than its header. */
+    boolean body;
+
+    boolean inComment;
+
+    /** The construct a #define continued with '\' belongs to, while it continues. */
+    Construct macro;
+
+    LineScan(List<String> lines, Construct enclosing) {
+      this.lines = lines;
+      this.out = new ArrayList<>(lines.size());
+      this.cur = enclosing;
+      this.body = enclosing != null;
+    }
+
+    /** Attributes line i and returns the last line it took (a declaration takes several). */
+    int next(int i) {
       String t = lines.get(i);
       if (inComment) {
-        out.add(new Attribution(cur, false, cur == null || !body));
-        if (t.contains("*/")) {
-          inComment = false;
-        }
-        continue;
+        commentContinued(t);
+      } else if (macro != null) {
+        macroContinued(t);
+      } else if (t.isBlank()) {
+        add(cur, false, true);
+      } else if (t.charAt(0) == ' ' || t.charAt(0) == '\t') {
+        indented(t.strip());
+      } else if (t.charAt(0) == '#') {
+        directive(t, i);
+      } else if (t.charAt(0) == '}') {
+        closingBrace();
+      } else if (t.charAt(0) == '{') {
+        openingBrace();
+      } else if (t.strip().startsWith("/*") || t.strip().startsWith("//")) {
+        topLevelComment(t.strip());
+      } else if (LABEL.matcher(t).matches() && !t.startsWith("default:")) {
+        label();
+      } else {
+        return declaration(i);
       }
-      if (macro != null) {
-        out.add(new Attribution(macro, false, false));
-        if (!t.endsWith("\\")) {
-          macro = null;
-        }
-        continue;
+      return i;
+    }
+
+    private void add(Construct c, boolean inHeader, boolean trivia) {
+      out.add(new Attribution(c, inHeader, trivia));
+    }
+
+    private void enter(Construct c, boolean inBody) {
+      cur = c;
+      body = inBody;
+    }
+
+    /** A line inside a block comment: trivia unless it is in a body. */
+    private void commentContinued(String t) {
+      add(cur, false, cur == null || !body);
+      if (t.contains("*/")) {
+        inComment = false;
       }
-      if (t.isBlank()) {
-        out.add(new Attribution(cur, false, true));
-        continue;
+    }
+
+    /** A continuation line of a #define. */
+    private void macroContinued(String t) {
+      add(macro, false, false);
+      if (!t.endsWith("\\")) {
+        macro = null;
       }
-      char c0 = t.charAt(0);
-      String trimmed = t.strip();
-      if (c0 == ' ' || c0 == '\t') {
-        if (cur == null) {
-          if (trimmed.startsWith("*") || trimmed.startsWith("/*") || trimmed.startsWith("//")) {
-            out.add(new Attribution(null, false, true));
-            inComment = opensComment(trimmed);
-          } else {
-            cur = new Construct(Kind.UNKNOWN, "", "", -1);
-            body = true;
-            out.add(new Attribution(cur, false, false));
-          }
-          continue;
-        }
-        boolean header = cur.kind == Kind.FUNCTION && !body;
-        out.add(new Attribution(cur, header, isCommentOnly(trimmed)));
-        if (!body && stripComment(trimmed).endsWith("{")) {
-          body = true;
-        }
-        if (cur.statementEndsAtSemicolon && stripComment(trimmed).endsWith(";")) {
-          cur = null;
-          body = false;
-        }
-        inComment = opensComment(trimmed);
-        continue;
-      }
-      if (c0 == '#') {
-        String directive = trimmed.substring(1).strip();
-        String word = directive.split("[\\s(]", 2)[0];
-        if (cur != null && (body || cur.kind == Kind.UNKNOWN)) {
-          out.add(new Attribution(cur, false, false));
-          if (t.endsWith("\\")) {
-            macro = cur;
-          }
-          continue;
-        }
-        Construct c;
-        if (word.equals("define") || word.equals("undef")) {
-          String rest = directive.substring(word.length()).strip();
-          Matcher m = LEADING_WORD.matcher(rest);
-          c = new Construct(Kind.MACRO, m.find() ? m.group(1) : rest, trimmed, i);
-          if (t.endsWith("\\")) {
-            macro = c;
-          }
-        } else if (word.equals("include")) {
-          c = new Construct(Kind.INCLUDE, directive, trimmed, i);
+    }
+
+    /**
+     * An indented line: part of the current construct (its header until the '{', then its body), a
+     * comment at top level, or the body of a construct that started before the hunk.
+     */
+    private void indented(String trimmed) {
+      if (cur == null) {
+        if (trimmed.startsWith("*") || trimmed.startsWith("/*") || trimmed.startsWith("//")) {
+          add(null, false, true);
+          inComment = opensComment(trimmed);
         } else {
-          c = new Construct(Kind.DIRECTIVE, "#" + directive, trimmed, i);
+          enter(new Construct(Kind.UNKNOWN, "", "", -1), true);
+          add(cur, false, false);
         }
-        out.add(new Attribution(c, false, false));
-        cur = null;
-        body = false;
-        continue;
+        return;
       }
-      if (c0 == '}') {
-        Construct c = cur != null ? cur : new Construct(Kind.UNKNOWN, "", "", -1);
-        out.add(new Attribution(c, false, false));
-        cur = null;
-        body = false;
-        continue;
-      }
-      if (c0 == '{') {
-        Construct c = cur != null ? cur : new Construct(Kind.UNKNOWN, "", "", -1);
-        out.add(new Attribution(c, false, false));
-        cur = c;
+      add(cur, cur.kind == Kind.FUNCTION && !body, isCommentOnly(trimmed));
+      if (!body && stripComment(trimmed).endsWith("{")) {
         body = true;
-        continue;
       }
-      if (trimmed.startsWith("/*") || trimmed.startsWith("//")) {
-        out.add(new Attribution(cur != null && body ? cur : null, false, true));
-        inComment = opensComment(trimmed);
-        continue;
+      if (cur.statementEndsAtSemicolon && stripComment(trimmed).endsWith(";")) {
+        enter(null, false);
       }
-      if (LABEL.matcher(t).matches() && !t.startsWith("default:")) {
-        if (cur == null) {
-          cur = new Construct(Kind.UNKNOWN, "", "", -1);
-          body = true;
+      inComment = opensComment(trimmed);
+    }
+
+    /**
+     * A preprocessor line: inside a body it belongs to the body; at top level it is a construct of
+     * its own (a macro, an include or another directive).
+     */
+    private void directive(String t, int i) {
+      String trimmed = t.strip();
+      String directive = trimmed.substring(1).strip();
+      String word = directive.split("[\\s(]", 2)[0];
+      if (cur != null && (body || cur.kind == Kind.UNKNOWN)) {
+        add(cur, false, false);
+        if (t.endsWith("\\")) {
+          macro = cur;
         }
-        out.add(new Attribution(cur, false, false));
-        continue;
+        return;
       }
-      // A new top-level construct starts at column 0; its declaration may span lines.
+      Construct c;
+      if (word.equals("define") || word.equals("undef")) {
+        String rest = directive.substring(word.length()).strip();
+        Matcher m = LEADING_WORD.matcher(rest);
+        c = new Construct(Kind.MACRO, m.find() ? m.group(1) : rest, trimmed, i);
+        if (t.endsWith("\\")) {
+          macro = c;
+        }
+      } else if (word.equals("include")) {
+        c = new Construct(Kind.INCLUDE, directive, trimmed, i);
+      } else {
+        c = new Construct(Kind.DIRECTIVE, "#" + directive, trimmed, i);
+      }
+      add(c, false, false);
+      enter(null, false);
+    }
+
+    /** A '}' at column 0 closes the current construct. */
+    private void closingBrace() {
+      add(cur != null ? cur : new Construct(Kind.UNKNOWN, "", "", -1), false, false);
+      enter(null, false);
+    }
+
+    /** A '{' at column 0 opens the current construct's body. */
+    private void openingBrace() {
+      Construct c = cur != null ? cur : new Construct(Kind.UNKNOWN, "", "", -1);
+      add(c, false, false);
+      enter(c, true);
+    }
+
+    /** A comment at column 0: part of a body it is in, else trivia at top level. */
+    private void topLevelComment(String trimmed) {
+      add(cur != null && body ? cur : null, false, true);
+      inComment = opensComment(trimmed);
+    }
+
+    /** A label at column 0 lies inside a function body, though perhaps one begun before. */
+    private void label() {
+      if (cur == null) {
+        enter(new Construct(Kind.UNKNOWN, "", "", -1), true);
+      }
+      add(cur, false, false);
+    }
+
+    /**
+     * A new top-level construct starts at column 0; its declaration may span lines, and they are
+     * attributed together. Returns the declaration's last line.
+     */
+    private int declaration(int i) {
       int last = declarationEnd(lines, i);
-      String decl = join(lines, i, last);
-      Construct c = classify(decl, i);
+      Construct c = classify(join(lines, i, last), i);
       for (int j = i; j <= last; j++) {
-        out.add(new Attribution(c, c.kind == Kind.FUNCTION, false));
+        add(c, c.kind == Kind.FUNCTION, false);
       }
       String end = stripComment(lines.get(last).strip());
       if (end.endsWith("{")) {
-        cur = c;
-        body = true;
+        enter(c, true);
       } else if (c.kind != Kind.FUNCTION && (end.endsWith(";") || end.endsWith("}"))) {
-        cur = null;
-        body = false;
+        enter(null, false);
       } else {
-        cur = c;
-        body = false;
+        enter(c, false);
         c.statementEndsAtSemicolon = c.kind != Kind.FUNCTION;
       }
       inComment = opensComment(lines.get(last).strip());
-      i = last;
+      return last;
     }
-    return out;
   }
 
   /**

@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -20,17 +22,28 @@ import org.klpcatalog.testing.CatalogEdits;
 import org.klpcatalog.testing.ExampleCatalogs;
 
 /**
- * Kills reconcile (SIGKILL, with its children) at random points, 20 times, while it publishes
- * alternating catalog revisions. After every kill, {@code current} must be a valid, fully signed
- * repository (or absent before the first publish), the lock must not be stuck, and at the end a
- * reconcile must converge.
+ * Kills reconcile (SIGKILL, with its children) while it publishes alternating catalog revisions: at
+ * random points, and right after it switched {@code current}, until kills have landed both before
+ * and after the switch. After every kill, {@code current} must be a valid, fully signed repository
+ * (or absent before the first publish), the lock must not be stuck, and at the end a reconcile must
+ * converge.
  */
-class CrashTest {
+class CrashIT {
   static final int RUNS = 20;
 
+  /** Runs beyond RUNS allowed for a kind of kill that has not landed yet. */
+  static final int EXTRA_RUNS = 10;
+
+  /** Where a kill landed, seen from {@code current} and whether reconcile was still running. */
+  enum Landed {
+    BEFORE_SWITCH,
+    AFTER_SWITCH,
+    AFTER_EXIT
+  }
+
   @Test
-  void killedAtRandomPointsTheRepositoryStaysValidAndTheNextReconcileConverges(@TempDir Path tmp)
-      throws Exception {
+  void killedBeforeAndAfterTheSwitchTheRepositoryStaysValidAndTheNextReconcileConverges(
+      @TempDir Path tmp) throws Exception {
     ExampleCatalogs.requireBuildTools();
     CatalogTree a = ExampleCatalogs.twoKernels();
     CatalogTree b =
@@ -50,19 +63,25 @@ class CrashTest {
     long full = Math.max(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), 1000);
 
     Random random = new Random(20261122);
-    int switched = 0;
-    for (int i = 0; i < RUNS; i++) {
-      write(i % 2 == 0 ? b : a, dir);
-      String before = current(repo);
-      Process p = run(dir, repo, cache);
-      Thread.sleep(random.nextInt((int) (full * 1.2)));
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      p.waitFor();
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      String after = current(repo);
-      if (!after.equals(before)) {
-        switched++;
+    Map<Landed, Integer> landed = new EnumMap<>(Landed.class);
+    // Each run asks to publish the revision current does not hold, so every run has work to do.
+    CatalogTree published = a;
+    for (int i = 0; i < RUNS + EXTRA_RUNS; i++) {
+      int before = landed.getOrDefault(Landed.BEFORE_SWITCH, 0);
+      int after = landed.getOrDefault(Landed.AFTER_SWITCH, 0);
+      if (i >= RUNS && before > 0 && after > 0) {
+        break;
+      }
+      // Every fourth run (and every extra run while it is missing) kills right after the switch;
+      // the others at a random point of a full reconcile, most of them before the switch.
+      boolean atSwitch = i >= RUNS ? after == 0 : i % 4 == 3;
+      CatalogTree next = published == a ? b : a;
+      write(next, dir);
+      String was = current(repo);
+      landed.merge(
+          killOnce(dir, repo, cache, atSwitch ? -1 : random.nextInt((int) full)), 1, Integer::sum);
+      if (!current(repo).equals(was)) {
+        published = next;
       }
       // current is always a complete, checked, signed version.
       ObservedState o = RepositoryReader.read(repo);
@@ -70,6 +89,13 @@ class CrashTest {
       assertThat(o.packages()).hasSize(7);
       VersionCheck.check(repo.resolve("current").toRealPath(), true, Duration.ofMinutes(2));
     }
+    System.out.println("crash test: kills landed " + landed);
+    assertThat(landed.getOrDefault(Landed.BEFORE_SWITCH, 0))
+        .as("kills that landed before current switched, in %s", landed)
+        .isPositive();
+    assertThat(landed.getOrDefault(Landed.AFTER_SWITCH, 0))
+        .as("kills that landed after current switched, in %s", landed)
+        .isPositive();
     // The lock is free and the next reconcile converges.
     Process last = run(dir, repo, cache);
     assertThat(last.waitFor()).isZero();
@@ -80,8 +106,31 @@ class CrashTest {
             .start();
     assertThat(dry.waitFor()).as("a dry run after converging plans nothing").isZero();
     VersionCheck.check(repo.resolve("current").toRealPath(), true, Duration.ofMinutes(2));
-    System.out.println(
-        "crash test: " + RUNS + " kills, current switched during " + switched + " of them");
+  }
+
+  /**
+   * Starts a reconcile and kills it after {@code delayMillis}, or, when that is negative, as soon
+   * as {@code current} switches; tells where the kill landed.
+   */
+  static Landed killOnce(Path dir, Path repo, Path cache, long delayMillis) throws Exception {
+    String before = current(repo);
+    Process p = run(dir, repo, cache);
+    if (delayMillis >= 0) {
+      p.waitFor(delayMillis, TimeUnit.MILLISECONDS);
+    } else {
+      while (p.isAlive() && current(repo).equals(before)) {
+        Thread.sleep(1);
+      }
+    }
+    boolean running = p.isAlive();
+    p.descendants().forEach(ProcessHandle::destroyForcibly);
+    p.destroyForcibly();
+    p.waitFor();
+    p.descendants().forEach(ProcessHandle::destroyForcibly);
+    if (!running) {
+      return Landed.AFTER_EXIT;
+    }
+    return current(repo).equals(before) ? Landed.BEFORE_SWITCH : Landed.AFTER_SWITCH;
   }
 
   static void write(CatalogTree tree, Path dir) throws Exception {

@@ -30,7 +30,7 @@ import org.klpcatalog.rpm.Signer;
  * by the configured keys is accepted, anything else refused with a message saying what to fix, and
  * trees are cached by origin and content, never by release alone.
  */
-class RpmRepoProviderTest {
+class RpmRepoProviderIT {
   static final String RELEASE = "5.14.0-427.13.1.el9_4.x86_64";
 
   @TempDir static Path keys;
@@ -211,7 +211,7 @@ class RpmRepoProviderTest {
 
   static ProviderSpec.RpmRepo el9(URI url, Signer... trusted) {
     return new ProviderSpec.RpmRepo(
-        "el9", url, Stream.of(trusted).map(RpmRepoProviderTest::publicKey).toList(), true);
+        "el9", url, Stream.of(trusted).map(RpmRepoProviderIT::publicKey).toList(), true);
   }
 
   static Kernel kernel(String release) {

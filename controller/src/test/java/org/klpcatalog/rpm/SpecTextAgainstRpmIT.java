@@ -47,7 +47,7 @@ import org.klpcatalog.testing.CatalogEdits;
  * with a position. Canaries: a file outside the package's top directory that an {@code %include} or
  * {@code %{load:...}} would read, and a file a {@code %(...)} or Lua would create.
  */
-class SpecTextAgainstRpmTest {
+class SpecTextAgainstRpmIT {
   private static final String PATCH = "cmdline-marker";
   private static final String MANIFEST = "patches/" + PATCH + "/manifest.yaml";
   private static final String CANARY_TEXT = "CANARY-INCLUDED-3f9c";

@@ -43,7 +43,7 @@ import org.klpcatalog.testing.ExampleCatalogs;
  * Controls prove each attack is real: the same source built without the sandbox does copy the file,
  * and a file of the patch's own directory is copied inside it.
  */
-class HostileBuildTest {
+class HostileBuildIT {
   static final String RELEASE = "6.1.0-50-amd64";
   static final String CANARY_TEXT = "CANARY-7f3a9c-host-secret-do-not-leak";
   static Path canary;

@@ -28,7 +28,7 @@ import org.klpcatalog.testing.ExampleCatalogs;
  * compiled with kbuild, checked with modinfo, packaged with rpmbuild, signed with rpmsign.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class BuildIntegrationTest {
+class BuildIT {
   /** Kernels are shared by the test classes of a run; the module cache is per test. */
   static final Path KERNELS = ExampleCatalogs.KERNELS;
 

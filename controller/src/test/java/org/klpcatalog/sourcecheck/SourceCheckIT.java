@@ -26,7 +26,7 @@ import tools.jackson.databind.json.JsonMapper;
  * served to a kernel that already has it is refused, by source-check and by the build before it
  * builds.
  */
-class SourceCheckIntegrationTest {
+class SourceCheckIT {
   static final Path EXAMPLE = Path.of("../example-catalog");
   static final String K50 = "6.1.0-50-amd64";
   static final String K53 = "6.1.0-53-amd64";

@@ -26,7 +26,7 @@ import org.klpcatalog.klp.ObjectComparison.Result;
  * change with {@code gcc -O2 -ffunction-sections -fdata-sections}, each under the same file name so
  * that {@code __FILE__} agrees, as the kernel's own compiles of one file would.
  */
-class ObjectComparisonTest {
+class ObjectComparisonIT {
   @TempDir Path tmp;
 
   @BeforeAll

@@ -47,7 +47,7 @@ import org.klpcatalog.testing.ExampleCatalogs;
  * tests (which symbols exist is the point of each case); the kernels' real tables and loading in a
  * VM are {@code KlpQaTest}'s.
  */
-class KlpRelocationTest {
+class KlpRelocationIT {
   static final String RELEASE = "6.1.0-50-amd64";
   static KernelTree kernel;
   static String source;

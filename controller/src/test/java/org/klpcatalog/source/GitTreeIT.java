@@ -26,7 +26,7 @@ import org.klpcatalog.source.GitObjects.Entry;
  * such a commit is refused with an error naming the path, never an internal failure and never
  * resolved silently; and the size limits are the same as for a directory.
  */
-class GitTreeTest {
+class GitTreeIT {
   static final CatalogTree BASE = Fixtures.tree("variants-valid");
 
   private static CliRunner.Run validate(Path repo, String rev) {

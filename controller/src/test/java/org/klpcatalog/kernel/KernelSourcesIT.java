@@ -25,7 +25,7 @@ import org.klpcatalog.testing.ExampleCatalogs;
  * replaced file, and a replacement that reaches for host files fails. Download, unpack and prepare
  * happen once per test run (the shared test cache); the times are printed.
  */
-class KernelSourcesTest {
+class KernelSourcesIT {
   static final String RELEASE = "6.1.0-53-amd64";
   static final String CLOUD = "6.1.0-53-cloud-amd64";
 
