@@ -27,6 +27,7 @@ import org.klpcatalog.kernel.OpenPgpKeys;
 import org.klpcatalog.kernel.ProviderSpec;
 import org.klpcatalog.log.LogSetup;
 import org.klpcatalog.qa.Vm;
+import org.klpcatalog.service.forge.ForgeConfig;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -622,12 +623,12 @@ public final class ConfigReader {
             secret("webhooks.gitlab.tokenFile"));
 
     // The forge.
-    Optional<ServiceConfig.Forge> forge = Optional.empty();
+    Optional<ForgeConfig> forge = Optional.empty();
     Optional<String> type = choice("forge.type");
     if (type.isPresent()) {
-      ServiceConfig.Forge.Kind kind = ServiceConfig.Forge.Kind.valueOf(type.get());
+      ForgeConfig.Kind kind = ForgeConfig.Kind.valueOf(type.get());
       Optional<String> api = string("forge.apiUrl").map(u -> u.replaceAll("/+$", ""));
-      if (api.isEmpty() && kind == ServiceConfig.Forge.Kind.gitea) {
+      if (api.isEmpty() && kind == ForgeConfig.Kind.gitea) {
         problem("forge", "forge.apiUrl is required for gitea (such as https://gitea.example.org)");
       }
       api.ifPresent(
@@ -646,7 +647,7 @@ public final class ConfigReader {
         String[] on = repoName.split("/");
         forge =
             Optional.of(
-                new ServiceConfig.Forge(
+                new ForgeConfig(
                     kind,
                     api.orElse("https://api.github.com"),
                     on[0],
