@@ -87,21 +87,6 @@ class ReconcileOutcomeTest {
   }
 
   @Test
-  void retriesWaitLongerEachAttemptUpToTheMaximum() {
-    ReconcileOutcome failed =
-        new ReconcileOutcome.Failed(Optional.empty(), Reason.GitOperationFailed, "unreachable");
-    assertThat(
-            Stream.of(0, 1, 2, 3, 4)
-                .map(attempt -> change(failed, attempt).retryIn().orElseThrow()))
-        .containsExactly(
-            Duration.ofSeconds(10),
-            Duration.ofSeconds(20),
-            Duration.ofSeconds(40),
-            Duration.ofMinutes(1),
-            Duration.ofMinutes(1));
-  }
-
-  @Test
   void aFetchThatFailedHasNoCommitToPostAStatusOn() {
     assertThat(
             new ReconcileOutcome.Failed(Optional.empty(), Reason.GitOperationFailed, "down")
