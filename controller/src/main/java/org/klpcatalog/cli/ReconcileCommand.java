@@ -330,11 +330,11 @@ final class ReconcileCommand implements Callable<Integer> {
                   + " VM run(s) passed");
     }
     Publisher.Result p = applied.published().get();
-    for (String d : p.degraded()) {
-      t.out().println(t.yellow("degraded:") + " kept " + d);
+    for (Publisher.Degraded d : p.degraded()) {
+      t.out().println(t.yellow("degraded:") + " kept " + d.describe());
     }
-    for (String l : p.leftOut()) {
-      t.out().println(t.red("left out:") + " " + l + " (its build or QA failed)");
+    for (Publisher.LeftOut l : p.leftOut()) {
+      t.out().println(t.red("left out:") + " " + l.describe());
     }
     if (p.version().isEmpty()) {
       t.out()

@@ -71,14 +71,37 @@ public final class Publisher {
       long sourceDateEpoch,
       Duration timeout) {}
 
-  /** What publishing did. {@code version} is empty when nothing changed. */
+  /**
+   * What publishing did. {@code version} is empty when nothing changed (or when a first
+   * publication's every package failed); {@code published}, {@code removed} and {@code pruned} name
+   * packages (name-version-release.arch) and versions.
+   */
   public record Result(
       Optional<String> version,
       List<String> published,
-      List<String> degraded,
-      List<String> leftOut,
+      List<Degraded> degraded,
+      List<LeftOut> leftOut,
       List<String> removed,
       List<String> pruned) {}
+
+  /**
+   * A published package kept in place of a change that failed to build or pass QA: its rebuild, or
+   * the successor that obsoletes it. {@code nevra} is the package kept.
+   */
+  public record Degraded(String nevra, String reason) {
+    /** "nevra (reason)", as the command line and the service's messages show it. */
+    public String describe() {
+      return nevra + " (" + reason + ")";
+    }
+  }
+
+  /** A new package the plan adds that is not published: its build or QA failed. */
+  public record LeftOut(String nevra) {
+    /** "nevra (its build or QA failed)", as the command line shows it. */
+    public String describe() {
+      return nevra + " (its build or QA failed)";
+    }
+  }
 
   private Publisher() {}
 
@@ -93,32 +116,72 @@ public final class Publisher {
     Path versions = repo.resolve(VERSIONS);
     Files.createDirectories(versions);
     cleanPartials(versions);
+    Path current = repo.resolve(RepositoryReader.CURRENT);
+    Path previous = Files.exists(current) ? current.toRealPath() : null;
+    // What the new version holds: each action's package, or what stays in place of a failed one.
+    Contents contents = contents(plan, builtRpms(build), previous);
+    // Nothing to publish: nothing changed, or a first publication whose every package failed.
+    if (nothingToPublish(plan, contents, previous)) {
+      return contents.result(Optional.empty(), List.of());
+    }
+    // Assemble the version in a partial directory, check it, and rename it into place.
+    String number = Integer.toString(nextVersion(versions));
+    Path version = assemble(repo, versions, number, plan, contents, previous, ledger, options);
+    // Make it current, record it, and prune old versions.
+    switchCurrent(repo, version);
+    PublishLog.append(
+        repo,
+        new PublishLog.Event(
+            "publish",
+            Instant.now().toString(),
+            number,
+            previous == null ? "" : previous.getFileName().toString(),
+            plan.desired().revision().orElse(""),
+            summary(plan, contents)));
+    List<String> pruned = prune(repo, options.keepVersions());
+    // The built packages now live in the version (hard links); the staging copies can go.
+    for (Path rpm : build.rpms()) {
+      Files.deleteIfExists(rpm);
+    }
+    return contents.result(Optional.of(number), pruned);
+  }
+
+  /** The packages a build made, by file name. */
+  private static Map<String, Path> builtRpms(PackageBuild.Result build) {
     Map<String, Path> built = new HashMap<>();
     for (Path rpm : build.rpms()) {
       built.put(rpm.getFileName().toString(), rpm);
     }
-    Path previous =
-        Files.exists(repo.resolve(RepositoryReader.CURRENT))
-            ? repo.resolve(RepositoryReader.CURRENT).toRealPath()
-            : null;
-    DesiredState desired = plan.desired();
+    return built;
+  }
+
+  /** What a new version holds, and what happened to each of the plan's packages. */
+  private record Contents(
+      Map<String, Path> files,
+      List<Inventory.Entry> entries,
+      List<String> published,
+      List<Degraded> degraded,
+      List<LeftOut> leftOut,
+      List<String> removed,
+      List<DesiredPackage> listed,
+      DesiredGroup group) {
+
+    Result result(Optional<String> version, List<String> pruned) {
+      return new Result(version, published, degraded, leftOut, removed, pruned);
+    }
+  }
+
+  private static Contents contents(Plan plan, Map<String, Path> built, Path previous)
+      throws IOException, CorruptRepositoryException {
     Map<String, Path> files = new LinkedHashMap<>();
     List<Inventory.Entry> entries = new ArrayList<>();
     List<String> published = new ArrayList<>();
-    List<String> degraded = new ArrayList<>();
-    List<String> leftOut = new ArrayList<>();
+    List<Degraded> degraded = new ArrayList<>();
+    List<LeftOut> leftOut = new ArrayList<>();
     List<String> removed = new ArrayList<>();
     List<DesiredPackage> listed = new ArrayList<>();
     List<String> kept = new ArrayList<>();
-    // Packages the plan adds or rebuilds that the build (or QA) did not deliver.
-    Set<String> failed = new HashSet<>();
-    for (Action a : plan.actions()) {
-      if (a instanceof Action.Add add && !built.containsKey(add.pkg().nevra() + ".rpm")) {
-        failed.add(add.pkg().name());
-      } else if (a instanceof Action.Rebuild r && !built.containsKey(r.pkg().nevra() + ".rpm")) {
-        failed.add(r.pkg().name());
-      }
-    }
+    Set<String> failed = failedPackages(plan, built);
     for (Action a : plan.actions()) {
       if (a instanceof Action.Unchanged u) {
         ObservedPackage o = plan.observed().pkg(u.pkg().name()).orElseThrow();
@@ -128,7 +191,7 @@ public final class Publisher {
       } else if (a instanceof Action.Add add) {
         Path rpm = built.get(add.pkg().nevra() + ".rpm");
         if (rpm == null) {
-          leftOut.add(add.pkg().nevra());
+          leftOut.add(new LeftOut(add.pkg().nevra()));
           continue;
         }
         files.put(rpm.getFileName().toString(), rpm);
@@ -142,7 +205,8 @@ public final class Publisher {
           files.put(r.from().location(), previous.resolve(r.from().location()));
           entries.add(new Inventory.Entry(r.from(), r.from().location(), r.pkg().patch()));
           listed.add(r.pkg());
-          degraded.add(r.from().nevra() + " (its rebuild as " + r.pkg().nevra() + " failed)");
+          degraded.add(
+              new Degraded(r.from().nevra(), "its rebuild as " + r.pkg().nevra() + " failed"));
           continue;
         }
         files.put(rpm.getFileName().toString(), rpm);
@@ -155,65 +219,148 @@ public final class Publisher {
         files.put(o.location(), previous.resolve(o.location()));
         entries.add(new Inventory.Entry(o, o.location(), patchOf(previous, o.name())));
         kept.add(o.name());
-        degraded.add(o.nevra() + " (its successor " + ob.successor() + " failed)");
+        degraded.add(new Degraded(o.nevra(), "its successor " + ob.successor() + " failed"));
       } else if (a instanceof Action.Obsolete || a instanceof Action.Retire) {
         removed.add(a.packageName());
       }
     }
+    DesiredGroup wanted = plan.desired().group();
     DesiredGroup group =
         new DesiredGroup(
-            desired.group().id(),
-            desired.group().name(),
-            desired.group().description(),
+            wanted.id(),
+            wanted.name(),
+            wanted.description(),
             Stream.concat(listed.stream().map(DesiredPackage::name), kept.stream())
                 .sorted()
                 .toList());
-    if (published.isEmpty()
-        && removed.isEmpty()
-        && previous != null
-        && plan.observed().group().map(group::equals).orElse(false)) {
-      return new Result(Optional.empty(), published, degraded, leftOut, removed, List.of());
+    return new Contents(files, entries, published, degraded, leftOut, removed, listed, group);
+  }
+
+  /** The names of the packages the plan adds or rebuilds that the build (or QA) did not deliver. */
+  private static Set<String> failedPackages(Plan plan, Map<String, Path> built) {
+    Set<String> failed = new HashSet<>();
+    for (Action a : plan.actions()) {
+      if (a instanceof Action.Add add && !built.containsKey(add.pkg().nevra() + ".rpm")) {
+        failed.add(add.pkg().name());
+      } else if (a instanceof Action.Rebuild r && !built.containsKey(r.pkg().nevra() + ".rpm")) {
+        failed.add(r.pkg().name());
+      }
     }
+    return failed;
+  }
+
+  private static boolean nothingToPublish(Plan plan, Contents contents, Path previous) {
+    boolean unchanged =
+        contents.published().isEmpty()
+            && contents.removed().isEmpty()
+            && previous != null
+            && plan.observed().group().map(contents.group()::equals).orElse(false);
     // A first publication whose every package failed would be an empty repository that reads as
     // a success: publish nothing instead.
-    if (previous == null && listed.isEmpty() && !leftOut.isEmpty()) {
-      return new Result(Optional.empty(), published, degraded, leftOut, removed, List.of());
-    }
+    boolean allFailed =
+        previous == null && contents.listed().isEmpty() && !contents.leftOut().isEmpty();
+    return unchanged || allFailed;
+  }
+
+  /**
+   * Assembles version {@code number} in {@code .partial-<number>}: packages, comps.xml, metadata,
+   * signature, .repo file and inventory; checks it and renames it into place. A failed check
+   * removes it.
+   */
+  private static Path assemble(
+      Path repo,
+      Path versions,
+      String number,
+      Plan plan,
+      Contents contents,
+      Path previous,
+      ReleaseLedger ledger,
+      Options options)
+      throws IOException, InterruptedException, CorruptRepositoryException {
     long t0 = System.nanoTime();
-    String number = Integer.toString(nextVersion(versions));
     Path partial = versions.resolve(".partial-" + number);
     Files.createDirectories(partial);
-    for (Map.Entry<String, Path> f : files.entrySet()) {
+    for (Map.Entry<String, Path> f : contents.files().entrySet()) {
       link(f.getValue(), partial.resolve(f.getKey()));
     }
     Files.writeString(
-        partial.resolve("comps.xml"), CompsWriter.write(group), StandardCharsets.UTF_8);
+        partial.resolve("comps.xml"), CompsWriter.write(contents.group()), StandardCharsets.UTF_8);
     // The packages' conflict check needs only the packages: run it while createrepo_c works.
-    List<Path> packageFiles = new ArrayList<>();
-    files.keySet().forEach(f -> packageFiles.add(partial.resolve(f)));
-    CompletableFuture<Void> conflictCheck =
-        CompletableFuture.runAsync(
-            () -> {
-              try {
-                VersionCheck.conflicts(packageFiles, options.timeout());
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-              }
-            });
+    List<Path> packageFiles = contents.files().keySet().stream().map(partial::resolve).toList();
+    CompletableFuture<Void> conflictCheck = conflictCheck(packageFiles, options.timeout());
     long tLinks = System.nanoTime();
     createrepo(partial, previous, options);
     long tRepo = System.nanoTime();
-    boolean signed = options.signer().isPresent();
-    if (signed) {
-      options
-          .signer()
-          .get()
-          .signDetached(partial.resolve("repodata/repomd.xml"), options.sourceDateEpoch());
-      options.signer().get().exportPublicKey(partial);
+    boolean signed = sign(partial, options);
+    writeRepoFile(repo, partial, plan.desired(), contents.group(), signed, options);
+    writeInventory(partial, plan, contents, ledger, signed);
+    long tInventory = System.nanoTime();
+    // Check the version before anyone can see it; a failed check removes it.
+    Path version = versions.resolve(number);
+    try {
+      awaitConflictCheck(conflictCheck);
+      VersionCheck.check(partial, signed, options.timeout(), false);
+      Files.move(partial, version, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | CorruptRepositoryException e) {
+      KernelFiles.deleteRecursively(partial);
+      throw e;
     }
+    long tChecks = System.nanoTime();
+    LOG.debug(
+        "version {}: links and comps {} ms, createrepo_c {} ms, signature, repo file and inventory"
+            + " {} ms, checks {} ms",
+        number,
+        (tLinks - t0) / 1_000_000,
+        (tRepo - tLinks) / 1_000_000,
+        (tInventory - tRepo) / 1_000_000,
+        (tChecks - tInventory) / 1_000_000);
+    return version;
+  }
+
+  private static CompletableFuture<Void> conflictCheck(List<Path> packageFiles, Duration timeout) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            VersionCheck.conflicts(packageFiles, timeout);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
+  private static void awaitConflictCheck(CompletableFuture<Void> check) throws IOException {
+    try {
+      check.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof UncheckedIOException u
+          ? u.getCause()
+          : new IOException(e.getCause());
+    }
+  }
+
+  /** Signs the metadata and exports the public key, when there is a signer; whether it signed. */
+  private static boolean sign(Path partial, Options options)
+      throws IOException, InterruptedException {
+    if (options.signer().isEmpty()) {
+      return false;
+    }
+    Signer signer = options.signer().get();
+    signer.signDetached(partial.resolve("repodata/repomd.xml"), options.sourceDateEpoch());
+    signer.exportPublicKey(partial);
+    return true;
+  }
+
+  private static void writeRepoFile(
+      Path repo,
+      Path partial,
+      DesiredState desired,
+      DesiredGroup group,
+      boolean signed,
+      Options options)
+      throws IOException {
     String baseUrl =
         options
             .baseUrl()
@@ -227,12 +374,20 @@ public final class Publisher {
             baseUrl,
             signed),
         StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The inventory: the version's packages with the checksums createrepo_c computed for primary.xml
+   * (not hashed again), and the release ledger merged with this plan's.
+   */
+  private static void writeInventory(
+      Path partial, Plan plan, Contents contents, ReleaseLedger ledger, boolean signed)
+      throws IOException, CorruptRepositoryException {
     ReleaseLedger.Builder merged = plan.observed().ledger().toBuilder();
     ledger.entries().forEach((pkg, list) -> list.forEach(e -> merged.record(pkg, e)));
-    // The packages' checksums: what createrepo_c computed for primary.xml, not hashed again.
     Map<String, String> checksums = checksums(partial);
     List<Inventory.Entry> withChecksums = new ArrayList<>();
-    for (Inventory.Entry e : entries) {
+    for (Inventory.Entry e : contents.entries()) {
       ObservedPackage o = e.pkg();
       withChecksums.add(
           new Inventory.Entry(
@@ -249,6 +404,7 @@ public final class Publisher {
               e.file(),
               e.patch()));
     }
+    DesiredState desired = plan.desired();
     Inventory inventory =
         new Inventory(
             Inventory.FORMAT,
@@ -256,52 +412,10 @@ public final class Publisher {
             desired.revision(),
             Instant.now().toString(),
             !signed,
-            group,
+            contents.group(),
             List.copyOf(withChecksums),
             merged.build());
     Files.writeString(partial.resolve(Inventory.FILE), inventory.toJson(), StandardCharsets.UTF_8);
-    long tInventory = System.nanoTime();
-    // Check the version before anyone can see it; a failed check removes it.
-    Path version = versions.resolve(number);
-    try {
-      try {
-        conflictCheck.join();
-      } catch (CompletionException e) {
-        throw e.getCause() instanceof UncheckedIOException u
-            ? u.getCause()
-            : new IOException(e.getCause());
-      }
-      VersionCheck.check(partial, signed, options.timeout(), false);
-      Files.move(partial, version, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | CorruptRepositoryException e) {
-      KernelFiles.deleteRecursively(partial);
-      throw e;
-    }
-    long tChecks = System.nanoTime();
-    switchCurrent(repo, version);
-    LOG.debug(
-        "version {}: links and comps {} ms, createrepo_c {} ms, signature, repo file and inventory"
-            + " {} ms, checks {} ms",
-        number,
-        (tLinks - t0) / 1_000_000,
-        (tRepo - tLinks) / 1_000_000,
-        (tInventory - tRepo) / 1_000_000,
-        (tChecks - tInventory) / 1_000_000);
-    PublishLog.append(
-        repo,
-        new PublishLog.Event(
-            "publish",
-            Instant.now().toString(),
-            number,
-            previous == null ? "" : previous.getFileName().toString(),
-            desired.revision().orElse(""),
-            summary(plan, published, degraded, leftOut, removed)));
-    List<String> pruned = prune(repo, options.keepVersions());
-    // The built packages now live in the version (hard links); the staging copies can go.
-    for (Path rpm : build.rpms()) {
-      Files.deleteIfExists(rpm);
-    }
-    return new Result(Optional.of(number), published, degraded, leftOut, removed, pruned);
   }
 
   /** The patch a published package came from, as the previous version's inventory says. */
@@ -418,17 +532,12 @@ public final class Publisher {
     return pruned;
   }
 
-  private static String summary(
-      Plan plan,
-      List<String> published,
-      List<String> degraded,
-      List<String> leftOut,
-      List<String> removed) {
+  private static String summary(Plan plan, Contents contents) {
     Map<String, Integer> counts = new TreeMap<>();
-    counts.put("published", published.size());
-    counts.put("removed", removed.size());
-    counts.put("degraded", degraded.size());
-    counts.put("left out", leftOut.size());
+    counts.put("published", contents.published().size());
+    counts.put("removed", contents.removed().size());
+    counts.put("degraded", contents.degraded().size());
+    counts.put("left out", contents.leftOut().size());
     counts.put("unchanged", (int) plan.count(Action.Unchanged.class));
     StringBuilder sb = new StringBuilder();
     counts.forEach(

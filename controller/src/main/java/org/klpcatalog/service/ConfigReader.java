@@ -28,6 +28,7 @@ import org.klpcatalog.kernel.OpenPgpKeys;
 import org.klpcatalog.kernel.ProviderSpec;
 import org.klpcatalog.log.LogSetup;
 import org.klpcatalog.qa.Vm;
+import org.klpcatalog.service.forge.ForgeConfig;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -176,7 +177,7 @@ public final class ConfigReader {
               "forge.type",
               Type.ENUM,
               "none (nothing is posted)",
-              spellings(ServiceConfig.Forge.Kind.values())),
+              spellings(ForgeConfig.Kind.values())),
           key(
               "forge.apiUrl",
               Type.STRING,
@@ -589,7 +590,7 @@ public final class ConfigReader {
     ServiceConfig.Qa qa = qa();
     ServiceConfig.Server server = server();
     ServiceConfig.Webhooks webhooks = webhooks();
-    Optional<ServiceConfig.Forge> forge = forge();
+    Optional<ForgeConfig> forge = forge();
     ServiceConfig.Retry retry = retry();
     ServiceConfig.Log log = log();
     return new ServiceConfig(
@@ -782,7 +783,7 @@ public final class ConfigReader {
   }
 
   /** The forge, when forge.type names one; its other keys are refused without it. */
-  private Optional<ServiceConfig.Forge> forge() {
+  private Optional<ForgeConfig> forge() {
     Optional<String> type = choice("forge.type");
     if (type.isEmpty()) {
       for (String k :
@@ -793,9 +794,9 @@ public final class ConfigReader {
       }
       return Optional.empty();
     }
-    ServiceConfig.Forge.Kind kind = ServiceConfig.Forge.Kind.valueOf(type.get());
+    ForgeConfig.Kind kind = ForgeConfig.Kind.valueOf(type.get());
     Optional<String> api = string("forge.apiUrl").map(u -> u.replaceAll("/+$", ""));
-    if (api.isEmpty() && kind == ServiceConfig.Forge.Kind.gitea) {
+    if (api.isEmpty() && kind == ForgeConfig.Kind.gitea) {
       problem("forge", "forge.apiUrl is required for gitea (such as https://gitea.example.org)");
     }
     api.ifPresent(
@@ -815,7 +816,7 @@ public final class ConfigReader {
     }
     String[] ownerName = repoName.split("/");
     return Optional.of(
-        new ServiceConfig.Forge(
+        new ForgeConfig(
             kind,
             api.orElse(Defaults.GITHUB_API_URL),
             ownerName[0],

@@ -479,9 +479,9 @@ public final class HttpApi implements AutoCloseable {
       ArrayNode conds = root.putArray("conditions");
       for (Condition c : s.conditions()) {
         ObjectNode n = conds.addObject();
-        n.put("type", c.type());
+        n.put("type", c.type().name());
         n.put("status", c.status() ? "True" : "False");
-        n.put("reason", c.reason());
+        n.put("reason", c.reasonName());
         n.put("message", c.message());
         n.put("lastTransitionTime", c.lastTransitionTime().toString());
       }
@@ -494,18 +494,18 @@ public final class HttpApi implements AutoCloseable {
       retry.put("attempt", s.retryAttempt());
       retry.put("nextAttemptTime", s.nextRetryAt().map(Object::toString).orElse(null));
       ArrayNode patches = root.putArray("patches");
-      for (CatalogController.PatchState p : s.patches()) {
+      for (PatchState p : s.patches()) {
         ObjectNode n = patches.addObject();
         n.put("patch", p.patch());
         n.put("package", p.pkg());
         n.put("evr", p.evr());
-        n.put("state", p.state());
+        n.put("state", p.state().wireName());
         if (!p.detail().isEmpty()) {
           n.put("detail", p.detail());
         }
       }
       ArrayNode prs = root.putArray("pullRequests");
-      for (CatalogController.PullRequestCheck c : s.pullRequests()) {
+      for (PullRequestCheck c : s.pullRequests()) {
         ObjectNode n = prs.addObject();
         n.put("number", c.number());
         n.put("revision", c.sha());

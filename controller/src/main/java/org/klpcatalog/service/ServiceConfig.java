@@ -8,6 +8,7 @@ import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.log.LogSetup;
 import org.klpcatalog.qa.Vm;
+import org.klpcatalog.service.forge.ForgeConfig;
 
 /**
  * The service's configuration, read and checked by {@link ConfigReader}: which branch of which
@@ -24,7 +25,7 @@ public record ServiceConfig(
     Build build,
     Server server,
     Webhooks webhooks,
-    Optional<Forge> forge,
+    Optional<ForgeConfig> forge,
     Retry retry,
     Path stateDir,
     boolean suspend,
@@ -96,16 +97,6 @@ public record ServiceConfig(
   /** The secrets webhooks are verified with; a provider without one is refused. */
   public record Webhooks(
       Optional<String> githubSecret, Optional<String> giteaSecret, Optional<String> gitlabToken) {}
-
-  /** The forge commit statuses and pull-request comments go to. */
-  public record Forge(
-      Kind type, String apiUrl, String owner, String repo, String token, String context) {
-    /** The forges whose REST API the service speaks. */
-    public enum Kind {
-      github,
-      gitea
-    }
-  }
 
   /** Capped exponential backoff of retried errors. */
   public record Retry(Duration initial, Duration max) {}

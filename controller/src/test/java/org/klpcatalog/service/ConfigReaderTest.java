@@ -20,6 +20,7 @@ import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.kernel.OpenPgpKeys;
 import org.klpcatalog.kernel.ProviderSpec;
 import org.klpcatalog.log.LogSetup;
+import org.klpcatalog.service.forge.ForgeConfig;
 
 class ConfigReaderTest {
   static final Path DOCS = Path.of("../docs");
@@ -71,7 +72,7 @@ class ConfigReaderTest {
     assertThat(c.forge())
         .hasValueSatisfying(
             f -> {
-              assertThat(f.type()).isEqualTo(ServiceConfig.Forge.Kind.github);
+              assertThat(f.type()).isEqualTo(ForgeConfig.Kind.github);
               assertThat(f.apiUrl()).isEqualTo("https://api.github.com");
               assertThat(f.owner() + "/" + f.repo()).isEqualTo("livepatch/catalog");
             });

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.klpcatalog.service.forge.ForgeClient;
+import org.klpcatalog.service.forge.ForgeConfig;
 import org.klpcatalog.service.forge.ForgeException;
 
 class ForgeClientTest {
@@ -17,9 +18,9 @@ class ForgeClientTest {
 
   private final List<Duration> slept = new ArrayList<>();
 
-  private ForgeClient client(FakeForge forge, ServiceConfig.Forge.Kind kind) {
+  private ForgeClient client(FakeForge forge, ForgeConfig.Kind kind) {
     return new ForgeClient(
-        new ServiceConfig.Forge(kind, forge.url(), "lp", "catalog", "s3cret", "klp-catalog"),
+        new ForgeConfig(kind, forge.url(), "lp", "catalog", "s3cret", "klp-catalog"),
         4,
         Duration.ofSeconds(1),
         Duration.ofSeconds(60),
@@ -29,7 +30,7 @@ class ForgeClientTest {
   @Test
   void postsACommitStatusAsGitHubDocumentsIt() throws Exception {
     try (FakeForge gh = new FakeForge(false, "s3cret", "lp", "catalog")) {
-      client(gh, ServiceConfig.Forge.Kind.github)
+      client(gh, ForgeConfig.Kind.github)
           .status(
               SHA,
               ForgeClient.State.success,
@@ -48,7 +49,7 @@ class ForgeClientTest {
   @Test
   void giteaGetsItsPathPrefixAndTokenScheme() throws Exception {
     try (FakeForge gitea = new FakeForge(true, "s3cret", "lp", "catalog")) {
-      ForgeClient c = client(gitea, ServiceConfig.Forge.Kind.gitea);
+      ForgeClient c = client(gitea, ForgeConfig.Kind.gitea);
       c.status(SHA, ForgeClient.State.failure, "invalid", Optional.empty());
       c.upsertComment(3, PlanComment.MARKER, PlanComment.MARKER + "\nfirst");
       c.upsertComment(3, PlanComment.MARKER, PlanComment.MARKER + "\nsecond");
@@ -62,7 +63,7 @@ class ForgeClientTest {
   @Test
   void updatesItsOwnCommentInPlaceAndLeavesOthersAlone() throws Exception {
     try (FakeForge gh = new FakeForge(false, "s3cret", "lp", "catalog")) {
-      ForgeClient c = client(gh, ServiceConfig.Forge.Kind.github);
+      ForgeClient c = client(gh, ForgeConfig.Kind.github);
       c.upsertComment(7, "<!-- other-bot -->", "<!-- other-bot -->\nsomeone else's");
       c.upsertComment(7, PlanComment.MARKER, PlanComment.MARKER + "\nplan for aaaa");
       c.upsertComment(7, PlanComment.MARKER, PlanComment.MARKER + "\nplan for bbbb");
@@ -81,7 +82,7 @@ class ForgeClientTest {
     try (FakeForge gh = new FakeForge(false, "s3cret", "lp", "catalog")) {
       gh.enqueue(new FakeForge.Canned(502, Map.of(), "{}"));
       gh.enqueue(new FakeForge.Canned(503, Map.of(), "{}"));
-      client(gh, ServiceConfig.Forge.Kind.github)
+      client(gh, ForgeConfig.Kind.github)
           .status(SHA, ForgeClient.State.pending, "checking", Optional.empty());
       assertThat(gh.requests()).hasSize(3);
       assertThat(slept).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2));
@@ -99,7 +100,7 @@ class ForgeClientTest {
               Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset", String.valueOf(reset)),
               "{\"message\":\"API rate limit exceeded\"}"));
       gh.enqueue(new FakeForge.Canned(429, Map.of("Retry-After", "7"), "{}"));
-      client(gh, ServiceConfig.Forge.Kind.github)
+      client(gh, ForgeConfig.Kind.github)
           .status(SHA, ForgeClient.State.success, "ok", Optional.empty());
       assertThat(slept).hasSize(2);
       assertThat(slept.get(0)).isBetween(Duration.ofSeconds(18), Duration.ofSeconds(21));
@@ -120,7 +121,7 @@ class ForgeClientTest {
                   "x-ratelimit-reset",
                   String.valueOf(System.currentTimeMillis() / 1000 + 3600)),
               "{}"));
-      ForgeClient c = client(gh, ServiceConfig.Forge.Kind.github);
+      ForgeClient c = client(gh, ForgeConfig.Kind.github);
       assertThatThrownBy(() -> c.status(SHA, ForgeClient.State.success, "ok", Optional.empty()))
           .isInstanceOf(ForgeException.class)
           .hasMessageContaining("rate limited");
@@ -136,7 +137,7 @@ class ForgeClientTest {
   @Test
   void aWrongTokenIsRefusedByTheForgeAndReported() throws Exception {
     try (FakeForge gh = new FakeForge(false, "the-real-token", "lp", "catalog")) {
-      ForgeClient c = client(gh, ServiceConfig.Forge.Kind.github);
+      ForgeClient c = client(gh, ForgeConfig.Kind.github);
       assertThatThrownBy(() -> c.status(SHA, ForgeClient.State.success, "ok", Optional.empty()))
           .isInstanceOf(ForgeException.class)
           .hasMessageContaining("HTTP 401");

@@ -126,6 +126,14 @@ class ServeIntegrationTest {
     return s;
   }
 
+  /** Waits until the service has run {@code polls} more reconciles (a poll every 2 s or so). */
+  private static void awaitPolls(Service service, int polls) throws InterruptedException {
+    long target = service.controller().reconciles() + polls;
+    assertThat(service.controller().awaitReconciles(target, Duration.ofSeconds(60)))
+        .as("%d more polls", polls)
+        .isTrue();
+  }
+
   private static String get(int port, String path) throws IOException {
     try (Response r =
         HTTP.newCall(new Request.Builder().url("http://127.0.0.1:" + port + path).build())
@@ -229,7 +237,7 @@ class ServeIntegrationTest {
         assertThat(stalled.exitCode()).isEqualTo(ExitCodes.FAILED);
         assertThat(stalled.out()).contains("Stalled      True  ValidationFailed");
         // Stalled means no retries: polls of the same commit leave it alone.
-        Thread.sleep(5000);
+        awaitPolls(service, 2);
         assertThat(get(port, "/metrics"))
             .contains("klp_catalog_reconciles_total{result=\"stalled\"} 1.0");
 
@@ -249,7 +257,7 @@ class ServeIntegrationTest {
             work.commit(
                 described(base, "fixed"), "fix the manifest, and describe the patch better");
         work.push(url, "main", "refs/heads/main", false);
-        Thread.sleep(5000);
+        awaitPolls(service, 2);
         s = status(port);
         assertThat(s.path("suspended").asBoolean()).isTrue();
         assertThat(s.path("lastAttemptedRevision").asString()).isEqualTo(c2);

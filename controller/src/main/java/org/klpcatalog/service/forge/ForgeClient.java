@@ -9,7 +9,6 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import org.klpcatalog.service.ServiceConfig;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -48,7 +47,7 @@ public final class ForgeClient {
   private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private final ServiceConfig.Forge forge;
+  private final ForgeConfig forge;
   private final OkHttpClient http;
   private final String base;
   private final int attempts;
@@ -62,16 +61,12 @@ public final class ForgeClient {
     void sleep(Duration d) throws InterruptedException;
   }
 
-  public ForgeClient(ServiceConfig.Forge forge) {
+  public ForgeClient(ForgeConfig forge) {
     this(forge, 5, Duration.ofSeconds(1), Duration.ofSeconds(60), d -> Thread.sleep(d.toMillis()));
   }
 
   public ForgeClient(
-      ServiceConfig.Forge forge,
-      int attempts,
-      Duration firstWait,
-      Duration longestWait,
-      Sleeper sleeper) {
+      ForgeConfig forge, int attempts, Duration firstWait, Duration longestWait, Sleeper sleeper) {
     this.forge = forge;
     this.http =
         new OkHttpClient.Builder()
@@ -80,9 +75,7 @@ public final class ForgeClient {
             .writeTimeout(30, TimeUnit.SECONDS)
             .build();
     this.base =
-        forge.type() == ServiceConfig.Forge.Kind.gitea
-            ? forge.apiUrl() + "/api/v1"
-            : forge.apiUrl();
+        forge.type() == ForgeConfig.Kind.gitea ? forge.apiUrl() + "/api/v1" : forge.apiUrl();
     this.attempts = attempts;
     this.firstWait = firstWait;
     this.longestWait = longestWait;
@@ -134,7 +127,7 @@ public final class ForgeClient {
       throws ForgeException, InterruptedException {
     for (int page = 1; page <= 20; page++) {
       String paging =
-          forge.type() == ServiceConfig.Forge.Kind.gitea
+          forge.type() == ForgeConfig.Kind.gitea
               ? "?limit=50&page=" + page
               : "?per_page=100&page=" + page;
       JsonNode list = send("GET", repoPath() + "/issues/" + number + "/comments" + paging, null);
@@ -158,10 +151,10 @@ public final class ForgeClient {
             .header("User-Agent", "klp-catalog")
             .header(
                 "Accept",
-                forge.type() == ServiceConfig.Forge.Kind.github
+                forge.type() == ForgeConfig.Kind.github
                     ? "application/vnd.github+json"
                     : "application/json");
-    if (forge.type() == ServiceConfig.Forge.Kind.github) {
+    if (forge.type() == ForgeConfig.Kind.github) {
       rb.header("Authorization", "Bearer " + forge.token())
           .header("X-GitHub-Api-Version", "2022-11-28");
     } else {
