@@ -47,7 +47,7 @@ public final class GuestScript {
     public Duration vm(QaJob job, boolean kvm) {
       long seconds = 120;
       for (Phase phase : Phase.values()) {
-        seconds += phase.part.asked(job) * phase.action.seconds(job, this);
+        seconds += phase.asked(job) * phase.action.seconds(job, this);
       }
       return Duration.ofSeconds(kvm ? seconds : seconds * 2);
     }
@@ -93,7 +93,7 @@ public final class GuestScript {
       Phase.Action action = run.phase().action;
       String call = action.function + " " + actionArgs(job, run) + "\n";
       String state =
-          run.phase().reportsState
+          run.phase().reportsState()
               ? "state " + run.name() + (action.rpm() ? " rpm" : "") + "\n"
               : "";
       sb.append(action == Phase.Action.END ? state + call : call + state);
@@ -108,7 +108,7 @@ public final class GuestScript {
     return switch (run.phase().action) {
       case BEGIN -> Marker.BEGIN + " " + phase + " " + job.kernel();
       case END -> Marker.END + " " + phase;
-      case SUITE -> phase;
+      case TESTS, TESTS_PATCHED -> phase;
       case INSTALL -> phase + " -i " + newPackages(job);
       case INSTALL_PREVIOUS ->
           phase

@@ -10,166 +10,54 @@ import org.klpcatalog.qa.Verdict.Step;
 
 /**
  * The QA protocol as one table: every phase the guest runs, in order. Each phase names the report
- * step it belongs to, which jobs run it, what the guest does in it (and so the marker it reports
- * and its share of the time limit), whether the guest reports the state after it, and what that
- * state must show. {@link GuestScript} writes the guest's {@code /init} from it, {@link Verdict}
- * judges a {@link Transcript} against it, {@link GuestScript.Limits} derives the VM's time limit
- * from it. Pure.
+ * step it belongs to (which also says which jobs run it), what the guest does in it (and so the
+ * marker it reports and its share of the VM's time limit), what the state the guest reports after
+ * it must show, and how messages name its time. {@link GuestScript} writes the guest's {@code
+ * /init} from it, {@link Transcript} and {@link Verdict} read the markers back against it, {@link
+ * GuestScript.Limits} derives the VM's time limit from it. Pure.
  */
 public enum Phase {
-  BOOT("boot", Step.BOOT, Part.EVERY_JOB, Action.BEGIN, true, Expect.NO_LIVEPATCH, "at boot"),
-  BASELINE(
-      "baseline",
-      Step.BASELINE,
-      Part.EVERY_JOB,
-      Action.SUITE,
-      true,
-      Expect.NOTHING,
-      "before install"),
-  INSTALL(
-      "install", Step.INSTALL, Part.EVERY_JOB, Action.INSTALL, true, Expect.PATCH, "after install"),
-  LOADED(
-      "loaded",
-      Step.LOADED,
-      Part.EVERY_JOB,
-      Action.SUITE,
-      false,
-      Expect.PATCH,
-      "with the patch loaded"),
-  REMOVE(
-      "remove",
-      Step.REMOVE,
-      Part.EVERY_JOB,
-      Action.REMOVE,
-      true,
-      Expect.NOTHING,
-      "after the removal"),
-  REMOVED(
-      "removed",
-      Step.REMOVED,
-      Part.EVERY_JOB,
-      Action.SUITE,
-      false,
-      Expect.NOTHING,
-      "after removal"),
+  BOOT("boot", Step.BOOT, Action.BEGIN, State.NO_LIVEPATCH, "at boot"),
+  BASELINE("baseline", Step.BASELINE, Action.TESTS, State.NOTHING, "before install"),
+  INSTALL("install", Step.INSTALL, Action.INSTALL, State.PATCH, "after install"),
+  LOADED("loaded", Step.LOADED, Action.TESTS_PATCHED, State.UNREPORTED, "with the patch loaded"),
+  REMOVE("remove", Step.REMOVE, Action.REMOVE, State.NOTHING, "after the removal"),
+  REMOVED("removed", Step.REMOVED, Action.TESTS, State.UNREPORTED, "after removal"),
   // Late module patching: the patch loaded while its target modules are absent, then the modules
   // loaded (the kernel patches them as they come), then everything removed.
-  LATE_UNLOAD(
-      "late-unload",
-      Step.LATE,
-      Part.LATE_MODULE,
-      Action.UNLOAD_TARGETS,
-      false,
-      Expect.NO_LIVEPATCH,
-      null),
-  LATE_INSTALL(
-      "late-install",
-      Step.LATE,
-      Part.LATE_MODULE,
-      Action.INSTALL,
-      true,
-      Expect.PATCH_TARGETS_ABSENT,
-      null),
-  LATE_LOAD(
-      "late-load",
-      Step.LATE,
-      Part.LATE_MODULE,
-      Action.LOAD_TARGETS,
-      true,
-      Expect.PATCH_TARGETS_PATCHED,
-      null),
+  LATE_UNLOAD("late-unload", Step.LATE, Action.UNLOAD_TARGETS, State.UNREPORTED, null),
+  LATE_INSTALL("late-install", Step.LATE, Action.INSTALL, State.PATCH_TARGETS_ABSENT, null),
+  LATE_LOAD("late-load", Step.LATE, Action.LOAD_TARGETS, State.PATCH_TARGETS_PATCHED, null),
   LATE(
       "late",
       Step.LATE,
-      Part.LATE_MODULE,
-      Action.SUITE,
-      false,
-      Expect.PATCH,
+      Action.TESTS_PATCHED,
+      State.UNREPORTED,
       "with the target module loaded after the patch"),
-  LATE_REMOVE(
-      "late-remove", Step.LATE, Part.LATE_MODULE, Action.REMOVE, true, Expect.NOTHING, null),
-  // An upgrade from the previous version: it installed, then rpm -U to the new one.
-  UPGRADE_OLD(
-      "upgrade-old",
-      Step.UPGRADE,
-      Part.UPGRADE,
-      Action.INSTALL_PREVIOUS,
-      true,
-      Expect.PREVIOUS,
-      null),
-  UPGRADE(
-      "upgrade",
-      Step.UPGRADE,
-      Part.UPGRADE,
-      Action.UPGRADE,
-      true,
-      Expect.PATCH,
-      "after the upgrade"),
-  UPGRADED(
-      "upgraded",
-      Step.UPGRADE,
-      Part.UPGRADE,
-      Action.SUITE,
-      false,
-      Expect.PATCH,
-      "after the upgrade"),
-  UPGRADE_REMOVE(
-      "upgrade-remove", Step.UPGRADE, Part.UPGRADE, Action.REMOVE, true, Expect.NOTHING, null),
-  // Stress: install and remove once per cycle, then the tests.
-  STRESS_INSTALL(
-      "stress-%d-install",
-      Step.STRESS, Part.STRESS_CYCLE, Action.INSTALL, true, Expect.PATCH, null),
-  STRESS_REMOVE(
-      "stress-%d-remove",
-      Step.STRESS, Part.STRESS_CYCLE, Action.REMOVE, true, Expect.NOTHING, null),
+  LATE_REMOVE("late-remove", Step.LATE, Action.REMOVE, State.NOTHING, null),
+  // From the previous version: it installed, then rpm -U to the new one.
+  UPGRADE_OLD("upgrade-old", Step.UPGRADE, Action.INSTALL_PREVIOUS, State.PREVIOUS, null),
+  UPGRADE("upgrade", Step.UPGRADE, Action.UPGRADE, State.PATCH, "after the upgrade"),
+  UPGRADED("upgraded", Step.UPGRADE, Action.TESTS_PATCHED, State.UNREPORTED, "after the upgrade"),
+  UPGRADE_REMOVE("upgrade-remove", Step.UPGRADE, Action.REMOVE, State.NOTHING, null),
+  // Stress: the phases named with a cycle run once per cycle, then the tests.
+  STRESS_INSTALL("stress-%d-install", Step.STRESS, Action.INSTALL, State.PATCH, null),
+  STRESS_REMOVE("stress-%d-remove", Step.STRESS, Action.REMOVE, State.NOTHING, null),
   STRESS_AFTER(
-      "stress-after",
-      Step.STRESS,
-      Part.AFTER_STRESS,
-      Action.SUITE,
-      false,
-      Expect.NOTHING,
-      "after the stress cycles"),
-  END("end", Step.FINAL, Part.EVERY_JOB, Action.END, true, Expect.NOTHING, null);
-
-  /** Which jobs run a phase, and how many times. */
-  enum Part {
-    EVERY_JOB,
-    /** PATCH jobs with target modules. */
-    LATE_MODULE,
-    /** PATCH jobs with a previous version. */
-    UPGRADE,
-    /** PATCH jobs, once per stress cycle (the phases of a cycle run together, in order). */
-    STRESS_CYCLE,
-    /** PATCH jobs with stress cycles, once after them. */
-    AFTER_STRESS;
-
-    /** How many times a job runs the part's phases. */
-    int times(QaJob job) {
-      return this == EVERY_JOB || job.kind() == QaJob.Kind.PATCH ? asked(job) : 0;
-    }
-
-    /** How many times the job's fields ask for the part, whatever its kind. */
-    int asked(QaJob job) {
-      return switch (this) {
-        case EVERY_JOB -> 1;
-        case LATE_MODULE -> job.targetModules().isEmpty() ? 0 : 1;
-        case UPGRADE -> job.previous().isEmpty() ? 0 : 1;
-        case STRESS_CYCLE -> job.stress();
-        case AFTER_STRESS -> job.stress() > 0 ? 1 : 0;
-      };
-    }
-  }
+      "stress-after", Step.STRESS, Action.TESTS, State.UNREPORTED, "after the stress cycles"),
+  END("end", Step.FINAL, Action.END, State.NOTHING, null);
 
   /**
-   * What the guest does in a phase: the script's shell function, the marker it reports, and when
-   * the state follows (after the action; END's marker comes last, after the state).
+   * What the guest does in a phase: the guest script's shell function and the marker it reports.
+   * The state report follows the action, except END's marker, which comes last.
    */
   enum Action {
     /** The BEGIN marker with the kernel release. */
     BEGIN("m", Marker.BEGIN),
-    /** Every test, each at its time limit. */
-    SUITE("suite", Marker.TEST),
+    /** Every test, the patch not loaded: {@code -LOADED} tests must fail. */
+    TESTS("suite", Marker.TEST),
+    /** Every test, the patch loaded: every test must pass. */
+    TESTS_PATCHED("suite", Marker.TEST),
     /** rpm -i of the packages under test. */
     INSTALL("rpmstep", Marker.RPM),
     /** rpm -i of the previous version's packages. */
@@ -178,11 +66,11 @@ public enum Phase {
     UPGRADE("rpmstep", Marker.RPM),
     /** rpm -e of the packages under test. */
     REMOVE("rpmstep", Marker.RPM),
-    /** The target modules unloaded, their file systems unmounted. */
+    /** The target modules removed, their file systems unmounted. */
     UNLOAD_TARGETS("unload_targets", Marker.UNLOAD),
     /** The target modules loaded. */
     LOAD_TARGETS("load_targets", Marker.MODPROBE),
-    /** The END marker, after the state: the guest got to the end. */
+    /** The END marker: the guest got to the end. */
     END("m", Marker.END);
 
     final String function;
@@ -202,15 +90,20 @@ public enum Phase {
      * kpatch's transition limit per package plus time for rpm.
      */
     long seconds(QaJob job, GuestScript.Limits limits) {
-      if (this == SUITE) {
+      if (marker == Marker.TEST) {
         return job.tests().size() * (long) limits.testSeconds();
       }
       return rpm() ? limits.transitionSeconds() * (long) job.packages().size() + 30 : 0;
     }
   }
 
-  /** What the state reported after a phase must show. */
-  enum Expect {
+  /**
+   * What the state the guest reports after a phase (livepatches, their objects, kpatch's modules,
+   * after rpm the packages rpm lists, the taint) must show.
+   */
+  enum State {
+    /** No state reported after the phase. */
+    UNREPORTED,
     /** No livepatch loaded (kpatch's and rpm's lists not checked). */
     NO_LIVEPATCH,
     /** No livepatch, no module kpatch has installed, no package under test rpm lists. */
@@ -225,48 +118,29 @@ public enum Phase {
     /** As {@link #PATCH}, and no target module (not loaded yet) reports itself patched. */
     PATCH_TARGETS_ABSENT,
     /** As {@link #PATCH}, and every target module (loaded after the patch) is patched. */
-    PATCH_TARGETS_PATCHED;
-
-    /** Whether the job's livepatches are loaded: a {@code -LOADED} test must pass. */
-    boolean patchLoaded() {
-      return this == PATCH || this == PATCH_TARGETS_ABSENT || this == PATCH_TARGETS_PATCHED;
-    }
+    PATCH_TARGETS_PATCHED
   }
 
-  /** A phase as a job runs it: stress phases once per cycle, named with the cycle. */
+  /** A phase as a job runs it: a phase named with a cycle once per stress cycle. */
   public record Run(Phase phase, int cycle) {
     /** The phase's name in the script and its markers. */
     public String name() {
-      return phase.part == Part.STRESS_CYCLE ? phase.label.formatted(cycle) : phase.label;
+      return phase.cycles() ? phase.label.formatted(cycle) : phase.label;
     }
   }
 
   private final String label;
   final Step step;
-  final Part part;
   final Action action;
-
-  /** Whether the guest reports the state (livepatches, kpatch, taint; rpm after rpm) after it. */
-  final boolean reportsState;
-
-  final Expect expect;
+  final State state;
   private final String when;
   private final Pattern names;
 
-  Phase(
-      String label,
-      Step step,
-      Part part,
-      Action action,
-      boolean reportsState,
-      Expect expect,
-      String when) {
+  Phase(String label, Step step, Action action, State state, String when) {
     this.label = label;
     this.step = step;
-    this.part = part;
     this.action = action;
-    this.reportsState = reportsState;
-    this.expect = expect;
+    this.state = state;
     this.when = when;
     this.names =
         Pattern.compile(
@@ -275,23 +149,50 @@ public enum Phase {
                 .collect(Collectors.joining("[0-9]+")));
   }
 
-  /** The phases a job runs, in order. */
+  /** Whether the guest reports the state after the phase. */
+  boolean reportsState() {
+    return state != State.UNREPORTED;
+  }
+
+  private boolean cycles() {
+    return label.contains("%d");
+  }
+
+  /**
+   * How many times the job's fields ask for the phase, whatever the job's kind: late module
+   * patching with target modules, the upgrade with a previous version, the stress phases with
+   * stress cycles (those named with a cycle once per cycle).
+   */
+  int asked(QaJob job) {
+    return switch (step) {
+      case LATE -> job.targetModules().isEmpty() ? 0 : 1;
+      case UPGRADE -> job.previous().isEmpty() ? 0 : 1;
+      case STRESS -> cycles() ? job.stress() : job.stress() > 0 ? 1 : 0;
+      default -> 1;
+    };
+  }
+
+  /** How many times a job runs the phase: late, upgrade and stress phases only in PATCH jobs. */
+  private int times(QaJob job) {
+    boolean patchOnly = step == Step.LATE || step == Step.UPGRADE || step == Step.STRESS;
+    return patchOnly && job.kind() != QaJob.Kind.PATCH ? 0 : asked(job);
+  }
+
+  /** The phases a job runs, in order; the phases of a stress cycle together, cycle by cycle. */
   public static List<Run> runs(QaJob job) {
     List<Run> runs = new ArrayList<>();
-    Phase[] all = values();
-    for (int first = 0; first < all.length; ) {
-      Part part = all[first].part;
-      int end = first;
-      while (end < all.length && all[end].part == part) {
+    List<Phase> all = List.of(values());
+    for (int i = 0; i < all.size(); i++) {
+      int end = i + 1;
+      while (all.get(i).cycles() && end < all.size() && all.get(end).cycles()) {
         end++;
       }
-      int times = part.times(job);
-      for (int cycle = 1; cycle <= times; cycle++) {
-        for (int i = first; i < end; i++) {
-          runs.add(new Run(all[i], part == Part.STRESS_CYCLE ? cycle : 0));
+      for (int cycle = 1; cycle <= all.get(i).times(job); cycle++) {
+        for (Phase p : all.subList(i, end)) {
+          runs.add(new Run(p, p.cycles() ? cycle : 0));
         }
       }
-      first = end;
+      i = end - 1;
     }
     return runs;
   }
@@ -307,7 +208,7 @@ public enum Phase {
    */
   static int place(String name) {
     return named(name)
-        .map(p -> p.part == Part.STRESS_CYCLE ? STRESS_INSTALL.ordinal() : p.ordinal())
+        .map(p -> p.cycles() ? STRESS_INSTALL.ordinal() : p.ordinal())
         .orElse(values().length);
   }
 

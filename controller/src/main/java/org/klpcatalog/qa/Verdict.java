@@ -211,7 +211,7 @@ public final class Verdict {
     for (Phase.Run run : Phase.runs(job)) {
       String phase = run.name();
       Step step = run.phase().step;
-      if (run.phase().action != Phase.Action.SUITE
+      if (run.phase().action.marker != Marker.TEST
           || Phase.place(phase) >= furthest
           || !found.judges(step)) {
         continue;
@@ -244,7 +244,7 @@ public final class Verdict {
           && t.in(phase).stream().noneMatch(e -> e.marker() == Marker.RPM)) {
         found.problems.get(step).add(phase + ": the guest reported no rpm result");
       }
-      if (run.phase().reportsState
+      if (run.phase().reportsState()
           && t.in(phase).stream().noneMatch(e -> e.marker() == Marker.TAINT)) {
         found.problems.get(step).add(phase + ": the guest reported no state");
       }
@@ -331,18 +331,18 @@ public final class Verdict {
     if (readsRpm && !state.queried()) {
       problems.add("after " + phase + ": rpm's database was not read");
     }
-    Phase.Expect expect = Phase.named(phase).map(p -> p.expect).orElse(Phase.Expect.NOTHING);
-    switch (expect) {
+    Phase.State expected = Phase.named(phase).map(p -> p.state).orElse(Phase.State.NOTHING);
+    switch (expected) {
       case PATCH, PATCH_TARGETS_ABSENT, PATCH_TARGETS_PATCHED ->
           checkPatchLoaded(job, phase, state, problems);
       case PREVIOUS -> checkPreviousLoaded(phase, state, problems);
-      case NOTHING -> checkNothingLoaded(phase, state, true, problems);
       case NO_LIVEPATCH -> checkNothingLoaded(phase, state, false, problems);
+      case NOTHING, UNREPORTED -> checkNothingLoaded(phase, state, true, problems);
     }
-    if (expect == Phase.Expect.PATCH_TARGETS_ABSENT) {
+    if (expected == Phase.State.PATCH_TARGETS_ABSENT) {
       checkTargetsNotPatched(job, state, problems);
     }
-    if (expect == Phase.Expect.PATCH_TARGETS_PATCHED) {
+    if (expected == Phase.State.PATCH_TARGETS_PATCHED) {
       checkTargetsPatched(job, state, problems);
     }
   }
@@ -513,9 +513,7 @@ public final class Verdict {
   /** A {@code -LOADED} test passes in the suites run with the patch loaded; any other always. */
   static boolean expectPass(String testId, String phase) {
     return !testId.endsWith("-LOADED.test")
-        || Phase.named(phase)
-            .filter(p -> p.action == Phase.Action.SUITE && p.expect.patchLoaded())
-            .isPresent();
+        || Phase.named(phase).filter(p -> p.action == Phase.Action.TESTS_PATCHED).isPresent();
   }
 
   private static String explain(String testId, String phase) {
