@@ -29,7 +29,10 @@ public final class GuestScript {
   public static final String OLD = "/qa/old";
   public static final String NONCE = "/qa/nonce";
 
-  /** Limits inside the guest: per test, and for a livepatch transition (kpatch's wait). */
+  /**
+   * Limits inside the guest: per test, for a livepatch transition (kpatch's wait), for a program's
+   * output; and from them and the job's phases, the VM's.
+   */
   public record Limits(int testSeconds, int transitionSeconds, int outputBytes) {
     public static final Limits DEFAULT = new Limits(60, 30, 16384);
 

@@ -340,10 +340,10 @@ public final class Verdict {
       case NOTHING, UNREPORTED -> checkNothingLoaded(phase, state, true, problems);
     }
     if (expected == Phase.State.PATCH_TARGETS_ABSENT) {
-      checkTargetsNotPatched(job, state, problems);
+      checkTargetsNotPatched(job, phase, state, problems);
     }
     if (expected == Phase.State.PATCH_TARGETS_PATCHED) {
-      checkTargetsPatched(job, state, problems);
+      checkTargetsPatched(job, phase, state, problems);
     }
   }
 
@@ -442,12 +442,14 @@ public final class Verdict {
 
   /** The target modules, not loaded yet, do not report themselves patched. */
   private static void checkTargetsNotPatched(
-      QaJob job, ReportedState state, List<String> problems) {
+      QaJob job, String phase, ReportedState state, List<String> problems) {
     for (String target : job.targetModules()) {
       String v = state.patched().get(target);
       if (v != null && !v.equals("0")) {
         problems.add(
-            "after late-install: object "
+            "after "
+                + phase
+                + ": object "
                 + target
                 + " reports patched while the module is not loaded");
       }
@@ -455,12 +457,15 @@ public final class Verdict {
   }
 
   /** Each target module, loaded after the livepatch, is patched. */
-  private static void checkTargetsPatched(QaJob job, ReportedState state, List<String> problems) {
+  private static void checkTargetsPatched(
+      QaJob job, String phase, ReportedState state, List<String> problems) {
     for (String target : job.targetModules()) {
       String v = state.patched().get(target);
       if (!"1".equals(v)) {
         problems.add(
-            "after late-load: "
+            "after "
+                + phase
+                + ": "
                 + target
                 + " was loaded after the livepatch but is "
                 + (v == null ? "not one of its objects" : "not patched"));
