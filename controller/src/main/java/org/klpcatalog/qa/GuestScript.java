@@ -1,18 +1,22 @@
 package org.klpcatalog.qa;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
- * Writes the guest's {@code /init}: the QA protocol of one job as a busybox sh script. Pure.
+ * Writes the guest's {@code /init}: the QA protocol of one job as a busybox sh script, one or two
+ * lines per {@link Phase} the job runs (the phase's shell function, then its state report), after a
+ * prelude defining those functions. Pure.
  *
- * <p>Everything the host needs comes back on the serial console as marker lines, {@code @@KLPQA
- * <nonce> <WHAT> <phase> ...}; program output follows its marker with every line prefixed by {@code
- * "| "}, so nothing a test prints can pass for a marker. The nonce is read from a file the script
- * deletes before any test runs and is never exported, so a test cannot forge markers. Every name
- * put in the script (packages, modules, tests, kernel releases) is checked against {@link #SAFE}:
- * the catalog schema already restricts them to characters inert in sh.
+ * <p>Everything the host needs comes back on the serial console as {@link Marker} lines,
+ * {@code @@KLPQA <nonce> <MARKER> <phase> ...}; program output follows its marker with every line
+ * prefixed by {@code "| "}, so nothing a test prints can pass for a marker. The nonce is read from
+ * a file the script deletes before any test runs and is never exported, so a test cannot forge
+ * markers. Every name put in the script (packages, modules, tests, kernel releases) is checked
+ * against {@link #SAFE}: the catalog schema already restricts them to characters inert in sh.
  */
 public final class GuestScript {
   /** What a name must look like to be written into the script. */
@@ -25,13 +29,39 @@ public final class GuestScript {
   public static final String OLD = "/qa/old";
   public static final String NONCE = "/qa/nonce";
 
-  /** Limits inside the guest: per test, and for a livepatch transition (kpatch's wait). */
+  /**
+   * Limits inside the guest: per test, for a livepatch transition (kpatch's wait), for a program's
+   * output; and from them and the job's phases, the VM's.
+   */
   public record Limits(int testSeconds, int transitionSeconds, int outputBytes) {
     public static final Limits DEFAULT = new Limits(60, 30, 16384);
 
     /** The defaults with another time limit per test. */
     public static Limits withTestSeconds(int seconds) {
       return new Limits(seconds, DEFAULT.transitionSeconds(), DEFAULT.outputBytes());
+    }
+
+    /**
+     * The longest a guest that is not hung can take: boot, then each phase the job's fields ask for
+     * its share ({@link Phase.Action#seconds}); doubled without KVM. A TOGETHER job runs only the
+     * phases of every job, but the target modules it has still count their late-module share:
+     * margin for its one transaction of every package.
+     */
+    public Duration vm(QaJob job, boolean kvm) {
+      long seconds = 120;
+      for (Phase phase : Phase.values()) {
+        seconds += phase.asked(job) * phase.action.seconds(job, this);
+      }
+      return Duration.ofSeconds(kvm ? seconds : seconds * 2);
+    }
+
+    /**
+     * The longest a guest may print nothing: it prints a marker at least after every test and rpm
+     * step, so silence longer than the longest of those means it hangs; doubled without KVM.
+     */
+    public Duration idle(QaJob job, boolean kvm) {
+      return Duration.ofSeconds(
+          (long) (testSeconds + transitionSeconds * job.packages().size() + 60) * (kvm ? 1 : 2));
     }
   }
 
@@ -61,62 +91,47 @@ public final class GuestScript {
             .replace("@TEST_SECONDS@", Integer.toString(limits.testSeconds()))
             .replace("@TRANSITION@", Integer.toString(limits.transitionSeconds()))
             .replace("@OUTPUT_BYTES@", Integer.toString(limits.outputBytes())));
-    String news =
-        job.packages().stream()
-            .map(p -> NEW + "/" + p.nevra() + ".rpm")
-            .reduce((a, b) -> a + " " + b)
-            .orElseThrow();
-    String pkgNames =
-        job.packages().stream().map(QaJob.Pkg::name).reduce((a, b) -> a + " " + b).orElseThrow();
-    sb.append("m BEGIN boot ").append(job.kernel()).append('\n');
-    sb.append("state boot\n");
-    sb.append("suite baseline\n");
-    sb.append("state baseline\n");
-    rpmStep(sb, "install", "-i " + news);
-    sb.append("suite loaded\n");
-    rpmStep(sb, "remove", "-e " + pkgNames);
-    sb.append("suite removed\n");
-    if (job.kind() == QaJob.Kind.PATCH) {
-      if (!job.targetModules().isEmpty()) {
-        // Late module patching: the patch loaded while its target modules are absent, then the
-        // modules loaded (the kernel patches them as they come), then everything removed.
-        String mods = String.join(" ", job.targetModules());
-        sb.append("unload_targets late-unload ").append(mods).append('\n');
-        rpmStep(sb, "late-install", "-i " + news);
-        sb.append("load_targets late-load ").append(mods).append('\n');
-        sb.append("state late-load\n");
-        sb.append("suite late\n");
-        rpmStep(sb, "late-remove", "-e " + pkgNames);
-      }
-      if (!job.previous().isEmpty()) {
-        String olds =
-            job.previous().stream()
-                .map(p -> OLD + "/" + p.getFileName())
-                .reduce((a, b) -> a + " " + b)
-                .orElseThrow();
-        rpmStep(sb, "upgrade-old", "-i " + olds);
-        rpmStep(sb, "upgrade", "-U " + news);
-        sb.append("suite upgraded\n");
-        rpmStep(sb, "upgrade-remove", "-e " + pkgNames);
-      }
-      for (int i = 1; i <= job.stress(); i++) {
-        rpmStep(sb, "stress-" + i + "-install", "-i " + news);
-        rpmStep(sb, "stress-" + i + "-remove", "-e " + pkgNames);
-      }
-      if (job.stress() > 0) {
-        sb.append("suite stress-after\n");
-      }
+    for (Phase.Run run : Phase.runs(job)) {
+      // A phase's shell function, then the state after it; the END marker comes after the state.
+      Phase.Action action = run.phase().action;
+      String call = action.function + " " + actionArgs(job, run) + "\n";
+      String state =
+          run.phase().reportsState()
+              ? "state " + run.name() + (action.rpm() ? " rpm" : "") + "\n"
+              : "";
+      sb.append(action == Phase.Action.END ? state + call : call + state);
     }
-    sb.append("state end\n");
-    sb.append("m END end\n");
     sb.append("poweroff -f\n");
     return sb.toString();
   }
 
-  /** An rpm transaction, then the state with rpm's database read back. */
-  private static void rpmStep(StringBuilder sb, String phase, String args) {
-    sb.append("rpmstep ").append(phase).append(' ').append(args).append('\n');
-    sb.append("state ").append(phase).append(" rpm\n");
+  /** The arguments of a phase's shell function: its name, then what the action works on. */
+  private static String actionArgs(QaJob job, Phase.Run run) {
+    String phase = run.name();
+    return switch (run.phase().action) {
+      case BEGIN -> Marker.BEGIN + " " + phase + " " + job.kernel();
+      case END -> Marker.END + " " + phase;
+      case TESTS, TESTS_PATCHED -> phase;
+      case INSTALL -> phase + " -i " + newPackages(job);
+      case INSTALL_PREVIOUS ->
+          phase
+              + " -i "
+              + job.previous().stream()
+                  .map(p -> OLD + "/" + p.getFileName())
+                  .collect(Collectors.joining(" "));
+      case UPGRADE -> phase + " -U " + newPackages(job);
+      case REMOVE ->
+          phase
+              + " -e "
+              + job.packages().stream().map(QaJob.Pkg::name).collect(Collectors.joining(" "));
+      case UNLOAD_TARGETS, LOAD_TARGETS -> phase + " " + String.join(" ", job.targetModules());
+    };
+  }
+
+  private static String newPackages(QaJob job) {
+    return job.packages().stream()
+        .map(p -> NEW + "/" + p.nevra() + ".rpm")
+        .collect(Collectors.joining(" "));
   }
 
   private static final String PRELUDE =
@@ -133,7 +148,7 @@ public final class GuestScript {
       N=$(cat /qa/nonce)
       rm -f /qa/nonce
       export KPATCH_TRANSITION_TIMEOUT=@TRANSITION@
-      m() { echo "@@KLPQA $N $*"; }
+      m() { echo "@PREFIX@ $N $*"; }
       # Output after a marker: every line prefixed, the last one ended even when cut short.
       out() { head -c @OUTPUT_BYTES@ "$1" | awk '{ print "| " $0 }'; }
       # The kernel's messages since the last call that matter: problems (with the lines after
@@ -219,6 +234,7 @@ public final class GuestScript {
       	done
       }
       """
+          .replace("@PREFIX@", Marker.PREFIX)
           .replace("@TESTS@", TESTS)
           .replace("@PROBLEMS@", Verdict.KERNEL_PROBLEM.pattern());
 }

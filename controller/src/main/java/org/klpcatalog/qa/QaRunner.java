@@ -238,19 +238,10 @@ public final class QaRunner {
     Files.writeString(dir.resolve("init.sh"), script, StandardCharsets.UTF_8);
     Path initrd = dir.resolve("initrd.img");
     GuestImage.initrd(base, overlay, initrd);
-    Duration limit =
-        options.timeout().isZero() ? limit(job, kvm, options.limits()) : options.timeout();
+    Duration limit = options.timeout().isZero() ? options.limits().vm(job, kvm) : options.timeout();
     Path console = dir.resolve("console.log");
     LOG.debug("booting {} ({})", job.id(), kvm ? "kvm" : "tcg");
-    // A guest prints a marker at least after every test and rpm step; silence longer than the
-    // longest of those means it hangs.
-    Duration idle =
-        Duration.ofSeconds(
-            (long)
-                    (options.limits().testSeconds()
-                        + options.limits().transitionSeconds() * job.packages().size()
-                        + 60)
-                * (kvm ? 1 : 2));
+    Duration idle = options.limits().idle(job, kvm);
     Vm.Boot boot =
         Vm.boot(tree.image().orElseThrow(), initrd, options.memoryMb(), kvm, limit, idle, console);
     Files.deleteIfExists(initrd);
@@ -269,27 +260,5 @@ public final class QaRunner {
                             + ")";
     return new JobResult(
         job, Verdict.judge(job, t, stopped), console, boot.seconds(), kvm ? "kvm" : "tcg");
-  }
-
-  /**
-   * The longest a guest that is not hung can take: boot, every test at its own limit, and every rpm
-   * step at kpatch's transition limit plus time for rpm; doubled without KVM.
-   */
-  static Duration limit(QaJob job, boolean kvm, GuestScript.Limits limits) {
-    long suites =
-        3
-            + (job.targetModules().isEmpty() ? 0 : 1)
-            + (job.previous().isEmpty() ? 0 : 1)
-            + (job.stress() > 0 ? 1 : 0);
-    long rpmSteps =
-        2
-            + (job.targetModules().isEmpty() ? 0 : 2)
-            + (job.previous().isEmpty() ? 0 : 3)
-            + 2L * job.stress();
-    long seconds =
-        120
-            + suites * job.tests().size() * (long) limits.testSeconds()
-            + rpmSteps * (limits.transitionSeconds() * (long) job.packages().size() + 30);
-    return Duration.ofSeconds(kvm ? seconds : seconds * 2);
   }
 }

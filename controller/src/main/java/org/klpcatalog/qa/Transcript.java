@@ -2,22 +2,27 @@ package org.klpcatalog.qa;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * The guest's console output read back: the marker lines of the run's nonce, each with the output
- * lines that followed it. Everything else (firmware, kernel messages printed on the console, lines
- * a test wrote to the console itself) is ignored. Pure.
+ * The guest's console output read back: the {@link Marker} lines of the run's nonce, each with the
+ * output lines that followed it. Everything else (firmware, kernel messages printed on the console,
+ * lines a test wrote to the console itself, a marker the guest script does not print) is ignored.
+ * Pure.
  */
 public record Transcript(List<Event> events) {
-  /** One marker: what happened, in which phase, its arguments, and the output after it. */
-  public record Event(String what, String phase, List<String> args, List<String> output) {
+  /**
+   * One marker: what happened, in which phase (its name, as {@link Phase.Run#name}), its arguments,
+   * and the output after it.
+   */
+  public record Event(Marker marker, String phase, List<String> args, List<String> output) {
     public String arg(int i) {
       return i < args.size() ? args.get(i) : "";
     }
   }
 
   public static Transcript parse(String console, String nonce) {
-    String prefix = "@@KLPQA " + nonce + " ";
+    String prefix = Marker.PREFIX + " " + nonce + " ";
     List<Event> events = new ArrayList<>();
     List<String> output = null;
     for (String raw : console.split("\n", -1)) {
@@ -29,7 +34,10 @@ public record Transcript(List<Event> events) {
         String[] f = line.substring(at + prefix.length()).strip().split(" +");
         if (f.length >= 2) {
           output = new ArrayList<>();
-          events.add(new Event(f[0], f[1], List.of(f).subList(2, f.length), output));
+          Optional<Marker> marker = Marker.named(f[0]);
+          if (marker.isPresent()) {
+            events.add(new Event(marker.get(), f[1], List.of(f).subList(2, f.length), output));
+          }
           continue;
         }
       }
@@ -43,7 +51,7 @@ public record Transcript(List<Event> events) {
   }
 
   public boolean finished() {
-    return events.stream().anyMatch(e -> e.what().equals("END"));
+    return events.stream().anyMatch(e -> e.marker() == Marker.END);
   }
 
   public List<Event> in(String phase) {

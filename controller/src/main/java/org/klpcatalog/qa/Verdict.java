@@ -13,6 +13,8 @@ import java.util.regex.Pattern;
 /**
  * Judges a job's transcript against the protocol. Pure: the same transcript always gives the same
  * steps. Each step is one test case of the report; a step fails with every problem found in it.
+ * Which phases a job runs, the step each belongs to, the markers each must report and what its
+ * state must show come from {@link Phase}; the rules, in short:
  *
  * <ul>
  *   <li>Regression tests pass in every suite run; a {@code -LOADED} test fails before install,
@@ -66,47 +68,9 @@ public final class Verdict {
 
   private Verdict() {}
 
-  /** The step a phase of the guest script belongs to. */
-  static Step stepOf(String phase) {
-    if (phase.startsWith("late")) {
-      return Step.LATE;
-    }
-    if (phase.startsWith("upgrade")) {
-      return Step.UPGRADE;
-    }
-    if (phase.startsWith("stress")) {
-      return Step.STRESS;
-    }
-    return switch (phase) {
-      case "boot" -> Step.BOOT;
-      case "baseline" -> Step.BASELINE;
-      case "install" -> Step.INSTALL;
-      case "loaded" -> Step.LOADED;
-      case "remove" -> Step.REMOVE;
-      case "removed" -> Step.REMOVED;
-      default -> Step.FINAL;
-    };
-  }
-
-  /** The steps a job runs, in order. */
+  /** The steps a job runs, in order: those of its phases. */
   public static List<Step> steps(QaJob job) {
-    List<Step> steps =
-        new ArrayList<>(
-            List.of(
-                Step.BOOT, Step.BASELINE, Step.INSTALL, Step.LOADED, Step.REMOVE, Step.REMOVED));
-    if (job.kind() == QaJob.Kind.PATCH) {
-      if (!job.targetModules().isEmpty()) {
-        steps.add(Step.LATE);
-      }
-      if (!job.previous().isEmpty()) {
-        steps.add(Step.UPGRADE);
-      }
-      if (job.stress() > 0) {
-        steps.add(Step.STRESS);
-      }
-    }
-    steps.add(Step.FINAL);
-    return steps;
+    return Phase.runs(job).stream().map(r -> r.phase().step).distinct().toList();
   }
 
   /**
@@ -114,14 +78,278 @@ public final class Verdict {
    * out, crashed): the step it was in fails with that reason and later steps are not run.
    */
   public static List<StepResult> judge(QaJob job, Transcript t, String stopped) {
-    Map<Step, List<String>> problems = new LinkedHashMap<>();
-    Map<Step, List<String>> output = new LinkedHashMap<>();
     List<Step> steps = steps(job);
-    steps.forEach(
-        s -> {
-          problems.put(s, new ArrayList<>());
-          output.put(s, new ArrayList<>());
-        });
+    Findings found = new Findings(steps);
+    // What each marker reports.
+    t.events().forEach(e -> checkEvent(e, found));
+    // Every test reports a result in every suite the guest went past.
+    checkTestsReported(job, t, found);
+    // Every rpm step and state report of the job's phases, up to where the guest got, came.
+    checkPhasesReported(job, t, found);
+    // The state after each phase that reports one.
+    checkStates(job, t, found);
+    return results(steps, found, lastStepReached(t, found), t.finished(), stopped);
+  }
+
+  /** The problems found and the output that explains them, per step of the job. */
+  private static final class Findings {
+    final Map<Step, List<String>> problems = new LinkedHashMap<>();
+    final Map<Step, List<String>> output = new LinkedHashMap<>();
+
+    Findings(List<Step> steps) {
+      steps.forEach(
+          s -> {
+            problems.put(s, new ArrayList<>());
+            output.put(s, new ArrayList<>());
+          });
+    }
+
+    /** Whether the job runs the step: markers of steps it does not run are ignored. */
+    boolean judges(Step step) {
+      return problems.containsKey(step);
+    }
+  }
+
+  private static void checkEvent(Transcript.Event e, Findings found) {
+    Step step = Phase.stepOf(e.phase());
+    if (!found.judges(step)) {
+      return;
+    }
+    List<String> problems = found.problems.get(step);
+    List<String> output = found.output.get(step);
+    switch (e.marker()) {
+      case TEST -> checkTest(e, problems, output);
+      case RPM -> checkRpm(e, problems, output);
+      case UNLOAD -> checkUnload(e, problems, output);
+      case MODPROBE -> checkModprobe(e, problems, output);
+      case TAINT -> checkTaint(e, problems);
+      case DMESG -> checkKernelLog(e, problems, output);
+      default -> {}
+    }
+  }
+
+  private static void checkTest(Transcript.Event e, List<String> problems, List<String> output) {
+    boolean pass = e.arg(1).equals("0");
+    boolean expectPass = expectPass(e.arg(0), e.phase());
+    if (pass != expectPass) {
+      problems.add(
+          e.arg(0)
+              + " "
+              + (pass ? "passed" : "failed (exit " + e.arg(1) + ")")
+              + " "
+              + Phase.when(e.phase())
+              + ", expected to "
+              + (expectPass ? "pass" : "fail")
+              + explain(e.arg(0), e.phase()));
+      output.add("--- " + e.arg(0) + " (" + e.phase() + "), exit " + e.arg(1));
+      output.addAll(e.output());
+    }
+  }
+
+  private static void checkRpm(Transcript.Event e, List<String> problems, List<String> output) {
+    if (!e.arg(0).equals("0")) {
+      problems.add("rpm failed (exit " + e.arg(0) + ") at " + e.phase());
+    }
+    if (!e.arg(0).equals("0") || !e.output().isEmpty()) {
+      output.add("--- rpm (" + e.phase() + "), exit " + e.arg(0));
+      output.addAll(e.output());
+    }
+  }
+
+  private static void checkUnload(Transcript.Event e, List<String> problems, List<String> output) {
+    if (!e.arg(1).equals("0") && !e.arg(1).equals("absent")) {
+      problems.add(
+          "target module "
+              + e.arg(0)
+              + " could not be unloaded to test late patching (rmmod exit "
+              + e.arg(1)
+              + "); is a test leaving it in use?");
+      output.addAll(e.output());
+    }
+  }
+
+  private static void checkModprobe(
+      Transcript.Event e, List<String> problems, List<String> output) {
+    if (!e.arg(1).equals("0")) {
+      problems.add(
+          "target module "
+              + e.arg(0)
+              + " did not load with the patch in place (modprobe exit "
+              + e.arg(1)
+              + ")");
+      output.addAll(e.output());
+    }
+  }
+
+  private static void checkTaint(Transcript.Event e, List<String> problems) {
+    long taint = parseLong(e.arg(0));
+    if ((taint & ~ALLOWED_TAINT) != 0) {
+      problems.add(
+          "kernel tainted "
+              + taint
+              + " "
+              + Phase.when(e.phase())
+              + ": flags "
+              + TaintFlags.describe(taint & ~ALLOWED_TAINT)
+              + " beyond the livepatch's K, O and E");
+    }
+  }
+
+  private static void checkKernelLog(
+      Transcript.Event e, List<String> problems, List<String> output) {
+    List<String> bad = e.output().stream().filter(l -> KERNEL_PROBLEM.matcher(l).find()).toList();
+    if (!bad.isEmpty()) {
+      problems.add("kernel log " + Phase.when(e.phase()) + ": " + bad.get(0).strip());
+      output.add("--- kernel log (" + e.phase() + ")");
+      output.addAll(e.output());
+    }
+  }
+
+  /** Each test of the job has a result in every suite the guest went past. */
+  private static void checkTestsReported(QaJob job, Transcript t, Findings found) {
+    int furthest = furthestPlace(t);
+    for (Phase.Run run : Phase.runs(job)) {
+      String phase = run.name();
+      Step step = run.phase().step;
+      if (run.phase().action.marker != Marker.TEST
+          || Phase.place(phase) >= furthest
+          || !found.judges(step)) {
+        continue;
+      }
+      Set<String> reported = new TreeSet<>();
+      t.in(phase).stream()
+          .filter(e -> e.marker() == Marker.TEST)
+          .forEach(e -> reported.add(e.arg(0)));
+      for (QaTest test : job.tests()) {
+        if (!reported.contains(test.id())) {
+          found.problems.get(step).add(test.id() + " reported no result " + Phase.when(phase));
+        }
+      }
+    }
+  }
+
+  /**
+   * Each rpm step has its result and each state report its taint (the report's last marker), in
+   * every phase the guest went past or when it got to the end.
+   */
+  private static void checkPhasesReported(QaJob job, Transcript t, Findings found) {
+    int furthest = furthestPlace(t);
+    for (Phase.Run run : Phase.runs(job)) {
+      String phase = run.name();
+      Step step = run.phase().step;
+      if (!found.judges(step) || !(Phase.place(phase) < furthest || t.finished())) {
+        continue;
+      }
+      if (run.phase().action.rpm()
+          && t.in(phase).stream().noneMatch(e -> e.marker() == Marker.RPM)) {
+        found.problems.get(step).add(phase + ": the guest reported no rpm result");
+      }
+      if (run.phase().reportsState()
+          && t.in(phase).stream().noneMatch(e -> e.marker() == Marker.TAINT)) {
+        found.problems.get(step).add(phase + ": the guest reported no state");
+      }
+    }
+  }
+
+  /** The place of the furthest phase any marker came from; -1 for none. */
+  private static int furthestPlace(Transcript t) {
+    return t.events().stream().mapToInt(e -> Phase.place(e.phase())).max().orElse(-1);
+  }
+
+  /** The state each phase reported (a TAINT marker ends a report) against what it must show. */
+  private static void checkStates(QaJob job, Transcript t, Findings found) {
+    // States after an rpm transaction read rpm's database back.
+    Set<String> rpmStates = new HashSet<>();
+    Phase.runs(job).stream()
+        .filter(r -> r.phase().action.rpm())
+        .forEach(r -> rpmStates.add(r.name()));
+    Set<String> phases = new LinkedHashSet<>();
+    t.events().stream().filter(e -> e.marker() == Marker.TAINT).forEach(e -> phases.add(e.phase()));
+    for (String phase : phases) {
+      Step step = Phase.stepOf(phase);
+      if (found.judges(step)) {
+        checkState(job, phase, rpmStates.contains(phase), t.in(phase), found.problems.get(step));
+      }
+    }
+  }
+
+  /** A livepatch as sysfs shows it. */
+  private record Livepatch(String enabled, String transition) {
+    boolean enabledAndSettled() {
+      return enabled.equals("1") && transition.equals("0");
+    }
+  }
+
+  /**
+   * One state report: the livepatches, their objects' patched flags, kpatch's installed modules,
+   * the packages rpm lists, and rpm's exit status for each time it read its database.
+   */
+  private record ReportedState(
+      Map<String, Livepatch> livepatches,
+      Map<String, String> patched,
+      Set<String> kpatch,
+      Set<String> rpmdb,
+      List<String> rpmQueries) {
+    static ReportedState of(List<Transcript.Event> events) {
+      ReportedState s =
+          new ReportedState(
+              new LinkedHashMap<>(),
+              new LinkedHashMap<>(),
+              new TreeSet<>(),
+              new TreeSet<>(),
+              new ArrayList<>());
+      for (Transcript.Event e : events) {
+        switch (e.marker()) {
+          case RPMQ -> s.rpmQueries.add(e.arg(0));
+          case LP -> s.livepatches.put(e.arg(0), new Livepatch(e.arg(1), e.arg(2)));
+          case OBJ -> s.patched.put(e.arg(1), e.arg(2));
+          case KPATCH -> s.kpatch.add(e.arg(0));
+          case RPMDB -> s.rpmdb.add(e.arg(0));
+          default -> {}
+        }
+      }
+      return s;
+    }
+
+    boolean queried() {
+      return !rpmQueries.isEmpty();
+    }
+  }
+
+  private static void checkState(
+      QaJob job,
+      String phase,
+      boolean readsRpm,
+      List<Transcript.Event> events,
+      List<String> problems) {
+    ReportedState state = ReportedState.of(events);
+    for (String exit : state.rpmQueries()) {
+      if (!exit.equals("0")) {
+        problems.add("after " + phase + ": rpm could not read its database (exit " + exit + ")");
+      }
+    }
+    if (readsRpm && !state.queried()) {
+      problems.add("after " + phase + ": rpm's database was not read");
+    }
+    Phase.State expected = Phase.named(phase).map(p -> p.state).orElse(Phase.State.NOTHING);
+    switch (expected) {
+      case PATCH, PATCH_TARGETS_ABSENT, PATCH_TARGETS_PATCHED ->
+          checkPatchLoaded(job, phase, state, problems);
+      case PREVIOUS -> checkPreviousLoaded(phase, state, problems);
+      case NO_LIVEPATCH -> checkNothingLoaded(phase, state, false, problems);
+      case NOTHING, UNREPORTED -> checkNothingLoaded(phase, state, true, problems);
+    }
+    if (expected == Phase.State.PATCH_TARGETS_ABSENT) {
+      checkTargetsNotPatched(job, phase, state, problems);
+    }
+    if (expected == Phase.State.PATCH_TARGETS_PATCHED) {
+      checkTargetsPatched(job, phase, state, problems);
+    }
+  }
+
+  /** Exactly the job's livepatches, enabled and settled, installed by kpatch and listed by rpm. */
+  private static void checkPatchLoaded(
+      QaJob job, String phase, ReportedState state, List<String> problems) {
     Set<String> modules = new TreeSet<>();
     Set<String> names = new TreeSet<>();
     job.packages()
@@ -130,141 +358,138 @@ public final class Verdict {
               modules.add(p.module());
               names.add(p.name());
             });
+    for (String m : modules) {
+      Livepatch lp = state.livepatches().get(m);
+      if (lp == null) {
+        problems.add(
+            "after "
+                + phase
+                + ": livepatch "
+                + m
+                + " is not loaded (no /sys/kernel/livepatch/"
+                + m
+                + ")");
+      } else {
+        if (!lp.enabled().equals("1")) {
+          problems.add("after " + phase + ": livepatch " + m + " is loaded but not enabled");
+        }
+        if (!lp.transition().equals("0")) {
+          problems.add("after " + phase + ": livepatch " + m + " is still in transition");
+        }
+      }
+      if (!state.kpatch().contains(job.kernel() + "/" + m + ".ko")) {
+        problems.add(
+            "after " + phase + ": kpatch has not installed " + m + ".ko for " + job.kernel());
+      }
+    }
+    Set<String> extra = new TreeSet<>(state.livepatches().keySet());
+    extra.removeAll(modules);
+    if (!extra.isEmpty()) {
+      problems.add(
+          "after " + phase + ": other livepatches are still loaded: " + String.join(", ", extra));
+    }
+    if (state.queried() && !state.rpmdb().equals(names)) {
+      problems.add(
+          "after "
+              + phase
+              + ": rpm lists "
+              + (state.rpmdb().isEmpty() ? "nothing" : String.join(", ", state.rpmdb()))
+              + " installed, expected "
+              + String.join(", ", names));
+    }
+  }
+
+  /** Some livepatch loaded (the previous version's), each enabled and settled. */
+  private static void checkPreviousLoaded(
+      String phase, ReportedState state, List<String> problems) {
+    if (state.livepatches().isEmpty()) {
+      problems.add("after " + phase + ": the previous version loaded no livepatch");
+    }
+    state
+        .livepatches()
+        .forEach(
+            (m, lp) -> {
+              if (!lp.enabledAndSettled()) {
+                problems.add("after " + phase + ": livepatch " + m + " is not enabled and settled");
+              }
+            });
+  }
+
+  /** No livepatch; with {@code installed}, no module kpatch installed and no package rpm lists. */
+  private static void checkNothingLoaded(
+      String phase, ReportedState state, boolean installed, List<String> problems) {
+    if (!state.livepatches().isEmpty()) {
+      problems.add(
+          "after "
+              + phase
+              + ": livepatches still loaded: "
+              + String.join(", ", state.livepatches().keySet()));
+    }
+    if (!installed) {
+      return;
+    }
+    if (!state.kpatch().isEmpty()) {
+      problems.add(
+          "after "
+              + phase
+              + ": kpatch still has modules installed: "
+              + String.join(", ", state.kpatch()));
+    }
+    if (state.queried() && !state.rpmdb().isEmpty()) {
+      problems.add("after " + phase + ": rpm still lists " + String.join(", ", state.rpmdb()));
+    }
+  }
+
+  /** The target modules, not loaded yet, do not report themselves patched. */
+  private static void checkTargetsNotPatched(
+      QaJob job, String phase, ReportedState state, List<String> problems) {
+    for (String target : job.targetModules()) {
+      String v = state.patched().get(target);
+      if (v != null && !v.equals("0")) {
+        problems.add(
+            "after "
+                + phase
+                + ": object "
+                + target
+                + " reports patched while the module is not loaded");
+      }
+    }
+  }
+
+  /** Each target module, loaded after the livepatch, is patched. */
+  private static void checkTargetsPatched(
+      QaJob job, String phase, ReportedState state, List<String> problems) {
+    for (String target : job.targetModules()) {
+      String v = state.patched().get(target);
+      if (!"1".equals(v)) {
+        problems.add(
+            "after "
+                + phase
+                + ": "
+                + target
+                + " was loaded after the livepatch but is "
+                + (v == null ? "not one of its objects" : "not patched"));
+      }
+    }
+  }
+
+  /** The step of the last phase the guest got to (the step first seen last); boot for none. */
+  private static Step lastStepReached(Transcript t, Findings found) {
     Set<Step> seen = new LinkedHashSet<>();
-    for (Transcript.Event e : t.events()) {
-      Step step = stepOf(e.phase());
-      if (!problems.containsKey(step)) {
-        continue;
-      }
-      seen.add(step);
-      List<String> p = problems.get(step);
-      switch (e.what()) {
-        case "TEST" -> {
-          boolean pass = e.arg(1).equals("0");
-          boolean expectPass = expectPass(e.arg(0), e.phase());
-          if (pass != expectPass) {
-            p.add(
-                e.arg(0)
-                    + " "
-                    + (pass ? "passed" : "failed (exit " + e.arg(1) + ")")
-                    + " "
-                    + when(e.phase())
-                    + ", expected to "
-                    + (expectPass ? "pass" : "fail")
-                    + explain(e.arg(0), e.phase()));
-            output.get(step).add("--- " + e.arg(0) + " (" + e.phase() + "), exit " + e.arg(1));
-            output.get(step).addAll(e.output());
-          }
-        }
-        case "RPM" -> {
-          if (!e.arg(0).equals("0")) {
-            p.add("rpm failed (exit " + e.arg(0) + ") at " + e.phase());
-          }
-          if (!e.arg(0).equals("0") || !e.output().isEmpty()) {
-            output.get(step).add("--- rpm (" + e.phase() + "), exit " + e.arg(0));
-            output.get(step).addAll(e.output());
-          }
-        }
-        case "UNLOAD" -> {
-          if (!e.arg(1).equals("0") && !e.arg(1).equals("absent")) {
-            p.add(
-                "target module "
-                    + e.arg(0)
-                    + " could not be unloaded to test late patching (rmmod exit "
-                    + e.arg(1)
-                    + "); is a test leaving it in use?");
-            output.get(step).addAll(e.output());
-          }
-        }
-        case "MODPROBE" -> {
-          if (!e.arg(1).equals("0")) {
-            p.add(
-                "target module "
-                    + e.arg(0)
-                    + " did not load with the patch in place (modprobe exit "
-                    + e.arg(1)
-                    + ")");
-            output.get(step).addAll(e.output());
-          }
-        }
-        case "TAINT" -> {
-          long taint = parseLong(e.arg(0));
-          if ((taint & ~ALLOWED_TAINT) != 0) {
-            p.add(
-                "kernel tainted "
-                    + taint
-                    + " "
-                    + when(e.phase())
-                    + ": flags "
-                    + TaintFlags.describe(taint & ~ALLOWED_TAINT)
-                    + " beyond the livepatch's K, O and E");
-          }
-        }
-        case "DMESG" -> {
-          List<String> bad =
-              e.output().stream().filter(l -> KERNEL_PROBLEM.matcher(l).find()).toList();
-          if (!bad.isEmpty()) {
-            p.add("kernel log " + when(e.phase()) + ": " + bad.get(0).strip());
-            output.get(step).add("--- kernel log (" + e.phase() + ")");
-            output.get(step).addAll(e.output());
-          }
-        }
-        default -> {}
-      }
-    }
-    // Every test reports a result in every suite the guest reached.
-    for (String phase : suitesPassed(job, t)) {
-      Step step = stepOf(phase);
-      if (!problems.containsKey(step)) {
-        continue;
-      }
-      Set<String> reported = new TreeSet<>();
-      t.in(phase).stream()
-          .filter(e -> e.what().equals("TEST"))
-          .forEach(e -> reported.add(e.arg(0)));
-      for (QaTest test : job.tests()) {
-        if (!reported.contains(test.id())) {
-          problems.get(step).add(test.id() + " reported no result " + when(phase));
-        }
-      }
-    }
-    // Every rpm step and state check the script has, up to where the guest got, reported.
-    int furthest = t.events().stream().mapToInt(e -> order(e.phase())).max().orElse(-1);
-    List<String[]> script = scriptPhases(job);
-    // States after an rpm transaction read rpm's database back.
-    Set<String> rpmStates = new HashSet<>();
-    script.stream()
-        .filter(ph -> ph.length > 2 && ph[2].equals("rpm"))
-        .forEach(ph -> rpmStates.add(ph[1]));
-    for (String[] ph : script) {
-      String phase = ph[1];
-      Step step = stepOf(phase);
-      if (!problems.containsKey(step) || !(order(phase) < furthest || t.finished())) {
-        continue;
-      }
-      String what = ph[0].equals("rpmstep") ? "RPM" : "TAINT";
-      if (t.in(phase).stream().noneMatch(e -> e.what().equals(what))) {
-        problems
-            .get(step)
-            .add(
-                phase + ": the guest reported no " + (what.equals("RPM") ? "rpm result" : "state"));
-      }
-    }
-    // The state after each phase that changes it.
-    for (String phase : statePhases(t)) {
-      Step step = stepOf(phase);
-      if (!problems.containsKey(step)) {
-        continue;
-      }
-      checkState(
-          job, phase, rpmStates.contains(phase), t.in(phase), modules, names, problems.get(step));
-    }
+    t.events().stream().map(e -> Phase.stepOf(e.phase())).filter(found::judges).forEach(seen::add);
+    return seen.isEmpty() ? Step.BOOT : List.copyOf(seen).get(seen.size() - 1);
+  }
+
+  /**
+   * The step results: each passes without problems; when the guest did not reach the end, the step
+   * it stopped in fails with the reason and the later ones are not run.
+   */
+  private static List<StepResult> results(
+      List<Step> steps, Findings found, Step last, boolean reachedEnd, String stopped) {
     List<StepResult> results = new ArrayList<>();
-    boolean reachedEnd = t.finished();
-    Step last = seen.isEmpty() ? Step.BOOT : List.copyOf(seen).get(seen.size() - 1);
     boolean after = false;
     for (Step s : steps) {
-      List<String> p = problems.get(s);
+      List<String> p = found.problems.get(s);
       if (after) {
         results.add(
             new StepResult(
@@ -279,234 +504,21 @@ public final class Verdict {
         all.add(
             "the guest stopped here: "
                 + (stopped.isEmpty() ? "it powered off before the end" : stopped));
-        results.add(new StepResult(s, Status.FAILED, all, output.get(s)));
+        results.add(new StepResult(s, Status.FAILED, all, found.output.get(s)));
         after = true;
         continue;
       }
       results.add(
           new StepResult(
-              s, p.isEmpty() ? Status.PASSED : Status.FAILED, List.copyOf(p), output.get(s)));
+              s, p.isEmpty() ? Status.PASSED : Status.FAILED, List.copyOf(p), found.output.get(s)));
     }
     return results;
   }
 
-  /**
-   * The rpm steps and state checks of the job's script: {"rpmstep", phase} or {"state", phase[,
-   * "rpm"]}.
-   */
-  private static List<String[]> scriptPhases(QaJob job) {
-    List<String[]> out = new ArrayList<>();
-    String script;
-    try {
-      script = GuestScript.write(job, GuestScript.Limits.DEFAULT);
-    } catch (IllegalArgumentException e) {
-      return out;
-    }
-    for (String line : script.split("\n")) {
-      String[] f = line.split(" ");
-      if (f.length >= 2 && (f[0].equals("rpmstep") || f[0].equals("state"))) {
-        out.add(
-            f.length > 2 && f[0].equals("state")
-                ? new String[] {f[0], f[1], f[2]}
-                : new String[] {f[0], f[1]});
-      }
-    }
-    return out;
-  }
-
-  /** The script's phases in order; stress cycles share one place. */
-  private static final List<String> ORDER =
-      List.of(
-          "boot",
-          "baseline",
-          "install",
-          "loaded",
-          "remove",
-          "removed",
-          "late-unload",
-          "late-install",
-          "late-load",
-          "late",
-          "late-remove",
-          "upgrade-old",
-          "upgrade",
-          "upgraded",
-          "upgrade-remove",
-          "stress",
-          "stress-after",
-          "end");
-
-  private static int order(String phase) {
-    int i = ORDER.indexOf(phase.matches("stress-\\d+-.*") ? "stress" : phase);
-    return i < 0 ? ORDER.size() : i;
-  }
-
-  /** The suites the job runs that the guest went past (some marker of a later phase came). */
-  private static List<String> suitesPassed(QaJob job, Transcript t) {
-    List<String> suites = new ArrayList<>(List.of("baseline", "loaded", "removed"));
-    if (job.kind() == QaJob.Kind.PATCH) {
-      if (!job.targetModules().isEmpty()) {
-        suites.add("late");
-      }
-      if (!job.previous().isEmpty()) {
-        suites.add("upgraded");
-      }
-      if (job.stress() > 0) {
-        suites.add("stress-after");
-      }
-    }
-    int furthest = t.events().stream().mapToInt(e -> order(e.phase())).max().orElse(-1);
-    return suites.stream().filter(s -> order(s) < furthest).toList();
-  }
-
-  private static List<String> statePhases(Transcript t) {
-    Set<String> phases = new LinkedHashSet<>();
-    for (Transcript.Event e : t.events()) {
-      if (e.what().equals("TAINT")) {
-        phases.add(e.phase());
-      }
-    }
-    return List.copyOf(phases);
-  }
-
-  private static void checkState(
-      QaJob job,
-      String phase,
-      boolean readsRpm,
-      List<Transcript.Event> events,
-      Set<String> modules,
-      Set<String> names,
-      List<String> problems) {
-    Map<String, String[]> lp = new LinkedHashMap<>();
-    Map<String, String> patched = new LinkedHashMap<>();
-    Set<String> kpatch = new TreeSet<>();
-    Set<String> rpmdb = new TreeSet<>();
-    boolean queried = false;
-    for (Transcript.Event e : events) {
-      switch (e.what()) {
-        case "RPMQ" -> {
-          queried = true;
-          if (!e.arg(0).equals("0")) {
-            problems.add(
-                "after " + phase + ": rpm could not read its database (exit " + e.arg(0) + ")");
-          }
-        }
-        case "LP" -> lp.put(e.arg(0), new String[] {e.arg(1), e.arg(2)});
-        case "OBJ" -> patched.put(e.arg(1), e.arg(2));
-        case "KPATCH" -> kpatch.add(e.arg(0));
-        case "RPMDB" -> rpmdb.add(e.arg(0));
-        default -> {}
-      }
-    }
-    boolean loadedPhase =
-        phase.equals("install")
-            || phase.equals("late-install")
-            || phase.equals("late-load")
-            || phase.equals("upgrade")
-            || phase.matches("stress-\\d+-install");
-    boolean oldPhase = phase.equals("upgrade-old");
-    if (readsRpm && !queried) {
-      problems.add("after " + phase + ": rpm's database was not read");
-    }
-    if (loadedPhase) {
-      for (String m : modules) {
-        String[] s = lp.get(m);
-        if (s == null) {
-          problems.add(
-              "after "
-                  + phase
-                  + ": livepatch "
-                  + m
-                  + " is not loaded (no /sys/kernel/livepatch/"
-                  + m
-                  + ")");
-        } else {
-          if (!s[0].equals("1")) {
-            problems.add("after " + phase + ": livepatch " + m + " is loaded but not enabled");
-          }
-          if (!s[1].equals("0")) {
-            problems.add("after " + phase + ": livepatch " + m + " is still in transition");
-          }
-        }
-        if (!kpatch.contains(job.kernel() + "/" + m + ".ko")) {
-          problems.add(
-              "after " + phase + ": kpatch has not installed " + m + ".ko for " + job.kernel());
-        }
-      }
-      Set<String> extra = new TreeSet<>(lp.keySet());
-      extra.removeAll(modules);
-      if (!extra.isEmpty()) {
-        problems.add(
-            "after " + phase + ": other livepatches are still loaded: " + String.join(", ", extra));
-      }
-      if (queried && !rpmdb.equals(names)) {
-        problems.add(
-            "after "
-                + phase
-                + ": rpm lists "
-                + (rpmdb.isEmpty() ? "nothing" : String.join(", ", rpmdb))
-                + " installed, expected "
-                + String.join(", ", names));
-      }
-    } else if (oldPhase) {
-      if (lp.isEmpty()) {
-        problems.add("after " + phase + ": the previous version loaded no livepatch");
-      }
-      lp.forEach(
-          (m, s) -> {
-            if (!s[0].equals("1") || !s[1].equals("0")) {
-              problems.add("after " + phase + ": livepatch " + m + " is not enabled and settled");
-            }
-          });
-    } else {
-      if (!lp.isEmpty()) {
-        problems.add(
-            "after " + phase + ": livepatches still loaded: " + String.join(", ", lp.keySet()));
-      }
-      if (!phase.equals("boot") && !phase.equals("late-unload")) {
-        if (!kpatch.isEmpty()) {
-          problems.add(
-              "after "
-                  + phase
-                  + ": kpatch still has modules installed: "
-                  + String.join(", ", kpatch));
-        }
-        if (queried && !rpmdb.isEmpty()) {
-          problems.add("after " + phase + ": rpm still lists " + String.join(", ", rpmdb));
-        }
-      }
-    }
-    if (phase.equals("late-install")) {
-      for (String target : job.targetModules()) {
-        String v = patched.get(target);
-        if (v != null && !v.equals("0")) {
-          problems.add(
-              "after late-install: object "
-                  + target
-                  + " reports patched while the module is not loaded");
-        }
-      }
-    }
-    if (phase.equals("late-load")) {
-      for (String target : job.targetModules()) {
-        String v = patched.get(target);
-        if (!"1".equals(v)) {
-          problems.add(
-              "after late-load: "
-                  + target
-                  + " was loaded after the livepatch but is "
-                  + (v == null ? "not one of its objects" : "not patched"));
-        }
-      }
-    }
-  }
-
+  /** A {@code -LOADED} test passes in the suites run with the patch loaded; any other always. */
   static boolean expectPass(String testId, String phase) {
-    boolean loaded = testId.endsWith("-LOADED.test");
-    if (!loaded) {
-      return true;
-    }
-    return phase.equals("loaded") || phase.equals("late") || phase.equals("upgraded");
+    return !testId.endsWith("-LOADED.test")
+        || Phase.named(phase).filter(p -> p.action == Phase.Action.TESTS_PATCHED).isPresent();
   }
 
   private static String explain(String testId, String phase) {
@@ -515,26 +527,10 @@ public final class Verdict {
     }
     return expectPass(testId, phase)
         ? " (a -LOADED test passes while the patch is loaded)"
-        : phase.equals("baseline")
+        : Phase.named(phase).orElse(null) == Phase.BASELINE
             ? " (before install: the test does not detect the unpatched kernel)"
             : " (after removal: the patch's effect outlived it, or the test does not detect the"
                 + " unpatched kernel)";
-  }
-
-  private static String when(String phase) {
-    return switch (phase) {
-      case "baseline" -> "before install";
-      case "loaded" -> "with the patch loaded";
-      case "removed" -> "after removal";
-      case "late" -> "with the target module loaded after the patch";
-      case "upgraded" -> "after the upgrade";
-      case "stress-after" -> "after the stress cycles";
-      case "boot" -> "at boot";
-      case "install" -> "after install";
-      case "remove" -> "after the removal";
-      case "upgrade" -> "after the upgrade";
-      default -> "at " + phase;
-    };
   }
 
   private static long parseLong(String s) {
