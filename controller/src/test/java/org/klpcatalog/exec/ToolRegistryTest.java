@@ -21,11 +21,14 @@ import org.klpcatalog.catalog.testing.Tools;
  * Debian package the registry names.
  */
 class ToolRegistryTest {
-  /** A program name as the first argument of Command.of, a ProcessBuilder or a Tools.require. */
+  /**
+   * A program name as the first argument of Command.of, a ProcessBuilder or a Tools.require, on the
+   * same line or the next (as the formatter breaks long calls).
+   */
   static final Pattern STARTS =
       Pattern.compile(
-          "(?:Command\\.of\\(|new ProcessBuilder\\(|Tools\\.require\\(|\\.command\\(|(?:cmd|argv) ="
-              + " (?:new ArrayList<>\\()?)(?:List\\.of\\()?\"([A-Za-z0-9_.+-]+)\"");
+          "(?:Command\\.of\\(|new ProcessBuilder\\(|Tools\\.require\\(|\\.command\\(|(?:cmd|argv)"
+              + "\\s*=\\s*(?:new ArrayList<>\\()?)\\s*(?:List\\.of\\(\\s*)?\"([A-Za-z0-9_.+-]+)\"");
 
   @AfterEach
   void noActiveCommand() {
