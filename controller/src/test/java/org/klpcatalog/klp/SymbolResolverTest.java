@@ -15,7 +15,7 @@ import org.klpcatalog.catalog.model.SymbolSpec;
 
 /**
  * The resolution's rules on their own (the real kernels' cases are KlpRelocationIT's and
- * KlpCatalogTest's): an export by another object is another symbol; a module symbol whose name the
+ * KlpCatalogIT's): an export by another object is another symbol; a module symbol whose name the
  * module also has in its init or unloaded sections is refused; a declaration the module does not
  * use is noted; per-CPU data is never a livepatch relocation target; a hostile section 0 is an ELF
  * error.

@@ -29,7 +29,7 @@ import org.klpcatalog.testing.ExampleCatalogs;
  * the modules' from their files, the exports from the headers; then from the cache without a boot,
  * and again after the cache entry was damaged.
  */
-class KallsymsSourceTest {
+class KallsymsSourceIT {
   static final String K50 = "6.1.0-50-amd64";
 
   @BeforeAll

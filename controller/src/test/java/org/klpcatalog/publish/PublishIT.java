@@ -36,7 +36,7 @@ import org.klpcatalog.testing.ExampleCatalogs;
  * group upgrade after a patch is superseded, refusal of conflicting packages, repoclosure), rpm -K
  * and gpgv; versions, rollback and history.
  */
-class PublishIntegrationTest {
+class PublishIT {
   static CatalogTree catalog;
 
   @BeforeAll

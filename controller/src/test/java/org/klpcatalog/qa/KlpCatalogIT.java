@@ -33,7 +33,7 @@ import org.klpcatalog.testing.ExampleCatalogs;
  * module read), a symbol one kernel lacks (that kernel's module fails, the other builds), an
  * ambiguous name without sympos and an undeclared symbol (the build fails saying what to write).
  */
-class KlpCatalogTest {
+class KlpCatalogIT {
   static final String K50 = "6.1.0-50-amd64";
   static final String K56 = "6.1.0-56-amd64";
   static final Path CATALOG = Path.of("src/test/resources/klp-catalog");
@@ -111,10 +111,10 @@ class KlpCatalogTest {
     }
     Path report = tmp.resolve("qa.xml");
     CliRunner.Run r =
-        QaVmTest.qa(dir, report, ExampleCatalogs.cache(tmp.resolve("cache")), "--unsigned");
+        QaVmIT.qa(dir, report, ExampleCatalogs.cache(tmp.resolve("cache")), "--unsigned");
     assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("QA passed: 6 of 6 VM run(s) passed");
-    Map<String, String> cases = QaVmTest.cases(report);
+    Map<String, String> cases = QaVmIT.cases(report);
     for (String release : List.of(K50, K56)) {
       assertThat(cases)
           .containsEntry("qa.static-symbols " + release + " loaded", "")
@@ -130,7 +130,7 @@ class KlpCatalogTest {
         CatalogEdits.edit(catalog(), MANIFEST, s -> s.replace("sympos: 5", "sympos: 6"));
     Path report = tmp.resolve("qa.xml");
     CliRunner.Run r =
-        QaVmTest.qa(
+        QaVmIT.qa(
             write(tree, tmp),
             report,
             ExampleCatalogs.cache(tmp.resolve("cache")),

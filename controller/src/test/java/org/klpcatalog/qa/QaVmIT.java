@@ -35,7 +35,7 @@ import org.w3c.dom.NodeList;
  * 6.1.0-56 kernels in qemu (software emulation when KVM is unusable), installed and removed with
  * rpm in the guest; defective patches that QA must fail; the QA gate of reconcile.
  */
-class QaVmTest {
+class QaVmIT {
   static final String K50 = "6.1.0-50-amd64";
   static final String K56 = "6.1.0-56-amd64";
 

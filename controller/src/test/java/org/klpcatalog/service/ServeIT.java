@@ -40,7 +40,7 @@ import tools.jackson.databind.ObjectMapper;
  * (git daemon taking pushes, and sshd), real builds and publishing, the HTTP endpoints, webhooks,
  * and a forge that checks what it is sent.
  */
-class ServeIntegrationTest {
+class ServeIT {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final OkHttpClient HTTP =
       new OkHttpClient.Builder().readTimeout(30, TimeUnit.SECONDS).build();
@@ -69,7 +69,7 @@ class ServeIntegrationTest {
             // The sample catalog's fixes are written for the tests, not against the kernels'
             // sources.
             .replace("jobs: 4", "jobs: 2\n  cache: " + CACHE + "\n  sourceChecks: false")
-            // QA has its own tests (QaVmTest); the service's reconcile is the same
+            // QA has its own tests (QaVmIT); the service's reconcile is the same
             // Reconciler.apply.
             .replace("enabled: true          # test", "enabled: false         # test")
             .replace("listen: 127.0.0.1:8080", "listen: 127.0.0.1:0")
