@@ -15,8 +15,8 @@ import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
-import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
@@ -54,7 +54,7 @@ public final class BuildBenchmark {
     Files.createDirectories(kernels);
     Files.createSymbolicLink(cache.resolve("kernels"), kernels.toAbsolutePath());
     Path dir = work.resolve("catalog");
-    KernelFiles.deleteRecursively(dir);
+    FileTrees.deleteRecursively(dir);
     CatalogTree tree = new DirectoryTreeReader().read(catalog);
     Fixtures.write(tree, dir);
     Signer signer = Signer.throwaway(work.resolve("key"));
