@@ -22,7 +22,7 @@ import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.qa.KallsymsSource;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.revision.CatalogRevision;
 
 /**
  * The post-link step's cost against the kbuild of the same module, in one run: for every module of

@@ -32,9 +32,9 @@ import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.publish.CompsWriter;
 import org.klpcatalog.publish.Publisher;
 import org.klpcatalog.qa.KallsymsSource;
-import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.FixturePublisher;
+import org.klpcatalog.revision.CatalogRef;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.source.GitOptions;
 

@@ -28,7 +28,7 @@ import org.klpcatalog.kernel.PreparedTree;
 import org.klpcatalog.kernel.UnitCompiler;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.sourcecheck.FixReport;
 import org.klpcatalog.sourcecheck.SourceChecker;
 

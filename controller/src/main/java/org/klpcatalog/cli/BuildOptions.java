@@ -15,7 +15,7 @@ import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.qa.KallsymsSource;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.service.ConfigException;
 import org.klpcatalog.service.ConfigReader;

@@ -18,12 +18,11 @@ import org.klpcatalog.publish.Publisher;
 import org.klpcatalog.qa.GuestImage;
 import org.klpcatalog.qa.QaGate;
 import org.klpcatalog.qa.QaRunner;
-import org.klpcatalog.reconcile.CatalogReader;
-import org.klpcatalog.reconcile.CatalogRef;
-import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RemoteRepository;
+import org.klpcatalog.revision.CatalogRevision;
+import org.klpcatalog.revision.RevisionSource;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.source.SourceException;
 import picocli.CommandLine.Command;
@@ -141,9 +140,7 @@ final class ReconcileCommand implements Callable<Integer> {
       if (remote) {
         outcome =
             new Reconciler()
-                .plan(
-                    Reconciler.RevisionSource.of(git.ref(catalog)),
-                    RemoteRepository.observe(repoArg));
+                .plan(RevisionSource.of(git.ref(catalog)), RemoteRepository.observe(repoArg));
       } else {
         repo = Path.of(repoArg);
         outcome = new Reconciler().plan(git.ref(catalog), repo);
@@ -243,6 +240,49 @@ final class ReconcileCommand implements Callable<Integer> {
             QaOptions.progress(t, "qa: ")));
   }
 
+  /** Some kernels the catalog's active patches serve name no configured provider (printed). */
+  private static final class UnknownProviders extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  /**
+   * The options to apply the revision that was read with: its commit time is the build's date.
+   * Every kernel its active patches serve must name a configured provider (else {@link
+   * UnknownProviders}, with the diagnostics printed).
+   */
+  private Reconciler.ApplyOptions applyOptions(
+      Terminal t,
+      CatalogRevision revision,
+      Path absolute,
+      Optional<Signer> signer,
+      Sandbox sandbox,
+      KernelProviders providers,
+      Duration lockWait)
+      throws IOException {
+    if (!BuildOptions.providersKnown(
+        t,
+        providers,
+        revision,
+        revision.report().patches().values().stream()
+            .filter(p -> p.active())
+            .flatMap(p -> p.kernels().stream().map(k -> k.release()))
+            .toList(),
+        prefix())) {
+      throw new UnknownProviders();
+    }
+    long epoch = PackageBuild.sourceDateEpoch(revision);
+    return new Reconciler.ApplyOptions(
+        build.options(Publisher.stagingDir(absolute), signer, Set.of(), epoch, sandbox, providers),
+        new Publisher.Options(
+            keep,
+            Optional.ofNullable(baseUrl),
+            signer,
+            epoch,
+            Duration.ofSeconds(build.timeoutSeconds)),
+        lockWait,
+        gate(t, absolute, providers));
+  }
+
   /**
    * Plans, builds and publishes under the repository's lock. Without a configured key, a throwaway
    * key is made beside the repository (never inside what web servers serve).
@@ -265,40 +305,17 @@ final class ReconcileCommand implements Callable<Integer> {
     Reconciler.Applied applied;
     try {
       signer = build.signer(t, absolute.resolveSibling(absolute.getFileName() + ".signing-key"));
-      CatalogRef ref = git.ref(catalog);
-      // The build's date comes from the catalog revision; read it once for the options, and check
-      // that every kernel its active patches serve names a configured provider.
-      CatalogRevision revision = new CatalogReader().read(ref);
-      long epoch = PackageBuild.sourceDateEpoch(revision);
-      if (!BuildOptions.providersKnown(
-          t,
-          providers.get(),
-          revision,
-          revision.report().patches().values().stream()
-              .filter(p -> p.active())
-              .flatMap(p -> p.kernels().stream().map(k -> k.release()))
-              .toList(),
-          prefix())) {
-        return ExitCodes.INVALID;
-      }
-      Reconciler.ApplyOptions options =
-          new Reconciler.ApplyOptions(
-              build.options(
-                  Publisher.stagingDir(absolute),
-                  signer,
-                  Set.of(),
-                  epoch,
-                  sandbox.get(),
-                  providers.get()),
-              new Publisher.Options(
-                  keep,
-                  Optional.ofNullable(baseUrl),
-                  signer,
-                  epoch,
-                  Duration.ofSeconds(build.timeoutSeconds)),
-              Duration.ofSeconds(lockWaitSeconds),
-              gate(t, absolute, providers.get()));
-      applied = new Reconciler().apply(ref, absolute, options, BuildCommand.progress(t));
+      Duration lockWait = Duration.ofSeconds(lockWaitSeconds);
+      applied =
+          new Reconciler()
+              .apply(
+                  RevisionSource.of(git.ref(catalog)),
+                  absolute,
+                  lockWait,
+                  revision ->
+                      applyOptions(
+                          t, revision, absolute, signer, sandbox.get(), providers.get(), lockWait),
+                  BuildCommand.progress(t));
     } catch (SourceException
         | CorruptRepositoryException
         | Planner.NevraCollision
@@ -306,6 +323,8 @@ final class ReconcileCommand implements Callable<Integer> {
       return error(t, e);
     } catch (KernelProviders.Unknown e) {
       error(t, e);
+      return ExitCodes.INVALID;
+    } catch (UnknownProviders e) {
       return ExitCodes.INVALID;
     }
     Reconciler.Outcome outcome = applied.outcome();

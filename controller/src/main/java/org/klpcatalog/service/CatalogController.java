@@ -35,6 +35,7 @@ import org.klpcatalog.qa.QaRunner;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.revision.RevisionSource;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.service.forge.ForgeClient;
 import org.klpcatalog.source.GitOptions;
@@ -471,10 +472,7 @@ public final class CatalogController implements AutoCloseable {
     try {
       applied =
           reconciler.apply(
-              Reconciler.RevisionSource.commit(source(), head),
-              config.repository().path(),
-              options,
-              progress);
+              RevisionSource.commit(source(), head), config.repository().path(), options, progress);
     } catch (Planner.NevraCollision e) {
       stall(head, Reason.ReleaseCollision, e.getMessage());
       return;
