@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.catalog.validate.History;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.Action;
@@ -21,6 +22,9 @@ import org.klpcatalog.qa.QaRunner;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RemoteRepository;
+import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.revision.CatalogReader;
+import org.klpcatalog.revision.CatalogRef;
 import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.revision.RevisionSource;
 import org.klpcatalog.rpm.Signer;
@@ -240,47 +244,12 @@ final class ReconcileCommand implements Callable<Integer> {
             QaOptions.progress(t, "qa: ")));
   }
 
-  /** Some kernels the catalog's active patches serve name no configured provider (printed). */
-  private static final class UnknownProviders extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-  }
-
-  /**
-   * The options to apply the revision that was read with: its commit time is the build's date.
-   * Every kernel its active patches serve must name a configured provider (else {@link
-   * UnknownProviders}, with the diagnostics printed).
-   */
-  private Reconciler.ApplyOptions applyOptions(
-      Terminal t,
-      CatalogRevision revision,
-      Path absolute,
-      Optional<Signer> signer,
-      Sandbox sandbox,
-      KernelProviders providers,
-      Duration lockWait)
-      throws IOException {
-    if (!BuildOptions.providersKnown(
-        t,
-        providers,
-        revision,
-        revision.report().patches().values().stream()
-            .filter(p -> p.active())
-            .flatMap(p -> p.kernels().stream().map(k -> k.release()))
-            .toList(),
-        prefix())) {
-      throw new UnknownProviders();
-    }
-    long epoch = PackageBuild.sourceDateEpoch(revision);
-    return new Reconciler.ApplyOptions(
-        build.options(Publisher.stagingDir(absolute), signer, Set.of(), epoch, sandbox, providers),
-        new Publisher.Options(
-            keep,
-            Optional.ofNullable(baseUrl),
-            signer,
-            epoch,
-            Duration.ofSeconds(build.timeoutSeconds)),
-        lockWait,
-        gate(t, absolute, providers));
+  /** The kernels the revision's active patches serve. */
+  private static List<String> activeKernels(CatalogRevision revision) {
+    return revision.report().patches().values().stream()
+        .filter(p -> p.active())
+        .flatMap(p -> p.kernels().stream().map(k -> k.release()))
+        .toList();
   }
 
   /**
@@ -305,16 +274,40 @@ final class ReconcileCommand implements Callable<Integer> {
     Reconciler.Applied applied;
     try {
       signer = build.signer(t, absolute.resolveSibling(absolute.getFileName() + ".signing-key"));
-      Duration lockWait = Duration.ofSeconds(lockWaitSeconds);
+      // Read the revision once, before the lock: every kernel its active patches serve must name
+      // a configured provider, and its commit time is the build's date. Under the lock the
+      // reconcile applies this same revision.
+      CatalogRef ref = git.ref(catalog);
+      History published = CatalogReader.knownPackages(RepositoryReader.read(absolute).ledger());
+      CatalogRevision revision = new CatalogReader().read(ref, published);
+      if (!BuildOptions.providersKnown(
+          t, providers.get(), revision, activeKernels(revision), prefix())) {
+        return ExitCodes.INVALID;
+      }
+      long epoch = PackageBuild.sourceDateEpoch(revision);
+      Reconciler.ApplyOptions options =
+          new Reconciler.ApplyOptions(
+              build.options(
+                  Publisher.stagingDir(absolute),
+                  signer,
+                  Set.of(),
+                  epoch,
+                  sandbox.get(),
+                  providers.get()),
+              new Publisher.Options(
+                  keep,
+                  Optional.ofNullable(baseUrl),
+                  signer,
+                  epoch,
+                  Duration.ofSeconds(build.timeoutSeconds)),
+              Duration.ofSeconds(lockWaitSeconds),
+              gate(t, absolute, providers.get()));
       applied =
           new Reconciler()
               .apply(
-                  RevisionSource.of(git.ref(catalog)),
+                  RevisionSource.again(ref, revision, published),
                   absolute,
-                  lockWait,
-                  revision ->
-                      applyOptions(
-                          t, revision, absolute, signer, sandbox.get(), providers.get(), lockWait),
+                  options,
                   BuildCommand.progress(t));
     } catch (SourceException
         | CorruptRepositoryException
@@ -323,8 +316,6 @@ final class ReconcileCommand implements Callable<Integer> {
       return error(t, e);
     } catch (KernelProviders.Unknown e) {
       error(t, e);
-      return ExitCodes.INVALID;
-    } catch (UnknownProviders e) {
       return ExitCodes.INVALID;
     }
     Reconciler.Outcome outcome = applied.outcome();

@@ -134,42 +134,14 @@ public final class Reconciler {
   public Applied apply(
       RevisionSource source, Path repository, ApplyOptions options, Progress progress)
       throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
-    return apply(source, repository, options.lockWait(), revision -> options, progress);
-  }
-
-  /**
-   * The options to apply a revision with, made once it is read under the lock (the lock is held
-   * then: their {@code lockWait} is not used). The revision's commit time is the build's date, and
-   * what it serves can be checked before anything is built.
-   */
-  @FunctionalInterface
-  public interface OptionsFor {
-    ApplyOptions of(CatalogRevision revision) throws IOException;
-  }
-
-  /**
-   * {@link #apply(CatalogRef, Path, ApplyOptions, Progress)} with options made for the valid
-   * revision that was read.
-   */
-  public Applied apply(
-      RevisionSource source,
-      Path repository,
-      Duration lockWait,
-      OptionsFor optionsFor,
-      Progress progress)
-      throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
-    try (RepositoryLock lock = RepositoryLock.acquire(repository, lockWait)) {
+    try (RepositoryLock lock = RepositoryLock.acquire(repository, options.lockWait())) {
       // Step 1: the plan, made under the lock so no other reconcile publishes meanwhile.
       progress.phase(Progress.Phase.PLAN);
       Outcome outcome = plan(source, repository);
-      if (outcome.plan().isEmpty()) {
+      if (outcome.plan().isEmpty() || !outcome.plan().get().hasChanges()) {
         return new Applied(outcome, Optional.empty(), Optional.empty());
       }
-      ApplyOptions options = optionsFor.of(outcome.revision());
       Plan plan = outcome.plan().get();
-      if (!plan.hasChanges()) {
-        return new Applied(outcome, Optional.empty(), Optional.empty());
-      }
       // Step 2: build and sign what the plan adds or rebuilds.
       PackageBuild.Result built = build(outcome, options, progress);
       // Step 3: the QA gate: what fails QA is held back like a failed build.

@@ -1,5 +1,6 @@
 package org.klpcatalog.revision;
 
+import java.util.Optional;
 import org.klpcatalog.catalog.validate.History;
 import org.klpcatalog.source.GitSource;
 import org.klpcatalog.source.SourceException;
@@ -15,6 +16,21 @@ public interface RevisionSource {
   /** The revision a command names. */
   static RevisionSource of(CatalogRef ref) {
     return (reader, published) -> reader.read(ref, published);
+  }
+
+  /**
+   * {@code first}, read from {@code ref} against {@code readWith}, once more: itself while the
+   * repository knows the same packages, else its commit (or, for a directory, the directory) read
+   * anew. A command that checked a revision before taking the repository's lock so applies exactly
+   * that revision, dated by its commit.
+   */
+  static RevisionSource again(CatalogRef ref, CatalogRevision first, History readWith) {
+    CatalogRef same =
+        first
+            .commit()
+            .map(c -> new CatalogRef(ref.location(), Optional.of(c), ref.git()))
+            .orElse(ref);
+    return (reader, published) -> published.equals(readWith) ? first : reader.read(same, published);
   }
 
   /** A commit of an open Git source. */
