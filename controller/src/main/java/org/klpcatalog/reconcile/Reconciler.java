@@ -83,14 +83,14 @@ public final class Reconciler {
   /** Plans against a repository already read (a remote one, say). */
   public Outcome plan(RevisionSource source, ObservedState observed)
       throws SourceException, Planner.NevraCollision {
-    // Step 2: the catalog revision, validated, and its desired state; an invalid revision plans
-    // nothing.
+    // Steps 2 to 4: read the catalog revision, validate it (the packages the repository published
+    // count as known to supersedes), compute its desired state; an invalid revision plans nothing.
     DesiredRevision read = DesiredRevision.read(catalogs, source, observed);
     if (read.desired().isEmpty()) {
       return new Outcome(read.revision(), Optional.empty(), observed.ledger());
     }
     DesiredStateBuilder.Result desired = read.desired().get();
-    // Step 3: the plan.
+    // Step 5: the plan.
     return new Outcome(
         read.revision(), Optional.of(Planner.plan(desired.state(), observed)), desired.ledger());
   }

@@ -76,6 +76,13 @@ class ReconcilerPlanTest {
         commit.map(c -> 1767225600L));
   }
 
+  /** The plan once uptime-fix's module changed after BASE was published. */
+  static final List<String> REBUILT =
+      List.of(
+          "rebuild kpatch-uptime-fix 1-1 -> 1-2",
+          "unchanged kpatch-cmdline-marker 1-1",
+          "metadata");
+
   record Case(String name, RevisionSource revision, ObservedState published, List<String> plan) {
     @Override
     public String toString() {
@@ -99,10 +106,7 @@ class ReconcilerPlanTest {
             "a directory takes its next release from the repository",
             directory(CHANGED),
             PUBLISHED,
-            List.of(
-                "rebuild kpatch-uptime-fix 1-1 -> 1-2",
-                "unchanged kpatch-cmdline-marker 1-1",
-                "metadata")),
+            REBUILT),
         new Case(
             "a changed directory in a new repository starts at release 1",
             directory(CHANGED),
@@ -117,10 +121,7 @@ class ReconcilerPlanTest {
             "a commit whose history the repository published rebuilds what changed",
             commit(CHANGED, FIRST.ledger()),
             PUBLISHED,
-            List.of(
-                "rebuild kpatch-uptime-fix 1-1 -> 1-2",
-                "unchanged kpatch-cmdline-marker 1-1",
-                "metadata")),
+            REBUILT),
         new Case(
             "a patch may supersede one only the repository still has",
             directory(SUPERSEDED),
