@@ -99,11 +99,7 @@ final class BuildCommand implements Callable<Integer> {
     }
     CatalogRevision revision = read.revision();
     if (read.desired().isEmpty()) {
-      DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
-      t.out()
-          .println(
-              Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing built");
-      return ExitCodes.INVALID;
+      return invalid(t, revision, catalog, "nothing built");
     }
     DesiredStateBuilder.Result desired = read.desired().get();
     Selection selected = select(desired.state().packages(), patches);
@@ -124,10 +120,8 @@ final class BuildCommand implements Callable<Integer> {
             t,
             providers.get(),
             revision,
-            packages.stream()
-                .flatMap(p -> p.kernels().stream())
-                .filter(k -> kernels.isEmpty() || kernels.contains(k))
-                .toList(),
+            packages,
+            kernels,
             ValidateCommand.prefix(Path.of(catalog)))) {
       return ExitCodes.INVALID;
     }
@@ -151,6 +145,13 @@ final class BuildCommand implements Callable<Integer> {
     }
     report(t, result, signer);
     return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
+  }
+
+  /** Prints an invalid revision's problems as validate does, and that {@code nothing} happened. */
+  static int invalid(Terminal t, CatalogRevision revision, String catalog, String nothing) {
+    DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
+    t.out().println(Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", " + nothing);
+    return ExitCodes.INVALID;
   }
 
   /** The packages of the named patches (all when none is named), and the names matching none. */

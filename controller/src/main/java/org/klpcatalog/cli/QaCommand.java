@@ -150,11 +150,7 @@ final class QaCommand implements Callable<Integer> {
     }
     CatalogRevision revision = read.revision();
     if (read.desired().isEmpty()) {
-      DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
-      t.out()
-          .println(
-              Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing tested");
-      return ExitCodes.INVALID;
+      return BuildCommand.invalid(t, revision, catalog, "nothing tested");
     }
     DesiredStateBuilder.Result desired = read.desired().get();
     BuildCommand.Selection selected = BuildCommand.select(desired.state().packages(), patches);
@@ -183,10 +179,8 @@ final class QaCommand implements Callable<Integer> {
             t,
             providers.get(),
             revision,
-            packages.stream()
-                .flatMap(p -> p.kernels().stream())
-                .filter(k -> kernels.isEmpty() || kernels.contains(k))
-                .toList(),
+            packages,
+            kernels,
             ValidateCommand.prefix(Path.of(catalog)))) {
       return ExitCodes.INVALID;
     }
