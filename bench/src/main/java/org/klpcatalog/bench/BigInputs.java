@@ -11,7 +11,7 @@ import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.source.TreeEntry;
 import org.klpcatalog.catalog.testing.Fixtures;
-import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.files.FileTrees;
 
 /**
  * Catalogs with one big file, the shapes a hostile pull request can send: the example catalog with
@@ -146,7 +146,7 @@ public final class BigInputs {
 
   /** Writes a catalog to a fresh directory. */
   public static void write(CatalogTree tree, Path dir) throws IOException {
-    KernelFiles.deleteRecursively(dir);
+    FileTrees.deleteRecursively(dir);
     Fixtures.write(tree, dir);
   }
 }

@@ -15,15 +15,15 @@ import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
-import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.qa.KallsymsSource;
-import org.klpcatalog.reconcile.CatalogReader;
-import org.klpcatalog.reconcile.CatalogRef;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.revision.CatalogReader;
+import org.klpcatalog.revision.CatalogRef;
+import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.source.GitOptions;
 
@@ -54,7 +54,7 @@ public final class BuildBenchmark {
     Files.createDirectories(kernels);
     Files.createSymbolicLink(cache.resolve("kernels"), kernels.toAbsolutePath());
     Path dir = work.resolve("catalog");
-    KernelFiles.deleteRecursively(dir);
+    FileTrees.deleteRecursively(dir);
     CatalogTree tree = new DirectoryTreeReader().read(catalog);
     Fixtures.write(tree, dir);
     Signer signer = Signer.throwaway(work.resolve("key"));

@@ -16,13 +16,13 @@ import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
-import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.qa.KallsymsSource;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.revision.CatalogRevision;
 
 /**
  * The post-link step's cost against the kbuild of the same module, in one run: for every module of
@@ -53,7 +53,7 @@ public final class KlpBenchmark {
     work = work.toAbsolutePath();
     Files.createDirectories(work);
     Path dir = work.resolve("catalog");
-    KernelFiles.deleteRecursively(dir);
+    FileTrees.deleteRecursively(dir);
     Fixtures.write(new DirectoryTreeReader().read(catalog), dir);
     CatalogRevision rev = BuildBenchmark.read(dir);
     DesiredStateBuilder.Result d =
@@ -109,7 +109,7 @@ public final class KlpBenchmark {
       List<Double> check = new ArrayList<>();
       for (int r = 0; r < runs; r++) {
         Path scratch = work.resolve("scratch");
-        KernelFiles.deleteRecursively(scratch);
+        FileTrees.deleteRecursively(scratch);
         long b0 = System.nanoTime();
         Path ko =
             new KbuildBuilder(sandbox)

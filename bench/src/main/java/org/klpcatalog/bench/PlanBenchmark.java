@@ -13,10 +13,10 @@ import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.Planner;
 import org.klpcatalog.plan.ReleaseLedger;
-import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.FixturePublisher;
 import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.revision.CatalogRef;
 import org.klpcatalog.source.GitOptions;
 
 /**

@@ -21,8 +21,8 @@ import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.catalog.validate.ValidationReport;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
-import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ObservedState;
@@ -32,9 +32,9 @@ import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.publish.CompsWriter;
 import org.klpcatalog.publish.Publisher;
 import org.klpcatalog.qa.KallsymsSource;
-import org.klpcatalog.reconcile.CatalogRef;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.FixturePublisher;
+import org.klpcatalog.revision.CatalogRef;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.source.GitOptions;
 
@@ -71,7 +71,7 @@ public final class PublishBenchmark {
     Files.createDirectories(cache);
     Files.createSymbolicLink(cache.resolve("kernels"), kernels.toAbsolutePath());
     Path dir = work.resolve("catalog");
-    KernelFiles.deleteRecursively(dir);
+    FileTrees.deleteRecursively(dir);
     Fixtures.write(
         new DirectoryTreeReader().read(Path.of("controller/src/test/resources/sample-catalog")),
         dir);
@@ -155,7 +155,7 @@ public final class PublishBenchmark {
     List<Double> ours = new ArrayList<>();
     for (int r = 0; r < runs; r++) {
       Path f = work.resolve("floor");
-      KernelFiles.deleteRecursively(f);
+      FileTrees.deleteRecursively(f);
       Files.createDirectories(f);
       for (Path rpm : rpms) {
         Files.createLink(f.resolve(rpm.getFileName()), rpm);
@@ -175,7 +175,7 @@ public final class PublishBenchmark {
           .timeout(Duration.ofMinutes(10))
           .check();
       floor.add((System.nanoTime() - t0) / 1e9);
-      KernelFiles.deleteRecursively(f.resolve("repodata"));
+      FileTrees.deleteRecursively(f.resolve("repodata"));
       long t0b = System.nanoTime();
       Command.of(
               "createrepo_c",
@@ -193,10 +193,10 @@ public final class PublishBenchmark {
       floorSame.add((System.nanoTime() - t0b) / 1e9);
 
       Path repo = work.resolve("published");
-      KernelFiles.deleteRecursively(repo);
+      FileTrees.deleteRecursively(repo);
       // Publishing links the built packages; keep the stubs by linking copies for it.
       Path staged = work.resolve("staged");
-      KernelFiles.deleteRecursively(staged);
+      FileTrees.deleteRecursively(staged);
       Files.createDirectories(staged);
       List<Path> copies = new ArrayList<>();
       for (Path rpm : rpms) {

@@ -15,8 +15,8 @@ import org.klpcatalog.build.ModuleCheck;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
-import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.Evr;
@@ -94,7 +94,7 @@ public final class SandboxBenchmark {
         runs,
         sb -> {
           Path s = work.resolve("kbuild");
-          KernelFiles.deleteRecursively(s);
+          FileTrees.deleteRecursively(s);
           Path built =
               new KbuildBuilder(sb)
                   .build(task, kernel, s, work.resolve("kbuild.log"), Duration.ofMinutes(10));

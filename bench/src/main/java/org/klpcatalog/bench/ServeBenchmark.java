@@ -22,11 +22,11 @@ import org.eclipse.jgit.api.Git;
 import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.exec.Command;
-import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.plan.DesiredStateBuilder;
-import org.klpcatalog.reconcile.CatalogReader;
-import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.repo.FixturePublisher;
+import org.klpcatalog.revision.CatalogReader;
+import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.service.ConfigReader;
 import org.klpcatalog.service.Service;
 import org.klpcatalog.service.webhook.WebhookReceiver;
@@ -103,9 +103,9 @@ public final class ServeBenchmark {
   }
 
   static void latency(Path work, int runs) throws Exception {
-    KernelFiles.deleteRecursively(work.resolve("srv"));
-    KernelFiles.deleteRecursively(work.resolve("work"));
-    KernelFiles.deleteRecursively(work.resolve("service"));
+    FileTrees.deleteRecursively(work.resolve("srv"));
+    FileTrees.deleteRecursively(work.resolve("work"));
+    FileTrees.deleteRecursively(work.resolve("service"));
     Path bare = work.resolve("srv/catalog.git");
     Git.init().setBare(true).setDirectory(bare.toFile()).setInitialBranch("main").call().close();
     Path cache = work.resolve("cache");
@@ -195,7 +195,7 @@ public final class ServeBenchmark {
     Path catalog = work.resolve("catalog-" + patches);
     Path bare = work.resolve("srv/catalog.git");
     if (!Files.exists(bare.resolve("HEAD"))) {
-      KernelFiles.deleteRecursively(catalog);
+      FileTrees.deleteRecursively(catalog);
       new SyntheticCatalog(patches, 20, 42).write(catalog);
       try (Git g = Git.init().setDirectory(catalog.toFile()).setInitialBranch("main").call()) {
         g.add().addFilepattern(".").call();
@@ -229,7 +229,7 @@ public final class ServeBenchmark {
               (System.nanoTime() - t0) / 1e9);
         }
       }
-      KernelFiles.deleteRecursively(work.resolve("service/state"));
+      FileTrees.deleteRecursively(work.resolve("service/state"));
       Path config = config(work.resolve("service"), url, "30s", work.resolve("cache"), true);
       var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       try (Service service = Service.start(ConfigReader.read(config))) {

@@ -19,8 +19,8 @@ import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
-import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.kernel.KernelSources;
 import org.klpcatalog.kernel.KernelTree;
@@ -28,7 +28,7 @@ import org.klpcatalog.kernel.PreparedTree;
 import org.klpcatalog.kernel.UnitCompiler;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.sourcecheck.FixReport;
 import org.klpcatalog.sourcecheck.SourceChecker;
 
@@ -117,7 +117,7 @@ public final class SourceCheckBenchmark {
       throws Exception {
     Files.createDirectories(work);
     Path dir = work.resolve("catalog");
-    KernelFiles.deleteRecursively(dir);
+    FileTrees.deleteRecursively(dir);
     Fixtures.write(new DirectoryTreeReader().read(catalog), dir);
     CatalogRevision rev = BuildBenchmark.read(dir);
     DesiredStateBuilder.Result d =
@@ -132,8 +132,8 @@ public final class SourceCheckBenchmark {
     // Headers come from the shared cache (as in a build); the source is prepared in a fresh one.
     Path shared = KernelCache.defaultRoot();
     Path fresh = work.resolve("cache");
-    KernelFiles.deleteRecursively(fresh.resolve("sources"));
-    KernelFiles.deleteRecursively(fresh.resolve("prepared"));
+    FileTrees.deleteRecursively(fresh.resolve("sources"));
+    FileTrees.deleteRecursively(fresh.resolve("prepared"));
     Files.createDirectories(fresh);
     if (!Files.exists(fresh.resolve("kernels"))) {
       Files.createSymbolicLink(fresh.resolve("kernels"), shared.resolve("kernels"));
@@ -164,7 +164,7 @@ public final class SourceCheckBenchmark {
       List<Double> check = new ArrayList<>();
       List<Double> build = new ArrayList<>();
       for (int r = 0; r <= runs; r++) {
-        KernelFiles.deleteRecursively(reports);
+        FileTrees.deleteRecursively(reports);
         long c0 = System.nanoTime();
         FixReport report = new SourceChecker(compiler, reports).check(tree, release, t.fix(), true);
         double s = (System.nanoTime() - c0) / 1e9;
@@ -177,7 +177,7 @@ public final class SourceCheckBenchmark {
         }
         check.add(s);
         Path scratch = work.resolve("scratch");
-        KernelFiles.deleteRecursively(scratch);
+        FileTrees.deleteRecursively(scratch);
         long b0 = System.nanoTime();
         kbuild.build(t, headers, scratch, work.resolve("kbuild.log"), Duration.ofMinutes(10));
         build.add((System.nanoTime() - b0) / 1e9);

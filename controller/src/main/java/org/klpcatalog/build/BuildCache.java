@@ -8,7 +8,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.TreeSet;
 import org.klpcatalog.catalog.source.Digests;
-import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.plan.DesiredStateBuilder;
 
@@ -82,7 +82,7 @@ public final class BuildCache {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       // Another build stored the same key first; theirs is as good.
-      KernelFiles.deleteRecursively(tmp);
+      FileTrees.deleteRecursively(tmp);
     }
     return target.resolve(ko.getFileName());
   }

@@ -16,9 +16,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelException;
-import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.klp.SymbolSource;
 import org.klpcatalog.sourcecheck.SourceChecks;
@@ -208,7 +208,7 @@ public final class ModuleBuilds {
       }
       Path scratch =
           workDir.resolve("scratch").resolve(task.pkg().patch() + "-" + task.kernel().release());
-      KernelFiles.deleteRecursively(scratch);
+      FileTrees.deleteRecursively(scratch);
       Path ko = builder.build(task, kernel, scratch, log, timeout);
       if (builder == kbuild) {
         klp.link(task, kernel, ko, log);
@@ -216,7 +216,7 @@ public final class ModuleBuilds {
       klp.verify(task, kernel, ko);
       ModuleCheck.check(task, ko, sandbox);
       Path stored = cache.store(key, ko, log);
-      KernelFiles.deleteRecursively(scratch);
+      FileTrees.deleteRecursively(scratch);
       return new Outcome.Built(
           task, stored, log, false, Duration.ofNanos(System.nanoTime() - start));
     } catch (BuildException | KernelException e) {

@@ -34,7 +34,7 @@ import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.Evr;
 import org.klpcatalog.plan.ModuleFile;
 import org.klpcatalog.plan.ReleaseLedger;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.rpm.RpmPackager;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.rpm.SpecWriter;

@@ -15,11 +15,11 @@ import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
-import org.klpcatalog.plan.ReleaseLedger;
-import org.klpcatalog.reconcile.CatalogReader;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.revision.CatalogRevision;
+import org.klpcatalog.revision.DesiredRevision;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.source.SourceException;
 import picocli.CommandLine.Command;
@@ -88,27 +88,20 @@ final class BuildCommand implements Callable<Integer> {
     if (sandbox.isEmpty()) {
       return ExitCodes.UNAVAILABLE;
     }
-    CatalogRevision revision;
-    ReleaseLedger ledger;
+    DesiredRevision read;
     try {
-      revision = new CatalogReader().read(git.ref(catalog));
-      ledger =
-          revision
-              .historyLedger()
-              .orElse(repo != null ? RepositoryReader.read(repo).ledger() : ReleaseLedger.EMPTY);
+      read =
+          DesiredRevision.read(
+              git.ref(catalog), repo != null ? RepositoryReader.read(repo) : ObservedState.EMPTY);
     } catch (SourceException | CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ExitCodes.UNAVAILABLE;
     }
-    if (!revision.report().valid()) {
-      DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
-      t.out()
-          .println(
-              Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing built");
-      return ExitCodes.INVALID;
+    CatalogRevision revision = read.revision();
+    if (read.desired().isEmpty()) {
+      return invalid(t, revision, catalog, "nothing built");
     }
-    DesiredStateBuilder.Result desired =
-        DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
+    DesiredStateBuilder.Result desired = read.desired().get();
     Selection selected = select(desired.state().packages(), patches);
     List<DesiredPackage> packages = selected.packages();
     Set<String> unknown = selected.unknown();
@@ -127,10 +120,8 @@ final class BuildCommand implements Callable<Integer> {
             t,
             providers.get(),
             revision,
-            packages.stream()
-                .flatMap(p -> p.kernels().stream())
-                .filter(k -> kernels.isEmpty() || kernels.contains(k))
-                .toList(),
+            packages,
+            kernels,
             ValidateCommand.prefix(Path.of(catalog)))) {
       return ExitCodes.INVALID;
     }
@@ -154,6 +145,13 @@ final class BuildCommand implements Callable<Integer> {
     }
     report(t, result, signer);
     return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
+  }
+
+  /** Prints an invalid revision's problems as validate does, and that {@code nothing} happened. */
+  static int invalid(Terminal t, CatalogRevision revision, String catalog, String nothing) {
+    DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
+    t.out().println(Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", " + nothing);
+    return ExitCodes.INVALID;
   }
 
   /** The packages of the named patches (all when none is named), and the names matching none. */

@@ -14,8 +14,9 @@ import org.klpcatalog.catalog.diag.Diagnostic;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelProviders;
+import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.qa.KallsymsSource;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.service.ConfigException;
 import org.klpcatalog.service.ConfigReader;
@@ -181,6 +182,28 @@ final class BuildOptions {
             releases);
     unknown.forEach(d -> t.err().println(Terminal.safe(d.format(prefix))));
     return unknown.isEmpty();
+  }
+
+  /**
+   * {@link #providersKnown} for the kernels {@code packages} are built for, all of them or those of
+   * {@code kernels} when it is not empty.
+   */
+  static boolean providersKnown(
+      Terminal t,
+      KernelProviders providers,
+      CatalogRevision revision,
+      List<DesiredPackage> packages,
+      List<String> kernels,
+      String prefix) {
+    return providersKnown(
+        t,
+        providers,
+        revision,
+        packages.stream()
+            .flatMap(p -> p.kernels().stream())
+            .filter(k -> kernels.isEmpty() || kernels.contains(k))
+            .toList(),
+        prefix);
   }
 
   PackageBuild.Options options(

@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import org.klpcatalog.reconcile.CatalogRef;
+import org.klpcatalog.revision.CatalogRef;
 import org.klpcatalog.source.GitOptions;
 import picocli.CommandLine.Option;
 

@@ -1,10 +1,8 @@
 package org.klpcatalog.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -18,19 +16,18 @@ import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
-import org.klpcatalog.plan.ObservedPackage;
 import org.klpcatalog.plan.ObservedState;
-import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.qa.GuestImage;
 import org.klpcatalog.qa.JUnitReport;
+import org.klpcatalog.qa.QaGate;
 import org.klpcatalog.qa.QaJob;
 import org.klpcatalog.qa.QaPlan;
 import org.klpcatalog.qa.QaRunner;
 import org.klpcatalog.qa.Verdict;
-import org.klpcatalog.reconcile.CatalogReader;
-import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.revision.CatalogRevision;
+import org.klpcatalog.revision.DesiredRevision;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.source.SourceException;
 import picocli.CommandLine.Command;
@@ -142,27 +139,20 @@ final class QaCommand implements Callable<Integer> {
     if (sandbox.isEmpty()) {
       return ExitCodes.UNAVAILABLE;
     }
-    CatalogRevision revision;
-    ObservedState observed = ObservedState.EMPTY;
+    ObservedState observed;
+    DesiredRevision read;
     try {
-      revision = new CatalogReader().read(git.ref(catalog));
-      if (repo != null) {
-        observed = RepositoryReader.read(repo);
-      }
+      observed = repo != null ? RepositoryReader.read(repo) : ObservedState.EMPTY;
+      read = DesiredRevision.read(git.ref(catalog), observed);
     } catch (SourceException | CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ExitCodes.UNAVAILABLE;
     }
-    if (!revision.report().valid()) {
-      DiagnosticsOutput.printText(t, revision.report(), ValidateCommand.prefix(Path.of(catalog)));
-      t.out()
-          .println(
-              Terminal.safe(revision.describe()) + ": " + t.red("invalid") + ", nothing tested");
-      return ExitCodes.INVALID;
+    CatalogRevision revision = read.revision();
+    if (read.desired().isEmpty()) {
+      return BuildCommand.invalid(t, revision, catalog, "nothing tested");
     }
-    ReleaseLedger ledger = revision.historyLedger().orElse(observed.ledger());
-    DesiredStateBuilder.Result desired =
-        DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
+    DesiredStateBuilder.Result desired = read.desired().get();
     BuildCommand.Selection selected = BuildCommand.select(desired.state().packages(), patches);
     List<DesiredPackage> packages = selected.packages();
     Set<String> unknown = selected.unknown();
@@ -189,10 +179,8 @@ final class QaCommand implements Callable<Integer> {
             t,
             providers.get(),
             revision,
-            packages.stream()
-                .flatMap(p -> p.kernels().stream())
-                .filter(k -> kernels.isEmpty() || kernels.contains(k))
-                .toList(),
+            packages,
+            kernels,
             ValidateCommand.prefix(Path.of(catalog)))) {
       return ExitCodes.INVALID;
     }
@@ -220,39 +208,16 @@ final class QaCommand implements Callable<Integer> {
       t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
       return ExitCodes.UNAVAILABLE;
     }
-    Map<String, Path> rpms = new LinkedHashMap<>();
-    built.rpms().forEach(r -> rpms.put(r.getFileName().toString(), r));
-    List<QaPlan.Candidate> candidates = new ArrayList<>();
-    Map<String, List<QaPlan.Previous>> previous = new LinkedHashMap<>();
-    for (DesiredPackage p : packages) {
-      Path rpm = rpms.get(p.nevra() + ".rpm");
-      if (rpm != null) {
-        candidates.add(new QaPlan.Candidate(p, rpm));
-        List<QaPlan.Previous> old = new ArrayList<>();
-        for (ObservedPackage o : QaPlan.previousVersions(p, observed)) {
-          old.add(
-              new QaPlan.Previous(
-                  repo.resolve(RepositoryReader.CURRENT).resolve(o.location()), o.kernels()));
-        }
-        previous.put(p.name(), old);
-      }
-    }
-    List<Path> keys = new ArrayList<>();
-    if (signer.isPresent()) {
-      keys.add(buildDir.resolve(Signer.PUBLIC_KEY));
-      if (repo != null
-          && Files.isRegularFile(
-              repo.resolve(RepositoryReader.CURRENT).resolve(Signer.PUBLIC_KEY))) {
-        keys.add(repo.resolve(RepositoryReader.CURRENT).resolve(Signer.PUBLIC_KEY));
-      }
-    }
+    QaGate.Candidates candidates = QaGate.candidates(packages, built, observed, repo);
+    List<Path> keys =
+        signer.isPresent() ? QaGate.keys(buildDir, Optional.ofNullable(repo)) : List.of();
     List<QaJob> jobs =
         QaPlan.jobs(
-            candidates,
+            candidates.tested(),
             revision.report(),
             revision.tree(),
             new LinkedHashSet<>(kernels),
-            previous,
+            candidates.previous(),
             stress,
             !noTogether);
     List<QaRunner.JobResult> results =

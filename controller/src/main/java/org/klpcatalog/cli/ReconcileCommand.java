@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.klpcatalog.build.PackageBuild;
+import org.klpcatalog.catalog.validate.History;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.Action;
@@ -18,12 +19,14 @@ import org.klpcatalog.publish.Publisher;
 import org.klpcatalog.qa.GuestImage;
 import org.klpcatalog.qa.QaGate;
 import org.klpcatalog.qa.QaRunner;
-import org.klpcatalog.reconcile.CatalogReader;
-import org.klpcatalog.reconcile.CatalogRef;
-import org.klpcatalog.reconcile.CatalogRevision;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RemoteRepository;
+import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.revision.CatalogReader;
+import org.klpcatalog.revision.CatalogRef;
+import org.klpcatalog.revision.CatalogRevision;
+import org.klpcatalog.revision.RevisionSource;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.source.SourceException;
 import picocli.CommandLine.Command;
@@ -141,9 +144,7 @@ final class ReconcileCommand implements Callable<Integer> {
       if (remote) {
         outcome =
             new Reconciler()
-                .plan(
-                    Reconciler.RevisionSource.of(git.ref(catalog)),
-                    RemoteRepository.observe(repoArg));
+                .plan(RevisionSource.of(git.ref(catalog)), RemoteRepository.observe(repoArg));
       } else {
         repo = Path.of(repoArg);
         outcome = new Reconciler().plan(git.ref(catalog), repo);
@@ -243,6 +244,14 @@ final class ReconcileCommand implements Callable<Integer> {
             QaOptions.progress(t, "qa: ")));
   }
 
+  /** The kernels the revision's active patches serve. */
+  private static List<String> activeKernels(CatalogRevision revision) {
+    return revision.report().patches().values().stream()
+        .filter(p -> p.active())
+        .flatMap(p -> p.kernels().stream().map(k -> k.release()))
+        .toList();
+  }
+
   /**
    * Plans, builds and publishes under the repository's lock. Without a configured key, a throwaway
    * key is made beside the repository (never inside what web servers serve).
@@ -265,22 +274,17 @@ final class ReconcileCommand implements Callable<Integer> {
     Reconciler.Applied applied;
     try {
       signer = build.signer(t, absolute.resolveSibling(absolute.getFileName() + ".signing-key"));
+      // Read the revision once, before the lock: every kernel its active patches serve must name
+      // a configured provider, and its commit time is the build's date. Under the lock the
+      // reconcile applies this same revision.
       CatalogRef ref = git.ref(catalog);
-      // The build's date comes from the catalog revision; read it once for the options, and check
-      // that every kernel its active patches serve names a configured provider.
-      CatalogRevision revision = new CatalogReader().read(ref);
-      long epoch = PackageBuild.sourceDateEpoch(revision);
+      History published = CatalogReader.knownPackages(RepositoryReader.read(absolute).ledger());
+      CatalogRevision revision = new CatalogReader().read(ref, published);
       if (!BuildOptions.providersKnown(
-          t,
-          providers.get(),
-          revision,
-          revision.report().patches().values().stream()
-              .filter(p -> p.active())
-              .flatMap(p -> p.kernels().stream().map(k -> k.release()))
-              .toList(),
-          prefix())) {
+          t, providers.get(), revision, activeKernels(revision), prefix())) {
         return ExitCodes.INVALID;
       }
+      long epoch = PackageBuild.sourceDateEpoch(revision);
       Reconciler.ApplyOptions options =
           new Reconciler.ApplyOptions(
               build.options(
@@ -298,7 +302,13 @@ final class ReconcileCommand implements Callable<Integer> {
                   Duration.ofSeconds(build.timeoutSeconds)),
               Duration.ofSeconds(lockWaitSeconds),
               gate(t, absolute, providers.get()));
-      applied = new Reconciler().apply(ref, absolute, options, BuildCommand.progress(t));
+      applied =
+          new Reconciler()
+              .apply(
+                  RevisionSource.again(ref, revision, published),
+                  absolute,
+                  options,
+                  BuildCommand.progress(t));
     } catch (SourceException
         | CorruptRepositoryException
         | Planner.NevraCollision

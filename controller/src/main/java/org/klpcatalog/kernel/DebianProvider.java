@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.ToolRegistry;
+import org.klpcatalog.files.FileTrees;
 
 /**
  * Debian kernels through apt (the machine's, or the provider's own apt configuration): {@code
@@ -261,7 +262,7 @@ public final class DebianProvider extends OncePerRunProvider {
 
   private void provisionHeaders(String release, List<AptPackage> packages, Path target)
       throws IOException, InterruptedException, KernelException {
-    Path work = KernelFiles.fresh(target);
+    Path work = FileTrees.fresh(target);
     Path debs = work.resolve("debs");
     Path root = work.resolve("root");
     for (Path deb : download(release, packages, debs)) {
@@ -298,13 +299,13 @@ public final class DebianProvider extends OncePerRunProvider {
     StringBuilder stamp = new StringBuilder("debian");
     packages.forEach(p -> stamp.append(' ').append(p.name()).append(' ').append(p.version()));
     Files.writeString(work.resolve("STAMP"), stamp + "; " + gcc + "\n", StandardCharsets.UTF_8);
-    KernelFiles.deleteRecursively(debs);
-    KernelFiles.commit(work, target);
+    FileTrees.deleteRecursively(debs);
+    FileTrees.commit(work, target);
   }
 
   private void provisionImage(String release, AptPackage pkg, Path target)
       throws IOException, InterruptedException, KernelException {
-    Path work = KernelFiles.fresh(target);
+    Path work = FileTrees.fresh(target);
     Path debs = work.resolve("debs");
     Path deb = download(release, List.of(pkg), debs).get(0);
     Command.of("dpkg-deb", "-x", deb.toString(), work.resolve("root").toString())
@@ -321,8 +322,8 @@ public final class DebianProvider extends OncePerRunProvider {
         work.resolve("STAMP"),
         "debian " + pkg.name() + " " + pkg.version() + "\n",
         StandardCharsets.UTF_8);
-    KernelFiles.deleteRecursively(debs);
-    KernelFiles.commit(work, target);
+    FileTrees.deleteRecursively(debs);
+    FileTrees.commit(work, target);
   }
 
   /**

@@ -26,6 +26,7 @@ import java.util.stream.Stream;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.files.FileTrees;
 
 /**
  * The source of Debian kernels through apt, with an apt configuration of klp-catalog's own that
@@ -111,7 +112,7 @@ final class DebianSourceProvider implements SourceProvider {
         return done;
       }
       AptDirs dirs = aptDirs();
-      try (KernelFiles.Lock l = KernelFiles.lock(dirs.root())) {
+      try (FileTrees.Lock l = FileTrees.lock(dirs.root())) {
         done = provided.get(memo);
         if (done != null) {
           return done;
@@ -147,7 +148,7 @@ final class DebianSourceProvider implements SourceProvider {
                 .map(e -> e.getKey() + " sha256:" + e.getValue())
                 .toList());
     Path dir = key.directory(cache);
-    try (KernelFiles.Lock t = KernelFiles.lock(dir)) {
+    try (FileTrees.Lock t = FileTrees.lock(dir)) {
       if (!Files.isRegularFile(dir.resolve("STAMP"))) {
         unpack(release, dirs, sp, dir);
       }
@@ -196,9 +197,9 @@ final class DebianSourceProvider implements SourceProvider {
             origin(),
             List.of(bin + "=" + version + " sha256:" + sha));
     Path dir = key.directory(cache);
-    try (KernelFiles.Lock t = KernelFiles.lock(dir)) {
+    try (FileTrees.Lock t = FileTrees.lock(dir)) {
       if (!Files.isRegularFile(dir.resolve("STAMP"))) {
-        Path work = KernelFiles.fresh(dir);
+        Path work = FileTrees.fresh(dir);
         Path dl = work.resolve("download");
         Files.createDirectories(dl);
         Command.Result d =
@@ -274,9 +275,9 @@ final class DebianSourceProvider implements SourceProvider {
             work.resolve("STAMP"),
             "debian " + bin + " " + version + " sha256:" + sha + "\n",
             StandardCharsets.UTF_8);
-        KernelFiles.deleteRecursively(dl);
-        KernelFiles.deleteRecursively(root);
-        KernelFiles.commit(work, dir);
+        FileTrees.deleteRecursively(dl);
+        FileTrees.deleteRecursively(root);
+        FileTrees.commit(work, dir);
       }
     }
     return new SourceTree(name, version, dir.resolve("src"), key.hash());
@@ -394,13 +395,13 @@ final class DebianSourceProvider implements SourceProvider {
         cache.resolve("debian").resolve("apt-" + Digests.sha256(all.toString()).substring(0, 24));
     Path parts = root.resolve("sources.list.d");
     Files.createDirectories(root);
-    try (KernelFiles.Lock l = KernelFiles.lock(parts)) {
+    try (FileTrees.Lock l = FileTrees.lock(parts)) {
       if (!Files.isDirectory(parts)) {
-        Path work = KernelFiles.fresh(parts);
+        Path work = FileTrees.fresh(parts);
         for (Map.Entry<String, String> e : derived.entrySet()) {
           Files.writeString(work.resolve(e.getKey()), e.getValue(), StandardCharsets.UTF_8);
         }
-        KernelFiles.commit(work, parts);
+        FileTrees.commit(work, parts);
       }
     }
     Files.createDirectories(root.resolve("lists/partial"));
@@ -596,7 +597,7 @@ final class DebianSourceProvider implements SourceProvider {
 
   private void unpack(String release, AptDirs dirs, SourcePackage sp, Path target)
       throws IOException, InterruptedException, KernelException {
-    Path work = KernelFiles.fresh(target);
+    Path work = FileTrees.fresh(target);
     Path dl = work.resolve("download");
     Files.createDirectories(dl);
     List<String> cmd =
@@ -650,8 +651,8 @@ final class DebianSourceProvider implements SourceProvider {
                     .toList())
             + "\n",
         StandardCharsets.UTF_8);
-    KernelFiles.deleteRecursively(dl);
-    KernelFiles.commit(work, target);
+    FileTrees.deleteRecursively(dl);
+    FileTrees.commit(work, target);
   }
 
   /**

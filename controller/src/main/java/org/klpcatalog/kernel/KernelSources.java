@@ -20,6 +20,7 @@ import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.exec.ToolRegistry;
+import org.klpcatalog.files.FileTrees;
 
 /**
  * Kernel sources for the configured providers of one run (like {@link KernelCache}), and trees
@@ -219,7 +220,7 @@ public final class KernelSources {
                   + ccVersion
                   + "\n");
       Path dir = root.resolve("prepared").resolve(identity.substring(0, 32));
-      try (KernelFiles.Lock l = KernelFiles.lock(dir)) {
+      try (FileTrees.Lock l = FileTrees.lock(dir)) {
         if (!Files.isRegularFile(dir.resolve("STAMP"))) {
           make(source, configText, cc, dir, what);
         }
@@ -252,7 +253,7 @@ public final class KernelSources {
 
   private void make(SourceTree source, String configText, String cc, Path dir, String what)
       throws IOException, InterruptedException, KernelException {
-    Path work = KernelFiles.fresh(dir);
+    Path work = FileTrees.fresh(dir);
     Path out = work.resolve("out");
     Files.createDirectories(out);
     Files.writeString(out.resolve(".config"), configText, StandardCharsets.UTF_8);
@@ -306,7 +307,7 @@ public final class KernelSources {
             + cc
             + "\n",
         StandardCharsets.UTF_8);
-    KernelFiles.commit(work, dir);
+    FileTrees.commit(work, dir);
   }
 
   /**

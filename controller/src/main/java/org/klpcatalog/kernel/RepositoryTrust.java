@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.TreeSet;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.files.FileTrees;
 
 /**
  * The keys a yum repository's metadata and packages must be signed with, in a private temporary
@@ -74,7 +75,7 @@ final class RepositoryTrust implements AutoCloseable {
         | InterruptedException
         | OpenPgpKeys.NotAKeyException
         | RuntimeException e) {
-      KernelFiles.deleteRecursively(dir);
+      FileTrees.deleteRecursively(dir);
       throw e;
     }
   }
@@ -163,6 +164,6 @@ final class RepositoryTrust implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    KernelFiles.deleteRecursively(dir);
+    FileTrees.deleteRecursively(dir);
   }
 }

@@ -17,6 +17,7 @@ import okhttp3.Request;
 import okhttp3.Response;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.Repodata;
 
@@ -270,13 +271,13 @@ public final class RpmRepoProvider extends OncePerRunProvider {
                             + location
                             + ", which the primary metadata lists, is missing"));
     verify(release, file, e.checksumType(), e.checksum(), rpm);
-    Path work = KernelFiles.fresh(dir);
+    Path work = FileTrees.fresh(dir);
     Path pkg = work.resolve(file);
     Files.write(pkg, rpm);
     try (RepositoryTrust trust = trust(release)) {
       Optional<String> bad = trust.verifyRpm(pkg);
       if (bad.isPresent()) {
-        KernelFiles.deleteRecursively(work);
+        FileTrees.deleteRecursively(work);
         throw new KernelException(
             where(release)
                 + ": "
@@ -311,7 +312,7 @@ public final class RpmRepoProvider extends OncePerRunProvider {
             + gcc
             + "\n",
         StandardCharsets.UTF_8);
-    KernelFiles.commit(work, dir);
+    FileTrees.commit(work, dir);
     return dir;
   }
 

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import org.klpcatalog.catalog.source.Digests;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.files.FileTrees;
 
 /**
  * Compiles single translation units of a {@link PreparedTree} the way kbuild compiles them, with
@@ -136,7 +137,7 @@ public final class UnitCompiler {
             .resolve(Digests.sha256(cPath).substring(0, 32) + ".v" + RECORD_FORMAT + ".unit");
     try {
       Optional<Unit> u;
-      try (KernelFiles.Lock l = KernelFiles.lock(prepared)) {
+      try (FileTrees.Lock l = FileTrees.lock(prepared)) {
         if (Files.isRegularFile(record)) {
           u = readRecord(Files.readString(record, StandardCharsets.UTF_8));
         } else {
@@ -403,7 +404,7 @@ public final class UnitCompiler {
         }
         Files.copy(o, objectOut, StandardCopyOption.REPLACE_EXISTING);
       } finally {
-        KernelFiles.deleteRecursively(scratch);
+        FileTrees.deleteRecursively(scratch);
       }
     } catch (IOException e) {
       throw new KernelException(unit.path() + ": " + e.getMessage(), e);

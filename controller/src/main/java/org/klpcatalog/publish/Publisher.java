@@ -22,7 +22,7 @@ import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.exec.Command;
-import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.plan.Action;
 import org.klpcatalog.plan.DesiredGroup;
 import org.klpcatalog.plan.DesiredPackage;
@@ -302,7 +302,7 @@ public final class Publisher {
       VersionCheck.check(partial, signed, options.timeout(), false);
       Files.move(partial, version, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException | CorruptRepositoryException e) {
-      KernelFiles.deleteRecursively(partial);
+      FileTrees.deleteRecursively(partial);
       throw e;
     }
     long tChecks = System.nanoTime();
@@ -510,7 +510,7 @@ public final class Publisher {
   private static void cleanPartials(Path versions) throws IOException {
     try (Stream<Path> s = Files.list(versions)) {
       for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".partial-")).toList()) {
-        KernelFiles.deleteRecursively(p);
+        FileTrees.deleteRecursively(p);
       }
     }
   }
@@ -526,7 +526,7 @@ public final class Publisher {
       if (oldest.equals(current)) {
         continue;
       }
-      KernelFiles.deleteRecursively(versions.resolve(oldest));
+      FileTrees.deleteRecursively(versions.resolve(oldest));
       pruned.add(oldest);
     }
     return pruned;

@@ -12,7 +12,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.klpcatalog.exec.Command;
-import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
 import org.klpcatalog.rpm.Signer;
@@ -88,7 +88,7 @@ public final class VersionCheck {
           }
         }
       } finally {
-        KernelFiles.deleteRecursively(work);
+        FileTrees.deleteRecursively(work);
       }
     }
     if (conflictCheck) {

@@ -21,7 +21,7 @@ import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 import org.klpcatalog.build.BuildCache;
 import org.klpcatalog.exec.Command;
-import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelTree;
 
 /**
@@ -121,7 +121,7 @@ public final class GuestImage {
       return image;
     }
     Path work = dir.resolveSibling(dir.getFileName() + ".partial-" + ProcessHandle.current().pid());
-    KernelFiles.deleteRecursively(work);
+    FileTrees.deleteRecursively(work);
     Path root = work.resolve("root");
     for (String d :
         List.of(
@@ -235,7 +235,7 @@ public final class GuestImage {
     }
     Files.createDirectories(dir);
     Files.move(tmp, image, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    KernelFiles.deleteRecursively(work);
+    FileTrees.deleteRecursively(work);
     return image;
   }
 

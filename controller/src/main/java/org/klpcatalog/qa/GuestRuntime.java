@@ -9,7 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import org.klpcatalog.build.BuildCache;
 import org.klpcatalog.exec.Command;
-import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.files.FileTrees;
 
 /**
  * The packages a QA guest has installed before the package under test: {@code kpatch}, a minimal
@@ -69,7 +69,7 @@ public final class GuestRuntime {
       return rpm;
     }
     Path work = cache.resolve("runtime-" + key + ".partial-" + ProcessHandle.current().pid());
-    KernelFiles.deleteRecursively(work);
+    FileTrees.deleteRecursively(work);
     Path sources = work.resolve("SOURCES");
     Files.createDirectories(sources);
     Files.write(sources.resolve("kpatch"), script);
@@ -111,7 +111,7 @@ public final class GuestRuntime {
         throw e;
       }
     } finally {
-      KernelFiles.deleteRecursively(work);
+      FileTrees.deleteRecursively(work);
     }
     return rpm;
   }

@@ -21,8 +21,8 @@ import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.klpcatalog.build.BuildCache;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelException;
-import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.klp.KernelSymbol;
 import org.klpcatalog.klp.KernelSymbols;
@@ -307,7 +307,7 @@ public final class KallsymsSource implements SymbolSource {
                 + "-"
                 + Thread.currentThread().getId());
     try {
-      KernelFiles.deleteRecursively(work);
+      FileTrees.deleteRecursively(work);
       Files.createDirectories(work);
       Path initrd = work.resolve("initrd.cpio");
       writeInitrd(initrd);
@@ -330,7 +330,7 @@ public final class KallsymsSource implements SymbolSource {
           "kernel " + kernel.release() + ": dumping its symbol table failed: " + e.getMessage(), e);
     } finally {
       try {
-        KernelFiles.deleteRecursively(work);
+        FileTrees.deleteRecursively(work);
       } catch (IOException e) {
         LOG.warn("cannot remove {}: {}", work, e.getMessage());
       }

@@ -12,7 +12,6 @@ import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
 import org.klpcatalog.catalog.load.CatalogLoader;
 import org.klpcatalog.catalog.validate.CatalogValidator;
-import org.klpcatalog.catalog.validate.History;
 import org.klpcatalog.plan.Action;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredStateBuilder;
@@ -26,7 +25,11 @@ import org.klpcatalog.qa.QaGate;
 import org.klpcatalog.qa.QaRunner;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
-import org.klpcatalog.source.GitSource;
+import org.klpcatalog.revision.CatalogReader;
+import org.klpcatalog.revision.CatalogRef;
+import org.klpcatalog.revision.CatalogRevision;
+import org.klpcatalog.revision.DesiredRevision;
+import org.klpcatalog.revision.RevisionSource;
 import org.klpcatalog.source.SourceException;
 
 /**
@@ -66,25 +69,6 @@ public final class Reconciler {
    */
   public record Outcome(CatalogRevision revision, Optional<Plan> plan, ReleaseLedger ledger) {}
 
-  /**
-   * Which revision to read: given the reader and what the repository knows of packages, returns the
-   * revision, validated.
-   */
-  @FunctionalInterface
-  public interface RevisionSource {
-    CatalogRevision read(CatalogReader reader, History published) throws SourceException;
-
-    /** The revision a command names. */
-    static RevisionSource of(CatalogRef ref) {
-      return (reader, published) -> reader.read(ref, published);
-    }
-
-    /** A commit of an open Git source. */
-    static RevisionSource commit(GitSource source, String commit) {
-      return (reader, published) -> reader.readCommit(source, commit, published);
-    }
-  }
-
   public Outcome plan(CatalogRef catalog, Path repository)
       throws SourceException, CorruptRepositoryException, Planner.NevraCollision {
     return plan(RevisionSource.of(catalog), repository);
@@ -99,21 +83,16 @@ public final class Reconciler {
   /** Plans against a repository already read (a remote one, say). */
   public Outcome plan(RevisionSource source, ObservedState observed)
       throws SourceException, Planner.NevraCollision {
-    // Step 2: the catalog revision, validated (packages the repository published count as known
-    // to supersedes); an invalid revision plans nothing.
-    CatalogRevision revision =
-        source.read(catalogs, CatalogReader.knownPackages(observed.ledger()));
-    if (!revision.report().valid()) {
-      return new Outcome(revision, Optional.empty(), observed.ledger());
+    // Steps 2 to 4: read the catalog revision, validate it (the packages the repository published
+    // count as known to supersedes), compute its desired state; an invalid revision plans nothing.
+    DesiredRevision read = DesiredRevision.read(catalogs, source, observed);
+    if (read.desired().isEmpty()) {
+      return new Outcome(read.revision(), Optional.empty(), observed.ledger());
     }
-    // Step 3: the desired state; releases come from the catalog's history, or for a plain
-    // directory from what the repository has published.
-    ReleaseLedger ledger = revision.historyLedger().orElse(observed.ledger());
-    DesiredStateBuilder.Result desired =
-        DesiredStateBuilder.build(revision.report(), revision.tree(), ledger, revision.commit());
-    // Step 4: the plan.
+    DesiredStateBuilder.Result desired = read.desired().get();
+    // Step 5: the plan.
     return new Outcome(
-        revision, Optional.of(Planner.plan(desired.state(), observed)), desired.ledger());
+        read.revision(), Optional.of(Planner.plan(desired.state(), observed)), desired.ledger());
   }
 
   /** How to apply a plan: build options, publishing options, and how long to wait for the lock. */
@@ -164,26 +143,7 @@ public final class Reconciler {
       }
       Plan plan = outcome.plan().get();
       // Step 2: build and sign what the plan adds or rebuilds.
-      List<DesiredPackage> toBuild = new ArrayList<>();
-      for (Action a : plan.actions()) {
-        if (a instanceof Action.Add add) {
-          toBuild.add(add.pkg());
-        } else if (a instanceof Action.Rebuild r) {
-          toBuild.add(r.pkg());
-        }
-      }
-      // Every kernel they serve must name a kernel provider the configuration defines.
-      options
-          .build()
-          .kernelProviders()
-          .requireKnown(
-              outcome.revision().tree(),
-              outcome.revision().report().spec().map(s -> s.kernels()).orElse(List.of()),
-              toBuild.stream().flatMap(p -> p.kernels().stream()).toList());
-      progress.phase(Progress.Phase.BUILD);
-      PackageBuild.Result built =
-          PackageBuild.build(
-              outcome.revision(), toBuild, outcome.ledger(), options.build(), progress);
+      PackageBuild.Result built = build(outcome, options, progress);
       // Step 3: the QA gate: what fails QA is held back like a failed build.
       List<QaRunner.JobResult> qa = List.of();
       if (options.qa().isPresent()) {
@@ -202,5 +162,31 @@ public final class Reconciler {
           Publisher.publish(repository, plan, built, outcome.ledger(), options.publish());
       return new Applied(outcome, Optional.of(built), Optional.of(published), qa);
     }
+  }
+
+  /**
+   * Builds the packages the plan adds or rebuilds; every kernel they serve must name a kernel
+   * provider the configuration defines.
+   */
+  private static PackageBuild.Result build(Outcome outcome, ApplyOptions options, Progress progress)
+      throws IOException, InterruptedException {
+    List<DesiredPackage> toBuild = new ArrayList<>();
+    for (Action a : outcome.plan().orElseThrow().actions()) {
+      if (a instanceof Action.Add add) {
+        toBuild.add(add.pkg());
+      } else if (a instanceof Action.Rebuild r) {
+        toBuild.add(r.pkg());
+      }
+    }
+    CatalogRevision revision = outcome.revision();
+    options
+        .build()
+        .kernelProviders()
+        .requireKnown(
+            revision.tree(),
+            revision.report().spec().map(s -> s.kernels()).orElse(List.of()),
+            toBuild.stream().flatMap(p -> p.kernels().stream()).toList());
+    progress.phase(Progress.Phase.BUILD);
+    return PackageBuild.build(revision, toBuild, outcome.ledger(), options.build(), progress);
   }
 }

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
-import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.plan.DesiredPackage;
 
 /**
@@ -68,7 +68,7 @@ public final class RpmPackager {
       Sandbox sandbox)
       throws IOException, InterruptedException {
     Path top = workDir.resolve(p.name());
-    KernelFiles.deleteRecursively(top);
+    FileTrees.deleteRecursively(top);
     Files.deleteIfExists(log(workDir, p));
     Path sources = top.resolve("SOURCES");
     for (Map.Entry<String, Path> m : modules.entrySet()) {

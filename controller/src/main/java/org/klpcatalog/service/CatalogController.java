@@ -21,6 +21,7 @@ import org.klpcatalog.publish.Publisher;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
+import org.klpcatalog.revision.RevisionSource;
 import org.klpcatalog.rpm.Signer;
 import org.klpcatalog.service.forge.ForgeClient;
 import org.klpcatalog.source.SourceException;
@@ -288,7 +289,7 @@ public final class CatalogController implements AutoCloseable {
     RunProgress progress = new RunProgress(head);
     Reconciler.Applied applied =
         reconciler.apply(
-            Reconciler.RevisionSource.commit(mirror.get(), head),
+            RevisionSource.commit(mirror.get(), head),
             config.repository().path(),
             applyOptions.build(sourceDateEpoch(head)),
             progress);

@@ -29,8 +29,8 @@ import org.klpcatalog.catalog.analysis.SourceAnalyzer;
 import org.klpcatalog.catalog.analysis.UnifiedDiff;
 import org.klpcatalog.catalog.diag.Printable;
 import org.klpcatalog.catalog.source.Digests;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelException;
-import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.PreparedTree;
 import org.klpcatalog.kernel.SourceTree;
 import org.klpcatalog.kernel.UnitCompiler;
@@ -251,7 +251,7 @@ public final class SourceChecker {
                 path, unit.object(), functions, patched.get(path), beforeObject, afterObject));
       }
     } finally {
-      KernelFiles.deleteRecursively(work);
+      FileTrees.deleteRecursively(work);
     }
     return new FixReport(release, version, List.of(), functions, units, unbuilt);
   }

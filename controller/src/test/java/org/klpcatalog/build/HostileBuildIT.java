@@ -25,8 +25,8 @@ import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.cli.CliRunner;
 import org.klpcatalog.cli.ExitCodes;
 import org.klpcatalog.exec.Sandbox;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
-import org.klpcatalog.kernel.KernelFiles;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.Evr;
@@ -58,7 +58,7 @@ class HostileBuildIT {
     Tools.require("bwrap");
     // Host files outside /tmp (the sandbox's /tmp is its own anyway): a secret and a signing key.
     Path dir = Path.of("target/hostile-build").toAbsolutePath();
-    KernelFiles.deleteRecursively(dir);
+    FileTrees.deleteRecursively(dir);
     Files.createDirectories(dir);
     canary = dir.resolve("canary.txt");
     Files.writeString(canary, CANARY_TEXT + "\n");

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.klpcatalog.catalog.model.SymbolSpec;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ReleaseLedger;
-import org.klpcatalog.reconcile.CatalogReader;
-import org.klpcatalog.reconcile.CatalogRef;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.revision.CatalogReader;
+import org.klpcatalog.revision.CatalogRef;
+import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.source.GitOptions;
 
 /**

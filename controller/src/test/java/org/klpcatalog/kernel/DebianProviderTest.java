@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.rpm.Signer;
 
 /**
@@ -77,7 +78,7 @@ class DebianProviderTest {
   static void deb(Path pool, String name, String version, String depends, Map<String, String> files)
       throws Exception {
     Path root = pool.resolveSibling("build").resolve(name);
-    KernelFiles.deleteRecursively(root);
+    FileTrees.deleteRecursively(root);
     Files.createDirectories(root.resolve("DEBIAN"));
     Files.writeString(
         root.resolve("DEBIAN/control"),

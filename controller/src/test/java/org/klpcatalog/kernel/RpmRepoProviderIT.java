@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.rpm.Signer;
 
 /**
@@ -304,7 +305,7 @@ class RpmRepoProviderIT {
           new RpmRepoProvider(el9(server.url(), keyA), cache).provide(kernel(RELEASE), false);
       // Same URL, same key, same release, other signed content.
       Path again = repository(tmp.resolve("rebuilt"), Repo.signedBy(keyA, "second"));
-      KernelFiles.deleteRecursively(repo);
+      FileTrees.deleteRecursively(repo);
       Files.move(again, repo);
       KernelTree second =
           new RpmRepoProvider(el9(server.url(), keyA), cache).provide(kernel(RELEASE), false);

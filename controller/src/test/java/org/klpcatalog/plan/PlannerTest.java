@@ -3,7 +3,6 @@ package org.klpcatalog.plan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -12,6 +11,7 @@ import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.catalog.validate.ValidationReport;
 import org.klpcatalog.testing.CatalogEdits;
+import org.klpcatalog.testing.PublishedStates;
 
 /**
  * Table of planner cases: each starts from the base fixture catalog published as it is, changes the
@@ -31,35 +31,7 @@ class PlannerTest {
    * The observed state of a repository that published {@code d} (what the publisher will record).
    */
   static ObservedState published(DesiredStateBuilder.Result d) {
-    List<ObservedPackage> packages = new ArrayList<>();
-    for (DesiredPackage p : d.state().packages()) {
-      packages.add(
-          new ObservedPackage(
-              p.name(),
-              p.evr(),
-              p.arch(),
-              p.nevra() + ".rpm",
-              "",
-              p.contentHash(),
-              p.metadataHash(),
-              p.modules().stream()
-                  .map(
-                      m ->
-                          new ObservedPackage.ObservedModule(
-                              m.kernelRelease(),
-                              m.variant(),
-                              m.fixSha256(),
-                              m.moduleSha256().orElse("-")))
-                  .toList(),
-              p.changedIn()));
-    }
-    return new ObservedState(
-        true,
-        "1",
-        Optional.empty(),
-        List.copyOf(packages),
-        Optional.of(d.state().group()),
-        d.ledger());
+    return PublishedStates.of(d);
   }
 
   private static List<String> summary(Plan plan) {

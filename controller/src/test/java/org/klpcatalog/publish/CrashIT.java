@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.klpcatalog.catalog.source.CatalogTree;
 import org.klpcatalog.catalog.testing.Fixtures;
-import org.klpcatalog.kernel.KernelFiles;
+import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.repo.RepositoryReader;
 import org.klpcatalog.testing.CatalogEdits;
@@ -135,7 +135,7 @@ class CrashIT {
 
   static void write(CatalogTree tree, Path dir) throws Exception {
     if (Files.exists(dir)) {
-      KernelFiles.deleteRecursively(dir);
+      FileTrees.deleteRecursively(dir);
     }
     Fixtures.write(tree, dir);
   }

@@ -16,6 +16,7 @@ import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.repo.FixturePublisher;
+import org.klpcatalog.revision.CatalogRef;
 import org.klpcatalog.source.GitOptions;
 import org.klpcatalog.testing.CatalogEdits;
 

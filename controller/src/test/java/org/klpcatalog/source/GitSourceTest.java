@@ -15,9 +15,9 @@ import org.klpcatalog.catalog.source.TreeEntry;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.plan.DesiredStateBuilder;
-import org.klpcatalog.reconcile.CatalogReader;
-import org.klpcatalog.reconcile.CatalogRef;
-import org.klpcatalog.reconcile.CatalogRevision;
+import org.klpcatalog.revision.CatalogReader;
+import org.klpcatalog.revision.CatalogRef;
+import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.testing.CatalogEdits;
 
 /** Git catalogs read from commits: local, file:// and git:// (a real git daemon on loopback). */

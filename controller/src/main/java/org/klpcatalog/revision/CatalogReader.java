@@ -1,4 +1,4 @@
-package org.klpcatalog.reconcile;
+package org.klpcatalog.revision;
 
 import java.io.IOException;
 import java.nio.file.Files;

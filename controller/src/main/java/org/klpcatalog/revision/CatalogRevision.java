@@ -1,4 +1,4 @@
-package org.klpcatalog.reconcile;
+package org.klpcatalog.revision;
 
 import java.util.Optional;
 import org.klpcatalog.catalog.source.CatalogTree;

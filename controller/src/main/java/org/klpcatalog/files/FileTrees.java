@@ -1,4 +1,4 @@
-package org.klpcatalog.kernel;
+package org.klpcatalog.files;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -14,9 +14,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
-/** File helpers for cache directories. */
-public final class KernelFiles {
-  private KernelFiles() {}
+/**
+ * Directory trees on disk: deleting one without following links, and the cache-entry protocol of
+ * building a tree beside its target ({@link #fresh}), renaming it into place in one step ({@link
+ * #commit}), under a lock other threads and processes respect ({@link #lock}).
+ */
+public final class FileTrees {
+  private FileTrees() {}
 
   /** Deletes a directory tree without following symbolic links. */
   public static void deleteRecursively(Path p) throws IOException {
@@ -31,7 +35,7 @@ public final class KernelFiles {
   }
 
   /** An empty {@code <target>.partial} directory to build a cache entry in. */
-  static Path fresh(Path target) throws IOException {
+  public static Path fresh(Path target) throws IOException {
     Path work = target.resolveSibling(target.getFileName() + ".partial");
     deleteRecursively(work);
     Files.createDirectories(work);
@@ -39,7 +43,7 @@ public final class KernelFiles {
   }
 
   /** Renames a complete {@code work} directory to {@code target} in one step. */
-  static void commit(Path work, Path target) throws IOException {
+  public static void commit(Path work, Path target) throws IOException {
     deleteRecursively(target);
     Files.move(work, target, StandardCopyOption.ATOMIC_MOVE);
   }
@@ -47,7 +51,7 @@ public final class KernelFiles {
   private static final Map<String, ReentrantLock> HELD = new ConcurrentHashMap<>();
 
   /** Held while a cache entry is made or changed; {@link #close} releases it. */
-  interface Lock extends AutoCloseable {
+  public interface Lock extends AutoCloseable {
     @Override
     void close() throws IOException;
   }
@@ -56,7 +60,7 @@ public final class KernelFiles {
    * Locks {@code <target>.lock} against other threads of this process and other processes (an
    * advisory file lock), waiting for whoever holds it: two runs never make one cache entry at once.
    */
-  static Lock lock(Path target) throws IOException {
+  public static Lock lock(Path target) throws IOException {
     Path file = target.resolveSibling(target.getFileName() + ".lock");
     Files.createDirectories(file.getParent());
     ReentrantLock inProcess =

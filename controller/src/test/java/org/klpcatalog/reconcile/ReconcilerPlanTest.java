@@ -1,0 +1,188 @@
+package org.klpcatalog.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.testing.Fixtures;
+import org.klpcatalog.catalog.validate.CatalogValidator;
+import org.klpcatalog.catalog.validate.History;
+import org.klpcatalog.plan.Action;
+import org.klpcatalog.plan.DesiredStateBuilder;
+import org.klpcatalog.plan.ObservedState;
+import org.klpcatalog.plan.Plan;
+import org.klpcatalog.plan.ReleaseLedger;
+import org.klpcatalog.revision.CatalogRevision;
+import org.klpcatalog.revision.RevisionSource;
+import org.klpcatalog.testing.CatalogEdits;
+import org.klpcatalog.testing.PublishedStates;
+
+/**
+ * {@link Reconciler#plan(RevisionSource, ObservedState)} as a table: a catalog revision and what
+ * the repository has published in, the plan's actions out. Pure: the revisions and the published
+ * states are plain values (no Git, no repository on disk).
+ */
+class ReconcilerPlanTest {
+  static final CatalogTree BASE = Fixtures.tree("variants-valid");
+
+  /** BASE with uptime-fix's module changed (a new release, same version). */
+  static final CatalogTree CHANGED =
+      CatalogEdits.edit(
+          BASE, "patches/uptime-fix/livepatch.c", s -> s.replace("0.00 0.00", "0.01 0.01"));
+
+  /** BASE with uptime-fix rolled into uptime-fix-v2, which supersedes it. */
+  static final CatalogTree SUPERSEDED =
+      CatalogEdits.withoutPatch(
+          CatalogEdits.copyPatch(
+              BASE, "uptime-fix", "uptime-fix-v2", s -> s + "  supersedes: [uptime-fix]\n"),
+          "uptime-fix");
+
+  /** BASE's desired state in a new repository: what publishing BASE records. */
+  static final DesiredStateBuilder.Result FIRST =
+      DesiredStateBuilder.build(
+          new CatalogValidator().validate(BASE), BASE, ReleaseLedger.EMPTY, Optional.empty());
+
+  /** A repository that published BASE. */
+  static final ObservedState PUBLISHED = PublishedStates.of(FIRST);
+
+  /** A catalog directory: no history, so releases come from the repository. */
+  static RevisionSource directory(CatalogTree tree) {
+    return (reader, published) -> revision(tree, Optional.empty(), Optional.empty(), published);
+  }
+
+  /** A Git commit whose earlier history assigned {@code history}. */
+  static RevisionSource commit(CatalogTree tree, ReleaseLedger history) {
+    return (reader, published) ->
+        revision(tree, Optional.of("0123456789abcdef0123"), Optional.of(history), published);
+  }
+
+  private static CatalogRevision revision(
+      CatalogTree tree,
+      Optional<String> commit,
+      Optional<ReleaseLedger> history,
+      History published) {
+    return new CatalogRevision(
+        "catalog",
+        tree,
+        commit,
+        new CatalogValidator().validate(tree, published),
+        history,
+        published,
+        commit.map(c -> 1767225600L));
+  }
+
+  /** The plan once uptime-fix's module changed after BASE was published. */
+  static final List<String> REBUILT =
+      List.of(
+          "rebuild kpatch-uptime-fix 1-1 -> 1-2",
+          "unchanged kpatch-cmdline-marker 1-1",
+          "metadata");
+
+  record Case(String name, RevisionSource revision, ObservedState published, List<String> plan) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static Stream<Case> cases() {
+    return Stream.of(
+        new Case(
+            "a directory in a new repository adds every package and the metadata",
+            directory(BASE),
+            ObservedState.EMPTY,
+            List.of("add kpatch-cmdline-marker 1-1", "add kpatch-uptime-fix 1-1", "metadata")),
+        new Case(
+            "a directory the repository published plans nothing",
+            directory(BASE),
+            PUBLISHED,
+            List.of("unchanged kpatch-cmdline-marker 1-1", "unchanged kpatch-uptime-fix 1-1")),
+        new Case(
+            "a directory takes its next release from the repository",
+            directory(CHANGED),
+            PUBLISHED,
+            REBUILT),
+        new Case(
+            "a changed directory in a new repository starts at release 1",
+            directory(CHANGED),
+            ObservedState.EMPTY,
+            List.of("add kpatch-cmdline-marker 1-1", "add kpatch-uptime-fix 1-1", "metadata")),
+        new Case(
+            "a commit takes its releases from its history, not from the repository",
+            commit(CHANGED, FIRST.ledger()),
+            ObservedState.EMPTY,
+            List.of("add kpatch-cmdline-marker 1-1", "add kpatch-uptime-fix 1-2", "metadata")),
+        new Case(
+            "a commit whose history the repository published rebuilds what changed",
+            commit(CHANGED, FIRST.ledger()),
+            PUBLISHED,
+            REBUILT),
+        new Case(
+            "a patch may supersede one only the repository still has",
+            directory(SUPERSEDED),
+            PUBLISHED,
+            List.of(
+                "add kpatch-uptime-fix-v2 1-1",
+                "obsolete kpatch-uptime-fix 1-1",
+                "unchanged kpatch-cmdline-marker 1-1",
+                "metadata")),
+        new Case(
+            "superseding a package nobody knows is invalid and plans nothing",
+            directory(SUPERSEDED),
+            ObservedState.EMPTY,
+            List.of("invalid")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void plansTheActionsThatTurnThePublishedStateIntoTheDesiredOne(Case c) throws Exception {
+    Reconciler.Outcome outcome = new Reconciler().plan(c.revision(), c.published());
+    assertThat(outcome.plan().map(ReconcilerPlanTest::summary).orElse(List.of("invalid")))
+        .isEqualTo(c.plan());
+  }
+
+  @Test
+  void anInvalidRevisionKeepsTheRepositorysLedger() throws Exception {
+    Reconciler.Outcome outcome = new Reconciler().plan(directory(SUPERSEDED), ObservedState.EMPTY);
+    assertThat(outcome.revision().report().valid()).isFalse();
+    assertThat(outcome.ledger()).isEqualTo(ObservedState.EMPTY.ledger());
+  }
+
+  @Test
+  void aValidRevisionLeavesTheLedgerWithItsOwnAssignments() throws Exception {
+    Reconciler.Outcome outcome =
+        new Reconciler().plan(commit(CHANGED, FIRST.ledger()), ObservedState.EMPTY);
+    assertThat(outcome.ledger().entries().get("kpatch-uptime-fix"))
+        .extracting(e -> e.version() + "-" + e.release())
+        .containsExactly("1-1", "1-2");
+  }
+
+  /** "add NAME EVR", "rebuild NAME FROM -> TO", ..., "metadata". */
+  private static List<String> summary(Plan plan) {
+    return plan.actions().stream().map(ReconcilerPlanTest::summary).toList();
+  }
+
+  private static String summary(Action a) {
+    if (a instanceof Action.RegenerateMetadata) {
+      return "metadata";
+    }
+    String evr = "";
+    if (a instanceof Action.Rebuild x) {
+      evr = x.from().evr() + " -> " + x.pkg().evr();
+    } else if (a instanceof Action.Add x) {
+      evr = x.pkg().evr().toString();
+    } else if (a instanceof Action.Unchanged x) {
+      evr = x.pkg().evr().toString();
+    } else if (a instanceof Action.Obsolete x) {
+      evr = x.pkg().evr().toString();
+    } else if (a instanceof Action.Retire x) {
+      evr = x.pkg().evr().toString();
+    }
+    return a.verb() + " " + a.packageName() + " " + evr;
+  }
+}
