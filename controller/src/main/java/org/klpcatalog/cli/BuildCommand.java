@@ -42,12 +42,7 @@ import picocli.CommandLine.Spec;
 final class BuildCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--catalog",
-      required = true,
-      paramLabel = "DIR|URL",
-      description = "The catalog: a directory or a Git repository or URL.")
-  String catalog;
+  @Mixin CatalogOption catalog;
 
   @Option(
       names = "--out",
@@ -92,14 +87,15 @@ final class BuildCommand implements Callable<Integer> {
     try {
       read =
           DesiredRevision.read(
-              git.ref(catalog), repo != null ? RepositoryReader.read(repo) : ObservedState.EMPTY);
+              git.ref(catalog.location),
+              repo != null ? RepositoryReader.read(repo) : ObservedState.EMPTY);
     } catch (SourceException | CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ExitCodes.UNAVAILABLE;
     }
     CatalogRevision revision = read.revision();
     if (read.desired().isEmpty()) {
-      return invalid(t, revision, catalog, "nothing built");
+      return invalid(t, revision, catalog.location, "nothing built");
     }
     DesiredStateBuilder.Result desired = read.desired().get();
     Selection selected = select(desired.state().packages(), patches);
@@ -122,7 +118,7 @@ final class BuildCommand implements Callable<Integer> {
             revision,
             packages,
             kernels,
-            ValidateCommand.prefix(Path.of(catalog)))) {
+            ValidateCommand.prefix(Path.of(catalog.location)))) {
       return ExitCodes.INVALID;
     }
     Optional<Signer> signer;

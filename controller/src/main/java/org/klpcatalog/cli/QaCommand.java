@@ -51,12 +51,7 @@ final class QaCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--catalog",
-      required = true,
-      paramLabel = "DIR|URL",
-      description = "The catalog: a directory or a Git repository or URL.")
-  String catalog;
+  @Mixin CatalogOption catalog;
 
   @Option(
       names = "--report",
@@ -103,11 +98,7 @@ final class QaCommand implements Callable<Integer> {
           "Where builds and VM consoles go (default: the report's name without .xml, plus -work).")
   Path work;
 
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "text (default) or json.")
-  OutputFormat output = OutputFormat.text;
+  @Mixin OutputOption output;
 
   @Mixin BuildOptions build;
 
@@ -143,14 +134,14 @@ final class QaCommand implements Callable<Integer> {
     DesiredRevision read;
     try {
       observed = repo != null ? RepositoryReader.read(repo) : ObservedState.EMPTY;
-      read = DesiredRevision.read(git.ref(catalog), observed);
+      read = DesiredRevision.read(git.ref(catalog.location), observed);
     } catch (SourceException | CorruptRepositoryException e) {
       t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
       return ExitCodes.UNAVAILABLE;
     }
     CatalogRevision revision = read.revision();
     if (read.desired().isEmpty()) {
-      return BuildCommand.invalid(t, revision, catalog, "nothing tested");
+      return BuildCommand.invalid(t, revision, catalog.location, "nothing tested");
     }
     DesiredStateBuilder.Result desired = read.desired().get();
     BuildCommand.Selection selected = BuildCommand.select(desired.state().packages(), patches);
@@ -181,7 +172,7 @@ final class QaCommand implements Callable<Integer> {
             revision,
             packages,
             kernels,
-            ValidateCommand.prefix(Path.of(catalog)))) {
+            ValidateCommand.prefix(Path.of(catalog.location)))) {
       return ExitCodes.INVALID;
     }
     Path workDir = work != null ? work : defaultWork(report);
@@ -228,7 +219,7 @@ final class QaCommand implements Callable<Integer> {
             QaOptions.progress(t, ""));
     JUnitReport.write(results, report);
     long failedJobs = results.stream().filter(r -> !r.passed()).count();
-    if (output == OutputFormat.json) {
+    if (output.json()) {
       printJson(t, results, built);
     } else {
       printText(t, results, built, workDir);

@@ -53,14 +53,7 @@ final class ReconcileCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--catalog",
-      required = true,
-      paramLabel = "DIR|URL",
-      description =
-          "The catalog: a directory, a local Git repository, or a file://, git://, https:// or"
-              + " ssh:// URL.")
-  String catalog;
+  @Mixin CatalogOption catalog;
 
   @Option(
       names = "--repo",
@@ -78,11 +71,7 @@ final class ReconcileCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "Print the plan and stop before applying it.")
   boolean dryRun;
 
-  @Option(
-      names = {"-o", "--output"},
-      paramLabel = "FORMAT",
-      description = "text (default) or json.")
-  OutputFormat output = OutputFormat.text;
+  @Mixin OutputOption output;
 
   @Option(
       names = {"-v", "--verbose"},
@@ -144,10 +133,12 @@ final class ReconcileCommand implements Callable<Integer> {
       if (remote) {
         outcome =
             new Reconciler()
-                .plan(RevisionSource.of(git.ref(catalog)), RemoteRepository.observe(repoArg));
+                .plan(
+                    RevisionSource.of(git.ref(catalog.location)),
+                    RemoteRepository.observe(repoArg));
       } else {
         repo = Path.of(repoArg);
-        outcome = new Reconciler().plan(git.ref(catalog), repo);
+        outcome = new Reconciler().plan(git.ref(catalog.location), repo);
       }
     } catch (SourceException | CorruptRepositoryException | Planner.NevraCollision e) {
       return error(t, e);
@@ -161,7 +152,7 @@ final class ReconcileCommand implements Callable<Integer> {
   }
 
   private int error(Terminal t, Exception e) {
-    if (output == OutputFormat.json) {
+    if (output.json()) {
       ObjectNode root = Json.object();
       root.put("error", e.getMessage());
       t.out().println(Json.pretty(root));
@@ -171,13 +162,13 @@ final class ReconcileCommand implements Callable<Integer> {
   }
 
   private String prefix() {
-    return git.rev == null && !catalog.contains("://")
-        ? ValidateCommand.prefix(Path.of(catalog))
+    return git.rev == null && !catalog.location.contains("://")
+        ? ValidateCommand.prefix(Path.of(catalog.location))
         : "";
   }
 
   private int invalid(Terminal t, Reconciler.Outcome outcome) {
-    if (output == OutputFormat.json) {
+    if (output.json()) {
       ObjectNode root = Json.object();
       root.put("catalog", outcome.revision().describe());
       root.put("valid", false);
@@ -198,7 +189,7 @@ final class ReconcileCommand implements Callable<Integer> {
   }
 
   private void printPlan(Terminal t, Reconciler.Outcome outcome, Plan plan) {
-    if (output == OutputFormat.json) {
+    if (output.json()) {
       ObjectNode root = Json.object();
       root.put("catalog", outcome.revision().location());
       root.put("revision", outcome.revision().commit().orElse(null));
@@ -277,7 +268,7 @@ final class ReconcileCommand implements Callable<Integer> {
       // Read the revision once, before the lock: every kernel its active patches serve must name
       // a configured provider, and its commit time is the build's date. Under the lock the
       // reconcile applies this same revision.
-      CatalogRef ref = git.ref(catalog);
+      CatalogRef ref = git.ref(catalog.location);
       History published = CatalogReader.knownPackages(RepositoryReader.read(absolute).ledger());
       CatalogRevision revision = new CatalogReader().read(ref, published);
       if (!BuildOptions.providersKnown(

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.klpcatalog.catalog.schema.Suggest;
@@ -253,12 +254,7 @@ public final class ConfigReader {
 
   /** Reads and checks a configuration file. */
   public static ServiceConfig read(Path file) throws ConfigException {
-    ConfigReader r = load(file);
-    ServiceConfig config = r.build();
-    if (!r.problems.isEmpty()) {
-      throw new ConfigException(r.problems);
-    }
-    return config;
+    return load(file, ConfigReader::build);
   }
 
   /**
@@ -267,12 +263,17 @@ public final class ConfigReader {
    * read, so the keys only the service needs (source.url, ...) are not required.
    */
   public static KernelProviders kernelProviders(Path file) throws ConfigException {
+    return load(file, ConfigReader::kernels);
+  }
+
+  /** What {@code part} reads of the file, or every problem found on the way. */
+  private static <T> T load(Path file, Function<ConfigReader, T> part) throws ConfigException {
     ConfigReader r = load(file);
-    KernelProviders providers = r.kernels();
+    T value = part.apply(r);
     if (!r.problems.isEmpty()) {
       throw new ConfigException(r.problems);
     }
-    return providers;
+    return value;
   }
 
   /** Parses the file and checks that every key is known; the values are checked when read. */
