@@ -51,11 +51,7 @@ final class BuildCommand implements Callable<Integer> {
       description = "Where modules, RPMs and logs go.")
   Path out;
 
-  @Option(
-      names = "--patch",
-      paramLabel = "NAME",
-      description = "Build only this patch (repeatable).")
-  List<String> patches = new ArrayList<>();
+  @Mixin PatchSelection only;
 
   @Option(
       names = "--kernel",
@@ -98,7 +94,7 @@ final class BuildCommand implements Callable<Integer> {
       return invalid(t, revision, catalog.location, "nothing built");
     }
     DesiredStateBuilder.Result desired = read.desired().get();
-    Selection selected = select(desired.state().packages(), patches);
+    Selection selected = select(desired.state().packages(), only.patches);
     List<DesiredPackage> packages = selected.packages();
     Set<String> unknown = selected.unknown();
     if (!unknown.isEmpty()) {

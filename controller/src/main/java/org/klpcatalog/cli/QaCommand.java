@@ -60,11 +60,7 @@ final class QaCommand implements Callable<Integer> {
       description = "Where the JUnit XML report goes.")
   Path report;
 
-  @Option(
-      names = "--patch",
-      paramLabel = "NAME",
-      description = "Test only this patch (repeatable).")
-  List<String> patches = new ArrayList<>();
+  @Mixin PatchSelection only;
 
   @Option(
       names = "--kernel",
@@ -144,7 +140,7 @@ final class QaCommand implements Callable<Integer> {
       return BuildCommand.invalid(t, revision, catalog.location, "nothing tested");
     }
     DesiredStateBuilder.Result desired = read.desired().get();
-    BuildCommand.Selection selected = BuildCommand.select(desired.state().packages(), patches);
+    BuildCommand.Selection selected = BuildCommand.select(desired.state().packages(), only.patches);
     List<DesiredPackage> packages = selected.packages();
     Set<String> unknown = selected.unknown();
     Map<String, Kernel> catalogKernels = QaPlan.kernels(revision.report());

@@ -102,8 +102,12 @@ public final class QaGate {
       Path repository,
       Path buildOut)
       throws IOException, InterruptedException {
-    // The new and rebuilt packages that were built, each with the versions hosts may upgrade from.
-    Candidates candidates = candidates(changed(plan), built, plan.observed(), repository);
+    // The new and rebuilt packages that were built, each with what the plan replaces by it (the
+    // versions hosts upgrade from): a rebuild's published package, an obsoleted package's.
+    Candidates candidates =
+        new Candidates(
+            candidates(changed(plan), built, ObservedState.EMPTY, repository).tested(),
+            replaced(plan, repository));
     if (candidates.tested().isEmpty()) {
       return new Outcome(built, List.of());
     }
@@ -128,6 +132,30 @@ public final class QaGate {
     }
     // What failed is taken out of the build's result, with why as its failure.
     return new Outcome(failures.holdBack(built), runs);
+  }
+
+  /**
+   * Per package name, the published packages the plan replaces by it: a rebuild's old package, and
+   * each obsoleted package under its successor. The upgrade runs install these first.
+   */
+  static Map<String, List<QaPlan.Previous>> replaced(Plan plan, Path repository) {
+    Path current = current(repository);
+    Map<String, List<QaPlan.Previous>> previous = new LinkedHashMap<>();
+    for (Action a : plan.actions()) {
+      if (a instanceof Action.Rebuild r) {
+        previous
+            .computeIfAbsent(r.pkg().name(), k -> new ArrayList<>())
+            .add(new QaPlan.Previous(current.resolve(r.from().location()), r.from().kernels()));
+      }
+    }
+    for (Action a : plan.actions()) {
+      if (a instanceof Action.Obsolete o) {
+        previous
+            .computeIfAbsent(o.successor(), k -> new ArrayList<>())
+            .add(new QaPlan.Previous(current.resolve(o.pkg().location()), o.pkg().kernels()));
+      }
+    }
+    return previous;
   }
 
   /** The packages the plan adds or rebuilds. */

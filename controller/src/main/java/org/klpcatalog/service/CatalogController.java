@@ -185,29 +185,36 @@ public final class CatalogController implements AutoCloseable {
     }
     Optional<String> head = Optional.empty();
     Optional<Instant> started = Optional.empty();
-    ReconcileOutcome outcome;
     try {
-      // 1. Fetch the branch.
-      head = Optional.of(fetchBranch());
-      // 2. Skip when neither the branch nor the repository moved, and no retry is due.
-      if (!status.begin(head.get(), currentVersion())) {
-        return;
+      ReconcileOutcome outcome;
+      try {
+        // 1. Fetch the branch.
+        head = Optional.of(fetchBranch());
+        // 2. Skip when neither the branch nor the repository moved, and no retry is due.
+        if (!status.begin(head.get(), currentVersion())) {
+          return;
+        }
+        started = Optional.of(clock.instant());
+        // 3. Refuse a rewritten history (its releases would be numbered anew).
+        refuseRewrittenHistory(head.get());
+        // 4. Verify the commit's signature, if so configured.
+        verifySignature(head.get());
+        // 5. Plan, build and publish.
+        outcome = planBuildPublish(head.get());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        outcome = new ReconcileOutcome.Interrupted(head);
+      } catch (Exception e) {
+        outcome = ReconcileOutcome.Failed.of(head, failure(e, head));
       }
-      started = Optional.of(clock.instant());
-      // 3. Refuse a rewritten history (its releases would be numbered anew).
-      refuseRewrittenHistory(head.get());
-      // 4. Verify the commit's signature, if so configured.
-      verifySignature(head.get());
-      // 5. Plan, build and publish.
-      outcome = planBuildPublish(head.get());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      outcome = new ReconcileOutcome.Interrupted(head);
-    } catch (Exception e) {
-      outcome = ReconcileOutcome.Failed.of(head, failure(e, head));
+      // 6. Record the outcome: conditions, metrics, log, forge status, and the retry or the stall.
+      record(outcome);
+    } finally {
+      // Whatever happened, even an Error: the run is over, and what it accepted is kept.
+      if (started.isPresent()) {
+        finish(started.get());
+      }
     }
-    // 6. Record the outcome: conditions, metrics, log, forge status, and the retry or the stall.
-    record(outcome, started);
   }
 
   private String fetchBranch() throws SourceException {
@@ -392,7 +399,7 @@ public final class CatalogController implements AutoCloseable {
    * Records an outcome, the one place that does: the status (conditions, retry, the revision
    * applied), metrics, a log line, the forge's commit status, and the retry to schedule.
    */
-  private void record(ReconcileOutcome outcome, Optional<Instant> started) {
+  private void record(ReconcileOutcome outcome) {
     ReconcileOutcome.StatusChange change = status.record(outcome, backoff, random.getAsDouble());
     outcome.metricResult().ifPresent(r -> metrics.reconciles.labelValues(r).inc());
     if (outcome instanceof ReconcileOutcome.Succeeded) {
@@ -411,12 +418,14 @@ public final class CatalogController implements AutoCloseable {
                             s.description(),
                             PullRequestChecker.statusUrl(config))));
     change.retryIn().ifPresent(d -> retries.retryIn(d));
-    if (started.isPresent()) {
-      phase = null;
-      status.persist();
-      metrics.reconcileSeconds.observe(
-          Duration.between(started.get(), clock.instant()).toMillis() / 1000.0);
-    }
+  }
+
+  /** Ends a run that got past the skip: no phase, the state saved, the run's duration observed. */
+  private void finish(Instant started) {
+    phase = null;
+    status.persist();
+    metrics.reconcileSeconds.observe(
+        Duration.between(started, clock.instant()).toMillis() / 1000.0);
   }
 
   private static void log(ReconcileOutcome outcome, ReconcileOutcome.StatusChange change) {

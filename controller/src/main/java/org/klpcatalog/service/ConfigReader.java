@@ -344,14 +344,9 @@ public final class ConfigReader {
         Mark m =
             doc.keyMarkOf(YamlPath.child(prefix, e.getKey()))
                 .orElseGet(() -> doc.markOf(keyPath(prefix)));
-        problems.add(
-            file
-                + ":"
-                + m.line()
-                + ":"
-                + m.column()
-                + ": "
-                + prefix
+        problemAt(
+            m,
+            prefix
                 + ": '"
                 + e.getKey().replaceAll("\\p{Cntrl}", "?")
                 + "' is not a name: use lowercase letters, digits, '_' and '-',"
@@ -375,14 +370,9 @@ public final class ConfigReader {
                 .toList();
         String suggestion = Suggest.closest(e.getKey(), siblings);
         Mark m = doc.keyMarkOf(keyPath(path)).orElseGet(() -> doc.markOf(keyPath(path)));
-        problems.add(
-            file
-                + ":"
-                + m.line()
-                + ":"
-                + m.column()
-                + ": "
-                + path
+        problemAt(
+            m,
+            path
                 + ": unknown key"
                 + (suggestion != null
                     ? " (did you mean '" + suggestion + "'?)"
@@ -999,5 +989,10 @@ public final class ConfigReader {
           }
         });
     return p;
+  }
+
+  /** A problem at a position of the file: {@code file:line:column: message}. */
+  private void problemAt(Mark m, String message) {
+    problems.add(file + ":" + m.line() + ":" + m.column() + ": " + message);
   }
 }
