@@ -36,6 +36,7 @@ import org.klpcatalog.sourcecheck.FixVerdict;
 import org.klpcatalog.sourcecheck.SourceChecker;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -61,7 +62,7 @@ import tools.jackson.databind.node.ObjectNode;
           + " they carry."
     })
 final class AnalyzeCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Parameters(
       index = "0",

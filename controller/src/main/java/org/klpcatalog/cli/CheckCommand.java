@@ -13,6 +13,7 @@ import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.exec.ToolRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.node.ArrayNode;
@@ -29,7 +30,7 @@ import tools.jackson.databind.node.ObjectNode;
       "bin/klp-catalog installs what a command needs on first use; this reports what is there."
     })
 final class CheckCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Parameters(
       paramLabel = "COMMAND",

@@ -12,6 +12,7 @@ import org.klpcatalog.repo.CorruptRepositoryException;
 import org.klpcatalog.repo.RepositoryReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -24,7 +25,7 @@ import tools.jackson.databind.node.ObjectNode;
         "List the repository's kept versions (catalog revision, packages, which is current) and its"
             + " events: each publish with its changes, each rollback.")
 final class HistoryCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Mixin RepoOption target;
 

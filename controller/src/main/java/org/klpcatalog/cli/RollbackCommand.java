@@ -8,6 +8,7 @@ import org.klpcatalog.publish.Rollback;
 import org.klpcatalog.repo.CorruptRepositoryException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -22,7 +23,7 @@ import picocli.CommandLine.Spec;
           + " older version."
     })
 final class RollbackCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Mixin RepoOption target;
 

@@ -12,6 +12,7 @@ import org.klpcatalog.service.Service;
 import org.klpcatalog.service.ServiceConfig;
 import org.quartz.SchedulerException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -28,7 +29,7 @@ import picocli.CommandLine.Spec;
       "The configuration's keys are documented in docs/configuration.md."
     })
 final class ServeCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Option(
       names = {"-c", "--config"},

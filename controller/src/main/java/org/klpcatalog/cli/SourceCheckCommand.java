@@ -31,6 +31,7 @@ import org.klpcatalog.sourcecheck.SourceChecker;
 import org.klpcatalog.sourcecheck.SourceChecks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.node.ArrayNode;
@@ -57,7 +58,7 @@ import tools.jackson.databind.node.ObjectNode;
           + " misses a function, 5 when a kernel's source cannot be had (and nothing failed)."
     })
 final class SourceCheckCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Mixin CatalogArgument catalog;
 

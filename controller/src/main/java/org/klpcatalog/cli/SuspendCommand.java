@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.ObjectMapper;
 
@@ -57,7 +58,7 @@ final class SuspendCommand {
             + " until resumed; the repository stays as it is. Remembered across restarts."
       })
   static final class Suspend implements Callable<Integer> {
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Spec CommandSpec spec;
     @Mixin ServerClient client;
 
     @Override
@@ -73,7 +74,7 @@ final class SuspendCommand {
         "Resume a suspended service: it reconciles the branch's newest commit at once."
       })
   static final class Resume implements Callable<Integer> {
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Spec CommandSpec spec;
     @Mixin ServerClient client;
 
     @Override

@@ -4,6 +4,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import org.klpcatalog.catalog.diag.Printable;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * Where a command writes: standard output and error, and whether to colour them (a terminal, and
@@ -36,7 +37,7 @@ public final class Terminal {
    * The streams picocli gives a command (the process's, or a test's), colouring only when they are
    * the process's own and it runs on a terminal.
    */
-  static Terminal of(picocli.CommandLine.Model.CommandSpec spec) {
+  static Terminal of(CommandSpec spec) {
     return new Terminal(spec.commandLine().getOut(), spec.commandLine().getErr(), Main.colour());
   }
 

@@ -20,6 +20,7 @@ import org.klpcatalog.source.GitSource;
 import org.klpcatalog.source.SourceException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.node.ArrayNode;
@@ -35,7 +36,7 @@ import tools.jackson.databind.node.ObjectNode;
       "Problems are printed as path:line:column: error: message (yaml.path)."
     })
 final class ValidateCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Mixin CatalogArgument catalog;
 
