@@ -4,10 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.klpcatalog.build.BuildTask;
 import org.klpcatalog.build.ModuleBuilds;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
@@ -96,6 +98,37 @@ public final class BuildBenchmark {
         .read(new CatalogRef(dir.toString(), Optional.empty(), GitOptions.defaults()));
   }
 
+  /** The build tasks of a copy of {@code catalog} (made under {@code work}) for one kernel. */
+  static List<BuildTask> tasks(Path catalog, Path work, String release) throws Exception {
+    Path dir = work.resolve("catalog");
+    FileTrees.deleteRecursively(dir);
+    Fixtures.write(new DirectoryTreeReader().read(catalog), dir);
+    CatalogRevision rev = read(dir);
+    DesiredStateBuilder.Result d =
+        DesiredStateBuilder.build(rev.report(), rev.tree(), ReleaseLedger.EMPTY, Optional.empty());
+    return PackageBuild.tasks(rev, d.state().packages(), Set.of(release));
+  }
+
+  /**
+   * The options the benchmarks build with: sandboxed, the built-in providers, a fixed build date,
+   * without the source checks (synthetic fixes are not made against real sources).
+   */
+  static PackageBuild.Options options(Path out, Path cache, int jobs, Signer signer) {
+    return new PackageBuild.Options(
+        out,
+        cache,
+        jobs,
+        Duration.ofMinutes(10),
+        Optional.of(signer),
+        Map.of(),
+        Set.of(),
+        1767225600L,
+        Sandbox.bubblewrap(Sandbox.Limits.DEFAULT),
+        KernelProviders.builtIn(),
+        new KallsymsSource(cache),
+        false);
+  }
+
   static void run(String name, Path dir, Path cache, Path out, int jobs, Signer signer)
       throws Exception {
     long t0 = System.nanoTime();
@@ -107,19 +140,7 @@ public final class BuildBenchmark {
             rev,
             d.state().packages(),
             d.ledger(),
-            new PackageBuild.Options(
-                out,
-                cache,
-                jobs,
-                Duration.ofMinutes(10),
-                Optional.of(signer),
-                Map.of(),
-                Set.of(),
-                1767225600L,
-                Sandbox.bubblewrap(Sandbox.Limits.DEFAULT),
-                KernelProviders.builtIn(),
-                new KallsymsSource(cache),
-                false),
+            options(out, cache, jobs, signer),
             Progress.NONE);
     double wall = (System.nanoTime() - t0) / 1e9;
     double summed =

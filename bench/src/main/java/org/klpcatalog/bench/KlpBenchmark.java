@@ -6,23 +6,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.klpcatalog.build.BuildTask;
 import org.klpcatalog.build.KbuildBuilder;
 import org.klpcatalog.build.KlpLink;
-import org.klpcatalog.build.PackageBuild;
-import org.klpcatalog.catalog.source.DirectoryTreeReader;
-import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelTree;
-import org.klpcatalog.plan.DesiredStateBuilder;
-import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.qa.KallsymsSource;
-import org.klpcatalog.revision.CatalogRevision;
 
 /**
  * The post-link step's cost against the kbuild of the same module, in one run: for every module of
@@ -52,14 +45,8 @@ public final class KlpBenchmark {
     }
     work = work.toAbsolutePath();
     Files.createDirectories(work);
-    Path dir = work.resolve("catalog");
-    FileTrees.deleteRecursively(dir);
-    Fixtures.write(new DirectoryTreeReader().read(catalog), dir);
-    CatalogRevision rev = BuildBenchmark.read(dir);
-    DesiredStateBuilder.Result d =
-        DesiredStateBuilder.build(rev.report(), rev.tree(), ReleaseLedger.EMPTY, Optional.empty());
     List<BuildTask> tasks =
-        PackageBuild.tasks(rev, d.state().packages(), Set.of(release)).stream()
+        BuildBenchmark.tasks(catalog, work, release).stream()
             .filter(t -> !t.symbols().isEmpty() && t.moduleSource().isPresent())
             .toList();
     if (tasks.isEmpty()) {

@@ -1,5 +1,6 @@
 package org.klpcatalog.bench;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,9 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
@@ -20,10 +19,8 @@ import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.catalog.validate.ValidationReport;
 import org.klpcatalog.exec.Command;
-import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
-import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.plan.Plan;
@@ -31,7 +28,6 @@ import org.klpcatalog.plan.Planner;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.publish.CompsWriter;
 import org.klpcatalog.publish.Publisher;
-import org.klpcatalog.qa.KallsymsSource;
 import org.klpcatalog.reconcile.Reconciler;
 import org.klpcatalog.repo.FixturePublisher;
 import org.klpcatalog.revision.CatalogRef;
@@ -97,19 +93,7 @@ public final class PublishBenchmark {
       long t0 = System.nanoTime();
       Reconciler.ApplyOptions options =
           new Reconciler.ApplyOptions(
-              new PackageBuild.Options(
-                  Publisher.stagingDir(repo),
-                  cache,
-                  2,
-                  Duration.ofMinutes(10),
-                  Optional.of(signer),
-                  Map.of(),
-                  Set.of(),
-                  1767225600L,
-                  Sandbox.bubblewrap(Sandbox.Limits.DEFAULT),
-                  KernelProviders.builtIn(),
-                  new KallsymsSource(cache),
-                  false),
+              BuildBenchmark.options(Publisher.stagingDir(repo), cache, 2, signer),
               new Publisher.Options(
                   10, Optional.empty(), Optional.of(signer), 1767225600L, Duration.ofMinutes(10)),
               Duration.ofMinutes(1));
@@ -162,34 +146,11 @@ public final class PublishBenchmark {
       }
       Files.writeString(f.resolve("comps.xml"), CompsWriter.write(d.state().group()));
       long t0 = System.nanoTime();
-      Command.of(
-              "createrepo_c",
-              "--quiet",
-              "--groupfile",
-              "comps.xml",
-              "--revision",
-              "1767225600",
-              "--set-timestamp-to-revision",
-              f.toString())
-          .in(f)
-          .timeout(Duration.ofMinutes(10))
-          .check();
+      createrepo(f, true);
       floor.add((System.nanoTime() - t0) / 1e9);
       FileTrees.deleteRecursively(f.resolve("repodata"));
       long t0b = System.nanoTime();
-      Command.of(
-              "createrepo_c",
-              "--quiet",
-              "--no-database",
-              "--groupfile",
-              "comps.xml",
-              "--revision",
-              "1767225600",
-              "--set-timestamp-to-revision",
-              f.toString())
-          .in(f)
-          .timeout(Duration.ofMinutes(10))
-          .check();
+      createrepo(f, false);
       floorSame.add((System.nanoTime() - t0b) / 1e9);
 
       Path repo = work.resolve("published");
@@ -240,5 +201,25 @@ public final class PublishBenchmark {
         100 * (om / fs - 1),
         100 * (om / fm - 1));
     System.out.println("(the first run of each includes the JVM's warm-up of the publishing code)");
+  }
+
+  /** createrepo_c over {@code dir} as the publisher runs it, with or without its sqlite files. */
+  private static void createrepo(Path dir, boolean withDatabase)
+      throws IOException, InterruptedException {
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                "createrepo_c",
+                "--quiet",
+                "--groupfile",
+                "comps.xml",
+                "--revision",
+                "1767225600",
+                "--set-timestamp-to-revision"));
+    if (!withDatabase) {
+      argv.add(2, "--no-database");
+    }
+    argv.add(dir.toString());
+    Command.of(argv).in(dir).timeout(Duration.ofMinutes(10)).check();
   }
 }

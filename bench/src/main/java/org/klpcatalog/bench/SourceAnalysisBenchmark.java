@@ -75,19 +75,7 @@ public final class SourceAnalysisBenchmark {
           new String(Files.readAllBytes(oldTree.resolve(path)), StandardCharsets.UTF_8);
       String newText =
           new String(Files.readAllBytes(newTree.resolve(path)), StandardCharsets.UTF_8);
-      String diff =
-          Command.of(
-                  "diff",
-                  "-up",
-                  "--label",
-                  "a/" + path,
-                  "--label",
-                  "b/" + path,
-                  oldTree.resolve(path).toString(),
-                  newTree.resolve(path).toString())
-              .timeout(Duration.ofMinutes(2))
-              .run()
-              .output();
+      String diff = diff(oldTree, newTree, path);
       UnifiedDiff parsed = DiffParser.parse(diff);
       long t0 = System.nanoTime();
       SourceAnalysis sa =
@@ -258,5 +246,22 @@ public final class SourceAnalysisBenchmark {
       System.out.printf("  not in the oracle (%d):%n", extras.size());
       extras.stream().limit(show).forEach(m -> System.out.println("    " + m));
     }
+  }
+
+  /** {@code diff -up} of one file between two kernel trees, labelled a/PATH and b/PATH. */
+  static String diff(Path oldTree, Path newTree, String path)
+      throws IOException, InterruptedException {
+    return Command.of(
+            "diff",
+            "-up",
+            "--label",
+            "a/" + path,
+            "--label",
+            "b/" + path,
+            oldTree.resolve(path).toString(),
+            newTree.resolve(path).toString())
+        .timeout(Duration.ofMinutes(2))
+        .run()
+        .output();
   }
 }

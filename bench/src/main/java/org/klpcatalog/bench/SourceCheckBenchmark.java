@@ -7,17 +7,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import org.klpcatalog.build.BuildTask;
 import org.klpcatalog.build.KbuildBuilder;
-import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.catalog.analysis.ChangeKind;
 import org.klpcatalog.catalog.model.Kernel;
-import org.klpcatalog.catalog.source.DirectoryTreeReader;
-import org.klpcatalog.catalog.testing.Fixtures;
-import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
@@ -26,9 +20,6 @@ import org.klpcatalog.kernel.KernelSources;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.kernel.PreparedTree;
 import org.klpcatalog.kernel.UnitCompiler;
-import org.klpcatalog.plan.DesiredStateBuilder;
-import org.klpcatalog.plan.ReleaseLedger;
-import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.sourcecheck.FixReport;
 import org.klpcatalog.sourcecheck.SourceChecker;
 
@@ -116,14 +107,8 @@ public final class SourceCheckBenchmark {
   private static void cost(Path catalog, String release, int runs, Path work, Sandbox sandbox)
       throws Exception {
     Files.createDirectories(work);
-    Path dir = work.resolve("catalog");
-    FileTrees.deleteRecursively(dir);
-    Fixtures.write(new DirectoryTreeReader().read(catalog), dir);
-    CatalogRevision rev = BuildBenchmark.read(dir);
-    DesiredStateBuilder.Result d =
-        DesiredStateBuilder.build(rev.report(), rev.tree(), ReleaseLedger.EMPTY, Optional.empty());
     List<BuildTask> tasks =
-        PackageBuild.tasks(rev, d.state().packages(), Set.of(release)).stream()
+        BuildBenchmark.tasks(catalog, work, release).stream()
             .filter(t -> t.moduleSource().isPresent())
             .toList();
     if (tasks.isEmpty()) {
@@ -225,19 +210,7 @@ public final class SourceCheckBenchmark {
     TreeMap<String, String> examples = new TreeMap<>();
     long t0 = System.nanoTime();
     for (String path : files) {
-      String diff =
-          Command.of(
-                  "diff",
-                  "-up",
-                  "--label",
-                  "a/" + path,
-                  "--label",
-                  "b/" + path,
-                  oldTree.resolve(path).toString(),
-                  newTree.resolve(path).toString())
-              .timeout(Duration.ofMinutes(2))
-              .run()
-              .output();
+      String diff = SourceAnalysisBenchmark.diff(oldTree, newTree, path);
       FixReport r;
       try {
         r = checker.check(tree, release, diff.getBytes(StandardCharsets.UTF_8), true);
