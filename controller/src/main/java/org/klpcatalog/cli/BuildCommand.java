@@ -11,17 +11,9 @@ import java.util.concurrent.Callable;
 import org.klpcatalog.build.ModuleBuilds;
 import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.build.Progress;
-import org.klpcatalog.exec.Sandbox;
-import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.DesiredPackage;
-import org.klpcatalog.plan.DesiredStateBuilder;
-import org.klpcatalog.plan.ObservedState;
-import org.klpcatalog.repo.CorruptRepositoryException;
-import org.klpcatalog.repo.RepositoryReader;
 import org.klpcatalog.revision.CatalogRevision;
-import org.klpcatalog.revision.DesiredRevision;
 import org.klpcatalog.rpm.Signer;
-import org.klpcatalog.source.SourceException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -76,48 +68,9 @@ final class BuildCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
-    Optional<Sandbox> sandbox = build.sandbox(t);
-    if (sandbox.isEmpty()) {
-      return ExitCodes.UNAVAILABLE;
-    }
-    DesiredRevision read;
-    try {
-      read =
-          DesiredRevision.read(
-              git.ref(catalog.location),
-              repo != null ? RepositoryReader.read(repo) : ObservedState.EMPTY);
-    } catch (SourceException | CorruptRepositoryException e) {
-      t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
-      return ExitCodes.UNAVAILABLE;
-    }
-    CatalogRevision revision = read.revision();
-    if (read.desired().isEmpty()) {
-      return invalid(t, revision, catalog.location, "nothing built");
-    }
-    DesiredStateBuilder.Result desired = read.desired().get();
-    Selection selected = select(desired.state().packages(), only.patches);
-    List<DesiredPackage> packages = selected.packages();
-    Set<String> unknown = selected.unknown();
-    if (!unknown.isEmpty()) {
-      t.err()
-          .println(
-              "klp-catalog: no active patch named "
-                  + String.join(", ", unknown)
-                  + " in "
-                  + revision.describe());
-      return ExitCodes.INVALID;
-    }
-    Optional<KernelProviders> providers = build.kernelProviders(t);
-    if (providers.isEmpty()
-        || !BuildOptions.providersKnown(
-            t,
-            providers.get(),
-            revision,
-            packages,
-            kernels,
-            ValidateCommand.prefix(Path.of(catalog.location)))) {
-      return ExitCodes.INVALID;
-    }
+    BuildInputs in =
+        BuildInputs.read(
+            t, build, git, catalog.location, repo, only.patches, kernels, "nothing built");
     Optional<Signer> signer;
     PackageBuild.Result result;
     try {
@@ -127,14 +80,16 @@ final class BuildCommand implements Callable<Integer> {
               out,
               signer,
               new LinkedHashSet<>(kernels),
-              PackageBuild.sourceDateEpoch(revision),
-              sandbox.get(),
-              providers.get());
-      result = PackageBuild.build(revision, packages, desired.ledger(), options, progress(t));
+              PackageBuild.sourceDateEpoch(in.revision()),
+              in.sandbox(),
+              in.providers());
+      result =
+          PackageBuild.build(
+              in.revision(), in.packages(), in.desired().ledger(), options, progress(t));
     } catch (IOException e) {
       // Signing, the disk, the output directory: the environment, not the catalog.
-      t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
-      return ExitCodes.UNAVAILABLE;
+      throw new CommandStop(
+          ExitCodes.UNAVAILABLE, Terminal.safeLines(String.valueOf(e.getMessage())));
     }
     report(t, result, signer);
     return result.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;

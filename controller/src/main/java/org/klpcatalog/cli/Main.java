@@ -73,6 +73,10 @@ public final class Main implements Runnable {
         });
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
+          if (ex instanceof CommandStop stop) {
+            stop.message().ifPresent(m -> terminal.err().println("klp-catalog: " + m));
+            return stop.exitCode();
+          }
           terminal.err().println("klp-catalog: internal failure: " + ex);
           if (System.getenv("KLP_CATALOG_DEBUG") != null) {
             ex.printStackTrace(terminal.err());

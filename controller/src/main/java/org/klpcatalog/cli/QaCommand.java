@@ -6,17 +6,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.klpcatalog.build.PackageBuild;
-import org.klpcatalog.catalog.model.Kernel;
-import org.klpcatalog.exec.Sandbox;
-import org.klpcatalog.kernel.KernelProviders;
-import org.klpcatalog.plan.DesiredPackage;
-import org.klpcatalog.plan.DesiredStateBuilder;
-import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.qa.GuestImage;
 import org.klpcatalog.qa.JUnitReport;
 import org.klpcatalog.qa.QaGate;
@@ -24,12 +17,7 @@ import org.klpcatalog.qa.QaJob;
 import org.klpcatalog.qa.QaPlan;
 import org.klpcatalog.qa.QaRunner;
 import org.klpcatalog.qa.Verdict;
-import org.klpcatalog.repo.CorruptRepositoryException;
-import org.klpcatalog.repo.RepositoryReader;
-import org.klpcatalog.revision.CatalogRevision;
-import org.klpcatalog.revision.DesiredRevision;
 import org.klpcatalog.rpm.Signer;
-import org.klpcatalog.source.SourceException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -106,122 +94,87 @@ final class QaCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Terminal t = Terminal.of(spec);
-    List<String> usage = new ArrayList<>(qa.problems());
-    if (stress < 0) {
-      usage.add("--stress must be 0 or more");
-    }
-    if (!usage.isEmpty()) {
-      usage.forEach(u -> t.err().println("klp-catalog: " + u));
-      return ExitCodes.INVALID;
-    }
+    // Usage, then the tools QA needs, then what build needs: the sandbox, a valid catalog.
+    checkUsage();
     List<String> missing = GuestImage.missingTools();
     if (!missing.isEmpty()) {
-      t.err()
-          .println(
-              "klp-catalog: QA needs "
-                  + String.join(", ", missing)
-                  + " (Debian: apt-get install qemu-system-x86 busybox-static rpm)");
-      return ExitCodes.UNAVAILABLE;
+      throw new CommandStop(
+          ExitCodes.UNAVAILABLE,
+          "QA needs "
+              + String.join(", ", missing)
+              + " (Debian: apt-get install qemu-system-x86 busybox-static rpm)");
     }
-    Optional<Sandbox> sandbox = build.sandbox(t);
-    if (sandbox.isEmpty()) {
-      return ExitCodes.UNAVAILABLE;
-    }
-    ObservedState observed;
-    DesiredRevision read;
-    try {
-      observed = repo != null ? RepositoryReader.read(repo) : ObservedState.EMPTY;
-      read = DesiredRevision.read(git.ref(catalog.location), observed);
-    } catch (SourceException | CorruptRepositoryException e) {
-      t.err().println("klp-catalog: " + Terminal.safeLines(e.getMessage()));
-      return ExitCodes.UNAVAILABLE;
-    }
-    CatalogRevision revision = read.revision();
-    if (read.desired().isEmpty()) {
-      return BuildCommand.invalid(t, revision, catalog.location, "nothing tested");
-    }
-    DesiredStateBuilder.Result desired = read.desired().get();
-    BuildCommand.Selection selected = BuildCommand.select(desired.state().packages(), only.patches);
-    List<DesiredPackage> packages = selected.packages();
-    Set<String> unknown = selected.unknown();
-    Map<String, Kernel> catalogKernels = QaPlan.kernels(revision.report());
-    Set<String> unknownKernels = new LinkedHashSet<>(kernels);
-    unknownKernels.removeAll(catalogKernels.keySet());
-    if (!unknown.isEmpty() || !unknownKernels.isEmpty()) {
-      t.err()
-          .println(
-              "klp-catalog: "
-                  + (unknown.isEmpty() ? "" : "no active patch named " + String.join(", ", unknown))
-                  + (unknown.isEmpty() || unknownKernels.isEmpty() ? "" : "; ")
-                  + (unknownKernels.isEmpty()
-                      ? ""
-                      : "no kernel " + String.join(", ", unknownKernels) + " in the catalog")
-                  + " ("
-                  + revision.describe()
-                  + ")");
-      return ExitCodes.INVALID;
-    }
-    Optional<KernelProviders> providers = build.kernelProviders(t);
-    if (providers.isEmpty()
-        || !BuildOptions.providersKnown(
-            t,
-            providers.get(),
-            revision,
-            packages,
-            kernels,
-            ValidateCommand.prefix(Path.of(catalog.location)))) {
-      return ExitCodes.INVALID;
-    }
+    BuildInputs in =
+        BuildInputs.read(
+            t, build, git, catalog.location, repo, only.patches, kernels, "nothing tested");
+    // Build the packages, then test them in VMs.
     Path workDir = work != null ? work : defaultWork(report);
     Path buildDir = workDir.resolve("build");
-    PackageBuild.Result built;
     Optional<Signer> signer;
+    PackageBuild.Result built;
     try {
       signer = build.signer(t, buildDir.resolve("throwaway-key"));
-      t.err().println("building " + packages.size() + " package(s)...");
+      t.err().println("building " + in.packages().size() + " package(s)...");
       built =
           PackageBuild.build(
-              revision,
-              packages,
-              desired.ledger(),
+              in.revision(),
+              in.packages(),
+              in.desired().ledger(),
               build.options(
                   buildDir,
                   signer,
                   Set.of(),
-                  PackageBuild.sourceDateEpoch(revision),
-                  sandbox.get(),
-                  providers.get()),
+                  PackageBuild.sourceDateEpoch(in.revision()),
+                  in.sandbox(),
+                  in.providers()),
               BuildCommand.progress(t));
     } catch (IOException e) {
-      t.err().println("klp-catalog: " + Terminal.safeLines(String.valueOf(e.getMessage())));
-      return ExitCodes.UNAVAILABLE;
+      throw new CommandStop(
+          ExitCodes.UNAVAILABLE, Terminal.safeLines(String.valueOf(e.getMessage())));
     }
-    QaGate.Candidates candidates = QaGate.candidates(packages, built, observed, repo);
     List<Path> keys =
         signer.isPresent() ? QaGate.keys(buildDir, Optional.ofNullable(repo)) : List.of();
-    List<QaJob> jobs =
-        QaPlan.jobs(
-            candidates.tested(),
-            revision.report(),
-            revision.tree(),
-            new LinkedHashSet<>(kernels),
-            candidates.previous(),
-            stress,
-            !noTogether);
-    List<QaRunner.JobResult> results =
-        QaRunner.run(
-            jobs,
-            catalogKernels,
-            qa.options(workDir.resolve("vms"), build.cache, keys, providers.get()),
-            QaOptions.progress(t, ""));
+    List<QaRunner.JobResult> results = test(t, in, built, keys, workDir);
+    // Report.
     JUnitReport.write(results, report);
-    long failedJobs = results.stream().filter(r -> !r.passed()).count();
     if (output.json()) {
       printJson(t, results, built);
     } else {
       printText(t, results, built, workDir);
     }
-    return failedJobs == 0 && built.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
+    boolean passed = results.stream().allMatch(QaRunner.JobResult::passed);
+    return passed && built.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
+  }
+
+  private void checkUsage() throws CommandStop {
+    List<String> usage = new ArrayList<>(qa.problems());
+    if (stress < 0) {
+      usage.add("--stress must be 0 or more");
+    }
+    if (!usage.isEmpty()) {
+      throw new CommandStop(ExitCodes.INVALID, String.join("\nklp-catalog: ", usage));
+    }
+  }
+
+  /** The QA jobs of what was built (each upgrading from what --repo publishes), run in VMs. */
+  private List<QaRunner.JobResult> test(
+      Terminal t, BuildInputs in, PackageBuild.Result built, List<Path> keys, Path workDir)
+      throws IOException, InterruptedException {
+    QaGate.Candidates candidates = QaGate.candidates(in.packages(), built, in.published(), repo);
+    List<QaJob> jobs =
+        QaPlan.jobs(
+            candidates.tested(),
+            in.revision().report(),
+            in.revision().tree(),
+            new LinkedHashSet<>(kernels),
+            candidates.previous(),
+            stress,
+            !noTogether);
+    return QaRunner.run(
+        jobs,
+        QaPlan.kernels(in.revision().report()),
+        qa.options(workDir.resolve("vms"), build.cache, keys, in.providers()),
+        QaOptions.progress(t, ""));
   }
 
   static Path defaultWork(Path report) {
