@@ -206,11 +206,17 @@ public final class CatalogController implements AutoCloseable {
         outcome = new ReconcileOutcome.Interrupted(head);
       } catch (Exception e) {
         outcome = ReconcileOutcome.Failed.of(head, failure(e, head));
+      } catch (StackOverflowError | LinkageError | AssertionError e) {
+        // A defect of ours, not of the catalog: an internal error like any other, retried. (Out
+        // of memory ends the process: the service runs with -XX:+ExitOnOutOfMemoryError.)
+        outcome =
+            ReconcileOutcome.Failed.of(
+                head, failure(new IllegalStateException(e.toString(), e), head));
       }
       // 6. Record the outcome: conditions, metrics, log, forge status, and the retry or the stall.
       record(outcome);
     } finally {
-      // Whatever happened, even an Error: the run is over, and what it accepted is kept.
+      // Whatever happened: the run is over, and what it accepted is kept.
       if (started.isPresent()) {
         finish(started.get());
       }
