@@ -12,6 +12,7 @@ import org.klpcatalog.plan.Evr;
 import org.klpcatalog.plan.ObservedPackage;
 import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.plan.Plan;
+import org.klpcatalog.testing.Packages;
 
 /** What the QA gate upgrades from: what the plan replaces, read from plain values. */
 class QaGateTest {
@@ -19,35 +20,11 @@ class QaGateTest {
   private static final Path CURRENT = REPO.resolve("current");
 
   private static DesiredPackage desired(String name, String version) {
-    return new DesiredPackage(
-        name,
-        name,
-        new Evr(0, version, 1),
-        "x86_64",
-        "",
-        "",
-        "GPL-2.0-only",
-        List.of(),
-        List.of(),
-        List.of(),
-        List.of(),
-        List.of(),
-        "m",
-        "c",
-        "r");
+    return Packages.desired(name, new Evr(0, version, 1));
   }
 
   private static ObservedPackage published(String name, String version, String kernel) {
-    return new ObservedPackage(
-        name,
-        new Evr(0, version, 1),
-        "x86_64",
-        name + "-" + version + "-1.x86_64.rpm",
-        "sum",
-        "c",
-        "m",
-        List.of(new ObservedPackage.ObservedModule(kernel, "default", "f", "k")),
-        "r");
+    return Packages.published(name, new Evr(0, version, 1), kernel);
   }
 
   private static Plan plan(Action... actions) {

@@ -12,6 +12,7 @@ import org.klpcatalog.plan.Evr;
 import org.klpcatalog.plan.ObservedPackage;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.publish.Publisher;
+import org.klpcatalog.testing.Packages;
 
 /**
  * The patches' states and the outcome of planning, building and publishing, from a plan and what
@@ -22,27 +23,11 @@ class PatchStateTest {
   private static final String HEAD = "0123456789abcdef0123456789abcdef01234567";
 
   private static DesiredPackage desired(String name, int release) {
-    return new DesiredPackage(
-        name,
-        name + "-patch",
-        new Evr(0, "1", release),
-        "x86_64",
-        "",
-        "",
-        "GPL-2.0-only",
-        List.of(),
-        List.of(),
-        List.of(),
-        List.of(),
-        List.of(),
-        "",
-        "",
-        "");
+    return Packages.desired(name, new Evr(0, "1", release));
   }
 
   private static ObservedPackage observed(String name, int release) {
-    return new ObservedPackage(
-        name, new Evr(0, "1", release), "x86_64", name + ".rpm", "", "", "", List.of(), "");
+    return Packages.published(name, new Evr(0, "1", release));
   }
 
   /** A new package, a rebuild, one unchanged, one obsoleted by the new one, one retired. */
