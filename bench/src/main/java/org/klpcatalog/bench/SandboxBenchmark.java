@@ -19,10 +19,9 @@ import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelTree;
 import org.klpcatalog.plan.DesiredPackage;
-import org.klpcatalog.plan.Evr;
-import org.klpcatalog.plan.ModuleFile;
 import org.klpcatalog.rpm.RpmPackager;
 import org.klpcatalog.rpm.SpecWriter;
+import org.klpcatalog.testing.BuildTasks;
 
 /**
  * The build sandbox's cost: the same work with and without bubblewrap, interleaved in one run so
@@ -164,43 +163,7 @@ public final class SandboxBenchmark {
   }
 
   static BuildTask task(byte[] source) {
-    String release = "6.1.0-50-amd64";
-    ModuleFile m =
-        new ModuleFile(
-            release,
-            "default",
-            "fix.patch",
-            Optional.of("livepatch.c"),
-            "a",
-            Optional.empty(),
-            "kpatch_bench_1_1",
-            "/usr/lib/kpatch/" + release + "/kpatch_bench_1_1.ko");
-    DesiredPackage p =
-        new DesiredPackage(
-            "kpatch-bench",
-            "bench",
-            new Evr(0, "1", 1),
-            "x86_64",
-            "Sandbox benchmark package",
-            "A package built to measure the build sandbox.",
-            "GPL-2.0-only",
-            List.of(),
-            List.of(m),
-            List.of(),
-            List.of(),
-            List.of(),
-            "m",
-            "c",
-            "");
-    return new BuildTask(
-        p,
-        m,
-        Kernel.of(release, null, "debian"),
-        new byte[0],
-        Optional.of(source),
-        List.of(),
-        false,
-        List.of(),
-        List.of());
+    return BuildTasks.task(
+        "bench", "6.1.0-50-amd64", Optional.of(source), new byte[0], List.of(), false, List.of());
   }
 }

@@ -28,10 +28,8 @@ import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.files.FileTrees;
 import org.klpcatalog.kernel.KernelCache;
 import org.klpcatalog.kernel.KernelTree;
-import org.klpcatalog.plan.DesiredPackage;
-import org.klpcatalog.plan.Evr;
-import org.klpcatalog.plan.ModuleFile;
 import org.klpcatalog.rpm.Signer;
+import org.klpcatalog.testing.BuildTasks;
 import org.klpcatalog.testing.CatalogEdits;
 import org.klpcatalog.testing.ExampleCatalogs;
 
@@ -73,42 +71,13 @@ class HostileBuildIT {
   }
 
   static BuildTask task(String source) {
-    ModuleFile m =
-        new ModuleFile(
-            RELEASE,
-            "default",
-            "fix.patch",
-            Optional.of("livepatch.c"),
-            "a",
-            Optional.empty(),
-            "kpatch_hostile_1_1",
-            "/usr/lib/kpatch/" + RELEASE + "/kpatch_hostile_1_1.ko");
-    DesiredPackage p =
-        new DesiredPackage(
-            "kpatch-hostile",
-            "hostile",
-            new Evr(0, "1", 1),
-            "x86_64",
-            "s",
-            "d",
-            "GPL-2.0-only",
-            List.of(),
-            List.of(m),
-            List.of(),
-            List.of(),
-            List.of(),
-            "m",
-            "c",
-            "");
-    return new BuildTask(
-        p,
-        m,
-        Kernel.of(RELEASE, null, "debian"),
-        new byte[0],
+    return BuildTasks.task(
+        "hostile",
+        RELEASE,
         Optional.of(source.getBytes(StandardCharsets.UTF_8)),
+        new byte[0],
         List.of("proc_do_cad_pid"),
         false,
-        List.of(),
         List.of());
   }
 

@@ -33,9 +33,7 @@ import org.klpcatalog.klp.KernelSymbol;
 import org.klpcatalog.klp.KernelSymbols;
 import org.klpcatalog.klp.KlpRelocator;
 import org.klpcatalog.klp.KlpVerifier;
-import org.klpcatalog.plan.DesiredPackage;
-import org.klpcatalog.plan.Evr;
-import org.klpcatalog.plan.ModuleFile;
+import org.klpcatalog.testing.BuildTasks;
 import org.klpcatalog.testing.ExampleCatalogs;
 
 /**
@@ -73,43 +71,14 @@ class KlpRelocationIT {
   }
 
   static BuildTask task(String src, List<SymbolSpec> symbols) {
-    ModuleFile m =
-        new ModuleFile(
-            RELEASE,
-            "default",
-            "fix.patch",
-            Optional.of("livepatch.c"),
-            "a",
-            Optional.empty(),
-            "kpatch_klp_test_1_1",
-            "/usr/lib/kpatch/" + RELEASE + "/kpatch_klp_test_1_1.ko");
-    DesiredPackage p =
-        new DesiredPackage(
-            "kpatch-klp-test",
-            "klp-test",
-            new Evr(0, "1", 1),
-            "x86_64",
-            "s",
-            "d",
-            "GPL-2.0-only",
-            List.of(),
-            List.of(m),
-            List.of(),
-            List.of(),
-            List.of(),
-            "m",
-            "c",
-            "");
-    return new BuildTask(
-        p,
-        m,
-        Kernel.of(RELEASE, null, "debian"),
-        new byte[0],
+    return BuildTasks.task(
+        "klp-test",
+        RELEASE,
         Optional.of(src.getBytes(StandardCharsets.UTF_8)),
+        new byte[0],
         List.of("cmdline_proc_show"),
         false,
-        symbols,
-        List.of());
+        symbols);
   }
 
   /** A vmlinux table holding the given names (each once unless listed twice), in that order. */

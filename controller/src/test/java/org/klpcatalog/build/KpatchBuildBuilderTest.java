@@ -10,53 +10,21 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.exec.Sandbox;
 import org.klpcatalog.kernel.KernelTree;
-import org.klpcatalog.plan.DesiredPackage;
-import org.klpcatalog.plan.Evr;
-import org.klpcatalog.plan.ModuleFile;
+import org.klpcatalog.testing.BuildTasks;
 
 /** kpatch-build cannot run here; the adapter's command line and its errors are still checked. */
 class KpatchBuildBuilderTest {
   static BuildTask task(boolean replace) {
-    ModuleFile m =
-        new ModuleFile(
-            "6.1.0-50-amd64",
-            "default",
-            "fix.patch",
-            Optional.empty(),
-            "a",
-            Optional.empty(),
-            "kpatch_x_1_1",
-            "/usr/lib/kpatch/6.1.0-50-amd64/kpatch_x_1_1.ko");
-    DesiredPackage p =
-        new DesiredPackage(
-            "kpatch-x",
-            "x",
-            new Evr(0, "1", 1),
-            "x86_64",
-            "s",
-            "d",
-            "GPL-2.0-only",
-            List.of(),
-            List.of(m),
-            List.of(),
-            List.of(),
-            List.of(),
-            "m",
-            "c",
-            "");
-    return new BuildTask(
-        p,
-        m,
-        Kernel.of("6.1.0-50-amd64", null, "debian"),
-        "diff".getBytes(),
+    return BuildTasks.task(
+        "x",
+        "6.1.0-50-amd64",
         Optional.empty(),
+        "diff".getBytes(),
         List.of("f"),
         replace,
-        List.of(),
         List.of());
   }
 
