@@ -2,6 +2,7 @@ package org.klpcatalog.plan;
 
 import java.util.Comparator;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * An RPM dependency: a name, optionally with a comparison and an EVR ({@code kpatch-foo < 1-3}).
@@ -33,6 +34,25 @@ public record Capability(String name, String operator, Optional<Evr> evr)
   public static Capability function(String kernelRelease, String functionKey) {
     return of("kpatch-function(" + kernelRelease + ":" + functionKey + ")");
   }
+
+  /** What a package carrying a module for {@code kernelRelease} provides. */
+  public static Capability kernel(String kernelRelease) {
+    return of(KERNEL + "(" + kernelRelease + ")");
+  }
+
+  /** What a package whose manifest references {@code cve} provides. */
+  public static Capability cve(String cve) {
+    return of(CVE + "(" + cve + ")");
+  }
+
+  /** The name of the kernel capability, before its parenthesis. */
+  public static final String KERNEL = "kpatch-kernel";
+
+  /** The name of the CVE capability, before its parenthesis. */
+  public static final String CVE = "kpatch-cve";
+
+  /** CVE ids as the catalog schema writes them; only these become {@link #cve} capabilities. */
+  public static final Pattern CVE_ID = Pattern.compile("CVE-[0-9]{4}-[0-9]{4,}");
 
   @Override
   public int compareTo(Capability o) {

@@ -37,7 +37,7 @@ public final class DesiredStateBuilder {
    * inventory then disagrees with for every published NEVRA; so a new kind of content (such as
    * declared symbols) enters the hash only where it is present, and this stays.
    */
-  public static final int FORMAT = 1;
+  public static final int FORMAT = 2;
 
   /** Kernel module names are at most 55 characters (MODULE_NAME_LEN - 1). */
   static final int MAX_MODULE_NAME = 55;
@@ -128,6 +128,7 @@ public final class DesiredStateBuilder {
       }
       List<Capability> allProvides = new ArrayList<>(functions);
       allProvides.addAll(provides);
+      allProvides.addAll(servedAndFixed(p.kernels(), lp.references()));
       allProvides.sort(Capability.ORDER);
       obsoletes.sort(Capability.ORDER);
       packages.add(
@@ -157,6 +158,19 @@ public final class DesiredStateBuilder {
             packages.stream().map(DesiredPackage::name).toList());
     return new Result(
         new DesiredState(spec.name(), revision, List.copyOf(packages), group), assignments.build());
+  }
+
+  /**
+   * The capabilities that say which kernels a package serves and which CVEs it fixes: one {@code
+   * kpatch-kernel(release)} per kernel, one {@code kpatch-cve(id)} per CVE reference.
+   */
+  static List<Capability> servedAndFixed(List<Kernel> kernels, List<String> references) {
+    Set<Capability> out = new TreeSet<>();
+    kernels.forEach(k -> out.add(Capability.kernel(k.release())));
+    references.stream()
+        .filter(r -> Capability.CVE_ID.matcher(r).matches())
+        .forEach(r -> out.add(Capability.cve(r)));
+    return List.copyOf(out);
   }
 
   /** {@code symbols}: the variant's declared symbols in canonical form ({@link #symbolsText}). */

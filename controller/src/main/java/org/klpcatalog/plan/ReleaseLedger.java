@@ -17,9 +17,15 @@ import java.util.TreeMap;
 public final class ReleaseLedger {
   /**
    * One assignment: this content of this version of the package has this release; {@code origin} is
-   * the catalog revision where the content first appeared ("" when unknown).
+   * the catalog revision where the content first appeared ("" when unknown); {@code format} is the
+   * {@link DesiredStateBuilder#FORMAT} its content hash was computed under.
    */
-  public record Entry(String version, String contentHash, int release, String origin) {}
+  public record Entry(String version, String contentHash, int release, String origin, int format) {
+    /** An assignment made under the current format. */
+    public Entry(String version, String contentHash, int release, String origin) {
+      this(version, contentHash, release, origin, DesiredStateBuilder.FORMAT);
+    }
+  }
 
   public static final ReleaseLedger EMPTY = new ReleaseLedger(Map.of());
 
@@ -74,6 +80,41 @@ public final class ReleaseLedger {
   public Optional<Entry> last(String pkg) {
     List<Entry> l = entries.getOrDefault(pkg, List.of());
     return l.isEmpty() ? Optional.empty() : Optional.of(l.get(l.size() - 1));
+  }
+
+  /**
+   * This ledger (replayed from a catalog's history under the current format) made to follow what a
+   * repository published under older formats: those entries keep their releases, and each version's
+   * releases here are raised above the highest of them. A package published before a format change
+   * so gets a new release for its new content hash instead of reusing a NEVRA the repository gave
+   * other content. Without older entries the ledger is returned as it is, so releases stay
+   * reproducible from the catalog alone.
+   */
+  public ReleaseLedger following(ReleaseLedger published) {
+    Map<String, List<Entry>> out = new TreeMap<>();
+    published.entries.forEach(
+        (pkg, list) ->
+            list.stream()
+                .filter(e -> e.format() < DesiredStateBuilder.FORMAT)
+                .forEach(e -> out.computeIfAbsent(pkg, k -> new ArrayList<>()).add(e)));
+    if (out.isEmpty()) {
+      return this;
+    }
+    entries.forEach(
+        (pkg, list) -> {
+          List<Entry> older = List.copyOf(out.getOrDefault(pkg, List.of()));
+          for (Entry e : list) {
+            int above =
+                older.stream()
+                    .filter(o -> o.version().equals(e.version()))
+                    .mapToInt(Entry::release)
+                    .max()
+                    .orElse(0);
+            out.computeIfAbsent(pkg, k -> new ArrayList<>())
+                .add(new Entry(e.version(), e.contentHash(), e.release() + above, e.origin()));
+          }
+        });
+    return of(out);
   }
 
   /** Collects new assignments on top of a ledger. */

@@ -148,6 +148,7 @@ public record Inventory(
                 eo.put("release", en.release());
                 eo.put("contentHash", en.contentHash());
                 eo.put("origin", en.origin());
+                eo.put("format", en.format());
               }
             });
     return MAPPER.writeValueAsString(root) + "\n";
@@ -220,7 +221,8 @@ public record Inventory(
                   text(e, "version", where),
                   text(e, "contentHash", where),
                   need(e, "release", where).asInt(),
-                  e.path("origin").asString("")));
+                  e.path("origin").asString(""),
+                  e.path("format").asInt(1)));
         }
         ledger.put(name, list);
       }

@@ -26,8 +26,9 @@ public record DesiredRevision(
   /**
    * Reads a revision and builds its desired state. The packages {@code published} holds count as
    * known to validation (a patch may supersede one only the repository still has); releases come
-   * from the catalog's history, or for a plain directory from what the repository has published.
-   * Pass {@link ObservedState#EMPTY} when there is no repository.
+   * from the catalog's history (raised above what the repository published under an older content
+   * format, see {@link ReleaseLedger#following}), or for a plain directory from what the repository
+   * has published. Pass {@link ObservedState#EMPTY} when there is no repository.
    */
   public static DesiredRevision read(
       CatalogReader reader, RevisionSource source, ObservedState published) throws SourceException {
@@ -35,7 +36,11 @@ public record DesiredRevision(
     if (!revision.report().valid()) {
       return new DesiredRevision(revision, Optional.empty());
     }
-    ReleaseLedger ledger = revision.historyLedger().orElse(published.ledger());
+    ReleaseLedger ledger =
+        revision
+            .historyLedger()
+            .map(h -> h.following(published.ledger()))
+            .orElse(published.ledger());
     return new DesiredRevision(
         revision,
         Optional.of(

@@ -68,6 +68,9 @@ public final class SpecWriter {
   private static final Pattern FUNCTION_CAPABILITY =
       Pattern.compile(
           "kpatch-function\\([0-9][A-Za-z0-9._+~^-]*:[A-Za-z0-9_./+-]+:[A-Za-z_][A-Za-z0-9_]*\\)");
+  private static final Pattern SERVED_CAPABILITY =
+      Pattern.compile(
+          "kpatch-kernel\\([0-9][A-Za-z0-9._+~^-]*\\)|kpatch-cve\\(CVE-[0-9]{4}-[0-9]{4,}\\)");
   private static final List<String> OPERATORS = List.of("", "<", "<=", "=", ">=", ">");
 
   private SpecWriter() {}
@@ -272,7 +275,9 @@ public final class SpecWriter {
 
   private static void capability(String pkg, Capability c) {
     boolean name =
-        FUNCTION_CAPABILITY.matcher(c.name()).matches() || PACKAGE_NAME.matcher(c.name()).matches();
+        FUNCTION_CAPABILITY.matcher(c.name()).matches()
+            || SERVED_CAPABILITY.matcher(c.name()).matches()
+            || PACKAGE_NAME.matcher(c.name()).matches();
     boolean version =
         c.operator().isEmpty()
             ? c.evr().isEmpty()
@@ -283,8 +288,8 @@ public final class SpecWriter {
       throw new UnsafeText(
           pkg,
           "capability '" + c + "'",
-          "is not a package name or kpatch-function(release:path:function)"
-              + " with an optional comparison");
+          "is not a package name, kpatch-function(release:path:function),"
+              + " kpatch-kernel(release) or kpatch-cve(CVE id) with an optional comparison");
     }
   }
 

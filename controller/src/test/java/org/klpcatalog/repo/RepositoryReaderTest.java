@@ -138,6 +138,12 @@ class RepositoryReaderTest {
     assertThat(back.ledger()).isEqualTo(ledger);
     assertThatThrownBy(() -> Inventory.parse("{\"format\": 9}", "x"))
         .hasMessage("x: unknown inventory format 9 (this klp-catalog reads format 1)");
+    // A ledger written before entries recorded their content format is of format 1.
+    String old = inv.toJson().replaceAll(",\\s*\"format\"\\s*:\\s*2", "");
+    assertThat(old).doesNotContain("\"format\" : 2").doesNotContain("\"format\":2");
+    Inventory before = Inventory.parse(old, "inventory");
+    assertThat(before.ledger().entries().values())
+        .allSatisfy(l -> assertThat(l).allSatisfy(e -> assertThat(e.format()).isEqualTo(1)));
   }
 
   private static Path primary(Path repo) throws IOException {

@@ -201,6 +201,12 @@ class SpecWriterTest {
             Capability.function("6.1.0-50-amd64", "fs/a b.c:f"),
             Capability.function("6.1.0-50-amd64", "fs/a.c:f,g"),
             Capability.of("kpatch-x\n%post"),
+            Capability.kernel("6.1.0-50-amd64) %{lua:os.exit()}"),
+            Capability.kernel("6.1.0 50"),
+            Capability.kernel(""),
+            Capability.cve("CVE-2024-1086)\nProvides: x"),
+            Capability.cve("cve-2024-1086"),
+            Capability.cve("CVE-24-1"),
             Capability.of(""),
             new Capability("kpatch-old", "<", Optional.empty()))) {
       assertThatThrownBy(() -> SpecWriter.write(withCapability(bad), List.of()))
@@ -247,5 +253,16 @@ class SpecWriterTest {
         .contains("kpatch unload kpatch_x_1_2")
         .contains("  kpatch uninstall -k \"$k\" kpatch_x_1_2")
         .contains("URL: https://example.org/fix%%201\n");
+  }
+
+  @Test
+  void writesKernelAndCveCapabilitiesAsProvidesOnly() {
+    String spec =
+        SpecWriter.write(withCapability(Capability.kernel("6.1.0-56-cloud-amd64")), List.of());
+    assertThat(spec).contains("Provides: kpatch-kernel(6.1.0-56-cloud-amd64)\n");
+    spec = SpecWriter.write(withCapability(Capability.cve("CVE-2024-1086")), List.of());
+    assertThat(spec)
+        .contains("Provides: kpatch-cve(CVE-2024-1086)\n")
+        .doesNotContain("Conflicts: kpatch-cve");
   }
 }
