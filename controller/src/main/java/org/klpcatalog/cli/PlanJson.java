@@ -36,6 +36,14 @@ final class PlanJson {
         o.put("successor", ob.successor());
       } else if (a instanceof Action.Retire rt) {
         observed(o, rt.pkg());
+      } else if (a instanceof Action.HostTool h) {
+        o.put("hostTool", true);
+        o.put("package", h.pkg().name());
+        o.put("nevra", h.pkg().nevra());
+        o.put("version", h.pkg().evr().version());
+        o.put("release", h.pkg().evr().release());
+        o.put("contentHash", h.pkg().contentHash());
+        h.from().ifPresent(f -> o.put("from", f.nevra()));
       } else if (a instanceof Action.RegenerateMetadata m) {
         o.put("group", m.group().id());
         ArrayNode ps = o.putArray("packages");
@@ -50,6 +58,10 @@ final class PlanJson {
     s.put("obsolete", plan.count(Action.Obsolete.class));
     s.put("retire", plan.count(Action.Retire.class));
     s.put("unchanged", plan.count(Action.Unchanged.class));
+    plan.actions().stream()
+        .filter(a -> a instanceof Action.HostTool)
+        .findFirst()
+        .ifPresent(a -> s.put("hostTool", a.verb()));
   }
 
   private static void pkg(ObjectNode o, DesiredPackage p) {

@@ -1,6 +1,7 @@
 package org.klpcatalog.plan;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One step of a plan, from a closed vocabulary. Every action says why. The publisher executes
@@ -12,6 +13,7 @@ public sealed interface Action
         Action.Obsolete,
         Action.Retire,
         Action.Unchanged,
+        Action.HostTool,
         Action.RegenerateMetadata {
 
   /** The package the action is about ("" for metadata). */
@@ -75,6 +77,29 @@ public sealed interface Action
 
     public String verb() {
       return "unchanged";
+    }
+  }
+
+  /**
+   * The host tool package: added or rebuilt when {@code from} (what the repository has) is missing
+   * or has other content, carried over otherwise. It is in no group and goes through no QA (it
+   * holds no kernel code).
+   */
+  record HostTool(HostPackage pkg, Optional<ObservedPackage> from, List<String> reasons)
+      implements Action {
+    public String packageName() {
+      return pkg.name();
+    }
+
+    /** Whether the package must be built. */
+    public boolean changed() {
+      return from.isEmpty()
+          || !from.get().evr().equals(pkg.evr())
+          || !from.get().contentHash().equals(pkg.contentHash());
+    }
+
+    public String verb() {
+      return changed() ? (from.isEmpty() ? "add" : "rebuild") : "unchanged";
     }
   }
 

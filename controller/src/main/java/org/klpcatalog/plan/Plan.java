@@ -9,7 +9,10 @@ import java.util.List;
 public record Plan(DesiredState desired, ObservedState observed, List<Action> actions) {
 
   public boolean hasChanges() {
-    return actions.stream().anyMatch(a -> !(a instanceof Action.Unchanged));
+    return actions.stream()
+        .anyMatch(
+            a ->
+                !(a instanceof Action.Unchanged || a instanceof Action.HostTool h && !h.changed()));
   }
 
   public long count(Class<? extends Action> kind) {

@@ -59,6 +59,18 @@ public final class PlanText {
         if (verbose) {
           sb.append(paint.dim().apply("= unchanged " + u.pkg().nevra())).append('\n');
         }
+      } else if (a instanceof Action.HostTool h) {
+        if (h.changed()) {
+          String verb = h.from().isEmpty() ? "+ add       " : "~ rebuild   ";
+          sb.append(
+                  (h.from().isEmpty() ? paint.added() : paint.changed())
+                      .apply(verb + h.pkg().nevra() + " (host tool)"))
+              .append('\n');
+          reasons(sb, a.reasons(), paint);
+        } else if (verbose) {
+          sb.append(paint.dim().apply("= unchanged " + h.pkg().nevra() + " (host tool)"))
+              .append('\n');
+        }
       } else if (a instanceof Action.RegenerateMetadata m) {
         sb.append(
                 paint
@@ -95,7 +107,13 @@ public final class PlanText {
         + plan.count(Action.Retire.class)
         + " to retire, "
         + plan.count(Action.Unchanged.class)
-        + " unchanged.";
+        + " unchanged"
+        + plan.actions().stream()
+            .filter(a -> a instanceof Action.HostTool h && h.changed())
+            .findFirst()
+            .map(a -> "; host tool " + ((Action.HostTool) a).pkg().nevra())
+            .orElse("")
+        + ".";
   }
 
   private static void reasons(StringBuilder sb, List<String> reasons, Painter paint) {

@@ -50,6 +50,15 @@ public final class Planner {
         rebuilds.add(new Action.Rebuild(d, o.get(), changes(d, o.get(), at)));
       }
     }
+    List<Action> host = new ArrayList<>();
+    desired
+        .hostTool()
+        .ifPresent(
+            h -> {
+              wanted.add(h.name());
+              checkNevra(h.name(), h.evr(), h.nevra(), h.contentHash(), observed);
+              host.add(hostTool(h, Optional.ofNullable(published.get(h.name()))));
+            });
     Map<String, String> successors = new TreeMap<>();
     for (DesiredPackage d : desired.packages()) {
       for (Capability c : d.obsoletes()) {
@@ -72,6 +81,14 @@ public final class Planner {
                         + "; hosts replace "
                         + o.nevra()
                         + " with it on upgrade")));
+      } else if (o.name().equals(HostPackage.NAME)) {
+        retires.add(
+            new Action.Retire(
+                o,
+                List.of(
+                    "the repository no longer carries the host tool; hosts that installed "
+                        + o.nevra()
+                        + " keep it")));
       } else {
         retires.add(
             new Action.Retire(
@@ -90,26 +107,48 @@ public final class Planner {
     actions.addAll(obsoletes);
     actions.addAll(retires);
     actions.addAll(unchanged);
+    actions.addAll(host);
+    long hostChanged = host.stream().filter(a -> ((Action.HostTool) a).changed()).count();
     List<String> metadataReasons =
         metadataReasons(
-            desired, observed, adds.size() + rebuilds.size(), obsoletes.size() + retires.size());
+            desired,
+            observed,
+            (int) (adds.size() + rebuilds.size() + hostChanged),
+            obsoletes.size() + retires.size());
     if (!metadataReasons.isEmpty()) {
       actions.add(new Action.RegenerateMetadata(desired.group(), metadataReasons));
     }
     return new Plan(desired, observed, List.copyOf(actions));
   }
 
+  private static Action.HostTool hostTool(HostPackage h, Optional<ObservedPackage> o) {
+    Action.HostTool unchanged = new Action.HostTool(h, o, List.of());
+    if (!unchanged.changed()) {
+      return new Action.HostTool(h, o, List.of("published as " + o.get().nevra()));
+    }
+    return new Action.HostTool(
+        h,
+        o,
+        List.of(
+            o.map(p -> "host tool " + p.nevra() + " -> " + h.nevra())
+                .orElse("the repository does not carry the host tool " + h.nevra() + " yet")));
+  }
+
   /** A NEVRA the repository ever published with other content must not come back. */
   private static void checkNevra(DesiredPackage d, ObservedState observed) {
-    Optional<String> published =
-        observed.ledger().contentOf(d.name(), d.evr().version(), d.evr().release());
-    if (published.isPresent() && !published.get().equals(d.contentHash())) {
+    checkNevra(d.name(), d.evr(), d.nevra(), d.contentHash(), observed);
+  }
+
+  private static void checkNevra(
+      String name, Evr evr, String nevra, String contentHash, ObservedState observed) {
+    Optional<String> published = observed.ledger().contentOf(name, evr.version(), evr.release());
+    if (published.isPresent() && !published.get().equals(contentHash)) {
       throw new NevraCollision(
-          d.nevra()
+          nevra
               + " was published with other content ("
               + published.get().substring(0, 12)
               + ", now "
-              + d.contentHash().substring(0, 12)
+              + contentHash.substring(0, 12)
               + "); the catalog history and the repository disagree (was the branch rewritten?)."
               + " Publish into a new repository or restore the history.");
     }

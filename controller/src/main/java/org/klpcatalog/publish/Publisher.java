@@ -27,6 +27,7 @@ import org.klpcatalog.plan.Action;
 import org.klpcatalog.plan.DesiredGroup;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredState;
+import org.klpcatalog.plan.HostPackage;
 import org.klpcatalog.plan.ObservedPackage;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.ReleaseLedger;
@@ -222,6 +223,8 @@ public final class Publisher {
         degraded.add(new Degraded(o.nevra(), "its successor " + ob.successor() + " failed"));
       } else if (a instanceof Action.Obsolete || a instanceof Action.Retire) {
         removed.add(a.packageName());
+      } else if (a instanceof Action.HostTool h) {
+        hostTool(h, built, previous, files, entries, published, degraded, leftOut);
       }
     }
     DesiredGroup wanted = plan.desired().group();
@@ -234,6 +237,51 @@ public final class Publisher {
                 .sorted()
                 .toList());
     return new Contents(files, entries, published, degraded, leftOut, removed, listed, group);
+  }
+
+  /**
+   * The host tool package: the one built, or what the repository had when it is unchanged or its
+   * build failed; in no group.
+   */
+  private static void hostTool(
+      Action.HostTool h,
+      Map<String, Path> built,
+      Path previous,
+      Map<String, Path> files,
+      List<Inventory.Entry> entries,
+      List<String> published,
+      List<Degraded> degraded,
+      List<LeftOut> leftOut) {
+    HostPackage p = h.pkg();
+    Path rpm = h.changed() ? built.get(p.nevra() + ".rpm") : null;
+    if (rpm != null) {
+      String file = rpm.getFileName().toString();
+      files.put(file, rpm);
+      entries.add(
+          new Inventory.Entry(
+              new ObservedPackage(
+                  p.name(),
+                  p.evr(),
+                  HostPackage.ARCH,
+                  file,
+                  "",
+                  p.contentHash(),
+                  "",
+                  List.of(),
+                  ""),
+              file,
+              ""));
+      published.add(p.nevra());
+    } else if (h.from().isPresent()) {
+      ObservedPackage o = h.from().get();
+      files.put(o.location(), previous.resolve(o.location()));
+      entries.add(new Inventory.Entry(o, o.location(), ""));
+      if (h.changed()) {
+        degraded.add(new Degraded(o.nevra(), "its rebuild as " + p.nevra() + " failed"));
+      }
+    } else {
+      leftOut.add(new LeftOut(p.nevra()));
+    }
   }
 
   /** The names of the packages the plan adds or rebuilds that the build (or QA) did not deliver. */

@@ -14,7 +14,9 @@ import org.klpcatalog.catalog.load.CatalogLoader;
 import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.plan.Action;
 import org.klpcatalog.plan.DesiredPackage;
+import org.klpcatalog.plan.DesiredState;
 import org.klpcatalog.plan.DesiredStateBuilder;
+import org.klpcatalog.plan.HostPackage;
 import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.Planner;
@@ -30,7 +32,10 @@ import org.klpcatalog.revision.CatalogRef;
 import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.revision.DesiredRevision;
 import org.klpcatalog.revision.RevisionSource;
+import org.klpcatalog.rpm.HostTool;
 import org.klpcatalog.source.SourceException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The reconcile pipeline: read the catalog revision, validate it, compute the desired state, read
@@ -38,13 +43,18 @@ import org.klpcatalog.source.SourceException;
  * applying it (build, sign, publish) executes the same plan.
  */
 public final class Reconciler {
+  private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
+
   private final CatalogReader catalogs;
   private final Map<String, ObservedState> observedCache;
+  private final Optional<HostTool> hostTool;
 
-  /** A reconciler for one command: nothing is remembered between calls. */
+  /**
+   * A reconciler for one command: nothing is remembered between calls. The repository carries the
+   * bundled host tool package.
+   */
   public Reconciler() {
-    this.catalogs = new CatalogReader();
-    this.observedCache = null;
+    this(new CatalogReader(), null, Optional.of(HostTool.bundled()));
   }
 
   /**
@@ -55,12 +65,25 @@ public final class Reconciler {
   public static Reconciler longRunning() {
     return new Reconciler(
         new CatalogReader(new CatalogValidator(new CatalogLoader(), true)),
-        new ConcurrentHashMap<>());
+        new ConcurrentHashMap<>(),
+        Optional.of(HostTool.bundled()));
   }
 
-  private Reconciler(CatalogReader catalogs, Map<String, ObservedState> observedCache) {
+  private Reconciler(
+      CatalogReader catalogs,
+      Map<String, ObservedState> observedCache,
+      Optional<HostTool> hostTool) {
     this.catalogs = catalogs;
     this.observedCache = observedCache;
+    this.hostTool = hostTool;
+  }
+
+  /**
+   * This reconciler with {@code tool} as the host tool package the repository carries (empty: the
+   * repository carries none, and a published one is retired).
+   */
+  public Reconciler withHostTool(Optional<HostTool> tool) {
+    return new Reconciler(catalogs, observedCache, tool);
   }
 
   /**
@@ -90,9 +113,16 @@ public final class Reconciler {
       return new Outcome(read.revision(), Optional.empty(), observed.ledger());
     }
     DesiredStateBuilder.Result desired = read.desired().get();
-    // Step 5: the plan.
-    return new Outcome(
-        read.revision(), Optional.of(Planner.plan(desired.state(), observed)), desired.ledger());
+    DesiredState state = desired.state();
+    ReleaseLedger ledger = desired.ledger();
+    // Step 5: the host tool package, released by what the repository published of it.
+    if (hostTool.isPresent()) {
+      HostPackage.Placed host = hostTool.get().place(observed.ledger(), ledger);
+      state = state.withHostTool(host.pkg());
+      ledger = host.ledger();
+    }
+    // Step 6: the plan.
+    return new Outcome(read.revision(), Optional.of(Planner.plan(state, observed)), ledger);
   }
 
   /** How to apply a plan: build options, publishing options, and how long to wait for the lock. */
@@ -168,7 +198,7 @@ public final class Reconciler {
    * Builds the packages the plan adds or rebuilds; every kernel they serve must name a kernel
    * provider the configuration defines.
    */
-  private static PackageBuild.Result build(Outcome outcome, ApplyOptions options, Progress progress)
+  private PackageBuild.Result build(Outcome outcome, ApplyOptions options, Progress progress)
       throws IOException, InterruptedException {
     List<DesiredPackage> toBuild = new ArrayList<>();
     for (Action a : outcome.plan().orElseThrow().actions()) {
@@ -187,6 +217,58 @@ public final class Reconciler {
             revision.report().spec().map(s -> s.kernels()).orElse(List.of()),
             toBuild.stream().flatMap(p -> p.kernels().stream()).toList());
     progress.phase(Progress.Phase.BUILD);
-    return PackageBuild.build(revision, toBuild, outcome.ledger(), options.build(), progress);
+    PackageBuild.Result built =
+        PackageBuild.build(revision, toBuild, outcome.ledger(), options.build(), progress);
+    return withHostTool(outcome.plan().orElseThrow(), built, options.build());
+  }
+
+  /**
+   * Builds and signs the host tool package when the plan changes it. A failure is the host tool's
+   * own: the publisher keeps the previous one (or leaves it out) and the patches are published.
+   */
+  private PackageBuild.Result withHostTool(
+      Plan plan, PackageBuild.Result built, PackageBuild.Options options)
+      throws InterruptedException {
+    Optional<Action.HostTool> action =
+        plan.actions().stream()
+            .filter(a -> a instanceof Action.HostTool h && h.changed())
+            .map(a -> (Action.HostTool) a)
+            .findFirst();
+    if (action.isEmpty() || hostTool.isEmpty()) {
+      return built;
+    }
+    HostPackage p = action.get().pkg();
+    Path work = options.out().resolve("host-tool");
+    try {
+      Path rpm =
+          hostTool
+              .get()
+              .build(p, work, options.out(), options.sourceDateEpoch(), options.timeout());
+      if (options.signer().isPresent()) {
+        options.signer().get().signRpms(List.of(rpm), options.sourceDateEpoch());
+      }
+      List<Path> rpms = new ArrayList<>(built.rpms());
+      rpms.add(rpm);
+      return new PackageBuild.Result(
+          List.copyOf(rpms),
+          built.modules(),
+          built.failures(),
+          built.packaged(),
+          built.packagedNow() + 1);
+    } catch (IOException e) {
+      LOG.warn("the host tool package {} was not built: {}", p.nevra(), e.getMessage());
+      List<PackageBuild.Failure> failures = new ArrayList<>(built.failures());
+      failures.add(
+          new PackageBuild.Failure(
+              p.name(),
+              List.of(e.getMessage()),
+              List.of(work.resolve(p.name() + ".rpmbuild.log"))));
+      return new PackageBuild.Result(
+          built.rpms(),
+          built.modules(),
+          List.copyOf(failures),
+          built.packaged(),
+          built.packagedNow());
+    }
   }
 }

@@ -10,6 +10,7 @@ import org.klpcatalog.plan.DesiredGroup;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredState;
 import org.klpcatalog.plan.Evr;
+import org.klpcatalog.plan.HostPackage;
 import org.klpcatalog.plan.ModuleFile;
 import org.klpcatalog.plan.ObservedPackage;
 import org.klpcatalog.plan.ReleaseLedger;
@@ -45,7 +46,8 @@ public record Inventory(
   public record Entry(ObservedPackage pkg, String file, String patch) {}
 
   /**
-   * The inventory of a desired state published as {@code files} (package name to RPM file name).
+   * The inventory of a desired state published as {@code files} (package name to RPM file name);
+   * the host tool package is listed when {@code files} names it (its {@code patch} is "").
    */
   public static Inventory of(
       DesiredState state,
@@ -78,6 +80,25 @@ public record Inventory(
               file,
               p.patch()));
     }
+    state
+        .hostTool()
+        .filter(h -> files.containsKey(h.name()))
+        .ifPresent(
+            h ->
+                entries.add(
+                    new Entry(
+                        new ObservedPackage(
+                            h.name(),
+                            h.evr(),
+                            HostPackage.ARCH,
+                            files.get(h.name()),
+                            checksums.getOrDefault(h.name(), ""),
+                            h.contentHash(),
+                            "",
+                            List.of(),
+                            ""),
+                        files.get(h.name()),
+                        "")));
     return new Inventory(
         FORMAT,
         state.catalog(),

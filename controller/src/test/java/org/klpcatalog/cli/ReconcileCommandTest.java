@@ -58,7 +58,10 @@ class ReconcileCommandTest {
             "    module:    /usr/lib/kpatch/6.1.0-50-amd64/kpatch_proc_cwd_kthread_1_1.ko (variant"
                 + " v6.1.176)\n")
         .contains("* metadata  repodata and group kernel-livepatches (7 packages)\n")
-        .endsWith("7 to add, 0 to rebuild, 0 to obsolete, 0 to retire, 0 unchanged.\n");
+        .contains("+ add       python3-dnf-plugin-livepatch-1.0-1.noarch (host tool)\n")
+        .endsWith(
+            "7 to add, 0 to rebuild, 0 to obsolete, 0 to retire, 0 unchanged;"
+                + " host tool python3-dnf-plugin-livepatch-1.0-1.noarch.\n");
     assertThat(Files.exists(tmp.resolve("repo"))).as("a dry run writes nothing").isFalse();
   }
 
@@ -71,7 +74,7 @@ class ReconcileCommandTest {
         new CatalogReader().read(new CatalogRef(EXAMPLE, Optional.empty(), GitOptions.defaults()));
     DesiredStateBuilder.Result d =
         DesiredStateBuilder.build(rev.report(), rev.tree(), ReleaseLedger.EMPTY, Optional.empty());
-    FixturePublisher.publish(d.state(), d.ledger(), repo, "1");
+    FixturePublisher.publishWithHostTool(d, ReleaseLedger.EMPTY, repo, "1");
     CliRun r = CliRun.of("reconcile", "--catalog", EXAMPLE, "--repo", repo.toString(), "--dry-run");
     assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(ExitCodes.OK);
     assertThat(r.out())
@@ -80,7 +83,9 @@ class ReconcileCommandTest {
     CliRun v =
         CliRun.of(
             "reconcile", "--catalog", EXAMPLE, "--repo", repo.toString(), "--dry-run", "--verbose");
-    assertThat(v.out()).contains("= unchanged kpatch-proc-cwd-kthread-1-1.x86_64\n");
+    assertThat(v.out())
+        .contains("= unchanged kpatch-proc-cwd-kthread-1-1.x86_64\n")
+        .contains("= unchanged python3-dnf-plugin-livepatch-1.0-1.noarch (host tool)\n");
   }
 
   @Test
@@ -100,7 +105,13 @@ class ReconcileCommandTest {
         .isEqualTo("kpatch-binfmt-misc-removed-entry-1-1.x86_64");
     assertThat(first.get("provides").get(0).stringValue())
         .isEqualTo("kpatch-function(6.1.0-50-amd64:fs/binfmt_misc.c:bm_entry_read)");
-    assertThat(j.get("actions").get(7).get("action").stringValue()).isEqualTo("metadata");
+    JsonNode host = j.get("actions").get(7);
+    assertThat(host.get("hostTool").booleanValue()).isTrue();
+    assertThat(host.get("action").stringValue()).isEqualTo("add");
+    assertThat(host.get("nevra").stringValue())
+        .isEqualTo("python3-dnf-plugin-livepatch-1.0-1.noarch");
+    assertThat(j.get("summary").get("hostTool").stringValue()).isEqualTo("add");
+    assertThat(j.get("actions").get(8).get("action").stringValue()).isEqualTo("metadata");
     assertThat(CliRun.of("reconcile", "--catalog", EXAMPLE, "--repo", repo, "--dry-run").out())
         .isEqualTo(CliRun.of("reconcile", "--catalog", EXAMPLE, "--repo", repo, "--dry-run").out());
   }

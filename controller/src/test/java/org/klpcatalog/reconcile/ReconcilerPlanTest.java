@@ -2,7 +2,10 @@ package org.klpcatalog.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -14,11 +17,14 @@ import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.catalog.validate.History;
 import org.klpcatalog.plan.Action;
 import org.klpcatalog.plan.DesiredStateBuilder;
+import org.klpcatalog.plan.HostPackage;
+import org.klpcatalog.plan.ObservedPackage;
 import org.klpcatalog.plan.ObservedState;
 import org.klpcatalog.plan.Plan;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.revision.CatalogRevision;
 import org.klpcatalog.revision.RevisionSource;
+import org.klpcatalog.rpm.HostTool;
 import org.klpcatalog.testing.CatalogEdits;
 import org.klpcatalog.testing.PublishedStates;
 
@@ -141,9 +147,93 @@ class ReconcilerPlanTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void plansTheActionsThatTurnThePublishedStateIntoTheDesiredOne(Case c) throws Exception {
-    Reconciler.Outcome outcome = new Reconciler().plan(c.revision(), c.published());
+    Reconciler.Outcome outcome =
+        new Reconciler().withHostTool(Optional.empty()).plan(c.revision(), c.published());
     assertThat(outcome.plan().map(ReconcilerPlanTest::summary).orElse(List.of("invalid")))
         .isEqualTo(c.plan());
+  }
+
+  @Test
+  void theHostToolIsAddedThenCarriedOverAndANewContentGetsTheNextRelease() throws Exception {
+    HostTool v1 = HostTool.of("1.0", hostFiles("print('one')\n"));
+    Reconciler.Outcome first =
+        new Reconciler().withHostTool(Optional.of(v1)).plan(directory(BASE), ObservedState.EMPTY);
+    Action.HostTool added = hostAction(first);
+    assertThat(added.changed()).isTrue();
+    assertThat(added.verb()).isEqualTo("add");
+    assertThat(added.pkg().nevra()).isEqualTo("python3-dnf-plugin-livepatch-1.0-1.noarch");
+    assertThat(first.ledger().known(HostPackage.NAME, "1.0", v1.contentHash())).isPresent();
+
+    // The repository carries it: unchanged, and a plan of nothing else has no changes.
+    ObservedState published = withHost(PUBLISHED, added.pkg(), first.ledger());
+    Reconciler.Outcome again =
+        new Reconciler().withHostTool(Optional.of(v1)).plan(directory(BASE), published);
+    assertThat(hostAction(again).changed()).isFalse();
+    assertThat(again.plan().orElseThrow().hasChanges()).isFalse();
+
+    // Other content under the same version: the next release, never a second file for 1.0-1.
+    HostTool v1b = HostTool.of("1.0", hostFiles("print('two')\n"));
+    assertThat(v1b.contentHash()).isNotEqualTo(v1.contentHash());
+    Action.HostTool rebuilt =
+        hostAction(
+            new Reconciler().withHostTool(Optional.of(v1b)).plan(directory(BASE), published));
+    assertThat(rebuilt.verb()).isEqualTo("rebuild");
+    assertThat(rebuilt.pkg().evr().release()).isEqualTo(2);
+    assertThat(rebuilt.reasons())
+        .containsExactly(
+            "host tool python3-dnf-plugin-livepatch-1.0-1.noarch ->"
+                + " python3-dnf-plugin-livepatch-1.0-2.noarch");
+
+    // A repository that no longer carries it retires it, saying why.
+    Plan without =
+        new Reconciler()
+            .withHostTool(Optional.empty())
+            .plan(directory(BASE), published)
+            .plan()
+            .orElseThrow();
+    assertThat(summary(without)).contains("retire python3-dnf-plugin-livepatch 1.0-1");
+  }
+
+  private static Map<String, byte[]> hostFiles(String plugin) {
+    return Map.of(
+        "livepatch.py",
+        plugin.getBytes(StandardCharsets.UTF_8),
+        "livepatch.conf",
+        "[main]\nenabled = 1\n".getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static Action.HostTool hostAction(Reconciler.Outcome o) {
+    return o.plan().orElseThrow().actions().stream()
+        .filter(a -> a instanceof Action.HostTool)
+        .map(a -> (Action.HostTool) a)
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /** {@code observed} with the host tool package published as {@code h}. */
+  private static ObservedState withHost(
+      ObservedState observed, HostPackage h, ReleaseLedger ledger) {
+    List<ObservedPackage> packages = new ArrayList<>(observed.packages());
+    packages.add(
+        new ObservedPackage(
+            h.name(),
+            h.evr(),
+            HostPackage.ARCH,
+            h.nevra() + ".rpm",
+            "",
+            h.contentHash(),
+            "",
+            List.of(),
+            ""));
+    ReleaseLedger.Builder merged = observed.ledger().toBuilder();
+    ledger.entries().get(HostPackage.NAME).forEach(e -> merged.record(HostPackage.NAME, e));
+    return new ObservedState(
+        observed.exists(),
+        observed.version(),
+        observed.revision(),
+        List.copyOf(packages),
+        observed.group(),
+        merged.build());
   }
 
   @Test

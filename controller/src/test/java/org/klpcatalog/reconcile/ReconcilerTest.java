@@ -32,7 +32,7 @@ class ReconcilerTest {
     DesiredStateBuilder.Result published =
         DesiredStateBuilder.build(report, v1, ReleaseLedger.EMPTY, Optional.empty());
     Path repo = tmp.resolve("repo");
-    FixturePublisher.publish(published.state(), published.ledger(), repo, "1");
+    FixturePublisher.publishWithHostTool(published, ReleaseLedger.EMPTY, repo, "1");
 
     // The next revision drops uptime-fix from the directory and rolls it into uptime-fix-v2.
     CatalogTree v2 =
@@ -57,6 +57,7 @@ class ReconcilerTest {
               "add kpatch-uptime-fix-v2",
               "obsolete kpatch-uptime-fix",
               "unchanged kpatch-cmdline-marker",
+              "unchanged python3-dnf-plugin-livepatch",
               "metadata ");
       Action.Add add = (Action.Add) plan.actions().get(0);
       assertThat(add.pkg().obsoletes())

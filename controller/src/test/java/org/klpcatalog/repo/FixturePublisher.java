@@ -14,7 +14,10 @@ import java.util.TreeMap;
 import org.klpcatalog.plan.Capability;
 import org.klpcatalog.plan.DesiredPackage;
 import org.klpcatalog.plan.DesiredState;
+import org.klpcatalog.plan.DesiredStateBuilder;
+import org.klpcatalog.plan.HostPackage;
 import org.klpcatalog.plan.ReleaseLedger;
+import org.klpcatalog.rpm.HostTool;
 
 /**
  * Test fixture until publishing exists: writes a repository version for a desired state with the
@@ -23,6 +26,17 @@ import org.klpcatalog.plan.ReleaseLedger;
  */
 public final class FixturePublisher {
   private FixturePublisher() {}
+
+  /**
+   * {@link #publish} with the bundled host tool placed as the controller places it: what a
+   * repository the controller published from {@code d} holds.
+   */
+  public static Path publishWithHostTool(
+      DesiredStateBuilder.Result d, ReleaseLedger published, Path repo, String versionName)
+      throws IOException, InterruptedException {
+    HostPackage.Placed h = HostTool.bundled().place(published, d.ledger());
+    return publish(d.state().withHostTool(h.pkg()), h.ledger(), repo, versionName);
+  }
 
   public static Path publish(
       DesiredState state, ReleaseLedger ledger, Path repo, String versionName)
@@ -34,7 +48,7 @@ public final class FixturePublisher {
     Map<String, String> checksums = new TreeMap<>();
     // One spec, one rpmbuild run: every package is a subpackage with its own version and release.
     Path spec = work.resolve("fixture.spec");
-    Files.writeString(spec, spec(state.packages()), StandardCharsets.UTF_8);
+    Files.writeString(spec, spec(state), StandardCharsets.UTF_8);
     String arch = state.packages().isEmpty() ? "x86_64" : state.packages().get(0).arch();
     run(
         work,
@@ -54,6 +68,13 @@ public final class FixturePublisher {
       files.put(p.name(), rpm.getFileName().toString());
       checksums.put(p.name(), sha256(Files.readAllBytes(version.resolve(rpm.getFileName()))));
     }
+    if (state.hostTool().isPresent()) {
+      HostPackage h = state.hostTool().get();
+      Path rpm = work.resolve("top/RPMS/noarch").resolve(h.nevra() + ".rpm");
+      Files.move(rpm, version.resolve(rpm.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+      files.put(h.name(), rpm.getFileName().toString());
+      checksums.put(h.name(), sha256(Files.readAllBytes(version.resolve(rpm.getFileName()))));
+    }
     Path comps = work.resolve("comps.xml");
     Files.writeString(comps, comps(state), StandardCharsets.UTF_8);
     run(version, "createrepo_c", "--quiet", "-g", comps.toString(), version.toString());
@@ -70,11 +91,28 @@ public final class FixturePublisher {
     return version;
   }
 
-  static String spec(List<DesiredPackage> packages) {
+  static String spec(DesiredState state) {
+    List<DesiredPackage> packages = state.packages();
     StringBuilder sb =
         new StringBuilder(
             "Name: klp-fixture\nVersion: 0\nRelease: 0\nSummary: fixture\n"
                 + "License: GPL-2.0-only\n%description\nfixture\n");
+    state
+        .hostTool()
+        .ifPresent(
+            h ->
+                sb.append("%package -n ")
+                    .append(h.name())
+                    .append("\nVersion: ")
+                    .append(h.evr().version())
+                    .append("\nRelease: ")
+                    .append(h.evr().release())
+                    .append("\nSummary: host tool stand-in\nBuildArch: noarch\n")
+                    .append("%description -n ")
+                    .append(h.name())
+                    .append("\nstand-in\n%files -n ")
+                    .append(h.name())
+                    .append('\n'));
     for (DesiredPackage p : packages) {
       sb.append("%package -n ")
           .append(p.name())

@@ -54,7 +54,7 @@ class RemoteRepositoryTest {
         DesiredStateBuilder.build(
             new CatalogValidator().validate(tree), tree, ReleaseLedger.EMPTY, Optional.empty());
     Path repo = tmp.resolve("repo");
-    FixturePublisher.publish(r.state(), r.ledger(), repo, "1");
+    FixturePublisher.publishWithHostTool(r, ReleaseLedger.EMPTY, repo, "1");
     HttpServer web = serve(tmp);
     try {
       String url = "http://127.0.0.1:" + web.getAddress().getPort() + "/repo/current/";

@@ -41,6 +41,7 @@ public final class Codes {
   public static final String FUNCTION_CONFLICT = "function-conflict";
   public static final String SUPERSEDES_UNKNOWN = "supersedes-unknown";
   public static final String SUPERSEDES_SELF = "supersedes-self";
+  public static final String RESERVED_NAME = "reserved-name";
   public static final String SUPERSEDES_CYCLE = "supersedes-cycle";
   public static final String SUPERSEDED_TWICE = "superseded-twice";
   public static final String SUPERSEDES_COVERAGE = "supersedes-coverage";

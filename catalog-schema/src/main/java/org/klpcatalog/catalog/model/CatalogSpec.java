@@ -16,4 +16,11 @@ public record CatalogSpec(
     GroupSpec group,
     List<Kernel> kernels,
     List<String> unpatchableFunctions,
-    YamlDocument source) {}
+    YamlDocument source) {
+
+  /**
+   * The name of the host tool package the controller publishes beside the patches (the dnf plugin);
+   * no patch's package may take it.
+   */
+  public static final String HOST_TOOL_PACKAGE = "python3-dnf-plugin-livepatch";
+}

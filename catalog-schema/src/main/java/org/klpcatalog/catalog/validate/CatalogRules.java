@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.klpcatalog.catalog.diag.Diagnostics;
 import org.klpcatalog.catalog.load.Codes;
+import org.klpcatalog.catalog.model.CatalogSpec;
 import org.klpcatalog.catalog.model.Kernel;
 import org.klpcatalog.catalog.model.Livepatch;
 import org.klpcatalog.catalog.model.StateSpec;
@@ -44,6 +45,7 @@ final class CatalogRules {
 
   /** Applies the rules and returns the reports with {@code active} set. */
   Map<String, PatchReport> check(Map<String, PatchReport> reports) {
+    reservedNames(reports);
     Map<String, String> supersededBy = supersedes(reports);
     Map<String, PatchReport> out = new TreeMap<>();
     for (PatchReport r : reports.values()) {
@@ -64,6 +66,24 @@ final class CatalogRules {
   private void error(Livepatch p, String code, String yamlPath, String message) {
     var m = p.source().markOf(yamlPath);
     d.error(code, p.manifestPath(), m.line(), m.column(), yamlPath, message);
+  }
+
+  /** A patch whose package would take the host tool's name. */
+  private void reservedNames(Map<String, PatchReport> reports) {
+    for (PatchReport r : reports.values()) {
+      if ((packagePrefix + r.patch().name()).equals(CatalogSpec.HOST_TOOL_PACKAGE)) {
+        error(
+            r.patch(),
+            Codes.RESERVED_NAME,
+            "metadata.name",
+            "the package of patch '"
+                + r.patch().name()
+                + "' would be named "
+                + CatalogSpec.HOST_TOOL_PACKAGE
+                + ", the host tool package the repository carries; rename the patch or change"
+                + " spec.packagePrefix in catalog.yaml");
+      }
+    }
   }
 
   /** Checks supersedes and returns each superseded patch of the catalog with its successor. */
