@@ -358,13 +358,18 @@ final class ReconcileCommand implements Callable<Integer> {
     if (signer.isEmpty()) {
       t.out().println(t.yellow("warning:") + " the repository is NOT signed (--unsigned)");
     }
+    String copy = "  cp " + absolute.resolve("current").resolve(repoFile) + " /etc/yum.repos.d/";
     t.out().println("Try it on a host:");
-    t.out()
-        .println(
-            "  cp "
-                + absolute.resolve("current").resolve(repoFile)
-                + " /etc/yum.repos.d/ && dnf group install "
-                + plan.desired().group().id());
+    if (plan.desired().hostTool().isPresent()) {
+      t.out()
+          .println(
+              copy
+                  + " && dnf install "
+                  + plan.desired().hostTool().get().name()
+                  + " && dnf livepatch install");
+      t.out().println("or install every patch, whatever the host's kernels:");
+    }
+    t.out().println(copy + " && dnf group install " + plan.desired().group().id());
     return p.degraded().isEmpty() && p.leftOut().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
   }
 }

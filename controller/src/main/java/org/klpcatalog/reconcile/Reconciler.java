@@ -243,7 +243,12 @@ public final class Reconciler {
       Path rpm =
           hostTool
               .get()
-              .build(p, work, options.out(), options.sourceDateEpoch(), options.timeout());
+              .build(
+                  p,
+                  work,
+                  options.out().resolve("rpms"),
+                  options.sourceDateEpoch(),
+                  options.timeout());
       if (options.signer().isPresent()) {
         options.signer().get().signRpms(List.of(rpm), options.sourceDateEpoch());
       }

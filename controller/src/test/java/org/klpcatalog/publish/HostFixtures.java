@@ -11,7 +11,8 @@ import org.klpcatalog.exec.Command;
 /**
  * What a host needs besides the livepatch repository, for dnf tests in an empty installroot: a
  * repository with a stand-in for the kpatch runtime (it provides {@code kpatch} and, standing in
- * for the base system, {@code /bin/sh} the scriptlets need), and dnf run against both.
+ * for the base system, {@code /bin/sh} the scriptlets need and the {@code python3-dnf} the host
+ * tool needs), and dnf run against both.
  */
 final class HostFixtures {
   private HostFixtures() {}
@@ -30,6 +31,7 @@ final class HostFixtures {
             "License: GPL-2.0-only",
             "BuildArch: noarch",
             "Provides: /bin/sh",
+            "Provides: python3-dnf",
             "%description",
             "Test stand-in for the kpatch runtime and the base system.",
             "%files",

@@ -78,7 +78,12 @@ class PublishIT {
         .contains(
             "Published version 1 of "
                 + repo
-                + ": 7 package(s) new or rebuilt, 0 removed, 0 unchanged.")
+                + ": 8 package(s) new or rebuilt, 0 removed, 0 unchanged.")
+        .contains(
+            "cp "
+                + repo.resolve("current/debian12-example.repo")
+                + " /etc/yum.repos.d/ && dnf install python3-dnf-plugin-livepatch"
+                + " && dnf livepatch install")
         .contains(
             "cp "
                 + repo.resolve("current/debian12-example.repo")
