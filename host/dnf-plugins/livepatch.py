@@ -38,7 +38,8 @@
 #     installed package carries is `unknown`.
 #   - status exit: 0 when every livepatch available for the running kernel is installed and every
 #     installed one serving it is live; otherwise 2 (something available and not installed or
-#     newer, transition, disabled, not-loaded or module-missing). `unknown` patches are reported
+#     newer, transition, disabled, not-loaded or module-missing, or no repository enabled, so
+#     what is available is not known). `unknown` patches are reported
 #     but do not change the exit status: they are not this repository's to judge (another
 #     vendor's livepatch can be loaded alongside). dnf's own errors exit 1.
 #   - sysfs and procfs describe the running system and are not prefixed with the installroot;
@@ -529,8 +530,8 @@ def patch_state(pkg, running, loaded, module_present):
 
 def compute_status(running, kernels, installed, available, loaded, module_present, auto=False,
                    repositories=(), vercmp=evr_cmp):
-    """The status report as a JSON-ready dict (format 1). Pure given `module_present`, a
-    function of an absolute-in-installroot path (/usr/lib/kpatch/...) to bool.
+    """The status report as a dict (format 1; render_json makes it JSON). Pure given
+    `module_present`, a function of a path inside the installroot (/usr/lib/kpatch/...) to bool.
 
     running: the running kernel's release; kernels: installed kernel releases; installed and
     available: Pkg lists (available: what the repositories offer); loaded: read_sysfs()."""
@@ -554,13 +555,13 @@ def compute_status(running, kernels, installed, available, loaded, module_presen
                 ok = False
             cves.update(p.cves)
             pkgs.append({
-                'name': json_text(p.name),
-                'evr': json_text(p.evr),
-                'arch': json_text(p.arch),
-                'module': json_text(p.module),
-                'module_path': json_text(path),
+                'name': p.name,
+                'evr': p.evr,
+                'arch': p.arch,
+                'module': p.module,
+                'module_path': path,
                 'module_present': present,
-                'cves': [json_text(c) for c in p.cves],
+                'cves': list(p.cves),
                 'state': state,
                 'enabled': entry.enabled if entry is not None else None,
                 'transition': entry.transition if entry is not None else None,
@@ -573,33 +574,35 @@ def compute_status(running, kernels, installed, available, loaded, module_presen
             if is_running:
                 ok = False
             avail.append({
-                'name': json_text(c.name),
-                'evr': json_text(c.evr),
-                'arch': json_text(c.arch),
-                'installed_evr': json_text(old.evr) if old is not None else None,
-                'cves': [json_text(x) for x in c.cves],
+                'name': c.name,
+                'evr': c.evr,
+                'arch': c.arch,
+                'installed_evr': old.evr if old is not None else None,
+                'cves': list(c.cves),
             })
         out_kernels.append({
-            'release': json_text(k),
+            'release': k,
             'running': is_running,
             'installed': k in kernel_set,
             'packages': pkgs,
             'available': avail,
-            'cves': [json_text(c) for c in sorted(cves, key=natural_key)],
+            'cves': sorted(cves, key=natural_key),
         })
+    if not repositories:
+        ok = False      # what the repositories offer is not known
     unknown = []
     for mod in sorted(loaded):
         if mod in accounted:
             continue
         e = loaded[mod]
-        unknown.append({'module': json_text(mod), 'state': UNKNOWN, 'enabled': e.enabled,
+        unknown.append({'module': mod, 'state': UNKNOWN, 'enabled': e.enabled,
                         'transition': e.transition})
     return {
         'format': JSON_FORMAT,
         'version': VERSION,
-        'running_kernel': json_text(running),
+        'running_kernel': running,
         'auto': bool(auto),
-        'repositories': [json_text(r) for r in repositories],
+        'repositories': list(repositories),
         'kernels': out_kernels,
         'unknown': unknown,
         'ok': ok,
@@ -611,7 +614,18 @@ def exit_status(report):
 
 
 def render_json(report):
-    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=True)
+    """The report as JSON text: keys sorted, ASCII only, bytes that were not UTF-8 as \\xNN."""
+    return json.dumps(_json_clean(report), indent=2, sort_keys=True, ensure_ascii=True)
+
+
+def _json_clean(value):
+    if isinstance(value, dict):
+        return dict((k, _json_clean(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_json_clean(v) for v in value]
+    if isinstance(value, str):
+        return json_text(value)
+    return value
 
 
 def render_text(report):
@@ -671,6 +685,8 @@ def render_text(report):
         lines.append('All livepatches available for the running kernel are installed and live.')
     else:
         parts = []
+        if not report['repositories']:
+            parts.append('no repository is enabled, so what is available is not known')
         if counts['available']:
             parts.append("%d available, not installed or not the latest "
                          "(run 'dnf livepatch upgrade')" % counts['available'])
