@@ -27,8 +27,11 @@
 #     chosen version when it is newer. Neither removes anything nor touches comps groups.
 #   - A kernel no package serves is reported and skipped; with --kernel it is an error.
 #   - auto mode: in the `resolved` hook, every package the transaction installs that provides
-#     `kernel-uname-r` gets its serving livepatches added (as `install` would for that kernel),
-#     and the transaction is resolved again, so kernel and livepatches land in one transaction.
+#     `kernel-uname-r` gets its serving livepatches added (as `install` would for that kernel;
+#     an installed livepatch whose installed version does not serve the new kernel is upgraded
+#     to the latest that does), and the transaction is resolved again, so kernel and
+#     livepatches land in one transaction. The added jobs are optional: a livepatch that cannot
+#     be installed is left out and never blocks the kernel.
 #   - status: a package serving the running kernel is `live` (enabled 1, transition 0 or no
 #     transition file: kernels before the consistency model), `transition` (enabled 1,
 #     transition 1), `disabled` (loaded, enabled anything else or unreadable), and when not
@@ -882,10 +885,9 @@ if dnf is not None:
             if not result.actions:
                 return
             for a in result.actions:
-                if a.kind == 'upgrade':
-                    self.base.package_upgrade(a.pkg.ref)
-                else:
-                    self.base.package_install(a.pkg.ref, strict=False)
+                # optional jobs: a livepatch that cannot be installed never blocks the kernel;
+                # installing a newer version of an installed name upgrades it
+                self.base.package_install(a.pkg.ref, strict=False)
             logger.info('livepatch: adding the livepatches for the new %s: %s',
                         _kernels_text(new_kernels),
                         ', '.join(printable(a.pkg.nevra) for a in result.actions))
@@ -967,9 +969,14 @@ if dnf is not None:
             if not candidates:
                 raise LivepatchError(NO_LIVEPATCH_REPOSITORY)
             settings = _read_settings(base)
-            running = read_osrelease(settings.procfs)
-            kernels = _installed_kernels(sack)
             explicit = self.opts.kernel
+            try:
+                running = read_osrelease(settings.procfs)
+            except LivepatchError:
+                if explicit is None:
+                    raise
+                running = None      # --kernel names the one kernel that matters
+            kernels = _installed_kernels(sack)
             targets = [explicit] if explicit is not None else [running] + kernels
             result = plan(targets, running, candidates, _installed_livepatches(sack),
                           upgrade=upgrade, vercmp=sack.evr_cmp)

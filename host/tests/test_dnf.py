@@ -23,7 +23,7 @@ D = '5.14.0-104.el9.x86_64'     # installed, no livepatch serves it
 
 # what `dnf livepatch install` must install with A running and A, B, D installed
 FOR_A_AND_B = ['kpatch-fix-a-1.0-1', 'kpatch-fix-ab-1.0-1', 'kpatch-fix-all-2.0-1',
-               'kpatch-fix-b-1.0-1', 'kpatch-fix-new-1.0-1']
+               'kpatch-fix-b-1.0-1', 'kpatch-fix-grow-2.0-1', 'kpatch-fix-new-1.0-1']
 BASE = ['kernel-core-a', 'kernel-core-b', 'kernel-core-d', 'kpatch', 'runtime-sh', 'python3-dnf']
 
 
@@ -39,12 +39,15 @@ def fixture_packages():
         livepatch('kpatch-fix-c', '1.0', [C], 'kpatch_fix_c_1_1', ['CVE-2024-1004']),
         livepatch('kpatch-fix-all', '1.0', [A, B, C], 'kpatch_fix_all_1_1'),
         livepatch('kpatch-fix-old', '1.0', [A], 'kpatch_fix_old_1_1'),
+        livepatch('kpatch-fix-grow', '1.0', [A], 'kpatch_fix_grow_1_1'),
         # supersedes kpatch-fix-old the way the controller does
         livepatch('kpatch-fix-new', '1.0', [A], 'kpatch_fix_new_1_1',
                   obsoletes=['kpatch-fix-old < 2'], provides=['kpatch-fix-old = 2']),
     ]
     second = [livepatch('kpatch-fix-all', '2.0', [A, B, C], 'kpatch_fix_all_2_1',
-                        ['CVE-2024-1005'])]
+                        ['CVE-2024-1005']),
+              # a newer version that also serves C
+              livepatch('kpatch-fix-grow', '2.0', [A, C], 'kpatch_fix_grow_2_1')]
     return [first, second]
 
 
@@ -182,7 +185,19 @@ class DnfTest(unittest.TestCase):
     def test_install_for_one_kernel(self):
         h = self.host()
         h.ok(self, 'livepatch', 'install', '--kernel', C)
-        self.assertEqual(h.livepatches(), ['kpatch-fix-all-2.0-1', 'kpatch-fix-c-1.0-1'])
+        self.assertEqual(h.livepatches(), ['kpatch-fix-all-2.0-1', 'kpatch-fix-c-1.0-1',
+                                           'kpatch-fix-grow-2.0-1'])
+
+    def test_install_for_one_kernel_needs_no_running_kernel(self):
+        h = self.host()
+        os.unlink(os.path.join(h.procfs, 'sys/kernel/osrelease'))
+        res = h.dnf('livepatch', 'install')
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("Error: cannot read the running kernel's release from %s/sys/kernel/"
+                      "osrelease: No such file or directory" % h.procfs, res.stderr)
+        h.ok(self, 'livepatch', 'install', '--kernel', B)
+        self.assertEqual(h.livepatches(), ['kpatch-fix-ab-1.0-1', 'kpatch-fix-all-2.0-1',
+                                           'kpatch-fix-b-1.0-1'])
 
     def test_unknown_kernel_is_an_error(self):
         h = self.host()
@@ -243,14 +258,29 @@ class DnfTest(unittest.TestCase):
         before = self.history_ids(h)
         res = h.ok(self, 'install', 'kernel-core-c')
         self.assertIn('livepatch: adding the livepatches for the new kernel %s: '
-                      'kpatch-fix-all-2.0-1.x86_64, kpatch-fix-c-1.0-1.x86_64' % C,
-                      res.stdout + res.stderr)
-        self.assertEqual(h.livepatches(), ['kpatch-fix-all-2.0-1', 'kpatch-fix-c-1.0-1'])
+                      'kpatch-fix-all-2.0-1.x86_64, kpatch-fix-c-1.0-1.x86_64, '
+                      'kpatch-fix-grow-2.0-1.x86_64' % C, res.stdout + res.stderr)
+        self.assertEqual(h.livepatches(), ['kpatch-fix-all-2.0-1', 'kpatch-fix-c-1.0-1',
+                                           'kpatch-fix-grow-2.0-1'])
         self.assertEqual(len(self.history_ids(h)), len(before) + 1)
-        tids = fx.run(['rpm', '--root', h.root, '-q', '--qf', '%{INSTALLTID}\n',
-                       'kernel-core-c', 'kpatch-fix-c', 'kpatch-fix-all']).stdout.split()
-        self.assertEqual(len(tids), 3)
+        self.assertOneRpmTransaction(h, 'kernel-core-c', 'kpatch-fix-c', 'kpatch-fix-all',
+                                     'kpatch-fix-grow')
+
+    def assertOneRpmTransaction(self, h, *names):
+        tids = fx.run(['rpm', '--root', h.root, '-q', '--qf', '%{INSTALLTID}\n']
+                      + list(names)).stdout.split()
+        self.assertEqual(len(tids), len(names), tids)
         self.assertEqual(len(set(tids)), 1, 'one rpm transaction: %s' % tids)
+
+    def test_auto_upgrades_an_installed_livepatch_that_misses_the_new_kernel(self):
+        h = self.host(auto=True)
+        h.ok(self, '--noplugins', 'install', 'kpatch-fix-grow-1.0-1', 'kpatch-fix-c',
+             'kpatch-fix-all-1.0-1')
+        h.ok(self, 'install', 'kernel-core-c')
+        # fix-grow 1.0 does not serve C: upgraded; fix-all 1.0 serves C: left alone
+        self.assertEqual(h.livepatches(), ['kpatch-fix-all-1.0-1', 'kpatch-fix-c-1.0-1',
+                                           'kpatch-fix-grow-2.0-1'])
+        self.assertOneRpmTransaction(h, 'kernel-core-c', 'kpatch-fix-grow')
 
     def test_auto_off_installs_the_kernel_only(self):
         h = self.host(auto=False)
@@ -272,7 +302,8 @@ class DnfTest(unittest.TestCase):
                       text)
         self.assertIn('auto: on', h.ok(self, 'livepatch', 'auto').stdout)
         h.ok(self, 'install', 'kernel-core-c')      # and the hook now acts
-        self.assertEqual(h.livepatches(), ['kpatch-fix-all-2.0-1', 'kpatch-fix-c-1.0-1'])
+        self.assertEqual(h.livepatches(), ['kpatch-fix-all-2.0-1', 'kpatch-fix-c-1.0-1',
+                                           'kpatch-fix-grow-2.0-1'])
         h.ok(self, 'livepatch', 'auto', 'off')
         self.assertIn('auto: off', h.ok(self, 'livepatch', 'auto').stdout)
 
@@ -303,7 +334,8 @@ class DnfTest(unittest.TestCase):
         running = data['kernels'][0]
         self.assertEqual(dict((p['name'], p['state']) for p in running['packages']), {
             'kpatch-fix-a': 'live', 'kpatch-fix-ab': 'disabled',
-            'kpatch-fix-all': 'not-loaded', 'kpatch-fix-new': 'module-missing'})
+            'kpatch-fix-all': 'not-loaded', 'kpatch-fix-grow': 'not-loaded',
+            'kpatch-fix-new': 'module-missing'})
         self.assertEqual(running['available'], [])
         self.assertEqual(running['cves'], ['CVE-2024-1001', 'CVE-2024-1002', 'CVE-2024-1005',
                                            'CVE-2024-10003'])
@@ -324,7 +356,7 @@ class DnfTest(unittest.TestCase):
     def test_status_all_live_exits_0(self):
         h = self.patched_host()
         for m in ('kpatch_fix_a_1_1', 'kpatch_fix_ab_1_1', 'kpatch_fix_all_2_1',
-                  'kpatch_fix_new_1_1', 'kpatch_foreign'):
+                  'kpatch_fix_grow_2_1', 'kpatch_fix_new_1_1', 'kpatch_foreign'):
             h.patch(m, 1, 0)
         res = h.dnf('livepatch', 'status')
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
@@ -356,6 +388,31 @@ class DnfTest(unittest.TestCase):
         self.assertIn("available, not installed or not the latest (run 'dnf livepatch "
                       "upgrade')", out.splitlines()[-1])
 
+    def test_status_as_an_unprivileged_user_from_the_cache(self):
+        setpriv = fx.require_tool(self, 'setpriv')
+        h = self.patched_host()
+        h.patch('kpatch_fix_a_1_1', 1, 0)
+        for d in (self.work, h.dir):
+            os.chmod(d, 0o755)
+        tmp = os.path.join(h.root, 'var', 'tmp')
+        if not os.path.isdir(tmp):
+            os.makedirs(tmp)
+        os.chmod(tmp, 0o1777)
+        cmd = [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', '--',
+               fx.DNF, '--config=' + h.dnf_conf, '--installroot=' + h.root, '--releasever=12',
+               '-C', 'livepatch', 'status', '--json']
+        res = fx.run(cmd)
+        self.assertEqual(res.returncode, 2, res.stdout + res.stderr)
+        data = json.loads(res.stdout)
+        self.assertEqual(data['repositories'], ['klp'])
+        states = dict((p['name'], p['state']) for p in data['kernels'][0]['packages'])
+        self.assertEqual(states['kpatch-fix-a'], 'live')
+        self.assertEqual(states['kpatch-fix-all'], 'not-loaded')
+        self.assertEqual([a['name'] for a in data['kernels'][0]['available']], [])
+        res = fx.run(cmd[:-4] + ['-C', 'livepatch', 'install'])
+        self.assertEqual(res.returncode, 1)
+        self.assertIn('superuser privileges', res.stderr)
+
     def test_status_of_an_unserved_running_kernel_and_a_bad_osrelease(self):
         h = self.host(running='6.6.6-unknown')
         res = h.dnf('livepatch', 'status', '--json')
@@ -380,7 +437,8 @@ class DnfTest(unittest.TestCase):
         res = h.ok(self, 'repoquery', '--qf', '%{name}-%{version}',
                    '--whatprovides', 'kpatch-kernel(%s)' % C, plugins=False)
         self.assertEqual(sorted(res.stdout.split()),
-                         ['kpatch-fix-all-1.0', 'kpatch-fix-all-2.0', 'kpatch-fix-c-1.0'])
+                         ['kpatch-fix-all-1.0', 'kpatch-fix-all-2.0', 'kpatch-fix-c-1.0',
+                          'kpatch-fix-grow-2.0'])
         h.ok(self, 'install', 'kpatch-kernel(%s)' % B, plugins=False)
         got = h.livepatches()
         self.assertEqual(len(got), 1, got)
