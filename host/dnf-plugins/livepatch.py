@@ -358,7 +358,7 @@ class Plan(object):
     def __init__(self, actions, unserved, served):
         self.actions = actions      # [Action], sorted by package name
         self.unserved = unserved    # targeted kernels no package (available or installed) serves
-        self.served = served        # every kernel some package serves, naturally sorted
+        self.served = served        # every kernel some available package serves, naturally sorted
 
 
 def latest_serving(candidates, kernel, vercmp=evr_cmp):
@@ -393,8 +393,11 @@ def plan(targets, running, candidates, installed, upgrade=False, exclude_names=(
     targets = _unique(targets)
     have = installed_by_name(installed, vercmp)
     served = set()
-    for p in list(candidates) + list(installed):
+    for p in candidates:
         served.update(p.kernels)
+    covered = set(served)
+    for p in installed:
+        covered.update(p.kernels)
     per_name = {}   # name -> {kernel: best candidate for that kernel}
     for k in targets:
         for name, c in latest_serving(candidates, k, vercmp).items():
@@ -418,7 +421,7 @@ def plan(targets, running, candidates, installed, upgrade=False, exclude_names=(
         elif vercmp(chosen.evr, old.evr) > 0 and (
                 upgrade or (upgrade_unserved and not old.kernels.intersection(kernels))):
             actions.append(Action('upgrade', chosen, kernels, old.evr))
-    unserved = [k for k in targets if k not in served]
+    unserved = [k for k in targets if k not in covered]
     return Plan(actions, unserved, sorted(served, key=natural_key))
 
 
@@ -531,6 +534,28 @@ def patch_state(pkg, running, loaded, module_present):
     return NOT_LOADED
 
 
+# The status report, format 1 (render_json writes it with sorted keys; fields are only ever added
+# under format 1, and a change of meaning gets a new format number):
+#   format          1
+#   version         the host tool's version
+#   running_kernel  release of the running kernel
+#   auto            automatic mode on (bool)
+#   repositories    ids of the enabled repositories whose metadata loaded
+#   ok              true iff the exit status is 0
+#   kernels         the running kernel, then the installed kernels newest first; each:
+#     release, running (bool), installed (bool: a package provides kernel-uname-r = release),
+#     packages      installed livepatch packages serving it: name, evr, arch, module,
+#                   module_path, module_present (bool), cves, state (running kernel: live,
+#                   transition, disabled, not-loaded, module-missing; other kernels: null),
+#                   enabled, transition (sysfs values, null when not loaded or unreadable)
+#     available     latest version per name serving it, when not installed or newer than the
+#                   installed one: name, evr, arch, installed_evr (null if not installed), cves
+#     cves          CVE ids fixed by the installed packages serving it
+#   unknown         loaded livepatches no installed package carries: module, state ("unknown"),
+#                   enabled, transition
+#   unused          installed livepatch packages serving none of the kernels above: name, evr,
+#                   arch, kernels
+
 def compute_status(running, kernels, installed, available, loaded, module_present, auto=False,
                    repositories=(), vercmp=evr_cmp):
     """The status report as a dict (format 1; render_json makes it JSON). Pure given
@@ -593,6 +618,10 @@ def compute_status(running, kernels, installed, available, loaded, module_presen
         })
     if not repositories:
         ok = False      # what the repositories offer is not known
+    listed = set(order)
+    unused = [{'name': p.name, 'evr': p.evr, 'arch': p.arch,
+               'kernels': sorted(p.kernels, key=natural_key)}
+              for p in sorted(installed, key=lambda p: p.name) if not p.kernels & listed]
     unknown = []
     for mod in sorted(loaded):
         if mod in accounted:
@@ -608,6 +637,7 @@ def compute_status(running, kernels, installed, available, loaded, module_presen
         'repositories': list(repositories),
         'kernels': out_kernels,
         'unknown': unknown,
+        'unused': unused,
         'ok': ok,
     }
 
@@ -662,6 +692,12 @@ def render_text(report):
             rows.append('no livepatch installed or available')
         blocks.append(('Kernel %s (%s)' % (p(k['release']), ', '.join(tags)), rows,
                        'CVEs fixed: %s' % (', '.join(p(c) for c in k['cves']) or 'none')))
+    if report['unused']:
+        rows = [('unused', '%s-%s' % (p(u['name']), p(u['evr'])),
+                 'serves ' + ' '.join(p(k) for k in u['kernels']), '')
+                for u in report['unused']]
+        blocks.append(('Installed livepatches serving no installed or running kernel:', rows,
+                       None))
     if report['unknown']:
         rows = [(UNKNOWN, p(u['module']), 'enabled %s, transition %s' % (
             _show_int(u['enabled']), _show_int(u['transition'])), '')

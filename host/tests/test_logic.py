@@ -220,7 +220,10 @@ class PlanTest(unittest.TestCase):
 
     def test_installed_packages_count_as_serving(self):
         inst = [pkg('kpatch-gone', '1.0-1', ['4.0.0'], installed=True)]
-        self.assertEqual(lp.plan(['4.0.0'], None, self.avail, inst).unserved, [])
+        result = lp.plan(['4.0.0'], None, self.avail, inst)
+        self.assertEqual(result.unserved, [])
+        self.assertEqual(result.actions, [])
+        self.assertEqual(result.served, [A, B, C])     # what the repositories serve
 
     def test_excluded_names_are_left_alone(self):
         self.assertEqual(names(lp.plan([C], None, self.avail, [], exclude_names={'kpatch-c'})),
@@ -373,7 +376,8 @@ class StatusTest(unittest.TestCase):
         report = self.status(available=[pkg('kpatch-live', '1.1-1', [A], cves=['CVE-2024-3'])])
         data = json.loads(lp.render_json(report))
         self.assertEqual(sorted(data), ['auto', 'format', 'kernels', 'ok', 'repositories',
-                                        'running_kernel', 'unknown', 'version'])
+                                        'running_kernel', 'unknown', 'unused', 'version'])
+        self.assertEqual(data['unused'], [])
         self.assertEqual(data['format'], 1)
         self.assertEqual(data['version'], '1.0')
         self.assertEqual(data['running_kernel'], A)
@@ -449,6 +453,20 @@ class StatusTest(unittest.TestCase):
                           ('5.14.0-99.el9.x86_64', False, True)])
         self.assertTrue(report['ok'])   # nothing serves C: nothing to be live
         self.assertEqual([u['module'] for u in report['unknown']], ['foreign_patch'])
+
+    def test_unused_packages_serve_no_listed_kernel(self):
+        old = pkg('kpatch-old-kernel', '1.0-1', ['5.14.0-1.el9.x86_64', '5.14.0-2.el9.x86_64'],
+                  installed=True)
+        self.installed.append(old)
+        self.loaded.update(loaded(kpatch_old_kernel_1_0='live'))
+        report = self.status()
+        self.assertEqual(report['unused'], [{'name': 'kpatch-old-kernel', 'evr': '1.0-1',
+                                             'arch': 'x86_64', 'kernels': [
+                                                 '5.14.0-1.el9.x86_64', '5.14.0-2.el9.x86_64']}])
+        self.assertNotIn('kpatch_old_kernel_1_0', [u['module'] for u in report['unknown']])
+        self.assertIn(['unused', 'kpatch-old-kernel-1.0-1', 'serves', '5.14.0-1.el9.x86_64',
+                       '5.14.0-2.el9.x86_64'],
+                      [l.split() for l in lp.render_text(report).splitlines()])
 
     def test_loaded_module_of_any_installed_package_is_accounted_for(self):
         self.loaded.update(loaded(kpatch_bonly_1_0='live'))
