@@ -61,7 +61,6 @@ import json
 import logging
 import os
 import re
-import sys
 import tempfile
 
 try:
@@ -866,7 +865,8 @@ if dnf is not None:
         return _unique(out)
 
     def _installed_livepatches(sack):
-        return [_to_pkg(p, True) for p in sack.query().installed().filter(provides__glob=SERVES_GLOB)]
+        query = sack.query().installed().filter(provides__glob=SERVES_GLOB)
+        return [_to_pkg(p, True) for p in query]
 
     def _available_livepatches(sack):
         everything = sack.query()

@@ -8,7 +8,6 @@ import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -148,7 +147,7 @@ def build_repo(workdir, batches):
             for f in files:
                 if f.endswith('.rpm'):
                     shutil.move(os.path.join(d, f), os.path.join(repo, f))
-    res = run(['createrepo_c', '--quiet', repo])
-    if res.returncode != 0:
+    res = run(['createrepo_c', repo])
+    if res.returncode != 0 or 'invalid packages' in res.stdout + res.stderr:
         raise AssertionError('createrepo_c failed:\n' + res.stdout + res.stderr)
     return repo

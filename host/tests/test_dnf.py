@@ -20,6 +20,9 @@ A = '5.14.0-101.el9.x86_64'     # running, installed
 B = '5.14.0-102.el9.x86_64'     # installed
 C = '5.14.0-103.el9.x86_64'     # in the repository, not installed
 D = '5.14.0-104.el9.x86_64'     # installed, no livepatch serves it
+ODD = '6.0\u202e-odd'           # served by a package with hostile text in its provides
+# (createrepo_c leaves out packages with control characters in their metadata: no ESC here)
+ODD_CVE = 'CVE-2024-1;$(touch${IFS}pwned)|`id`\u202e\u200b'
 
 # what `dnf livepatch install` must install with A running and A, B, D installed
 FOR_A_AND_B = ['kpatch-fix-a-1.0-1', 'kpatch-fix-ab-1.0-1', 'kpatch-fix-all-2.0-1',
@@ -40,6 +43,7 @@ def fixture_packages():
         livepatch('kpatch-fix-all', '1.0', [A, B, C], 'kpatch_fix_all_1_1'),
         livepatch('kpatch-fix-old', '1.0', [A], 'kpatch_fix_old_1_1'),
         livepatch('kpatch-fix-grow', '1.0', [A], 'kpatch_fix_grow_1_1'),
+        livepatch('kpatch-fix-odd', '1.0', [ODD], 'kpatch_fix_odd_1_1', [ODD_CVE]),
         # supersedes kpatch-fix-old the way the controller does
         livepatch('kpatch-fix-new', '1.0', [A], 'kpatch_fix_new_1_1',
                   obsoletes=['kpatch-fix-old < 2'], provides=['kpatch-fix-old = 2']),
@@ -204,7 +208,8 @@ class DnfTest(unittest.TestCase):
         res = h.dnf('livepatch', 'install', '--kernel', '9.9.9-1.x86_64')
         self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
         self.assertIn('Error: no livepatch in the enabled repositories serves kernel '
-                      '9.9.9-1.x86_64; they serve: %s, %s, %s' % (A, B, C), res.stderr)
+                      '9.9.9-1.x86_64; they serve: %s, %s, %s, 6.0\\u202e-odd' % (A, B, C),
+                      res.stderr)
         self.assertEqual(h.livepatches(), [])
 
     def test_upgrade_moves_installed_livepatches_to_the_latest(self):
@@ -426,6 +431,36 @@ class DnfTest(unittest.TestCase):
         res = h.dnf('livepatch', 'status')
         self.assertEqual(res.returncode, 1)
         self.assertIn('does not hold a kernel release', res.stderr)
+
+    def test_hostile_provides_are_reported_escaped(self):
+        h = self.host()
+        res = h.ok(self, 'livepatch', 'install', '--kernel', ODD)
+        self.assertIn('livepatch: installing kpatch-fix-odd-1.0-1.x86_64 for kernel '
+                      '6.0\\u202e-odd', res.stdout)
+        self.assertEqual(h.livepatches(), ['kpatch-fix-odd-1.0-1'])
+        res = h.dnf('livepatch', 'status')
+        self.assertEqual(res.returncode, 2, res.stdout + res.stderr)   # A's are available
+        self.assertNotIn('\u202e', res.stdout)
+        self.assertIn(['unused', 'kpatch-fix-odd-1.0-1', 'serves', '6.0\\u202e-odd'],
+                      [l.split() for l in res.stdout.splitlines()])
+        data = json.loads(h.dnf('livepatch', 'status', '--json').stdout)
+        self.assertEqual(data['unused'], [{'name': 'kpatch-fix-odd', 'evr': '1.0-1',
+                                           'arch': 'x86_64', 'kernels': [ODD]}])
+        self.assertFalse(os.path.exists(os.path.join(h.dir, 'pwned')))
+        self.assertFalse(os.path.exists('pwned'))
+        # the same package seen from its kernel: the CVE is data, escaped on the terminal
+        h2 = self.host(running=ODD)
+        h2.ok(self, 'livepatch', 'install')
+        res = h2.dnf('livepatch', 'status')
+        self.assertEqual(res.returncode, 2, res.stdout + res.stderr)
+        self.assertNotIn('\u202e', res.stdout)
+        self.assertNotIn('\u200b', res.stdout)
+        self.assertIn('  CVEs fixed: CVE-2024-1;$(touch${IFS}pwned)|`id`\\u202e\\u200b',
+                      res.stdout)
+        data = json.loads(h2.dnf('livepatch', 'status', '--json').stdout)
+        self.assertEqual(data['running_kernel'], ODD)
+        self.assertEqual(data['kernels'][0]['cves'], [ODD_CVE])
+        self.assertEqual(data['kernels'][0]['packages'][0]['state'], 'not-loaded')
 
     # -- plain dnf and the capabilities ----------------------------------------------------------
 

@@ -603,7 +603,6 @@ class SourceTest(unittest.TestCase):
 
     def test_pure_part_imports_without_dnf(self):
         """The unit tests above run on the pure part; it must not need dnf."""
-        import subprocess
         code = ('import sys, importlib.util\n'
                 'sys.modules["dnf"] = None\n'
                 'spec = importlib.util.spec_from_file_location("lp", %r)\n'
