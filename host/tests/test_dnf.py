@@ -20,6 +20,7 @@ A = '5.14.0-101.el9.x86_64'     # running, installed
 B = '5.14.0-102.el9.x86_64'     # installed
 C = '5.14.0-103.el9.x86_64'     # in the repository, not installed
 D = '5.14.0-104.el9.x86_64'     # installed, no livepatch serves it
+E = '5.14.0-105.el9.x86_64'     # served only by the package with hostile provides
 ODD = '6.0\u202e-odd'           # served by a package with hostile text in its provides
 # (createrepo_c leaves out packages with control characters in their metadata: no ESC here)
 ODD_CVE = 'CVE-2024-1;$(touch${IFS}pwned)|`id`\u202e\u200b'
@@ -43,7 +44,7 @@ def fixture_packages():
         livepatch('kpatch-fix-all', '1.0', [A, B, C], 'kpatch_fix_all_1_1'),
         livepatch('kpatch-fix-old', '1.0', [A], 'kpatch_fix_old_1_1'),
         livepatch('kpatch-fix-grow', '1.0', [A], 'kpatch_fix_grow_1_1'),
-        livepatch('kpatch-fix-odd', '1.0', [ODD], 'kpatch_fix_odd_1_1', [ODD_CVE]),
+        livepatch('kpatch-fix-odd', '1.0', [ODD, E], 'kpatch_fix_odd_1_1', [ODD_CVE]),
         # supersedes kpatch-fix-old the way the controller does
         livepatch('kpatch-fix-new', '1.0', [A], 'kpatch_fix_new_1_1',
                   obsoletes=['kpatch-fix-old < 2'], provides=['kpatch-fix-old = 2']),
@@ -208,7 +209,8 @@ class DnfTest(unittest.TestCase):
         res = h.dnf('livepatch', 'install', '--kernel', '9.9.9-1.x86_64')
         self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
         self.assertIn('Error: no livepatch in the enabled repositories serves kernel '
-                      '9.9.9-1.x86_64; they serve: %s, %s, %s, 6.0\\u202e-odd' % (A, B, C),
+                      '9.9.9-1.x86_64; they serve: %s, %s, %s, %s, 6.0\\u202e-odd'
+                      % (A, B, C, E),
                       res.stderr)
         self.assertEqual(h.livepatches(), [])
 
@@ -441,16 +443,16 @@ class DnfTest(unittest.TestCase):
         res = h.dnf('livepatch', 'status')
         self.assertEqual(res.returncode, 2, res.stdout + res.stderr)   # A's are available
         self.assertNotIn('\u202e', res.stdout)
-        self.assertIn(['unused', 'kpatch-fix-odd-1.0-1', 'serves', '6.0\\u202e-odd'],
+        self.assertIn(['unused', 'kpatch-fix-odd-1.0-1', 'serves', E, '6.0\\u202e-odd'],
                       [l.split() for l in res.stdout.splitlines()])
         data = json.loads(h.dnf('livepatch', 'status', '--json').stdout)
         self.assertEqual(data['unused'], [{'name': 'kpatch-fix-odd', 'evr': '1.0-1',
-                                           'arch': 'x86_64', 'kernels': [ODD]}])
+                                           'arch': 'x86_64', 'kernels': [E, ODD]}])
         self.assertFalse(os.path.exists(os.path.join(h.dir, 'pwned')))
         self.assertFalse(os.path.exists('pwned'))
         # the same package seen from its kernel: the CVE is data, escaped on the terminal
-        h2 = self.host(running=ODD)
-        h2.ok(self, 'livepatch', 'install')
+        h2 = self.host(running=E)
+        h2.ok(self, 'livepatch', 'install', '--kernel', E)
         res = h2.dnf('livepatch', 'status')
         self.assertEqual(res.returncode, 2, res.stdout + res.stderr)
         self.assertNotIn('\u202e', res.stdout)
@@ -458,7 +460,7 @@ class DnfTest(unittest.TestCase):
         self.assertIn('  CVEs fixed: CVE-2024-1;$(touch${IFS}pwned)|`id`\\u202e\\u200b',
                       res.stdout)
         data = json.loads(h2.dnf('livepatch', 'status', '--json').stdout)
-        self.assertEqual(data['running_kernel'], ODD)
+        self.assertEqual(data['running_kernel'], E)
         self.assertEqual(data['kernels'][0]['cves'], [ODD_CVE])
         self.assertEqual(data['kernels'][0]['packages'][0]['state'], 'not-loaded')
 
