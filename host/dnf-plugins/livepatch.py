@@ -1,8 +1,6 @@
 # -*- coding: utf-8 -*-
 # livepatch.py: the dnf plugin and the `dnf livepatch` command of the klp-catalog host tool.
 #
-# Copyright the klp-catalog authors. SPDX-License-Identifier: GPL-2.0-or-later
-#
 # A klp-catalog repository publishes one package per kernel livepatch. Each package:
 #   - provides `kpatch-kernel(<release>)` for every kernel release it carries a module for,
 #   - provides `kpatch-cve(<CVE id>)` for every CVE its patch fixes,
@@ -42,9 +40,9 @@
 #   - status exit: 0 when every livepatch available for the running kernel is installed and every
 #     installed one serving it is live; otherwise 2 (something available and not installed or
 #     newer, transition, disabled, not-loaded or module-missing, or no repository enabled, so
-#     what is available is not known). `unknown` patches are reported
-#     but do not change the exit status: they are not this repository's to judge (another
-#     vendor's livepatch can be loaded alongside). dnf's own errors exit 1.
+#     what is available is not known). `unknown` patches are reported but do not change the
+#     exit status: they are not this repository's to judge (another vendor's livepatch can be
+#     loaded alongside). dnf's own errors exit 1.
 #   - sysfs and procfs describe the running system and are not prefixed with the installroot;
 #     module files are looked up under the installroot.
 #   - Text from packages and from sysfs (names, provides, directory names) is data: it is shown
