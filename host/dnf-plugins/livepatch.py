@@ -867,10 +867,12 @@ if dnf is not None:
         return [_to_pkg(p, True) for p in query]
 
     def _available_livepatches(sack):
-        everything = sack.query()
+        available = sack.query().available().filter(provides__glob=SERVES_GLOB)
+        # the packages that obsolete any of them (usually none): one pass over the sack
+        obsoleters = sack.query().filter(obsoletes=available)
         out = []
-        for p in sack.query().available().filter(provides__glob=SERVES_GLOB):
-            obsoleted = bool(everything.filter(obsoletes=[p]))
+        for p in available:
+            obsoleted = bool(obsoleters) and bool(obsoleters.filter(obsoletes=[p]))
             out.append(_to_pkg(p, False, obsoleted))
         return out
 
@@ -961,6 +963,8 @@ if dnf is not None:
             sub = opts.subcommand
             if opts.kernel is not None and sub not in ('install', 'upgrade'):
                 raise dnf.cli.CliError('livepatch: --kernel goes with install or upgrade')
+            if opts.kernel is not None and not opts.kernel.strip():
+                raise dnf.cli.CliError('livepatch: --kernel needs a kernel release')
             if opts.json and sub != 'status':
                 raise dnf.cli.CliError('livepatch: --json goes with status')
             if opts.value is not None and sub != 'auto':

@@ -240,6 +240,16 @@ class DnfTest(unittest.TestCase):
         res = h.dnf('livepatch', 'install', '--json')
         self.assertEqual(res.returncode, 1)
         self.assertIn('livepatch: --json goes with status', res.stderr)
+        res = h.dnf('livepatch', 'install', '--kernel', ' ')
+        self.assertEqual(res.returncode, 1)
+        self.assertIn('livepatch: --kernel needs a kernel release', res.stderr)
+        res = h.dnf('livepatch', 'status', 'on')
+        self.assertEqual(res.returncode, 1)
+        self.assertIn('livepatch: on/off goes with auto', res.stderr)
+        res = h.dnf('livepatch', 'frobnicate')
+        self.assertEqual(res.returncode, 2)         # argparse's usage error
+        self.assertIn("invalid choice: 'frobnicate'", res.stderr)
+        self.assertEqual(h.livepatches(), [])
 
     def test_no_enabled_repository(self):
         h = self.host(repository=False)
