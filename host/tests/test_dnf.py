@@ -305,6 +305,17 @@ class DnfTest(unittest.TestCase):
         self.assertIn('kernel-core-c-5.14.0-103.el9', h.installed())
         self.assertEqual(h.livepatches(), [])
 
+    def test_only_this_plugin_and_repository_take_part(self):
+        h = self.host()
+        res = h.ok(self, '-v', 'livepatch', 'auto')
+        loaded = [l for l in res.stdout.splitlines() if l.startswith('Loaded plugins: ')]
+        self.assertEqual(len(loaded), 1, res.stdout)
+        # the command's registration (dnf.plugin.register_command) is a second plugin class
+        # of the same name
+        self.assertEqual(set(loaded[0][len('Loaded plugins: '):].split(', ')), set(['livepatch']))
+        res = h.ok(self, 'repolist', '--enabled', plugins=False)
+        self.assertEqual([l.split()[0] for l in res.stdout.splitlines()[1:]], ['klp'])
+
     def test_auto_command_shows_and_sets_the_config(self):
         h = self.host(auto=False)
         res = h.ok(self, 'livepatch', 'auto')
