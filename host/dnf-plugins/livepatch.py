@@ -888,6 +888,11 @@ if dnf is not None:
             super(Livepatch, self).__init__(base, cli)
             self.settings = Settings()
             self._adding = False
+            # The command is registered here rather than with dnf.plugin.register_command,
+            # which would make a second plugin of the same name ("Loaded plugins: livepatch,
+            # livepatch").
+            if cli is not None:
+                cli.register_command(LivepatchCommand)
 
         def config(self):
             try:
@@ -934,7 +939,6 @@ if dnf is not None:
             finally:
                 self._adding = False
 
-    @dnf.plugin.register_command
     class LivepatchCommand(dnf.cli.Command):
         """dnf livepatch [status|install|upgrade|auto] ..."""
 
