@@ -13,6 +13,7 @@ import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.catalog.validate.History;
 import org.klpcatalog.catalog.validate.ValidationReport;
 import org.klpcatalog.plan.DesiredStateBuilder;
+import org.klpcatalog.plan.HostPackage;
 import org.klpcatalog.plan.ReleaseLedger;
 import org.klpcatalog.source.GitSource;
 import org.klpcatalog.source.SourceException;
@@ -133,14 +134,14 @@ public final class CatalogReader {
         Optional.of(source.commitTime(commit)));
   }
 
-  /** Every package a ledger has seen, with its last version. */
+  /** Every patch package a ledger has seen, with its last version (the host tool is none). */
   public static History knownPackages(ReleaseLedger ledger) {
     Map<String, String> versions = new TreeMap<>();
     ledger
         .entries()
         .forEach(
             (pkg, entries) -> {
-              if (!entries.isEmpty()) {
+              if (!entries.isEmpty() && !pkg.equals(HostPackage.NAME)) {
                 versions.put(pkg, entries.get(entries.size() - 1).version());
               }
             });

@@ -19,6 +19,8 @@ import org.klpcatalog.catalog.testing.Tools;
 import org.klpcatalog.cli.CliRunner;
 import org.klpcatalog.exec.Command;
 import org.klpcatalog.plan.HostPackage;
+import org.klpcatalog.plan.ReleaseLedger;
+import org.klpcatalog.rpm.HostTool;
 import org.klpcatalog.testing.ExampleCatalogs;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -214,6 +216,56 @@ class HostToolIT {
     Command.Result none = bare.run("livepatch", "install");
     assertThat(none.exitCode()).isEqualTo(1);
     assertThat(none.output()).contains("/etc/yum.repos.d");
+  }
+
+  /**
+   * The package's scriptlets on this machine's real dnf, with dnf's plugin directory a tmpfs of a
+   * bubblewrap namespace: %post links the plugin where dnf looks for it, %preun on erase removes
+   * the link.
+   */
+  @Test
+  void theScriptletsLinkThePluginIntoDnfsOwnPluginDirectoryAndRemoveIt(@TempDir Path tmp)
+      throws Exception {
+    Tools.require("bwrap");
+    HostTool tool = HostTool.bundled();
+    HostPackage.Placed placed = tool.place(ReleaseLedger.EMPTY, ReleaseLedger.EMPTY);
+    Path rpm =
+        tool.build(placed.pkg(), tmp.resolve("work"), tmp.resolve("out"), 0, Duration.ofMinutes(2));
+    String scripts = query(rpm, "--scripts");
+    String post = section(scripts, "postinstall scriptlet");
+    String preun = section(scripts, "preuninstall scriptlet");
+    String pluginPath =
+        Command.of("/usr/bin/python3", "-c", "import dnf.const; print(dnf.const.PLUGINPATH)")
+            .check()
+            .strip();
+    Command.Result r =
+        Command.of(
+                "bwrap",
+                "--dev-bind",
+                "/",
+                "/",
+                "--tmpfs",
+                pluginPath,
+                "--",
+                "sh",
+                "-c",
+                "sh -c \"$1\" sh 1 && readlink \"$3/livepatch.py\" && sh -c \"$2\" sh 0"
+                    + " && ls -A \"$3\" && echo done",
+                "sh",
+                post,
+                preun,
+                pluginPath)
+            .run();
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).isEqualTo("/usr/share/dnf-plugin-livepatch/livepatch.py\ndone\n");
+  }
+
+  /** One scriptlet of {@code rpm -q --scripts} output. */
+  private static String section(String scripts, String name) {
+    int start = scripts.indexOf('\n', scripts.indexOf(name)) + 1;
+    int end = scripts.indexOf(" scriptlet (using", start);
+    end = end < 0 ? scripts.length() : scripts.lastIndexOf('\n', end) + 1;
+    return scripts.substring(start, end);
   }
 
   private static Path only(Path dir, String name) {

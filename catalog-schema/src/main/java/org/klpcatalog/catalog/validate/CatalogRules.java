@@ -102,6 +102,18 @@ final class CatalogRules {
               "a patch cannot supersede itself; remove '" + target + "'");
           continue;
         }
+        if ((packagePrefix + target).equals(CatalogSpec.HOST_TOOL_PACKAGE)) {
+          error(
+              p,
+              Codes.RESERVED_NAME,
+              path,
+              "supersedes '"
+                  + target
+                  + "', whose package would be "
+                  + CatalogSpec.HOST_TOOL_PACKAGE
+                  + ", the host tool package the repository carries; a patch cannot replace it");
+          continue;
+        }
         if (!reports.containsKey(target) && history.lastVersion(packagePrefix + target).isEmpty()) {
           // A hint compares the name with every patch's: a bounded number of them keeps a
           // manifest listing thousands of unknown names from costing its length times the catalog.
