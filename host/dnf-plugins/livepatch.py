@@ -340,7 +340,7 @@ class Action(object):
     __slots__ = ('kind', 'pkg', 'kernels', 'installed_evr')
 
     def __init__(self, kind, pkg, kernels, installed_evr=None):
-        self.kind = kind            # 'install' or 'upgrade'
+        self.kind = kind            # 'install', 'upgrade', or 'keep' (Plan.kept)
         self.pkg = pkg
         self.kernels = kernels      # the targeted kernels this version serves, in target order
         self.installed_evr = installed_evr
@@ -350,12 +350,15 @@ class Action(object):
 
 
 class Plan(object):
-    __slots__ = ('actions', 'unserved', 'served')
+    __slots__ = ('actions', 'unserved', 'served', 'kept')
 
-    def __init__(self, actions, unserved, served):
+    def __init__(self, actions, unserved, served, kept=()):
         self.actions = actions      # [Action], sorted by package name
         self.unserved = unserved    # targeted kernels no package (available or installed) serves
         self.served = served        # every kernel some available package serves, naturally sorted
+        self.kept = list(kept)      # [Action('keep', newer candidate, [], installed evr)]: not
+        #                             upgraded, as the newer version would unload the running
+        #                             kernel's fix (or the running kernel is not known)
 
 
 def latest_serving(candidates, kernel, vercmp=evr_cmp):
@@ -380,12 +383,16 @@ def installed_by_name(installed, vercmp=evr_cmp):
 
 
 def plan(targets, running, candidates, installed, upgrade=False, exclude_names=(),
-         upgrade_unserved=False, vercmp=evr_cmp):
+         upgrade_unserved=False, keep_if_unknown=False, vercmp=evr_cmp):
     """What to install (and, with `upgrade`, upgrade) so every kernel in `targets` gets the
     latest version of every package serving it. `candidates` are available packages,
     `installed` installed livepatch packages, `exclude_names` names to leave alone (already in
     the transaction). With `upgrade_unserved` (auto mode), an installed name is upgraded only
     when its installed version serves none of the targeted kernels the chosen version serves.
+    An installed name is never upgraded to a version that does not serve the running kernel
+    when the installed one does: the upgrade would unload the fix live on it (the old
+    package's scriptlets unload its module), and the repository offers one version a name.
+    With `keep_if_unknown` and no running kernel known, installed names are not upgraded.
     Pure."""
     targets = _unique(targets)
     have = installed_by_name(installed, vercmp)
@@ -400,6 +407,7 @@ def plan(targets, running, candidates, installed, upgrade=False, exclude_names=(
         for name, c in latest_serving(candidates, k, vercmp).items():
             per_name.setdefault(name, {})[k] = c
     actions = []
+    kept = []
     for name in sorted(per_name):
         if name in exclude_names:
             continue
@@ -417,9 +425,25 @@ def plan(targets, running, candidates, installed, upgrade=False, exclude_names=(
             actions.append(Action('install', chosen, kernels))
         elif vercmp(chosen.evr, old.evr) > 0 and (
                 upgrade or (upgrade_unserved and not old.kernels.intersection(kernels))):
-            actions.append(Action('upgrade', chosen, kernels, old.evr))
+            if (running is None and keep_if_unknown) or (
+                    running is not None and running in old.kernels
+                    and running not in chosen.kernels):
+                kept.append(Action('keep', chosen, kernels, old.evr))
+            else:
+                actions.append(Action('upgrade', chosen, kernels, old.evr))
     unserved = [k for k in targets if k not in covered]
-    return Plan(actions, unserved, sorted(served, key=natural_key))
+    return Plan(actions, unserved, sorted(served, key=natural_key), kept)
+
+
+def kept_text(action, running):
+    """The message for an installed livepatch left at its version (see plan)."""
+    if running is None:
+        return ('livepatch: keeping %s-%s: the running kernel is not known, and %s might not '
+                'serve it' % (printable(action.pkg.name), printable(action.installed_evr),
+                              printable(action.pkg.nevra)))
+    return ('livepatch: keeping %s-%s: %s does not serve the running kernel %s, whose fix it '
+            'would unload' % (printable(action.pkg.name), printable(action.installed_evr),
+                              printable(action.pkg.nevra), printable(running)))
 
 
 def _kernels_text(kernels):
@@ -917,9 +941,15 @@ if dnf is not None:
             if not new_kernels:
                 return
             sack = self.base.sack
-            result = plan(new_kernels, None, _available_livepatches(sack),
+            try:
+                running = read_osrelease(self.settings.procfs)
+            except LivepatchError:
+                running = None      # then no installed livepatch is upgraded (see plan)
+            result = plan(new_kernels, running, _available_livepatches(sack),
                           _installed_livepatches(sack), exclude_names=in_transaction,
-                          upgrade_unserved=True, vercmp=sack.evr_cmp)
+                          upgrade_unserved=True, keep_if_unknown=True, vercmp=sack.evr_cmp)
+            for a in result.kept:
+                logger.info(kept_text(a, running))
             for k in result.unserved:
                 logger.info('livepatch: no livepatch in the enabled repositories serves the new '
                             'kernel %s', printable(k))
@@ -1021,7 +1051,9 @@ if dnf is not None:
             kernels = _installed_kernels(sack)
             targets = [explicit] if explicit is not None else [running] + kernels
             result = plan(targets, running, candidates, _installed_livepatches(sack),
-                          upgrade=upgrade, vercmp=sack.evr_cmp)
+                          upgrade=upgrade, keep_if_unknown=True, vercmp=sack.evr_cmp)
+            for a in result.kept:
+                logger.info(kept_text(a, running))
             if explicit is not None and result.unserved:
                 raise LivepatchError(
                     'no livepatch in the enabled repositories serves kernel %s; they serve: %s'

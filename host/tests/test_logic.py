@@ -202,6 +202,27 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(names(result), [('upgrade', 'kpatch-x', '2.0-1')])
         self.assertEqual(names(lp.plan([C], None, avail, inst)), [])
 
+    def test_an_upgrade_never_unloads_the_fix_live_on_the_running_kernel(self):
+        # The repository carries one version a name; 1.0-2 dropped the running kernel A.
+        avail = [pkg('kpatch-x', '1.0-2', [B, C])]
+        inst = [pkg('kpatch-x', '1.0-1', [A, B], installed=True)]
+        for result in (lp.plan([A, B], A, avail, inst, upgrade=True),
+                       lp.plan([C], A, avail, inst, upgrade_unserved=True),
+                       lp.plan([C], None, avail, inst, upgrade_unserved=True,
+                               keep_if_unknown=True),
+                       lp.plan([B], A, avail, inst, upgrade=True)):
+            self.assertEqual(result.actions, [])
+            self.assertEqual([(a.kind, a.pkg.evr, a.installed_evr) for a in result.kept],
+                             [('keep', '1.0-2', '1.0-1')])
+        self.assertIn('does not serve the running kernel %s' % A,
+                      lp.kept_text(lp.plan([A, B], A, avail, inst, upgrade=True).kept[0], A))
+        # When the installed version does not serve the running kernel either, it upgrades.
+        inst = [pkg('kpatch-x', '1.0-1', [B], installed=True)]
+        self.assertEqual(names(lp.plan([B], A, avail, inst, upgrade=True)),
+                         [('upgrade', 'kpatch-x', '1.0-2')])
+        self.assertEqual(names(lp.plan([C], A, avail, inst, upgrade_unserved=True)),
+                         [('upgrade', 'kpatch-x', '1.0-2')])
+
     def test_obsoleted_packages_are_never_chosen(self):
         result = lp.plan([A], A, [pkg('kpatch-old', '1.0-1', [A], obsoleted=True)], [])
         self.assertEqual(result.actions, [])

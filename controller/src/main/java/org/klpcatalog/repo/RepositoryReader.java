@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
@@ -17,6 +18,7 @@ import org.klpcatalog.plan.DesiredGroup;
 import org.klpcatalog.plan.Evr;
 import org.klpcatalog.plan.ObservedPackage;
 import org.klpcatalog.plan.ObservedState;
+import org.klpcatalog.plan.ReleaseLedger;
 
 /**
  * Reads the published repository's current version: {@code repodata/repomd.xml}, the primary
@@ -66,10 +68,61 @@ public final class RepositoryReader {
                 + "' version; point --repo at a repository klp-catalog publishes, or at an empty"
                 + " directory");
       }
-      return readVersion(current.toRealPath(), cache);
+      Path version = current.toRealPath();
+      return withNewerLedgers(readVersion(version, cache), version);
     } catch (IOException e) {
       throw new CorruptRepositoryException("cannot read " + repo + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * {@code state} with the release ledgers of the versions newer than {@code version} merged in:
+   * after a rollback, what the rolled-back versions published still holds its NEVRAs, so new
+   * content never takes one of them (the host tool's releases, and a directory catalog's, come from
+   * this ledger).
+   */
+  private static ObservedState withNewerLedgers(ObservedState state, Path version)
+      throws IOException, CorruptRepositoryException {
+    Path versions = version.getParent();
+    int number;
+    try {
+      number = Integer.parseInt(version.getFileName().toString());
+    } catch (NumberFormatException e) {
+      return state;
+    }
+    ReleaseLedger.Builder merged = null;
+    try (Stream<Path> s = Files.list(versions)) {
+      for (Path newer :
+          s.filter(p -> p.getFileName().toString().matches("[0-9]{1,9}"))
+              .filter(p -> Integer.parseInt(p.getFileName().toString()) > number)
+              .sorted()
+              .toList()) {
+        Path file = newer.resolve(Inventory.FILE);
+        if (!Files.isRegularFile(file)) {
+          continue;
+        }
+        Inventory inv =
+            Inventory.parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        if (merged == null) {
+          merged = state.ledger().toBuilder();
+        }
+        for (Map.Entry<String, List<ReleaseLedger.Entry>> e : inv.ledger().entries().entrySet()) {
+          for (ReleaseLedger.Entry en : e.getValue()) {
+            merged.record(e.getKey(), en);
+          }
+        }
+      }
+    }
+    if (merged == null) {
+      return state;
+    }
+    return new ObservedState(
+        state.exists(),
+        state.version(),
+        state.revision(),
+        state.packages(),
+        state.group(),
+        merged.build());
   }
 
   /** Reads one version directory, as {@link #read(Path)} reads the current one. */

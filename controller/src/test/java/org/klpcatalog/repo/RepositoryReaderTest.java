@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
@@ -71,6 +72,28 @@ class RepositoryReaderTest {
             "6.1.0-50-amd64", "6.1.0-53-amd64", "6.1.0-56-amd64", "6.1.0-56-cloud-amd64");
     assertThat(o.group()).contains(desired.group());
     assertThat(o.ledger()).isEqualTo(ledger);
+  }
+
+  @Test
+  void afterARollbackTheLedgerStillHoldsWhatNewerVersionsPublished(@TempDir Path dir)
+      throws Exception {
+    Path repo = published(dir);
+    ReleaseLedger newer =
+        ledger.toBuilder()
+            .record("python3-dnf-plugin-livepatch", new ReleaseLedger.Entry("1.0", "b", 2, ""))
+            .build();
+    FixturePublisher.publish(desired, newer, repo, "2");
+    assertThat(RepositoryReader.read(repo).ledger()).isEqualTo(newer);
+    // Rolled back to version 1, whose own ledger does not know 1.0-2.
+    Path link = repo.resolve("current.new");
+    Files.createSymbolicLink(link, Path.of("versions/1"));
+    Files.move(link, repo.resolve("current"), StandardCopyOption.ATOMIC_MOVE);
+    ObservedState o = RepositoryReader.read(repo);
+    assertThat(o.version()).isEqualTo("1");
+    assertThat(o.ledger().contentOf("python3-dnf-plugin-livepatch", "1.0", 2)).contains("b");
+    assertThat(o.ledger().toBuilder().assign("python3-dnf-plugin-livepatch", "1.0", "c", ""))
+        .extracting(ReleaseLedger.Entry::release)
+        .isEqualTo(3);
   }
 
   @Test
