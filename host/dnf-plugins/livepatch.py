@@ -74,7 +74,8 @@ JSON_FORMAT = 1
 PLUGIN_NAME = 'livepatch'
 
 KERNEL_PROVIDE = 'kernel-uname-r'
-SERVES_GLOB = 'kpatch-kernel(*'
+SERVES_PREFIX = 'kpatch-kernel('
+SERVES_GLOB = SERVES_PREFIX + '*'
 _SERVES = re.compile(r'\Akpatch-kernel\((.+)\)\Z', re.S)
 _CVE = re.compile(r'\Akpatch-cve\((.+)\)\Z', re.S)
 _MODULE_PATH = re.compile(r'\A/usr/lib/kpatch/([^/]+)/([^/]+)\.ko\Z', re.S)
@@ -887,16 +888,29 @@ if dnf is not None:
         return _unique(out)
 
     def _installed_livepatches(sack):
-        query = sack.query().installed().filter(provides__glob=SERVES_GLOB)
-        return [_to_pkg(p, True) for p in query]
+        # a glob over provides matches every string of the pool (the repositories' too):
+        # scanning the installed packages' provides is cheaper
+        return [_to_pkg(p, True) for p in sack.query().installed()
+                if any(str(r).startswith(SERVES_PREFIX) for r in p.provides)]
 
-    def _available_livepatches(sack):
-        available = sack.query().available().filter(provides__glob=SERVES_GLOB)
-        # the packages that obsolete any of them (usually none): one pass over the sack
+    def _available_livepatches(sack, kernels=None):
+        """The available livepatches; with `kernels`, only those serving one of them (exact
+        provides use libsolv's index; a glob reads every string of the pool)."""
+        if kernels is None:
+            available = sack.query().available().filter(provides__glob=SERVES_GLOB)
+        else:
+            available = sack.query().available().filter(
+                provides=[SERVES_PREFIX + '%s)' % k for k in _unique(kernels)])
+        # the packages that obsolete any of them: one pass over the sack; then a package is
+        # looked at only when its name is among their obsoletes
         obsoleters = sack.query().filter(obsoletes=available)
+        names = set()
+        for o in obsoleters:
+            for r in o.obsoletes:
+                names.add(str(r).split(' ', 1)[0])
         out = []
         for p in available:
-            obsoleted = bool(obsoleters) and bool(obsoleters.filter(obsoletes=[p]))
+            obsoleted = p.name in names and bool(obsoleters.filter(obsoletes=[p]))
             out.append(_to_pkg(p, False, obsoleted))
         return out
 
@@ -1088,8 +1102,9 @@ if dnf is not None:
             def present(path):
                 return os.path.isfile(os.path.join(root, path.lstrip('/')))
 
-            report = compute_status(running, _installed_kernels(sack),
-                                    _installed_livepatches(sack), _available_livepatches(sack),
+            kernels = _installed_kernels(sack)
+            report = compute_status(running, kernels, _installed_livepatches(sack),
+                                    _available_livepatches(sack, [running] + kernels),
                                     loaded, present, settings.auto, _enabled_repos(base),
                                     sack.evr_cmp)
             if self.opts.json:

@@ -360,7 +360,9 @@ final class ReconcileCommand implements Callable<Integer> {
     }
     String copy = "  cp " + absolute.resolve("current").resolve(repoFile) + " /etc/yum.repos.d/";
     t.out().println("Try it on a host:");
-    if (plan.desired().hostTool().isPresent()) {
+    if (plan.desired().hostTool().isPresent()
+        && p.leftOut().stream()
+            .noneMatch(l -> l.nevra().equals(plan.desired().hostTool().get().nevra()))) {
       t.out()
           .println(
               copy

@@ -47,7 +47,7 @@ public final class Planner {
       } else if (o.get().evr().equals(d.evr()) && o.get().contentHash().equals(d.contentHash())) {
         unchanged.add(new Action.Unchanged(d, List.of("published as " + o.get().nevra())));
       } else {
-        rebuilds.add(new Action.Rebuild(d, o.get(), changes(d, o.get(), at)));
+        rebuilds.add(new Action.Rebuild(d, o.get(), changes(d, o.get(), at, observed.ledger())));
       }
     }
     List<Action> host = new ArrayList<>();
@@ -158,8 +158,20 @@ public final class Planner {
     return d.changedIn().isEmpty() ? at : " (since " + shortRev(d.changedIn()) + ")";
   }
 
-  private static List<String> changes(DesiredPackage d, ObservedPackage o, String at) {
+  private static List<String> changes(
+      DesiredPackage d, ObservedPackage o, String at, ReleaseLedger published) {
     List<String> out = new ArrayList<>();
+    published
+        .known(o.name(), o.evr().version(), o.contentHash())
+        .filter(e -> e.format() < DesiredStateBuilder.FORMAT)
+        .ifPresent(
+            e ->
+                out.add(
+                    "package format "
+                        + e.format()
+                        + " -> "
+                        + DesiredStateBuilder.FORMAT
+                        + " (kpatch-kernel and kpatch-cve capabilities)"));
     if (!o.evr().version().equals(d.evr().version())) {
       out.add("version " + o.evr().version() + " -> " + d.evr().version());
     }

@@ -260,13 +260,13 @@ public final class Reconciler {
           built.failures(),
           built.packaged(),
           built.packagedNow() + 1);
-    } catch (IOException e) {
-      LOG.warn("the host tool package {} was not built: {}", p.nevra(), e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("the host tool package {} was not built: {}", p.nevra(), e.toString());
       List<PackageBuild.Failure> failures = new ArrayList<>(built.failures());
       failures.add(
           new PackageBuild.Failure(
               p.name(),
-              List.of(e.getMessage()),
+              List.of(String.valueOf(e.getMessage())),
               List.of(work.resolve(p.name() + ".rpmbuild.log"))));
       return new PackageBuild.Result(
           built.rpms(),

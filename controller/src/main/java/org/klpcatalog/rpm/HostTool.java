@@ -99,6 +99,8 @@ public record HostTool(String version, Map<String, byte[]> files, String content
     Packager: klp-catalog
     BuildArch: noarch
     Requires: python3-dnf
+    Requires(post): python3-dnf sed coreutils
+    Requires(preun): python3-dnf sed coreutils
     Provides: dnf-command(livepatch)
 
     %%description
@@ -120,7 +122,9 @@ public record HostTool(String version, Map<String, byte[]> files, String content
     # dnf's plugin directory carries the Python version on EL: ask the host's dnf for it.
     py="$(sed -n '1s/^#![[:space:]]*\\([^[:space:]]*\\).*/\\1/p' /usr/bin/dnf 2>/dev/null)"
     dir="$("${py:-python3}" -c 'import dnf.const; print(dnf.const.PLUGINPATH)' 2>/dev/null)"
-    if [ -n "$dir" ] && mkdir -p "$dir" && ln -sf %4$s "$dir/livepatch.py"; then
+    if [ -e "$dir/livepatch.py" ] && [ ! -L "$dir/livepatch.py" ]; then
+      echo "%1$s: $dir/livepatch.py is another plugin's file; left alone" >&2
+    elif [ -n "$dir" ] && mkdir -p "$dir" && ln -sf %4$s "$dir/livepatch.py"; then
       :
     else
       echo "%1$s: cannot find dnf's plugin directory; add /usr/share/dnf-plugin-livepatch to pluginpath in /etc/dnf/dnf.conf" >&2

@@ -11,8 +11,8 @@ import org.klpcatalog.exec.Command;
 /**
  * What a host needs besides the livepatch repository, for dnf tests in an empty installroot: a
  * repository with a stand-in for the kpatch runtime (it provides {@code kpatch} and, standing in
- * for the base system, {@code /bin/sh} the scriptlets need and the {@code python3-dnf} the host
- * tool needs), and dnf run against both.
+ * for the base system, {@code /bin/sh} the scriptlets need and the {@code python3-dnf}, {@code sed}
+ * and {@code coreutils} the host tool's scriptlets need), and dnf run against both.
  */
 final class HostFixtures {
   private HostFixtures() {}
@@ -32,6 +32,8 @@ final class HostFixtures {
             "BuildArch: noarch",
             "Provides: /bin/sh",
             "Provides: python3-dnf",
+            "Provides: sed",
+            "Provides: coreutils",
             "%description",
             "Test stand-in for the kpatch runtime and the base system.",
             "%files",

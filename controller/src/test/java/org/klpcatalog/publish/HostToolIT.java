@@ -84,7 +84,10 @@ class HostToolIT {
         servingOther.add(name);
       }
       for (String line : provides.lines().toList()) {
-        if (cveFixed == null && line.startsWith("kpatch-cve(")) {
+        // A CVE fixed on the running kernel, so status must list it there.
+        if (cveFixed == null
+            && line.startsWith("kpatch-cve(")
+            && provides.contains("kpatch-kernel(" + RUNNING + ")")) {
           cveFixed = line.strip();
           cvePackage = name;
         }
@@ -155,10 +158,8 @@ class HostToolIT {
     Set<String> reportedUnused = new TreeSet<>();
     report.get("unused").forEach(u -> reportedUnused.add(u.get("name").stringValue()));
     assertThat(reportedUnused).isEqualTo(unused);
-    if (servingRunning.contains(cvePackage)) {
-      String id = cveFixed.substring("kpatch-cve(".length(), cveFixed.length() - 1);
-      assertThat(first.get("cves").toString()).contains(id);
-    }
+    String id = cveFixed.substring("kpatch-cve(".length(), cveFixed.length() - 1);
+    assertThat(first.get("cves").toString()).contains(id);
     // Every patch live: the monitoring exit code says so.
     for (String p : running.subList(1, running.size())) {
       host.loaded(module(host, p), 1, 0);
@@ -235,7 +236,11 @@ class HostToolIT {
     String post = section(scripts, "postinstall scriptlet");
     String preun = section(scripts, "preuninstall scriptlet");
     String pluginPath =
-        Command.of("/usr/bin/python3", "-c", "import dnf.const; print(dnf.const.PLUGINPATH)")
+        Command.of(
+                "sh",
+                "-c",
+                "exec \"$(sed -n '1s/^#! *//p' /usr/bin/dnf)\" -c"
+                    + " 'import dnf.const; print(dnf.const.PLUGINPATH)'")
             .check()
             .strip();
     Command.Result r =
@@ -249,15 +254,28 @@ class HostToolIT {
                 "--",
                 "sh",
                 "-c",
-                "sh -c \"$1\" sh 1 && readlink \"$3/livepatch.py\" && sh -c \"$2\" sh 0"
-                    + " && ls -A \"$3\" && echo done",
+                // install; upgrade (the new %post, then the old %preun with 1); erase; and a
+                // livepatch.py of another package, which %post leaves alone.
+                "sh -c \"$1\" sh 1 && readlink \"$3/livepatch.py\""
+                    + " && sh -c \"$1\" sh 2 && sh -c \"$2\" sh 1 && readlink \"$3/livepatch.py\""
+                    + " && sh -c \"$2\" sh 0 && ls -A \"$3\" && echo erased"
+                    + " && echo other > \"$3/livepatch.py\" && sh -c \"$1\" sh 1 2>&1"
+                    + " && cat \"$3/livepatch.py\"",
                 "sh",
                 post,
                 preun,
                 pluginPath)
             .run();
     assertThat(r.exitCode()).as(r.output()).isZero();
-    assertThat(r.output()).isEqualTo("/usr/share/dnf-plugin-livepatch/livepatch.py\ndone\n");
+    assertThat(r.output())
+        .isEqualTo(
+            "/usr/share/dnf-plugin-livepatch/livepatch.py\n"
+                + "/usr/share/dnf-plugin-livepatch/livepatch.py\n"
+                + "erased\n"
+                + "python3-dnf-plugin-livepatch: "
+                + pluginPath
+                + "/livepatch.py is another plugin's file; left alone\n"
+                + "other\n");
   }
 
   /** One scriptlet of {@code rpm -q --scripts} output. */

@@ -223,9 +223,9 @@ class PublishIT {
     assertThat(RepositoryReader.read(repo).version()).isEqualTo("1");
     CliRunner.Run history = CliRunner.run("history", "--repo", repo.toString());
     assertThat(history.out())
-        .contains("  * 1      7 package(s)")
-        .contains("    2      7 package(s)")
-        .containsPattern("publish  version 1: 7 published\n")
+        .contains("  * 1      8 package(s)")
+        .contains("    2      8 package(s)")
+        .containsPattern("publish  version 1: 8 published\n")
         .containsPattern("publish  version 2: 1 published, 1 removed, 6 unchanged\n")
         .containsPattern("rollback 2 -> 1: rolled back from 2 to 1\n");
     // The catalog still asks for version 2's content: the next reconcile converges to it.

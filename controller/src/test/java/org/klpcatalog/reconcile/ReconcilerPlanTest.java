@@ -194,6 +194,65 @@ class ReconcilerPlanTest {
     assertThat(summary(without)).contains("retire python3-dnf-plugin-livepatch 1.0-1");
   }
 
+  @Test
+  void aRepositoryPublishedUnderTheOldPackageFormatGetsEachPackageOnceMoreUnderANewRelease()
+      throws Exception {
+    // What the previous format published: the same NEVRAs with other content hashes.
+    List<ObservedPackage> olds = new ArrayList<>();
+    for (ObservedPackage o : PUBLISHED.packages()) {
+      olds.add(
+          new ObservedPackage(
+              o.name(),
+              o.evr(),
+              o.arch(),
+              o.location(),
+              o.checksum(),
+              "old-" + o.contentHash(),
+              o.metadataHash(),
+              o.modules(),
+              o.changedIn()));
+    }
+    ReleaseLedger.Builder oldLedger = ReleaseLedger.EMPTY.toBuilder();
+    PUBLISHED
+        .ledger()
+        .entries()
+        .forEach(
+            (pkg, list) ->
+                list.forEach(
+                    e ->
+                        oldLedger.record(
+                            pkg,
+                            new ReleaseLedger.Entry(
+                                e.version(),
+                                "old-" + e.contentHash(),
+                                e.release(),
+                                e.origin(),
+                                1))));
+    ObservedState old =
+        new ObservedState(true, "1", Optional.empty(), olds, PUBLISHED.group(), oldLedger.build());
+
+    for (RevisionSource source : List.of(commit(BASE, ReleaseLedger.EMPTY), directory(BASE))) {
+      Reconciler.Outcome o = new Reconciler().withHostTool(Optional.empty()).plan(source, old);
+      Plan plan = o.plan().orElseThrow();
+      assertThat(summary(plan))
+          .containsExactly(
+              "rebuild kpatch-cmdline-marker 1-1 -> 1-2",
+              "rebuild kpatch-uptime-fix 1-1 -> 1-2",
+              "metadata");
+      assertThat(plan.actions().get(0).reasons())
+          .contains("package format 1 -> 2 (kpatch-kernel and kpatch-cve capabilities)");
+
+      // Published (the publisher merges the ledgers): the next run plans nothing.
+      ReleaseLedger.Builder merged = old.ledger().toBuilder();
+      o.ledger().entries().forEach((pkg, list) -> list.forEach(e -> merged.record(pkg, e)));
+      ObservedState after =
+          PublishedStates.of(new DesiredStateBuilder.Result(plan.desired(), merged.build()));
+      Plan again =
+          new Reconciler().withHostTool(Optional.empty()).plan(source, after).plan().orElseThrow();
+      assertThat(again.hasChanges()).as(summary(again).toString()).isFalse();
+    }
+  }
+
   private static Map<String, byte[]> hostFiles(String plugin) {
     return Map.of(
         "livepatch.py",

@@ -1,6 +1,7 @@
 package org.klpcatalog.catalog.model;
 
 import java.util.List;
+import java.util.Set;
 import org.klpcatalog.catalog.yaml.YamlDocument;
 
 /**
@@ -23,4 +24,25 @@ public record CatalogSpec(
    * no patch's package may take it.
    */
   public static final String HOST_TOOL_PACKAGE = "python3-dnf-plugin-livepatch";
+
+  /**
+   * Package names no patch's package may take: the host tool, and the packages a host's livepatch
+   * and package tooling is made of. A livepatch package of such a name (or one superseding it)
+   * would replace or obsolete it on {@code dnf upgrade}.
+   */
+  public static final Set<String> RESERVED_PACKAGES =
+      Set.of(
+          HOST_TOOL_PACKAGE,
+          "kpatch",
+          "kpatch-dnf",
+          "kpatch-build",
+          "kpatch-runtime",
+          "dnf",
+          "python3-dnf",
+          "dnf-plugins-core",
+          "python3-dnf-plugins-core",
+          "yum",
+          "rpm",
+          "kernel",
+          "kernel-core");
 }

@@ -71,7 +71,8 @@ final class CatalogRules {
   /** A patch whose package would take the host tool's name. */
   private void reservedNames(Map<String, PatchReport> reports) {
     for (PatchReport r : reports.values()) {
-      if ((packagePrefix + r.patch().name()).equals(CatalogSpec.HOST_TOOL_PACKAGE)) {
+      String pkg = packagePrefix + r.patch().name();
+      if (CatalogSpec.RESERVED_PACKAGES.contains(pkg)) {
         error(
             r.patch(),
             Codes.RESERVED_NAME,
@@ -79,11 +80,18 @@ final class CatalogRules {
             "the package of patch '"
                 + r.patch().name()
                 + "' would be named "
-                + CatalogSpec.HOST_TOOL_PACKAGE
-                + ", the host tool package the repository carries; rename the patch or change"
-                + " spec.packagePrefix in catalog.yaml");
+                + pkg
+                + ", "
+                + reservedWhat(pkg)
+                + "; rename the patch or change spec.packagePrefix in catalog.yaml");
       }
     }
+  }
+
+  private static String reservedWhat(String pkg) {
+    return pkg.equals(CatalogSpec.HOST_TOOL_PACKAGE)
+        ? "the host tool package the repository carries"
+        : "a package of hosts' livepatch and package tooling";
   }
 
   /** Checks supersedes and returns each superseded patch of the catalog with its successor. */
@@ -102,7 +110,7 @@ final class CatalogRules {
               "a patch cannot supersede itself; remove '" + target + "'");
           continue;
         }
-        if ((packagePrefix + target).equals(CatalogSpec.HOST_TOOL_PACKAGE)) {
+        if (CatalogSpec.RESERVED_PACKAGES.contains(packagePrefix + target)) {
           error(
               p,
               Codes.RESERVED_NAME,
@@ -110,8 +118,11 @@ final class CatalogRules {
               "supersedes '"
                   + target
                   + "', whose package would be "
-                  + CatalogSpec.HOST_TOOL_PACKAGE
-                  + ", the host tool package the repository carries; a patch cannot replace it");
+                  + packagePrefix
+                  + target
+                  + ", "
+                  + reservedWhat(packagePrefix + target)
+                  + "; a patch cannot replace it");
           continue;
         }
         if (!reports.containsKey(target) && history.lastVersion(packagePrefix + target).isEmpty()) {
