@@ -117,6 +117,8 @@ class BuildIT {
         .isEqualTo(
             "kpatch-function(6.1.0-50-amd64:fs/proc/base.c:proc_cwd_link)\n"
                 + "kpatch-function(6.1.0-56-amd64:fs/proc/base.c:proc_cwd_link)\n"
+                + "kpatch-kernel(6.1.0-50-amd64)\n"
+                + "kpatch-kernel(6.1.0-56-amd64)\n"
                 + "kpatch-proc-cwd-kthread = 1-1\nkpatch-proc-cwd-kthread(x86-64) = 1-1\n");
     assertThat(rpmQuery(cwd, "--conflicts"))
         .isEqualTo(

@@ -203,7 +203,8 @@ class QaVmIT {
       assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".rpm")).sorted())
           .containsExactly(
               "kpatch-binfmt-misc-restore-write-access-1-1.x86_64.rpm",
-              "kpatch-cad-pid-reject-kthread-1-1.x86_64.rpm");
+              "kpatch-cad-pid-reject-kthread-1-1.x86_64.rpm",
+              "python3-dnf-plugin-livepatch-1.0-1.noarch.rpm");
     }
     try (var s = Files.list(Publisher.stagingDir(repo).resolve("qa"))) {
       assertThat(s.map(p -> p.getFileName().toString()))
