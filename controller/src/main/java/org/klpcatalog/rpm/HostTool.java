@@ -5,10 +5,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -174,42 +173,16 @@ public record HostTool(String version, Map<String, byte[]> files, String content
     Path specFile = top.resolve(p.name() + ".spec");
     Files.writeString(specFile, spec(p), StandardCharsets.UTF_8);
     Path log = workDir.resolve(p.name() + ".rpmbuild.log");
+    List<String> cmd = new ArrayList<>(RpmPackager.rpmbuild(top.toString()));
+    cmd.add(specFile.toString());
     Command.Result r =
-        Command.of(
-                "rpmbuild",
-                "-bb",
-                "--define",
-                "_topdir " + top,
-                "--define",
-                "_buildhost klp-catalog",
-                "--define",
-                "use_source_date_epoch_as_buildtime 1",
-                "--define",
-                "clamp_mtime_to_source_date_epoch 1",
-                "--define",
-                "_build_id_links none",
-                "--define",
-                "__os_install_post %{nil}",
-                "--define",
-                "_binary_payload w9.gzdio",
-                specFile.toString())
+        Command.of(cmd)
             .env("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch))
             .timeout(timeout)
             .log(log)
             .run();
-    Path rpm = top.resolve("RPMS").resolve(HostPackage.ARCH).resolve(p.nevra() + ".rpm");
-    if (!r.ok() || !Files.isRegularFile(rpm, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IOException(
-          p.name()
-              + ": rpmbuild failed"
-              + (r.timedOut() ? " (timed out)" : "")
-              + ":\n"
-              + Command.tail(r.output(), 30));
-    }
-    Files.createDirectories(outDir);
-    Path out = outDir.resolve(rpm.getFileName());
-    Files.move(rpm, out, StandardCopyOption.REPLACE_EXISTING);
-    return out;
+    return RpmPackager.take(
+        p.name(), r, top, top.resolve("RPMS").resolve(HostPackage.ARCH), p.nevra(), outDir);
   }
 
   private static byte[] resource(String name) {

@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.klpcatalog.exec.Command;
@@ -88,37 +89,48 @@ public final class RpmPackager {
             .writable(top, TOP)
             .chdir(TOP)
             .env("SOURCE_DATE_EPOCH", Long.toString(sourceDateEpoch));
-    List<String> cmd =
-        List.of(
-            "rpmbuild",
-            "-bb",
-            "--define",
-            "_topdir " + run.inside(top),
-            "--define",
-            "_buildhost klp-catalog",
-            "--define",
-            "use_source_date_epoch_as_buildtime 1",
-            "--define",
-            "clamp_mtime_to_source_date_epoch 1",
-            "--define",
-            "_build_id_links none",
-            "--define",
-            "debug_package %{nil}",
-            "--define",
-            "__os_install_post %{nil}",
-            "--define",
-            "_binary_payload w9.gzdio",
-            "--target",
-            p.arch(),
-            run.inside(specFile));
+    List<String> cmd = new ArrayList<>(rpmbuild(run.inside(top)));
+    cmd.addAll(List.of("--define", "debug_package %{nil}", "--target", p.arch()));
+    cmd.add(run.inside(specFile));
     Command.Result r = run.command(cmd).timeout(timeout).log(log(workDir, p)).run();
-    Path rpm = top.resolve("RPMS").resolve(p.arch()).resolve(p.nevra() + ".rpm");
-    // The sandbox made RPMS/<arch> too: take the package only if it really is a file in there.
+    return take(p.name(), r, top, top.resolve("RPMS").resolve(p.arch()), p.nevra(), outDir);
+  }
+
+  /** {@code rpmbuild -bb} with the settings that make a package's bytes reproducible. */
+  static List<String> rpmbuild(String topdir) {
+    return List.of(
+        "rpmbuild",
+        "-bb",
+        "--define",
+        "_topdir " + topdir,
+        "--define",
+        "_buildhost klp-catalog",
+        "--define",
+        "use_source_date_epoch_as_buildtime 1",
+        "--define",
+        "clamp_mtime_to_source_date_epoch 1",
+        "--define",
+        "_build_id_links none",
+        "--define",
+        "__os_install_post %{nil}",
+        "--define",
+        "_binary_payload w9.gzdio");
+  }
+
+  /**
+   * The package rpmbuild made in {@code rpms} (a directory under {@code top}), moved into {@code
+   * outDir}; throws with rpmbuild's output when it failed.
+   */
+  static Path take(String name, Command.Result r, Path top, Path rpms, String nevra, Path outDir)
+      throws IOException {
+    Path rpm = rpms.resolve(nevra + ".rpm");
+    // A sandboxed rpmbuild could make RPMS/<arch> a link: take the package only if it really is
+    // a file in there.
     if (!r.ok()
         || !Files.isRegularFile(rpm, LinkOption.NOFOLLOW_LINKS)
         || !rpm.toRealPath().startsWith(top.toRealPath())) {
       throw new IOException(
-          p.name()
+          name
               + ": rpmbuild failed"
               + (r.timedOut() ? " (timed out)" : "")
               + ":\n"

@@ -36,30 +36,55 @@ class HostToolIT {
   static final String RUNNING = "6.1.0-50-amd64";
   static final String OTHER = "6.1.0-56-amd64";
 
-  static CatalogTree catalog;
+  @TempDir static Path shared;
+
+  /** What reconcile printed when it published the example catalog. */
+  static CliRunner.Run published;
+
+  /** The published repository's current version. */
+  static Path current;
+
+  /** The published host tool package, and its files unpacked. */
+  static Path tool;
+
+  static Path files;
 
   @BeforeAll
-  static void setUp() throws Exception {
+  static void publishTheExampleCatalog() throws Exception {
     ExampleCatalogs.requireBuildTools();
     Tools.require("dnf");
     Tools.require("rpm2cpio");
     Tools.require("cpio");
-    catalog = ExampleCatalogs.twoKernels();
+    CatalogTree catalog = ExampleCatalogs.twoKernels();
+    Path dir = shared.resolve("catalog");
+    Path repo = shared.resolve("repo");
+    Fixtures.write(catalog, dir);
+    published = PublishIT.reconcile(dir, repo, ExampleCatalogs.cache(shared.resolve("cache")));
+    assertThat(published.exitCode()).as(published.out() + published.err()).isZero();
+    current = repo.resolve("current");
+    tool = current.resolve(HostPackage.NAME + "-1.0-1.noarch.rpm");
+    assertThat(tool).isRegularFile();
+    files = shared.resolve("tool-files");
+    Files.createDirectories(files);
+    Command.of("sh", "-c", "rpm2cpio \"$1\" | cpio -idm --quiet", "sh", tool.toString())
+        .in(files)
+        .check();
+  }
+
+  /** A host with the published .repo file and the base system, and the published plugin. */
+  private static Host host(Path dir, Path runtime) throws Exception {
+    return new Host(
+        dir,
+        current.resolve("debian12-example.repo"),
+        runtime,
+        files.resolve("usr/share/dnf-plugin-livepatch"),
+        Files.readString(files.resolve("etc/dnf/plugins/livepatch.conf")));
   }
 
   @Test
   void aHostWithOnlyTheRepoFileInstallsExactlyWhatItsKernelsNeedAndStatusTellsTheTruth(
       @TempDir Path tmp) throws Exception {
-    Path dir = tmp.resolve("catalog");
-    Path repo = tmp.resolve("repo");
-    Fixtures.write(catalog, dir);
-    CliRunner.Run published =
-        PublishIT.reconcile(dir, repo, ExampleCatalogs.cache(tmp.resolve("cache")));
-    assertThat(published.exitCode()).as(published.out() + published.err()).isZero();
-    Path current = repo.resolve("current");
-
     // The host tool is published beside the patches, signed, outside the group.
-    Path tool = only(current, HostPackage.NAME + "-1.0-1.noarch.rpm");
     assertThat(published.out()).contains("host tool " + HostPackage.NAME + "-1.0-1.noarch");
     Path db = tmp.resolve("rpmdb");
     Files.createDirectories(db);
@@ -98,20 +123,9 @@ class HostToolIT {
     assertThat(cveFixed).as("a CVE capability").isNotNull();
 
     // The plugin and its configuration, as the published package installs them.
-    Path files = tmp.resolve("tool-files");
-    Files.createDirectories(files);
-    Command.of("sh", "-c", "rpm2cpio \"$1\" | cpio -idm --quiet", "sh", tool.toString())
-        .in(files)
-        .check();
-    Path plugin = files.resolve("usr/share/dnf-plugin-livepatch/livepatch.py");
-    assertThat(plugin).isRegularFile();
-    Host host =
-        new Host(
-            tmp.resolve("host"),
-            current.resolve("debian12-example.repo"),
-            HostFixtures.runtimeRepository(tmp.resolve("runtime")),
-            plugin.getParent(),
-            Files.readString(files.resolve("etc/dnf/plugins/livepatch.conf")));
+    assertThat(files.resolve("usr/share/dnf-plugin-livepatch/livepatch.py")).isRegularFile();
+    Path runtime = HostFixtures.runtimeRepository(tmp.resolve("runtime"));
+    Host host = host(tmp.resolve("host"), runtime);
 
     // The running kernel (a Debian release is no rpm version, so no package provides it as
     // kernel-uname-r; auto mode with installed kernel packages is host/run-tests' part): install
@@ -170,13 +184,7 @@ class HostToolIT {
     Command.Result who = host.run("--noplugins", "repoquery", "--whatprovides", cveFixed);
     assertThat(who.exitCode()).as(who.output()).isZero();
     assertThat(who.output()).contains(cvePackage);
-    Host plain =
-        new Host(
-            tmp.resolve("plain"),
-            current.resolve("debian12-example.repo"),
-            tmp.resolve("runtime/repo"),
-            plugin.getParent(),
-            Files.readString(files.resolve("etc/dnf/plugins/livepatch.conf")));
+    Host plain = host(tmp.resolve("plain"), runtime);
     Command.Result byKernel = plain.run("--noplugins", "install", "kpatch-kernel(" + OTHER + ")");
     assertThat(byKernel.exitCode()).as(byKernel.output()).isZero();
     assertThat(plain.livepatches()).hasSize(1).allMatch(servingOther::contains);
@@ -185,35 +193,19 @@ class HostToolIT {
   @Test
   void aKernelNoPackageServesAndAHostWithoutRepositoryGetClearErrors(@TempDir Path tmp)
       throws Exception {
-    Path dir = tmp.resolve("catalog");
-    Path repo = tmp.resolve("repo");
-    Fixtures.write(catalog, dir);
-    CliRunner.Run published =
-        PublishIT.reconcile(dir, repo, ExampleCatalogs.cache(tmp.resolve("cache")));
-    assertThat(published.exitCode()).as(published.out() + published.err()).isZero();
-    Path current = repo.resolve("current");
-    Path tool = only(current, HostPackage.NAME + "-1.0-1.noarch.rpm");
-    Path files = tmp.resolve("tool-files");
-    Files.createDirectories(files);
-    Command.of("sh", "-c", "rpm2cpio \"$1\" | cpio -idm --quiet", "sh", tool.toString())
-        .in(files)
-        .check();
-    Path pluginDir = files.resolve("usr/share/dnf-plugin-livepatch");
-    String conf = Files.readString(files.resolve("etc/dnf/plugins/livepatch.conf"));
-    Path runtime = HostFixtures.runtimeRepository(tmp.resolve("runtime"));
-    Host host =
-        new Host(
-            tmp.resolve("host"),
-            current.resolve("debian12-example.repo"),
-            runtime,
-            pluginDir,
-            conf);
+    Host host = host(tmp.resolve("host"), HostFixtures.runtimeRepository(tmp.resolve("runtime")));
     Command.Result unknown = host.run("livepatch", "install", "--kernel", "6.1.0-99-amd64");
     assertThat(unknown.exitCode()).isEqualTo(1);
     assertThat(unknown.output()).contains("6.1.0-99-amd64").contains(RUNNING);
     assertThat(host.livepatches()).isEmpty();
 
-    Host bare = new Host(tmp.resolve("bare"), null, null, pluginDir, conf);
+    Host bare =
+        new Host(
+            tmp.resolve("bare"),
+            null,
+            null,
+            files.resolve("usr/share/dnf-plugin-livepatch"),
+            Files.readString(files.resolve("etc/dnf/plugins/livepatch.conf")));
     Command.Result none = bare.run("livepatch", "install");
     assertThat(none.exitCode()).isEqualTo(1);
     assertThat(none.output()).contains("/etc/yum.repos.d");
@@ -284,12 +276,6 @@ class HostToolIT {
     int end = scripts.indexOf(" scriptlet (using", start);
     end = end < 0 ? scripts.length() : scripts.lastIndexOf('\n', end) + 1;
     return scripts.substring(start, end);
-  }
-
-  private static Path only(Path dir, String name) {
-    Path p = dir.resolve(name);
-    assertThat(p).isRegularFile();
-    return p;
   }
 
   private static String key(Path current) {
