@@ -232,6 +232,37 @@ class DnfTest(unittest.TestCase):
         h.ok(self, 'livepatch', 'upgrade')
         self.assertEqual(h.livepatches(), FOR_A_AND_B)
 
+    def test_an_upgrade_never_unloads_the_running_kernels_fix(self):
+        # The repository offers one version a name, and 2.0 dropped the running kernel A.
+        work = tempfile.mkdtemp(prefix='drop-', dir=self.work)
+        self.addCleanup(shutil.rmtree, work, True)
+        repo = fx.build_repo(work, [
+            [Rpm('runtime-sh', provides=['/bin/sh']), Rpm('kpatch'), Rpm('python3-dnf'),
+             kernel('kernel-core-a', A), kernel('kernel-core-b', B), kernel('kernel-core-c', C),
+             livepatch('kpatch-fix-drop', '1.0', [A, B], 'kpatch_fix_drop_1_1')],
+            [livepatch('kpatch-fix-drop', '2.0', [B, C], 'kpatch_fix_drop_2_1')]])
+        h = Host(work, repo, None, auto=True)
+        h.ok(self, '--noplugins', 'install', 'runtime-sh', 'kpatch', 'python3-dnf',
+             'kernel-core-a', 'kernel-core-b', 'kpatch-fix-drop-1.0-1')
+        keeping = ('livepatch: keeping kpatch-fix-drop-1.0-1: kpatch-fix-drop-2.0-1.x86_64 does '
+                   'not serve the running kernel %s, whose fix it would unload' % A)
+        # the running kernel's version is the one chosen for the name
+        h.ok(self, 'livepatch', 'upgrade')
+        self.assertEqual(h.livepatches(), ['kpatch-fix-drop-1.0-1'])
+        # for another kernel only 2.0 would do, but it would unload A's fix
+        res = h.ok(self, 'livepatch', 'upgrade', '--kernel', C)
+        self.assertIn(keeping, res.stdout + res.stderr)
+        self.assertEqual(h.livepatches(), ['kpatch-fix-drop-1.0-1'])
+        # auto mode: a new kernel the installed version misses does not move it either
+        res = h.ok(self, 'install', 'kernel-core-c')
+        self.assertIn(keeping, res.stdout + res.stderr)
+        self.assertEqual(h.livepatches(), ['kpatch-fix-drop-1.0-1'])
+        # after a reboot into B, which 2.0 serves, the upgrade goes ahead
+        with open(os.path.join(h.procfs, 'sys', 'kernel', 'osrelease'), 'w') as f:
+            f.write(B + '\n')
+        h.ok(self, 'livepatch', 'upgrade')
+        self.assertEqual(h.livepatches(), ['kpatch-fix-drop-2.0-1'])
+
     def test_options_belong_to_their_subcommands(self):
         h = self.host()
         res = h.dnf('livepatch', 'status', '--kernel', A)
