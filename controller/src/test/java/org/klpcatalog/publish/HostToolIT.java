@@ -2,24 +2,36 @@ package org.klpcatalog.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.klpcatalog.build.PackageBuild;
 import org.klpcatalog.catalog.source.CatalogTree;
+import org.klpcatalog.catalog.source.DirectoryTreeReader;
 import org.klpcatalog.catalog.testing.Fixtures;
 import org.klpcatalog.catalog.testing.Tools;
+import org.klpcatalog.catalog.validate.CatalogValidator;
 import org.klpcatalog.cli.CliRunner;
 import org.klpcatalog.exec.Command;
+import org.klpcatalog.plan.DesiredState;
+import org.klpcatalog.plan.DesiredStateBuilder;
 import org.klpcatalog.plan.HostPackage;
+import org.klpcatalog.plan.ObservedState;
+import org.klpcatalog.plan.Planner;
 import org.klpcatalog.plan.ReleaseLedger;
+import org.klpcatalog.repo.FixturePublisher;
+import org.klpcatalog.repo.RepositoryReader;
 import org.klpcatalog.rpm.HostTool;
 import org.klpcatalog.testing.ExampleCatalogs;
 import tools.jackson.databind.JsonNode;
@@ -268,6 +280,85 @@ class HostToolIT {
                 + pluginPath
                 + "/livepatch.py is another plugin's file; left alone\n"
                 + "other\n");
+  }
+
+  /**
+   * A host tool that fails to build never holds the patches back: on a first publication it is left
+   * out, later the repository keeps the one it has (degraded).
+   */
+  @Test
+  void aHostToolThatFailsToBuildIsLeftOutOrKeptAndThePatchesArePublished(@TempDir Path tmp)
+      throws Exception {
+    CatalogTree tree = new DirectoryTreeReader().read(Fixtures.base());
+    DesiredStateBuilder.Result d =
+        DesiredStateBuilder.build(
+            new CatalogValidator().validate(tree), tree, ReleaseLedger.EMPTY, Optional.empty());
+    HostTool v1 = HostTool.of("1.0", hostFiles("one"));
+    HostPackage.Placed h1 = v1.place(ReleaseLedger.EMPTY, d.ledger());
+    DesiredState wanted = d.state().withHostTool(h1.pkg());
+    Publisher.Options options =
+        new Publisher.Options(10, Optional.empty(), Optional.empty(), 0, Duration.ofMinutes(2));
+    Path repo = tmp.resolve("repo");
+
+    // The patches were built (stand-ins with their NEVRAs); the host tool was not.
+    Path scratch = FixturePublisher.publish(d.state(), d.ledger(), tmp.resolve("scratch"), "1");
+    List<Path> patches = new ArrayList<>();
+    try (Stream<Path> s = Files.list(scratch)) {
+      s.filter(f -> f.toString().endsWith(".x86_64.rpm")).sorted().forEach(patches::add);
+    }
+    Publisher.Result first =
+        Publisher.publish(
+            repo,
+            Planner.plan(wanted, ObservedState.EMPTY),
+            new PackageBuild.Result(patches, List.of(), List.of(), true, patches.size()),
+            h1.ledger(),
+            options);
+    assertThat(first.version()).contains("1");
+    assertThat(first.published()).hasSize(2);
+    assertThat(first.leftOut())
+        .extracting(Publisher.LeftOut::nevra)
+        .containsExactly(h1.pkg().nevra());
+
+    // Built at the next reconcile: added, the patches carried over.
+    Path rpm =
+        v1.build(h1.pkg(), tmp.resolve("work"), tmp.resolve("out"), 0, Duration.ofMinutes(2));
+    ObservedState one = RepositoryReader.read(repo);
+    Publisher.Result second =
+        Publisher.publish(
+            repo,
+            Planner.plan(wanted, one),
+            new PackageBuild.Result(List.of(rpm), List.of(), List.of(), true, 1),
+            h1.ledger(),
+            options);
+    assertThat(second.published()).containsExactly(h1.pkg().nevra());
+    ObservedState two = RepositoryReader.read(repo);
+    assertThat(two.pkg(HostPackage.NAME)).isPresent();
+
+    // Other content whose build fails: the repository keeps 1.0-1, nothing is published.
+    HostTool v2 = HostTool.of("1.0", hostFiles("two"));
+    HostPackage.Placed h2 = v2.place(two.ledger(), d.ledger());
+    assertThat(h2.pkg().evr().release()).isEqualTo(2);
+    Publisher.Result third =
+        Publisher.publish(
+            repo,
+            Planner.plan(d.state().withHostTool(h2.pkg()), two),
+            new PackageBuild.Result(List.of(), List.of(), List.of(), true, 0),
+            h2.ledger(),
+            options);
+    assertThat(third.version()).isEmpty();
+    assertThat(third.degraded())
+        .extracting(Publisher.Degraded::describe)
+        .containsExactly(h1.pkg().nevra() + " (its rebuild as " + h2.pkg().nevra() + " failed)");
+    assertThat(RepositoryReader.read(repo).pkg(HostPackage.NAME).orElseThrow().evr())
+        .isEqualTo(h1.pkg().evr());
+  }
+
+  private static Map<String, byte[]> hostFiles(String plugin) {
+    return Map.of(
+        "livepatch.py",
+        ("print('" + plugin + "')\n").getBytes(StandardCharsets.UTF_8),
+        "livepatch.conf",
+        "[main]\nenabled = 1\n".getBytes(StandardCharsets.UTF_8));
   }
 
   /** One scriptlet of {@code rpm -q --scripts} output. */
