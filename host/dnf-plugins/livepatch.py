@@ -23,11 +23,16 @@
 #     replacement is, and dnf's obsoletes processing removes the old one.
 #   - `install` only adds names not installed yet; `upgrade` also moves installed names to the
 #     chosen version when it is newer. Neither removes anything nor touches comps groups.
+#   - Nothing installed that serves the running kernel is replaced by a version, or a
+#     superseding package, that does not serve it: that would unload the live fix (the old
+#     package's scriptlets unload its module). It is kept, with a message, until the host
+#     runs a kernel the newer package serves.
 #   - A kernel no package serves is reported and skipped; with --kernel it is an error.
 #   - auto mode: in the `resolved` hook, every package the transaction installs that provides
 #     `kernel-uname-r` gets its serving livepatches added (as `install` would for that kernel;
 #     an installed livepatch whose installed version does not serve the new kernel is upgraded
-#     to the latest that does), and the transaction is resolved again, so kernel and
+#     to the latest that does, unless that would unload the running kernel's fix, below), and
+#     the transaction is resolved again, so kernel and
 #     livepatches land in one transaction. The added jobs are optional: a livepatch that cannot
 #     be installed is left out and never blocks the kernel.
 #   - status: a package serving the running kernel is `live` (enabled 1, transition 0 or no
@@ -294,11 +299,12 @@ class Pkg(object):
     """A livepatch package as plain values; `ref` is the dnf package it stands for, if any."""
 
     __slots__ = ('name', 'evr', 'arch', 'kernels', 'cves', 'modules', 'installed', 'obsoleted',
-                 'ref')
+                 'ref', 'obsoletes')
 
     def __init__(self, name, evr, arch='x86_64', provides=(), files=(), installed=False,
-                 obsoleted=False, ref=None):
+                 obsoleted=False, ref=None, obsoletes=()):
         self.name = name
+        self.obsoletes = frozenset(obsoletes)   # names of the packages this one obsoletes
         self.evr = evr
         self.arch = arch
         self.kernels = frozenset(serving_kernels(provides))
@@ -338,13 +344,14 @@ def module_path(release, module):
 # Choosing packages for kernels.
 
 class Action(object):
-    __slots__ = ('kind', 'pkg', 'kernels', 'installed_evr')
+    __slots__ = ('kind', 'pkg', 'kernels', 'installed_evr', 'kept')
 
-    def __init__(self, kind, pkg, kernels, installed_evr=None):
+    def __init__(self, kind, pkg, kernels, installed_evr=None, kept=None):
         self.kind = kind            # 'install', 'upgrade', or 'keep' (Plan.kept)
         self.pkg = pkg
         self.kernels = kernels      # the targeted kernels this version serves, in target order
         self.installed_evr = installed_evr
+        self.kept = kept                # 'keep': the installed Pkg left in place
 
     def __repr__(self):
         return 'Action(%r, %r)' % (self.kind, self.pkg)
@@ -357,7 +364,7 @@ class Plan(object):
         self.actions = actions      # [Action], sorted by package name
         self.unserved = unserved    # targeted kernels no package (available or installed) serves
         self.served = served        # every kernel some available package serves, naturally sorted
-        self.kept = list(kept)      # [Action('keep', newer candidate, [], installed evr)]: not
+        self.kept = list(kept)      # [Action('keep', candidate, kernels, evr, installed)]: not
         #                             upgraded, as the newer version would unload the running
         #                             kernel's fix (or the running kernel is not known)
 
@@ -423,13 +430,22 @@ def plan(targets, running, candidates, installed, upgrade=False, exclude_names=(
         kernels = [k for k in targets if k in chosen.kernels]
         old = have.get(name)
         if old is None:
-            actions.append(Action('install', chosen, kernels))
+            # A successor (another name) replaces what it obsoletes: never one the running
+            # kernel's fix is in, unless it serves the running kernel too.
+            threatened = [i for i in installed if i.name in chosen.obsoletes and (
+                (running is None and keep_if_unknown) or (
+                    running is not None and running in i.kernels
+                    and running not in chosen.kernels))]
+            if threatened:
+                kept.append(Action('keep', chosen, kernels, threatened[0].evr, threatened[0]))
+            else:
+                actions.append(Action('install', chosen, kernels))
         elif vercmp(chosen.evr, old.evr) > 0 and (
                 upgrade or (upgrade_unserved and not old.kernels.intersection(kernels))):
             if (running is None and keep_if_unknown) or (
                     running is not None and running in old.kernels
                     and running not in chosen.kernels):
-                kept.append(Action('keep', chosen, kernels, old.evr))
+                kept.append(Action('keep', chosen, kernels, old.evr, old))
             else:
                 actions.append(Action('upgrade', chosen, kernels, old.evr))
     unserved = [k for k in targets if k not in covered]
@@ -438,12 +454,13 @@ def plan(targets, running, candidates, installed, upgrade=False, exclude_names=(
 
 def kept_text(action, running):
     """The message for an installed livepatch left at its version (see plan)."""
+    name = action.kept.name if action.kept is not None else action.pkg.name
     if running is None:
         return ('livepatch: keeping %s-%s: the running kernel is not known, and %s might not '
-                'serve it' % (printable(action.pkg.name), printable(action.installed_evr),
+                'serve it' % (printable(name), printable(action.installed_evr),
                               printable(action.pkg.nevra)))
     return ('livepatch: keeping %s-%s: %s does not serve the running kernel %s, whose fix it '
-            'would unload' % (printable(action.pkg.name), printable(action.installed_evr),
+            'would unload' % (printable(name), printable(action.installed_evr),
                               printable(action.pkg.nevra), printable(running)))
 
 
@@ -859,8 +876,9 @@ if dnf is not None:
         return [str(r) for r in pkg.provides]
 
     def _to_pkg(pkg, installed, obsoleted=False):
+        obsoletes = () if installed else [str(r).split(' ', 1)[0] for r in pkg.obsoletes]
         return Pkg(pkg.name, pkg.evr, pkg.arch, _provides(pkg),
-                   pkg.files if installed else (), installed, obsoleted, pkg)
+                   pkg.files if installed else (), installed, obsoleted, pkg, obsoletes)
 
     def _read_settings(base):
         parser = Livepatch.read_config(base.conf)

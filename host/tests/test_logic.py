@@ -223,6 +223,25 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(names(lp.plan([C], A, avail, inst, upgrade_unserved=True)),
                          [('upgrade', 'kpatch-x', '1.0-2')])
 
+    def test_a_successor_never_replaces_the_fix_live_on_the_running_kernel(self):
+        # kpatch-new supersedes kpatch-old (Obsoletes) and no longer serves the running kernel A.
+        new = lp.Pkg('kpatch-new', '1.0-1', 'x86_64', ['kpatch-kernel(%s)' % k for k in (B, C)],
+                     obsoletes=['kpatch-old'])
+        old = pkg('kpatch-old', '1.0-1', [A, B], installed=True)
+        for result in (lp.plan([A, B], A, [new], [old]),
+                       lp.plan([C], A, [new], [old], upgrade_unserved=True),
+                       lp.plan([C], None, [new], [old], keep_if_unknown=True)):
+            self.assertEqual(result.actions, [])
+            self.assertEqual([(a.kind, a.kept.name) for a in result.kept],
+                             [('keep', 'kpatch-old')])
+        self.assertIn('keeping kpatch-old-1.0-1: kpatch-new-1.0-1.x86_64 does not serve',
+                      lp.kept_text(lp.plan([A, B], A, [new], [old]).kept[0], A))
+        # When the successor serves the running kernel too, it replaces the old one.
+        new = lp.Pkg('kpatch-new', '1.0-1', 'x86_64', ['kpatch-kernel(%s)' % k for k in (A, C)],
+                     obsoletes=['kpatch-old'])
+        self.assertEqual(names(lp.plan([A, B], A, [new], [old])),
+                         [('install', 'kpatch-new', '1.0-1')])
+
     def test_obsoleted_packages_are_never_chosen(self):
         result = lp.plan([A], A, [pkg('kpatch-old', '1.0-1', [A], obsoleted=True)], [])
         self.assertEqual(result.actions, [])

@@ -171,7 +171,7 @@ public final class Planner {
                         + e.format()
                         + " -> "
                         + DesiredStateBuilder.FORMAT
-                        + " (kpatch-kernel and kpatch-cve capabilities)"));
+                        + (e.format() == 1 ? " (kpatch-kernel and kpatch-cve capabilities)" : "")));
     if (!o.evr().version().equals(d.evr().version())) {
       out.add("version " + o.evr().version() + " -> " + d.evr().version());
     }

@@ -95,14 +95,27 @@ public final class RepositoryReader {
       for (Path newer :
           s.filter(p -> p.getFileName().toString().matches("[0-9]{1,9}"))
               .filter(p -> Integer.parseInt(p.getFileName().toString()) > number)
-              .sorted()
+              .sorted(Comparator.comparingInt(p -> Integer.parseInt(p.getFileName().toString())))
               .toList()) {
         Path file = newer.resolve(Inventory.FILE);
         if (!Files.isRegularFile(file)) {
           continue;
         }
-        Inventory inv =
-            Inventory.parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        Inventory inv;
+        try {
+          inv = Inventory.parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        } catch (IOException | CorruptRepositoryException e) {
+          throw new CorruptRepositoryException(
+              "version "
+                  + newer.getFileName()
+                  + " (newer than current, after a rollback) has an inventory this klp-catalog"
+                  + " cannot read ("
+                  + e.getMessage()
+                  + "); its releases must not be given again, so upgrade klp-catalog, or remove "
+                  + newer
+                  + " if nothing of it reached hosts",
+              e);
+        }
         if (merged == null) {
           merged = state.ledger().toBuilder();
         }

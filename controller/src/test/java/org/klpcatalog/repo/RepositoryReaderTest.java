@@ -94,6 +94,13 @@ class RepositoryReaderTest {
     assertThat(o.ledger().toBuilder().assign("python3-dnf-plugin-livepatch", "1.0", "c", ""))
         .extracting(ReleaseLedger.Entry::release)
         .isEqualTo(3);
+    // A newer version whose inventory this program cannot read stops the reconcile, saying why.
+    Files.createDirectories(repo.resolve("versions/10"));
+    Files.writeString(repo.resolve("versions/10").resolve(Inventory.FILE), "{\"format\": 9}");
+    assertThatThrownBy(() -> RepositoryReader.read(repo))
+        .isInstanceOf(CorruptRepositoryException.class)
+        .hasMessageContaining("version 10 (newer than current, after a rollback)")
+        .hasMessageContaining("upgrade klp-catalog");
   }
 
   @Test
