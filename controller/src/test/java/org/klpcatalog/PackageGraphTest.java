@@ -33,7 +33,7 @@ class PackageGraphTest {
       List.of(
           List.of("cli"),
           List.of("service"),
-          List.of("service.webhook", "service.forge"),
+          List.of("service.webhook", "service.forge", "service.cluster"),
           List.of("reconcile"),
           List.of("qa"),
           List.of("publish"),

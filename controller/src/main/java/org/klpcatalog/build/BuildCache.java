@@ -21,8 +21,16 @@ import org.klpcatalog.plan.DesiredStateBuilder;
 public final class BuildCache {
   private final Path dir;
 
-  public BuildCache(Path cacheRoot) {
-    this.dir = cacheRoot.resolve("builds");
+  private BuildCache(Path dir) {
+    this.dir = dir;
+  }
+
+  /**
+   * The store in {@code dir} ({@code <cache>/builds} by default, or a directory replicas share over
+   * NFS): written only by renaming a complete entry into place, so a reader never sees half of one.
+   */
+  public static BuildCache in(Path dir) {
+    return new BuildCache(dir);
   }
 
   public static String key(BuildTask task, KernelTree kernel, String builderId) {
@@ -72,7 +80,8 @@ public final class BuildCache {
     Path target = dir.resolve(key);
     Path tmp =
         dir.resolve(
-            key + ".tmp-" + ProcessHandle.current().pid() + "-" + Thread.currentThread().getId());
+            // Unique across the machines sharing the store, not only among this process's threads.
+            key + ".tmp-" + java.util.UUID.randomUUID());
     Files.createDirectories(tmp);
     Files.copy(ko, tmp.resolve(ko.getFileName()), StandardCopyOption.REPLACE_EXISTING);
     if (Files.exists(log)) {

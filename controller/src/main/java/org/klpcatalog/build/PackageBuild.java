@@ -67,7 +67,77 @@ public final class PackageBuild {
       Sandbox sandbox,
       KernelProviders kernelProviders,
       SymbolSource symbols,
-      boolean sourceChecks) {}
+      boolean sourceChecks,
+      Path buildStore) {
+    /** Options whose built modules are kept in {@code cacheRoot/builds}. */
+    public Options(
+        Path out,
+        Path cacheRoot,
+        int jobs,
+        Duration timeout,
+        Optional<Signer> signer,
+        Map<String, Path> kernelSources,
+        Set<String> kernels,
+        long sourceDateEpoch,
+        Sandbox sandbox,
+        KernelProviders kernelProviders,
+        SymbolSource symbols,
+        boolean sourceChecks) {
+      this(
+          out,
+          cacheRoot,
+          jobs,
+          timeout,
+          signer,
+          kernelSources,
+          kernels,
+          sourceDateEpoch,
+          sandbox,
+          kernelProviders,
+          symbols,
+          sourceChecks,
+          cacheRoot.resolve("builds"));
+    }
+
+    /**
+     * These options building only the modules of {@code only} (no packages), {@code jobs} at a
+     * time, into {@code out}: one job of a build farm.
+     */
+    public Options forModules(Path out, Set<String> only, int jobs) {
+      return new Options(
+          out,
+          cacheRoot,
+          jobs,
+          timeout,
+          signer,
+          kernelSources,
+          only,
+          sourceDateEpoch,
+          sandbox,
+          kernelProviders,
+          symbols,
+          sourceChecks,
+          buildStore);
+    }
+
+    /** These options keeping built modules in {@code store} (a directory replicas share). */
+    public Options withBuildStore(Path store) {
+      return new Options(
+          out,
+          cacheRoot,
+          jobs,
+          timeout,
+          signer,
+          kernelSources,
+          kernels,
+          sourceDateEpoch,
+          sandbox,
+          kernelProviders,
+          symbols,
+          sourceChecks,
+          store);
+    }
+  }
 
   /** rpmlint filters for our packages, written next to them. */
   public static final String RPMLINTRC = "klp-catalog.rpmlintrc";
@@ -127,7 +197,7 @@ public final class PackageBuild {
     ModuleBuilds builds =
         new ModuleBuilds(
             kernelCache,
-            new BuildCache(options.cacheRoot()),
+            BuildCache.in(options.buildStore()),
             new KbuildBuilder(options.sandbox()),
             new KpatchBuildBuilder(options.kernelSources(), options.sandbox()),
             options.jobs(),

@@ -125,14 +125,52 @@ public final class Reconciler {
     return new Outcome(read.revision(), Optional.of(Planner.plan(state, observed)), ledger);
   }
 
-  /** How to apply a plan: build options, publishing options, and how long to wait for the lock. */
+  /**
+   * Builds modules elsewhere before the local build: a cluster's replicas, whose results land in
+   * the build store {@link PackageBuild} then finds them in. Whatever it does not deliver is built
+   * locally, so a farm only ever makes a reconcile faster, never different.
+   */
+  @FunctionalInterface
+  public interface ModuleFarm {
+    void prebuild(CatalogRevision revision, List<DesiredPackage> packages, Progress progress)
+        throws InterruptedException;
+  }
+
+  /**
+   * A lock held, besides the repository's own, from planning to publishing: a cluster's database
+   * lock, so that replicas never publish at once even where the file lock is not shared.
+   */
+  @FunctionalInterface
+  public interface PublishGuard {
+    AutoCloseable acquire(Duration wait) throws IOException, InterruptedException;
+  }
+
+  /**
+   * How to apply a plan: build options, publishing options, how long to wait for the lock, the QA
+   * gate, and (in a cluster) the module farm and the publish guard.
+   */
   public record ApplyOptions(
       PackageBuild.Options build,
       Publisher.Options publish,
       Duration lockWait,
-      Optional<QaGate> qa) {
+      Optional<QaGate> qa,
+      Optional<ModuleFarm> farm,
+      Optional<PublishGuard> guard) {
     public ApplyOptions(PackageBuild.Options build, Publisher.Options publish, Duration lockWait) {
       this(build, publish, lockWait, Optional.empty());
+    }
+
+    public ApplyOptions(
+        PackageBuild.Options build,
+        Publisher.Options publish,
+        Duration lockWait,
+        Optional<QaGate> qa) {
+      this(build, publish, lockWait, qa, Optional.empty(), Optional.empty());
+    }
+
+    /** These options with a module farm and a publish guard. */
+    public ApplyOptions inCluster(ModuleFarm farm, PublishGuard guard) {
+      return new ApplyOptions(build, publish, lockWait, qa, Optional.of(farm), Optional.of(guard));
     }
   }
 
@@ -164,7 +202,8 @@ public final class Reconciler {
   public Applied apply(
       RevisionSource source, Path repository, ApplyOptions options, Progress progress)
       throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
-    try (RepositoryLock lock = RepositoryLock.acquire(repository, options.lockWait())) {
+    try (AutoCloseable guard = guard(options);
+        RepositoryLock lock = RepositoryLock.acquire(repository, options.lockWait())) {
       // Step 1: the plan, made under the lock so no other reconcile publishes meanwhile.
       progress.phase(Progress.Phase.PLAN);
       Outcome outcome = plan(source, repository);
@@ -191,7 +230,21 @@ public final class Reconciler {
       Publisher.Result published =
           Publisher.publish(repository, plan, built, outcome.ledger(), options.publish());
       return new Applied(outcome, Optional.of(built), Optional.of(published), qa);
+    } catch (IOException | InterruptedException | SourceException | CorruptRepositoryException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      // Only the guard's release throws anything else.
+      throw new IOException("releasing the publish lock: " + e.getMessage(), e);
     }
+  }
+
+  private static AutoCloseable guard(ApplyOptions options)
+      throws IOException, InterruptedException {
+    return options.guard().isPresent()
+        ? options.guard().get().acquire(options.lockWait())
+        : () -> {};
   }
 
   /**
@@ -217,6 +270,9 @@ public final class Reconciler {
             revision.report().spec().map(s -> s.kernels()).orElse(List.of()),
             toBuild.stream().flatMap(p -> p.kernels().stream()).toList());
     progress.phase(Progress.Phase.BUILD);
+    if (options.farm().isPresent()) {
+      options.farm().get().prebuild(revision, List.copyOf(toBuild), progress);
+    }
     PackageBuild.Result built =
         PackageBuild.build(revision, toBuild, outcome.ledger(), options.build(), progress);
     return withHostTool(outcome.plan().orElseThrow(), built, options.build());

@@ -39,7 +39,7 @@ final class ApplyOptionsBuilder {
   Reconciler.ApplyOptions build(long sourceDateEpoch) {
     ServiceConfig.Build build = config.build();
     ServiceConfig.Repository repository = config.repository();
-    return new Reconciler.ApplyOptions(
+    PackageBuild.Options options =
         new PackageBuild.Options(
             Publisher.stagingDir(repository.path()),
             build.cache(),
@@ -52,7 +52,13 @@ final class ApplyOptionsBuilder {
             sandbox,
             config.kernels(),
             new KallsymsSource(build.cache()),
-            build.sourceChecks()),
+            build.sourceChecks());
+    if (config.cluster().isPresent()) {
+      // Modules go to the store every replica shares: the farm's builds land where this finds them.
+      options = options.withBuildStore(config.cluster().get().store());
+    }
+    return new Reconciler.ApplyOptions(
+        options,
         new Publisher.Options(
             repository.keep(), repository.baseUrl(), signer, sourceDateEpoch, build.timeout()),
         repository.lockWait(),

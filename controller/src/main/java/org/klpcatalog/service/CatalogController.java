@@ -10,7 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
+import java.util.function.UnaryOperator;
 import org.klpcatalog.build.ModuleBuilds;
 import org.klpcatalog.build.Progress;
 import org.klpcatalog.catalog.diag.Diagnostic;
@@ -81,6 +83,10 @@ public final class CatalogController implements AutoCloseable {
   private final DoubleSupplier random;
   private final RequestQueue queue;
   private volatile RetryScheduler retries = d -> {};
+  private volatile Consumer<String> triggers;
+  private volatile UnaryOperator<Reconciler.ApplyOptions> applyHook = UnaryOperator.identity();
+  private volatile Runnable afterRun = () -> {};
+  private final FarmWorker farmWorker;
   private volatile Progress.Phase phase;
 
   public CatalogController(
@@ -105,6 +111,53 @@ public final class CatalogController implements AutoCloseable {
     Optional<PullRequestChecker> checker =
         forge.map(f -> new PullRequestChecker(config, mirror, reconciler, f, status, clock));
     this.queue = new RequestQueue(this::reconcileOnce, pr -> checker.ifPresent(c -> c.check(pr)));
+    this.triggers = why -> queue.requestReconcile();
+    this.farmWorker = new FarmWorker(config, mirror, applyOptions);
+  }
+
+  /**
+   * Where triggers go: this controller's own queue by default; in a cluster, the cluster's
+   * reconcile job, which runs on one replica at a time ({@link #reconcileHere}).
+   */
+  void triggerVia(Consumer<String> sink) {
+    this.triggers = sink;
+  }
+
+  /** How a reconcile's apply options are completed: with the cluster's farm and lock, in one. */
+  void applyOptionsVia(UnaryOperator<Reconciler.ApplyOptions> hook) {
+    this.applyHook = hook;
+  }
+
+  /** Runs after each reconcile that got past the skip (the cluster records the status). */
+  void afterEachRun(Runnable hook) {
+    this.afterRun = hook;
+  }
+
+  /** The builder of farm jobs, sharing this controller's mirror and options. */
+  FarmWorker farmWorker() {
+    return farmWorker;
+  }
+
+  /**
+   * Runs a reconcile on this process now and returns when it has ended (at most {@code timeout}):
+   * the cluster's reconcile job.
+   */
+  void reconcileHere(String why, Duration timeout) throws InterruptedException {
+    LOG.atDebug().addKeyValue("trigger", why).log("reconcile on this replica");
+    long before = queue.reconciles();
+    queue.requestReconcile();
+    queue.awaitReconciles(before + 1, timeout);
+  }
+
+  /** The cluster's database is unavailable: nothing is reconciled until it returns. */
+  void clusterUnavailable(String message) {
+    status.clusterUnavailable(message);
+  }
+
+  /** The cluster's database is back: reconciles resume. */
+  void clusterAvailable() {
+    status.clusterAvailable();
+    trigger("cluster database available");
   }
 
   /** Where retries are scheduled (set once the scheduler runs). */
@@ -118,7 +171,7 @@ public final class CatalogController implements AutoCloseable {
    */
   public void trigger(String why) {
     LOG.atDebug().addKeyValue("trigger", why).log("reconcile requested");
-    queue.requestReconcile();
+    triggers.accept(why);
   }
 
   /**
@@ -219,6 +272,7 @@ public final class CatalogController implements AutoCloseable {
       // Whatever happened: the run is over, and what it accepted is kept.
       if (started.isPresent()) {
         finish(started.get());
+        afterRun.run();
       }
     }
   }
@@ -304,7 +358,7 @@ public final class CatalogController implements AutoCloseable {
         reconciler.apply(
             RevisionSource.commit(mirror.get(), head),
             config.repository().path(),
-            applyOptions.build(sourceDateEpoch(head)),
+            applyHook.apply(applyOptions.build(sourceDateEpoch(head))),
             progress);
     Plan plan = applied.outcome().plan().orElseThrow(() -> invalid(head, applied.outcome()));
     progress.recordMetrics(applied);

@@ -103,6 +103,7 @@ public final class ConfigReader {
     public static final LogSetup.Format LOG_FORMAT = LogSetup.Format.text;
     public static final String LOG_LEVEL = "info";
     public static final Duration SHUTDOWN_TIMEOUT = Duration.ofMinutes(15);
+    public static final Duration CHECKIN = Duration.ofSeconds(15);
 
     private Defaults() {}
   }
@@ -200,7 +201,13 @@ public final class ConfigReader {
               Type.ENUM,
               show(Defaults.LOG_LEVEL),
               List.of("trace", "debug", "info", "warn", "error")),
-          key("shutdownTimeout", Type.DURATION, show(Defaults.SHUTDOWN_TIMEOUT)));
+          key("shutdownTimeout", Type.DURATION, show(Defaults.SHUTDOWN_TIMEOUT)),
+          key("cluster.url", Type.STRING, "none (one process, jobs in memory)"),
+          key("cluster.user", Type.STRING, "(required with cluster.url)"),
+          key("cluster.passwordFile", Type.PATH, "(required with cluster.url)"),
+          key("cluster.checkinInterval", Type.DURATION, show(Defaults.CHECKIN)),
+          key("cluster.replica", Type.STRING, "<host name>-<server port>"),
+          key("cluster.store", Type.PATH, "(required with cluster.url)"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
@@ -599,7 +606,67 @@ public final class ConfigReader {
         log,
         duration("shutdownTimeout").orElse(Defaults.SHUTDOWN_TIMEOUT),
         qa,
-        kernels());
+        kernels(),
+        cluster(server));
+  }
+
+  /** The cluster, when cluster.url names a database; its other keys are refused without it. */
+  private Optional<ServiceConfig.Cluster> cluster(ServiceConfig.Server server) {
+    Optional<String> url = string("cluster.url");
+    if (url.isEmpty()) {
+      for (String k :
+          List.of(
+              "cluster.user",
+              "cluster.passwordFile",
+              "cluster.checkinInterval",
+              "cluster.replica",
+              "cluster.store")) {
+        if (values.containsKey(k)) {
+          problem(k, k + " has no effect without cluster.url (jdbc:postgresql://HOST:PORT/DB)");
+        }
+      }
+      return Optional.empty();
+    }
+    if (!url.get().matches("jdbc:postgresql://[^\\s/?#]+/[A-Za-z0-9_.-]+(\\?\\S*)?")) {
+      problem(
+          "cluster.url",
+          "cluster.url: '"
+              + url.get()
+              + "' is not a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DATABASE)");
+    }
+    String user = required("cluster.user", string("cluster.user"));
+    String password = required("cluster.passwordFile", secret("cluster.passwordFile"));
+    Duration checkin = duration("cluster.checkinInterval").orElse(Defaults.CHECKIN);
+    if (checkin.compareTo(Duration.ofSeconds(1)) < 0) {
+      problem("cluster.checkinInterval", "cluster.checkinInterval must be at least 1s");
+    }
+    String replica =
+        string("cluster.replica")
+            .orElse(
+                hostName()
+                    + "-"
+                    + (server.port() == 0 ? ProcessHandle.current().pid() : server.port()));
+    if (!replica.matches("[A-Za-z0-9][A-Za-z0-9._:-]{0,79}")) {
+      problem(
+          "cluster.replica",
+          "cluster.replica: '"
+              + replica
+              + "' is not a replica id (letters, digits, '.', '_', ':', '-'; at most 80)");
+    }
+    Path store = required("cluster.store", path("cluster.store"));
+    if (user == null || password == null || store == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new ServiceConfig.Cluster(url.get(), user, password, checkin, replica, store));
+  }
+
+  private static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      return "localhost";
+    }
   }
 
   /** The source: the branch followed, how often, how to reach it and whose commits to trust. */

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
@@ -108,6 +109,8 @@ public final class HttpApi implements AutoCloseable {
   private final WebhookReceiver hooks;
   private final ServiceConfig config;
   private final AdminToken adminToken;
+  private volatile Function<CatalogController.Status, ObjectNode> statusJson = StatusJson::write;
+  private volatile Runnable beforeMetrics = () -> {};
 
   public HttpApi(
       ServiceConfig config,
@@ -244,7 +247,7 @@ public final class HttpApi implements AutoCloseable {
                 "application/json",
                 MAPPER
                         .writerWithDefaultPrettyPrinter()
-                        .writeValueAsString(StatusJson.write(controller.status()))
+                        .writeValueAsString(statusJson.apply(controller.status()))
                     + "\n");
         case HEALTHZ -> {
           boolean ok = controller.healthy();
@@ -256,6 +259,7 @@ public final class HttpApi implements AutoCloseable {
               ok ? "ok\n" : "the reconcile thread died\n");
         }
         case METRICS -> {
+          beforeMetrics.run();
           ByteArrayOutputStream out = new ByteArrayOutputStream();
           metrics.write(out);
           send(response, callback, 200, metrics.contentType(), out.toByteArray());
@@ -461,6 +465,12 @@ public final class HttpApi implements AutoCloseable {
           };
       send(response, callback, code, "application/json", json(code, text));
     }
+  }
+
+  /** In a cluster: /status shows the cluster's state, and /metrics is brought up to date first. */
+  void inCluster(Function<CatalogController.Status, ObjectNode> status, Runnable metricsUpdate) {
+    this.statusJson = status;
+    this.beforeMetrics = metricsUpdate;
   }
 
   /** The JSON of /status. */

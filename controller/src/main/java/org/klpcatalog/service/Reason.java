@@ -40,6 +40,11 @@ public enum Reason {
   BuildFailed(Policy.RETRY),
   /** Writing the repository failed (a full disk, permissions, the lock held too long). */
   StorageFailed(Policy.RETRY),
+  /**
+   * The cluster's database cannot be reached: no replica reconciles (the last good repository stays
+   * published) until it returns; checked again every cluster.checkinInterval.
+   */
+  ClusterUnavailable(Policy.RETRY),
   /** An unexpected failure: logged with its stack trace, and retried. */
   InternalError(Policy.RETRY);
 

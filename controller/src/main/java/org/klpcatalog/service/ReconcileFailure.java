@@ -4,6 +4,7 @@ import java.io.IOException;
 import org.klpcatalog.kernel.KernelProviders;
 import org.klpcatalog.plan.Planner;
 import org.klpcatalog.repo.CorruptRepositoryException;
+import org.klpcatalog.service.cluster.ClusterUnavailableException;
 import org.klpcatalog.source.SourceException;
 
 /**
@@ -52,6 +53,9 @@ public final class ReconcileFailure extends Exception {
     }
     if (e instanceof CorruptRepositoryException) {
       return Reason.RepositoryCorrupt;
+    }
+    if (e instanceof ClusterUnavailableException) {
+      return Reason.ClusterUnavailable;
     }
     return e instanceof IOException ? Reason.StorageFailed : Reason.InternalError;
   }

@@ -26,14 +26,20 @@ public final class Service implements AutoCloseable {
 
   private final ServiceConfig config;
   private final CatalogController controller;
-  private final PollScheduler scheduler;
+  private final Optional<PollScheduler> scheduler;
+  private final Optional<ClusterNode> cluster;
   private final HttpApi http;
 
   private Service(
-      ServiceConfig config, CatalogController controller, PollScheduler scheduler, HttpApi http) {
+      ServiceConfig config,
+      CatalogController controller,
+      Optional<PollScheduler> scheduler,
+      Optional<ClusterNode> cluster,
+      HttpApi http) {
     this.config = config;
     this.controller = controller;
     this.scheduler = scheduler;
+    this.cluster = cluster;
     this.http = http;
   }
 
@@ -73,10 +79,25 @@ public final class Service implements AutoCloseable {
     HttpApi http =
         new HttpApi(
             config, controller, metrics, new WebhookReceiver(secrets, Clock.systemUTC()), admin);
-    PollScheduler scheduler =
-        new PollScheduler(controller, config.source().interval(), config.source().jitter(), random);
+    // One process with its jobs in memory, or a replica of a cluster sharing them in PostgreSQL.
+    Optional<PollScheduler> scheduler = Optional.empty();
+    Optional<ClusterNode> cluster = Optional.empty();
+    if (config.cluster().isPresent()) {
+      ClusterNode node = ClusterNode.join(config, controller, metrics, Clock.systemUTC());
+      http.inCluster(node::status, node::updateMetrics);
+      cluster = Optional.of(node);
+    } else {
+      scheduler =
+          Optional.of(
+              new PollScheduler(
+                  controller, config.source().interval(), config.source().jitter(), random));
+    }
     http.start();
-    scheduler.start();
+    if (cluster.isPresent()) {
+      cluster.get().start();
+    } else {
+      scheduler.get().start();
+    }
     LOG.atInfo()
         .addKeyValue("source", HttpApi.StatusJson.redact(config.source().url()))
         .addKeyValue("branch", config.source().branch())
@@ -84,8 +105,9 @@ public final class Service implements AutoCloseable {
         .addKeyValue("listen", config.server().host() + ":" + http.port())
         .addKeyValue("adminTokenFile", admin.file())
         .addKeyValue("suspended", controller.suspended())
+        .addKeyValue("replica", cluster.map(ClusterNode::replica).orElse(""))
         .log("serving");
-    return new Service(config, controller, scheduler, http);
+    return new Service(config, controller, scheduler, cluster, http);
   }
 
   /**
@@ -122,11 +144,15 @@ public final class Service implements AutoCloseable {
     LOG.info("stopping");
     http.close();
     try {
-      scheduler.close();
+      if (scheduler.isPresent()) {
+        scheduler.get().close();
+      }
     } catch (SchedulerException e) {
       LOG.warn("stopping the scheduler: {}", e.getMessage());
     }
+    cluster.ifPresent(ClusterNode::close);
     controller.close();
+    cluster.ifPresent(ClusterNode::closeDatabase);
     LOG.info("stopped");
   }
 }

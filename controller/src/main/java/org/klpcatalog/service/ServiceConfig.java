@@ -32,7 +32,22 @@ public record ServiceConfig(
     Log log,
     Duration shutdownTimeout,
     Qa qa,
-    KernelProviders kernels) {
+    KernelProviders kernels,
+    Optional<Cluster> cluster) {
+
+  /**
+   * Replicas sharing one Quartz cluster on PostgreSQL: the database ({@code url}, {@code user}, the
+   * password read from a file), how often each replica checks in (a replica silent for longer is
+   * taken for dead and its jobs recovered), this replica's id (unique in the cluster), and the
+   * shared artifact store every replica writes built modules to.
+   */
+  public record Cluster(
+      String url, String user, String password, Duration checkin, String replica, Path store) {
+    @Override
+    public String toString() {
+      return "Cluster[url=" + url + ", user=" + user + ", replica=" + replica + "]";
+    }
+  }
 
   /** The QA gate: on or off, and the VMs' resources and limits (vms 0: automatic). */
   public record Qa(

@@ -93,6 +93,30 @@ public final class ServiceMetrics {
           .labelNames("result")
           .register(registry);
 
+  final Gauge clusterDatabaseUp =
+      Gauge.builder()
+          .name("klp_catalog_cluster_database_up")
+          .help("In a cluster: 1 while the cluster database answers")
+          .register(registry);
+  final Gauge clusterJobs =
+      Gauge.builder()
+          .name("klp_catalog_cluster_jobs")
+          .help("In a cluster: farm jobs by state (queued, running, done, failed), cluster-wide")
+          .labelNames("state")
+          .register(registry);
+  final Gauge clusterReplicaJobs =
+      Gauge.builder()
+          .name("klp_catalog_cluster_replica_jobs")
+          .help("In a cluster: farm jobs each replica runs now (running) and has recovered")
+          .labelNames("replica", "state")
+          .register(registry);
+  final Gauge clusterReplicaCheckin =
+      Gauge.builder()
+          .name("klp_catalog_cluster_replica_last_checkin_timestamp_seconds")
+          .help("In a cluster: each replica's last check-in (Unix time)")
+          .labelNames("replica")
+          .register(registry);
+
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
   /** Writes every metric in Prometheus's text format. */

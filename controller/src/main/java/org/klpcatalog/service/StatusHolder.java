@@ -88,6 +88,18 @@ final class StatusHolder {
     setConditions(conditions.withReady(false, Reason.Suspended, SUSPENDED, clock.instant()));
   }
 
+  synchronized void clusterUnavailable(String message) {
+    setConditions(conditions.withReady(false, Reason.ClusterUnavailable, message, clock.instant()));
+  }
+
+  synchronized void clusterAvailable() {
+    // The next reconcile sets the conditions; until then the cluster is known to be back.
+    fetched = Optional.empty();
+    setConditions(
+        conditions.withReady(
+            false, Reason.Progressing, "the cluster database is available again", clock.instant()));
+  }
+
   synchronized void resume() throws IOException {
     state = state.withSuspended(false);
     store.save(state);

@@ -284,6 +284,78 @@ class ConfigReaderTest {
   }
 
   @Test
+  void aClusterSectionMakesAReplicaAndWithoutItThereIsNone(@TempDir Path tmp) throws Exception {
+    String base = "source:\n  url: git://127.0.0.1/catalog\nrepository:\n  path: repo\n";
+    assertThat(ConfigReader.read(write(tmp, base)).cluster()).isEmpty();
+    Files.writeString(tmp.resolve("db-password"), "s3cret\n");
+    ServiceConfig c =
+        ConfigReader.read(
+            write(
+                tmp,
+                base
+                    + "cluster:\n"
+                    + "  url: jdbc:postgresql://db.example.org:5432/klp\n"
+                    + "  user: klp\n"
+                    + "  passwordFile: db-password\n"
+                    + "  checkinInterval: 5s\n"
+                    + "  replica: build-03\n"
+                    + "  store: store\n"));
+    ServiceConfig.Cluster cl = c.cluster().orElseThrow();
+    assertThat(cl.url()).isEqualTo("jdbc:postgresql://db.example.org:5432/klp");
+    assertThat(cl.user()).isEqualTo("klp");
+    assertThat(cl.password()).isEqualTo("s3cret");
+    assertThat(cl.checkin()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(cl.replica()).isEqualTo("build-03");
+    assertThat(cl.store()).isEqualTo(tmp.resolve("store"));
+    assertThat(cl.toString()).doesNotContain("s3cret");
+    // Defaults: a check-in every 15 s, the replica named after the host and port.
+    ServiceConfig d =
+        ConfigReader.read(
+            write(
+                tmp,
+                base
+                    + "server:\n  listen: 127.0.0.1:8081\n"
+                    + "cluster:\n  url: jdbc:postgresql://db/klp\n  user: klp\n"
+                    + "  passwordFile: db-password\n  store: store\n"));
+    assertThat(d.cluster().orElseThrow().checkin()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(d.cluster().orElseThrow().replica()).endsWith("-8081");
+  }
+
+  @Test
+  void aBadClusterSectionIsNamedKeyByKey(@TempDir Path tmp) throws Exception {
+    String base = "source:\n  url: git://127.0.0.1/catalog\nrepository:\n  path: repo\n";
+    Path f =
+        write(
+            tmp,
+            base
+                + "cluster:\n"
+                + "  url: postgres://db/klp\n"
+                + "  passwordFile: missing\n"
+                + "  checkinInterval: 500ms\n"
+                + "  replica: 'two words'\n");
+    assertThatThrownBy(() -> ConfigReader.read(f))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(String.join("\n", e.problems()))
+                    .contains("cluster.url: 'postgres://db/klp' is not a PostgreSQL JDBC URL")
+                    .contains("cluster.user is required")
+                    .contains("cluster.passwordFile: cannot read " + tmp.resolve("missing"))
+                    .contains("cluster.checkinInterval must be at least 1s")
+                    .contains("cluster.replica: 'two words' is not a replica id")
+                    .contains("cluster.store is required"));
+    Path orphan = write(tmp, base + "cluster:\n  store: store\n");
+    assertThatThrownBy(() -> ConfigReader.read(orphan))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .singleElement()
+                    .asString()
+                    .contains("cluster.store has no effect without cluster.url"));
+  }
+
+  @Test
   void aBrokenFileIsReportedWhereItBreaks(@TempDir Path tmp) throws Exception {
     Path f = write(tmp, "source:\n  url: [unclosed\n");
     assertThatThrownBy(() -> ConfigReader.read(f))

@@ -39,6 +39,7 @@ class ReconcileOutcomeTest {
         Arguments.of(Reason.GitOperationFailed, false, ForgeClient.State.error),
         Arguments.of(Reason.BuildFailed, false, ForgeClient.State.error),
         Arguments.of(Reason.StorageFailed, false, ForgeClient.State.error),
+        Arguments.of(Reason.ClusterUnavailable, false, ForgeClient.State.error),
         Arguments.of(Reason.InternalError, false, ForgeClient.State.error));
   }
 
