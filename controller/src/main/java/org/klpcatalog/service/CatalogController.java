@@ -86,6 +86,7 @@ public final class CatalogController implements AutoCloseable {
   private volatile Consumer<String> triggers;
   private volatile UnaryOperator<Reconciler.ApplyOptions> applyHook = UnaryOperator.identity();
   private volatile Runnable afterRun = () -> {};
+  private volatile Consumer<Boolean> suspensions = s -> {};
   private final FarmWorker farmWorker;
   private volatile Progress.Phase phase;
 
@@ -186,13 +187,34 @@ public final class CatalogController implements AutoCloseable {
   public void suspend() throws IOException {
     status.suspend();
     LOG.atInfo().log("suspended");
+    suspensions.accept(true);
   }
 
   /** Resumes reconciling, at once. */
   public void resume() throws IOException {
     status.resume();
     LOG.atInfo().log("resumed");
+    suspensions.accept(false);
     trigger("resume");
+  }
+
+  /**
+   * Takes on a suspension (or its end) decided elsewhere: on another replica of the cluster. Asks
+   * for nothing: the replica that resumed asked for the reconcile.
+   */
+  void follow(boolean suspend) throws IOException {
+    if (suspend && !status.suspended()) {
+      status.suspend();
+      LOG.atInfo().log("suspended (by another replica)");
+    } else if (!suspend && status.suspended()) {
+      status.resume();
+      LOG.atInfo().log("resumed (by another replica)");
+    }
+  }
+
+  /** Where suspensions and resumptions are told: the cluster's database, in one. */
+  void suspensionsTo(Consumer<Boolean> sink) {
+    this.suspensions = sink;
   }
 
   public boolean suspended() {

@@ -89,6 +89,7 @@ final class ClusterNode implements AutoCloseable {
               if (recovering) {
                 LOG.atInfo().log("recovering a reconcile whose replica stopped checking in");
               }
+              followSuspension(db, controller);
               controller.reconcileHere(why, config.shutdownTimeout().plusHours(12));
             },
             (revision, pkg, kernel) -> controller.farmWorker().build(revision, pkg, kernel));
@@ -105,6 +106,30 @@ final class ClusterNode implements AutoCloseable {
     controller.retryScheduler(scheduler::retryIn);
     controller.applyOptionsVia(o -> o.inCluster(farm, db::publishLock));
     controller.afterEachRun(node::recordStatus);
+    // A suspension is the cluster's: made on any replica, followed by all. The first replica of a
+    // cluster tells what it starts with (suspend: true in its configuration, or remembered).
+    try {
+      if (db.suspended().isEmpty()) {
+        db.suspend(controller.suspended());
+      } else {
+        followSuspension(db, controller);
+      }
+    } catch (SQLException e) {
+      LOG.warn("cannot read the cluster's suspension: {}", e.getMessage());
+    }
+    controller.suspensionsTo(
+        s -> {
+          try {
+            db.suspend(s);
+          } catch (SQLException e) {
+            throw new IllegalStateException(
+                "the cluster database did not record the "
+                    + (s ? "suspension" : "resumption")
+                    + ": "
+                    + e.getMessage(),
+                e);
+          }
+        });
     metrics.clusterDatabaseUp.set(1);
     return node;
   }
@@ -155,6 +180,7 @@ final class ClusterNode implements AutoCloseable {
         controller.clusterAvailable();
       }
       if (up) {
+        followSuspension(db, controller);
         updateMetrics();
         if (Duration.between(pruned, clock.instant()).toHours() >= 1) {
           pruned = clock.instant();
@@ -163,6 +189,18 @@ final class ClusterNode implements AutoCloseable {
       }
     } catch (SQLException | RuntimeException e) {
       LOG.debug("cluster check: {}", e.getMessage());
+    }
+  }
+
+  /** Takes on the cluster's suspension, if another replica changed it. */
+  private static void followSuspension(ClusterDatabase db, CatalogController controller) {
+    try {
+      Optional<Boolean> s = db.suspended();
+      if (s.isPresent()) {
+        controller.follow(s.get());
+      }
+    } catch (SQLException | IOException e) {
+      LOG.warn("cannot follow the cluster's suspension: {}", e.getMessage());
     }
   }
 
@@ -216,6 +254,8 @@ final class ClusterNode implements AutoCloseable {
           JsonNode shared = MAPPER.readTree(stored.get().json());
           if (shared instanceof ObjectNode o) {
             root = o;
+            // The suspension is the cluster's, followed here every check-in.
+            root.put("suspended", local.suspended());
           }
           cluster.put("reconciledBy", stored.get().replica());
           cluster.put("recordedAt", stored.get().at().toString());

@@ -218,6 +218,29 @@ public final class ClusterDatabase implements AutoCloseable {
     return out;
   }
 
+  /** The rows of a revision's jobs, by id (one indexed query, however many jobs). */
+  public Map<String, JobRow> jobsOf(String revision) throws SQLException {
+    Map<String, JobRow> out = new LinkedHashMap<>();
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id, state, replica, attempts FROM klp_jobs WHERE revision = ?")) {
+      ps.setString(1, revision);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(
+              rs.getString(1),
+              new JobRow(
+                  rs.getString(1),
+                  rs.getString(2),
+                  Optional.ofNullable(rs.getString(3)),
+                  rs.getInt(4)));
+        }
+      }
+    }
+    return out;
+  }
+
   /** Forgets jobs that ended more than {@code age} ago. */
   public int prune(Duration age) throws SQLException {
     try (Connection c = pool.getConnection();
@@ -318,6 +341,30 @@ public final class ClusterDatabase implements AutoCloseable {
           ? Optional.of(
               new StoredStatus(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant()))
           : Optional.empty();
+    }
+  }
+
+  /** Records that reconciling is suspended (or not) for the whole cluster. */
+  public void suspend(boolean suspended) throws SQLException {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO klp_settings (id, suspended, updated_by, updated_at)"
+                    + " VALUES (1, ?, ?, now()) ON CONFLICT (id) DO UPDATE SET"
+                    + " suspended = EXCLUDED.suspended, updated_by = EXCLUDED.updated_by,"
+                    + " updated_at = EXCLUDED.updated_at")) {
+      ps.setBoolean(1, suspended);
+      ps.setString(2, replica);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Whether the cluster is suspended; empty when no replica ever said. */
+  public Optional<Boolean> suspended() throws SQLException {
+    try (Connection c = pool.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT suspended FROM klp_settings WHERE id = 1")) {
+      return rs.next() ? Optional.of(rs.getBoolean(1)) : Optional.empty();
     }
   }
 

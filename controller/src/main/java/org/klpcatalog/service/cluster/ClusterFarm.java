@@ -82,7 +82,7 @@ public final class ClusterFarm implements Reconciler.ModuleFarm {
           .addKeyValue("revision", rev)
           .addKeyValue("jobs", jobs.size())
           .log("module builds queued for the cluster");
-      await(jobs, progress);
+      await(rev, jobs, progress);
     } catch (SQLException | SchedulerException e) {
       LOG.warn(
           "the cluster's farm failed ({}); this replica builds what is missing itself",
@@ -90,13 +90,13 @@ public final class ClusterFarm implements Reconciler.ModuleFarm {
     }
   }
 
-  private void await(Map<String, String> jobs, Progress progress)
+  private void await(String rev, Map<String, String> jobs, Progress progress)
       throws SQLException, InterruptedException {
     String lastSeen = "";
     Instant moved = Instant.now();
     int total = jobs.size();
     while (true) {
-      Map<String, ClusterDatabase.JobRow> rows = db.jobs(jobs.keySet());
+      Map<String, ClusterDatabase.JobRow> rows = db.jobsOf(rev);
       List<String> open = new ArrayList<>();
       int failed = 0;
       StringBuilder seen = new StringBuilder();

@@ -102,7 +102,7 @@ public final class ClusterScheduler implements AutoCloseable {
         String.valueOf(Math.min(5_000, Math.max(1_000, checkin.toMillis() / 2))));
     p.setProperty("org.quartz.threadPool.threadCount", String.valueOf(threads));
     p.setProperty("org.quartz.threadPool.threadNamePrefix", name);
-    p.setProperty("org.quartz.jobStore.class", "org.quartz.impl.jdbcjobstore.JobStoreTX");
+    p.setProperty("org.quartz.jobStore.class", ClusteredJobStore.class.getName());
     p.setProperty(
         "org.quartz.jobStore.driverDelegateClass",
         "org.quartz.impl.jdbcjobstore.PostgreSQLDelegate");

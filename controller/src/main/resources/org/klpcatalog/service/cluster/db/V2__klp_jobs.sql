@@ -18,6 +18,7 @@ CREATE TABLE klp_jobs
   finished_at TIMESTAMPTZ  NULL
 );
 CREATE INDEX klp_jobs_state ON klp_jobs (state);
+CREATE INDEX klp_jobs_revision ON klp_jobs (revision);
 CREATE INDEX klp_jobs_finished ON klp_jobs (finished_at);
 
 -- What a replica last recorded of a reconcile (any replica may run the next one): the status
@@ -28,4 +29,13 @@ CREATE TABLE klp_status
   replica    VARCHAR(120) NOT NULL,
   status     TEXT         NOT NULL,
   updated_at TIMESTAMPTZ  NOT NULL DEFAULT now()
+);
+
+-- Whether reconciling is suspended, for the whole cluster (suspend or resume on any replica).
+CREATE TABLE klp_settings
+(
+  id         INTEGER     NOT NULL PRIMARY KEY CHECK (id = 1),
+  suspended  BOOLEAN     NOT NULL,
+  updated_by VARCHAR(120) NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
