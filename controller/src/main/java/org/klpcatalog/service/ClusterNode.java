@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.klpcatalog.service.cluster.ClusterDatabase;
 import org.klpcatalog.service.cluster.ClusterFarm;
 import org.klpcatalog.service.cluster.ClusterScheduler;
+import org.klpcatalog.service.cluster.ClusteredJobStore;
 import org.quartz.SchedulerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,9 @@ final class ClusterNode implements AutoCloseable {
   private volatile boolean available = true;
   private volatile Optional<Instant> unavailableSince = Optional.empty();
   private volatile Instant pruned = Instant.EPOCH;
+
+  /** The shared status last read, shown while the database does not answer. */
+  private volatile Optional<ClusterDatabase.StoredStatus> lastShared = Optional.empty();
 
   private ClusterNode(
       ServiceConfig.Cluster config,
@@ -180,6 +184,7 @@ final class ClusterNode implements AutoCloseable {
         controller.clusterAvailable();
       }
       if (up) {
+        lastShared = db.status();
         followSuspension(db, controller);
         updateMetrics();
         if (Duration.between(pruned, clock.instant()).toHours() >= 1) {
@@ -247,19 +252,31 @@ final class ClusterNode implements AutoCloseable {
     database.put("available", available);
     database.put("unavailableSince", unavailableSince.map(Object::toString).orElse(null));
     cluster.put("nextPollTime", scheduler.nextPoll().map(Object::toString).orElse(null));
+    Optional<ClusterDatabase.StoredStatus> stored = lastShared;
     if (available) {
       try {
-        Optional<ClusterDatabase.StoredStatus> stored = db.status();
-        if (stored.isPresent()) {
-          JsonNode shared = MAPPER.readTree(stored.get().json());
-          if (shared instanceof ObjectNode o) {
-            root = o;
-            // The suspension is the cluster's, followed here every check-in.
-            root.put("suspended", local.suspended());
-          }
-          cluster.put("reconciledBy", stored.get().replica());
-          cluster.put("recordedAt", stored.get().at().toString());
+        stored = db.status();
+        lastShared = stored;
+      } catch (SQLException | RuntimeException e) {
+        database.put("error", e.getMessage());
+      }
+    }
+    if (stored.isPresent()) {
+      JsonNode shared = MAPPER.readTree(stored.get().json());
+      if (shared instanceof ObjectNode o) {
+        // The suspension is the cluster's, followed here every check-in; while the database
+        // does not answer, the conditions are this replica's (they say so).
+        o.put("suspended", local.suspended());
+        if (!available) {
+          o.set("conditions", root.get("conditions"));
         }
+        root = o;
+      }
+      cluster.put("reconciledBy", stored.get().replica());
+      cluster.put("recordedAt", stored.get().at().toString());
+    }
+    if (available) {
+      try {
         ArrayNode replicas = cluster.putArray("replicas");
         Instant now = clock.instant();
         for (ClusterDatabase.Replica r : db.replicas(ClusterScheduler.CONTROL)) {
@@ -267,11 +284,13 @@ final class ClusterNode implements AutoCloseable {
           n.put("id", r.id());
           n.put("lastCheckinTime", r.lastCheckin().toString());
           n.put("checkinIntervalSeconds", r.checkinInterval().toSeconds());
+          // Alive as Quartz sees it: a replica silent for longer has its jobs recovered.
           n.put(
               "alive",
-              Duration.between(r.lastCheckin(), now)
-                      .compareTo(r.checkinInterval().multipliedBy(2).plusSeconds(8))
-                  < 0);
+              Duration.between(r.lastCheckin(), now).toMillis()
+                  <= ClusteredJobStore.failedIfAfter(
+                          0, r.checkinInterval().toMillis(), r.checkinInterval().toMillis())
+                      + 1_000);
           n.put("jobsRunning", r.running());
           n.put("jobsRecovered", r.recovered());
         }

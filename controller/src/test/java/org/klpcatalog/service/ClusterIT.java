@@ -261,7 +261,9 @@ class ClusterIT {
   void aDatabaseOutageIsReportedAndSurvived() throws Exception {
     startAll("r1", "r2");
     String c1 = push(ExampleCatalogs.twoKernels(), "the sample catalog");
-    awaitApplied(replicas.get(0), c1);
+    for (Replica r : replicas) {
+      awaitApplied(r, c1);
+    }
     db.stop();
     String c2 = push(described(ExampleCatalogs.twoKernels(), "during the outage"), "outage");
     for (Replica r : replicas) {

@@ -25,7 +25,7 @@ public class ClusteredJobStore extends JobStoreTX {
    * (or the time this replica itself took since its own last check-in, if longer: a stalled replica
    * does not declare others dead) and the grace.
    */
-  static long failedIfAfter(long lastCheckin, long interval, long sinceOwnCheckin) {
+  public static long failedIfAfter(long lastCheckin, long interval, long sinceOwnCheckin) {
     return lastCheckin + Math.max(interval, sinceOwnCheckin) + grace(interval);
   }
 
