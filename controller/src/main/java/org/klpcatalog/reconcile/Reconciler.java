@@ -142,7 +142,16 @@ public final class Reconciler {
    */
   @FunctionalInterface
   public interface PublishGuard {
-    AutoCloseable acquire(Duration wait) throws IOException, InterruptedException;
+    HeldLock acquire(Duration wait) throws IOException, InterruptedException;
+  }
+
+  /** A lock a {@link PublishGuard} holds; checked again right before publishing. */
+  public interface HeldLock extends AutoCloseable {
+    /** Fails when the lock is no longer held (its holder must not publish). */
+    void verify() throws IOException;
+
+    @Override
+    void close();
   }
 
   /**
@@ -202,7 +211,7 @@ public final class Reconciler {
   public Applied apply(
       RevisionSource source, Path repository, ApplyOptions options, Progress progress)
       throws SourceException, CorruptRepositoryException, IOException, InterruptedException {
-    try (AutoCloseable guard = guard(options);
+    try (HeldLock guard = guard(options);
         RepositoryLock lock = RepositoryLock.acquire(repository, options.lockWait())) {
       // Step 1: the plan, made under the lock so no other reconcile publishes meanwhile.
       progress.phase(Progress.Phase.PLAN);
@@ -225,26 +234,29 @@ public final class Reconciler {
         built = gate.build();
         qa = gate.runs();
       }
-      // Step 4: publish a new version and make it current.
+      // Step 4: publish a new version and make it current, if the guard is still held (a
+      // cluster's lock may be lost with its database session during a long build).
+      guard.verify();
       progress.phase(Progress.Phase.PUBLISH);
       Publisher.Result published =
           Publisher.publish(repository, plan, built, outcome.ledger(), options.publish());
       return new Applied(outcome, Optional.of(built), Optional.of(published), qa);
-    } catch (IOException | InterruptedException | SourceException | CorruptRepositoryException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      // Only the guard's release throws anything else.
-      throw new IOException("releasing the publish lock: " + e.getMessage(), e);
     }
   }
 
-  private static AutoCloseable guard(ApplyOptions options)
-      throws IOException, InterruptedException {
+  private static final HeldLock NO_GUARD =
+      new HeldLock() {
+        @Override
+        public void verify() {}
+
+        @Override
+        public void close() {}
+      };
+
+  private static HeldLock guard(ApplyOptions options) throws IOException, InterruptedException {
     return options.guard().isPresent()
         ? options.guard().get().acquire(options.lockWait())
-        : () -> {};
+        : NO_GUARD;
   }
 
   /**

@@ -87,6 +87,7 @@ public final class CatalogController implements AutoCloseable {
   private volatile UnaryOperator<Reconciler.ApplyOptions> applyHook = UnaryOperator.identity();
   private volatile Runnable afterRun = () -> {};
   private volatile Consumer<Boolean> suspensions = s -> {};
+  private volatile boolean sharedRepository;
   private final FarmWorker farmWorker;
   private volatile Progress.Phase phase;
 
@@ -127,6 +128,11 @@ public final class CatalogController implements AutoCloseable {
   /** How a reconcile's apply options are completed: with the cluster's farm and lock, in one. */
   void applyOptionsVia(UnaryOperator<Reconciler.ApplyOptions> hook) {
     this.applyHook = hook;
+  }
+
+  /** The repository is published by other replicas too (a cluster). */
+  void sharedRepository() {
+    this.sharedRepository = true;
   }
 
   /** Runs after each reconcile that got past the skip (the cluster records the status). */
@@ -316,6 +322,17 @@ public final class CatalogController implements AutoCloseable {
       reference = publishedRevision();
       what = "the commit the repository was published from";
     }
+    refuseRewrite(head, reference, what);
+    if (sharedRepository) {
+      // In a cluster, another replica may have accepted (and published) later commits than this
+      // one: the published revision is the cluster's, and the head must descend from it too.
+      refuseRewrite(head, publishedRevision(), "the commit the repository was published from");
+    }
+    status.accepted(head);
+  }
+
+  private void refuseRewrite(String head, Optional<String> reference, String what)
+      throws ReconcileFailure, SourceException {
     if (reference.isPresent()
         && !reference.get().equals(head)
         && !mirror.get().isAncestor(reference.get(), head)) {
@@ -342,7 +359,6 @@ public final class CatalogController implements AutoCloseable {
           .addKeyValue("to", head)
           .log(message + "; allowed by source.allowHistoryRewrite");
     }
-    status.accepted(head);
   }
 
   private Optional<String> publishedRevision() {

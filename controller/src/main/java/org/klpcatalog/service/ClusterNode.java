@@ -110,6 +110,7 @@ final class ClusterNode implements AutoCloseable {
     controller.retryScheduler(scheduler::retryIn);
     controller.applyOptionsVia(o -> o.inCluster(farm, db::publishLock));
     controller.afterEachRun(node::recordStatus);
+    controller.sharedRepository();
     // A suspension is the cluster's: made on any replica, followed by all. The first replica of a
     // cluster tells what it starts with (suspend: true in its configuration, or remembered).
     try {
@@ -163,7 +164,16 @@ final class ClusterNode implements AutoCloseable {
   void check() {
     try {
       boolean up = db.ping();
-      if (!up && available) {
+      if (!up && !available) {
+        // Still down: a reconcile that ended meanwhile must not make this replica look ready.
+        controller.clusterUnavailable(
+            "the cluster database "
+                + config.url()
+                + " does not answer since "
+                + unavailableSince.map(Object::toString).orElse("?")
+                + ": nothing is reconciled or published until it does (the last good repository"
+                + " stays current)");
+      } else if (!up && available) {
         available = false;
         unavailableSince = Optional.of(clock.instant());
         metrics.clusterDatabaseUp.set(0);
@@ -307,6 +317,11 @@ final class ClusterNode implements AutoCloseable {
   /** The replicas, for tests. */
   List<ClusterDatabase.Replica> replicas() throws SQLException {
     return db.replicas(ClusterScheduler.CONTROL);
+  }
+
+  /** Takes no new jobs, still checking in. */
+  void standby() {
+    scheduler.standby();
   }
 
   @Override

@@ -150,8 +150,11 @@ public final class Service implements AutoCloseable {
     } catch (SchedulerException e) {
       LOG.warn("stopping the scheduler: {}", e.getMessage());
     }
-    cluster.ifPresent(ClusterNode::close);
+    // A replica keeps checking in while its reconcile stops (its jobs are not recovered elsewhere
+    // meanwhile), takes no new jobs, then leaves the cluster.
+    cluster.ifPresent(ClusterNode::standby);
     controller.close();
+    cluster.ifPresent(ClusterNode::close);
     cluster.ifPresent(ClusterNode::closeDatabase);
     LOG.info("stopped");
   }

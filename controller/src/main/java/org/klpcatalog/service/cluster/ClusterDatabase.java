@@ -374,7 +374,7 @@ public final class ClusterDatabase implements AutoCloseable {
    * Takes the publish lock (a session advisory lock on a connection of its own), waiting at most
    * {@code wait}; released when closed, or by PostgreSQL when this process dies.
    */
-  public AutoCloseable publishLock(Duration wait) throws IOException, InterruptedException {
+  public Held publishLock(Duration wait) throws IOException, InterruptedException {
     Instant deadline = Instant.now().plus(wait);
     Connection c;
     try {
@@ -390,7 +390,7 @@ public final class ClusterDatabase implements AutoCloseable {
           try (ResultSet rs = ps.executeQuery()) {
             rs.next();
             if (rs.getBoolean(1)) {
-              return () -> release(c);
+              return new Held(c);
             }
           }
         }
@@ -412,10 +412,56 @@ public final class ClusterDatabase implements AutoCloseable {
     }
   }
 
-  private void release(Connection c) throws SQLException {
+  /** The publish lock, held on its own session. */
+  final class Held implements org.klpcatalog.reconcile.Reconciler.HeldLock {
+    private final Connection session;
+
+    Held(Connection session) {
+      this.session = session;
+    }
+
+    /**
+     * Fails unless this session still holds the lock: a database restart or failover ends the
+     * session and frees the lock without telling its holder, and another replica may hold it now.
+     */
+    @Override
+    public void verify() throws IOException {
+      try (PreparedStatement ps =
+          session.prepareStatement(
+              "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                  + " AND pid = pg_backend_pid() AND classid::bigint = ? AND objid::bigint = ?")) {
+        ps.setQueryTimeout(10);
+        // An advisory lock on a bigint key shows its high 32 bits as classid, its low as objid.
+        ps.setLong(1, PUBLISH_LOCK >>> 32);
+        ps.setLong(2, PUBLISH_LOCK & 0xffffffffL);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getInt(1) == 0) {
+            throw new ClusterUnavailableException(
+                "the cluster's publish lock was lost (the database restarted or failed over"
+                    + " during this reconcile); nothing is published, the next reconcile retries",
+                null);
+          }
+        }
+      } catch (SQLException e) {
+        throw new ClusterUnavailableException(
+            "the cluster database is unavailable, so nothing is published: " + rootMessage(e), e);
+      }
+    }
+
+    @Override
+    public void close() {
+      release(session);
+    }
+  }
+
+  private void release(Connection c) {
     try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
       ps.setLong(1, PUBLISH_LOCK);
       ps.execute();
+    } catch (SQLException e) {
+      // The session is gone (and its lock with it), or goes now: nothing to undo.
+      LOG.debug("releasing the publish lock: {}", e.getMessage());
     } finally {
       // Closed for good, not returned to the pool: a lock never outlives its holder's session.
       pool.evictConnection(c);

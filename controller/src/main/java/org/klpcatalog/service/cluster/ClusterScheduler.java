@@ -102,6 +102,8 @@ public final class ClusterScheduler implements AutoCloseable {
         String.valueOf(Math.min(5_000, Math.max(1_000, checkin.toMillis() / 2))));
     p.setProperty("org.quartz.threadPool.threadCount", String.valueOf(threads));
     p.setProperty("org.quartz.threadPool.threadNamePrefix", name);
+    // A job still waiting when the service stops (a reconcile, a build) never holds the JVM up.
+    p.setProperty("org.quartz.threadPool.makeThreadsDaemons", "true");
     p.setProperty("org.quartz.jobStore.class", ClusteredJobStore.class.getName());
     p.setProperty(
         "org.quartz.jobStore.driverDelegateClass",
@@ -165,9 +167,15 @@ public final class ClusterScheduler implements AutoCloseable {
   /** Asks for a reconcile on whichever replica takes it first (after the one running, if any). */
   public void triggerNow(String why) {
     try {
-      JobDataMap data = new JobDataMap();
-      data.put("why", why);
-      control.triggerJob(RECONCILE, data);
+      control.scheduleJob(
+          TriggerBuilder.newTrigger()
+              .forJob(RECONCILE)
+              .usingJobData("why", why)
+              .startNow()
+              .withSchedule(
+                  SimpleScheduleBuilder.simpleSchedule()
+                      .withMisfireHandlingInstructionIgnoreMisfires())
+              .build());
     } catch (SchedulerException e) {
       LOG.warn("cannot ask the cluster for a reconcile ({}): {}", why, e.getMessage());
     }
@@ -183,7 +191,10 @@ public final class ClusterScheduler implements AutoCloseable {
               .usingJobData("why", "retry")
               .startAt(new Date(System.currentTimeMillis() + delay.toMillis()))
               .withSchedule(
-                  SimpleScheduleBuilder.simpleSchedule().withMisfireHandlingInstructionFireNow())
+                  // Picked up however long it waited (a misfired trigger would wait for Quartz's
+                  // misfire pass, once a minute, before it could fire).
+                  SimpleScheduleBuilder.simpleSchedule()
+                      .withMisfireHandlingInstructionIgnoreMisfires())
               .build();
       if (control.checkExists(RETRY)) {
         control.rescheduleJob(RETRY, t);
@@ -224,13 +235,27 @@ public final class ClusterScheduler implements AutoCloseable {
             .withIdentity(TriggerKey.triggerKey(id, "build"))
             .startNow()
             .withSchedule(
-                SimpleScheduleBuilder.simpleSchedule().withMisfireHandlingInstructionFireNow())
+                // Picked up however long it queued: a misfired trigger would wait for Quartz's
+                // misfire pass (once a minute) before any replica could take it.
+                SimpleScheduleBuilder.simpleSchedule()
+                    .withMisfireHandlingInstructionIgnoreMisfires())
             .build());
   }
 
   /** Whether the farm still holds the job {@code id} (queued, or running somewhere). */
   public boolean holdsBuild(String id) throws SchedulerException {
     return farm.checkExists(JobKey.jobKey(id, "build"));
+  }
+
+  /** Takes no new jobs, while still checking in (so running jobs are not recovered elsewhere). */
+  public void standby() {
+    for (Scheduler s : new Scheduler[] {farm, control}) {
+      try {
+        s.standby();
+      } catch (SchedulerException e) {
+        LOG.warn("pausing {}: {}", s, e.getMessage());
+      }
+    }
   }
 
   @Override

@@ -106,7 +106,8 @@ class ClusterDatabaseIT {
   void twoReplicasNeverHoldThePublishLockAtOnce() throws Exception {
     try (ClusterDatabase a = open("a");
         ClusterDatabase b = open("b")) {
-      AutoCloseable held = a.publishLock(Duration.ofSeconds(5));
+      ClusterDatabase.Held held = a.publishLock(Duration.ofSeconds(5));
+      held.verify();
       Instant t0 = Instant.now();
       assertThatThrownBy(() -> b.publishLock(Duration.ofSeconds(2)))
           .isInstanceOf(IOException.class)
@@ -142,7 +143,11 @@ class ClusterDatabaseIT {
       assertThat(a.suspended()).isEmpty();
       a.suspend(true);
       assertThat(a.suspended()).contains(true);
+      ClusterDatabase.Held held = a.publishLock(Duration.ofSeconds(5));
+      held.verify();
       pg.stop();
+      // The lock went with its session: whoever held it must not publish now.
+      assertThatThrownBy(held::verify).isInstanceOf(ClusterUnavailableException.class);
       assertThat(a.ping()).isFalse();
       assertThatThrownBy(() -> a.publishLock(Duration.ofSeconds(1)))
           .isInstanceOf(ClusterUnavailableException.class)
@@ -153,6 +158,11 @@ class ClusterDatabaseIT {
         Thread.sleep(200);
       }
       assertThat(a.ping()).as("the pool reconnects").isTrue();
+      assertThatThrownBy(held::verify)
+          .isInstanceOf(ClusterUnavailableException.class)
+          .hasMessageContaining("publish lock was lost");
+      held.close();
+      a.publishLock(Duration.ofSeconds(5)).close();
       assertThat(a.suspended()).contains(true);
     }
     pg.stop();
