@@ -197,45 +197,37 @@ public final class ClusterDatabase implements AutoCloseable {
 
   /** The rows of these jobs, by id. */
   public Map<String, JobRow> jobs(Collection<String> ids) throws SQLException {
-    Map<String, JobRow> out = new LinkedHashMap<>();
     try (Connection c = pool.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT id, state, replica, attempts FROM klp_jobs WHERE id = ANY (?)")) {
       ps.setArray(1, c.createArrayOf("varchar", ids.toArray()));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.put(
-              rs.getString(1),
-              new JobRow(
-                  rs.getString(1),
-                  rs.getString(2),
-                  Optional.ofNullable(rs.getString(3)),
-                  rs.getInt(4)));
-        }
-      }
+      return rows(ps);
     }
-    return out;
   }
 
   /** The rows of a revision's jobs, by id (one indexed query, however many jobs). */
   public Map<String, JobRow> jobsOf(String revision) throws SQLException {
-    Map<String, JobRow> out = new LinkedHashMap<>();
     try (Connection c = pool.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT id, state, replica, attempts FROM klp_jobs WHERE revision = ?")) {
       ps.setString(1, revision);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.put(
-              rs.getString(1),
-              new JobRow(
-                  rs.getString(1),
-                  rs.getString(2),
-                  Optional.ofNullable(rs.getString(3)),
-                  rs.getInt(4)));
-        }
+      return rows(ps);
+    }
+  }
+
+  private static Map<String, JobRow> rows(PreparedStatement ps) throws SQLException {
+    Map<String, JobRow> out = new LinkedHashMap<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.put(
+            rs.getString(1),
+            new JobRow(
+                rs.getString(1),
+                rs.getString(2),
+                Optional.ofNullable(rs.getString(3)),
+                rs.getInt(4)));
       }
     }
     return out;
