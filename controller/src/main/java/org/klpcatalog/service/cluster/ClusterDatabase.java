@@ -405,7 +405,7 @@ public final class ClusterDatabase implements AutoCloseable {
   }
 
   /** The publish lock, held on its own session. */
-  final class Held implements org.klpcatalog.reconcile.Reconciler.HeldLock {
+  public final class Held implements org.klpcatalog.reconcile.Reconciler.HeldLock {
     private final Connection session;
 
     Held(Connection session) {
